@@ -1,0 +1,7 @@
+import { apiHandler, ok } from '#shared/http/api.ts';
+import { getPrincipal, putPrincipal } from '#shared/usecases/principals.ts';
+
+export const handler = apiHandler('principals', {
+  putPrincipal: async ({ ctx, params, body }) => ok(await putPrincipal(ctx, params.principalId, body)),
+  getPrincipal: async ({ ctx, params }) => ok(await getPrincipal(ctx, params.principalId)),
+});

@@ -1,0 +1,14 @@
+import { apiHandler, ok } from '#shared/http/api.ts';
+import { createRequest, getRequest, listRequests } from '#shared/usecases/requests.ts';
+
+export const handler = apiHandler('requests', {
+  createRequest: async ({ ctx, body }) => {
+    const outcome = await createRequest(ctx, body);
+    return outcome.kind === 'valid' ? ok({ valid: true }) : ok(outcome.request, outcome.status);
+  },
+  listRequests: async ({ ctx, query }) => {
+    const { limit, nextToken, ...filters } = query;
+    return ok(await listRequests(ctx, filters, { limit, nextToken }));
+  },
+  getRequest: async ({ ctx, params }) => ok(await getRequest(ctx, params.id)),
+});

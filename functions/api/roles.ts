@@ -1,0 +1,15 @@
+import { apiHandler, ok } from '#shared/http/api.ts';
+import { createRole, deleteRole, getPolicy, getRole, listRoles, putPolicy, updateRole } from '#shared/usecases/roles.ts';
+
+export const handler = apiHandler('roles', {
+  createRole: async ({ ctx, body }) => ok(await createRole(ctx, body), 201),
+  listRoles: async ({ ctx, query }) => ok(await listRoles(ctx, query)),
+  getRole: async ({ ctx, params }) => ok(await getRole(ctx, params.roleId)),
+  updateRole: async ({ ctx, params, body }) => ok(await updateRole(ctx, params.roleId, body)),
+  deleteRole: async ({ ctx, params }) => {
+    await deleteRole(ctx, params.roleId);
+    return { status: 204 };
+  },
+  getPolicy: async ({ ctx, params }) => ok(await getPolicy(ctx, params.roleId)),
+  putPolicy: async ({ ctx, params, body }) => ok(await putPolicy(ctx, params.roleId, body)),
+});

@@ -1,0 +1,57 @@
+/**
+ * The route table: the single source that the CDK API construct and the local server both read.
+ * It holds plain data only (no handler code), so infra can import it without bundling the handlers.
+ *
+ * - `fn` names the Lambda function (the entry `functions/api/<fn>.ts`) that serves the route;
+ * - `access` is the coarse gate the HTTP wrapper applies before the use case runs
+ *   (finer rules, such as "your own request or admin", live in the use cases).
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** public: no token; authenticated: any valid token; admin: active elevate-admin; reader: admin or auditor. */
+export type Access = 'public' | 'authenticated' | 'admin' | 'reader';
+
+export const FUNCTIONS = ['meta', 'roles', 'principals', 'requests', 'assignments', 'access', 'audit'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+export interface Route {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly fn: FunctionName;
+  readonly operationId: string;
+  readonly access: Access;
+  readonly summary: string;
+}
+
+export const ROUTES = [
+  { method: 'GET', path: '/v1/openapi.json', fn: 'meta', operationId: 'getOpenApi', access: 'public', summary: 'The OpenAPI 3.1 document of this API' },
+
+  { method: 'POST', path: '/v1/roles', fn: 'roles', operationId: 'createRole', access: 'admin', summary: 'Create a role' },
+  { method: 'GET', path: '/v1/roles', fn: 'roles', operationId: 'listRoles', access: 'authenticated', summary: 'List roles' },
+  { method: 'GET', path: '/v1/roles/{roleId}', fn: 'roles', operationId: 'getRole', access: 'authenticated', summary: 'Get a role' },
+  { method: 'PATCH', path: '/v1/roles/{roleId}', fn: 'roles', operationId: 'updateRole', access: 'admin', summary: 'Update a role' },
+  { method: 'DELETE', path: '/v1/roles/{roleId}', fn: 'roles', operationId: 'deleteRole', access: 'admin', summary: 'Delete a role that has no assignments' },
+  { method: 'GET', path: '/v1/roles/{roleId}/policy', fn: 'roles', operationId: 'getPolicy', access: 'authenticated', summary: "Get a role's policy" },
+  { method: 'PUT', path: '/v1/roles/{roleId}/policy', fn: 'roles', operationId: 'putPolicy', access: 'admin', summary: "Replace a role's policy" },
+
+  { method: 'PUT', path: '/v1/principals/{principalId}', fn: 'principals', operationId: 'putPrincipal', access: 'admin', summary: 'Set a principal\'s type, name and e-mail' },
+  { method: 'GET', path: '/v1/principals/{principalId}', fn: 'principals', operationId: 'getPrincipal', access: 'authenticated', summary: 'Get a principal (yourself, or anyone as admin or auditor)' },
+
+  { method: 'POST', path: '/v1/requests', fn: 'requests', operationId: 'createRequest', access: 'authenticated', summary: 'Request a change to an assignment' },
+  { method: 'GET', path: '/v1/requests', fn: 'requests', operationId: 'listRequests', access: 'authenticated', summary: 'List requests (your own; all for admins and auditors)' },
+  { method: 'GET', path: '/v1/requests/{id}', fn: 'requests', operationId: 'getRequest', access: 'authenticated', summary: 'Get a request' },
+
+  { method: 'GET', path: '/v1/assignments', fn: 'assignments', operationId: 'listAssignments', access: 'reader', summary: 'List assignments' },
+  { method: 'GET', path: '/v1/assignments/{id}', fn: 'assignments', operationId: 'getAssignment', access: 'authenticated', summary: 'Get an assignment' },
+  { method: 'GET', path: '/v1/me/assignments', fn: 'assignments', operationId: 'listMyAssignments', access: 'authenticated', summary: 'Your eligible and active assignments' },
+
+  { method: 'GET', path: '/v1/access', fn: 'access', operationId: 'checkAccess', access: 'authenticated', summary: 'Does a principal hold a role at a scope now?' },
+
+  { method: 'GET', path: '/v1/audit-events', fn: 'audit', operationId: 'listAuditEvents', access: 'reader', summary: 'Audit events, newest first' },
+] as const satisfies readonly Route[];
+
+export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;
+
+export const routeKey = (r: Pick<Route, 'method' | 'path'>): string => `${r.method} ${r.path}`;
+
+export const routesOf = (fn: FunctionName): readonly Route[] => ROUTES.filter((r) => r.fn === fn);

@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root: the esbuild project root and the home of package-lock.json. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The runtime every Elevate function runs on (the architecture brief fixes Node 22). */
+export const HOUSE_RUNTIME = Runtime.NODEJS_22_X;
+
+/**
+ * Gives bundled ESM a CommonJS `require`, for the few dependencies that still call it.
+ * The alias keeps it clear of any `createRequire` the bundle itself may declare.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url);";
+
+/** Stands in for the bundle when the stack is synthesized without bundling (never deployable). */
+const UNBUNDLED_PLACEHOLDER =
+  "exports.handler = async () => { throw new Error('synthesized without bundling: run cdk synth to bundle'); };";
+
+export interface AppFunctionProps {
+  /**
+   * The TypeScript entry file, relative to the repository root (e.g. `functions/api/roles.ts`),
+   * or absolute. It must export the handler named by `handler`.
+   */
+  readonly entry: string;
+
+  /**
+   * The exported handler function's name.
+   * @default 'handler'
+   */
+  readonly handler?: string;
+
+  /**
+   * What the function is for (shown in the Lambda console).
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * Environment variables, added to the house ones (`NODE_OPTIONS=--enable-source-maps`).
+   * @default - only the house variables
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+
+  /**
+   * Memory size in MB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * The function timeout.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How long the function's log group keeps its events.
+   * One year covers an operational incident review and most audit look-backs; the audit trail
+   * itself lives in DynamoDB and the S3 exports, not in logs.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: RetentionDays;
+
+  /**
+   * What happens to the log group when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A Lambda function with Elevate's house defaults: Node 22 on arm64, bundled offline with the local
+ * esbuild into minified ESM with source maps, the AWS SDK v3 left to the runtime, 512 MB, 10 s, and an
+ * explicit log group with a retention (instead of the deprecated `logRetention` custom resource).
+ *
+ * X-Ray active tracing is deliberately off: the AwsSolutions pack does not ask for it, and it would add a
+ * `Resource: *` statement to every role.
+ *
+ * When the stack is synthesized with bundling skipped (context `aws:cdk:bundling-stacks: []`, as
+ * `synthTemplate({ bundling: false })` does), the code is an inline placeholder and the entry file is
+ * not read, so the template can be read before (or without) the handlers being built.
+ */
+export class AppFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    const entry = resolve(REPO_ROOT, props.entry);
+    const bundling = Stack.of(scope).bundlingRequired;
+    if (bundling && !existsSync(entry)) {
+      throw new Error(`app function ${id}: entry file ${entry} does not exist; create it or fix the entry path`);
+    }
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // An explicit role instead of the AWSLambdaBasicExecutionRole managed policy: it may write to its own
+    // log group only (the log group ARN already ends in `:*`, which covers its streams).
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `execution role of ${id}`,
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    const handler = props.handler ?? 'handler';
+    const shared: NodejsFunctionProps = {
+      runtime: HOUSE_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      logGroup,
+      role,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      ...(props.description === undefined ? {} : { description: props.description }),
+    };
+    super(
+      scope,
+      id,
+      bundling
+        ? {
+            ...shared,
+            entry,
+            handler,
+            projectRoot: REPO_ROOT,
+            depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
+            bundling: {
+              forceDockerBundling: false,
+              format: OutputFormat.ESM,
+              target: 'node22',
+              mainFields: ['module', 'main'],
+              minify: true,
+              sourceMap: true,
+              sourcesContent: false,
+              banner: ESM_REQUIRE_BANNER,
+              externalModules: ['@aws-sdk/*'],
+            },
+          }
+        : { ...shared, code: Code.fromInline(UNBUNDLED_PLACEHOLDER), handler: `index.${handler}` },
+    );
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x is the house runtime fixed by the architecture brief and matched by the local toolchain; ' +
+        'moving to a newer runtime is a deliberate, tested upgrade, not a synth-time default',
+    });
+  }
+}

@@ -1,0 +1,107 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  Billing,
+  type GlobalSecondaryIndexPropsV2,
+  type ITableV2,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { TABLE } from '#shared/store/table.ts';
+
+/** The table and its least-privilege grants: what other constructs take instead of a bare table. */
+export interface IDataTable {
+  /** The DynamoDB table. */
+  readonly table: ITableV2;
+  /** Lets the grantee read items and query the table and its indexes. */
+  grantReadData(grantee: IGrantable): Grant;
+  /** Lets the grantee read and write items. */
+  grantReadWriteData(grantee: IGrantable): Grant;
+}
+
+export interface DataTableProps {
+  /**
+   * What happens to the table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Elevate's one DynamoDB table, derived only from `TABLE` (shared/store/table.ts): key attributes, TTL
+ * attribute and global secondary indexes (every key attribute a string, every index projecting ALL).
+ *
+ * On-demand billing, point-in-time recovery, deletion protection, retained on stack removal.
+ * Encryption at rest uses the AWS-managed key (`aws/dynamodb`): its use is logged in CloudTrail like a
+ * customer-managed key's, it needs no key policy to keep in step with the functions' roles, and nothing in
+ * Elevate needs cross-account key sharing or key-level revocation that only a customer-managed key gives.
+ */
+export class DataTable extends Construct implements IDataTable {
+  /** The table, for grants and for wiring its name into functions. */
+  public readonly table: ITableV2;
+
+  constructor(scope: Construct, id: string, props: DataTableProps = {}) {
+    super(scope, id);
+    const globalSecondaryIndexes: GlobalSecondaryIndexPropsV2[] = TABLE.globalSecondaryIndexes.map((index) => ({
+      indexName: index.indexName,
+      partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: index.sortKey, type: AttributeType.STRING },
+    }));
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: TABLE.timeToLiveAttribute,
+      globalSecondaryIndexes,
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      encryption: TableEncryptionV2.awsManagedKey(),
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * Lets the grantee read items (single, batch, transactional) and query the table and its indexes.
+   * Narrower than `TableV2.grantReadData`: no `Scan`, no stream reads, and each index by name instead of
+   * `index/*`.
+   */
+  public grantReadData(grantee: IGrantable): Grant {
+    return this.grant(grantee, READ_ACTIONS);
+  }
+
+  /**
+   * Lets the grantee read, put, update and delete items; `TransactWriteItems` is authorized through these
+   * same item actions (with `ConditionCheckItem` for condition checks).
+   */
+  public grantReadWriteData(grantee: IGrantable): Grant {
+    return this.grant(grantee, [...READ_ACTIONS, ...WRITE_ACTIONS]);
+  }
+
+  private grant(grantee: IGrantable, tableActions: readonly string[]): Grant {
+    const indexArns = TABLE.globalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.indexName}`);
+    const onTable = Grant.addToPrincipal({ grantee, actions: [...tableActions], resourceArns: [this.table.tableArn] });
+    const onIndexes = Grant.addToPrincipal({ grantee, actions: [...INDEX_ACTIONS], resourceArns: indexArns });
+    return onTable.combine(onIndexes);
+  }
+}
+
+/** Item reads the store performs on the base table (GetItem, BatchGetItem, TransactGetItems, conditions). */
+export const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
+/** Item writes the store performs (single items and TransactWriteItems). */
+export const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+/** Indexes are only ever queried. */
+export const INDEX_ACTIONS = ['dynamodb:Query'] as const;

@@ -1,0 +1,520 @@
+/**
+ * The local runtime: the same Lambda handlers as the deployed stack, behind a node:http server that does
+ * what API Gateway (HTTP API + JWT authorizer) does, against DynamoDB Local and a table created from the
+ * synthesized template. Under `/_local` it adds controls for development and tests (clock, tokens, mail,
+ * scheduled jobs, JWKS). Never deployed.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { ROUTES, type Route, routeKey } from '#functions/api/routes.ts';
+import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
+import { depsFromEnv } from '#shared/deps.ts';
+import { addDuration, tryParseDuration } from '#shared/domain/duration.ts';
+import { DomainError, type ErrorCode } from '#shared/domain/errors.ts';
+import { problemBody } from '#shared/http/problem.ts';
+import { bootstrap } from '#shared/usecases/bootstrap.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
+import {
+  buildEvent,
+  type HttpResult,
+  MAX_BODY_BYTES,
+  matchRoute,
+  stringifyClaims,
+  toHttpResult,
+} from './http-event.ts';
+import { createIssuer, type LocalIssuer, type TokenOptions, UnauthenticatedError } from './issuer.ts';
+import * as outbox from './outbox.ts';
+import { scheduledJob } from './schedules.ts';
+import { ensureTable, tableDefinition } from './table.ts';
+
+export const DEFAULT_TABLE_NAME = 'elevate';
+export const LOCAL_REGION = 'us-east-1';
+
+export interface StartLocalOptions {
+  /** Port on 127.0.0.1; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** Folder for the database and the issuer key, or ':memory:' (keeps nothing). Default '.elevate-data'. */
+  dataDir?: string;
+  /** Principal ids that get a permanent active elevate-admin assignment at start. Default ['admin']. */
+  bootstrapAdmins?: string[];
+  /** 'manual' installs a ManualClock that only moves through POST /_local/clock (or `clock.set/advance`). */
+  clock?: 'manual' | 'system';
+  /** Start the manual clock at this time (default: the system time at start). */
+  clockStart?: Date;
+  /** Log one line per request (errors are always logged). */
+  log?: boolean;
+  /** Table name. Default 'elevate'. */
+  tableName?: string;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local. */
+  dynamoEndpoint?: string;
+}
+
+export interface LocalServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly tableName: string;
+  readonly dynamoEndpoint: string;
+  /** The process clock the server installed. */
+  readonly clock: Clock;
+  /** The same clock when it is manual (clock: 'manual'), else undefined. */
+  readonly manualClock: ManualClock | undefined;
+  readonly issuer: LocalIssuer;
+  /** Close the server (in-flight requests finish), stop DynamoDB Local if it was started, restore env and clock. */
+  stop(): Promise<void>;
+}
+
+type ApiHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2<unknown>>;
+
+type LocalProblemCode = ErrorCode | 'InternalError' | 'Unavailable';
+
+interface Problem {
+  code: LocalProblemCode;
+  detail: string;
+  headers?: Record<string, string>;
+}
+
+const OWN_STATUS = { InternalError: 500, Unavailable: 503 } as const;
+const OWN_TITLES = { InternalError: 'Internal error', Unavailable: 'Service unavailable' } as const;
+
+/** A problem+json response in the same shape as the handlers' (shared/http/problem.ts). */
+function problemResult(p: Problem): HttpResult {
+  let status: number;
+  let body: object;
+  if (p.code === 'InternalError' || p.code === 'Unavailable') {
+    status = OWN_STATUS[p.code];
+    body = {
+      type: `https://elevate.dev/problems/${p.code}`,
+      title: OWN_TITLES[p.code],
+      status,
+      detail: p.detail,
+      code: p.code,
+    };
+  } else {
+    const error = new DomainError(p.code, p.detail);
+    status = error.status;
+    body = problemBody(error);
+  }
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...p.headers },
+    body: Buffer.from(JSON.stringify(body)),
+  };
+}
+
+function jsonResult(status: number, value: unknown): HttpResult {
+  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(value)) };
+}
+
+const notFound = (detail: string): HttpResult => problemResult({ code: 'NotFound', detail });
+const invalid = (detail: string): HttpResult => problemResult({ code: 'ValidationFailed', detail });
+
+/** Read the body, or `tooLarge` past API Gateway's 10 MB (the rest is drained so the 413 reaches the client). */
+function readBody(req: IncomingMessage): Promise<Buffer | 'tooLarge'> {
+  return new Promise((done, fail) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    let size = 0;
+    let tooLarge = declared > MAX_BODY_BYTES;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+    });
+    req.on('end', () => done(tooLarge ? 'tooLarge' : Buffer.concat(chunks)));
+    req.on('error', fail);
+  });
+}
+
+function parseJsonBody(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  if (body.length === 0) return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** Validate the body of POST /_local/token (the same options as `npm run token`). */
+export function parseTokenOptions(value: unknown): TokenOptions | string {
+  if (!isRecord(value)) return 'the body must be a JSON object';
+  const allowed = new Set(['sub', 'email', 'name', 'groups', 'mfa', 'acrs', 'ttl']);
+  const unknown = Object.keys(value).filter((k) => !allowed.has(k));
+  if (unknown.length > 0) return `unknown field(s): ${unknown.join(', ')}`;
+  const { sub, email, name, groups, mfa, acrs, ttl } = value;
+  if (typeof sub !== 'string' || sub === '') return 'sub must be a non-empty string';
+  if (email !== undefined && typeof email !== 'string') return 'email must be a string';
+  if (name !== undefined && typeof name !== 'string') return 'name must be a string';
+  if (groups !== undefined && !isStringArray(groups)) return 'groups must be an array of strings';
+  if (acrs !== undefined && !isStringArray(acrs)) return 'acrs must be an array of strings';
+  if (mfa !== undefined && typeof mfa !== 'boolean') return 'mfa must be a boolean';
+  if (ttl !== undefined && !(typeof ttl === 'number' && Number.isInteger(ttl) && ttl > 0)) {
+    return 'ttl must be a positive integer (seconds)';
+  }
+  return {
+    sub,
+    ...(email !== undefined && { email }),
+    ...(name !== undefined && { name }),
+    ...(groups !== undefined && { groups }),
+    ...(mfa !== undefined && { mfa }),
+    ...(acrs !== undefined && { acrs }),
+    ...(ttl !== undefined && { ttl }),
+  };
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
+  // API Gateway also accepts the bare token in the identity source.
+  return m?.[1] ?? (authorization.includes(' ') ? undefined : authorization.trim());
+}
+
+/** Restores every environment variable it set. */
+class EnvScope {
+  readonly #saved = new Map<string, string | undefined>();
+  set(name: string, value: string): void {
+    if (!this.#saved.has(name)) this.#saved.set(name, process.env[name]);
+    process.env[name] = value;
+  }
+  setDefault(name: string, value: string): void {
+    if (process.env[name] === undefined) this.set(name, value);
+  }
+  restore(): void {
+    for (const [name, value] of this.#saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    this.#saved.clear();
+  }
+}
+
+function hasFiles(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).length > 0;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    const onError = (error: Error) => fail(error);
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      const address = server.address();
+      done(address && typeof address === 'object' ? address.port : port);
+    });
+  });
+}
+
+/** Start the local runtime. The port is bound first (a taken port fails fast), then DynamoDB, table, clock, bootstrap. */
+export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalServer> {
+  const dataDir = opts.dataDir ?? '.elevate-data';
+  const memory = dataDir === ':memory:';
+  const tableName = opts.tableName ?? DEFAULT_TABLE_NAME;
+  const admins = opts.bootstrapAdmins ?? ['admin'];
+  const log = opts.log ?? false;
+
+  let markStarted: (ok: boolean) => void = () => {};
+  const started = new Promise<boolean>((done) => {
+    markStarted = done;
+  });
+  let port = opts.port ?? 3000;
+  const handlers = new Map<string, Promise<ApiHandler>>();
+  let issuer: LocalIssuer | undefined;
+  let manual: ManualClock | undefined;
+
+  const loadHandler = (fn: string): Promise<ApiHandler> => {
+    let loading = handlers.get(fn);
+    if (!loading) {
+      // A plain specifier (not a template literal) so Vite's dynamic-import-vars does not freeze the file list at
+      // transform time under vitest; Node and Vite both resolve the #functions alias.
+      const specifier = `#functions/api/${fn}.ts`;
+      loading = import(/* @vite-ignore */ specifier).then((mod: { handler?: unknown }) => {
+        if (typeof mod.handler !== 'function') throw new Error(`functions/api/${fn}.ts exports no handler`);
+        return mod.handler as ApiHandler;
+      });
+      loading.catch(() => handlers.delete(fn));
+      handlers.set(fn, loading);
+    }
+    return loading;
+  };
+
+  /** API Gateway's JWT authorizer: the verified claims, or the 401 it would answer. */
+  const authorize = async (req: IncomingMessage): Promise<{ claims: Record<string, unknown> } | HttpResult> => {
+    const unauthenticated = (detail: string) =>
+      problemResult({ code: 'Unauthenticated', detail, headers: { 'www-authenticate': 'Bearer' } });
+    const token = bearerToken(req.headers.authorization);
+    if (!token) return unauthenticated('send Authorization: Bearer <token>');
+    try {
+      return { claims: await (issuer as LocalIssuer).verify(token) };
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) return unauthenticated(error.message);
+      throw error;
+    }
+  };
+
+  const local = async (req: IncomingMessage, method: string, path: string, body: Buffer): Promise<HttpResult> => {
+    const active = issuer as LocalIssuer;
+    if (path === '/_local/clock') {
+      if (method === 'GET') return jsonResult(200, { now: clock().now().toISOString() });
+      if (method !== 'POST') return notFound(`no route ${method} ${path}`);
+      if (!manual) {
+        return problemResult({
+          code: 'Conflict',
+          detail: 'the clock is the system clock; start with ELEVATE_CLOCK=manual',
+        });
+      }
+      const parsed = parseJsonBody(body);
+      if (!parsed.ok || !isRecord(parsed.value)) return invalid('the body must be a JSON object');
+      const { advance, set } = parsed.value;
+      const keys = Object.keys(parsed.value);
+      if (keys.length !== 1 || (advance === undefined && set === undefined)) {
+        return invalid('give exactly one of { "advance": "PT9H" } or { "set": "2026-01-01T00:00:00Z" }');
+      }
+      let to: Date;
+      if (advance !== undefined) {
+        const duration = typeof advance === 'string' ? tryParseDuration(advance) : undefined;
+        if (!duration) return invalid('advance must be an ISO 8601 duration such as PT9H or P1D');
+        to = addDuration(manual.now(), duration);
+      } else {
+        to = new Date(typeof set === 'string' && /^\d{4}-\d\d-\d\dT/.test(set) ? set : Number.NaN);
+        if (Number.isNaN(to.getTime()))
+          return invalid('set must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z');
+      }
+      if (to.getTime() < manual.now().getTime()) {
+        return problemResult({ code: 'Conflict', detail: 'the manual clock cannot move backwards' });
+      }
+      manual.set(to);
+      return jsonResult(200, { now: manual.now().toISOString() });
+    }
+    if (path === '/_local/token' && method === 'POST') {
+      const parsed = parseJsonBody(body);
+      if (!parsed.ok) return invalid('the body must be JSON');
+      const options = parseTokenOptions(parsed.value);
+      if (typeof options === 'string') return invalid(options);
+      return jsonResult(200, { token: await active.mintToken(options) });
+    }
+    if (path === '/_local/emails') {
+      if (method === 'GET') return jsonResult(200, { items: outbox.list() });
+      if (method === 'DELETE') {
+        outbox.clear();
+        return { status: 204, headers: {}, body: Buffer.alloc(0) };
+      }
+    }
+    if (path === '/_local/.well-known/jwks.json' && method === 'GET') return jsonResult(200, active.jwks());
+    if (path === '/_local/whoami' && method === 'GET') {
+      // The claims exactly as a handler would see them in requestContext.authorizer.jwt.claims.
+      const auth = await authorize(req);
+      if ('status' in auth) return auth;
+      return jsonResult(200, { claims: stringifyClaims(auth.claims) });
+    }
+    const schedule = /^\/_local\/schedules\/([^/]+)\/run$/.exec(path);
+    if (schedule?.[1] && method === 'POST') {
+      let name: string;
+      try {
+        name = decodeURIComponent(schedule[1]);
+      } catch {
+        return notFound(`no route ${method} ${path}`);
+      }
+      const job = scheduledJob(name);
+      if (!job) return notFound(`no scheduled job named ${name} yet`);
+      const result = await job();
+      return jsonResult(200, { name, result: result ?? null });
+    }
+    return notFound(`no route ${method} ${path}`);
+  };
+
+  const api = async (req: IncomingMessage, method: string, rawPath: string, rawQueryString: string, body: Buffer) => {
+    const matched = matchRoute<Route>(ROUTES, method, rawPath);
+    // API Gateway answers 404 both for an unknown path and for a known path with another method
+    // (there is no route for that method+path); the local runtime does the same, so no 405 here.
+    if (matched.kind === 'none' || matched.kind === 'wrongMethod') return notFound(`no route ${method} ${rawPath}`);
+    if (matched.kind === 'badEncoding') return notFound(`the path ${rawPath} has a malformed percent-encoding`);
+    const { route, pathParameters } = matched.match;
+
+    let claims: Record<string, unknown> | undefined;
+    if (route.access !== 'public') {
+      const auth = await authorize(req);
+      if ('status' in auth) return auth;
+      claims = auth.claims;
+    }
+
+    const requestId = randomUUID();
+    const event = buildEvent({
+      req,
+      routeKey: routeKey(route),
+      rawPath,
+      rawQueryString,
+      pathParameters,
+      body,
+      claims,
+      requestId,
+      now: clock().now(),
+      port,
+    });
+    const handler = await loadHandler(route.fn);
+    const result = await handler(event, lambdaContext(route.fn, requestId));
+    const http = toHttpResult(result);
+    http.headers['apigw-requestid'] = requestId;
+    return http;
+  };
+
+  const handle = async (req: IncomingMessage): Promise<HttpResult> => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQueryString = q < 0 ? '' : url.slice(q + 1);
+    const body = await readBody(req);
+    if (body === 'tooLarge') {
+      return problemResult({ code: 'PayloadTooLarge', detail: 'the request body is over 10 MB' });
+    }
+    // Requests that arrive while the runtime starts wait for it (the port is bound first).
+    if (!(await started)) {
+      return problemResult({ code: 'Unavailable', detail: 'the local runtime failed to start' });
+    }
+    if (rawPath === '/_local' || rawPath.startsWith('/_local/')) return local(req, method, rawPath, body);
+    return api(req, method, rawPath, rawQueryString, body);
+  };
+
+  const respond = (req: IncomingMessage, res: ServerResponse): void => {
+    // Request timing for the log line is process-level wall time, not the Elevate clock.
+    const t0 = performance.now();
+    handle(req)
+      .catch((error: unknown) => {
+        console.error(`[elevate-local] ${req.method} ${req.url} failed:`, error);
+        return problemResult({ code: 'InternalError', detail: 'the handler failed; see the server log' });
+      })
+      .then((result) => {
+        try {
+          res.writeHead(result.status, result.headers);
+          res.end(result.body);
+        } catch (error) {
+          // e.g. a header value API Gateway would also refuse
+          console.error(`[elevate-local] ${req.method} ${req.url}: the handler's response cannot be sent:`, error);
+          const fallback = problemResult({ code: 'InternalError', detail: 'the handler returned an invalid response' });
+          if (!res.headersSent) res.writeHead(fallback.status, fallback.headers);
+          res.end(fallback.body);
+        }
+        if (log) {
+          console.log(`${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - t0)}ms`);
+        }
+      });
+  };
+
+  const server = createServer(respond);
+  port = await listen(server, opts.port ?? 3000);
+
+  const env = new EnvScope();
+  const previousClock = clock();
+  let dynamo: DynamoDbLocal | undefined;
+  try {
+    dynamo = await startDynamoDbLocal({
+      endpoint: opts.dynamoEndpoint ?? null,
+      dataDir: memory ? ':memory:' : join(resolve(dataDir), 'dynamodb'),
+      // Synthesizing the template takes seconds: do it while the JVM starts, unless a kept database (which
+      // most likely has the table already) makes it unnecessary.
+      whileStarting: async () => {
+        if (memory || !hasFiles(join(resolve(dataDir), 'dynamodb'))) await tableDefinition();
+      },
+    });
+    if (!memory) mkdirSync(resolve(dataDir), { recursive: true });
+
+    env.set('TABLE_NAME', tableName);
+    env.set('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
+    env.set('AWS_REGION', process.env.AWS_REGION ?? LOCAL_REGION);
+    // DynamoDB Local (-sharedDb) accepts any credentials; set some so the SDK never looks further.
+    env.setDefault('AWS_ACCESS_KEY_ID', 'local');
+    env.setDefault('AWS_SECRET_ACCESS_KEY', 'local');
+    env.set('ELEVATE_CLOCK', opts.clock === 'manual' ? 'manual' : 'system');
+    env.set('ELEVATE_BOOTSTRAP_ADMINS', admins.join(','));
+    env.setDefault('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: process.env.AWS_REGION });
+    try {
+      await ensureTable(client, tableName);
+    } finally {
+      client.destroy();
+    }
+
+    if (opts.clock === 'manual') {
+      // The manual clock starts at the real time unless told otherwise: reading the system time here is the
+      // clock module's own systemClock, the one place allowed to.
+      manual = new ManualClock(opts.clockStart ?? systemClock.now());
+      useClock(manual);
+    } else {
+      useClock(systemClock);
+    }
+
+    issuer = await createIssuer(memory ? ':memory:' : resolve(dataDir));
+    await bootstrap(depsFromEnv(), admins);
+  } catch (error) {
+    markStarted(false);
+    await new Promise<void>((done) => server.close(() => done()));
+    await dynamo?.stop();
+    env.restore();
+    useClock(previousClock);
+    throw error;
+  }
+  markStarted(true);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+        // In-flight requests get 10 s to finish (process-level timer, not the Elevate clock).
+        setTimeout(() => server.closeAllConnections(), 10_000).unref();
+      });
+      await dynamo?.stop();
+      env.restore();
+      useClock(previousClock);
+    })();
+    return stopping;
+  };
+
+  const activeClock = manual ?? systemClock;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    tableName,
+    dynamoEndpoint: dynamo.endpoint,
+    clock: activeClock,
+    manualClock: manual,
+    issuer,
+    stop,
+  };
+}
+
+/** A Lambda context good enough for middy and the handlers (30 s timeout, like the deployed functions). */
+function lambdaContext(fn: string, requestId: string): Context {
+  // getRemainingTimeInMillis is about the real invocation deadline, so it uses process time, not the clock.
+  const deadline = performance.now() + 30_000;
+  const functionName = `elevate-local-${fn}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION ?? LOCAL_REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, Math.round(deadline - performance.now())),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}

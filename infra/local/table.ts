@@ -1,0 +1,65 @@
+/**
+ * The local table comes from the synthesized CDK template (never written by hand): the template's table
+ * definition becomes a CreateTable input, and its TimeToLiveSpecification an UpdateTimeToLive call.
+ * Synthesis takes a few seconds, so it is done once per process and cached.
+ */
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { synthTemplate, tableCreateInput, tableTimeToLiveAttribute } from '#infra/synth.ts';
+
+export interface TableDefinition {
+  /** The CreateTable input for a table of this name. */
+  createInput(tableName: string): CreateTableCommandInput;
+  /** The TTL attribute of the synthesized table, if it has one. */
+  readonly ttlAttribute: string | undefined;
+}
+
+let cached: Promise<TableDefinition> | undefined;
+
+/** The table definition of the synthesized template (synthesized once per process). */
+export function tableDefinition(): Promise<TableDefinition> {
+  cached ??= (async () => {
+    const template = synthTemplate({ bundling: false });
+    return {
+      createInput: (tableName: string) => tableCreateInput(template, tableName),
+      ttlAttribute: tableTimeToLiveAttribute(template),
+    };
+  })();
+  cached.catch(() => {
+    cached = undefined;
+  });
+  return cached;
+}
+
+/** Create `tableName` from the synthesized template (plus its TTL) unless it exists. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return 'exists';
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const definition = await tableDefinition();
+  try {
+    await client.send(new CreateTableCommand(definition.createInput(tableName)));
+  } catch (error) {
+    if (error instanceof ResourceInUseException) return 'exists';
+    throw error;
+  }
+  if (definition.ttlAttribute) {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: definition.ttlAttribute, Enabled: true },
+      }),
+    );
+  }
+  return 'created';
+}

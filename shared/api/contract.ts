@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { Assignment, AssignmentStatus, AssignmentType } from '../domain/assignment.ts';
+import { AuditEvent } from '../domain/audit.ts';
+import { RolePolicy } from '../domain/policy.ts';
+import { Email, IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
+import { Request, RequestInput, RequestStatus } from '../domain/request.ts';
+import { Role, RoleInput, RolePatch } from '../domain/role.ts';
+import { Scope } from '../domain/scope.ts';
+import type { OperationId } from './operations.ts';
+
+/**
+ * The HTTP contract in zod: for each operation of the route table, its path parameters, query, body and
+ * responses. The wrapper validates with these schemas and the OpenAPI document is generated from them,
+ * so what is published is what is enforced.
+ */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextToken: z.string().nullable() });
+
+const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  nextToken: z.string().min(1).max(4096).optional(),
+};
+
+const Id = z.string().regex(/^[a-z]{3}_[0-9A-Z]{26}$/, 'an Elevate id such as req_01J...');
+
+const Principal = z
+  .object({
+    id: z.string(),
+    type: PrincipalType,
+    displayName: z.string().nullable(),
+    email: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Principal' });
+
+const AssignmentView = Assignment.omit({ version: true }).meta({ id: 'Assignment' });
+
+export const PrincipalInput = z.strictObject({
+  type: PrincipalType,
+  displayName: z.string().trim().min(1).max(200),
+  email: Email.optional(),
+});
+
+export const AccessAnswer = z
+  .object({ allowed: z.boolean(), assignmentId: z.string().nullable(), expiresAt: z.string().nullable() })
+  .meta({ id: 'AccessAnswer' });
+
+const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export interface OperationContract {
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Honours an Idempotency-Key header (POSTs that create). */
+  idempotent?: boolean;
+  responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType }>>;
+}
+
+export const CONTRACT = {
+  getOpenApi: { responses: { 200: { description: 'The OpenAPI 3.1 document' } } },
+
+  createRole: { body: RoleInput, idempotent: true, responses: { 201: { description: 'The role', schema: Role.meta({ id: 'Role' }) } } },
+  listRoles: { query: z.strictObject(pageQuery), responses: { 200: { description: 'Roles', schema: page(Role) } } },
+  getRole: { params: z.strictObject({ roleId: Slug }), responses: { 200: { description: 'The role', schema: Role } } },
+  updateRole: { params: z.strictObject({ roleId: Slug }), body: RolePatch, responses: { 200: { description: 'The role', schema: Role } } },
+  deleteRole: { params: z.strictObject({ roleId: Slug }), responses: { 204: { description: 'Deleted' } } },
+  getPolicy: { params: z.strictObject({ roleId: Slug }), responses: { 200: { description: 'The policy', schema: RolePolicy.meta({ id: 'RolePolicy' }) } } },
+  putPolicy: { params: z.strictObject({ roleId: Slug }), body: RolePolicy, responses: { 200: { description: 'The policy', schema: RolePolicy } } },
+
+  putPrincipal: { params: z.strictObject({ principalId: PrincipalId }), body: PrincipalInput, responses: { 200: { description: 'The principal', schema: Principal } } },
+  getPrincipal: { params: z.strictObject({ principalId: PrincipalId }), responses: { 200: { description: 'The principal', schema: Principal } } },
+
+  createRequest: {
+    body: RequestInput,
+    idempotent: true,
+    responses: {
+      200: { description: 'validateOnly: every check passed', schema: z.object({ valid: z.literal(true) }) },
+      201: { description: 'Decided at once: Granted, Scheduled or Revoked', schema: Request.meta({ id: 'Request' }) },
+      202: { description: 'Waiting for approval (PendingApproval)', schema: Request },
+    },
+  },
+  listRequests: {
+    query: z.strictObject({ ...pageQuery, principalId: PrincipalId.optional(), roleId: Slug.optional(), status: RequestStatus.optional() }),
+    responses: { 200: { description: 'Requests, newest first', schema: page(Request) } },
+  },
+  getRequest: { params: z.strictObject({ id: Id }), responses: { 200: { description: 'The request', schema: Request } } },
+
+  listAssignments: {
+    query: z.strictObject({
+      ...pageQuery,
+      principalId: PrincipalId.optional(),
+      roleId: Slug.optional(),
+      assignmentType: AssignmentType.optional(),
+      status: AssignmentStatus.optional(),
+      privileged: booleanText.optional(),
+    }),
+    responses: { 200: { description: 'Assignments', schema: page(AssignmentView) } },
+  },
+  getAssignment: { params: z.strictObject({ id: Id }), responses: { 200: { description: 'The assignment', schema: AssignmentView } } },
+  listMyAssignments: { query: z.strictObject(pageQuery), responses: { 200: { description: "The caller's eligible and active assignments", schema: page(AssignmentView) } } },
+
+  checkAccess: {
+    query: z.strictObject({ principalId: PrincipalId.optional(), roleId: Slug, scope: Scope.default('/') }),
+    responses: { 200: { description: 'The answer, and the assignment that gives it', schema: AccessAnswer } },
+  },
+
+  listAuditEvents: {
+    query: z.strictObject({
+      ...pageQuery,
+      from: IsoDateTime.optional(),
+      to: IsoDateTime.optional(),
+      actorId: PrincipalId.optional(),
+      principalId: PrincipalId.optional(),
+      roleId: Slug.optional(),
+      action: z.string().regex(/^[a-z]+(\.[a-zA-Z]+)+$/, 'a dotted word such as role.created').max(64).optional(),
+    }),
+    responses: { 200: { description: 'Audit events, newest first', schema: page(AuditEvent.meta({ id: 'AuditEvent' })) } },
+  },
+} as const satisfies Record<OperationId, OperationContract>;
+
+export type Contract = typeof CONTRACT;

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { PrincipalType } from './primitives.ts';
+
+export const AssignmentType = z.enum(['eligible', 'active']);
+export type AssignmentType = z.infer<typeof AssignmentType>;
+
+export const AssignmentStatus = z.enum(['Scheduled', 'Active', 'Expired', 'Revoked']);
+export type AssignmentStatus = z.infer<typeof AssignmentStatus>;
+
+export const Assignment = z.object({
+  id: z.string(),
+  principalId: z.string(),
+  principalType: PrincipalType,
+  roleId: z.string(),
+  scope: z.string(),
+  assignmentType: AssignmentType,
+  origin: z.enum(['assigned', 'activated']),
+  status: AssignmentStatus,
+  startDateTime: z.string(),
+  endDateTime: z.string().nullable(),
+  requestId: z.string().nullable(),
+  eligibilityId: z.string().nullable(),
+  extensions: z.int(),
+  justification: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.int(),
+});
+export type Assignment = z.infer<typeof Assignment>;
+
+/** Live assignments (Scheduled or Active) are the ones that can still grant access. */
+export const isLive = (a: Pick<Assignment, 'status'>): boolean => a.status === 'Scheduled' || a.status === 'Active';
+
+/**
+ * The status as of `now`. The stored status can lag (the workflow or the reconcile job records the
+ * change), but what a reader sees never does: an assignment past its end is Expired at that instant.
+ */
+export function effectiveStatus(a: Pick<Assignment, 'status' | 'startDateTime' | 'endDateTime'>, now: Date): AssignmentStatus {
+  if (!isLive(a)) return a.status;
+  const t = now.getTime();
+  if (a.endDateTime !== null && Date.parse(a.endDateTime) <= t) return 'Expired';
+  return Date.parse(a.startDateTime) <= t ? 'Active' : 'Scheduled';
+}
+
+/** Does the assignment grant its role right now? */
+export const inForce = (a: Pick<Assignment, 'status' | 'startDateTime' | 'endDateTime'>, now: Date): boolean =>
+  effectiveStatus(a, now) === 'Active';
+
+/** The assignment as a reader sees it at `now`. */
+export const asOf = <A extends Assignment>(a: A, now: Date): A => ({ ...a, status: effectiveStatus(a, now) });

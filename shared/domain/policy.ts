@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { addDuration, durationMs, parseDuration } from './duration.ts';
+import { IsoDuration, PrincipalId } from './primitives.ts';
+
+/** A role's policy: the rules of api.md for activation, eligible and active assignments. */
+export const Approver = z.strictObject({ type: z.enum(['user', 'group']), id: PrincipalId });
+
+export const ApprovalStage = z.strictObject({
+  approvers: z.array(Approver).min(1).max(50),
+  requiredApprovals: z.int().min(1).max(10).default(1),
+  timeout: IsoDuration.default('PT24H'),
+});
+
+export const RolePolicy = z.strictObject({
+  activation: z.strictObject({
+    maxDuration: IsoDuration,
+    requireMfa: z.boolean(),
+    requireJustification: z.boolean(),
+    requireTicket: z.boolean(),
+    authenticationContext: z.string().min(1).max(128).nullable(),
+    maxExtensions: z.int().min(0).max(100),
+    approval: z.strictObject({
+      required: z.boolean(),
+      stages: z.array(ApprovalStage).max(3),
+    }),
+  }),
+  eligibleAssignment: z.strictObject({ allowPermanent: z.boolean(), maxDuration: IsoDuration }),
+  activeAssignment: z.strictObject({
+    allowPermanent: z.boolean(),
+    maxDuration: IsoDuration,
+    requireMfa: z.boolean(),
+    requireJustification: z.boolean(),
+  }),
+  notifications: z.strictObject({
+    additionalRecipients: z.array(z.email()).max(50),
+    criticalOnly: z.boolean(),
+  }),
+});
+export type RolePolicy = z.infer<typeof RolePolicy>;
+
+export function defaultPolicy(): RolePolicy {
+  return {
+    activation: {
+      maxDuration: 'PT8H',
+      requireMfa: true,
+      requireJustification: true,
+      requireTicket: false,
+      authenticationContext: null,
+      maxExtensions: 1,
+      approval: { required: false, stages: [] },
+    },
+    eligibleAssignment: { allowPermanent: true, maxDuration: 'P365D' },
+    activeAssignment: { allowPermanent: false, maxDuration: 'P180D', requireMfa: false, requireJustification: true },
+    notifications: { additionalRecipients: [], criticalOnly: false },
+  };
+}
+
+/** Rules that span fields; each problem names the field it is about. */
+export function policyProblems(policy: RolePolicy): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const { approval } = policy.activation;
+  if (approval.required && approval.stages.length === 0) {
+    problems.push({ path: 'activation.approval.stages', message: 'approval.required needs at least one stage' });
+  }
+  approval.stages.forEach((stage, i) => {
+    const onlyUsers = stage.approvers.every((a) => a.type === 'user');
+    const distinct = new Set(stage.approvers.map((a) => `${a.type}:${a.id}`)).size;
+    if (onlyUsers && stage.requiredApprovals > distinct) {
+      problems.push({
+        path: `activation.approval.stages.${i}.requiredApprovals`,
+        message: `needs ${stage.requiredApprovals} approvals but names only ${distinct} distinct approvers`,
+      });
+    }
+    const timeout = fixedDuration(stage.timeout);
+    if (timeout === undefined || timeout < 5 * 60_000 || timeout > 30 * 86_400_000) {
+      problems.push({
+        path: `activation.approval.stages.${i}.timeout`,
+        message: 'a stage timeout is between PT5M and P30D, in weeks, days, hours or minutes',
+      });
+    }
+  });
+  const positive: [string, string][] = [
+    ['activation.maxDuration', policy.activation.maxDuration],
+    ['eligibleAssignment.maxDuration', policy.eligibleAssignment.maxDuration],
+    ['activeAssignment.maxDuration', policy.activeAssignment.maxDuration],
+  ];
+  for (const [path, value] of positive) {
+    const epoch = new Date(0);
+    if (addDuration(epoch, parseDuration(value)).getTime() < 5 * 60_000) {
+      problems.push({ path, message: 'a maximum duration is at least PT5M' });
+    }
+  }
+  return problems;
+}
+
+function fixedDuration(text: string): number | undefined {
+  try {
+    return durationMs(text);
+  } catch {
+    return undefined;
+  }
+}

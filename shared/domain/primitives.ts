@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { isDuration } from './duration.ts';
+
+/** Shared building blocks of the schemas: ids, times and durations. */
+export const Slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a slug of 2-63 lower-case letters, digits and dashes, starting with a letter or digit');
+
+/** Principal ids come from the identity provider (`sub`): printable, no control characters, bounded. */
+export const PrincipalId = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\s\p{Cc}]+$/u, 'a principal id has no spaces or control characters');
+
+export const IsoDateTime = z.iso
+  .datetime({ offset: false, local: false, precision: undefined })
+  .meta({ description: 'ISO 8601 UTC time', examples: ['2026-11-26T10:00:00Z'] });
+
+export const IsoDuration = z
+  .string()
+  .max(40)
+  .refine(isDuration, 'an ISO 8601 duration such as PT8H or P14D')
+  .meta({ examples: ['PT8H', 'P14D'] });
+
+export const PrincipalType = z.enum(['user', 'group', 'servicePrincipal']);
+export type PrincipalType = z.infer<typeof PrincipalType>;
+
+export const Email = z.email().max(320);
+
+export const Justification = z.string().trim().min(1).max(1000);
+
+/** Normalises an ISO time to the canonical form with milliseconds (lexically sortable). */
+export const iso = (d: Date): string => d.toISOString();

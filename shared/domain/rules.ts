@@ -1,0 +1,58 @@
+import type { AssignmentType } from './assignment.ts';
+import { exceeds } from './duration.ts';
+import { DomainError } from './errors.ts';
+import type { RolePolicy } from './policy.ts';
+import type { PrincipalType } from './primitives.ts';
+import type { Expiration, ResolvedSchedule } from './schedule.ts';
+
+/** The policy rules for an assignment made by an administrator (adminAssign, adminUpdate). */
+export interface AdminAssignmentCheck {
+  policy: RolePolicy;
+  assignmentType: AssignmentType;
+  principalType: PrincipalType;
+  schedule: ResolvedSchedule;
+  justification: string | undefined;
+  /** Did the acting administrator sign in with MFA (token `amr` contains `mfa`)? */
+  actorMfa: boolean;
+}
+
+function rulesFor(policy: RolePolicy, type: AssignmentType, principalType: PrincipalType) {
+  const rules = type === 'eligible' ? policy.eligibleAssignment : policy.activeAssignment;
+  // Service principals' active assignments must expire whatever the policy says (api.md).
+  const allowPermanent = rules.allowPermanent && principalType !== 'servicePrincipal';
+  return { allowPermanent, maxDuration: rules.maxDuration };
+}
+
+/** With no expiration given, an assignment is permanent where allowed, else as long as the policy allows. */
+export function defaultAssignmentExpiration(
+  policy: RolePolicy,
+  type: AssignmentType,
+  principalType: PrincipalType,
+): Expiration {
+  const { allowPermanent, maxDuration } = rulesFor(policy, type, principalType);
+  return allowPermanent ? { type: 'noExpiration' } : { type: 'afterDuration', duration: maxDuration };
+}
+
+/** Throws the policy refusal of api.md, in a fixed order, or returns when the assignment is allowed. */
+export function checkAdminAssignment(c: AdminAssignmentCheck): void {
+  if (c.assignmentType === 'eligible' && c.principalType === 'servicePrincipal') {
+    throw new DomainError('InvalidPrincipalType', 'a service principal cannot be eligible for a role; give it a time-bound active assignment');
+  }
+  const { allowPermanent, maxDuration } = rulesFor(c.policy, c.assignmentType, c.principalType);
+  if (c.schedule.end === null) {
+    if (!allowPermanent) {
+      const why = c.principalType === 'servicePrincipal' ? 'a service principal\'s active assignment must expire' : `the role's policy does not allow permanent ${c.assignmentType} assignments`;
+      throw new DomainError('PermanentNotAllowed', `${why}; give an expiration of at most ${maxDuration}`);
+    }
+  } else if (exceeds(c.schedule.start, c.schedule.end, maxDuration)) {
+    throw new DomainError('DurationExceedsPolicy', `the role's policy allows ${c.assignmentType} assignments of at most ${maxDuration}`);
+  }
+  if (c.assignmentType === 'active') {
+    if (c.policy.activeAssignment.requireMfa && !c.actorMfa) {
+      throw new DomainError('MfaRequired', 'the role\'s policy requires multi-factor authentication for active assignments; sign in again with MFA');
+    }
+    if (c.policy.activeAssignment.requireJustification && !c.justification) {
+      throw new DomainError('JustificationRequired', 'the role\'s policy requires a justification for active assignments');
+    }
+  }
+}

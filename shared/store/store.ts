@@ -1,0 +1,230 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { conflict, DomainError } from '../domain/errors.ts';
+import { decodeCursor, encodeCursor, type Key, queryFingerprint } from './pagination.ts';
+import { type Item, partitionAttr, sortAttr, positionOf, type QueryPart, type WriteOp } from './records.ts';
+
+export interface Page<T> {
+  items: T[];
+  nextToken: string | null;
+}
+
+export interface PageRequest<T> {
+  limit: number;
+  nextToken?: string | undefined;
+  /** Kept items only (applied after the read; the page may then hold fewer than `limit`). */
+  filter?: (item: Item) => boolean;
+  map: (item: Item) => T;
+  consistent?: boolean;
+}
+
+/** Calls made, for benchmarks and tests that count the work behind an operation. */
+export interface StoreStats {
+  reads: number;
+  writes: number;
+  readUnits: number;
+  writeUnits: number;
+}
+
+const MAX_READS_PER_PAGE = 10;
+const TRANSACTION_ATTEMPTS = 4;
+
+/**
+ * The DynamoDB adapter: executes the key recipes and conditions of records.ts. It owns no key strings
+ * itself; it turns failed conditions into the domain errors the records name, and pages through one or
+ * more partitions behind opaque cursors.
+ */
+export class Store {
+  readonly stats: StoreStats = { reads: 0, writes: 0, readUnits: 0, writeUnits: 0 };
+
+  constructor(
+    readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  static fromEnv(tableName: string, client = new DynamoDBClient({})): Store {
+    return new Store(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName);
+  }
+
+  async get(key: Item, consistent = true): Promise<Item | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    this.count('read', out.ConsumedCapacity?.CapacityUnits);
+    return out.Item;
+  }
+
+  async getMany(keyList: Item[]): Promise<Item[]> {
+    const found: Item[] = [];
+    for (let i = 0; i < keyList.length; i += 100) {
+      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: { Keys: keyList.slice(i, i + 100), ConsistentRead: true },
+      };
+      for (let attempt = 0; request && attempt < 8; attempt++) {
+        const out: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        this.count('read', out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0));
+        found.push(...(out.Responses?.[this.tableName] ?? []));
+        const rest = out.UnprocessedKeys?.[this.tableName];
+        request = rest?.Keys?.length ? { [this.tableName]: { Keys: rest.Keys, ConsistentRead: true } } : undefined;
+        if (request) await sleep(25 * 2 ** attempt);
+      }
+      if (request) throw new Error('dynamodb kept keys unprocessed after 8 attempts');
+    }
+    return found;
+  }
+
+  /**
+   * One TransactWriteItems. A failed condition becomes the error its op names (or a 409);
+   * a conflict with another transaction in flight is retried with backoff, then a 409.
+   */
+  async transact(writeOps: WriteOp[]): Promise<void> {
+    if (writeOps.length === 0) return;
+    if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
+    const input: TransactWriteCommandInput = {
+      TransactItems: writeOps.map((op) => {
+        const { onConflict: _ignored, ...item } = op;
+        const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
+        return { [kind]: { TableName: this.tableName, ...body } };
+      }) as TransactWriteCommandInput['TransactItems'],
+      ReturnConsumedCapacity: 'TOTAL',
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await this.doc.send(new TransactWriteCommand(input));
+        this.count('write', out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+        if (failed >= 0) {
+          throw writeOps[failed]?.onConflict?.() ?? conflict('the change conflicts with the current state; read it again and retry');
+        }
+        const retriable = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded');
+        if (!retriable) throw error;
+        if (attempt >= TRANSACTION_ATTEMPTS) throw conflict('another change to the same items was in progress; retry');
+        await sleep(20 * 2 ** attempt + Math.random() * 20);
+      }
+    }
+  }
+
+  /**
+   * Pages through `parts` in order (one query, or several partitions read one after another), applying
+   * `filter` and stopping at `limit` items or after a bounded number of reads.
+   */
+  async page<T>(parts: QueryPart[], req: PageRequest<T>): Promise<Page<T>> {
+    const fingerprint = queryFingerprint(parts);
+    let part = 0;
+    let startKey: Key | undefined;
+    if (req.nextToken) {
+      const cursor = decodeCursor(req.nextToken, fingerprint);
+      const expected = parts[cursor.part];
+      if (!expected || (cursor.key !== null && cursor.key[partitionAttr(expected.index)] !== expected.pk)) {
+        throw new DomainError('ValidationFailed', 'nextToken does not belong to this list', [{ path: 'nextToken', message: 'invalid' }]);
+      }
+      part = cursor.part;
+      startKey = cursor.key ?? undefined;
+    }
+    const items: T[] = [];
+    let reads = 0;
+    while (part < parts.length) {
+      const q = parts[part] as QueryPart;
+      const want = req.limit - items.length;
+      const out = await this.doc.send(
+        new QueryCommand({
+          ...this.queryInput(q),
+          Limit: req.filter ? Math.min(200, Math.max(want * 2, 25)) : want,
+          ExclusiveStartKey: startKey,
+          ConsistentRead: !q.index && (req.consistent ?? false),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      reads++;
+      this.count('read', out.ConsumedCapacity?.CapacityUnits);
+      const raw = out.Items ?? [];
+      for (let i = 0; i < raw.length; i++) {
+        const item = raw[i] as Item;
+        if (req.filter && !req.filter(item)) continue;
+        items.push(req.map(item));
+        const morePending = i < raw.length - 1 || out.LastEvaluatedKey !== undefined || part < parts.length - 1;
+        if (items.length === req.limit && morePending) {
+          return { items, nextToken: encodeCursor(fingerprint, part, positionOf(item, q.index)) };
+        }
+      }
+      if (out.LastEvaluatedKey) {
+        startKey = out.LastEvaluatedKey as Key;
+      } else {
+        part++;
+        startKey = undefined;
+      }
+      if (reads >= MAX_READS_PER_PAGE && part < parts.length) {
+        return { items, nextToken: encodeCursor(fingerprint, part, startKey ?? null) };
+      }
+    }
+    return { items, nextToken: null };
+  }
+
+  /** All items of one query (for small, bounded sets such as a principal's live slots). */
+  async all(q: QueryPart, consistent = true): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({ ...this.queryInput(q), ExclusiveStartKey: startKey, ConsistentRead: !q.index && consistent, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      this.count('read', out.ConsumedCapacity?.CapacityUnits);
+      items.push(...((out.Items ?? []) as Item[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  private queryInput(q: QueryPart): QueryCommandInput {
+    const pkName = partitionAttr(q.index);
+    const skName = sortAttr(q.index);
+    const names: Record<string, string> = { '#pk': pkName };
+    const values: Record<string, unknown> = { ':pk': q.pk };
+    let condition = '#pk = :pk';
+    if (q.beginsWith !== undefined) {
+      names['#sk'] = skName;
+      values[':prefix'] = q.beginsWith;
+      condition += ' AND begins_with(#sk, :prefix)';
+    } else if (q.between) {
+      names['#sk'] = skName;
+      values[':lo'] = q.between[0];
+      values[':hi'] = q.between[1];
+      condition += ' AND #sk BETWEEN :lo AND :hi';
+    }
+    return {
+      TableName: this.tableName,
+      IndexName: q.index,
+      KeyConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: q.forward ?? true,
+    };
+  }
+
+  private count(kind: 'read' | 'write', units: number | undefined): void {
+    if (kind === 'read') {
+      this.stats.reads++;
+      this.stats.readUnits += units ?? 0;
+    } else {
+      this.stats.writes++;
+      this.stats.writeUnits += units ?? 0;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

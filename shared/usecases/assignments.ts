@@ -1,0 +1,125 @@
+import { type Assignment, type AssignmentStatus, asOf, effectiveStatus, inForce, isLive } from '../domain/assignment.ts';
+import { forbidden, notFound } from '../domain/errors.ts';
+import { covers } from '../domain/scope.ts';
+import { type Item, keys, type QueryPart, queries, type RoleRecord, strip } from '../store/records.ts';
+import type { Page, Store } from '../store/store.ts';
+import type { Ctx } from './context.ts';
+
+/** A principal's live assignment in one slot (principal, role, type, scope), strongly consistent. */
+export async function readLive(
+  store: Store,
+  slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>,
+): Promise<Assignment | undefined> {
+  const item = await store.get(keys.live(slot));
+  return item ? toAssignment(item) : undefined;
+}
+
+export const toAssignment = (item: Item): Assignment => strip<Assignment>(item);
+
+/** What the API shows of an assignment: the record as of now, without its version counter. */
+export function present(a: Assignment, now: Date) {
+  const { version: _version, ...rest } = asOf(a, now);
+  return rest;
+}
+export type AssignmentView = ReturnType<typeof present>;
+
+export interface AssignmentFilters {
+  principalId?: string | undefined;
+  roleId?: string | undefined;
+  assignmentType?: 'eligible' | 'active' | undefined;
+  status?: AssignmentStatus | undefined;
+  privileged?: boolean | undefined;
+}
+
+/** Stored statuses that can be a given status as of now (the stored status may lag behind the clock). */
+const STORED_FOR: Record<AssignmentStatus, AssignmentStatus[]> = {
+  Active: ['Active', 'Scheduled'],
+  Scheduled: ['Scheduled'],
+  Expired: ['Expired', 'Active', 'Scheduled'],
+  Revoked: ['Revoked'],
+};
+
+export async function listAssignments(
+  ctx: Ctx,
+  filters: AssignmentFilters,
+  page: { limit: number; nextToken?: string | undefined },
+): Promise<Page<AssignmentView>> {
+  let parts: QueryPart[];
+  if (filters.principalId) parts = [queries.assignmentsOfPrincipal(filters.principalId)];
+  else if (filters.roleId) parts = [queries.assignmentsOfRole(filters.roleId)];
+  else if (filters.privileged) {
+    const roles = await ctx.store.all(queries.roles(), false);
+    parts = roles.map((r) => strip<RoleRecord>(r)).filter((r) => r.privileged).map((r) => queries.assignmentsOfRole(r.id));
+  } else {
+    const statuses = filters.status ? STORED_FOR[filters.status] : (['Active', 'Scheduled', 'Expired', 'Revoked'] as const);
+    parts = statuses.map((s) => queries.assignmentsByStatus(s));
+  }
+  let privilegedRoles: Set<string> | undefined;
+  if (filters.privileged && (filters.principalId || filters.roleId)) {
+    const roles = await ctx.store.all(queries.roles(), false);
+    privilegedRoles = new Set(roles.map((r) => strip<RoleRecord>(r)).filter((r) => r.privileged).map((r) => r.id));
+  }
+  const now = ctx.now;
+  return ctx.store.page(parts, {
+    ...page,
+    filter: (item) => {
+      const a = item as unknown as Assignment;
+      return (
+        (!filters.principalId || a.principalId === filters.principalId) &&
+        (!filters.roleId || a.roleId === filters.roleId) &&
+        (!filters.assignmentType || a.assignmentType === filters.assignmentType) &&
+        (!filters.status || effectiveStatus(a, now) === filters.status) &&
+        (!privilegedRoles || privilegedRoles.has(a.roleId))
+      );
+    },
+    map: (item) => present(toAssignment(item), now),
+  });
+}
+
+export async function getAssignment(ctx: Ctx, id: string): Promise<AssignmentView> {
+  const item = await ctx.store.get(keys.assignment(id));
+  const a = item ? toAssignment(item) : undefined;
+  // Someone else's assignment is "not found" to a plain user: ids are not an oracle.
+  if (!a || (a.principalId !== ctx.caller.id && !(await ctx.isReader()))) throw notFound(`assignment '${id}'`);
+  return present(a, ctx.now);
+}
+
+/** "My roles": the caller's eligible and active (or scheduled) assignments, from its live slots. */
+export async function listMyAssignments(ctx: Ctx): Promise<Page<AssignmentView>> {
+  const live = await ctx.store.all(queries.live(ctx.caller.id));
+  const items = live
+    .map(toAssignment)
+    .filter((a) => isLive({ status: effectiveStatus(a, ctx.now) }))
+    .map((a) => present(a, ctx.now));
+  return { items, nextToken: null };
+}
+
+export interface AccessAnswer {
+  allowed: boolean;
+  assignmentId: string | null;
+  expiresAt: string | null;
+}
+
+/**
+ * Does `principalId` hold `roleId` at `scope` right now? One strongly consistent Query of the principal's
+ * live active slots of that role; the longest-lasting covering assignment answers.
+ */
+export async function checkAccess(ctx: Ctx, q: { principalId?: string | undefined; roleId: string; scope: string }): Promise<AccessAnswer> {
+  const principalId = q.principalId ?? ctx.caller.id;
+  if (principalId !== ctx.caller.id && !(await ctx.isReader())) {
+    throw forbidden("checking another principal's access needs elevate-admin or elevate-auditor");
+  }
+  const slots = await ctx.store.all(queries.live(principalId, q.roleId, 'active'));
+  let best: Assignment | undefined;
+  for (const item of slots) {
+    const a = toAssignment(item);
+    if (!covers(a.scope, q.scope) || !inForce(a, ctx.now)) continue;
+    if (!best || outlasts(a, best)) best = a;
+  }
+  return best
+    ? { allowed: true, assignmentId: best.id, expiresAt: best.endDateTime }
+    : { allowed: false, assignmentId: null, expiresAt: null };
+}
+
+const outlasts = (a: Assignment, b: Assignment): boolean =>
+  b.endDateTime !== null && (a.endDateTime === null || a.endDateTime > b.endDateTime);

@@ -1,0 +1,61 @@
+import type { Caller } from '../auth/caller.ts';
+import { forbidden, notFound } from '../domain/errors.ts';
+import type { PrincipalType } from '../domain/primitives.ts';
+import type { Deps } from '../deps.ts';
+import { keys, ops, type Principal, strip } from '../store/records.ts';
+import type { Ctx } from './context.ts';
+
+export interface PrincipalInput {
+  type: PrincipalType;
+  displayName: string;
+  email?: string | undefined;
+}
+
+export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput): Promise<Principal> {
+  const principal: Principal = {
+    id,
+    type: input.type,
+    displayName: input.displayName,
+    email: input.email ?? null,
+    updatedAt: ctx.now.toISOString(),
+  };
+  await ctx.store.transact([ops.putPrincipal(principal), ctx.audit('principal.updated', { principalId: id }, { principal })]);
+  return principal;
+}
+
+export async function getPrincipal(ctx: Ctx, id: string): Promise<Principal> {
+  if (id !== ctx.caller.id && !(await ctx.isReader())) {
+    throw forbidden('reading another principal needs elevate-admin or elevate-auditor');
+  }
+  const item = await ctx.store.get(keys.principal(id));
+  if (!item) throw notFound(`principal '${id}'`);
+  return strip<Principal>(item);
+}
+
+/** What this process last recorded per caller, so a caller's name and e-mail are written once, not per call. */
+const recorded = new Map<string, string>();
+
+/**
+ * Records the caller's e-mail and name from its token (who mail goes to). Not audited: it is what the
+ * identity provider said, not a change anyone made in Elevate. Keeps a type an admin set (a group stays a group).
+ */
+export async function recordCaller(deps: Deps, caller: Caller): Promise<void> {
+  if (!caller.email && !caller.name) return;
+  const seen = `${caller.email ?? ''}\u0000${caller.name ?? ''}`;
+  if (recorded.get(caller.id) === seen) return;
+  const current = await deps.store.get(keys.principal(caller.id), false);
+  const existing = current ? strip<Principal>(current) : undefined;
+  if (existing?.email !== caller.email || existing?.displayName !== caller.name) {
+    await deps.store.transact([
+      ops.putPrincipal({
+        id: caller.id,
+        type: existing?.type ?? 'user',
+        displayName: caller.name ?? existing?.displayName ?? null,
+        email: caller.email ?? existing?.email ?? null,
+        updatedAt: deps.clock.now().toISOString(),
+      }),
+    ]);
+  }
+  if (recorded.size > 10_000) recorded.clear();
+  recorded.set(caller.id, seen);
+}

@@ -1,0 +1,111 @@
+import { conflict, invalid, notFound } from '../domain/errors.ts';
+import { defaultPolicy, policyProblems, type RolePolicy } from '../domain/policy.ts';
+import type { Role, RoleInput, RolePatch } from '../domain/role.ts';
+import { keys, ops, type PolicyRecord, queries, type RoleRecord, strip, type WriteOp } from '../store/records.ts';
+import type { Page, Store } from '../store/store.ts';
+import type { Ctx } from './context.ts';
+
+export const toRole = (r: RoleRecord): Role => ({
+  id: r.id,
+  displayName: r.displayName,
+  description: r.description,
+  privileged: r.privileged,
+  builtIn: r.builtIn,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+export async function readRole(store: Store, id: string): Promise<RoleRecord | undefined> {
+  const item = await store.get(keys.role(id));
+  return item ? strip<RoleRecord>(item) : undefined;
+}
+
+export async function requireRole(store: Store, id: string): Promise<RoleRecord> {
+  const role = await readRole(store, id);
+  if (!role) throw notFound(`role '${id}'`);
+  return role;
+}
+
+export async function readPolicy(store: Store, roleId: string): Promise<PolicyRecord> {
+  const item = await store.get(keys.policy(roleId));
+  if (!item) throw notFound(`role '${roleId}'`);
+  return strip<PolicyRecord>(item);
+}
+
+/** The writes that create a role with the default policy (used by the API and by bootstrap). */
+export function newRoleOps(input: RoleInput, builtIn: boolean, at: string): { role: RoleRecord; writes: WriteOp[] } {
+  const role: RoleRecord = {
+    id: input.id,
+    displayName: input.displayName,
+    description: input.description ?? null,
+    privileged: input.privileged,
+    builtIn,
+    createdAt: at,
+    updatedAt: at,
+    liveAssignments: 0,
+    version: 1,
+  };
+  const policy: PolicyRecord = { roleId: input.id, policy: defaultPolicy(), version: 1, updatedAt: at };
+  return { role, writes: [ops.createRole(role), ops.createPolicy(policy)] };
+}
+
+export async function createRole(ctx: Ctx, input: RoleInput): Promise<Role> {
+  const { role, writes } = newRoleOps(input, false, ctx.now.toISOString());
+  const out = toRole(role);
+  await ctx.store.transact([...writes, ctx.audit('role.created', { roleId: role.id }, { role: out }), ...ctx.remember(201, out)]);
+  return out;
+}
+
+export async function listRoles(ctx: Ctx, page: { limit: number; nextToken?: string }): Promise<Page<Role>> {
+  return ctx.store.page([queries.roles()], { ...page, map: (item) => toRole(strip<RoleRecord>(item)) });
+}
+
+export async function getRole(ctx: Ctx, id: string): Promise<Role> {
+  return toRole(await requireRole(ctx.store, id));
+}
+
+export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promise<Role> {
+  const before = await requireRole(ctx.store, id);
+  const after: RoleRecord = {
+    ...before,
+    ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
+    ...(patch.description !== undefined ? { description: patch.description } : {}),
+    ...(patch.privileged !== undefined ? { privileged: patch.privileged } : {}),
+    updatedAt: ctx.now.toISOString(),
+    version: before.version + 1,
+  };
+  await ctx.store.transact([
+    ops.updateRole(after, before.version),
+    ctx.audit('role.updated', { roleId: id }, { before: toRole(before), after: toRole(after) }),
+  ]);
+  return toRole(after);
+}
+
+export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
+  const role = await requireRole(ctx.store, id);
+  if (role.builtIn) throw conflict(`'${id}' is a built-in role and cannot be deleted`);
+  if (role.liveAssignments > 0) {
+    throw conflict(`role '${id}' still has ${role.liveAssignments} live assignment(s); remove them first`);
+  }
+  await ctx.store.transact([
+    ops.deleteRole(id, role.version),
+    ops.deletePolicy(id),
+    ctx.audit('role.deleted', { roleId: id }, { role: toRole(role) }),
+  ]);
+}
+
+export async function getPolicy(ctx: Ctx, roleId: string): Promise<RolePolicy> {
+  return (await readPolicy(ctx.store, roleId)).policy;
+}
+
+export async function putPolicy(ctx: Ctx, roleId: string, policy: RolePolicy): Promise<RolePolicy> {
+  const problems = policyProblems(policy);
+  if (problems.length > 0) throw invalid('the policy is not consistent', problems);
+  const current = await readPolicy(ctx.store, roleId);
+  const next: PolicyRecord = { roleId, policy, version: current.version + 1, updatedAt: ctx.now.toISOString() };
+  await ctx.store.transact([
+    ops.replacePolicy(next, current.version),
+    ctx.audit('policy.updated', { roleId }, { old: current.policy, new: policy }),
+  ]);
+  return policy;
+}

@@ -1,0 +1,94 @@
+import { Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it, vi } from 'vitest';
+import { buildApp } from '#infra/synth.ts';
+
+/** Every acknowledgement in the app: the construct it sits on, the rule id and the reason. */
+function acknowledgements(root: ReturnType<typeof buildApp>['app']) {
+  const found: { path: string; id: string; reason: unknown }[] = [];
+  for (const construct of root.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+        found.push({ path: construct.node.path, id: id.replace(/^annotation::/i, ''), reason });
+      }
+    }
+  }
+  return found;
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds no unacknowledged error or warning', () => {
+    // Prepare
+    const { app } = buildApp({ bundling: false, nag: false });
+
+    // Act
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+
+    // Assess
+    expect(report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.description}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('lets the app synthesize with the checks registered, as cdk synth does', () => {
+    // Prepare
+    const { app } = buildApp({ bundling: false });
+
+    // Act + Assess: a violation makes synth throw
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('acknowledges only named findings, each on its own resource and with a reason', () => {
+    // Prepare
+    const { app } = buildApp({ bundling: false, nag: false });
+
+    // Act
+    const found = acknowledgements(app);
+
+    // Assess
+    expect(found.map(({ path, id }) => `${path} ${id}`).sort()).toEqual(
+      [
+        'Elevate/Api/AccessFunction AwsSolutions-L1',
+        'Elevate/Api/AssignmentsFunction AwsSolutions-L1',
+        'Elevate/Api/AuditFunction AwsSolutions-L1',
+        'Elevate/Api/GetOpenApi AwsSolutions-APIG4',
+        'Elevate/Api/MetaFunction AwsSolutions-L1',
+        'Elevate/Api/PrincipalsFunction AwsSolutions-L1',
+        'Elevate/Api/RequestsFunction AwsSolutions-L1',
+        'Elevate/Api/RolesFunction AwsSolutions-L1',
+        'Elevate/Bootstrap/Handler AwsSolutions-L1',
+        expect.stringMatching(
+          /^Elevate\/Bootstrap\/ProviderRole AwsSolutions-IAM5\[Resource::<BootstrapHandler[0-9A-F]{8}\.Arn>:\*\]$/,
+        ),
+      ].sort(),
+    );
+    for (const { reason } of found) {
+      expect(typeof reason).toBe('string');
+      expect((reason as string).trim().length).toBeGreaterThan(20);
+    }
+  });
+
+  it('acknowledges nothing that is not a real finding', () => {
+    // Prepare: the acknowledgements, then the same app with acknowledge() switched off
+    const acknowledged = acknowledgements(buildApp({ bundling: false, nag: false }).app);
+    const spy = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => {});
+    try {
+      const { app } = buildApp({ bundling: false, nag: false });
+
+      // Act
+      const report = new AwsSolutionsChecks(app).validateScope(app);
+
+      // Assess: each acknowledgement matches exactly one finding of its rule on a resource below it
+      const findings = report.violations.flatMap((v) =>
+        v.violatingResources.map((r) => ({ id: v.ruleName, path: r.constructPath ?? '' })),
+      );
+      for (const ack of acknowledged) {
+        const matched = findings.filter((f) => f.id === ack.id && f.path.startsWith(`${ack.path}/`));
+        expect(matched, `${ack.path} ${ack.id}`).toHaveLength(1);
+      }
+      expect(findings).toHaveLength(acknowledged.length);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

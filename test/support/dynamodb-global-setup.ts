@@ -1,0 +1,44 @@
+/**
+ * Vitest global setup: ONE in-memory DynamoDB Local per test run, shared by every project that lists this
+ * setup (integration, e2e, workflow) and by every file (each file uses its own table). Its endpoint reaches the
+ * tests through `inject('dynamoEndpoint')`. AWS_ENDPOINT_URL_DYNAMODB, when set, is used instead (no Java).
+ */
+import type { TestProject } from 'vitest/node';
+import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/local/dynamodb.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamoEndpoint: string;
+  }
+}
+
+// Shared across the projects of one run (each project loads this module on its own), so Java starts once.
+interface Shared {
+  dynamo: Promise<DynamoDbLocal> | undefined;
+  users: number;
+}
+const KEY = Symbol.for('elevate.test.dynamodb-local');
+const registry = globalThis as unknown as Record<symbol, Shared | undefined>;
+registry[KEY] ??= { dynamo: undefined, users: 0 };
+const shared: Shared = registry[KEY];
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  shared.users++;
+  shared.dynamo ??= startDynamoDbLocal({ dataDir: ':memory:' });
+  let dynamo: DynamoDbLocal;
+  try {
+    dynamo = await shared.dynamo;
+  } catch (error) {
+    shared.users--;
+    shared.dynamo = undefined;
+    throw error;
+  }
+  project.provide('dynamoEndpoint', dynamo.endpoint);
+  return async () => {
+    shared.users--;
+    if (shared.users === 0) {
+      shared.dynamo = undefined;
+      await dynamo.stop();
+    }
+  };
+}

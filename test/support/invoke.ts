@@ -1,0 +1,67 @@
+/**
+ * Calls the Lambda handlers directly with the API Gateway v2 events API Gateway would send (claims
+ * stringified the way its JWT authorizer does), for the integration tier: handler + DynamoDB Local,
+ * no HTTP server in between.
+ */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ROUTES } from '#functions/api/routes.ts';
+import { matchRoute, queryParameters, stringifyClaims } from '#infra/local/http-event.ts';
+
+export interface CallOptions {
+  /** The caller: a subject (with MFA) or the full claims; none for an anonymous call. */
+  as?: string | Record<string, unknown>;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult<T = unknown> {
+  status: number;
+  headers: Record<string, string>;
+  body: T;
+}
+
+type Handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const handlers = new Map<string, Handler>();
+
+async function handlerOf(fn: string): Promise<Handler> {
+  let h = handlers.get(fn);
+  if (!h) {
+    h = ((await import(`../../functions/api/${fn}.ts`)) as { handler: Handler }).handler;
+    handlers.set(fn, h);
+  }
+  return h;
+}
+
+export async function call<T = any>(method: string, pathAndQuery: string, opts: CallOptions = {}): Promise<CallResult<T>> {
+  const [rawPath = '', rawQueryString = ''] = pathAndQuery.split('?');
+  const matched = matchRoute(ROUTES, method, rawPath);
+  if (matched.kind !== 'match') throw new Error(`no route for ${method} ${rawPath}`);
+  const { route, pathParameters } = matched.match;
+  const claims = typeof opts.as === 'string' ? { sub: opts.as, amr: ['pwd', 'mfa'] } : opts.as;
+  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const event = {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath,
+    rawQueryString,
+    headers: { 'content-type': 'application/json', ...opts.headers },
+    queryStringParameters: queryParameters(rawQueryString),
+    pathParameters: Object.keys(pathParameters).length ? pathParameters : undefined,
+    requestContext: {
+      requestId: `test-${Math.random().toString(36).slice(2)}`,
+      routeKey: `${route.method} ${route.path}`,
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      ...(claims ? { authorizer: { jwt: { claims: stringifyClaims(claims), scopes: null } } } : {}),
+    },
+    body,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+  const out = await (await handlerOf(route.fn))(event);
+  const text = out.body ?? '';
+  return {
+    status: out.statusCode ?? 200,
+    headers: (out.headers ?? {}) as Record<string, string>,
+    body: (text ? JSON.parse(text) : undefined) as T,
+  };
+}

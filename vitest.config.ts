@@ -1,0 +1,53 @@
+import { defineConfig } from 'vitest/config';
+
+const dynamodb = './test/support/dynamodb-global-setup.ts';
+
+// The AWS SDK warns on every run that Node 20 support ends in 2027; that is known and only noise in tests.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * Five tiers, one project each: `vitest run --project unit` etc. Every project that needs DynamoDB shares
+ * one DynamoDB Local per run (started by the global setup, see test/support/dynamodb-global-setup.ts); each
+ * test file makes its own uniquely named table. For CI, set VITEST_JSON=<file> (or pass
+ * `--reporter=default --reporter=json --outputFile.json=<file>`).
+ */
+const jsonReport = process.env.VITEST_JSON;
+
+export default defineConfig({
+  test: {
+    // VITEST_JSON=<file> adds vitest's JSON report (numPassedTests, numFailedTests) next to the usual output.
+    ...(jsonReport && { reporters: ['default', 'json'], outputFile: { json: jsonReport } }),
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: [dynamodb],
+          testTimeout: 30_000,
+        },
+      },
+      { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 60_000 } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: [dynamodb],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'workflow',
+          include: ['test/workflow/**/*.test.ts'],
+          globalSetup: [dynamodb],
+          testTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
