@@ -1,5 +1,13 @@
 import { apiHandler, ok } from '#shared/http/api.ts';
-import { createRole, deleteRole, getPolicy, getRole, listRoles, putPolicy, updateRole } from '#shared/usecases/roles.ts';
+import {
+  createRole,
+  deleteRole,
+  getPolicy,
+  getRole,
+  listRoles,
+  putPolicy,
+  updateRole,
+} from '#shared/usecases/roles.ts';
 
 export const handler = apiHandler('roles', {
   createRole: async ({ ctx, body }) => ok(await createRole(ctx, body), 201),

@@ -69,16 +69,38 @@ export interface OperationContract {
 export const CONTRACT = {
   getOpenApi: { responses: { 200: { description: 'The OpenAPI 3.1 document' } } },
 
-  createRole: { body: RoleInput, idempotent: true, responses: { 201: { description: 'The role', schema: Role.meta({ id: 'Role' }) } } },
+  createRole: {
+    body: RoleInput,
+    idempotent: true,
+    responses: { 201: { description: 'The role', schema: Role.meta({ id: 'Role' }) } },
+  },
   listRoles: { query: z.strictObject(pageQuery), responses: { 200: { description: 'Roles', schema: page(Role) } } },
   getRole: { params: z.strictObject({ roleId: Slug }), responses: { 200: { description: 'The role', schema: Role } } },
-  updateRole: { params: z.strictObject({ roleId: Slug }), body: RolePatch, responses: { 200: { description: 'The role', schema: Role } } },
+  updateRole: {
+    params: z.strictObject({ roleId: Slug }),
+    body: RolePatch,
+    responses: { 200: { description: 'The role', schema: Role } },
+  },
   deleteRole: { params: z.strictObject({ roleId: Slug }), responses: { 204: { description: 'Deleted' } } },
-  getPolicy: { params: z.strictObject({ roleId: Slug }), responses: { 200: { description: 'The policy', schema: RolePolicy.meta({ id: 'RolePolicy' }) } } },
-  putPolicy: { params: z.strictObject({ roleId: Slug }), body: RolePolicy, responses: { 200: { description: 'The policy', schema: RolePolicy } } },
+  getPolicy: {
+    params: z.strictObject({ roleId: Slug }),
+    responses: { 200: { description: 'The policy', schema: RolePolicy.meta({ id: 'RolePolicy' }) } },
+  },
+  putPolicy: {
+    params: z.strictObject({ roleId: Slug }),
+    body: RolePolicy,
+    responses: { 200: { description: 'The policy', schema: RolePolicy } },
+  },
 
-  putPrincipal: { params: z.strictObject({ principalId: PrincipalId }), body: PrincipalInput, responses: { 200: { description: 'The principal', schema: Principal } } },
-  getPrincipal: { params: z.strictObject({ principalId: PrincipalId }), responses: { 200: { description: 'The principal', schema: Principal } } },
+  putPrincipal: {
+    params: z.strictObject({ principalId: PrincipalId }),
+    body: PrincipalInput,
+    responses: { 200: { description: 'The principal', schema: Principal } },
+  },
+  getPrincipal: {
+    params: z.strictObject({ principalId: PrincipalId }),
+    responses: { 200: { description: 'The principal', schema: Principal } },
+  },
 
   createRequest: {
     body: RequestInput,
@@ -90,10 +112,18 @@ export const CONTRACT = {
     },
   },
   listRequests: {
-    query: z.strictObject({ ...pageQuery, principalId: PrincipalId.optional(), roleId: Slug.optional(), status: RequestStatus.optional() }),
+    query: z.strictObject({
+      ...pageQuery,
+      principalId: PrincipalId.optional(),
+      roleId: Slug.optional(),
+      status: RequestStatus.optional(),
+    }),
     responses: { 200: { description: 'Requests, newest first', schema: page(Request) } },
   },
-  getRequest: { params: z.strictObject({ id: Id }), responses: { 200: { description: 'The request', schema: Request } } },
+  getRequest: {
+    params: z.strictObject({ id: Id }),
+    responses: { 200: { description: 'The request', schema: Request } },
+  },
 
   listAssignments: {
     query: z.strictObject({
@@ -106,8 +136,14 @@ export const CONTRACT = {
     }),
     responses: { 200: { description: 'Assignments', schema: page(AssignmentView) } },
   },
-  getAssignment: { params: z.strictObject({ id: Id }), responses: { 200: { description: 'The assignment', schema: AssignmentView } } },
-  listMyAssignments: { query: z.strictObject(pageQuery), responses: { 200: { description: "The caller's eligible and active assignments", schema: page(AssignmentView) } } },
+  getAssignment: {
+    params: z.strictObject({ id: Id }),
+    responses: { 200: { description: 'The assignment', schema: AssignmentView } },
+  },
+  listMyAssignments: {
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: "The caller's eligible and active assignments", schema: page(AssignmentView) } },
+  },
 
   checkAccess: {
     query: z.strictObject({ principalId: PrincipalId.optional(), roleId: Slug, scope: Scope.default('/') }),
@@ -122,9 +158,15 @@ export const CONTRACT = {
       actorId: PrincipalId.optional(),
       principalId: PrincipalId.optional(),
       roleId: Slug.optional(),
-      action: z.string().regex(/^[a-z]+(\.[a-zA-Z]+)+$/, 'a dotted word such as role.created').max(64).optional(),
+      action: z
+        .string()
+        .regex(/^[a-z]+(\.[a-zA-Z]+)+$/, 'a dotted word such as role.created')
+        .max(64)
+        .optional(),
     }),
-    responses: { 200: { description: 'Audit events, newest first', schema: page(AuditEvent.meta({ id: 'AuditEvent' })) } },
+    responses: {
+      200: { description: 'Audit events, newest first', schema: page(AuditEvent.meta({ id: 'AuditEvent' })) },
+    },
   },
 } as const satisfies Record<OperationId, OperationContract>;
 

@@ -35,7 +35,10 @@ export const isLive = (a: Pick<Assignment, 'status'>): boolean => a.status === '
  * The status as of `now`. The stored status can lag (the workflow or the reconcile job records the
  * change), but what a reader sees never does: an assignment past its end is Expired at that instant.
  */
-export function effectiveStatus(a: Pick<Assignment, 'status' | 'startDateTime' | 'endDateTime'>, now: Date): AssignmentStatus {
+export function effectiveStatus(
+  a: Pick<Assignment, 'status' | 'startDateTime' | 'endDateTime'>,
+  now: Date,
+): AssignmentStatus {
   if (!isLive(a)) return a.status;
   const t = now.getTime();
   if (a.endDateTime !== null && Date.parse(a.endDateTime) <= t) return 'Expired';

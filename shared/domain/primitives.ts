@@ -4,7 +4,10 @@ import { isDuration } from './duration.ts';
 /** Shared building blocks of the schemas: ids, times and durations. */
 export const Slug = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a slug of 2-63 lower-case letters, digits and dashes, starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{1,62}$/,
+    'a slug of 2-63 lower-case letters, digits and dashes, starting with a letter or digit',
+  );
 
 /** Principal ids come from the identity provider (`sub`): printable, no control characters, bounded. */
 export const PrincipalId = z

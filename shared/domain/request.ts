@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { AssignmentType } from './assignment.ts';
-import { Justification, PrincipalId, PrincipalType } from './primitives.ts';
+import { Justification, PrincipalId, PrincipalType, Slug } from './primitives.ts';
 import { ScheduleInput } from './schedule.ts';
 import { Scope } from './scope.ts';
-import { Slug } from './primitives.ts';
 
 /** Every change to an assignment is a request. */
 export const RequestAction = z.enum([
@@ -31,7 +30,10 @@ export const RequestStatus = z.enum([
 ]);
 export type RequestStatus = z.infer<typeof RequestStatus>;
 
-export const Ticket = z.strictObject({ system: z.string().trim().min(1).max(64), number: z.string().trim().min(1).max(128) });
+export const Ticket = z.strictObject({
+  system: z.string().trim().min(1).max(64),
+  number: z.string().trim().min(1).max(128),
+});
 
 export const RequestInput = z.strictObject({
   action: RequestAction,

@@ -36,23 +36,38 @@ export function defaultAssignmentExpiration(
 /** Throws the policy refusal of api.md, in a fixed order, or returns when the assignment is allowed. */
 export function checkAdminAssignment(c: AdminAssignmentCheck): void {
   if (c.assignmentType === 'eligible' && c.principalType === 'servicePrincipal') {
-    throw new DomainError('InvalidPrincipalType', 'a service principal cannot be eligible for a role; give it a time-bound active assignment');
+    throw new DomainError(
+      'InvalidPrincipalType',
+      'a service principal cannot be eligible for a role; give it a time-bound active assignment',
+    );
   }
   const { allowPermanent, maxDuration } = rulesFor(c.policy, c.assignmentType, c.principalType);
   if (c.schedule.end === null) {
     if (!allowPermanent) {
-      const why = c.principalType === 'servicePrincipal' ? 'a service principal\'s active assignment must expire' : `the role's policy does not allow permanent ${c.assignmentType} assignments`;
+      const why =
+        c.principalType === 'servicePrincipal'
+          ? "a service principal's active assignment must expire"
+          : `the role's policy does not allow permanent ${c.assignmentType} assignments`;
       throw new DomainError('PermanentNotAllowed', `${why}; give an expiration of at most ${maxDuration}`);
     }
   } else if (exceeds(c.schedule.start, c.schedule.end, maxDuration)) {
-    throw new DomainError('DurationExceedsPolicy', `the role's policy allows ${c.assignmentType} assignments of at most ${maxDuration}`);
+    throw new DomainError(
+      'DurationExceedsPolicy',
+      `the role's policy allows ${c.assignmentType} assignments of at most ${maxDuration}`,
+    );
   }
   if (c.assignmentType === 'active') {
     if (c.policy.activeAssignment.requireMfa && !c.actorMfa) {
-      throw new DomainError('MfaRequired', 'the role\'s policy requires multi-factor authentication for active assignments; sign in again with MFA');
+      throw new DomainError(
+        'MfaRequired',
+        "the role's policy requires multi-factor authentication for active assignments; sign in again with MFA",
+      );
     }
     if (c.policy.activeAssignment.requireJustification && !c.justification) {
-      throw new DomainError('JustificationRequired', 'the role\'s policy requires a justification for active assignments');
+      throw new DomainError(
+        'JustificationRequired',
+        "the role's policy requires a justification for active assignments",
+      );
     }
   }
 }

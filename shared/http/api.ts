@@ -1,17 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type {
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { FunctionName } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
-import { type Contract, CONTRACT, type OperationContract } from '../api/contract.ts';
+import { CONTRACT, type Contract, type OperationContract } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
 import { type Caller, callerFromClaims } from '../auth/caller.ts';
-import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
-import { IdempotencyRace, keys, strip, type IdempotencyRecord } from '../store/records.ts';
+import { DomainError, forbidden, invalid } from '../domain/errors.ts';
+import { IdempotencyRace, type IdempotencyRecord, keys, strip } from '../store/records.ts';
 import { Ctx } from '../usecases/context.ts';
 import { recordCaller } from '../usecases/principals.ts';
 import { errorFields, log } from './log.ts';
@@ -66,7 +63,9 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       const input = parse(event, contract, d.config.maxBodyBytes);
       const idempotency = idempotencyOf(event, contract, route.method);
       const ctx = new Ctx(d, caller, idempotency);
-      const recording = recordCaller(d, caller).catch((error) => log('warn', 'could not record caller', { callerId, ...errorFields(error) }));
+      const recording = recordCaller(d, caller).catch((error) =>
+        log('warn', 'could not record caller', { callerId, ...errorFields(error) }),
+      );
       await gate(ctx, route.access, route.operationId, route.method);
       const remembered = idempotency && (await replay(ctx, idempotency.key, idempotency.fingerprint));
       if (remembered) {
@@ -79,7 +78,9 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
         } catch (error) {
           if (!(error instanceof IdempotencyRace) || !idempotency) throw error;
           // A concurrent call with the same key won: answer what it answered.
-          response = (await replay(ctx, idempotency.key, idempotency.fingerprint)) ?? problem(new DomainError('Conflict', 'a request with this Idempotency-Key is in progress; retry'));
+          response =
+            (await replay(ctx, idempotency.key, idempotency.fingerprint)) ??
+            problem(new DomainError('Conflict', 'a request with this Idempotency-Key is in progress; retry'));
         }
       }
       await recording;
@@ -90,7 +91,13 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
         response = internalError(requestId);
       }
     }
-    log('debug', 'request', { requestId, route: event.routeKey, status: response.statusCode, callerId, ms: Math.round(performance.now() - started) });
+    log('debug', 'request', {
+      requestId,
+      route: event.routeKey,
+      status: response.statusCode,
+      callerId,
+      ms: Math.round(performance.now() - started),
+    });
     return response;
   };
 }
@@ -99,7 +106,11 @@ function parse(event: Event, contract: OperationContract, maxBodyBytes: number) 
   const params = validate(contract.params, event.pathParameters ?? {}, 'path');
   const query = validate(contract.query, event.queryStringParameters ?? {}, 'query');
   let body: unknown;
-  const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  const raw = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body
+    : '';
   if (Buffer.byteLength(raw) > maxBodyBytes) {
     throw new DomainError('PayloadTooLarge', `the body is larger than ${maxBodyBytes} bytes`);
   }
@@ -125,7 +136,10 @@ function parse(event: Event, contract: OperationContract, maxBodyBytes: number) 
 function validate(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) {
     if (where === 'query' && value && Object.keys(value).length > 0) {
-      throw invalid('this operation takes no query parameters', Object.keys(value).map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })));
+      throw invalid(
+        'this operation takes no query parameters',
+        Object.keys(value).map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })),
+      );
     }
     return undefined;
   }
@@ -136,13 +150,17 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: string):
 
 async function gate(ctx: Ctx, access: string, operationId: string, method: string): Promise<void> {
   const authority = access === 'admin' || access === 'reader' ? await ctx.authority() : undefined;
-  const allowed = access === 'admin' ? authority?.admin : access === 'reader' ? authority?.admin || authority?.auditor : true;
+  const allowed =
+    access === 'admin' ? authority?.admin : access === 'reader' ? authority?.admin || authority?.auditor : true;
   if (allowed) return;
-  const needs = access === 'admin' ? 'an active elevate-admin assignment' : 'an active elevate-admin or elevate-auditor assignment';
+  const needs =
+    access === 'admin' ? 'an active elevate-admin assignment' : 'an active elevate-admin or elevate-auditor assignment';
   const refusal = forbidden(`this operation needs ${needs}`);
   if (method !== 'GET') {
     // A refused change is audited like any other refusal; refused reads are not (they change nothing).
-    await ctx.store.transact([ctx.audit('authorization.refused', { principalId: ctx.caller.id }, { operationId, code: refusal.code })]);
+    await ctx.store.transact([
+      ctx.audit('authorization.refused', { principalId: ctx.caller.id }, { operationId, code: refusal.code }),
+    ]);
   }
   throw refusal;
 }
@@ -151,9 +169,13 @@ function idempotencyOf(event: Event, contract: OperationContract, method: string
   const key = event.headers?.['idempotency-key'];
   if (key === undefined || !contract.idempotent || method !== 'POST') return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw invalid('Idempotency-Key is 1-128 letters, digits and ._:-', [{ path: 'headers.idempotency-key', message: 'invalid' }]);
+    throw invalid('Idempotency-Key is 1-128 letters, digits and ._:-', [
+      { path: 'headers.idempotency-key', message: 'invalid' },
+    ]);
   }
-  const fingerprint = createHash('sha256').update(`${event.routeKey}\n${event.body ?? ''}`).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(`${event.routeKey}\n${event.body ?? ''}`)
+    .digest('hex');
   return { key, fingerprint };
 }
 
@@ -164,7 +186,10 @@ async function replay(ctx: Ctx, key: string, fingerprint: string): Promise<Respo
   if (record.fingerprint !== fingerprint) {
     throw new DomainError('Conflict', 'this Idempotency-Key was used with a different request; use a new key');
   }
-  return { ...toResponse({ status: record.status, body: record.body }), headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' } };
+  return {
+    ...toResponse({ status: record.status, body: record.body }),
+    headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' },
+  };
 }
 
 function toResponse(result: Result): Response {

@@ -33,7 +33,12 @@ function parameters(c: OperationContract) {
     if (!schema) continue;
     const json = schemaOf(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
     for (const [name, property] of Object.entries(json.properties ?? {})) {
-      out.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: property });
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        schema: property,
+      });
     }
   }
   return out;
@@ -46,7 +51,10 @@ export function buildOpenApi(): Record<string, unknown> {
     const c: OperationContract = CONTRACT[route.operationId as OperationId];
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(c.responses)) {
-      responses[status] = { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: schemaOf(r.schema, 'output') } } } : {}) };
+      responses[status] = {
+        description: r.description,
+        ...(r.schema ? { content: { 'application/json': { schema: schemaOf(r.schema, 'output') } } } : {}),
+      };
     }
     for (const [status, description] of Object.entries(ERRORS)) {
       if (route.access === 'public' && status !== '429') continue;
@@ -54,7 +62,12 @@ export function buildOpenApi(): Record<string, unknown> {
     }
     const parametersList = parameters(c);
     if (c.idempotent) {
-      parametersList.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } });
+      parametersList.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+      });
     }
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = {
@@ -63,7 +76,9 @@ export function buildOpenApi(): Record<string, unknown> {
       'x-elevate-access': route.access,
       ...(route.access === 'public' ? { security: [] } : {}),
       ...(parametersList.length ? { parameters: parametersList } : {}),
-      ...(c.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(c.body, 'input') } } } } : {}),
+      ...(c.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(c.body, 'input') } } } }
+        : {}),
       responses,
     };
   }

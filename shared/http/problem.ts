@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DomainError, type ErrorCode, type FieldError } from '../domain/errors.ts';
+import type { DomainError, ErrorCode, FieldError } from '../domain/errors.ts';
 
 /** RFC 9457 problem+json, the one shape every error of the API takes. */
 const TITLES: Partial<Record<ErrorCode, string>> = {
@@ -46,7 +46,10 @@ export const internalError = (requestId: string): APIGatewayProxyStructuredResul
 });
 
 /** zod issues as the `errors` list of a ValidationFailed problem, each naming its field. */
-export function fieldErrors(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix: string): FieldError[] {
+export function fieldErrors(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix: string,
+): FieldError[] {
   return issues.map((i) => ({
     path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
     message: i.message,

@@ -6,7 +6,7 @@ import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import type { Role } from '../domain/role.ts';
 import type { Key } from './pagination.ts';
-import { TABLE, type IndexName } from './table.ts';
+import { type IndexName, TABLE } from './table.ts';
 
 /**
  * Every key recipe and every condition expression of the table, in one module.
@@ -39,7 +39,13 @@ const INDEX_ATTRS: Record<IndexName, { pk: string; sk: string }> = Object.fromEn
   TABLE.globalSecondaryIndexes.map((g) => [g.indexName, { pk: g.partitionKey, sk: g.sortKey }]),
 ) as Record<IndexName, { pk: string; sk: string }>;
 
-const KEY_ATTRS = new Set<string>([ATTR.pk, ATTR.sk, ATTR.ttl, 'entity', ...Object.values(INDEX_ATTRS).flatMap((a) => [a.pk, a.sk])]);
+const KEY_ATTRS = new Set<string>([
+  ATTR.pk,
+  ATTR.sk,
+  ATTR.ttl,
+  'entity',
+  ...Object.values(INDEX_ATTRS).flatMap((a) => [a.pk, a.sk]),
+]);
 
 /** The entity without its key attributes. */
 export function strip<T>(item: Item): T {
@@ -113,12 +119,24 @@ export const queries = {
     pk: `ASGSTATUS#${status}`,
     ...(endBefore ? { between: ['0', endBefore] as [string, string] } : {}),
   }),
-  assignmentsOfPrincipal: (principalId: string): QueryPart => ({ index: 'gsi3', pk: `ASGP#${principalId}`, forward: false }),
-  requestsOfPrincipal: (principalId: string): QueryPart => ({ index: 'gsi1', pk: `REQP#${principalId}`, forward: false }),
+  assignmentsOfPrincipal: (principalId: string): QueryPart => ({
+    index: 'gsi3',
+    pk: `ASGP#${principalId}`,
+    forward: false,
+  }),
+  requestsOfPrincipal: (principalId: string): QueryPart => ({
+    index: 'gsi1',
+    pk: `REQP#${principalId}`,
+    forward: false,
+  }),
   requestsByStatus: (status: string): QueryPart => ({ index: 'gsi2', pk: `REQSTATUS#${status}`, forward: false }),
   allRequests: (): QueryPart => ({ index: 'gsi3', pk: 'REQS', forward: false }),
   /** Audit events of one month (base table), or of one principal/actor/role (indexes), newest first in [from, to]. */
-  audit: (by: { month: string } | { principalId: string } | { actorId: string } | { roleId: string }, from: string, to: string): QueryPart => {
+  audit: (
+    by: { month: string } | { principalId: string } | { actorId: string } | { roleId: string },
+    from: string,
+    to: string,
+  ): QueryPart => {
     const between: [string, string] = [from, `${to}\uffff`];
     if ('month' in by) return { pk: `AUDIT#${by.month}`, between, forward: false };
     if ('principalId' in by) return { index: 'gsi1', pk: `AUDITP#${by.principalId}`, between, forward: false };
@@ -197,10 +215,43 @@ const auditItem = (e: AuditEvent): Item => {
 
 /** One element of a TransactWriteItems call (document-client form, TableName added by the store). */
 export type WriteOp =
-  | { Put: { Item: Item; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }; onConflict?: () => Error }
-  | { Update: { Key: Item; UpdateExpression: string; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }; onConflict?: () => Error }
-  | { Delete: { Key: Item; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }; onConflict?: () => Error }
-  | { ConditionCheck: { Key: Item; ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }; onConflict?: () => Error };
+  | {
+      Put: {
+        Item: Item;
+        ConditionExpression?: string;
+        ExpressionAttributeNames?: Record<string, string>;
+        ExpressionAttributeValues?: Item;
+      };
+      onConflict?: () => Error;
+    }
+  | {
+      Update: {
+        Key: Item;
+        UpdateExpression: string;
+        ConditionExpression?: string;
+        ExpressionAttributeNames?: Record<string, string>;
+        ExpressionAttributeValues?: Item;
+      };
+      onConflict?: () => Error;
+    }
+  | {
+      Delete: {
+        Key: Item;
+        ConditionExpression?: string;
+        ExpressionAttributeNames?: Record<string, string>;
+        ExpressionAttributeValues?: Item;
+      };
+      onConflict?: () => Error;
+    }
+  | {
+      ConditionCheck: {
+        Key: Item;
+        ConditionExpression: string;
+        ExpressionAttributeNames?: Record<string, string>;
+        ExpressionAttributeValues?: Item;
+      };
+      onConflict?: () => Error;
+    };
 
 const NEW = 'attribute_not_exists(pk)';
 
@@ -239,17 +290,23 @@ export const ops = {
       ConditionExpression: 'version = :v',
       ExpressionAttributeValues: { ':v': expectedVersion },
     },
-    onConflict: () => conflict(`the policy of role '${p.roleId}' changed while this request ran; read it again and retry`),
+    onConflict: () =>
+      conflict(`the policy of role '${p.roleId}' changed while this request ran; read it again and retry`),
   }),
   putPrincipal: (p: Principal): WriteOp => ({ Put: { Item: { ...keys.principal(p.id), entity: 'principal', ...p } } }),
 
   /** A new assignment: its record, its live slot (unique per principal/role/type/scope) and the role's count. */
   createAssignment: (a: Assignment): WriteOp[] => [
-    { Put: { Item: assignmentItem(a), ConditionExpression: NEW }, onConflict: () => conflict(`assignment '${a.id}' already exists`) },
+    {
+      Put: { Item: assignmentItem(a), ConditionExpression: NEW },
+      onConflict: () => conflict(`assignment '${a.id}' already exists`),
+    },
     {
       Put: { Item: liveItem(a), ConditionExpression: NEW },
       onConflict: () =>
-        conflict(`'${a.principalId}' already has a live ${a.assignmentType} assignment of role '${a.roleId}' at scope '${a.scope}'`),
+        conflict(
+          `'${a.principalId}' already has a live ${a.assignmentType} assignment of role '${a.roleId}' at scope '${a.scope}'`,
+        ),
     },
     {
       Update: {
@@ -277,7 +334,13 @@ export const ops = {
     return [
       { Put: { Item: assignmentItem(a), ...guard }, onConflict },
       { Delete: { Key: keys.live(a), ...guard }, onConflict },
-      { Update: { Key: keys.role(a.roleId), UpdateExpression: 'ADD liveAssignments :minus', ExpressionAttributeValues: { ':minus': -1 } } },
+      {
+        Update: {
+          Key: keys.role(a.roleId),
+          UpdateExpression: 'ADD liveAssignments :minus',
+          ExpressionAttributeValues: { ':minus': -1 },
+        },
+      },
     ];
   },
   createRequest: (r: Request): WriteOp => ({
@@ -287,7 +350,12 @@ export const ops = {
   audit: (e: AuditEvent): WriteOp => ({ Put: { Item: auditItem(e), ConditionExpression: NEW } }),
   idempotency: (callerId: string, key: string, record: IdempotencyRecord, expiresAt: Date): WriteOp => ({
     Put: {
-      Item: { ...keys.idempotency(callerId, key), entity: 'idempotency', ...record, [ATTR.ttl]: Math.floor(expiresAt.getTime() / 1000) },
+      Item: {
+        ...keys.idempotency(callerId, key),
+        entity: 'idempotency',
+        ...record,
+        [ATTR.ttl]: Math.floor(expiresAt.getTime() / 1000),
+      },
       ConditionExpression: NEW,
     },
     onConflict: () => new IdempotencyRace(`idempotency key '${key}' was used by a concurrent request`),

@@ -11,7 +11,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { conflict, DomainError } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor, type Key, queryFingerprint } from './pagination.ts';
-import { type Item, partitionAttr, sortAttr, positionOf, type QueryPart, type WriteOp } from './records.ts';
+import {
+  IdempotencyRace,
+  type Item,
+  partitionAttr,
+  positionOf,
+  type QueryPart,
+  sortAttr,
+  type WriteOp,
+} from './records.ts';
 
 export interface Page<T> {
   items: T[];
@@ -52,12 +60,20 @@ export class Store {
   ) {}
 
   static fromEnv(tableName: string, client = new DynamoDBClient({})): Store {
-    return new Store(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName);
+    return new Store(
+      DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+      tableName,
+    );
   }
 
   async get(key: Item, consistent = true): Promise<Item | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent, ReturnConsumedCapacity: 'TOTAL' }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: key,
+        ConsistentRead: consistent,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
     );
     this.count('read', out.ConsumedCapacity?.CapacityUnits);
     return out.Item;
@@ -73,7 +89,10 @@ export class Store {
         const out: BatchGetCommandOutput = await this.doc.send(
           new BatchGetCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }),
         );
-        this.count('read', out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0));
+        this.count(
+          'read',
+          out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0),
+        );
         found.push(...(out.Responses?.[this.tableName] ?? []));
         const rest = out.UnprocessedKeys?.[this.tableName];
         request = rest?.Keys?.length ? { [this.tableName]: { Keys: rest.Keys, ConsistentRead: true } } : undefined;
@@ -102,16 +121,32 @@ export class Store {
     for (let attempt = 1; ; attempt++) {
       try {
         const out = await this.doc.send(new TransactWriteCommand(input));
-        this.count('write', out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0));
+        this.count(
+          'write',
+          out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0),
+        );
         return;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
-        const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
-        if (failed >= 0) {
-          throw writeOps[failed]?.onConflict?.() ?? conflict('the change conflicts with the current state; read it again and retry');
+        const failures = reasons.flatMap((r, i) =>
+          r.Code === 'ConditionalCheckFailed' ? [writeOps[i]?.onConflict?.()] : [],
+        );
+        if (failures.length > 0) {
+          // A replayed Idempotency-Key explains every other failed condition (the first call made those
+          // items), so it wins; otherwise the first failed condition names the problem.
+          throw (
+            failures.find((e) => e instanceof IdempotencyRace) ??
+            failures[0] ??
+            conflict('the change conflicts with the current state; read it again and retry')
+          );
         }
-        const retriable = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded');
+        const retriable = reasons.some(
+          (r) =>
+            r.Code === 'TransactionConflict' ||
+            r.Code === 'ThrottlingError' ||
+            r.Code === 'ProvisionedThroughputExceeded',
+        );
         if (!retriable) throw error;
         if (attempt >= TRANSACTION_ATTEMPTS) throw conflict('another change to the same items was in progress; retry');
         await sleep(20 * 2 ** attempt + Math.random() * 20);
@@ -131,7 +166,9 @@ export class Store {
       const cursor = decodeCursor(req.nextToken, fingerprint);
       const expected = parts[cursor.part];
       if (!expected || (cursor.key !== null && cursor.key[partitionAttr(expected.index)] !== expected.pk)) {
-        throw new DomainError('ValidationFailed', 'nextToken does not belong to this list', [{ path: 'nextToken', message: 'invalid' }]);
+        throw new DomainError('ValidationFailed', 'nextToken does not belong to this list', [
+          { path: 'nextToken', message: 'invalid' },
+        ]);
       }
       part = cursor.part;
       startKey = cursor.key ?? undefined;
@@ -181,7 +218,12 @@ export class Store {
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(
-        new QueryCommand({ ...this.queryInput(q), ExclusiveStartKey: startKey, ConsistentRead: !q.index && consistent, ReturnConsumedCapacity: 'TOTAL' }),
+        new QueryCommand({
+          ...this.queryInput(q),
+          ExclusiveStartKey: startKey,
+          ConsistentRead: !q.index && consistent,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
       );
       this.count('read', out.ConsumedCapacity?.CapacityUnits);
       items.push(...((out.Items ?? []) as Item[]));

@@ -1,4 +1,11 @@
-import { type Assignment, type AssignmentStatus, asOf, effectiveStatus, inForce, isLive } from '../domain/assignment.ts';
+import {
+  type Assignment,
+  type AssignmentStatus,
+  asOf,
+  effectiveStatus,
+  inForce,
+  isLive,
+} from '../domain/assignment.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
 import { covers } from '../domain/scope.ts';
 import { type Item, keys, type QueryPart, queries, type RoleRecord, strip } from '../store/records.ts';
@@ -49,15 +56,25 @@ export async function listAssignments(
   else if (filters.roleId) parts = [queries.assignmentsOfRole(filters.roleId)];
   else if (filters.privileged) {
     const roles = await ctx.store.all(queries.roles(), false);
-    parts = roles.map((r) => strip<RoleRecord>(r)).filter((r) => r.privileged).map((r) => queries.assignmentsOfRole(r.id));
+    parts = roles
+      .map((r) => strip<RoleRecord>(r))
+      .filter((r) => r.privileged)
+      .map((r) => queries.assignmentsOfRole(r.id));
   } else {
-    const statuses = filters.status ? STORED_FOR[filters.status] : (['Active', 'Scheduled', 'Expired', 'Revoked'] as const);
+    const statuses = filters.status
+      ? STORED_FOR[filters.status]
+      : (['Active', 'Scheduled', 'Expired', 'Revoked'] as const);
     parts = statuses.map((s) => queries.assignmentsByStatus(s));
   }
   let privilegedRoles: Set<string> | undefined;
   if (filters.privileged && (filters.principalId || filters.roleId)) {
     const roles = await ctx.store.all(queries.roles(), false);
-    privilegedRoles = new Set(roles.map((r) => strip<RoleRecord>(r)).filter((r) => r.privileged).map((r) => r.id));
+    privilegedRoles = new Set(
+      roles
+        .map((r) => strip<RoleRecord>(r))
+        .filter((r) => r.privileged)
+        .map((r) => r.id),
+    );
   }
   const now = ctx.now;
   return ctx.store.page(parts, {
@@ -104,7 +121,10 @@ export interface AccessAnswer {
  * Does `principalId` hold `roleId` at `scope` right now? One strongly consistent Query of the principal's
  * live active slots of that role; the longest-lasting covering assignment answers.
  */
-export async function checkAccess(ctx: Ctx, q: { principalId?: string | undefined; roleId: string; scope: string }): Promise<AccessAnswer> {
+export async function checkAccess(
+  ctx: Ctx,
+  q: { principalId?: string | undefined; roleId: string; scope: string },
+): Promise<AccessAnswer> {
   const principalId = q.principalId ?? ctx.caller.id;
   if (principalId !== ctx.caller.id && !(await ctx.isReader())) {
     throw forbidden("checking another principal's access needs elevate-admin or elevate-auditor");

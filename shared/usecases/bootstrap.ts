@@ -1,9 +1,9 @@
+import type { Deps } from '../deps.ts';
 import type { Assignment } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { Request } from '../domain/request.ts';
 import { ADMIN_ROLE, BUILT_IN_ROLES } from '../domain/role.ts';
-import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { keys, ops } from '../store/records.ts';
 import { readLive } from './assignments.ts';
@@ -30,13 +30,18 @@ export async function bootstrap(deps: Deps, adminIds: string[]): Promise<{ creat
   };
 
   if (!(await store.get(keys.install()))) {
-    await ignoreConflict(() => store.transact([ops.install(at), ops.audit(auditEvent(now, SYSTEM_ACTOR, 'elevate.installed', {}, {}))]));
+    await ignoreConflict(() =>
+      store.transact([ops.install(at), ops.audit(auditEvent(now, SYSTEM_ACTOR, 'elevate.installed', {}, {}))]),
+    );
   }
   for (const input of BUILT_IN_ROLES) {
     if (await readRole(store, input.id)) continue;
     const { writes } = newRoleOps(input, true, at);
     await ignoreConflict(() =>
-      store.transact([...writes, ops.audit(auditEvent(now, SYSTEM_ACTOR, 'role.created', { roleId: input.id }, { builtIn: true }))]),
+      store.transact([
+        ...writes,
+        ops.audit(auditEvent(now, SYSTEM_ACTOR, 'role.created', { roleId: input.id }, { builtIn: true })),
+      ]),
     );
   }
   for (const principalId of [...new Set(adminIds)]) {

@@ -1,9 +1,9 @@
 import type { Authority } from '../auth/authority.ts';
 import { authorityOf } from '../auth/authority.ts';
 import type { Caller } from '../auth/caller.ts';
+import type { Deps } from '../deps.ts';
 import { type Actor, type AuditEvent, type AuditTarget, emptyTarget, eventHash } from '../domain/audit.ts';
 import { forbidden } from '../domain/errors.ts';
-import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import { ops, type WriteOp } from '../store/records.ts';
 
@@ -57,7 +57,14 @@ export class Ctx {
   remember(status: number, body: unknown): WriteOp[] {
     if (!this.idempotency) return [];
     const expires = new Date(this.now.getTime() + this.deps.config.idempotencyTtlHours * 3_600_000);
-    return [ops.idempotency(this.caller.id, this.idempotency.key, { fingerprint: this.idempotency.fingerprint, status, body }, expires)];
+    return [
+      ops.idempotency(
+        this.caller.id,
+        this.idempotency.key,
+        { fingerprint: this.idempotency.fingerprint, status, body },
+        expires,
+      ),
+    ];
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/caller.ts';
+import type { Deps } from '../deps.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
-import type { Deps } from '../deps.ts';
 import { keys, ops, type Principal, strip } from '../store/records.ts';
 import type { Ctx } from './context.ts';
 
@@ -19,7 +19,10 @@ export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput):
     email: input.email ?? null,
     updatedAt: ctx.now.toISOString(),
   };
-  await ctx.store.transact([ops.putPrincipal(principal), ctx.audit('principal.updated', { principalId: id }, { principal })]);
+  await ctx.store.transact([
+    ops.putPrincipal(principal),
+    ctx.audit('principal.updated', { principalId: id }, { principal }),
+  ]);
   return principal;
 }
 

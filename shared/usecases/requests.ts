@@ -1,6 +1,6 @@
 import type { Assignment } from '../domain/assignment.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
-import { type Request, type RequestInput, RequestStatus } from '../domain/request.ts';
+import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { checkAdminAssignment, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, type ResolvedSchedule, resolveExpiration, resolveSchedule } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
@@ -34,7 +34,8 @@ async function carryOut(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> 
       { path: 'action', message: 'use adminAssign, adminUpdate or adminRemove' },
     ]);
   }
-  if (!input.principalId) throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
+  if (!input.principalId)
+    throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
   await ctx.requireAdmin(`the action '${input.action}'`);
   const principalId = input.principalId;
   await requireRole(ctx.store, input.roleId);
@@ -45,7 +46,14 @@ async function carryOut(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> 
     case 'adminAssign': {
       const fallback = defaultAssignmentExpiration(policy, input.assignmentType, input.principalType);
       const schedule = resolveSchedule(input.schedule, ctx.now, fallback);
-      checkAdminAssignment({ policy, assignmentType: input.assignmentType, principalType: input.principalType, schedule, justification: input.justification, actorMfa: ctx.caller.mfa });
+      checkAdminAssignment({
+        policy,
+        assignmentType: input.assignmentType,
+        principalType: input.principalType,
+        schedule,
+        justification: input.justification,
+        actorMfa: ctx.caller.mfa,
+      });
       if (input.validateOnly) return { kind: 'valid' };
       const request = newRequest(ctx, input, principalId, schedule, input.schedule?.expiration ?? fallback);
       const assignment = newAssignment(ctx, input, principalId, schedule, request.id);
@@ -62,18 +70,32 @@ async function carryOut(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> 
     }
     case 'adminUpdate': {
       const current = await readLive(ctx.store, slot);
-      if (!current) throw notFound(`a live ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}'`);
+      if (!current)
+        throw notFound(
+          `a live ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}'`,
+        );
       // What the update names changes; what it leaves out stays as it was.
-      const requestedStart = input.schedule?.startDateTime ? new Date(input.schedule.startDateTime) : undefined;
-      const start = requestedStart ? (requestedStart < ctx.now ? ctx.now : requestedStart) : new Date(current.startDateTime);
-      const keep: Expiration = current.endDateTime ? { type: 'afterDateTime', endDateTime: current.endDateTime } : { type: 'noExpiration' };
+      const requestedStart = input.schedule?.startDateTime;
+      const start = requestedStart
+        ? new Date(Math.max(Date.parse(requestedStart), ctx.now.getTime()))
+        : new Date(current.startDateTime);
+      const keep: Expiration = current.endDateTime
+        ? { type: 'afterDateTime', endDateTime: current.endDateTime }
+        : { type: 'noExpiration' };
       const schedule = resolveExpiration(start, input.schedule?.expiration ?? keep);
       if (schedule.end && schedule.end <= ctx.now) {
         throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [
           { path: 'schedule.expiration', message: 'ends in the past' },
         ]);
       }
-      checkAdminAssignment({ policy, assignmentType: input.assignmentType, principalType: current.principalType, schedule, justification: input.justification, actorMfa: ctx.caller.mfa });
+      checkAdminAssignment({
+        policy,
+        assignmentType: input.assignmentType,
+        principalType: current.principalType,
+        schedule,
+        justification: input.justification,
+        actorMfa: ctx.caller.mfa,
+      });
       if (input.validateOnly) return { kind: 'valid' };
       const request = newRequest(ctx, input, principalId, schedule, input.schedule?.expiration ?? keep);
       const updated: Assignment = {
@@ -99,7 +121,10 @@ async function carryOut(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> 
     }
     case 'adminRemove': {
       const current = await readLive(ctx.store, slot);
-      if (!current) throw notFound(`a live ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}'`);
+      if (!current)
+        throw notFound(
+          `a live ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}'`,
+        );
       if (input.validateOnly) return { kind: 'valid' };
       const nowIso = ctx.now.toISOString();
       const schedule = { start: ctx.now, end: ctx.now };
@@ -127,7 +152,13 @@ async function carryOut(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> 
   }
 }
 
-function newRequest(ctx: Ctx, input: RequestInput, principalId: string, schedule: ResolvedSchedule, expiration: Expiration): Request {
+function newRequest(
+  ctx: Ctx,
+  input: RequestInput,
+  principalId: string,
+  schedule: ResolvedSchedule,
+  expiration: Expiration,
+): Request {
   const nowIso = ctx.now.toISOString();
   return {
     id: newId('req', ctx.now),
@@ -156,7 +187,13 @@ function newRequest(ctx: Ctx, input: RequestInput, principalId: string, schedule
   };
 }
 
-function newAssignment(ctx: Ctx, input: RequestInput, principalId: string, schedule: ResolvedSchedule, requestId: string): Assignment {
+function newAssignment(
+  ctx: Ctx,
+  input: RequestInput,
+  principalId: string,
+  schedule: ResolvedSchedule,
+  requestId: string,
+): Assignment {
   const nowIso = ctx.now.toISOString();
   return {
     id: newId('asg', ctx.now),
@@ -196,7 +233,13 @@ async function recordRefusal(ctx: Ctx, input: RequestInput, error: DomainError):
     ctx.audit(
       'request.refused',
       { principalId: input.principalId ?? ctx.caller.id, roleId: input.roleId, scope: input.scope },
-      { action: input.action, assignmentType: input.assignmentType, code: error.code, status: error.status, detail: error.message },
+      {
+        action: input.action,
+        assignmentType: input.assignmentType,
+        code: error.code,
+        status: error.status,
+        detail: error.message,
+      },
     ),
   ];
   await ctx.store.transact(writes);
@@ -208,7 +251,11 @@ export interface RequestFilters {
   status?: RequestStatus | undefined;
 }
 
-export async function listRequests(ctx: Ctx, filters: RequestFilters, page: { limit: number; nextToken?: string | undefined }): Promise<Page<Request>> {
+export async function listRequests(
+  ctx: Ctx,
+  filters: RequestFilters,
+  page: { limit: number; nextToken?: string | undefined },
+): Promise<Page<Request>> {
   const reader = await ctx.isReader();
   if (!reader && filters.principalId && filters.principalId !== ctx.caller.id) {
     throw forbidden("listing another principal's requests needs elevate-admin or elevate-auditor");

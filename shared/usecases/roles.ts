@@ -52,7 +52,11 @@ export function newRoleOps(input: RoleInput, builtIn: boolean, at: string): { ro
 export async function createRole(ctx: Ctx, input: RoleInput): Promise<Role> {
   const { role, writes } = newRoleOps(input, false, ctx.now.toISOString());
   const out = toRole(role);
-  await ctx.store.transact([...writes, ctx.audit('role.created', { roleId: role.id }, { role: out }), ...ctx.remember(201, out)]);
+  await ctx.store.transact([
+    ...writes,
+    ctx.audit('role.created', { roleId: role.id }, { role: out }),
+    ...ctx.remember(201, out),
+  ]);
   return out;
 }
 

@@ -9,7 +9,12 @@ beforeAll(async () => {
   await bootstrap(depsFromEnv(), ['admin']);
 });
 
-const role = (id: string, extra: Record<string, unknown> = {}) => ({ id, displayName: `Role ${id}`, privileged: true, ...extra });
+const role = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  displayName: `Role ${id}`,
+  privileged: true,
+  ...extra,
+});
 
 describe('roles', () => {
   it('creates a role with the default policy, and audits it in the same transaction', async () => {
@@ -17,7 +22,13 @@ describe('roles', () => {
     const created = await call('POST', '/v1/roles', { as: 'admin', body: role('db-admin', { description: 'DB' }) });
     // Assess
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: 'db-admin', displayName: 'Role db-admin', description: 'DB', privileged: true, builtIn: false });
+    expect(created.body).toMatchObject({
+      id: 'db-admin',
+      displayName: 'Role db-admin',
+      description: 'DB',
+      privileged: true,
+      builtIn: false,
+    });
     const policy = await call('GET', '/v1/roles/db-admin/policy', { as: 'someone' });
     expect(policy.body.activation.maxDuration).toBe('PT8H');
     const events = await call('GET', '/v1/audit-events?roleId=db-admin&action=role.created', { as: 'admin' });
@@ -34,13 +45,24 @@ describe('roles', () => {
   });
 
   it('refuses malformed input with the field named, and never a 5xx', async () => {
-    const bad = await call('POST', '/v1/roles', { as: 'admin', body: { id: 'Bad Id', displayName: '', privileged: 'yes', extra: 1 } });
+    const bad = await call('POST', '/v1/roles', {
+      as: 'admin',
+      body: { id: 'Bad Id', displayName: '', privileged: 'yes', extra: 1 },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('ValidationFailed');
-    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['', 'displayName', 'id', 'privileged']);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      '',
+      'displayName',
+      'id',
+      'privileged',
+    ]);
     const notJson = await call('POST', '/v1/roles', { as: 'admin', body: '{"id": ' });
     expect(notJson.status).toBe(400);
-    const tooBig = await call('POST', '/v1/roles', { as: 'admin', body: JSON.stringify(role('big', { description: 'x'.repeat(70_000) })) });
+    const tooBig = await call('POST', '/v1/roles', {
+      as: 'admin',
+      body: JSON.stringify(role('big', { description: 'x'.repeat(70_000) })),
+    });
     expect(tooBig.status).toBe(413);
   });
 
@@ -67,7 +89,9 @@ describe('roles', () => {
     } while (token);
     expect(seen).toEqual([...seen].sort());
     expect(seen).toEqual(expect.arrayContaining(['elevate-admin', 'elevate-auditor', 'page-a', 'page-b', 'page-c']));
-    const forged = Buffer.from(JSON.stringify({ v: 1, q: 'x', p: 0, k: { pk: 'ROLE#x', sk: 'ROLE' } })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ v: 1, q: 'x', p: 0, k: { pk: 'ROLE#x', sk: 'ROLE' } })).toString(
+      'base64url',
+    );
     expect((await call('GET', `/v1/roles?nextToken=${forged}`, { as: 'admin' })).status).toBe(400);
   });
 
@@ -95,7 +119,9 @@ describe('roles', () => {
     const inconsistent = { ...next, activation: { ...next.activation, approval: { required: true, stages: [] } } };
     const refused = await call('PUT', '/v1/roles/pol-role/policy', { as: 'admin', body: inconsistent });
     expect(refused.status).toBe(400);
-    expect(refused.body.errors).toEqual([{ path: 'activation.approval.stages', message: 'approval.required needs at least one stage' }]);
+    expect(refused.body.errors).toEqual([
+      { path: 'activation.approval.stages', message: 'approval.required needs at least one stage' },
+    ]);
   });
 
   it('deletes a role without assignments, refuses while one exists, and never deletes a built-in role', async () => {

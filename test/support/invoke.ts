@@ -33,13 +33,19 @@ async function handlerOf(fn: string): Promise<Handler> {
   return h;
 }
 
-export async function call<T = any>(method: string, pathAndQuery: string, opts: CallOptions = {}): Promise<CallResult<T>> {
+// biome-ignore lint/suspicious/noExplicitAny: test responses are read loosely; the assertions check their shape
+export async function call<T = any>(
+  method: string,
+  pathAndQuery: string,
+  opts: CallOptions = {},
+): Promise<CallResult<T>> {
   const [rawPath = '', rawQueryString = ''] = pathAndQuery.split('?');
   const matched = matchRoute(ROUTES, method, rawPath);
   if (matched.kind !== 'match') throw new Error(`no route for ${method} ${rawPath}`);
   const { route, pathParameters } = matched.match;
   const claims = typeof opts.as === 'string' ? { sub: opts.as, amr: ['pwd', 'mfa'] } : opts.as;
-  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const body =
+    opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   const event = {
     version: '2.0',
     routeKey: `${route.method} ${route.path}`,

@@ -11,7 +11,13 @@ describe('the caller from JWT claims', () => {
   });
 
   it('knows MFA from amr and the authentication contexts from acrs', () => {
-    const caller = callerFromClaims({ sub: 'alice', amr: '[pwd mfa]', acrs: '[c1 c2]', auth_time: '1790000000', groups: '[ops]' });
+    const caller = callerFromClaims({
+      sub: 'alice',
+      amr: '[pwd mfa]',
+      acrs: '[c1 c2]',
+      auth_time: '1790000000',
+      groups: '[ops]',
+    });
     expect(caller).toEqual({
       id: 'alice',
       email: null,

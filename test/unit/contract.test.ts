@@ -17,7 +17,14 @@ describe('the published contract', () => {
   });
 
   it('rejects unknown fields in every body, query and path (strict objects all the way down)', () => {
-    type Def = { type: string; catchall?: { _zod: { def: Def } }; shape?: Record<string, { _zod: { def: Def } }>; innerType?: { _zod: { def: Def } }; element?: { _zod: { def: Def } }; options?: { _zod: { def: Def } }[] };
+    type Def = {
+      type: string;
+      catchall?: { _zod: { def: Def } };
+      shape?: Record<string, { _zod: { def: Def } }>;
+      innerType?: { _zod: { def: Def } };
+      element?: { _zod: { def: Def } };
+      options?: { _zod: { def: Def } }[];
+    };
     const loose: string[] = [];
     const walk = (def: Def, path: string) => {
       if (def.type === 'object') {
@@ -30,7 +37,7 @@ describe('the published contract', () => {
     };
     for (const [operationId, c] of Object.entries(CONTRACT)) {
       for (const part of ['body', 'query', 'params'] as const) {
-        const schema = (c as Record<string, { _zod: { def: Def } } | undefined>)[part];
+        const schema = (c as unknown as Record<string, { _zod: { def: Def } } | undefined>)[part];
         if (schema) walk(schema._zod.def, `${operationId}.${part}`);
       }
     }
@@ -44,13 +51,17 @@ describe('list cursors', () => {
     expect(decodeCursor(token, 'q1')).toEqual({ part: 2, key: { pk: 'AUDIT#2026-11', sk: 'x' } });
     expect(() => decodeCursor(token, 'q2')).toThrow(/not a token this list gave out/);
     expect(() => decodeCursor('not-base64-json', 'q1')).toThrow(/not a token/);
-    expect(() => decodeCursor(Buffer.from('{"v":1,"q":"q1","p":0,"k":{"pk":1}}').toString('base64url'), 'q1')).toThrow();
+    expect(() =>
+      decodeCursor(Buffer.from('{"v":1,"q":"q1","p":0,"k":{"pk":1}}').toString('base64url'), 'q1'),
+    ).toThrow();
   });
 });
 
 describe('audit event hashes', () => {
   it('do not depend on key order, and change with any field', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
     const event = {
       id: 'evt_1',
       time: '2026-11-26T10:00:00.000Z',

@@ -6,9 +6,12 @@ describe('ISO 8601 durations', () => {
     expect(isDuration(text)).toBe(true);
   });
 
-  it.each(['', 'P', 'PT', '8H', 'P1H', 'PT1D', 'P-1D', 'P1.5D', 'p1d', 'P1DT', 'PT99999999999S'])('rejects %j', (text) => {
-    expect(isDuration(text)).toBe(false);
-  });
+  it.each(['', 'P', 'PT', '8H', 'P1H', 'PT1D', 'P-1D', 'P1.5D', 'p1d', 'P1DT', 'PT99999999999S'])(
+    'rejects %j',
+    (text) => {
+      expect(isDuration(text)).toBe(false);
+    },
+  );
 
   it('names the bad text in its error', () => {
     expect(() => parseDuration('8 hours')).toThrow(/'8 hours' is not an ISO 8601 duration/);

@@ -5,7 +5,11 @@ import { canTransition, isFinal } from '#shared/domain/request.ts';
 const at = (iso: string) => new Date(iso);
 
 describe('assignment status as of now', () => {
-  const a = { status: 'Active' as const, startDateTime: '2026-11-26T10:00:00.000Z', endDateTime: '2026-11-26T18:00:00.000Z' };
+  const a = {
+    status: 'Active' as const,
+    startDateTime: '2026-11-26T10:00:00.000Z',
+    endDateTime: '2026-11-26T18:00:00.000Z',
+  };
 
   it('is Scheduled before its start, Active in its window, and Expired at its end without anyone acting', () => {
     expect(effectiveStatus({ ...a, status: 'Scheduled' }, at('2026-11-26T09:59:59Z'))).toBe('Scheduled');

@@ -32,26 +32,34 @@ describe('admin assignment rules', () => {
   });
 
   it('refuses a service principal as eligible', () => {
-    expect(codeOf(() => checkAdminAssignment({ ...base, principalType: 'servicePrincipal' }))).toBe('InvalidPrincipalType');
+    expect(codeOf(() => checkAdminAssignment({ ...base, principalType: 'servicePrincipal' }))).toBe(
+      'InvalidPrincipalType',
+    );
   });
 
   it('refuses a permanent active assignment when the policy does not allow it', () => {
     expect(codeOf(() => checkAdminAssignment({ ...base, assignmentType: 'active' }))).toBe('PermanentNotAllowed');
   });
 
-  it("refuses a permanent active assignment of a service principal even when the policy allows permanent", () => {
+  it('refuses a permanent active assignment of a service principal even when the policy allows permanent', () => {
     const policy = defaultPolicy();
     policy.activeAssignment.allowPermanent = true;
     expect(
-      codeOf(() => checkAdminAssignment({ ...base, policy, assignmentType: 'active', principalType: 'servicePrincipal' })),
+      codeOf(() =>
+        checkAdminAssignment({ ...base, policy, assignmentType: 'active', principalType: 'servicePrincipal' }),
+      ),
     ).toBe('PermanentNotAllowed');
   });
 
   it('refuses a duration over the policy maximum, and allows exactly the maximum', () => {
     const policy = defaultPolicy();
     policy.eligibleAssignment.maxDuration = 'PT8H';
-    expect(codeOf(() => checkAdminAssignment({ ...base, policy, schedule: { start: now, end: hours(9) } }))).toBe('DurationExceedsPolicy');
-    expect(codeOf(() => checkAdminAssignment({ ...base, policy, schedule: { start: now, end: hours(8) } }))).toBeUndefined();
+    expect(codeOf(() => checkAdminAssignment({ ...base, policy, schedule: { start: now, end: hours(9) } }))).toBe(
+      'DurationExceedsPolicy',
+    );
+    expect(
+      codeOf(() => checkAdminAssignment({ ...base, policy, schedule: { start: now, end: hours(8) } })),
+    ).toBeUndefined();
   });
 
   it('requires a justification for active assignments when the policy says so', () => {
@@ -72,14 +80,19 @@ describe('admin assignment rules', () => {
     expect(defaultAssignmentExpiration(policy, 'eligible', 'user')).toEqual({ type: 'noExpiration' });
     expect(defaultAssignmentExpiration(policy, 'active', 'user')).toEqual({ type: 'afterDuration', duration: 'P180D' });
     policy.activeAssignment.allowPermanent = true;
-    expect(defaultAssignmentExpiration(policy, 'active', 'servicePrincipal')).toEqual({ type: 'afterDuration', duration: 'P180D' });
+    expect(defaultAssignmentExpiration(policy, 'active', 'servicePrincipal')).toEqual({
+      type: 'afterDuration',
+      duration: 'P180D',
+    });
   });
 });
 
 describe('schedules', () => {
   it('starts now when no start is given, and moves a past start to now', () => {
     expect(resolveSchedule(undefined, now, { type: 'noExpiration' })).toEqual({ start: now, end: null });
-    expect(resolveSchedule({ startDateTime: '2020-01-01T00:00:00Z' }, now, { type: 'noExpiration' }).start).toEqual(now);
+    expect(resolveSchedule({ startDateTime: '2020-01-01T00:00:00Z' }, now, { type: 'noExpiration' }).start).toEqual(
+      now,
+    );
   });
 
   it('ends after a duration counted from the start', () => {
@@ -93,7 +106,9 @@ describe('schedules', () => {
 
   it('refuses an end before the start, naming the field', () => {
     try {
-      resolveSchedule({ expiration: { type: 'afterDateTime', endDateTime: '2026-11-26T09:00:00Z' } }, now, { type: 'noExpiration' });
+      resolveSchedule({ expiration: { type: 'afterDateTime', endDateTime: '2026-11-26T09:00:00Z' } }, now, {
+        type: 'noExpiration',
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(DomainError);

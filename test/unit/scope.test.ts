@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { covers, Scope, scopeProblem } from '#shared/domain/scope.ts';
 
 describe('scopes', () => {
-  it.each(['/', '/accounts/123456789012', '/accounts/123456789012/regions/eu-west-1', '/a:b/c_d/e.f'])('accepts %s', (s) => {
-    expect(scopeProblem(s)).toBeUndefined();
-    expect(Scope.safeParse(s).success).toBe(true);
-  });
+  it.each(['/', '/accounts/123456789012', '/accounts/123456789012/regions/eu-west-1', '/a:b/c_d/e.f'])(
+    'accepts %s',
+    (s) => {
+      expect(scopeProblem(s)).toBeUndefined();
+      expect(Scope.safeParse(s).success).toBe(true);
+    },
+  );
 
   it.each([
     ['', 'a scope starts with /'],
