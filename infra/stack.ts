@@ -1,8 +1,14 @@
-import { CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
+import type { FunctionName } from '#functions/api/routes.ts';
 import { Api } from '#infra/constructs/api.ts';
+import type { AppFunction } from '#infra/constructs/app-function.ts';
 import { Bootstrap } from '#infra/constructs/bootstrap.ts';
 import { DataTable } from '#infra/constructs/data.ts';
+import { MailSender } from '#infra/constructs/mail.ts';
+import { Schedules } from '#infra/constructs/schedules.ts';
+import { AccessWorkflow } from '#infra/constructs/workflow.ts';
 
 /** The parameters' defaults, each overridable with a context value (`cdk synth -c oidcIssuer=...`). */
 export const PARAMETER_DEFAULTS = {
@@ -14,6 +20,34 @@ export const PARAMETER_DEFAULTS = {
 
 export type ParameterContextKey = keyof typeof PARAMETER_DEFAULTS;
 
+/** The name of the lifecycle event bus. */
+export const EVENT_BUS_NAME = 'elevate';
+
+/**
+ * What a function may do beyond its table access; each capability brings its environment variable and its
+ * grant together, so a function never holds a setting it may not use:
+ *
+ * - `start`: STATE_MACHINE_ARN; states:StartExecution on the machine.
+ * - `stop`: STATE_MACHINE_ARN; states:StopExecution on the machine's executions.
+ * - `taskResponse`: STATE_MACHINE_ARN (the workflow port needs it to exist); states:SendTask* (on `*`).
+ * - `events`: EVENT_BUS_NAME; events:PutEvents on the bus.
+ * - `mail`: ELEVATE_SENDER_ADDRESS; ses:SendEmail on the sender address's identity.
+ */
+export type Capability = 'start' | 'stop' | 'taskResponse' | 'events' | 'mail';
+
+/** The capabilities of the API functions (the others have none): `requests` serves the POSTs that decide. */
+export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Capability[]>>> = {
+  requests: ['start', 'taskResponse', 'stop', 'events', 'mail'],
+};
+
+/** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */
+export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'events', 'mail'];
+
+/** The capabilities of each scheduled job, by name (a job not listed has none). */
+export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
+  reconcile: ['start', 'taskResponse', 'events', 'mail'],
+};
+
 export interface ElevateStackProps extends StackProps {
   /**
    * Passed to the bootstrap custom resource so it runs at each deploy.
@@ -22,11 +56,23 @@ export interface ElevateStackProps extends StackProps {
   readonly deployNonce?: string;
 }
 
-/** Elevate: the table, the HTTP API and the break-glass bootstrap. */
+/**
+ * Elevate: the table, the HTTP API, the access workflow, the scheduled jobs, the lifecycle event bus, mail
+ * and the break-glass bootstrap.
+ *
+ * Every function gets TABLE_NAME, ELEVATE_BOOTSTRAP_ADMINS, ELEVATE_ISSUER and ELEVATE_AUDIENCE; the API,
+ * workflow and scheduled functions also ELEVATE_API_URL (the API's base URL, for links in mail; no cycle:
+ * the URL refers to the HTTP API resource only, which refers to no function); the rest comes with the
+ * capabilities (see `Capability`).
+ */
 export class ElevateStack extends Stack {
   public readonly data: DataTable;
   public readonly api: Api;
   public readonly bootstrap: Bootstrap;
+  public readonly bus: EventBus;
+  public readonly mail: MailSender;
+  public readonly workflow: AccessWorkflow;
+  public readonly schedules: Schedules;
 
   constructor(scope: Construct, id: string, props: ElevateStackProps = {}) {
     super(scope, id, props);
@@ -69,7 +115,6 @@ export class ElevateStack extends Stack {
       ELEVATE_BOOTSTRAP_ADMINS: bootstrapAdmins.valueAsString,
       ELEVATE_ISSUER: issuer.valueAsString,
       ELEVATE_AUDIENCE: audience.valueAsString,
-      ELEVATE_SENDER_ADDRESS: senderAddress.valueAsString,
     };
 
     this.api = new Api(this, 'Api', {
@@ -85,5 +130,49 @@ export class ElevateStack extends Stack {
       environment,
       ...(props.deployNonce === undefined ? {} : { deployNonce: props.deployNonce }),
     });
+
+    this.bus = new EventBus(this, 'Bus', {
+      eventBusName: EVENT_BUS_NAME,
+      description: 'Elevate lifecycle events: requests, decisions, grants, expiries',
+    });
+    this.mail = new MailSender(this, 'Mail', { senderAddress: senderAddress.valueAsString });
+
+    const withApiUrl = { ...environment, ELEVATE_API_URL: this.api.url };
+    this.workflow = new AccessWorkflow(this, 'Workflow', { data: this.data, environment: withApiUrl });
+    this.schedules = new Schedules(this, 'Schedules', { data: this.data, environment: withApiUrl });
+
+    for (const [fn, fnc] of Object.entries(this.api.functions)) {
+      fnc.addEnvironment('ELEVATE_API_URL', this.api.url);
+      this.wire(fnc, API_CAPABILITIES[fn as FunctionName] ?? []);
+    }
+    this.wire(this.workflow.handler, WORKFLOW_CAPABILITIES);
+    for (const [name, fnc] of Object.entries(this.schedules.functions))
+      this.wire(fnc, SCHEDULE_CAPABILITIES[name] ?? []);
+
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.workflow.stateMachine.stateMachineArn,
+      description: 'ARN of the Elevate access workflow',
+    });
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'The lifecycle event bus' });
+  }
+
+  /** Gives the function the environment variables and the grants of its capabilities. */
+  private wire(fn: AppFunction, capabilities: readonly Capability[]): void {
+    const has = (c: Capability): boolean => capabilities.includes(c);
+    // The workflow handler already has the machine's ARN (built from its name: the machine refers to it).
+    if ((has('start') || has('stop') || has('taskResponse')) && fn !== this.workflow.handler) {
+      fn.addEnvironment('STATE_MACHINE_ARN', this.workflow.stateMachine.stateMachineArn);
+    }
+    if (has('start')) this.workflow.grantStart(fn);
+    if (has('taskResponse')) this.workflow.grantTaskResponse(fn);
+    if (has('stop')) this.workflow.grantStop(fn);
+    if (has('events')) {
+      fn.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
+      this.bus.grantPutEventsTo(fn);
+    }
+    if (has('mail')) {
+      fn.addEnvironment('ELEVATE_SENDER_ADDRESS', this.mail.senderAddress);
+      this.mail.grantSendEmail(fn);
+    }
   }
 }

@@ -6,6 +6,14 @@ export interface Config {
   idempotencyTtlHours: number;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
+  /** The access workflow (unset: no workflow runs; the reconcile job keeps the time alone). */
+  stateMachineArn: string | undefined;
+  /** SES sender (unset: no mail is sent, and that is logged). */
+  senderAddress: string | undefined;
+  /** The lifecycle event bus (unset: no events are published). */
+  eventBusName: string | undefined;
+  /** The API's base URL, for links in mail. */
+  apiUrl: string;
 }
 
 export const parseList = (text: string | undefined): string[] =>
@@ -22,5 +30,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapAdmins: parseList(env.ELEVATE_BOOTSTRAP_ADMINS),
     idempotencyTtlHours: 24,
     maxBodyBytes: 64 * 1024,
+    stateMachineArn: env.STATE_MACHINE_ARN || undefined,
+    senderAddress: env.ELEVATE_SENDER_ADDRESS || undefined,
+    eventBusName: env.EVENT_BUS_NAME || undefined,
+    apiUrl: (env.ELEVATE_API_URL || 'https://elevate.example.com').replace(/\/$/, ''),
   };
 }

@@ -1,4 +1,5 @@
 import { apiHandler, ok } from '#shared/http/api.ts';
+import { cancelRequest, decideRequest, listApprovals } from '#shared/usecases/approvals.ts';
 import { createRequest, getRequest, listRequests } from '#shared/usecases/requests.ts';
 
 export const handler = apiHandler('requests', {
@@ -11,4 +12,8 @@ export const handler = apiHandler('requests', {
     return ok(await listRequests(ctx, filters, { limit, nextToken }));
   },
   getRequest: async ({ ctx, params }) => ok(await getRequest(ctx, params.id)),
+  cancelRequest: async ({ ctx, params }) => ok(await cancelRequest(ctx, params.id)),
+  approveRequest: async ({ ctx, params, body }) => ok(await decideRequest(ctx, params.id, 'Approve', body.justification)),
+  denyRequest: async ({ ctx, params, body }) => ok(await decideRequest(ctx, params.id, 'Deny', body.justification)),
+  listApprovals: async ({ ctx, query }) => ok(await listApprovals(ctx, query)),
 });

@@ -131,6 +131,38 @@ export const ROUTES = [
     access: 'authenticated',
     summary: 'Get a request',
   },
+  {
+    method: 'POST',
+    path: '/v1/requests/{id}/cancel',
+    fn: 'requests',
+    operationId: 'cancelRequest',
+    access: 'authenticated',
+    summary: 'Withdraw your request while it waits',
+  },
+  {
+    method: 'POST',
+    path: '/v1/requests/{id}/approve',
+    fn: 'requests',
+    operationId: 'approveRequest',
+    access: 'authenticated',
+    summary: 'Approve a request waiting in a stage you approve',
+  },
+  {
+    method: 'POST',
+    path: '/v1/requests/{id}/deny',
+    fn: 'requests',
+    operationId: 'denyRequest',
+    access: 'authenticated',
+    summary: 'Deny a request waiting in a stage you approve',
+  },
+  {
+    method: 'GET',
+    path: '/v1/approvals',
+    fn: 'requests',
+    operationId: 'listApprovals',
+    access: 'authenticated',
+    summary: 'Requests waiting for your decision',
+  },
 
   {
     method: 'GET',

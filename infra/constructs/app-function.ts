@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -21,6 +21,16 @@ export const HOUSE_RUNTIME = Runtime.NODEJS_22_X;
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url);";
 
+/** The Metadata keys of every AppFunction's AWS::Lambda::Function resource. */
+export const FUNCTION_METADATA = {
+  /** The entry file, relative to the repository root (e.g. `functions/workflow/handler.ts`). */
+  entry: 'elevate:entry',
+  /** The exported handler's name. */
+  handler: 'elevate:handler',
+  /** The local name (the `localName` prop), when there is one. */
+  localName: 'elevate:localName',
+} as const;
+
 /** Stands in for the bundle when the stack is synthesized without bundling (never deployable). */
 const UNBUNDLED_PLACEHOLDER =
   "exports.handler = async () => { throw new Error('synthesized without bundling: run cdk synth to bundle'); };";
@@ -37,6 +47,14 @@ export interface AppFunctionProps {
    * @default 'handler'
    */
   readonly handler?: string;
+
+  /**
+   * The name the local runtime invokes the function by (e.g. `elevate-workflow`): recorded, with the entry,
+   * in the function resource's Metadata (`FUNCTION_METADATA`), so that `stateMachineDefinition` and
+   * `localFunctions` (infra/synth.ts) can map the template's logical ids to local handlers.
+   * @default - the function's logical id
+   */
+  readonly localName?: string;
 
   /**
    * What the function is for (shown in the Lambda console).
@@ -147,6 +165,10 @@ export class AppFunction extends NodejsFunction {
           }
         : { ...shared, code: Code.fromInline(UNBUNDLED_PLACEHOLDER), handler: `index.${handler}` },
     );
+    const resource = this.node.defaultChild as CfnFunction;
+    resource.addMetadata(FUNCTION_METADATA.entry, relative(REPO_ROOT, entry).split(sep).join('/'));
+    resource.addMetadata(FUNCTION_METADATA.handler, handler);
+    if (props.localName !== undefined) resource.addMetadata(FUNCTION_METADATA.localName, props.localName);
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason:

@@ -3,7 +3,7 @@ import { Assignment, AssignmentStatus, AssignmentType } from '../domain/assignme
 import { AuditEvent } from '../domain/audit.ts';
 import { RolePolicy } from '../domain/policy.ts';
 import { Email, IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
-import { Request, RequestInput, RequestStatus } from '../domain/request.ts';
+import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
 import { Scope } from '../domain/scope.ts';
 import type { OperationId } from './operations.ts';
@@ -123,6 +123,24 @@ export const CONTRACT = {
   getRequest: {
     params: z.strictObject({ id: Id }),
     responses: { 200: { description: 'The request', schema: Request } },
+  },
+  cancelRequest: {
+    params: z.strictObject({ id: Id }),
+    responses: { 200: { description: 'The canceled request', schema: Request } },
+  },
+  approveRequest: {
+    params: z.strictObject({ id: Id }),
+    body: DecisionInput,
+    responses: { 200: { description: 'The request after your approval', schema: Request } },
+  },
+  denyRequest: {
+    params: z.strictObject({ id: Id }),
+    body: DecisionInput,
+    responses: { 200: { description: 'The denied request', schema: Request } },
+  },
+  listApprovals: {
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: 'Requests waiting for your decision', schema: page(Request) } },
   },
 
   listAssignments: {

@@ -30,6 +30,8 @@ export const RequestStatus = z.enum([
 ]);
 export type RequestStatus = z.infer<typeof RequestStatus>;
 
+export const DecisionInput = z.strictObject({ justification: Justification.optional() });
+
 export const Ticket = z.strictObject({
   system: z.string().trim().min(1).max(64),
   number: z.string().trim().min(1).max(128),
@@ -76,8 +78,19 @@ export const Request = z.object({
   decidedAt: z.string().nullable(),
   assignmentId: z.string().nullable(),
   approval: z.object({
-    stages: z.array(z.object({ status: z.string(), decisions: z.array(Decision) })),
+    stages: z.array(
+      z.object({
+        status: z.enum(['NotStarted', 'Pending', 'Approved', 'Denied', 'TimedOut', 'Canceled']),
+        approvers: z.array(z.object({ type: z.enum(['user', 'group', 'role']), id: z.string() })),
+        requiredApprovals: z.int(),
+        timeout: z.string(),
+        deadline: z.string().nullable(),
+        decisions: z.array(Decision),
+      }),
+    ),
   }),
+  /** The eligible assignment an activation stands on. */
+  eligibilityId: z.string().nullable(),
 });
 export type Request = z.infer<typeof Request>;
 

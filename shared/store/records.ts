@@ -1,6 +1,6 @@
 import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
-import { conflict, notFound } from '../domain/errors.ts';
+import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
@@ -18,6 +18,8 @@ import { type IndexName, TABLE } from './table.ts';
  * | principal   | PRINCIPAL#<id>       | PROFILE                         |                 |                      |                 |
  * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<principal>|
  * | live slot   | P#<principal>        | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
+ * | pending     | P#<principal>        | PENDING#<role>#<type>#<scope>   |                 |                      |                 |
+ * | reminder    | ASG#<id>             | REMINDER#<1d|1h>                |                 |                      |                 |
  * | request     | REQ#<id>             | REQ                             | REQP#<principal>| REQSTATUS#<s>        | REQS            |
  * | audit event | AUDIT#<yyyy-mm>      | <time>#<id>                     | AUDITP#<princ.> | AUDITA#<actor>       | AUDITR#<role>   |
  * | idempotency | IDEM#<caller>#<key>  | IDEM                            |                 |                      |                 |
@@ -86,6 +88,13 @@ export const keys = {
     [ATTR.pk]: `P#${a.principalId}`,
     [ATTR.sk]: `LIVE#${a.roleId}#${a.assignmentType}#${a.scope}`,
   }),
+  /** While a request for a slot waits (approval, or a scheduled start), no second one may be made. */
+  pending: (a: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
+    [ATTR.pk]: `P#${a.principalId}`,
+    [ATTR.sk]: `PENDING#${a.roleId}#${a.assignmentType}#${a.scope}`,
+  }),
+  /** Marks a reminder as sent, so each reminder goes out once (`1d`, `1h` before the end). */
+  reminder: (assignmentId: string, which: string) => ({ [ATTR.pk]: `ASG#${assignmentId}`, [ATTR.sk]: `REMINDER#${which}` }),
   request: (id: string) => ({ [ATTR.pk]: `REQ#${id}`, [ATTR.sk]: 'REQ' }),
   idempotency: (callerId: string, key: string) => ({ [ATTR.pk]: `IDEM#${callerId}#${key}`, [ATTR.sk]: 'IDEM' }),
   install: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'INSTALL' }),
@@ -168,6 +177,13 @@ export interface Principal {
   updatedAt: string;
 }
 
+/** A request as stored: the API shape plus what only the workflow needs. */
+export interface RequestRecord extends Request {
+  version: number;
+  /** The token of the approval task waiting for the current stage (never shown by the API). */
+  taskToken: string | null;
+}
+
 export interface IdempotencyRecord {
   fingerprint: string;
   status: number;
@@ -187,7 +203,7 @@ const assignmentItem = (a: Assignment): Item => ({
 
 const liveItem = (a: Assignment): Item => ({ ...keys.live(a), entity: 'live', ...a });
 
-const requestItem = (r: Request): Item => ({
+const requestItem = (r: RequestRecord): Item => ({
   ...keys.request(r.id),
   ...gsi('gsi1', `REQP#${r.principalId}`, `${r.createdAt}#${r.id}`),
   ...gsi('gsi2', `REQSTATUS#${r.status}`, `${r.createdAt}#${r.id}`),
@@ -343,9 +359,35 @@ export const ops = {
       },
     ];
   },
-  createRequest: (r: Request): WriteOp => ({
+  createRequest: (r: RequestRecord): WriteOp => ({
     Put: { Item: requestItem(r), ConditionExpression: NEW },
     onConflict: () => conflict(`request '${r.id}' already exists`),
+  }),
+  /** A request's next state, guarded by the version read: two deciders can never both win. */
+  updateRequest: (r: RequestRecord, expectedVersion: number): WriteOp => ({
+    Put: { Item: requestItem(r), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } },
+    onConflict: () => new DomainError('AlreadyDecided', `request '${r.id}' changed while this decision was made`),
+  }),
+  /** No live assignment in the slot (an activation that is already active is refused). */
+  slotFree: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>): WriteOp => ({
+    ConditionCheck: { Key: keys.live(slot), ConditionExpression: NEW },
+    onConflict: () => new DomainError('AlreadyActive', `role '${slot.roleId}' is already active at scope '${slot.scope}'`),
+  }),
+  /** No request for the slot is waiting (for a decision, or for its start). */
+  pendingFree: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>): WriteOp => ({
+    ConditionCheck: { Key: keys.pending(slot), ConditionExpression: NEW },
+    onConflict: () => new DomainError('AlreadyActive', `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`),
+  }),
+  createPending: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>, requestId: string): WriteOp => ({
+    Put: { Item: { ...keys.pending(slot), entity: 'pending', requestId }, ConditionExpression: NEW },
+    onConflict: () => new DomainError('AlreadyActive', `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`),
+  }),
+  deletePending: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>, requestId: string): WriteOp => ({
+    Delete: { Key: keys.pending(slot), ConditionExpression: 'requestId = :r', ExpressionAttributeValues: { ':r': requestId } },
+  }),
+  reminder: (assignmentId: string, which: string, at: string): WriteOp => ({
+    Put: { Item: { ...keys.reminder(assignmentId, which), entity: 'reminder', at }, ConditionExpression: NEW },
+    onConflict: () => conflict('reminder already sent'),
   }),
   audit: (e: AuditEvent): WriteOp => ({ Put: { Item: auditItem(e), ConditionExpression: NEW } }),
   idempotency: (callerId: string, key: string, record: IdempotencyRecord, expiresAt: Date): WriteOp => ({

@@ -2,12 +2,12 @@ import type { Deps } from '../deps.ts';
 import type { Assignment } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { Request } from '../domain/request.ts';
 import { ADMIN_ROLE, BUILT_IN_ROLES } from '../domain/role.ts';
 import { newId } from '../ids.ts';
 import { keys, ops } from '../store/records.ts';
 import { readLive } from './assignments.ts';
 import { auditEvent } from './context.ts';
+import { newRequestRecord } from './request-records.ts';
 import { newRoleOps, readRole } from './roles.ts';
 
 /**
@@ -64,24 +64,16 @@ export async function bootstrap(deps: Deps, adminIds: string[]): Promise<{ creat
       updatedAt: at,
       version: 1,
     };
-    const request: Request = {
-      id: requestId,
-      action: 'adminAssign',
-      status: 'Granted',
-      assignmentType: 'active',
+    const request = newRequestRecord(
+      SYSTEM_ACTOR,
+      now,
+      { action: 'adminAssign', assignmentType: 'active', principalType: 'user', roleId: ADMIN_ROLE, scope: '/', justification: assignment.justification ?? undefined, ticket: undefined },
       principalId,
-      principalType: 'user',
-      roleId: ADMIN_ROLE,
-      scope: '/',
-      justification: assignment.justification,
-      ticket: null,
-      schedule: { startDateTime: at, expiration: { type: 'noExpiration', endDateTime: null, duration: null } },
-      createdBy: SYSTEM_ACTOR.id,
-      createdAt: at,
-      decidedAt: at,
-      assignmentId: assignment.id,
-      approval: { stages: [] },
-    };
+      { start: now, end: null },
+      { type: 'noExpiration' },
+    );
+    request.id = requestId;
+    request.assignmentId = assignment.id;
     const target = { principalId, roleId: ADMIN_ROLE, scope: '/', assignmentId: assignment.id, requestId };
     await ignoreConflict(async () => {
       await store.transact([

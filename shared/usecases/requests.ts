@@ -1,13 +1,20 @@
-import type { Assignment } from '../domain/assignment.ts';
+import { adminApprovalStage, startStage, stagesFromPolicy } from '../domain/approval.ts';
+import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
+import { checkActivation, extendedEnd } from '../domain/activation.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
+import type { RolePolicy } from '../domain/policy.ts';
 import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { checkAdminAssignment, defaultAssignmentExpiration } from '../domain/rules.ts';
-import { type Expiration, type ResolvedSchedule, resolveExpiration, resolveSchedule } from '../domain/schedule.ts';
+import { type Expiration, resolveExpiration, resolveSchedule } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
-import { keys, ops, type QueryPart, queries, strip, type WriteOp } from '../store/records.ts';
+import * as mail from '../notifications/templates.ts';
+import { keys, ops, type QueryPart, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { readLive } from './assignments.ts';
+import { readLive, toAssignment } from './assignments.ts';
 import type { Ctx } from './context.ts';
+import { type Effect, runEffects } from './effects.ts';
+import { activatedEffects, activationOf, endWrites, principalName, standingEligibility } from './lifecycle.ts';
+import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
 export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Request } | { kind: 'valid' };
@@ -15,11 +22,24 @@ export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Requ
 /**
  * POST /v1/requests. Every change to an assignment is a request: it is checked against authority and
  * the role's policy, and either refused (only the refusal's audit event is written) or carried out in
- * one transaction with its audit events.
+ * one transaction with its audit events; what follows (workflow, mail, events) runs after the commit.
  */
 export async function createRequest(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> {
   try {
-    return await carryOut(ctx, input);
+    const plan = await plan_(ctx, input);
+    if (plan === 'valid') return { kind: 'valid' };
+    const status = plan.request.status === 'PendingApproval' ? 202 : 201;
+    const shown = presentRequest(plan.request);
+    await ctx.store.transact([
+      ...plan.writes,
+      ctx.audit('request.created', targetOf(plan.request), { request: shown }),
+      ...ctx.remember(status, shown),
+    ]);
+    await runEffects(ctx.deps, [
+      { kind: 'event', event: { type: 'elevate.request.created', detail: { request: shown } } },
+      ...(await plan.effects()),
+    ]);
+    return { kind: 'created', status, request: shown };
   } catch (error) {
     if (error instanceof DomainError && error.code !== 'ValidationFailed' && !input.validateOnly) {
       await recordRefusal(ctx, input, error);
@@ -28,185 +48,87 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
   }
 }
 
-async function carryOut(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> {
-  if (!input.action.startsWith('admin')) {
-    throw invalid(`the action '${input.action}' is not available in this version of Elevate`, [
-      { path: 'action', message: 'use adminAssign, adminUpdate or adminRemove' },
-    ]);
+interface Plan {
+  request: RequestRecord;
+  writes: WriteOp[];
+  /** Built after the commit (they may read what it wrote). */
+  effects: () => Promise<Effect[]>;
+}
+
+async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
+  const isAdminAction = input.action.startsWith('admin');
+  if (isAdminAction) {
+    if (!input.principalId) throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
+    await ctx.requireAdmin(`the action '${input.action}'`);
+  } else if (input.principalId && input.principalId !== ctx.caller.id) {
+    throw forbidden(`'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`);
   }
-  if (!input.principalId)
-    throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
-  await ctx.requireAdmin(`the action '${input.action}'`);
-  const principalId = input.principalId;
+  const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
   const { policy } = await readPolicy(ctx.store, input.roleId);
   const slot = { principalId, roleId: input.roleId, assignmentType: input.assignmentType, scope: input.scope };
-
+  await sweepExpired(ctx, slot);
   switch (input.action) {
-    case 'adminAssign': {
-      const fallback = defaultAssignmentExpiration(policy, input.assignmentType, input.principalType);
-      const schedule = resolveSchedule(input.schedule, ctx.now, fallback);
-      checkAdminAssignment({
-        policy,
-        assignmentType: input.assignmentType,
-        principalType: input.principalType,
-        schedule,
-        justification: input.justification,
-        actorMfa: ctx.caller.mfa,
-      });
-      if (input.validateOnly) return { kind: 'valid' };
-      const request = newRequest(ctx, input, principalId, schedule, input.schedule?.expiration ?? fallback);
-      const assignment = newAssignment(ctx, input, principalId, schedule, request.id);
-      request.assignmentId = assignment.id;
-      request.status = assignment.status === 'Scheduled' ? 'Scheduled' : 'Granted';
-      await ctx.store.transact([
-        ...ops.createAssignment(assignment),
-        ops.createRequest(request),
-        ctx.audit('request.created', targetOf(request), { request }),
-        ctx.audit('assignment.assigned', targetOf(request), { assignment }),
-        ...ctx.remember(201, request),
-      ]);
-      return { kind: 'created', status: 201, request };
-    }
-    case 'adminUpdate': {
-      const current = await readLive(ctx.store, slot);
-      if (!current)
-        throw notFound(
-          `a live ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}'`,
-        );
-      // What the update names changes; what it leaves out stays as it was.
-      const requestedStart = input.schedule?.startDateTime;
-      const start = requestedStart
-        ? new Date(Math.max(Date.parse(requestedStart), ctx.now.getTime()))
-        : new Date(current.startDateTime);
-      const keep: Expiration = current.endDateTime
-        ? { type: 'afterDateTime', endDateTime: current.endDateTime }
-        : { type: 'noExpiration' };
-      const schedule = resolveExpiration(start, input.schedule?.expiration ?? keep);
-      if (schedule.end && schedule.end <= ctx.now) {
-        throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [
-          { path: 'schedule.expiration', message: 'ends in the past' },
-        ]);
-      }
-      checkAdminAssignment({
-        policy,
-        assignmentType: input.assignmentType,
-        principalType: current.principalType,
-        schedule,
-        justification: input.justification,
-        actorMfa: ctx.caller.mfa,
-      });
-      if (input.validateOnly) return { kind: 'valid' };
-      const request = newRequest(ctx, input, principalId, schedule, input.schedule?.expiration ?? keep);
-      const updated: Assignment = {
-        ...current,
-        startDateTime: schedule.start.toISOString(),
-        endDateTime: schedule.end?.toISOString() ?? null,
-        status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
-        requestId: request.id,
-        justification: input.justification ?? current.justification,
-        updatedAt: ctx.now.toISOString(),
-        version: current.version + 1,
-      };
-      request.assignmentId = current.id;
-      request.status = updated.status === 'Scheduled' ? 'Scheduled' : 'Granted';
-      await ctx.store.transact([
-        ...ops.replaceAssignment(updated, current.version),
-        ops.createRequest(request),
-        ctx.audit('request.created', targetOf(request), { request }),
-        ctx.audit('assignment.updated', targetOf(request), { before: current, after: updated }),
-        ...ctx.remember(201, request),
-      ]);
-      return { kind: 'created', status: 201, request };
-    }
-    case 'adminRemove': {
-      const current = await readLive(ctx.store, slot);
-      if (!current)
-        throw notFound(
-          `a live ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}'`,
-        );
-      if (input.validateOnly) return { kind: 'valid' };
-      const nowIso = ctx.now.toISOString();
-      const schedule = { start: ctx.now, end: ctx.now };
-      const request = newRequest(ctx, input, principalId, schedule, { type: 'afterDateTime', endDateTime: nowIso });
-      request.assignmentId = current.id;
-      request.status = 'Revoked';
-      const ended: Assignment = {
-        ...current,
-        status: 'Revoked',
-        endDateTime: current.endDateTime && current.endDateTime < nowIso ? current.endDateTime : nowIso,
-        updatedAt: nowIso,
-        version: current.version + 1,
-      };
-      await ctx.store.transact([
-        ...ops.endAssignment(ended, current.version),
-        ops.createRequest(request),
-        ctx.audit('request.created', targetOf(request), { request }),
-        ctx.audit('assignment.revoked', targetOf(request), { assignment: ended }),
-        ...ctx.remember(201, request),
-      ]);
-      return { kind: 'created', status: 201, request };
-    }
-    default:
-      throw invalid(`the action '${input.action}' is not available in this version of Elevate`);
+    case 'adminAssign':
+    case 'adminRenew':
+      return adminAssign(ctx, input, policy, principalId);
+    case 'adminUpdate':
+    case 'adminExtend':
+      return adminUpdate(ctx, input, policy, await requireLive(ctx, slot));
+    case 'adminRemove':
+      return adminRemove(ctx, input, await requireLive(ctx, slot));
+    case 'selfActivate':
+      return selfActivate(ctx, input, policy);
+    case 'selfDeactivate':
+      return selfDeactivate(ctx, input, await requireLive(ctx, slot));
+    case 'selfExtend':
+    case 'selfRenew':
+      return selfExtend(ctx, input, policy, slot);
   }
 }
 
-function newRequest(
-  ctx: Ctx,
-  input: RequestInput,
-  principalId: string,
-  schedule: ResolvedSchedule,
-  expiration: Expiration,
-): Request {
-  const nowIso = ctx.now.toISOString();
-  return {
-    id: newId('req', ctx.now),
-    action: input.action,
-    status: 'Granted',
-    assignmentType: input.assignmentType,
-    principalId,
-    principalType: input.principalType,
-    roleId: input.roleId,
-    scope: input.scope,
-    justification: input.justification ?? null,
-    ticket: input.ticket ?? null,
-    schedule: {
-      startDateTime: schedule.start.toISOString(),
-      expiration: {
-        type: expiration.type,
-        endDateTime: schedule.end?.toISOString() ?? null,
-        duration: expiration.type === 'afterDuration' ? expiration.duration : null,
-      },
-    },
-    createdBy: ctx.caller.id,
-    createdAt: nowIso,
-    decidedAt: nowIso,
-    assignmentId: null,
-    approval: { stages: [] },
-  };
+/** A live slot whose end has passed but that no workflow or job has ended yet is ended now, first. */
+async function sweepExpired(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<void> {
+  const live = await readLive(ctx.store, slot);
+  if (!live || effectiveStatus(live, ctx.now) !== 'Expired') return;
+  const step = endWrites(live, ctx.now, 'Expired', { id: 'elevate', type: 'system' }, 'assignment.expired');
+  try {
+    await ctx.store.transact(step.writes);
+    await runEffects(ctx.deps, step.effects);
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+  }
 }
 
-function newAssignment(
-  ctx: Ctx,
-  input: RequestInput,
-  principalId: string,
-  schedule: ResolvedSchedule,
-  requestId: string,
-): Assignment {
+async function requireLive(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<Assignment> {
+  const live = await readLive(ctx.store, slot);
+  if (!live) {
+    throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' for '${slot.principalId}' at '${slot.scope}'`);
+  }
+  return live;
+}
+
+// ---- admin actions -----------------------------------------------------------------------------
+
+async function adminAssign(ctx: Ctx, input: RequestInput, policy: RolePolicy, principalId: string): Promise<Plan | 'valid'> {
+  const fallback = defaultAssignmentExpiration(policy, input.assignmentType, input.principalType);
+  const schedule = resolveSchedule(input.schedule, ctx.now, fallback);
+  checkAdminAssignment({ policy, assignmentType: input.assignmentType, principalType: input.principalType, schedule, justification: input.justification, actorMfa: ctx.caller.mfa });
+  if (input.action === 'adminRenew' && !(await hadAssignment(ctx, principalId, input))) {
+    throw notFound(`an ended ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}' to renew`);
+  }
+  if (input.validateOnly) return 'valid';
+  const request = newRequestRecord(ctx.caller, ctx.now, input, principalId, schedule, input.schedule?.expiration ?? fallback);
   const nowIso = ctx.now.toISOString();
-  return {
+  const assignment: Assignment = {
     id: newId('asg', ctx.now),
-    principalId,
+    ...slotOf(request),
     principalType: input.principalType,
-    roleId: input.roleId,
-    scope: input.scope,
-    assignmentType: input.assignmentType,
     origin: 'assigned',
     status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
     startDateTime: schedule.start.toISOString(),
     endDateTime: schedule.end?.toISOString() ?? null,
-    requestId,
+    requestId: request.id,
     eligibilityId: null,
     extensions: 0,
     justification: input.justification ?? null,
@@ -214,35 +136,217 @@ function newAssignment(
     updatedAt: nowIso,
     version: 1,
   };
+  request.assignmentId = assignment.id;
+  request.status = assignment.status === 'Scheduled' ? 'Scheduled' : 'Granted';
+  return {
+    request,
+    writes: [...ops.createAssignment(assignment), ops.createRequest(request), ctx.audit(input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned', targetOf(request), { assignment })],
+    effects: async () => [
+      ...keepTime(request, assignment, ctx.now),
+      ...(assignment.status === 'Active' ? await activatedEffects(ctx.deps, request, assignment) : []),
+    ],
+  };
 }
 
-const targetOf = (r: Pick<Request, 'principalId' | 'roleId' | 'scope' | 'assignmentId' | 'id'>) => ({
-  principalId: r.principalId,
-  roleId: r.roleId,
-  scope: r.scope,
-  assignmentId: r.assignmentId,
-  requestId: r.id,
-});
+async function hadAssignment(ctx: Ctx, principalId: string, input: RequestInput): Promise<boolean> {
+  const items = await ctx.store.all(queries.assignmentsOfPrincipal(principalId), false);
+  return items.some((i) => i.roleId === input.roleId && i.assignmentType === input.assignmentType && i.scope === input.scope);
+}
+
+/** The workflow that keeps an assignment's time: its start (when in the future) and its end. */
+function keepTime(r: RequestRecord, a: Assignment, now: Date): Effect[] {
+  if (a.status === 'Scheduled') return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'start', now) }];
+  if (a.endDateTime) return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'expiry', now, a.endDateTime) }];
+  return [];
+}
+
+async function adminUpdate(ctx: Ctx, input: RequestInput, policy: RolePolicy, current: Assignment): Promise<Plan | 'valid'> {
+  // What the update names changes; what it leaves out stays as it was.
+  const requestedStart = input.schedule?.startDateTime;
+  const start = requestedStart ? new Date(Math.max(Date.parse(requestedStart), ctx.now.getTime())) : new Date(current.startDateTime);
+  const keep: Expiration = current.endDateTime ? { type: 'afterDateTime', endDateTime: current.endDateTime } : { type: 'noExpiration' };
+  const schedule = resolveExpiration(start, input.schedule?.expiration ?? keep);
+  if (schedule.end && schedule.end <= ctx.now) {
+    throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [{ path: 'schedule.expiration', message: 'ends in the past' }]);
+  }
+  if (input.action === 'adminExtend' && (current.endDateTime === null || (schedule.end !== null && schedule.end.toISOString() <= current.endDateTime))) {
+    throw invalid('adminExtend moves the end of a time-bound assignment later', [{ path: 'schedule.expiration', message: 'must end after the current end' }]);
+  }
+  checkAdminAssignment({ policy, assignmentType: input.assignmentType, principalType: current.principalType, schedule, justification: input.justification, actorMfa: ctx.caller.mfa });
+  if (input.validateOnly) return 'valid';
+  const request = newRequestRecord(ctx.caller, ctx.now, input, current.principalId, schedule, input.schedule?.expiration ?? keep);
+  const updated: Assignment = {
+    ...current,
+    startDateTime: schedule.start.toISOString(),
+    endDateTime: schedule.end?.toISOString() ?? null,
+    status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
+    requestId: request.id,
+    justification: input.justification ?? current.justification,
+    updatedAt: ctx.now.toISOString(),
+    version: current.version + 1,
+  };
+  request.assignmentId = current.id;
+  request.status = updated.status === 'Scheduled' ? 'Scheduled' : 'Granted';
+  return {
+    request,
+    writes: [...ops.replaceAssignment(updated, current.version), ops.createRequest(request), ctx.audit(input.action === 'adminExtend' ? 'assignment.extended' : 'assignment.updated', targetOf(request), { before: current, after: updated })],
+    // The running workflow re-reads the end when it wakes; a new one keeps a newly set start or end.
+    effects: async () => (current.endDateTime === null || updated.status === 'Scheduled' ? keepTime(request, updated, ctx.now) : []),
+  };
+}
+
+async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
+  if (input.validateOnly) return 'valid';
+  const request = newRequestRecord(ctx.caller, ctx.now, input, current.principalId, { start: ctx.now, end: ctx.now }, { type: 'afterDateTime', endDateTime: ctx.now.toISOString() });
+  request.assignmentId = current.id;
+  request.status = 'Revoked';
+  const end = endWrites(current, ctx.now, 'Revoked', ctx.actor, 'assignment.revoked', request);
+  return { request, writes: [...end.writes, ops.createRequest(request)], effects: async () => end.effects };
+}
+
+// ---- self actions -------------------------------------------------------------------------------
+
+async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): Promise<Plan | 'valid'> {
+  if (input.assignmentType !== 'active') {
+    throw invalid('selfActivate makes an active assignment from an eligible one', [{ path: 'assignmentType', message: "must be 'active'" }]);
+  }
+  const eligibility = await standingEligibility(ctx.deps, { principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope }, ctx.now);
+  const fallback: Expiration = { type: 'afterDuration', duration: policy.activation.maxDuration };
+  const schedule = resolveSchedule(input.schedule, ctx.now, fallback);
+  // An activation never outlives the eligibility it stands on.
+  if (eligibility.endDateTime && schedule.end && schedule.end.toISOString() > eligibility.endDateTime) {
+    schedule.end = new Date(eligibility.endDateTime);
+  }
+  checkActivation({ policy, caller: ctx.caller, justification: input.justification, ticket: input.ticket, schedule });
+  const slot = { principalId: ctx.caller.id, roleId: input.roleId, assignmentType: 'active' as const, scope: input.scope };
+  if (await readLive(ctx.store, slot)) throw new DomainError('AlreadyActive', `role '${input.roleId}' is already active at scope '${input.scope}'`);
+  if (await ctx.store.get(keys.pending(slot))) {
+    throw new DomainError('AlreadyActive', `an activation of role '${input.roleId}' at scope '${input.scope}' is already pending`);
+  }
+  if (input.validateOnly) return 'valid';
+  const stages = stagesFromPolicy(policy);
+  const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
+  const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, schedule, input.schedule?.expiration ?? fallback, approval);
+  request.eligibilityId = eligibility.id;
+  if (stages.length === 0 && schedule.start <= ctx.now) {
+    // No approval and no later start: the access is in force when this transaction commits.
+    const assignment = activationOf(request, eligibility.id, ctx.now);
+    const granted: RequestRecord = { ...request, status: 'Granted', assignmentId: assignment.id };
+    return {
+      request: granted,
+      writes: [
+        ops.pendingFree(slot),
+        ...ops.createAssignment(assignment),
+        ops.createRequest(granted),
+        ctx.audit('assignment.activated', targetOf(granted), { assignment }),
+      ],
+      effects: async () => [
+        { kind: 'startWorkflow', name: granted.id, input: workflowInput(granted, 'expiry', ctx.now, assignment.endDateTime) },
+        ...(await activatedEffects(ctx.deps, granted, assignment)),
+      ],
+    };
+  }
+  request.status = stages.length ? 'PendingApproval' : 'Scheduled';
+  return {
+    request,
+    writes: [ops.slotFree(slot), ops.createPending(slot, request.id), ops.createRequest(request)],
+    effects: async () => [
+      { kind: 'startWorkflow', name: request.id, input: workflowInput(request, stages.length ? 'approval' : 'start', ctx.now) },
+      ...(stages.length ? await approvalMail(ctx, request, 0) : []),
+    ],
+  };
+}
+
+async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
+  if (current.origin !== 'activated') {
+    throw invalid('only an activation can be deactivated; an assigned role is removed by an administrator', [{ path: 'assignmentType', message: 'not an activation' }]);
+  }
+  if (input.validateOnly) return 'valid';
+  const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, { start: ctx.now, end: ctx.now }, { type: 'afterDateTime', endDateTime: ctx.now.toISOString() });
+  request.assignmentId = current.id;
+  request.status = 'Revoked';
+  const end = endWrites(current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
+  return { request, writes: [...end.writes, ops.createRequest(request)], effects: async () => end.effects };
+}
+
+/**
+ * selfExtend / selfRenew. On an activation: a longer activation (counted against maxExtensions, approved
+ * as activations are). On an assignment: a new end that an administrator approves.
+ */
+async function selfExtend(ctx: Ctx, input: RequestInput, policy: RolePolicy, slot: ReturnType<typeof slotOf>): Promise<Plan | 'valid'> {
+  const current = await readLive(ctx.store, slot);
+  const isActivation = current?.origin === 'activated';
+  if (input.action === 'selfExtend' && !current) throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' at '${slot.scope}' to extend`);
+  if (input.action === 'selfRenew' && isActivation) {
+    throw invalid('an activation is extended, not renewed; activate again once it has ended', [{ path: 'action', message: 'use selfExtend' }]);
+  }
+  let end: Date;
+  let stages;
+  if (isActivation && current) {
+    if (current.extensions >= policy.activation.maxExtensions) {
+      throw new DomainError('DurationExceedsPolicy', `the role's policy allows ${policy.activation.maxExtensions} extension(s) of an activation`);
+    }
+    const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
+    end = extendedEnd(policy, ctx.now, requested);
+    checkActivation({ policy, caller: ctx.caller, justification: input.justification, ticket: input.ticket, schedule: { start: ctx.now, end } });
+    stages = stagesFromPolicy(policy);
+  } else {
+    const fallback = { type: 'afterDuration' as const, duration: (slot.assignmentType === 'eligible' ? policy.eligibleAssignment : policy.activeAssignment).maxDuration };
+    const resolved = resolveExpiration(ctx.now, input.schedule?.expiration ?? fallback);
+    if (!resolved.end) throw new DomainError('PermanentNotAllowed', 'a renewal or extension you ask for yourself has an end');
+    end = resolved.end;
+    checkAdminAssignment({ policy, assignmentType: slot.assignmentType, principalType: current?.principalType ?? input.principalType, schedule: { start: ctx.now, end }, justification: input.justification ?? 'self', actorMfa: true });
+    if (!input.justification) throw new DomainError('JustificationRequired', 'say why you need the assignment for longer');
+    stages = [adminApprovalStage()];
+  }
+  if (current?.endDateTime && end.toISOString() <= current.endDateTime) {
+    throw invalid('an extension ends after the current end', [{ path: 'schedule.expiration', message: `must be after ${current.endDateTime}` }]);
+  }
+  if (await ctx.store.get(keys.pending(slot))) throw new DomainError('AlreadyActive', `a request for role '${slot.roleId}' at '${slot.scope}' is already pending`);
+  if (input.validateOnly) return 'valid';
+  const expiration: Expiration = { type: 'afterDateTime', endDateTime: end.toISOString() };
+  const start = current ? new Date(current.startDateTime) : ctx.now;
+  const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
+  const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, { start, end }, expiration, approval);
+  request.assignmentId = current?.id ?? null;
+  if (stages.length === 0 && current) {
+    const updated: Assignment = { ...current, endDateTime: end.toISOString(), extensions: current.extensions + 1, requestId: request.id, updatedAt: ctx.now.toISOString(), version: current.version + 1 };
+    request.status = 'Granted';
+    return {
+      request,
+      writes: [...ops.replaceAssignment(updated, current.version), ops.createRequest(request), ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated })],
+      effects: async () => [],
+    };
+  }
+  request.status = 'PendingApproval';
+  return {
+    request,
+    writes: [ops.createPending(slot, request.id), ops.createRequest(request)],
+    effects: async () => [{ kind: 'startWorkflow', name: request.id, input: workflowInput(request, 'approval', ctx.now) }, ...(await approvalMail(ctx, request, 0))],
+  };
+}
+
+/** The mail that asks a stage's approvers for their decision. */
+export async function approvalMail(ctx: Pick<Ctx, 'deps'>, r: RequestRecord, stage: number): Promise<Effect[]> {
+  const s = r.approval.stages[stage];
+  if (!s) return [];
+  const role = await requireRole(ctx.deps.store, r.roleId);
+  const facts = factsOf(r, role.displayName, await principalName(ctx.deps, r.principalId));
+  return [{ kind: 'mail', to: { approvers: s.approvers }, mail: mail.approvalNeeded(facts, ctx.deps.config.apiUrl, stage, r.approval.stages.length) }];
+}
 
 /**
  * A refused request leaves exactly one trace: its `request.refused` audit event. (A retry with the same
  * Idempotency-Key is judged again: a refusal changes nothing, so judging it twice is safe.)
  */
 async function recordRefusal(ctx: Ctx, input: RequestInput, error: DomainError): Promise<void> {
-  const writes: WriteOp[] = [
+  await ctx.store.transact([
     ctx.audit(
       'request.refused',
       { principalId: input.principalId ?? ctx.caller.id, roleId: input.roleId, scope: input.scope },
-      {
-        action: input.action,
-        assignmentType: input.assignmentType,
-        code: error.code,
-        status: error.status,
-        detail: error.message,
-      },
+      { action: input.action, assignmentType: input.assignmentType, code: error.code, status: error.status, detail: error.message },
     ),
-  ];
-  await ctx.store.transact(writes);
+  ]);
 }
 
 export interface RequestFilters {
@@ -251,11 +355,7 @@ export interface RequestFilters {
   status?: RequestStatus | undefined;
 }
 
-export async function listRequests(
-  ctx: Ctx,
-  filters: RequestFilters,
-  page: { limit: number; nextToken?: string | undefined },
-): Promise<Page<Request>> {
+export async function listRequests(ctx: Ctx, filters: RequestFilters, page: { limit: number; nextToken?: string | undefined }): Promise<Page<Request>> {
   const reader = await ctx.isReader();
   if (!reader && filters.principalId && filters.principalId !== ctx.caller.id) {
     throw forbidden("listing another principal's requests needs elevate-admin or elevate-auditor");
@@ -271,14 +371,16 @@ export async function listRequests(
       (!principalId || item.principalId === principalId) &&
       (!filters.roleId || item.roleId === filters.roleId) &&
       (!filters.status || item.status === filters.status),
-    map: (item) => strip<Request>(item),
+    map: (item) => presentRequest(strip<RequestRecord>(item)),
   });
 }
 
 export async function getRequest(ctx: Ctx, id: string): Promise<Request> {
   const item = await ctx.store.get(keys.request(id));
-  const request = item ? strip<Request>(item) : undefined;
+  const request = item ? strip<RequestRecord>(item) : undefined;
   const own = request && (request.principalId === ctx.caller.id || request.createdBy === ctx.caller.id);
   if (!request || (!own && !(await ctx.isReader()))) throw notFound(`request '${id}'`);
-  return request;
+  return presentRequest(request);
 }
+
+export { toAssignment };

@@ -2,9 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '#functions/api/routes.ts';
+import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { buildApp } from '#infra/synth.ts';
 
-// Needs the handler entry files (functions/api/<fn>.ts, functions/bootstrap/handler.ts): it bundles them
+// Needs the handler entry files (functions/api/<fn>.ts, functions/bootstrap/handler.ts,
+// functions/workflow/handler.ts, functions/scheduled/<fn>.ts): it bundles them
 // with the local esbuild, offline, exactly as `cdk synth` does.
 describe('bundled synth', () => {
   it('bundles every function into minified ESM with a source map, leaving the AWS SDK to the runtime', () => {
@@ -17,7 +19,8 @@ describe('bundled synth', () => {
     // Assess
     const bundles = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
     const withHandler = bundles.filter((name) => readdirSync(join(assembly.directory, name)).includes('index.mjs'));
-    expect(withHandler).toHaveLength(FUNCTIONS.length + 1);
+    // the API functions, the bootstrap handler, the workflow handler and one per scheduled job
+    expect(withHandler).toHaveLength(FUNCTIONS.length + 2 + SCHEDULES.length);
     const codes: string[] = [];
     for (const name of withHandler) {
       const dir = join(assembly.directory, name);

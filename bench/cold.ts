@@ -1,0 +1,278 @@
+/**
+ * Bundle sizes and cold init of the synthesized Lambda bundles, each against an SDK-only floor bundle.
+ *
+ * Bundles come from `cdk synth` (./cdk.out when it is newer than every source file, else a private synth
+ * under node_modules/.cache, so a concurrent `npm run synth` is never disturbed). A cold init is a fresh
+ * `node` process that imports the bundle and makes one handler call; the bundles keep `@aws-sdk/*`
+ * external, and both cdk.out and node_modules/.cache lie inside the repo, so Node resolves the SDK from
+ * the repo's node_modules as the Lambda runtime would from its own.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { z } from 'zod';
+import { summarize } from './measure.ts';
+
+export interface ColdInput {
+  root: string;
+  /** The per-function call to make once after import; absent: size only. */
+  events: Record<string, unknown>;
+  /** Event for the floor bundle's one call (a GetItem key), used for functions that talk to DynamoDB. */
+  baselineKey: Record<string, string>;
+  env: Record<string, string>;
+  runs: number;
+}
+
+export interface ColdTimes {
+  /** Median over runs: import of the bundle (module evaluation, client construction). */
+  importMs: number;
+  /** Median: the first handler call. */
+  firstCallMs: number;
+  /** Median: import + first call (the figure the ratio uses). */
+  initMs: number;
+  /** Median: from process start to the first response (includes Node's own start-up). */
+  sinceStartMs: number;
+  status: number | null;
+}
+
+export interface ColdRow {
+  fn: string;
+  asset: string;
+  sizeKB: number;
+  cold?: ColdTimes;
+  floor?: 'sdk import only' | 'sdk import + 1 GetItem';
+  ratio?: number;
+  error?: string;
+}
+
+export interface ColdResult {
+  source: string;
+  synthMs?: number;
+  baseline?: { sizeKB: number; importOnly: ColdTimes; withGetItem: ColdTimes };
+  rows: ColdRow[];
+  error?: string;
+}
+
+const Template = z.object({
+  Resources: z.record(
+    z.string(),
+    z.object({
+      Type: z.string(),
+      Metadata: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+});
+
+/** Newest modification time under the inputs of a synth (sources, lock file, cdk.json). */
+function newestSource(root: string): number {
+  let newest = 0;
+  for (const dir of ['functions', 'shared', 'infra']) {
+    const base = join(root, dir);
+    if (!existsSync(base)) continue;
+    for (const name of readdirSync(base, { recursive: true, encoding: 'utf8' })) {
+      newest = Math.max(newest, statSync(join(base, name)).mtimeMs);
+    }
+  }
+  for (const file of ['package.json', 'package-lock.json', 'cdk.json']) {
+    const path = join(root, file);
+    if (existsSync(path)) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** A cloud assembly with bundles that match the current sources: reused if fresh, else synthesized. */
+function assembly(root: string): { dir: string; source: string; synthMs?: number } {
+  const shared = join(root, 'cdk.out');
+  const manifest = join(shared, 'manifest.json');
+  if (existsSync(manifest) && statSync(manifest).mtimeMs > newestSource(root)) {
+    return { dir: shared, source: 'reused ./cdk.out (newer than every source)' };
+  }
+  const dir = join(root, 'node_modules', '.cache', 'elevate-bench', 'cdk.out');
+  const started = performance.now();
+  const out = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', dir], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 180_000,
+  });
+  const synthMs = performance.now() - started;
+  if (out.status !== 0) {
+    const tail = `${out.stdout ?? ''}\n${out.stderr ?? ''}`.trim().split('\n').slice(-8).join('\n');
+    throw new Error(`npx cdk synth --quiet failed (exit ${out.status ?? out.signal}):\n${tail}`);
+  }
+  return { dir, source: `npx cdk synth --quiet --output ${dir}`, synthMs };
+}
+
+/** `ApiAccessFunction7BEB2342` → `access`; `BootstrapHandler7B31C7A5` → `bootstrap`. */
+function functionName(logicalId: string): string {
+  const bare = logicalId.replace(/[0-9A-F]{8}$/, '');
+  const api = /^Api(\w+)Function$/.exec(bare);
+  if (api?.[1]) return api[1].charAt(0).toLowerCase() + api[1].slice(1);
+  if (bare === 'BootstrapHandler') return 'bootstrap';
+  return bare;
+}
+
+function bundles(dir: string): { fn: string; asset: string; file: string }[] {
+  const found: { fn: string; asset: string; file: string }[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.template.json'))) {
+    const template = Template.parse(JSON.parse(readFileSync(join(dir, name), 'utf8')));
+    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      const asset = resource.Metadata?.['aws:asset:path'];
+      if (resource.Type !== 'AWS::Lambda::Function' || typeof asset !== 'string') continue;
+      const file = join(dir, asset, 'index.mjs');
+      // CDK's own provider framework ships no index.mjs: only Elevate's bundles are measured.
+      if (existsSync(file)) found.push({ fn: functionName(logicalId), asset, file });
+    }
+  }
+  return found.sort((a, b) => a.fn.localeCompare(b.fn));
+}
+
+/** The floor bundle: bench/baseline-handler.ts with the house esbuild options (infra/constructs/app-function.ts). */
+async function buildBaseline(root: string): Promise<string> {
+  const outfile = join(root, 'node_modules', '.cache', 'elevate-bench', 'baseline', 'index.mjs');
+  mkdirSync(resolve(outfile, '..'), { recursive: true });
+  await build({
+    entryPoints: [join(root, 'bench', 'baseline-handler.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    external: ['@aws-sdk/*'],
+    banner: {
+      js: "import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url);",
+    },
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+// Runs in the fresh process: performance.now() there counts from that process's start.
+const DRIVER = `
+const scriptStart = performance.now();
+const { pathToFileURL } = await import('node:url');
+const cfg = JSON.parse(process.env.ELEVATE_BENCH_COLD);
+const mod = await import(pathToFileURL(cfg.bundle).href);
+const imported = performance.now();
+const out = await mod.handler(cfg.event);
+const done = performance.now();
+process.stdout.write('\\n@@' + JSON.stringify({ importMs: imported - scriptStart, firstCallMs: done - imported, sinceStartMs: done, status: out?.statusCode ?? null }) + '\\n');
+process.exit(0);
+`;
+
+const DriverOut = z.object({
+  importMs: z.number(),
+  firstCallMs: z.number(),
+  sinceStartMs: z.number(),
+  status: z.number().nullable(),
+});
+
+function coldOnce(bundle: string, event: unknown, env: Record<string, string>): z.infer<typeof DriverOut> {
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', DRIVER], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+    // Lambda's NODE_OPTIONS for these functions; it also drops any `--import tsx` inherited from the bench.
+    env: {
+      ...process.env,
+      ...env,
+      NODE_OPTIONS: '--enable-source-maps',
+      ELEVATE_BENCH_COLD: JSON.stringify({ bundle, event }),
+    },
+  });
+  const line = out.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('@@'));
+  if (out.status !== 0 || !line) {
+    throw new Error(
+      `cold run of ${bundle} failed (exit ${out.status ?? out.signal}): ${out.stderr.trim().slice(-400)}`,
+    );
+  }
+  return DriverOut.parse(JSON.parse(line.slice(2)));
+}
+
+type Run = z.infer<typeof DriverOut>;
+
+function medians(samples: Run[]): ColdTimes {
+  const median = (pick: (s: Run) => number) => summarize(samples.map(pick)).p50;
+  return {
+    importMs: median((s) => s.importMs),
+    firstCallMs: median((s) => s.firstCallMs),
+    initMs: median((s) => s.importMs + s.firstCallMs),
+    sinceStartMs: median((s) => s.sinceStartMs),
+    status: samples[0]?.status ?? null,
+  };
+}
+
+interface Target {
+  bundle: string;
+  event: unknown;
+  runs: Run[];
+  error?: string;
+}
+
+/**
+ * Round-robin: run 1 of every bundle, then run 2 of every bundle, ... so that a busy moment of the machine
+ * (other processes, a GC in DynamoDB Local) spreads over all bundles and the floor alike instead of
+ * landing on one of them.
+ */
+function coldRounds(targets: Target[], env: Record<string, string>, runs: number): void {
+  for (let r = 0; r < runs; r++) {
+    for (const t of targets) {
+      if (t.error) continue;
+      try {
+        t.runs.push(coldOnce(t.bundle, t.event, env));
+      } catch (error) {
+        t.error = error instanceof Error ? error.message : String(error);
+      }
+    }
+  }
+}
+
+const kb = (file: string) => statSync(file).size / 1024;
+
+export async function measureCold(input: ColdInput): Promise<ColdResult> {
+  let found: { dir: string; source: string; synthMs?: number };
+  try {
+    found = assembly(input.root);
+  } catch (error) {
+    return { source: 'none', rows: [], error: error instanceof Error ? error.message : String(error) };
+  }
+  const baselineFile = await buildBaseline(input.root);
+  const importOnly: Target = { bundle: baselineFile, event: {}, runs: [] };
+  const withGetItem: Target = { bundle: baselineFile, event: { key: input.baselineKey }, runs: [] };
+  const targets = bundles(found.dir).map((b) => {
+    const event = input.events[b.fn];
+    const target: Target | undefined = event === undefined ? undefined : { bundle: b.file, event, runs: [] };
+    return { ...b, target };
+  });
+  coldRounds([importOnly, withGetItem, ...targets.flatMap((b) => (b.target ? [b.target] : []))], input.env, input.runs);
+  if (importOnly.error || withGetItem.error) {
+    return { source: found.source, rows: [], error: importOnly.error ?? withGetItem.error };
+  }
+  const baseline = {
+    sizeKB: kb(baselineFile),
+    importOnly: medians(importOnly.runs),
+    withGetItem: medians(withGetItem.runs),
+  };
+  const rows: ColdRow[] = targets.map((b) => {
+    const row: ColdRow = { fn: b.fn, asset: b.asset, sizeKB: kb(b.file) };
+    if (!b.target) row.error = 'no event known for this function: size only';
+    else if (b.target.error) row.error = b.target.error;
+    else {
+      row.cold = medians(b.target.runs);
+      // meta serves a static document and never calls DynamoDB: its floor makes no call either.
+      const floor = b.fn === 'meta' ? baseline.importOnly : baseline.withGetItem;
+      row.floor = b.fn === 'meta' ? 'sdk import only' : 'sdk import + 1 GetItem';
+      row.ratio = row.cold.initMs / floor.initMs;
+    }
+    return row;
+  });
+  return { source: found.source, ...(found.synthMs !== undefined && { synthMs: found.synthMs }), baseline, rows };
+}

@@ -1,0 +1,68 @@
+/**
+ * API Gateway v2 events for the bench, built the way test/support/invoke.ts builds them (same route table,
+ * same claim stringification), but split in two: the event is built before the timer starts and the
+ * handler is called inside it, so a figure is the handler's time only.
+ */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type FunctionName, ROUTES } from '#functions/api/routes.ts';
+import { matchRoute, queryParameters, stringifyClaims } from '#infra/local/http-event.ts';
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type Handler = (event: ApiEvent) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface Built {
+  fn: FunctionName;
+  event: ApiEvent;
+}
+
+let requests = 0;
+
+/** The event API Gateway sends for `method pathAndQuery` by `as` (a subject signed in with MFA). */
+export function apiEvent(method: string, pathAndQuery: string, opts: { as?: string; body?: unknown } = {}): Built {
+  const [rawPath = '', rawQueryString = ''] = pathAndQuery.split('?');
+  const matched = matchRoute(ROUTES, method, rawPath);
+  if (matched.kind !== 'match') throw new Error(`no route for ${method} ${rawPath}`);
+  const { route, pathParameters } = matched.match;
+  const claims = opts.as ? stringifyClaims({ sub: opts.as, amr: ['pwd', 'mfa'] }) : undefined;
+  const routeKey = `${route.method} ${route.path}`;
+  const event = {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString,
+    headers: { 'content-type': 'application/json' },
+    queryStringParameters: queryParameters(rawQueryString),
+    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
+    requestContext: {
+      requestId: `bench-${++requests}`,
+      routeKey,
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'elevate-bench' },
+      ...(claims && { authorizer: { jwt: { claims, scopes: null } } }),
+    },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    isBase64Encoded: false,
+  };
+  // The bench sends only what API Gateway sends to these routes; @types/aws-lambda marks more fields as
+  // required (accountId, stage, ...) that the handlers never read.
+  return { fn: route.fn, event: event as unknown as ApiEvent };
+}
+
+const handlers = new Map<FunctionName, Handler>();
+
+/** The handler of functions/api/<fn>.ts, loaded once (as the Lambda runtime does per container). */
+export async function handlerOf(fn: FunctionName): Promise<Handler> {
+  const known = handlers.get(fn);
+  if (known) return known;
+  const mod: { handler?: unknown } = await import(`#functions/api/${fn}.ts`);
+  if (typeof mod.handler !== 'function') throw new Error(`functions/api/${fn}.ts exports no handler`);
+  const handler = mod.handler as Handler;
+  handlers.set(fn, handler);
+  return handler;
+}
+
+/** Calls the handler once; the parsed JSON body and the status (no timing here). */
+export async function invoke(built: Built): Promise<{ status: number; body: unknown }> {
+  const out = await (await handlerOf(built.fn))(built.event);
+  const text = out.body ?? '';
+  return { status: out.statusCode ?? 200, body: text ? (JSON.parse(text) as unknown) : undefined };
+}

@@ -1,0 +1,457 @@
+/**
+ * `npm run bench`: what the hot paths cost, each as a ratio against a floor measured in the same run
+ * (the raw DynamoDB calls the operation needs; an SDK-only bundle for cold starts). Not a test: nothing
+ * here passes or fails on a number. See bench/README.md for what each figure means.
+ *
+ * Runs against its own in-memory DynamoDB Local (or AWS_ENDPOINT_URL_DYNAMODB when set), a fresh table
+ * made from the synthesized template, bootstrapped with admin `admin`, seeded through the real handlers.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DynamoDBClient,
+  TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandOutput,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { startDynamoDbLocal } from '#infra/local/dynamodb.ts';
+import { ensureTable } from '#infra/local/table.ts';
+import { depsFromEnv } from '#shared/deps.ts';
+import { ATTR, keys, monthOf, type QueryPart, queries } from '#shared/store/records.ts';
+import type { StoreStats } from '#shared/store/store.ts';
+import { bootstrap } from '#shared/usecases/bootstrap.ts';
+import { type ColdResult, measureCold } from './cold.ts';
+import { apiEvent, type Built, invoke } from './event.ts';
+import { pair, type Sample, type Step } from './measure.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
+const OTHER_PRINCIPALS = 200;
+const REGION = 'us-east-1';
+
+// The AWS SDK's Node 20 end-of-support notice and the per-call warnings of ports that are not configured
+// here (workflow, mail, events) would drown the tables; errors still show.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.ELEVATE_LOG ??= 'error';
+// Never reach a real AWS service from a bench: those ports stay unconfigured.
+for (const name of ['STATE_MACHINE_ARN', 'ELEVATE_SENDER_ADDRESS', 'EVENT_BUS_NAME']) delete process.env[name];
+
+interface Units {
+  calls: number;
+  read: number;
+  write: number;
+  reported: boolean;
+}
+
+interface Row {
+  name: string;
+  floor: string;
+  handler: Sample;
+  floorSample: Sample;
+  ratioP50: number;
+  ratioP99: number;
+  /** DynamoDB calls per operation (from Store.stats) and per floor. */
+  handlerCalls: number;
+  floorCalls: number;
+  handlerRcu: number;
+  handlerWcu: number;
+  floorRcu: number;
+  floorWcu: number;
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const dynamo = await startDynamoDbLocal({ dataDir: ':memory:' });
+  try {
+    const tableName = `bench-${randomUUID()}`;
+    Object.assign(process.env, {
+      TABLE_NAME: tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    // The floors' own client: same endpoint and settings as the store's, but its calls are not in Store.stats.
+    const raw = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const rawDoc = DynamoDBDocumentClient.from(raw);
+    await ensureTable(raw, tableName);
+    const deps = depsFromEnv();
+    await bootstrap(deps, ['admin']);
+
+    console.log(`DynamoDB Local at ${dynamo.endpoint}, table ${tableName}; seeding through the handlers…`);
+    const must = async (built: Built, expected: number) => {
+      const out = await invoke(built);
+      if (out.status !== expected) {
+        throw new Error(`${built.event.routeKey} answered ${out.status}, not ${expected}: ${JSON.stringify(out.body)}`);
+      }
+      return out.body;
+    };
+    const assign = (principalId: string, roleId: string, assignmentType: 'active' | 'eligible', scope: string) =>
+      apiEvent('POST', '/v1/requests', {
+        as: 'admin',
+        body: { action: 'adminAssign', assignmentType, principalId, roleId, scope, justification: 'bench seed' },
+      });
+    const roles = [1, 2, 3, 4, 5].map((n) => `bench-role-${n}`);
+    for (const id of roles) {
+      await must(apiEvent('POST', '/v1/roles', { as: 'admin', body: { id, displayName: id, privileged: true } }), 201);
+    }
+    // alice: 10 live slots (each role active at one account, eligible at /), what "my assignments" lists.
+    for (const roleId of roles) {
+      await must(assign('alice', roleId, 'active', '/accounts/111111111111'), 201);
+      await must(assign('alice', roleId, 'eligible', '/'), 201);
+    }
+    for (let i = 0; i < OTHER_PRINCIPALS; i++) {
+      await must(assign(`bench-p-${String(i).padStart(6, '0')}`, 'bench-role-1', 'active', '/'), 201);
+    }
+
+    const store = deps.store;
+    // Records every TransactWriteItems input the handlers send (already marshalled), so the adminAssign
+    // floor can replay a transaction of exactly the same items.
+    let captured: TransactWriteItemsCommandInput | undefined;
+    let capturing = false;
+    store.doc.middlewareStack.add(
+      (next) => async (args) => {
+        const input: object = args.input;
+        if (capturing && 'TransactItems' in input) captured = structuredClone(input as TransactWriteItemsCommandInput);
+        return next(args);
+      },
+      { step: 'build', name: 'elevateBenchCapture' },
+    );
+
+    const rawQueryInput = (q: QueryPart, consistent: boolean, limit?: number): QueryCommandInput => ({
+      TableName: tableName,
+      KeyConditionExpression: q.beginsWith
+        ? '#pk = :pk AND begins_with(#sk, :prefix)'
+        : q.between
+          ? '#pk = :pk AND #sk BETWEEN :lo AND :hi'
+          : '#pk = :pk',
+      ExpressionAttributeNames: {
+        '#pk': ATTR.pk,
+        ...((q.beginsWith !== undefined || q.between) && { '#sk': ATTR.sk }),
+      },
+      ExpressionAttributeValues: {
+        ':pk': q.pk,
+        ...(q.beginsWith !== undefined && { ':prefix': q.beginsWith }),
+        ...(q.between && { ':lo': q.between[0], ':hi': q.between[1] }),
+      },
+      ScanIndexForward: q.forward ?? true,
+      ConsistentRead: consistent,
+      ...(limit !== undefined && { Limit: limit }),
+      ReturnConsumedCapacity: 'TOTAL',
+    });
+    const floorUnits: Units = { calls: 0, read: 0, write: 0, reported: false };
+    const tally = (out: GetCommandOutput | QueryCommandOutput, kind: 'read' | 'write') => {
+      floorUnits.calls++;
+      const units = out.ConsumedCapacity?.CapacityUnits;
+      if (units !== undefined) floorUnits.reported = true;
+      floorUnits[kind] += units ?? 0;
+    };
+    const query = async (input: QueryCommandInput) => tally(await rawDoc.send(new QueryCommand(input)), 'read');
+    const get = async (key: Record<string, unknown>) =>
+      tally(
+        await rawDoc.send(
+          new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
+        ),
+        'read',
+      );
+
+    const rows: Row[] = [];
+    let handlerReported = false;
+    const measure = async (name: string, floor: string, op: Step, floorStep: Step) => {
+      let before: StoreStats = { ...store.stats };
+      let floorBefore: Units = { ...floorUnits };
+      const { op: handler, floor: floorSample } = await pair({
+        warmup: WARMUP,
+        iterations: ITERATIONS,
+        op,
+        floor: floorStep,
+        onTimedStart: () => {
+          before = { ...store.stats };
+          floorBefore = { ...floorUnits };
+        },
+      });
+      const after = store.stats;
+      if (after.readUnits + after.writeUnits > 0) handlerReported = true;
+      const per = (n: number) => n / ITERATIONS;
+      rows.push({
+        name,
+        floor,
+        handler,
+        floorSample,
+        ratioP50: handler.p50 / floorSample.p50,
+        ratioP99: handler.p99 / floorSample.p99,
+        handlerCalls: per(after.reads - before.reads + after.writes - before.writes),
+        floorCalls: per(floorUnits.calls - floorBefore.calls),
+        handlerRcu: per(after.readUnits - before.readUnits),
+        handlerWcu: per(after.writeUnits - before.writeUnits),
+        floorRcu: per(floorUnits.read - floorBefore.read),
+        floorWcu: per(floorUnits.write - floorBefore.write),
+      });
+      console.log(`  measured ${name}`);
+    };
+    const handlerStep =
+      (built: (i: number) => Built, expected: number): Step =>
+      (i) => {
+        const b = built(i);
+        return async () => {
+          const out = await invoke(b);
+          if (out.status !== expected)
+            throw new Error(`${b.event.routeKey}: ${out.status} ${JSON.stringify(out.body)}`);
+        };
+      };
+
+    console.log(`measuring (${WARMUP} warm-up + ${ITERATIONS} timed iterations each, handler and floor interleaved)…`);
+
+    // 1. The access check, self: one strongly consistent Query of the principal's live active slots of the role.
+    const scope = encodeURIComponent('/accounts/111111111111/regions/eu-west-1');
+    const selfCheck = apiEvent('GET', `/v1/access?roleId=bench-role-1&scope=${scope}`, { as: 'alice' });
+    const answer = (await invoke(selfCheck)).body as { allowed?: boolean } | undefined;
+    if (answer?.allowed !== true) throw new Error(`the seeded access check is not allowed: ${JSON.stringify(answer)}`);
+    const liveQuery = rawQueryInput(queries.live('alice', 'bench-role-1', 'active'), true);
+    await measure(
+      'GET /v1/access (self)',
+      '1 Query: live active slots of the role',
+      handlerStep(() => selfCheck, 200),
+      () => () => query(liveQuery),
+    );
+
+    // 2. The access check of another principal by an admin: the caller's authority Query comes first.
+    const otherCheck = apiEvent('GET', `/v1/access?principalId=alice&roleId=bench-role-1&scope=${scope}`, {
+      as: 'admin',
+    });
+    const authorityQuery = rawQueryInput(queries.liveRolePrefix('admin', 'elevate-'), true);
+    await measure(
+      'GET /v1/access (admin, other)',
+      '2 Queries: authority + live slots',
+      handlerStep(() => otherCheck, 200),
+      () => async () => {
+        await query(authorityQuery);
+        await query(liveQuery);
+      },
+    );
+
+    // 3. adminAssign, a new principal each time. The floor: the reads it needs, then a replay of the
+    //    handler's own transaction with fresh ids (same items, same sizes, same conditions).
+    const pad = (i: number) => String(i).padStart(6, '0');
+    capturing = true;
+    await must(assign('bench-c-000000', 'bench-role-2', 'active', '/'), 201);
+    capturing = false;
+    const template = captured ? JSON.stringify(captured) : undefined;
+    if (!template) throw new Error('the adminAssign handler sent no TransactWriteItems to capture');
+    const idAlphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const freshIds = (text: string) => {
+      const renamed = new Map<string, string>();
+      return text.replace(
+        /\b(req|asg|evt|exp)_([0-9A-HJKMNP-TV-Z]{10})([0-9A-HJKMNP-TV-Z]{16})\b/g,
+        (id, kind, time) => {
+          let next = renamed.get(id);
+          if (!next) {
+            const random = Array.from(randomBytes(16), (b) => idAlphabet[b % 32]).join('');
+            next = `${kind}_${time}${random}`;
+            renamed.set(id, next);
+          }
+          return next;
+        },
+      );
+    };
+    await measure(
+      'POST /v1/requests (adminAssign)',
+      '1 Query + 2 GetItem + TransactWrite of the same items',
+      handlerStep((i) => assign(`bench-h-${pad(i)}`, 'bench-role-2', 'active', '/'), 201),
+      (i) => {
+        const input = JSON.parse(
+          freshIds(template.replaceAll('bench-c-000000', `bench-f-${pad(i)}`)),
+        ) as TransactWriteItemsCommandInput;
+        return async () => {
+          await query(authorityQuery);
+          await get(keys.role('bench-role-2'));
+          await get(keys.policy('bench-role-2'));
+          const out = await raw.send(new TransactWriteItemsCommand(input));
+          floorUnits.calls++;
+          const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+          if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
+          floorUnits.write += units ?? 0;
+        };
+      },
+    );
+
+    // 4. "My assignments": one strongly consistent Query of the caller's live slots.
+    const mine = apiEvent('GET', '/v1/me/assignments', { as: 'alice' });
+    const allLive = rawQueryInput(queries.live('alice'), true);
+    await measure(
+      'GET /v1/me/assignments',
+      '1 Query: all live slots',
+      handlerStep(() => mine, 200),
+      () => () => query(allLive),
+    );
+
+    // 5. The audit list, newest 50: a Query of 50 items of this month's partition.
+    const audit = apiEvent('GET', '/v1/audit-events?limit=50', { as: 'admin' });
+    const newest = (await invoke(audit)).body as { items?: { time?: string }[] } | undefined;
+    const newestTime = newest?.items?.[0]?.time;
+    if (!newestTime) throw new Error('the audit list returned no events');
+    const auditQuery = rawQueryInput(queries.audit({ month: monthOf(newestTime) }, '0', newestTime), false, 50);
+    await measure(
+      'GET /v1/audit-events?limit=50',
+      '1 Query of 50 items (eventually consistent)',
+      handlerStep(() => audit, 200),
+      () => () => query(auditQuery),
+    );
+
+    const capacityReported = handlerReported || floorUnits.reported;
+    console.log(
+      `\nLatency per call in ms (p50/p99 over ${ITERATIONS}), ratio = handler / floor; capacity units per call${capacityReported ? '' : ' (DynamoDB Local reported no ConsumedCapacity: shown as 0)'}:\n`,
+    );
+    console.log(
+      table(
+        [
+          'operation',
+          'calls',
+          'p50',
+          'p99',
+          'floor p50',
+          'floor p99',
+          'x p50',
+          'x p99',
+          'RCU',
+          'WCU',
+          'floor RCU',
+          'floor WCU',
+        ],
+        rows.map((r) => [
+          r.name,
+          `${fmt(r.handlerCalls, 1)}/${fmt(r.floorCalls, 1)}`,
+          fmt(r.handler.p50),
+          fmt(r.handler.p99),
+          fmt(r.floorSample.p50),
+          fmt(r.floorSample.p99),
+          fmt(r.ratioP50),
+          fmt(r.ratioP99),
+          fmt(r.handlerRcu, 1),
+          fmt(r.handlerWcu, 1),
+          fmt(r.floorRcu, 1),
+          fmt(r.floorWcu, 1),
+        ]),
+      ),
+    );
+    console.log('\nfloors:');
+    for (const r of rows) console.log(`  ${r.name}: ${r.floor}`);
+
+    // Cold starts: the same DynamoDB Local and table, so the first call of each bundle does real work.
+    console.log(`\ncold init (${COLD_RUNS} fresh node processes per bundle, medians)…`);
+    const userCalls: Record<string, Built> = {
+      meta: apiEvent('GET', '/v1/openapi.json'),
+      roles: apiEvent('GET', '/v1/roles/bench-role-1', { as: 'alice' }),
+      principals: apiEvent('GET', '/v1/principals/alice', { as: 'alice' }),
+      requests: apiEvent('GET', '/v1/requests?limit=10', { as: 'alice' }),
+      assignments: mine,
+      access: selfCheck,
+      audit,
+    };
+    const events: Record<string, unknown> = Object.fromEntries(
+      Object.entries(userCalls).map(([fn, b]) => [fn, b.event]),
+    );
+    events.bootstrap = {
+      RequestType: 'Update',
+      ResourceProperties: { ServiceToken: 'bench', BootstrapAdmins: 'admin' },
+      OldResourceProperties: { ServiceToken: 'bench', BootstrapAdmins: 'admin' },
+      PhysicalResourceId: 'elevate-bootstrap',
+    };
+    const coldResult: ColdResult = await measureCold({
+      root: ROOT,
+      events,
+      baselineKey: keys.install() as Record<string, string>,
+      env: {
+        TABLE_NAME: tableName,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        ELEVATE_LOG: 'error',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      runs: COLD_RUNS,
+    });
+    if (coldResult.error) {
+      console.log(`bundles: not measured: ${coldResult.error}`);
+    } else {
+      const b = coldResult.baseline;
+      console.log(
+        `bundles from ${coldResult.source}${coldResult.synthMs ? ` (${fmt(coldResult.synthMs / 1000, 1)} s)` : ''}`,
+      );
+      if (b) {
+        console.log(
+          `floor bundle (client-dynamodb + lib-dynamodb only): ${fmt(b.sizeKB, 1)} KB; init ${fmt(b.importOnly.initMs, 1)} ms without a call, ${fmt(b.withGetItem.initMs, 1)} ms with one GetItem (${fmt(b.withGetItem.sinceStartMs, 1)} ms since process start)\n`,
+        );
+      }
+      console.log(
+        table(
+          [
+            'function',
+            'index.mjs KB',
+            'import ms',
+            '1st call ms',
+            'init ms',
+            'since start ms',
+            'floor',
+            'x init',
+            'status',
+          ],
+          coldResult.rows.map((r) => [
+            r.fn,
+            fmt(r.sizeKB, 1),
+            r.cold ? fmt(r.cold.importMs, 1) : '-',
+            r.cold ? fmt(r.cold.firstCallMs, 1) : '-',
+            r.cold ? fmt(r.cold.initMs, 1) : '-',
+            r.cold ? fmt(r.cold.sinceStartMs, 1) : '-',
+            r.floor ?? '-',
+            r.ratio !== undefined ? fmt(r.ratio) : '-',
+            r.cold ? String(r.cold.status ?? '-') : '-',
+          ]),
+        ),
+      );
+      for (const r of coldResult.rows) if (r.error) console.log(`  ${r.fn}: ${r.error}`);
+    }
+
+    const results = {
+      node: process.version,
+      iterations: ITERATIONS,
+      warmup: WARMUP,
+      dynamodb: dynamo.started ? 'DynamoDB Local (in memory, started by the bench)' : dynamo.endpoint,
+      capacityReported,
+      latency: rows,
+      cold: coldResult,
+    };
+    const out = join(ROOT, 'bench', 'results.json');
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nwrote ${out}`);
+    raw.destroy();
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { depsFromEnv } from '#shared/deps.ts';
+import { log } from '#shared/http/log.ts';
+import { awaitApprovalStep } from '#shared/usecases/approvals.ts';
+import { expireStep, failedStep, grantStep, timeOutStep } from '#shared/usecases/lifecycle.ts';
+
+/**
+ * The access workflow's one Lambda: each state of the state machine calls it with a `kind`.
+ * Every step re-reads the request and is idempotent, so a retried state changes nothing twice.
+ */
+const Event = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('awaitApproval'), requestId: z.string(), stage: z.int().min(0), taskToken: z.string().min(1) }),
+  z.object({ kind: z.literal('timedOut'), requestId: z.string(), stage: z.int().min(0).optional() }),
+  z.object({ kind: z.literal('grant'), requestId: z.string() }),
+  z.object({ kind: z.literal('expire'), requestId: z.string() }),
+  z.object({ kind: z.literal('failed'), requestId: z.string(), error: z.unknown().optional() }),
+]);
+
+export const handler = async (raw: unknown) => {
+  const event = Event.parse(raw);
+  const deps = depsFromEnv();
+  log('debug', 'workflow step', { kind: event.kind, requestId: event.requestId });
+  switch (event.kind) {
+    case 'awaitApproval':
+      return awaitApprovalStep(deps, event.requestId, event.stage, event.taskToken);
+    case 'timedOut':
+      return timeOutStep(deps, event.requestId);
+    case 'grant':
+      return grantStep(deps, event.requestId);
+    case 'expire':
+      return expireStep(deps, event.requestId);
+    case 'failed':
+      return failedStep(deps, event.requestId, event.error);
+  }
+};

@@ -1,0 +1,197 @@
+import { closeCurrentStage, currentStageIndex, decide, isApprover, stageTimeoutSeconds } from '../domain/approval.ts';
+import { DomainError, forbidden } from '../domain/errors.ts';
+import type { Request } from '../domain/request.ts';
+import type { Deps } from '../deps.ts';
+import * as mail from '../notifications/templates.ts';
+import { ops, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
+import type { Page } from '../store/store.ts';
+import type { Ctx } from './context.ts';
+import { type Effect, runEffects } from './effects.ts';
+import { failRequest, grantNow, holdsPending } from './lifecycle.ts';
+import { factsOf, presentRequest, readRequest, slotOf, targetOf } from './request-records.ts';
+import { approvalMail } from './requests.ts';
+import { requireRole } from './roles.ts';
+
+const DECISION_ATTEMPTS = 5;
+
+/**
+ * POST /v1/requests/{id}/approve|deny. The decision is a conditional write on the request's version:
+ * of two concurrent deciders exactly one writes first; the other re-reads and either counts too (a
+ * quorum of two) or finds the request decided (409 AlreadyDecided). The final approval of a request
+ * whose start has come grants it in the same transaction, so access is in force when this call answers.
+ */
+export async function decideRequest(ctx: Ctx, id: string, decision: 'Approve' | 'Deny', justification: string | undefined): Promise<Request> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await readRequest(ctx.store, id);
+    const { writes, effects, result } = await planDecision(ctx, r, decision, justification);
+    try {
+      await ctx.store.transact(writes);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'AlreadyDecided' && attempt < DECISION_ATTEMPTS) continue;
+      throw error;
+    }
+    await runEffects(ctx.deps, effects);
+    return presentRequest(result);
+  }
+}
+
+async function planDecision(ctx: Ctx, r: RequestRecord, decision: 'Approve' | 'Deny', justification: string | undefined) {
+  if (r.status !== 'PendingApproval') throw new DomainError('AlreadyDecided', `the request is ${r.status}, no longer waiting for a decision`);
+  if (r.principalId === ctx.caller.id || r.createdBy === ctx.caller.id) {
+    throw new DomainError('SelfApprovalForbidden', 'you cannot decide on your own request');
+  }
+  const index = currentStageIndex(r.approval);
+  const stage = r.approval.stages[index];
+  if (!stage || !isApprover(stage, ctx.caller, (await ctx.authority()).admin)) {
+    throw forbidden('you are not an approver of the current stage of this request');
+  }
+  const nowIso = ctx.now.toISOString();
+  const outcome = decide(r.approval, { approverId: ctx.caller.id, decision, justification: justification ?? null, at: nowIso }, ctx.now);
+  const next: RequestRecord = { ...r, approval: outcome.approval, version: r.version + 1 };
+  const writes: WriteOp[] = [];
+  const effects: Effect[] = [];
+  const details = { stage: index, decision, justification: justification ?? null };
+  const role = await requireRole(ctx.store, r.roleId);
+  const facts = factsOf(r, role.displayName, null);
+
+  if (outcome.kind === 'recorded') {
+    writes.push(ops.updateRequest(next, r.version), ctx.audit('request.decisionRecorded', targetOf(r), details));
+    return { writes, effects, result: next };
+  }
+  if (outcome.kind === 'denied') {
+    const denied: RequestRecord = { ...next, status: 'Denied', decidedAt: nowIso, taskToken: null };
+    writes.push(
+      ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
+      ops.updateRequest(denied, r.version),
+      ctx.audit('request.denied', targetOf(r), details),
+    );
+    effects.push(
+      { kind: 'failTask', token: r.taskToken, error: 'Denied', cause: `denied by ${ctx.caller.id}` },
+      { kind: 'event', event: { type: 'elevate.request.denied', detail: { request: presentRequest(denied) } } },
+      { kind: 'mail', to: { principals: [r.principalId] }, mail: mail.requestOutcome(facts, 'denied') },
+    );
+    return { writes, effects, result: denied };
+  }
+  if (outcome.next !== null) {
+    const moved: RequestRecord = { ...next, taskToken: null };
+    const nextStage = moved.approval.stages[outcome.next];
+    writes.push(ops.updateRequest(moved, r.version), ctx.audit('request.stageApproved', targetOf(r), details));
+    effects.push(
+      { kind: 'resumeTask', token: r.taskToken, output: { next: outcome.next, stageTimeoutSeconds: nextStage ? stageTimeoutSeconds(nextStage) : 0 } },
+      ...(await approvalMail(ctx, moved, outcome.next)),
+    );
+    return { writes, effects, result: moved };
+  }
+  // The last stage passed.
+  const approvedAudit = ctx.audit('request.approved', targetOf(r), details);
+  const event: Effect = { kind: 'event', event: { type: 'elevate.request.approved', detail: { requestId: r.id } } };
+  const resume: Effect = { kind: 'resumeTask', token: r.taskToken, output: { next: null } };
+  if (Date.parse(r.schedule.startDateTime) > ctx.now.getTime()) {
+    const scheduled: RequestRecord = { ...next, status: 'Scheduled', decidedAt: nowIso, taskToken: null };
+    writes.push(ops.updateRequest(scheduled, r.version), approvedAudit);
+    effects.push(resume, event, { kind: 'mail', to: { principals: [r.principalId] }, mail: mail.requestOutcome(facts, 'approved') });
+    return { writes, effects, result: scheduled };
+  }
+  const decided: RequestRecord = { ...next, status: 'Scheduled', decidedAt: nowIso };
+  try {
+    const grant = await grantNow(ctx.deps, decided, ctx.now, ctx.actor);
+    writes.push(...grant.writes.map((w) => retarget(w, r.version)), approvedAudit);
+    effects.push(resume, event, ...grant.effects);
+    return { writes, effects, result: { ...decided, status: 'Granted' as const, assignmentId: grant.assignment.id, version: r.version + 1, taskToken: null } };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    const failed = failRequest(decided, ctx.now, error.message, ctx.actor);
+    writes.push(...failed.writes.map((w) => retarget(w, r.version)), approvedAudit);
+    effects.push({ kind: 'failTask', token: r.taskToken, error: 'Failed', cause: error.message }, ...failed.effects);
+    return { writes, effects, result: { ...decided, status: 'Failed' as const, version: r.version + 1 } };
+  }
+}
+
+/** grantNow/failRequest guard the request on the version they were given; here it is the version read. */
+function retarget(w: WriteOp, readVersion: number): WriteOp {
+  if ('Put' in w && w.Put.Item.entity === 'request') {
+    return { ...w, Put: { ...w.Put, ExpressionAttributeValues: { ':v': readVersion } } };
+  }
+  return w;
+}
+
+/** POST /v1/requests/{id}/cancel: the requester withdraws a request that is still waiting. */
+export async function cancelRequest(ctx: Ctx, id: string): Promise<Request> {
+  const r = await readRequest(ctx.store, id);
+  if (r.createdBy !== ctx.caller.id) throw forbidden('only the requester can cancel a request');
+  const waiting = r.status === 'PendingApproval' || (r.status === 'Scheduled' && holdsPending(r));
+  if (!waiting) throw new DomainError('Conflict', `the request is ${r.status}; only a pending request can be canceled`);
+  const canceled: RequestRecord = {
+    ...r,
+    status: 'Canceled',
+    approval: closeCurrentStage(r.approval, 'Canceled'),
+    decidedAt: ctx.now.toISOString(),
+    version: r.version + 1,
+    taskToken: null,
+  };
+  await ctx.store.transact([
+    ops.deletePending(slotOf(r), r.id),
+    ops.updateRequest(canceled, r.version),
+    ctx.audit('request.canceled', targetOf(r)),
+  ]);
+  await runEffects(ctx.deps, [
+    { kind: 'failTask', token: r.taskToken, error: 'Canceled', cause: 'canceled by the requester' },
+    { kind: 'event', event: { type: 'elevate.request.canceled', detail: { requestId: r.id } } },
+    ...(r.status === 'Scheduled' ? [{ kind: 'stopWorkflow' as const, name: r.id, cause: 'canceled by the requester' }] : []),
+  ]);
+  return presentRequest(canceled);
+}
+
+/** GET /v1/approvals: requests waiting in a stage where the caller is an approver (never the caller's own). */
+export async function listApprovals(ctx: Ctx, page: { limit: number; nextToken?: string | undefined }): Promise<Page<Request>> {
+  const admin = (await ctx.authority()).admin;
+  return ctx.store.page([queries.requestsByStatus('PendingApproval')], {
+    ...page,
+    filter: (item) => {
+      const r = item as unknown as RequestRecord;
+      const stage = r.approval.stages[currentStageIndex(r.approval)];
+      return (
+        r.principalId !== ctx.caller.id &&
+        r.createdBy !== ctx.caller.id &&
+        !!stage &&
+        !stage.decisions.some((d) => d.approverId === ctx.caller.id) &&
+        isApprover(stage, ctx.caller, admin)
+      );
+    },
+    map: (item) => presentRequest(strip<RequestRecord>(item)),
+  });
+}
+
+/**
+ * Workflow step `awaitApproval`: keeps the task token of the stage on the request, so a decision can
+ * resume the workflow. If the stage was already decided before the token arrived, resumes at once.
+ */
+export async function awaitApprovalStep(deps: Deps, requestId: string, stage: number, taskToken: string): Promise<void> {
+  for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
+    const r = await readRequest(deps.store, requestId);
+    const current = currentStageIndex(r.approval);
+    if (r.status === 'PendingApproval' && current === stage) {
+      try {
+        await deps.store.transact([ops.updateRequest({ ...r, taskToken, version: r.version + 1 }, r.version)]);
+        return;
+      } catch (error) {
+        if (error instanceof DomainError) continue;
+        throw error;
+      }
+    }
+    // Decided already (a fast approver, a denial, a cancel): answer the task now.
+    if (r.status === 'PendingApproval' && current > stage) {
+      const s = r.approval.stages[current];
+      await deps.workflow.succeed(taskToken, { next: current, stageTimeoutSeconds: s ? stageTimeoutSeconds(s) : 0 });
+    } else if (r.status === 'Scheduled' || r.status === 'Granted') {
+      await deps.workflow.succeed(taskToken, { next: null });
+    } else if (r.status === 'PendingApproval') {
+      return; // an earlier stage's token: nothing to do
+    } else {
+      await deps.workflow.fail(taskToken, r.status === 'Canceled' ? 'Canceled' : 'Denied', `the request is ${r.status}`);
+    }
+    return;
+  }
+  throw new Error(`could not record the task token of request ${requestId}`);
+}
+

@@ -1,0 +1,97 @@
+import type { ApproverRef } from '../domain/approval.ts';
+import { inForce } from '../domain/assignment.ts';
+import { ADMIN_ROLE } from '../domain/role.ts';
+import type { Deps } from '../deps.ts';
+import { errorFields, log } from '../http/log.ts';
+import type { LifecycleEvent } from '../ports/events.ts';
+import type { Mail } from '../ports/mailer.ts';
+import type { WorkflowInput } from '../ports/workflow.ts';
+import { keys, type Principal, queries, strip } from '../store/records.ts';
+
+/**
+ * What happens after a change commits: workflow starts and resumptions, mail, lifecycle events.
+ * Each is retried a few times and its failure is logged; none can undo or fail the change. Whatever
+ * must happen regardless (expiry, time-outs, grants at a scheduled start) the reconcile job also does.
+ */
+export type Effect =
+  | { kind: 'startWorkflow'; name: string; input: WorkflowInput }
+  | { kind: 'stopWorkflow'; name: string; cause: string }
+  | { kind: 'resumeTask'; token: string | null; output: unknown }
+  | { kind: 'failTask'; token: string | null; error: string; cause: string }
+  | { kind: 'mail'; to: Recipients; mail: Omit<Mail, 'to'> }
+  | { kind: 'event'; event: LifecycleEvent };
+
+export interface Recipients {
+  principals?: string[];
+  approvers?: ApproverRef[];
+  admins?: boolean;
+  addresses?: string[];
+}
+
+const ATTEMPTS = 3;
+
+export async function runEffects(deps: Deps, effects: Effect[]): Promise<void> {
+  const events = effects.flatMap((e) => (e.kind === 'event' ? [e.event] : []));
+  await Promise.all([
+    ...effects.filter((e) => e.kind !== 'event').map((e) => withRetry(e.kind, () => runOne(deps, e))),
+    ...(events.length ? [withRetry('event', () => deps.events.publish(events))] : []),
+  ]);
+}
+
+async function runOne(deps: Deps, effect: Effect): Promise<void> {
+  switch (effect.kind) {
+    case 'startWorkflow':
+      return deps.workflow.start(effect.name, effect.input);
+    case 'stopWorkflow':
+      return deps.workflow.stop(effect.name, effect.cause);
+    case 'resumeTask':
+      if (effect.token) await deps.workflow.succeed(effect.token, effect.output);
+      return;
+    case 'failTask':
+      if (effect.token) await deps.workflow.fail(effect.token, effect.error, effect.cause);
+      return;
+    case 'mail': {
+      const to = await resolve(deps, effect.to);
+      if (to.length) await deps.mailer.send({ ...effect.mail, to });
+      return;
+    }
+    case 'event':
+      return deps.events.publish([effect.event]);
+  }
+}
+
+async function withRetry(what: string, work: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    try {
+      await work();
+      return;
+    } catch (error) {
+      if (attempt === ATTEMPTS) {
+        log('error', `after-commit ${what} failed; the change stands`, errorFields(error));
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+  }
+}
+
+/** E-mail addresses of the recipients: principals' recorded e-mail (a group's is its list), admins', literal ones. */
+async function resolve(deps: Deps, r: Recipients): Promise<string[]> {
+  const ids = new Set(r.principals ?? []);
+  for (const a of r.approvers ?? []) {
+    if (a.type === 'role') r = { ...r, admins: true };
+    else ids.add(a.id);
+  }
+  if (r.admins) for (const id of await activeAdmins(deps)) ids.add(id);
+  const found = ids.size ? await deps.store.getMany([...ids].map((id) => keys.principal(id))) : [];
+  const emails = found.map((i) => strip<Principal>(i).email).filter((e): e is string => !!e);
+  return [...new Set([...emails, ...(r.addresses ?? [])])];
+}
+
+async function activeAdmins(deps: Deps): Promise<string[]> {
+  const now = deps.clock.now();
+  const items = await deps.store.all(queries.assignmentsOfRole(ADMIN_ROLE), false);
+  return items
+    .filter((i) => i.assignmentType === 'active' && i.scope === '/' && inForce(i as never, now))
+    .map((i) => String(i.principalId));
+}

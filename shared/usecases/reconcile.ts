@@ -1,0 +1,121 @@
+import { currentStageIndex } from '../domain/approval.ts';
+import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
+import { SYSTEM_ACTOR } from '../domain/audit.ts';
+import { DomainError } from '../domain/errors.ts';
+import { formatMs } from '../domain/duration.ts';
+import type { Deps } from '../deps.ts';
+import { log } from '../http/log.ts';
+import * as mail from '../notifications/templates.ts';
+import { ops, queries, type RequestRecord, strip } from '../store/records.ts';
+import { toAssignment } from './assignments.ts';
+import { auditEvent } from './context.ts';
+import { type Effect, runEffects } from './effects.ts';
+import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
+import { factsOf, readRequest } from './request-records.ts';
+import { readPolicy, requireRole } from './roles.ts';
+
+/**
+ * The safety net (every 5 minutes): whatever a workflow should have done and has not, this does.
+ * - expires assignments past their end (and records an `expiryMissed` finding when a workflow was late),
+ * - starts scheduled assignments and grants scheduled requests whose start has come,
+ * - times out approval stages past their deadline,
+ * - reminds holders 1 day and 1 hour before the end (once each, for assignments that last that long).
+ * Each action goes through the same idempotent step the workflow uses, so racing it is harmless.
+ */
+export interface ReconcileReport {
+  expired: number;
+  missed: number;
+  started: number;
+  timedOut: number;
+  reminded: number;
+}
+
+/** How late a workflow may be before its lateness is a finding. */
+const GRACE_MS = 60_000;
+
+export async function reconcile(deps: Deps): Promise<ReconcileReport> {
+  const now = deps.clock.now();
+  const nowIso = now.toISOString();
+  const report: ReconcileReport = { expired: 0, missed: 0, started: 0, timedOut: 0, reminded: 0 };
+
+  for (const status of ['Active', 'Scheduled'] as const) {
+    const items = await deps.store.all(queries.assignmentsByStatus(status, nowIso), false);
+    for (const item of items) {
+      const a = toAssignment(item);
+      if (effectiveStatus(a, now) !== 'Expired') continue;
+      const lateMs = now.getTime() - Date.parse(a.endDateTime as string);
+      const step = endWrites(a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
+      const finding = lateMs > GRACE_MS;
+      if (finding) {
+        step.writes.push(
+          ops.audit(
+            auditEvent(now, SYSTEM_ACTOR, 'alert.expiryMissed', { principalId: a.principalId, roleId: a.roleId, scope: a.scope, assignmentId: a.id }, { endDateTime: a.endDateTime, lateBy: formatMs(lateMs) }),
+          ),
+        );
+      }
+      if (await attempt(() => deps.store.transact(step.writes))) {
+        report.expired++;
+        if (finding) report.missed++;
+        await runEffects(deps, step.effects);
+      }
+    }
+  }
+
+  const scheduled = await deps.store.all(queries.assignmentsByStatus('Scheduled'), false);
+  for (const item of scheduled) {
+    const a = toAssignment(item);
+    if (effectiveStatus(a, now) !== 'Active' || !a.requestId) continue;
+    if ((await grantStep(deps, a.requestId)).granted) report.started++;
+  }
+  const scheduledRequests = await deps.store.all(queries.requestsByStatus('Scheduled'), false);
+  for (const item of scheduledRequests) {
+    const r = strip<RequestRecord>(item);
+    if (Date.parse(r.schedule.startDateTime) > now.getTime() - GRACE_MS) continue;
+    if ((await grantStep(deps, r.id)).granted) report.started++;
+  }
+
+  const pending = await deps.store.all(queries.requestsByStatus('PendingApproval'), false);
+  for (const item of pending) {
+    const r = strip<RequestRecord>(item);
+    const stage = r.approval.stages[currentStageIndex(r.approval)];
+    if (!stage?.deadline || Date.parse(stage.deadline) > now.getTime() - GRACE_MS) continue;
+    await timeOutStep(deps, r.id);
+    if ((await readRequest(deps.store, r.id)).status === 'TimedOut') report.timedOut++;
+  }
+
+  const endingSoon = await deps.store.all(queries.assignmentsByStatus('Active', new Date(now.getTime() + 86_400_000).toISOString()), false);
+  for (const item of endingSoon) {
+    const a = toAssignment(item);
+    if (effectiveStatus(a, now) !== 'Active' || !a.endDateTime) continue;
+    const left = Date.parse(a.endDateTime) - now.getTime();
+    const lasts = Date.parse(a.endDateTime) - Date.parse(a.startDateTime);
+    const which = left <= 3_600_000 && lasts > 3_600_000 ? '1h' : left <= 86_400_000 && lasts > 86_400_000 ? '1d' : undefined;
+    if (!which) continue;
+    if (!(await attempt(() => deps.store.transact([ops.reminder(a.id, which, nowIso)])))) continue;
+    report.reminded++;
+    await runEffects(deps, await reminder(deps, a, formatMs(left)));
+  }
+  log('info', 'reconcile done', { ...report });
+  return report;
+}
+
+async function reminder(deps: Deps, a: Assignment, left: string): Promise<Effect[]> {
+  const { policy } = await readPolicy(deps.store, a.roleId);
+  if (policy.notifications.criticalOnly) return [];
+  const role = await requireRole(deps.store, a.roleId);
+  const r = a.requestId ? await readRequest(deps.store, a.requestId).catch(() => undefined) : undefined;
+  if (!r) return [];
+  const facts = factsOf(r, role.displayName, await principalName(deps, a.principalId), a);
+  return [{ kind: 'mail', to: { principals: [a.principalId] }, mail: mail.expiryReminder(facts, left) }];
+}
+
+/** True when the transaction committed; false when someone else changed the item first. */
+async function attempt(work: () => Promise<void>): Promise<boolean> {
+  try {
+    await work();
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,625 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '#functions/api/routes.ts';
+import { SCHEDULES } from '#functions/scheduled/schedules.ts';
+import { INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { parseSchedule } from '#infra/constructs/schedules.ts';
+import { TASK_RESPONSE_ACTIONS } from '#infra/constructs/workflow.ts';
+import { API_CAPABILITIES, EVENT_BUS_NAME, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
+import { localFunctions, STACK_NAME, scheduledTargets, stateMachineDefinition, synthTemplate } from '#infra/synth.ts';
+import { TABLE } from '#shared/store/table.ts';
+
+let template: Template;
+
+beforeAll(() => {
+  template = synthTemplate({ bundling: false });
+}, 60_000);
+
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+  DependsOn?: string | string[];
+};
+type Resources = Record<string, Resource>;
+type State = Record<string, unknown>;
+
+const resources = (type: string): Resources => template.findResources(type) as Resources;
+const onlyKey = (found: Resources): string => {
+  const keys = Object.keys(found);
+  expect(keys).toHaveLength(1);
+  return keys[0] as string;
+};
+const logicalId = (type: string, pattern: RegExp): string =>
+  onlyKey(Object.fromEntries(Object.entries(resources(type)).filter(([k]) => pattern.test(k))));
+const handlerId = () => logicalId('AWS::Lambda::Function', /^WorkflowHandler[0-9A-F]{8}$/);
+const machineId = () => onlyKey(resources('AWS::StepFunctions::StateMachine'));
+const busId = () => onlyKey(resources('AWS::Events::EventBus'));
+const tableRef = () => ({ 'Fn::GetAtt': [onlyKey(resources('AWS::DynamoDB::GlobalTable')), 'Arn'] });
+const pascal = (name: string): string => name.charAt(0).toUpperCase() + name.slice(1);
+const functionOf = (id: string): Resource => resources('AWS::Lambda::Function')[id] as Resource;
+const variablesOf = (id: string): Record<string, unknown> =>
+  (functionOf(id).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+const policyOf = (rolePrefix: string): unknown[] => {
+  const found = Object.entries(resources('AWS::IAM::Policy')).filter(([k]) =>
+    new RegExp(`^${rolePrefix}DefaultPolicy[0-9A-F]{8}$`).test(k),
+  );
+  expect(found).toHaveLength(1);
+  const document = (found[0]?.[1].Properties.PolicyDocument ?? {}) as { Statement: unknown[] };
+  return document.Statement;
+};
+const logStatement = (logGroupPrefix: string) => ({
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Effect: 'Allow',
+  Resource: { 'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', new RegExp(`^${logGroupPrefix}[0-9A-F]{8}$`)), 'Arn'] },
+});
+const pseudoArn = (service: string, resource: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      `:${service}:`,
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:${resource}`,
+      ...(resource.endsWith('/') ? [{ Ref: 'SenderAddress' }] : []),
+    ],
+  ],
+});
+const tableStatements = () => [
+  { Action: [...READ_ACTIONS, ...WRITE_ACTIONS].sort(), Effect: 'Allow', Resource: tableRef() },
+  {
+    Action: INDEX_ACTIONS[0],
+    Effect: 'Allow',
+    Resource: TABLE.globalSecondaryIndexes.map((i) => ({ 'Fn::Join': ['', [tableRef(), `/index/${i.indexName}`]] })),
+  },
+];
+const taskResponse = { Action: [...TASK_RESPONSE_ACTIONS].sort(), Effect: 'Allow', Resource: '*' };
+const startExecution = () => ({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId() } });
+const putEvents = () => ({ Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [busId(), 'Arn'] } });
+const sendEmail = { Action: 'ses:SendEmail', Effect: 'Allow', Resource: pseudoArn('ses', 'identity/') };
+const machineName = `${STACK_NAME}-access-workflow`;
+/** The $default stage's URL: it refers to the HTTP API only (no function), so any function may hold it. */
+const apiUrl = () => ({
+  'Fn::Join': [
+    '',
+    [
+      'https://',
+      { Ref: logicalId('AWS::ApiGatewayV2::Api', /^Api/) },
+      '.execute-api.',
+      { Ref: 'AWS::Region' },
+      '.',
+      { Ref: 'AWS::URLSuffix' },
+      '/',
+    ],
+  ],
+});
+
+/** The ASL with every token as a placeholder: `<Logical.Attr>` for Fn::GetAtt, `<Name>` for Ref. */
+function rawDefinition(): { StartAt: string; States: Record<string, State>; QueryLanguage?: string } {
+  const source = resources('AWS::StepFunctions::StateMachine')[machineId()]?.Properties.DefinitionString as {
+    'Fn::Join': [string, unknown[]];
+  };
+  const text = source['Fn::Join'][1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const { Ref, 'Fn::GetAtt': getAtt } = part as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+      if (Ref !== undefined) return `<${Ref}>`;
+      if (getAtt !== undefined) return `<${getAtt[0]}.${getAtt[1]}>`;
+      throw new Error(`unexpected token ${JSON.stringify(part)}`);
+    })
+    .join('');
+  return JSON.parse(text);
+}
+
+const LAMBDA_RETRY = {
+  ErrorEquals: [
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+  ],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+};
+const TO_FAILED = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Failed' };
+
+describe('access workflow ASL', () => {
+  it('has exactly the named states, JSONPath only, starting at Phase', () => {
+    // Act
+    const asl = rawDefinition();
+
+    // Assess
+    expect(asl.StartAt).toBe('Phase');
+    expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    expect(Object.fromEntries(Object.entries(asl.States).map(([name, state]) => [name, state.Type]))).toEqual({
+      Phase: 'Choice',
+      AwaitApproval: 'Task',
+      TimeOut: 'Task',
+      Failed: 'Task',
+      'NextStage?': 'Choice',
+      NextStage: 'Pass',
+      WaitForStart: 'Wait',
+      Grant: 'Task',
+      'Granted?': 'Choice',
+      WaitForEnd: 'Wait',
+      Expire: 'Task',
+      'Expired?': 'Choice',
+      KeepWaiting: 'Pass',
+      Ended: 'Succeed',
+    });
+  });
+
+  it('branches on the phase', () => {
+    // Assess
+    expect(rawDefinition().States.Phase).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.phase', StringEquals: 'approval', Next: 'AwaitApproval' },
+        { Variable: '$.phase', StringEquals: 'start', Next: 'WaitForStart' },
+      ],
+      Default: 'WaitForEnd',
+    });
+  });
+
+  it('awaits each approval stage on a task token with the stage timeout, catching timeout, denial and failure', () => {
+    // Prepare
+    const fn = `<${handlerId()}.Arn>`;
+
+    // Assess
+    const { States } = rawDefinition();
+    expect(States.AwaitApproval).toEqual({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: fn,
+        Payload: {
+          kind: 'awaitApproval',
+          'requestId.$': '$.requestId',
+          'stage.$': '$.stage',
+          'taskToken.$': '$$.Task.Token',
+        },
+      },
+      TimeoutSecondsPath: '$.stageTimeoutSeconds',
+      ResultPath: '$.decision',
+      Retry: [LAMBDA_RETRY],
+      Catch: [
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimeOut' },
+        { ErrorEquals: ['Denied', 'Canceled'], ResultPath: '$.error', Next: 'Ended' },
+        TO_FAILED,
+      ],
+      Next: 'NextStage?',
+    });
+    expect(States.TimeOut).toMatchObject({
+      Resource: 'arn:<AWS::Partition>:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: fn,
+        Payload: { kind: 'timedOut', 'requestId.$': '$.requestId', 'stage.$': '$.stage' },
+      },
+      ResultPath: null,
+      Next: 'Ended',
+    });
+    expect(States.Failed).toMatchObject({
+      Resource: 'arn:<AWS::Partition>:states:::lambda:invoke',
+      Parameters: { FunctionName: fn, Payload: { kind: 'failed', 'requestId.$': '$.requestId', 'error.$': '$.error' } },
+      ResultPath: null,
+      Next: 'Ended',
+    });
+    expect(States.Failed?.Catch).toBeUndefined();
+  });
+
+  it('goes to the next stage while the decision names one, else waits for the start', () => {
+    // Assess
+    const { States } = rawDefinition();
+    expect(States['NextStage?']).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.decision.next', IsPresent: true },
+            { Variable: '$.decision.next', IsNumeric: true },
+          ],
+          Next: 'NextStage',
+        },
+      ],
+      Default: 'WaitForStart',
+    });
+    expect(States.NextStage).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        'requestId.$': '$.requestId',
+        'phase.$': '$.phase',
+        'startDateTime.$': '$.startDateTime',
+        'stage.$': '$.decision.next',
+        'stageTimeoutSeconds.$': '$.decision.stageTimeoutSeconds',
+      },
+      Next: 'AwaitApproval',
+    });
+  });
+
+  it('waits for the start, grants, and waits for the end only when granted with an end', () => {
+    // Prepare
+    const fn = `<${handlerId()}.Arn>`;
+
+    // Assess
+    const { States } = rawDefinition();
+    expect(States.WaitForStart).toEqual({ Type: 'Wait', TimestampPath: '$.startDateTime', Next: 'Grant' });
+    expect(States.Grant).toEqual({
+      Type: 'Task',
+      Resource: fn,
+      Parameters: { kind: 'grant', 'requestId.$': '$.requestId' },
+      ResultPath: '$.grant',
+      Retry: [LAMBDA_RETRY],
+      Catch: [TO_FAILED],
+      Next: 'Granted?',
+    });
+    expect(States['Granted?']).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.grant.granted', IsPresent: true },
+            { Variable: '$.grant.granted', BooleanEquals: true },
+            { Variable: '$.grant.waitUntil', IsPresent: true },
+            { Variable: '$.grant.waitUntil', IsString: true },
+          ],
+          Next: 'WaitForEnd',
+        },
+      ],
+      Default: 'Ended',
+    });
+  });
+
+  it('waits for the end and expires, waiting again while the assignment is extended', () => {
+    // Prepare
+    const fn = `<${handlerId()}.Arn>`;
+
+    // Assess
+    const { States } = rawDefinition();
+    expect(States.WaitForEnd).toEqual({ Type: 'Wait', TimestampPath: '$.grant.waitUntil', Next: 'Expire' });
+    expect(States.Expire).toEqual({
+      Type: 'Task',
+      Resource: fn,
+      Parameters: { kind: 'expire', 'requestId.$': '$.requestId' },
+      ResultPath: '$.expiry',
+      Retry: [LAMBDA_RETRY],
+      Catch: [TO_FAILED],
+      Next: 'Expired?',
+    });
+    expect(States['Expired?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.expiry.expired', BooleanEquals: true, Next: 'Ended' }],
+      Default: 'KeepWaiting',
+    });
+    expect(States.KeepWaiting).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        'requestId.$': '$.requestId',
+        'phase.$': '$.phase',
+        'startDateTime.$': '$.startDateTime',
+        grant: { granted: true, 'waitUntil.$': '$.expiry.waitUntil' },
+      },
+      Next: 'WaitForEnd',
+    });
+    expect(States.Ended).toEqual({ Type: 'Succeed' });
+  });
+});
+
+describe('access workflow resources', () => {
+  it('is a STANDARD machine with a fixed name, logging errors without execution data, untraced', () => {
+    // Assess
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: machineName,
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: {
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+        Destinations: [
+          {
+            CloudWatchLogsLogGroup: {
+              LogGroupArn: { 'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', /^WorkflowLogs/), 'Arn'] },
+            },
+          },
+        ],
+      },
+    });
+    const machine = resources('AWS::StepFunctions::StateMachine')[machineId()] as Resource;
+    expect((machine.Properties.TracingConfiguration as { Enabled?: boolean } | undefined)?.Enabled ?? false).toBe(
+      false,
+    );
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: `/aws/vendedlogs/states/${machineName}`,
+      RetentionInDays: 365,
+    });
+  });
+
+  it('lets the machine invoke the workflow handler only, and deliver its logs', () => {
+    // Prepare
+    const fn = { 'Fn::GetAtt': [handlerId(), 'Arn'] };
+
+    // Assess
+    expect(policyOf('WorkflowStateMachineRole')).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [fn, { 'Fn::Join': ['', [fn, ':*']] }] },
+      {
+        Action: [
+          'logs:CreateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:DescribeLogGroups',
+          'logs:DescribeResourcePolicies',
+          'logs:GetLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:UpdateLogDelivery',
+        ],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+    ]);
+  });
+
+  it('gives the workflow handler the table, task responses, events and mail, and the machine ARN by name', () => {
+    // Assess
+    expect(policyOf('WorkflowHandlerRole')).toEqual([
+      logStatement('WorkflowHandlerLogGroup'),
+      ...tableStatements(),
+      taskResponse,
+      putEvents(),
+      sendEmail,
+    ]);
+    expect(variablesOf(handlerId())).toMatchObject({
+      STATE_MACHINE_ARN: pseudoArn('states', `stateMachine:${machineName}`),
+      EVENT_BUS_NAME: { Ref: busId() },
+      ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
+      ELEVATE_API_URL: apiUrl(),
+    });
+  });
+});
+
+describe('lifecycle bus and mail', () => {
+  it('is one custom bus named elevate', () => {
+    // Assess
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: EVENT_BUS_NAME });
+  });
+
+  it('gives requests start, task response, stop, events and mail, with their environment', () => {
+    // Prepare
+    const requests = logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/);
+
+    // Assess
+    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'events', 'mail']);
+    expect(policyOf('ApiRequestsFunctionRole')).toEqual([
+      logStatement('ApiRequestsFunctionLogGroup'),
+      ...tableStatements(),
+      startExecution(),
+      taskResponse,
+      { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
+      putEvents(),
+      sendEmail,
+    ]);
+    expect(variablesOf(requests)).toMatchObject({
+      STATE_MACHINE_ARN: { Ref: machineId() },
+      EVENT_BUS_NAME: { Ref: busId() },
+      ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
+      ELEVATE_API_URL: apiUrl(),
+    });
+  });
+
+  it('gives the other API functions the API URL but no workflow, bus or mail setting', () => {
+    // Assess
+    for (const fn of FUNCTIONS.filter((f) => API_CAPABILITIES[f] === undefined)) {
+      const variables = variablesOf(
+        logicalId('AWS::Lambda::Function', new RegExp(`^Api${pascal(fn)}Function[0-9A-F]{8}$`)),
+      );
+      expect(variables.ELEVATE_API_URL, fn).toEqual(apiUrl());
+      for (const key of ['STATE_MACHINE_ARN', 'EVENT_BUS_NAME', 'ELEVATE_SENDER_ADDRESS']) {
+        expect(variables[key], `${fn} ${key}`).toBeUndefined();
+      }
+      expect(JSON.stringify(policyOf(`Api${pascal(fn)}FunctionRole`))).not.toMatch(/states:|events:|ses:/);
+    }
+  });
+});
+
+describe('schedules', () => {
+  it('has one rule per scheduled job, on its expression, invoking its function', () => {
+    // Assess
+    template.resourceCountIs('AWS::Events::Rule', SCHEDULES.length);
+    for (const job of SCHEDULES) {
+      const fn = logicalId('AWS::Lambda::Function', new RegExp(`^Schedules${pascal(job.name)}Function[0-9A-F]{8}$`));
+      const rule = logicalId('AWS::Events::Rule', new RegExp(`^Schedules${pascal(job.name)}Rule[0-9A-F]{8}$`));
+      expect(resources('AWS::Events::Rule')[rule]?.Properties).toMatchObject({
+        ScheduleExpression: job.expression,
+        State: 'ENABLED',
+        Targets: [{ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } }],
+      });
+      expect(resources('AWS::Events::Rule')[rule]?.Properties.EventBusName).toBeUndefined();
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
+      });
+      expect(functionOf(fn).Metadata).toMatchObject({
+        'elevate:entry': `functions/scheduled/${job.fn}.ts`,
+        'elevate:localName': `elevate-${job.name}`,
+      });
+    }
+  });
+
+  it('gives reconcile the table, start, task response, events and mail', () => {
+    // Prepare
+    const fn = logicalId('AWS::Lambda::Function', /^SchedulesReconcileFunction[0-9A-F]{8}$/);
+
+    // Assess
+    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'events', 'mail']);
+    expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
+      logStatement('SchedulesReconcileFunctionLogGroup'),
+      ...tableStatements(),
+      startExecution(),
+      taskResponse,
+      putEvents(),
+      sendEmail,
+    ]);
+    expect(variablesOf(fn)).toMatchObject({
+      STATE_MACHINE_ARN: { Ref: machineId() },
+      EVENT_BUS_NAME: { Ref: busId() },
+      ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
+      ELEVATE_API_URL: apiUrl(),
+    });
+  });
+
+  it('parses rate and cron expressions into the same EventBridge expression', () => {
+    // Assess
+    for (const expression of [
+      'rate(1 minute)',
+      'rate(5 minutes)',
+      'rate(2 hours)',
+      'rate(1 day)',
+      'cron(0 8 ? * MON-FRI *)',
+      'cron(15 3 1 * ? *)',
+    ]) {
+      expect(parseSchedule(expression).expressionString).toBe(expression);
+    }
+    expect(parseSchedule('rate(60 minutes)').expressionString).toBe(Schedule.rate(Duration.hours(1)).expressionString);
+    for (const bad of [
+      'rate(0 minutes)',
+      'rate(5 minute)',
+      'rate(1 minutes)',
+      'rate(5 weeks)',
+      'cron(0 8 * * MON *)',
+      'cron(0 8 * *)',
+      'at(2030-01-01T00:00:00)',
+    ]) {
+      expect(() => parseSchedule(bad), bad).toThrow();
+    }
+  });
+});
+
+describe('template wiring', () => {
+  it('has no circular dependency between resources', () => {
+    // Prepare: edges from Ref, Fn::GetAtt, Fn::Sub and DependsOn
+    const json = template.toJSON() as { Resources: Resources };
+    const ids = new Set(Object.keys(json.Resources));
+    const refs = (value: unknown, into: Set<string>): Set<string> => {
+      if (Array.isArray(value)) for (const item of value) refs(item, into);
+      else if (typeof value === 'object' && value !== null) {
+        for (const [key, item] of Object.entries(value)) {
+          if (key === 'Ref' && typeof item === 'string') {
+            if (ids.has(item)) into.add(item);
+          } else if (key === 'Fn::GetAtt' && Array.isArray(item)) {
+            if (ids.has(item[0] as string)) into.add(item[0] as string);
+          } else if (key === 'Fn::Sub') {
+            for (const m of JSON.stringify(item).matchAll(/\$\{([A-Za-z0-9]+)/g)) {
+              if (ids.has(m[1] as string)) into.add(m[1] as string);
+            }
+            refs(item, into);
+          } else {
+            refs(item, into);
+          }
+        }
+      }
+      return into;
+    };
+    const edges = new Map<string, Set<string>>();
+    for (const [id, resource] of Object.entries(json.Resources)) {
+      const out = refs(resource.Properties ?? {}, new Set());
+      for (const d of [resource.DependsOn ?? []].flat()) out.add(d);
+      edges.set(id, out);
+    }
+
+    // Act: depth-first search for a back edge
+    const state = new Map<string, 'open' | 'done'>();
+    const cycle: string[] = [];
+    const visit = (id: string, path: string[]): boolean => {
+      if (state.get(id) === 'done') return false;
+      if (state.get(id) === 'open') {
+        cycle.push(...path.slice(path.indexOf(id)), id);
+        return true;
+      }
+      state.set(id, 'open');
+      for (const next of edges.get(id) ?? []) if (visit(next, [...path, id])) return true;
+      state.set(id, 'done');
+      return false;
+    };
+    for (const id of edges.keys()) if (visit(id, [])) break;
+
+    // Assess: the search saw the references (the requests function refers to the machine, the machine to the
+    // workflow handler, every function to the table), and found no way back
+    expect(edges.get(logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/))).toContain(machineId());
+    expect(edges.get(machineId())).toContain(handlerId());
+    expect(cycle).toEqual([]);
+  });
+});
+
+describe('stateMachineDefinition', () => {
+  it('returns the ASL with the workflow handler as elevate-workflow, by logical id', () => {
+    // Act
+    const { definition, lambdaFunctionNames } = stateMachineDefinition(template);
+
+    // Assess
+    expect(lambdaFunctionNames).toEqual({ [handlerId()]: 'elevate-workflow' });
+    const states = definition.States as Record<string, State>;
+    expect(states.AwaitApproval).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { FunctionName: 'elevate-workflow' },
+    });
+    for (const name of ['TimeOut', 'Failed']) {
+      expect(states[name], name).toMatchObject({
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: 'elevate-workflow' },
+      });
+    }
+    // payload-only tasks keep a function ARN as their Resource (the name is its last part)
+    for (const name of ['Grant', 'Expire']) {
+      expect(states[name]?.Resource, name).toBe('arn:aws:lambda:us-east-1:123456789012:function:elevate-workflow');
+    }
+    expect(JSON.stringify(definition)).not.toMatch(/@@|<|Fn::|\$\{/);
+    // everything else is the template's ASL unchanged
+    const raw = JSON.stringify(rawDefinition())
+      .replaceAll(`"<${handlerId()}.Arn>"`, '"elevate-workflow"')
+      .replaceAll('<AWS::Partition>', 'aws');
+    const resolved = JSON.stringify(definition).replaceAll(
+      '"arn:aws:lambda:us-east-1:123456789012:function:elevate-workflow"',
+      '"elevate-workflow"',
+    );
+    expect(JSON.parse(resolved)).toEqual(JSON.parse(raw));
+  });
+
+  it('takes other placeholders for the partition, region and account', () => {
+    // Act
+    const { definition } = stateMachineDefinition(template, {
+      partition: 'aws-cn',
+      region: 'cn-north-1',
+      accountId: '000000000000',
+    });
+
+    // Assess
+    const states = definition.States as Record<string, State>;
+    expect(states.Grant?.Resource).toBe('arn:aws-cn:lambda:cn-north-1:000000000000:function:elevate-workflow');
+    expect(states.Failed?.Resource).toBe('arn:aws-cn:states:::lambda:invoke');
+  });
+
+  it('maps local names to entry files, and schedules to their functions', () => {
+    // Act
+    const functions = localFunctions(template);
+    const targets = scheduledTargets(template);
+
+    // Assess
+    expect(functions['elevate-workflow']).toEqual({
+      logicalId: handlerId(),
+      entry: 'functions/workflow/handler.ts',
+      handler: 'handler',
+    });
+    for (const job of SCHEDULES) {
+      expect(functions[`elevate-${job.name}`]?.entry).toBe(`functions/scheduled/${job.fn}.ts`);
+    }
+    expect(targets.map(({ expression, functionName }) => ({ expression, functionName }))).toEqual(
+      SCHEDULES.map((job) => ({ expression: job.expression, functionName: `elevate-${job.name}` })),
+    );
+  });
+});
