@@ -13,7 +13,7 @@ import { AccessWorkflow } from '#infra/constructs/workflow.ts';
 /** The parameters' defaults, each overridable with a context value (`cdk synth -c oidcIssuer=...`). */
 export const PARAMETER_DEFAULTS = {
   oidcIssuer: 'https://idp.example.com',
-  oidcAudience: 'elevate',
+  oidcAudience: 'elevate-api',
   bootstrapAdmins: '',
   senderAddress: 'elevate@example.com',
 } as const;

@@ -33,14 +33,23 @@ export function depsFromEnv(): Deps {
   if (!deps) {
     const workflow: Workflow = config.stateMachineArn
       ? new StepFunctionsWorkflow(config.stateMachineArn)
-      : { start: unconfigured('the workflow'), stop: unconfigured('the workflow'), succeed: async () => false, fail: async () => false };
+      : {
+          start: unconfigured('the workflow'),
+          stop: unconfigured('the workflow'),
+          succeed: async () => false,
+          fail: async () => false,
+        };
     deps = {
       store: Store.fromEnv(config.tableName),
       clock: processClock,
       config,
       workflow,
-      mailer: config.senderAddress ? new SesMailer(config.senderAddress) : { send: unconfigured('mail (ELEVATE_SENDER_ADDRESS)') },
-      events: config.eventBusName ? new EventBridgePublisher(config.eventBusName) : { publish: unconfigured('the event bus') },
+      mailer: config.senderAddress
+        ? new SesMailer(config.senderAddress)
+        : { send: unconfigured('mail (ELEVATE_SENDER_ADDRESS)') },
+      events: config.eventBusName
+        ? new EventBridgePublisher(config.eventBusName)
+        : { publish: unconfigured('the event bus') },
     };
     built.set(config.tableName, deps);
   }

@@ -13,7 +13,8 @@ export const handler = apiHandler('requests', {
   },
   getRequest: async ({ ctx, params }) => ok(await getRequest(ctx, params.id)),
   cancelRequest: async ({ ctx, params }) => ok(await cancelRequest(ctx, params.id)),
-  approveRequest: async ({ ctx, params, body }) => ok(await decideRequest(ctx, params.id, 'Approve', body.justification)),
+  approveRequest: async ({ ctx, params, body }) =>
+    ok(await decideRequest(ctx, params.id, 'Approve', body.justification)),
   denyRequest: async ({ ctx, params, body }) => ok(await decideRequest(ctx, params.id, 'Deny', body.justification)),
   listApprovals: async ({ ctx, query }) => ok(await listApprovals(ctx, query)),
 });

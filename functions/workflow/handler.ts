@@ -9,7 +9,12 @@ import { expireStep, failedStep, grantStep, timeOutStep } from '#shared/usecases
  * Every step re-reads the request and is idempotent, so a retried state changes nothing twice.
  */
 const Event = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('awaitApproval'), requestId: z.string(), stage: z.int().min(0), taskToken: z.string().min(1) }),
+  z.object({
+    kind: z.literal('awaitApproval'),
+    requestId: z.string(),
+    stage: z.int().min(0),
+    taskToken: z.string().min(1),
+  }),
   z.object({ kind: z.literal('timedOut'), requestId: z.string(), stage: z.int().min(0).optional() }),
   z.object({ kind: z.literal('grant'), requestId: z.string() }),
   z.object({ kind: z.literal('expire'), requestId: z.string() }),

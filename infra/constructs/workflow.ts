@@ -99,6 +99,9 @@ export interface AccessWorkflowProps {
  * - `Failed` (`{ kind: 'failed', requestId, error }`) → `Ended`; `Grant` and `Expire` catch `States.ALL` into it.
  * - `Ended` (Succeed).
  *
+ * The handler gets `STATE_MACHINE_ARN` built from the machine's fixed name (not a reference: the machine
+ * references the handler), so its workflow port can answer task tokens.
+ *
  * Every Lambda task retries the Lambda service errors (2 s, ×2, 6 attempts). The machine has no overall
  * timeout: an approval plus an access window may take months (a STANDARD execution may run a year).
  * Logs: level ERROR without execution data (request data stays in the table and the audit trail).

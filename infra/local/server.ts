@@ -2,22 +2,35 @@
  * The local runtime: the same Lambda handlers as the deployed stack, behind a node:http server that does
  * what API Gateway (HTTP API + JWT authorizer) does, against DynamoDB Local and a table created from the
  * synthesized template. Under `/_local` it adds controls for development and tests (clock, tokens, mail,
- * scheduled jobs, JWKS). Never deployed.
+ * events, scheduled jobs, JWKS). Never deployed.
+ *
+ * On the same port it also stands in for the AWS services the handlers call besides DynamoDB, so they keep
+ * using the real SDK clients (the AWS_ENDPOINT_URL_<SERVICE> variables point here):
+ * - Step Functions (JSON 1.0, `X-Amz-Target: AWSStepFunctions.*`): the synthesized state machine runs in
+ *   LocalStepFunctions as `elevate-access`, its Lambda tasks call functions/workflow/handler.ts in-process;
+ * - SES v2 SendEmail (`POST /v2/email/outbound-emails`) → `GET /_local/emails`;
+ * - EventBridge PutEvents (JSON 1.1, `X-Amz-Target: AWSEvents.PutEvents`) → `GET /_local/events`.
+ * The scheduled jobs (functions/scheduled/schedules.ts) run on the clock (see scheduler.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { ROUTES, type Route, routeKey } from '#functions/api/routes.ts';
+import { SCHEDULES } from '#functions/scheduled/schedules.ts';
+import { stateMachineDefinition } from '#infra/synth.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { addDuration, tryParseDuration } from '#shared/domain/duration.ts';
 import { DomainError, type ErrorCode } from '#shared/domain/errors.ts';
 import { problemBody } from '#shared/http/problem.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
+import { eventsRequest, isEventsRequest, isSesSendEmail, sesSendEmail } from './aws-standins.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
+import * as localEvents from './events.ts';
+import { checkFunctions, invokeWorkflowFunction, scheduledJobRunner } from './functions.ts';
 import {
   buildEvent,
   type HttpResult,
@@ -28,11 +41,22 @@ import {
 } from './http-event.ts';
 import { createIssuer, type LocalIssuer, type TokenOptions, UnauthenticatedError } from './issuer.ts';
 import * as outbox from './outbox.ts';
-import { scheduledJob } from './schedules.ts';
-import { ensureTable, tableDefinition } from './table.ts';
+import { LocalScheduler } from './scheduler.ts';
+import { registerSchedule, scheduledJob } from './schedules.ts';
+import { isSfnRequest, sfnRequestHandler } from './stepfunctions/endpoint.ts';
+import { LocalStepFunctions } from './stepfunctions/runner.ts';
+import { ensureTable, localTemplate } from './table.ts';
 
 export const DEFAULT_TABLE_NAME = 'elevate';
 export const LOCAL_REGION = 'us-east-1';
+/** The account id in local ARNs (state machine, executions, functions). */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+/** The name the synthesized state machine is registered under. */
+export const LOCAL_STATE_MACHINE_NAME = 'elevate-access';
+/** EVENT_BUS_NAME in the local runtime. */
+export const LOCAL_EVENT_BUS_NAME = 'elevate';
+/** ELEVATE_SENDER_ADDRESS in the local runtime unless the environment sets one. */
+export const LOCAL_SENDER_ADDRESS = 'elevate@localhost';
 
 export interface StartLocalOptions {
   /** Port on 127.0.0.1; 0 picks a free one. Default 3000. */
@@ -64,6 +88,13 @@ export interface LocalServer {
   /** The same clock when it is manual (clock: 'manual'), else undefined. */
   readonly manualClock: ManualClock | undefined;
   readonly issuer: LocalIssuer;
+  /** The ARN of the access workflow in the local Step Functions (its endpoint is `url`). */
+  readonly stateMachineArn: string;
+  /**
+   * Resolves once the work the clock set off has settled: the scheduled jobs that were due have run and every
+   * workflow execution waits on the clock or a task token (or has ended). Tests advance the clock, then await it.
+   */
+  idle(): Promise<void>;
   /** Close the server (in-flight requests finish), stop DynamoDB Local if it was started, restore env and clock. */
   stop(): Promise<void>;
 }
@@ -201,10 +232,6 @@ class EnvScope {
   }
 }
 
-function hasFiles(dir: string): boolean {
-  return existsSync(dir) && readdirSync(dir).length > 0;
-}
-
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((done, fail) => {
     const onError = (error: Error) => fail(error);
@@ -233,6 +260,16 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   const handlers = new Map<string, Promise<ApiHandler>>();
   let issuer: LocalIssuer | undefined;
   let manual: ManualClock | undefined;
+  let runner: LocalStepFunctions | undefined;
+  let scheduler: LocalScheduler | undefined;
+  let sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const unregister: (() => void)[] = [];
+
+  /** See LocalServer.idle. */
+  const settle = async (): Promise<void> => {
+    await scheduler?.idle();
+    await runner?.idle();
+  };
 
   const loadHandler = (fn: string): Promise<ApiHandler> => {
     let loading = handlers.get(fn);
@@ -296,6 +333,11 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
         return problemResult({ code: 'Conflict', detail: 'the manual clock cannot move backwards' });
       }
       manual.set(to);
+      // Answer once the timers of this move have had their effect, so a client that moves the clock and then
+      // reads sees the outcome (a workflow busy in real-time retries can outlast this: then answer anyway).
+      await settle().catch((error: unknown) =>
+        console.warn(`[elevate-local] after moving the clock: ${String(error)}`),
+      );
       return jsonResult(200, { now: manual.now().toISOString() });
     }
     if (path === '/_local/token' && method === 'POST') {
@@ -309,6 +351,13 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       if (method === 'GET') return jsonResult(200, { items: outbox.list() });
       if (method === 'DELETE') {
         outbox.clear();
+        return { status: 204, headers: {}, body: Buffer.alloc(0) };
+      }
+    }
+    if (path === '/_local/events') {
+      if (method === 'GET') return jsonResult(200, { items: localEvents.list() });
+      if (method === 'DELETE') {
+        localEvents.clear();
         return { status: 204, headers: {}, body: Buffer.alloc(0) };
       }
     }
@@ -384,11 +433,25 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     if (!(await started)) {
       return problemResult({ code: 'Unavailable', detail: 'the local runtime failed to start' });
     }
+    // The AWS stand-ins (SigV4-signed by the SDK; the signature is not checked).
+    if (isEventsRequest(req)) return eventsRequest(req, body);
+    if (isSesSendEmail(method, rawPath)) return sesSendEmail(body);
     if (rawPath === '/_local' || rawPath.startsWith('/_local/')) return local(req, method, rawPath, body);
     return api(req, method, rawPath, rawQueryString, body);
   };
 
   const respond = (req: IncomingMessage, res: ServerResponse): void => {
+    if (isSfnRequest(req)) {
+      // Step Functions API calls (the handlers' SFNClient): the endpoint reads the body itself.
+      started.then((ok) => {
+        if (ok && sfn) sfn(req, res);
+        else {
+          res.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ __type: 'ServiceUnavailable', message: 'the local runtime failed to start' }));
+        }
+      });
+      return;
+    }
     // Request timing for the log line is process-level wall time, not the Elevate clock.
     const t0 = performance.now();
     handle(req)
@@ -419,14 +482,16 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   const env = new EnvScope();
   const previousClock = clock();
   let dynamo: DynamoDbLocal | undefined;
+  let stateMachineArn = '';
   try {
     dynamo = await startDynamoDbLocal({
       endpoint: opts.dynamoEndpoint ?? null,
       dataDir: memory ? ':memory:' : join(resolve(dataDir), 'dynamodb'),
       // Synthesizing the template takes seconds: do it while the JVM starts, unless a kept database (which
       // most likely has the table already) makes it unnecessary.
+      // The template is needed anyway (the state machine and its functions come from it).
       whileStarting: async () => {
-        if (memory || !hasFiles(join(resolve(dataDir), 'dynamodb'))) await tableDefinition();
+        await localTemplate();
       },
     });
     if (!memory) mkdirSync(resolve(dataDir), { recursive: true });
@@ -457,10 +522,54 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       useClock(systemClock);
     }
 
+    const url = `http://127.0.0.1:${port}`;
+    const region = process.env.AWS_REGION ?? LOCAL_REGION;
+    const runnerClock = manual ?? systemClock;
+
+    // The access workflow: the synthesized ASL in the local Step Functions, served on this port.
+    const template = await localTemplate();
+    const asl = stateMachineDefinition(template, { region, accountId: LOCAL_ACCOUNT_ID });
+    checkFunctions(template, Object.values(asl.lambdaFunctionNames));
+    const workflow = new LocalStepFunctions({
+      clock: runnerClock,
+      lambda: (functionName, payload) => invokeWorkflowFunction(functionName, payload, region),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+    });
+    runner = workflow;
+    stateMachineArn = workflow.registerStateMachine(LOCAL_STATE_MACHINE_NAME, asl.definition);
+    sfn = sfnRequestHandler(workflow);
+
+    // Set before the first depsFromEnv() (bootstrap, below): the ports are built once per table.
+    env.set('STATE_MACHINE_ARN', stateMachineArn);
+    env.set('AWS_ENDPOINT_URL_SFN', url);
+    env.setDefault('ELEVATE_SENDER_ADDRESS', LOCAL_SENDER_ADDRESS);
+    env.set('AWS_ENDPOINT_URL_SESV2', url);
+    env.set('EVENT_BUS_NAME', LOCAL_EVENT_BUS_NAME);
+    env.set('AWS_ENDPOINT_URL_EVENTBRIDGE', url);
+    env.set('ELEVATE_API_URL', url);
+
+    // The scheduled jobs: on demand (POST /_local/schedules/{name}/run) and on the clock, each due job after
+    // the workflow timers of the same clock move have settled.
+    const entries = SCHEDULES.map((schedule) => ({
+      name: schedule.name,
+      expression: schedule.expression,
+      run: scheduledJobRunner(schedule, region),
+    }));
+    for (const entry of entries) unregister.push(registerSchedule(entry.name, entry.run));
+    scheduler = new LocalScheduler(entries, {
+      clock: runnerClock,
+      // With the system clock executions run on real time: no need (and no point) to wait for them.
+      beforeEach: manual ? () => workflow.idle() : async () => {},
+    });
+
     issuer = await createIssuer(memory ? ':memory:' : resolve(dataDir));
     await bootstrap(depsFromEnv(), admins);
   } catch (error) {
     markStarted(false);
+    scheduler?.stop();
+    for (const remove of unregister) remove();
+    runner?.dispose();
     await new Promise<void>((done) => server.close(() => done()));
     await dynamo?.stop();
     env.restore();
@@ -472,12 +581,17 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      scheduler?.stop();
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeIdleConnections();
         // In-flight requests get 10 s to finish (process-level timer, not the Elevate clock).
         setTimeout(() => server.closeAllConnections(), 10_000).unref();
       });
+      // A job that was running finishes (or fails, now that the server is closed) before the rest stops.
+      await scheduler?.idle();
+      for (const remove of unregister) remove();
+      runner?.dispose();
       await dynamo?.stop();
       env.restore();
       useClock(previousClock);
@@ -494,6 +608,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     clock: activeClock,
     manualClock: manual,
     issuer,
+    stateMachineArn,
+    idle: settle,
     stop,
   };
 }

@@ -51,6 +51,8 @@ console.log(
   `  clock:     ${manual ? `manual (now ${server.clock.now().toISOString()}; POST ${url}/_local/clock)` : 'system'}`,
 );
 console.log(`  bootstrap admin(s): ${admins.join(', ') || '(none)'}`);
+console.log(`  workflow:  ${server.stateMachineArn} (Step Functions API on ${url})`);
+console.log(`  mail:      GET ${url}/_local/emails   events: GET ${url}/_local/events`);
 console.log('Get a token:');
 if (dataDir === ':memory:') {
   console.log('  (the signing key is in memory, so `npm run token` cannot sign; use the HTTP control)');

@@ -12,6 +12,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { synthTemplate, tableCreateInput, tableTimeToLiveAttribute } from '#infra/synth.ts';
 
 export interface TableDefinition {
@@ -21,12 +22,25 @@ export interface TableDefinition {
   readonly ttlAttribute: string | undefined;
 }
 
+let template: Promise<Template> | undefined;
 let cached: Promise<TableDefinition> | undefined;
+
+/**
+ * The synthesized template (bundling off), once per process: the table definition, the state machine ASL and
+ * the Lambda functions the local runtime runs all come from it.
+ */
+export function localTemplate(): Promise<Template> {
+  template ??= (async () => synthTemplate({ bundling: false }))();
+  template.catch(() => {
+    template = undefined;
+  });
+  return template;
+}
 
 /** The table definition of the synthesized template (synthesized once per process). */
 export function tableDefinition(): Promise<TableDefinition> {
   cached ??= (async () => {
-    const template = synthTemplate({ bundling: false });
+    const template = await localTemplate();
     return {
       createInput: (tableName: string) => tableCreateInput(template, tableName),
       ttlAttribute: tableTimeToLiveAttribute(template),

@@ -16,7 +16,10 @@ export interface ActivationCheck {
 export function checkActivation(c: ActivationCheck): void {
   const rules = c.policy.activation;
   if (rules.requireMfa && !c.caller.mfa) {
-    throw new DomainError('MfaRequired', "the role's policy requires multi-factor authentication to activate; sign in again with MFA");
+    throw new DomainError(
+      'MfaRequired',
+      "the role's policy requires multi-factor authentication to activate; sign in again with MFA",
+    );
   }
   if (rules.authenticationContext && !c.caller.acrs.includes(rules.authenticationContext)) {
     throw new DomainError(
@@ -34,7 +37,10 @@ export function checkActivation(c: ActivationCheck): void {
     throw new DomainError('PermanentNotAllowed', `an activation always ends; ask for at most ${rules.maxDuration}`);
   }
   if (exceeds(c.schedule.start, c.schedule.end, rules.maxDuration)) {
-    throw new DomainError('DurationExceedsPolicy', `the role's policy allows activations of at most ${rules.maxDuration}`);
+    throw new DomainError(
+      'DurationExceedsPolicy',
+      `the role's policy allows activations of at most ${rules.maxDuration}`,
+    );
   }
 }
 
@@ -43,7 +49,10 @@ export function extendedEnd(policy: RolePolicy, now: Date, requested: Date | nul
   const max = addDuration(now, policy.activation.maxDuration);
   if (requested === null) return max;
   if (requested > max) {
-    throw new DomainError('DurationExceedsPolicy', `an extension ends at most ${policy.activation.maxDuration} from now`);
+    throw new DomainError(
+      'DurationExceedsPolicy',
+      `an extension ends at most ${policy.activation.maxDuration} from now`,
+    );
   }
   return requested;
 }

@@ -47,26 +47,46 @@ export function stagesFromPolicy(policy: RolePolicy): Stage[] {
 
 /** One stage that any active administrator can approve (extending or renewing an assignment yourself). */
 export function adminApprovalStage(timeout = 'PT24H'): Stage {
-  return { status: 'NotStarted', approvers: [{ type: 'role', id: 'elevate-admin' }], requiredApprovals: 1, timeout, deadline: null, decisions: [] };
+  return {
+    status: 'NotStarted',
+    approvers: [{ type: 'role', id: 'elevate-admin' }],
+    requiredApprovals: 1,
+    timeout,
+    deadline: null,
+    decisions: [],
+  };
 }
 
-export const stageTimeoutSeconds = (stage: Pick<Stage, 'timeout'>): number => Math.round(durationMs(stage.timeout) / 1000);
+export const stageTimeoutSeconds = (stage: Pick<Stage, 'timeout'>): number =>
+  Math.round(durationMs(stage.timeout) / 1000);
 
 /** Starts stage `index` at `now` (sets its deadline). */
 export function startStage(approval: Approval, index: number, now: Date): Approval {
   return {
     stages: approval.stages.map((s, i) =>
-      i === index ? { ...s, status: 'Pending', deadline: new Date(now.getTime() + stageTimeoutSeconds(s) * 1000).toISOString() } : s,
+      i === index
+        ? { ...s, status: 'Pending', deadline: new Date(now.getTime() + stageTimeoutSeconds(s) * 1000).toISOString() }
+        : s,
     ),
   };
 }
 
-export const currentStageIndex = (approval: Approval): number => approval.stages.findIndex((s) => s.status === 'Pending');
+export const currentStageIndex = (approval: Approval): number =>
+  approval.stages.findIndex((s) => s.status === 'Pending');
 
 /** Is the caller one of the stage's approvers? (`isAdmin` answers role approvers.) */
-export function isApprover(stage: Stage, caller: Caller, isAdmin: boolean, memberOf: ReadonlySet<string> = new Set()): boolean {
+export function isApprover(
+  stage: Stage,
+  caller: Caller,
+  isAdmin: boolean,
+  memberOf: ReadonlySet<string> = new Set(),
+): boolean {
   return stage.approvers.some((a) =>
-    a.type === 'user' ? a.id === caller.id : a.type === 'group' ? caller.groups.includes(a.id) || memberOf.has(a.id) : isAdmin,
+    a.type === 'user'
+      ? a.id === caller.id
+      : a.type === 'group'
+        ? caller.groups.includes(a.id) || memberOf.has(a.id)
+        : isAdmin,
   );
 }
 
@@ -81,11 +101,7 @@ export type DecisionOutcome =
  * Applies one approver's decision to the current stage. Refuses a second decision by the same approver
  * in the same stage, and any decision once the request is no longer pending.
  */
-export function decide(
-  approval: Approval,
-  decision: StageDecision,
-  now: Date,
-): DecisionOutcome {
+export function decide(approval: Approval, decision: StageDecision, now: Date): DecisionOutcome {
   const index = currentStageIndex(approval);
   const stage = approval.stages[index];
   if (!stage) throw new DomainError('AlreadyDecided', 'the request is not waiting for a decision');

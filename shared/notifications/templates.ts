@@ -19,8 +19,11 @@ export interface RequestFacts {
   endDateTime: string | null;
 }
 
-const escape = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const escapeHtml = (text: string): string =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 
 const duration = (f: RequestFacts): string =>
   f.endDateTime ? formatMs(Date.parse(f.endDateTime) - Date.parse(f.startDateTime)) : 'permanent';
@@ -41,11 +44,11 @@ function facts(f: RequestFacts): [string, string][] {
 function render(subject: string, intro: string, rows: [string, string][], actions: string[]): Mail & { to: [] } {
   const text = [intro, '', ...rows.map(([k, v]) => `${k}: ${v}`), '', ...actions].join('\n');
   const html = [
-    `<p>${escape(intro)}</p>`,
+    `<p>${escapeHtml(intro)}</p>`,
     '<table>',
-    ...rows.map(([k, v]) => `<tr><th align="left">${escape(k)}</th><td>${escape(v)}</td></tr>`),
+    ...rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
     '</table>',
-    ...actions.map((a) => `<p><code>${escape(a)}</code></p>`),
+    ...actions.map((a) => `<p><code>${escapeHtml(a)}</code></p>`),
   ].join('\n');
   return { to: [], subject, text, html };
 }
@@ -65,9 +68,12 @@ export function approvalNeeded(f: RequestFacts, apiUrl: string, stage: number, s
 
 export function requestOutcome(f: RequestFacts, outcome: 'approved' | 'denied' | 'timed out' | 'canceled' | 'granted') {
   const verb = outcome === 'granted' ? 'is active' : `was ${outcome}`;
-  return render(`Your request for ${f.roleId} ${verb}`, `Your request for ${f.roleName} at ${f.scope} ${verb}.`, facts(f), [
-    `Check: elevate check ${f.principalId} ${f.roleId} ${f.scope}`,
-  ]);
+  return render(
+    `Your request for ${f.roleId} ${verb}`,
+    `Your request for ${f.roleName} at ${f.scope} ${verb}.`,
+    facts(f),
+    [`Check: elevate check ${f.principalId} ${f.roleId} ${f.scope}`],
+  );
 }
 
 export function privilegedActivated(f: RequestFacts) {

@@ -26,10 +26,16 @@ export class EventBridgePublisher implements EventPublisher {
       const batch = events.slice(i, i + 10);
       const out = await this.client.send(
         new PutEventsCommand({
-          Entries: batch.map((e) => ({ EventBusName: this.busName, Source: EVENT_SOURCE, DetailType: e.type, Detail: JSON.stringify(e.detail) })),
+          Entries: batch.map((e) => ({
+            EventBusName: this.busName,
+            Source: EVENT_SOURCE,
+            DetailType: e.type,
+            Detail: JSON.stringify(e.detail),
+          })),
         }),
       );
-      if (out.FailedEntryCount) throw new Error(`eventbridge refused ${out.FailedEntryCount} of ${batch.length} events`);
+      if (out.FailedEntryCount)
+        throw new Error(`eventbridge refused ${out.FailedEntryCount} of ${batch.length} events`);
     }
   }
 }

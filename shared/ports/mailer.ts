@@ -1,4 +1,4 @@
-import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 
 /** The mail port (SES). Mail is sent after a change commits and never decides whether it commits. */
 export interface Mail {

@@ -45,7 +45,9 @@ export class StepFunctionsWorkflow implements Workflow {
 
   async start(name: string, input: WorkflowInput): Promise<void> {
     try {
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
+      await this.client.send(
+        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
+      );
     } catch (error) {
       // Same name and input: AWS answers with the running execution; a different input is a real conflict.
       if (!(error instanceof ExecutionAlreadyExists)) throw error;
@@ -62,7 +64,9 @@ export class StepFunctionsWorkflow implements Workflow {
   }
 
   async succeed(token: string, output: unknown): Promise<boolean> {
-    return this.resume(() => this.client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) })));
+    return this.resume(() =>
+      this.client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) })),
+    );
   }
 
   async fail(token: string, error: string, cause: string): Promise<boolean> {
@@ -74,7 +78,8 @@ export class StepFunctionsWorkflow implements Workflow {
       await send();
       return true;
     } catch (error) {
-      if (error instanceof TaskDoesNotExist || error instanceof TaskTimedOut || error instanceof InvalidToken) return false;
+      if (error instanceof TaskDoesNotExist || error instanceof TaskTimedOut || error instanceof InvalidToken)
+        return false;
       throw error;
     }
   }

@@ -94,7 +94,10 @@ export const keys = {
     [ATTR.sk]: `PENDING#${a.roleId}#${a.assignmentType}#${a.scope}`,
   }),
   /** Marks a reminder as sent, so each reminder goes out once (`1d`, `1h` before the end). */
-  reminder: (assignmentId: string, which: string) => ({ [ATTR.pk]: `ASG#${assignmentId}`, [ATTR.sk]: `REMINDER#${which}` }),
+  reminder: (assignmentId: string, which: string) => ({
+    [ATTR.pk]: `ASG#${assignmentId}`,
+    [ATTR.sk]: `REMINDER#${which}`,
+  }),
   request: (id: string) => ({ [ATTR.pk]: `REQ#${id}`, [ATTR.sk]: 'REQ' }),
   idempotency: (callerId: string, key: string) => ({ [ATTR.pk]: `IDEM#${callerId}#${key}`, [ATTR.sk]: 'IDEM' }),
   install: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'INSTALL' }),
@@ -365,25 +368,48 @@ export const ops = {
   }),
   /** A request's next state, guarded by the version read: two deciders can never both win. */
   updateRequest: (r: RequestRecord, expectedVersion: number): WriteOp => ({
-    Put: { Item: requestItem(r), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } },
+    Put: {
+      Item: requestItem(r),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
     onConflict: () => new DomainError('AlreadyDecided', `request '${r.id}' changed while this decision was made`),
   }),
   /** No live assignment in the slot (an activation that is already active is refused). */
   slotFree: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>): WriteOp => ({
     ConditionCheck: { Key: keys.live(slot), ConditionExpression: NEW },
-    onConflict: () => new DomainError('AlreadyActive', `role '${slot.roleId}' is already active at scope '${slot.scope}'`),
+    onConflict: () =>
+      new DomainError('AlreadyActive', `role '${slot.roleId}' is already active at scope '${slot.scope}'`),
   }),
   /** No request for the slot is waiting (for a decision, or for its start). */
   pendingFree: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>): WriteOp => ({
     ConditionCheck: { Key: keys.pending(slot), ConditionExpression: NEW },
-    onConflict: () => new DomainError('AlreadyActive', `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`),
+    onConflict: () =>
+      new DomainError(
+        'AlreadyActive',
+        `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`,
+      ),
   }),
-  createPending: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>, requestId: string): WriteOp => ({
+  createPending: (
+    slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>,
+    requestId: string,
+  ): WriteOp => ({
     Put: { Item: { ...keys.pending(slot), entity: 'pending', requestId }, ConditionExpression: NEW },
-    onConflict: () => new DomainError('AlreadyActive', `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`),
+    onConflict: () =>
+      new DomainError(
+        'AlreadyActive',
+        `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`,
+      ),
   }),
-  deletePending: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>, requestId: string): WriteOp => ({
-    Delete: { Key: keys.pending(slot), ConditionExpression: 'requestId = :r', ExpressionAttributeValues: { ':r': requestId } },
+  deletePending: (
+    slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>,
+    requestId: string,
+  ): WriteOp => ({
+    Delete: {
+      Key: keys.pending(slot),
+      ConditionExpression: 'requestId = :r',
+      ExpressionAttributeValues: { ':r': requestId },
+    },
   }),
   reminder: (assignmentId: string, which: string, at: string): WriteOp => ({
     Put: { Item: { ...keys.reminder(assignmentId, which), entity: 'reminder', at }, ConditionExpression: NEW },

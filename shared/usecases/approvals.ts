@@ -1,7 +1,7 @@
+import type { Deps } from '../deps.ts';
 import { closeCurrentStage, currentStageIndex, decide, isApprover, stageTimeoutSeconds } from '../domain/approval.ts';
 import { DomainError, forbidden } from '../domain/errors.ts';
 import type { Request } from '../domain/request.ts';
-import type { Deps } from '../deps.ts';
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
@@ -20,7 +20,12 @@ const DECISION_ATTEMPTS = 5;
  * quorum of two) or finds the request decided (409 AlreadyDecided). The final approval of a request
  * whose start has come grants it in the same transaction, so access is in force when this call answers.
  */
-export async function decideRequest(ctx: Ctx, id: string, decision: 'Approve' | 'Deny', justification: string | undefined): Promise<Request> {
+export async function decideRequest(
+  ctx: Ctx,
+  id: string,
+  decision: 'Approve' | 'Deny',
+  justification: string | undefined,
+): Promise<Request> {
   for (let attempt = 1; ; attempt++) {
     const r = await readRequest(ctx.store, id);
     const { writes, effects, result } = await planDecision(ctx, r, decision, justification);
@@ -35,8 +40,14 @@ export async function decideRequest(ctx: Ctx, id: string, decision: 'Approve' | 
   }
 }
 
-async function planDecision(ctx: Ctx, r: RequestRecord, decision: 'Approve' | 'Deny', justification: string | undefined) {
-  if (r.status !== 'PendingApproval') throw new DomainError('AlreadyDecided', `the request is ${r.status}, no longer waiting for a decision`);
+async function planDecision(
+  ctx: Ctx,
+  r: RequestRecord,
+  decision: 'Approve' | 'Deny',
+  justification: string | undefined,
+) {
+  if (r.status !== 'PendingApproval')
+    throw new DomainError('AlreadyDecided', `the request is ${r.status}, no longer waiting for a decision`);
   if (r.principalId === ctx.caller.id || r.createdBy === ctx.caller.id) {
     throw new DomainError('SelfApprovalForbidden', 'you cannot decide on your own request');
   }
@@ -46,7 +57,11 @@ async function planDecision(ctx: Ctx, r: RequestRecord, decision: 'Approve' | 'D
     throw forbidden('you are not an approver of the current stage of this request');
   }
   const nowIso = ctx.now.toISOString();
-  const outcome = decide(r.approval, { approverId: ctx.caller.id, decision, justification: justification ?? null, at: nowIso }, ctx.now);
+  const outcome = decide(
+    r.approval,
+    { approverId: ctx.caller.id, decision, justification: justification ?? null, at: nowIso },
+    ctx.now,
+  );
   const next: RequestRecord = { ...r, approval: outcome.approval, version: r.version + 1 };
   const writes: WriteOp[] = [];
   const effects: Effect[] = [];
@@ -77,7 +92,11 @@ async function planDecision(ctx: Ctx, r: RequestRecord, decision: 'Approve' | 'D
     const nextStage = moved.approval.stages[outcome.next];
     writes.push(ops.updateRequest(moved, r.version), ctx.audit('request.stageApproved', targetOf(r), details));
     effects.push(
-      { kind: 'resumeTask', token: r.taskToken, output: { next: outcome.next, stageTimeoutSeconds: nextStage ? stageTimeoutSeconds(nextStage) : 0 } },
+      {
+        kind: 'resumeTask',
+        token: r.taskToken,
+        output: { next: outcome.next, stageTimeoutSeconds: nextStage ? stageTimeoutSeconds(nextStage) : 0 },
+      },
       ...(await approvalMail(ctx, moved, outcome.next)),
     );
     return { writes, effects, result: moved };
@@ -89,7 +108,11 @@ async function planDecision(ctx: Ctx, r: RequestRecord, decision: 'Approve' | 'D
   if (Date.parse(r.schedule.startDateTime) > ctx.now.getTime()) {
     const scheduled: RequestRecord = { ...next, status: 'Scheduled', decidedAt: nowIso, taskToken: null };
     writes.push(ops.updateRequest(scheduled, r.version), approvedAudit);
-    effects.push(resume, event, { kind: 'mail', to: { principals: [r.principalId] }, mail: mail.requestOutcome(facts, 'approved') });
+    effects.push(resume, event, {
+      kind: 'mail',
+      to: { principals: [r.principalId] },
+      mail: mail.requestOutcome(facts, 'approved'),
+    });
     return { writes, effects, result: scheduled };
   }
   const decided: RequestRecord = { ...next, status: 'Scheduled', decidedAt: nowIso };
@@ -97,7 +120,17 @@ async function planDecision(ctx: Ctx, r: RequestRecord, decision: 'Approve' | 'D
     const grant = await grantNow(ctx.deps, decided, ctx.now, ctx.actor);
     writes.push(...grant.writes.map((w) => retarget(w, r.version)), approvedAudit);
     effects.push(resume, event, ...grant.effects);
-    return { writes, effects, result: { ...decided, status: 'Granted' as const, assignmentId: grant.assignment.id, version: r.version + 1, taskToken: null } };
+    return {
+      writes,
+      effects,
+      result: {
+        ...decided,
+        status: 'Granted' as const,
+        assignmentId: grant.assignment.id,
+        version: r.version + 1,
+        taskToken: null,
+      },
+    };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     const failed = failRequest(decided, ctx.now, error.message, ctx.actor);
@@ -137,13 +170,18 @@ export async function cancelRequest(ctx: Ctx, id: string): Promise<Request> {
   await runEffects(ctx.deps, [
     { kind: 'failTask', token: r.taskToken, error: 'Canceled', cause: 'canceled by the requester' },
     { kind: 'event', event: { type: 'elevate.request.canceled', detail: { requestId: r.id } } },
-    ...(r.status === 'Scheduled' ? [{ kind: 'stopWorkflow' as const, name: r.id, cause: 'canceled by the requester' }] : []),
+    ...(r.status === 'Scheduled'
+      ? [{ kind: 'stopWorkflow' as const, name: r.id, cause: 'canceled by the requester' }]
+      : []),
   ]);
   return presentRequest(canceled);
 }
 
 /** GET /v1/approvals: requests waiting in a stage where the caller is an approver (never the caller's own). */
-export async function listApprovals(ctx: Ctx, page: { limit: number; nextToken?: string | undefined }): Promise<Page<Request>> {
+export async function listApprovals(
+  ctx: Ctx,
+  page: { limit: number; nextToken?: string | undefined },
+): Promise<Page<Request>> {
   const admin = (await ctx.authority()).admin;
   return ctx.store.page([queries.requestsByStatus('PendingApproval')], {
     ...page,
@@ -166,7 +204,12 @@ export async function listApprovals(ctx: Ctx, page: { limit: number; nextToken?:
  * Workflow step `awaitApproval`: keeps the task token of the stage on the request, so a decision can
  * resume the workflow. If the stage was already decided before the token arrived, resumes at once.
  */
-export async function awaitApprovalStep(deps: Deps, requestId: string, stage: number, taskToken: string): Promise<void> {
+export async function awaitApprovalStep(
+  deps: Deps,
+  requestId: string,
+  stage: number,
+  taskToken: string,
+): Promise<void> {
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
     const r = await readRequest(deps.store, requestId);
     const current = currentStageIndex(r.approval);
@@ -188,10 +231,13 @@ export async function awaitApprovalStep(deps: Deps, requestId: string, stage: nu
     } else if (r.status === 'PendingApproval') {
       return; // an earlier stage's token: nothing to do
     } else {
-      await deps.workflow.fail(taskToken, r.status === 'Canceled' ? 'Canceled' : 'Denied', `the request is ${r.status}`);
+      await deps.workflow.fail(
+        taskToken,
+        r.status === 'Canceled' ? 'Canceled' : 'Denied',
+        `the request is ${r.status}`,
+      );
     }
     return;
   }
   throw new Error(`could not record the task token of request ${requestId}`);
 }
-

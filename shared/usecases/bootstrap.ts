@@ -67,7 +67,15 @@ export async function bootstrap(deps: Deps, adminIds: string[]): Promise<{ creat
     const request = newRequestRecord(
       SYSTEM_ACTOR,
       now,
-      { action: 'adminAssign', assignmentType: 'active', principalType: 'user', roleId: ADMIN_ROLE, scope: '/', justification: assignment.justification ?? undefined, ticket: undefined },
+      {
+        action: 'adminAssign',
+        assignmentType: 'active',
+        principalType: 'user',
+        roleId: ADMIN_ROLE,
+        scope: '/',
+        justification: assignment.justification ?? undefined,
+        ticket: undefined,
+      },
       principalId,
       { start: now, end: null },
       { type: 'noExpiration' },

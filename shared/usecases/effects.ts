@@ -1,7 +1,7 @@
+import type { Deps } from '../deps.ts';
 import type { ApproverRef } from '../domain/approval.ts';
 import { inForce } from '../domain/assignment.ts';
 import { ADMIN_ROLE } from '../domain/role.ts';
-import type { Deps } from '../deps.ts';
 import { errorFields, log } from '../http/log.ts';
 import type { LifecycleEvent } from '../ports/events.ts';
 import type { Mail } from '../ports/mailer.ts';

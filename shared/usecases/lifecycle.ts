@@ -1,12 +1,12 @@
+import type { Deps } from '../deps.ts';
 import { closeCurrentStage } from '../domain/approval.ts';
 import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import { covers } from '../domain/scope.ts';
-import type { Deps } from '../deps.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
-import { keys, ops, type Principal, type RequestRecord, queries, strip, type WriteOp } from '../store/records.ts';
+import { keys, ops, type Principal, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
 import { readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
@@ -61,9 +61,20 @@ export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignme
  * end, or start a scheduled assignment. Re-checks that the eligibility still stands. Throws a DomainError
  * when the request can no longer be granted (the caller then records it as Failed).
  */
-export async function grantNow(deps: Deps, r: RequestRecord, now: Date, actor: Actor): Promise<Step & { assignment: Assignment }> {
+export async function grantNow(
+  deps: Deps,
+  r: RequestRecord,
+  now: Date,
+  actor: Actor,
+): Promise<Step & { assignment: Assignment }> {
   const nowIso = now.toISOString();
-  const granted: RequestRecord = { ...r, status: 'Granted', decidedAt: r.decidedAt ?? nowIso, version: r.version + 1, taskToken: null };
+  const granted: RequestRecord = {
+    ...r,
+    status: 'Granted',
+    decidedAt: r.decidedAt ?? nowIso,
+    version: r.version + 1,
+    taskToken: null,
+  };
   const end = r.schedule.expiration.endDateTime;
   const pending = holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : [];
 
@@ -124,7 +135,7 @@ export function activationOf(r: RequestRecord, eligibilityId: string, now: Date)
     principalType: r.principalType,
     origin: 'activated',
     status: 'Active',
-    startDateTime: nowIso > r.schedule.startDateTime ? nowIso : r.schedule.startDateTime,
+    startDateTime: new Date(Math.max(now.getTime(), Date.parse(r.schedule.startDateTime))).toISOString(),
     endDateTime: r.schedule.expiration.endDateTime,
     requestId: r.id,
     eligibilityId,
@@ -136,7 +147,14 @@ export function activationOf(r: RequestRecord, eligibilityId: string, now: Date)
   };
 }
 
-async function renewAsNew(deps: Deps, r: RequestRecord, granted: RequestRecord, now: Date, actor: Actor, pending: WriteOp[]) {
+async function renewAsNew(
+  deps: Deps,
+  r: RequestRecord,
+  granted: RequestRecord,
+  now: Date,
+  actor: Actor,
+  pending: WriteOp[],
+) {
   const nowIso = now.toISOString();
   const assignment: Assignment = {
     id: newId('asg', now),
@@ -173,18 +191,31 @@ async function readAssignment(deps: Deps, id: string): Promise<Assignment | unde
 }
 
 /** The caller's eligibility that still stands and covers the request's scope, or NotEligible. */
-export async function standingEligibility(deps: Deps, r: Pick<RequestRecord, 'principalId' | 'roleId' | 'scope'>, now: Date): Promise<Assignment> {
+export async function standingEligibility(
+  deps: Deps,
+  r: Pick<RequestRecord, 'principalId' | 'roleId' | 'scope'>,
+  now: Date,
+): Promise<Assignment> {
   const slots = await deps.store.all(queries.live(r.principalId, r.roleId, 'eligible'));
   const eligibility = slots.map(toAssignment).find((a) => covers(a.scope, r.scope) && inForce(a, now));
   if (!eligibility) {
-    throw new DomainError('NotEligible', `you hold no eligible assignment of role '${r.roleId}' that covers '${r.scope}'`);
+    throw new DomainError(
+      'NotEligible',
+      `you hold no eligible assignment of role '${r.roleId}' that covers '${r.scope}'`,
+    );
   }
   return eligibility;
 }
 
 /** A request that can no longer be carried out: Failed, its pending marker released, audited. */
 export function failRequest(r: RequestRecord, now: Date, reason: string, actor: Actor = SYSTEM_ACTOR): Step {
-  const failed: RequestRecord = { ...r, status: 'Failed', decidedAt: r.decidedAt ?? now.toISOString(), version: r.version + 1, taskToken: null };
+  const failed: RequestRecord = {
+    ...r,
+    status: 'Failed',
+    decidedAt: r.decidedAt ?? now.toISOString(),
+    version: r.version + 1,
+    taskToken: null,
+  };
   return {
     writes: [
       ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
@@ -196,7 +227,10 @@ export function failRequest(r: RequestRecord, now: Date, reason: string, actor: 
 }
 
 /** Workflow step `grant`: at the start time, grant what was approved (or scheduled). */
-export async function grantStep(deps: Deps, requestId: string): Promise<{ granted: boolean; waitUntil: string | null }> {
+export async function grantStep(
+  deps: Deps,
+  requestId: string,
+): Promise<{ granted: boolean; waitUntil: string | null }> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
   if (r.status === 'Granted') {
@@ -221,7 +255,14 @@ export async function grantStep(deps: Deps, requestId: string): Promise<{ grante
 }
 
 /** Ends a live assignment now (Expired at its end, or Revoked/deactivated before it). */
-export function endWrites(a: Assignment, now: Date, status: 'Expired' | 'Revoked', actor: Actor, action: string, r?: RequestRecord): Step {
+export function endWrites(
+  a: Assignment,
+  now: Date,
+  status: 'Expired' | 'Revoked',
+  actor: Actor,
+  action: string,
+  r?: RequestRecord,
+): Step {
   const nowIso = now.toISOString();
   const ended: Assignment = {
     ...a,
@@ -230,20 +271,35 @@ export function endWrites(a: Assignment, now: Date, status: 'Expired' | 'Revoked
     updatedAt: nowIso,
     version: a.version + 1,
   };
-  const target = { principalId: a.principalId, roleId: a.roleId, scope: a.scope, assignmentId: a.id, requestId: r?.id ?? a.requestId };
+  const target = {
+    principalId: a.principalId,
+    roleId: a.roleId,
+    scope: a.scope,
+    assignmentId: a.id,
+    requestId: r?.id ?? a.requestId,
+  };
   return {
-    writes: [...ops.endAssignment(ended, a.version), ops.audit(auditEvent(now, actor, action, target, { assignment: ended }))],
+    writes: [
+      ...ops.endAssignment(ended, a.version),
+      ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
+    ],
     effects: [
       {
         kind: 'event',
-        event: { type: status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked', detail: { assignment: ended } },
+        event: {
+          type: status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked',
+          detail: { assignment: ended },
+        },
       },
     ],
   };
 }
 
 /** Workflow step `expire`: at the end time, expire the assignment, unless its end moved (then wait again). */
-export async function expireStep(deps: Deps, requestId: string): Promise<{ expired: boolean; waitUntil: string | null }> {
+export async function expireStep(
+  deps: Deps,
+  requestId: string,
+): Promise<{ expired: boolean; waitUntil: string | null }> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
   const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
@@ -288,7 +344,11 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
   const role = await requireRole(deps.store, r.roleId);
   await runEffects(deps, [
     { kind: 'event', event: { type: 'elevate.request.timedOut', detail: { requestId: r.id } } },
-    { kind: 'mail', to: { principals: [r.principalId] }, mail: mail.requestOutcome(factsOf(r, role.displayName, null), 'timed out') },
+    {
+      kind: 'mail',
+      to: { principals: [r.principalId] },
+      mail: mail.requestOutcome(factsOf(r, role.displayName, null), 'timed out'),
+    },
   ]);
 }
 
@@ -300,4 +360,3 @@ export async function failedStep(deps: Deps, requestId: string, error: unknown):
   await deps.store.transact(step.writes);
   await runEffects(deps, step.effects);
 }
-

@@ -1,9 +1,9 @@
+import type { Deps } from '../deps.ts';
 import { currentStageIndex } from '../domain/approval.ts';
 import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
-import { DomainError } from '../domain/errors.ts';
 import { formatMs } from '../domain/duration.ts';
-import type { Deps } from '../deps.ts';
+import { DomainError } from '../domain/errors.ts';
 import { log } from '../http/log.ts';
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, strip } from '../store/records.ts';
@@ -49,7 +49,13 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
       if (finding) {
         step.writes.push(
           ops.audit(
-            auditEvent(now, SYSTEM_ACTOR, 'alert.expiryMissed', { principalId: a.principalId, roleId: a.roleId, scope: a.scope, assignmentId: a.id }, { endDateTime: a.endDateTime, lateBy: formatMs(lateMs) }),
+            auditEvent(
+              now,
+              SYSTEM_ACTOR,
+              'alert.expiryMissed',
+              { principalId: a.principalId, roleId: a.roleId, scope: a.scope, assignmentId: a.id },
+              { endDateTime: a.endDateTime, lateBy: formatMs(lateMs) },
+            ),
           ),
         );
       }
@@ -83,13 +89,17 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
     if ((await readRequest(deps.store, r.id)).status === 'TimedOut') report.timedOut++;
   }
 
-  const endingSoon = await deps.store.all(queries.assignmentsByStatus('Active', new Date(now.getTime() + 86_400_000).toISOString()), false);
+  const endingSoon = await deps.store.all(
+    queries.assignmentsByStatus('Active', new Date(now.getTime() + 86_400_000).toISOString()),
+    false,
+  );
   for (const item of endingSoon) {
     const a = toAssignment(item);
     if (effectiveStatus(a, now) !== 'Active' || !a.endDateTime) continue;
     const left = Date.parse(a.endDateTime) - now.getTime();
     const lasts = Date.parse(a.endDateTime) - Date.parse(a.startDateTime);
-    const which = left <= 3_600_000 && lasts > 3_600_000 ? '1h' : left <= 86_400_000 && lasts > 86_400_000 ? '1d' : undefined;
+    const which =
+      left <= 3_600_000 && lasts > 3_600_000 ? '1h' : left <= 86_400_000 && lasts > 86_400_000 ? '1d' : undefined;
     if (!which) continue;
     if (!(await attempt(() => deps.store.transact([ops.reminder(a.id, which, nowIso)])))) continue;
     report.reminded++;

@@ -6,16 +6,19 @@ import { notFound } from '../domain/errors.ts';
 import type { Request, RequestInput } from '../domain/request.ts';
 import type { Expiration, ResolvedSchedule } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
+import type { RequestFacts } from '../notifications/templates.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
 import { keys, type RequestRecord, strip } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
-import type { RequestFacts } from '../notifications/templates.ts';
 
 /** Building, reading and presenting request records, shared by every action. */
 export function newRequestRecord(
   caller: Pick<Caller, 'id'>,
   now: Date,
-  input: Pick<RequestInput, 'action' | 'assignmentType' | 'principalType' | 'roleId' | 'scope' | 'justification' | 'ticket'>,
+  input: Pick<
+    RequestInput,
+    'action' | 'assignmentType' | 'principalType' | 'roleId' | 'scope' | 'justification' | 'ticket'
+  >,
   principalId: string,
   schedule: ResolvedSchedule,
   expiration: Expiration,
@@ -87,14 +90,22 @@ export function waitUntil(end: string | null, now: Date): string | null {
   return Date.parse(end) - now.getTime() > MAX_WAIT_MS ? new Date(now.getTime() + MAX_WAIT_MS).toISOString() : end;
 }
 
-export function workflowInput(r: RequestRecord, phase: WorkflowInput['phase'], now: Date, end: string | null = null): WorkflowInput {
+export function workflowInput(
+  r: RequestRecord,
+  phase: WorkflowInput['phase'],
+  now: Date,
+  end: string | null = null,
+): WorkflowInput {
   const current = r.approval.stages.find((s) => s.status === 'Pending');
   const until = waitUntil(end, now);
   return {
     requestId: r.id,
     phase,
     startDateTime: r.schedule.startDateTime,
-    stage: Math.max(0, r.approval.stages.findIndex((s) => s.status === 'Pending')),
+    stage: Math.max(
+      0,
+      r.approval.stages.findIndex((s) => s.status === 'Pending'),
+    ),
     stageTimeoutSeconds: current ? stageTimeoutSeconds(current) : 0,
     ...(phase === 'expiry' && until ? { grant: { granted: true, waitUntil: until } } : {}),
     endDateTime: end,
@@ -102,7 +113,12 @@ export function workflowInput(r: RequestRecord, phase: WorkflowInput['phase'], n
   };
 }
 
-export function factsOf(r: RequestRecord, roleName: string, principalName: string | null, assignment?: Assignment): RequestFacts {
+export function factsOf(
+  r: RequestRecord,
+  roleName: string,
+  principalName: string | null,
+  assignment?: Assignment,
+): RequestFacts {
   return {
     id: r.id,
     action: r.action,

@@ -1,6 +1,6 @@
-import { adminApprovalStage, startStage, stagesFromPolicy } from '../domain/approval.ts';
-import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
 import { checkActivation, extendedEnd } from '../domain/activation.ts';
+import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '../domain/approval.ts';
+import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
@@ -58,10 +58,13 @@ interface Plan {
 async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
   const isAdminAction = input.action.startsWith('admin');
   if (isAdminAction) {
-    if (!input.principalId) throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
+    if (!input.principalId)
+      throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
     await ctx.requireAdmin(`the action '${input.action}'`);
   } else if (input.principalId && input.principalId !== ctx.caller.id) {
-    throw forbidden(`'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`);
+    throw forbidden(
+      `'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`,
+    );
   }
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
@@ -103,22 +106,45 @@ async function sweepExpired(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<
 async function requireLive(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<Assignment> {
   const live = await readLive(ctx.store, slot);
   if (!live) {
-    throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' for '${slot.principalId}' at '${slot.scope}'`);
+    throw notFound(
+      `a live ${slot.assignmentType} assignment of role '${slot.roleId}' for '${slot.principalId}' at '${slot.scope}'`,
+    );
   }
   return live;
 }
 
 // ---- admin actions -----------------------------------------------------------------------------
 
-async function adminAssign(ctx: Ctx, input: RequestInput, policy: RolePolicy, principalId: string): Promise<Plan | 'valid'> {
+async function adminAssign(
+  ctx: Ctx,
+  input: RequestInput,
+  policy: RolePolicy,
+  principalId: string,
+): Promise<Plan | 'valid'> {
   const fallback = defaultAssignmentExpiration(policy, input.assignmentType, input.principalType);
   const schedule = resolveSchedule(input.schedule, ctx.now, fallback);
-  checkAdminAssignment({ policy, assignmentType: input.assignmentType, principalType: input.principalType, schedule, justification: input.justification, actorMfa: ctx.caller.mfa });
+  checkAdminAssignment({
+    policy,
+    assignmentType: input.assignmentType,
+    principalType: input.principalType,
+    schedule,
+    justification: input.justification,
+    actorMfa: ctx.caller.mfa,
+  });
   if (input.action === 'adminRenew' && !(await hadAssignment(ctx, principalId, input))) {
-    throw notFound(`an ended ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}' to renew`);
+    throw notFound(
+      `an ended ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}' to renew`,
+    );
   }
   if (input.validateOnly) return 'valid';
-  const request = newRequestRecord(ctx.caller, ctx.now, input, principalId, schedule, input.schedule?.expiration ?? fallback);
+  const request = newRequestRecord(
+    ctx.caller,
+    ctx.now,
+    input,
+    principalId,
+    schedule,
+    input.schedule?.expiration ?? fallback,
+  );
   const nowIso = ctx.now.toISOString();
   const assignment: Assignment = {
     id: newId('asg', ctx.now),
@@ -140,7 +166,13 @@ async function adminAssign(ctx: Ctx, input: RequestInput, policy: RolePolicy, pr
   request.status = assignment.status === 'Scheduled' ? 'Scheduled' : 'Granted';
   return {
     request,
-    writes: [...ops.createAssignment(assignment), ops.createRequest(request), ctx.audit(input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned', targetOf(request), { assignment })],
+    writes: [
+      ...ops.createAssignment(assignment),
+      ops.createRequest(request),
+      ctx.audit(input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned', targetOf(request), {
+        assignment,
+      }),
+    ],
     effects: async () => [
       ...keepTime(request, assignment, ctx.now),
       ...(assignment.status === 'Active' ? await activatedEffects(ctx.deps, request, assignment) : []),
@@ -150,31 +182,64 @@ async function adminAssign(ctx: Ctx, input: RequestInput, policy: RolePolicy, pr
 
 async function hadAssignment(ctx: Ctx, principalId: string, input: RequestInput): Promise<boolean> {
   const items = await ctx.store.all(queries.assignmentsOfPrincipal(principalId), false);
-  return items.some((i) => i.roleId === input.roleId && i.assignmentType === input.assignmentType && i.scope === input.scope);
+  return items.some(
+    (i) => i.roleId === input.roleId && i.assignmentType === input.assignmentType && i.scope === input.scope,
+  );
 }
 
 /** The workflow that keeps an assignment's time: its start (when in the future) and its end. */
 function keepTime(r: RequestRecord, a: Assignment, now: Date): Effect[] {
   if (a.status === 'Scheduled') return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'start', now) }];
-  if (a.endDateTime) return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'expiry', now, a.endDateTime) }];
+  if (a.endDateTime)
+    return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'expiry', now, a.endDateTime) }];
   return [];
 }
 
-async function adminUpdate(ctx: Ctx, input: RequestInput, policy: RolePolicy, current: Assignment): Promise<Plan | 'valid'> {
+async function adminUpdate(
+  ctx: Ctx,
+  input: RequestInput,
+  policy: RolePolicy,
+  current: Assignment,
+): Promise<Plan | 'valid'> {
   // What the update names changes; what it leaves out stays as it was.
   const requestedStart = input.schedule?.startDateTime;
-  const start = requestedStart ? new Date(Math.max(Date.parse(requestedStart), ctx.now.getTime())) : new Date(current.startDateTime);
-  const keep: Expiration = current.endDateTime ? { type: 'afterDateTime', endDateTime: current.endDateTime } : { type: 'noExpiration' };
+  const start = requestedStart
+    ? new Date(Math.max(Date.parse(requestedStart), ctx.now.getTime()))
+    : new Date(current.startDateTime);
+  const keep: Expiration = current.endDateTime
+    ? { type: 'afterDateTime', endDateTime: current.endDateTime }
+    : { type: 'noExpiration' };
   const schedule = resolveExpiration(start, input.schedule?.expiration ?? keep);
   if (schedule.end && schedule.end <= ctx.now) {
-    throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [{ path: 'schedule.expiration', message: 'ends in the past' }]);
+    throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [
+      { path: 'schedule.expiration', message: 'ends in the past' },
+    ]);
   }
-  if (input.action === 'adminExtend' && (current.endDateTime === null || (schedule.end !== null && schedule.end.toISOString() <= current.endDateTime))) {
-    throw invalid('adminExtend moves the end of a time-bound assignment later', [{ path: 'schedule.expiration', message: 'must end after the current end' }]);
+  if (
+    input.action === 'adminExtend' &&
+    (current.endDateTime === null || (schedule.end !== null && schedule.end.toISOString() <= current.endDateTime))
+  ) {
+    throw invalid('adminExtend moves the end of a time-bound assignment later', [
+      { path: 'schedule.expiration', message: 'must end after the current end' },
+    ]);
   }
-  checkAdminAssignment({ policy, assignmentType: input.assignmentType, principalType: current.principalType, schedule, justification: input.justification, actorMfa: ctx.caller.mfa });
+  checkAdminAssignment({
+    policy,
+    assignmentType: input.assignmentType,
+    principalType: current.principalType,
+    schedule,
+    justification: input.justification,
+    actorMfa: ctx.caller.mfa,
+  });
   if (input.validateOnly) return 'valid';
-  const request = newRequestRecord(ctx.caller, ctx.now, input, current.principalId, schedule, input.schedule?.expiration ?? keep);
+  const request = newRequestRecord(
+    ctx.caller,
+    ctx.now,
+    input,
+    current.principalId,
+    schedule,
+    input.schedule?.expiration ?? keep,
+  );
   const updated: Assignment = {
     ...current,
     startDateTime: schedule.start.toISOString(),
@@ -189,15 +254,30 @@ async function adminUpdate(ctx: Ctx, input: RequestInput, policy: RolePolicy, cu
   request.status = updated.status === 'Scheduled' ? 'Scheduled' : 'Granted';
   return {
     request,
-    writes: [...ops.replaceAssignment(updated, current.version), ops.createRequest(request), ctx.audit(input.action === 'adminExtend' ? 'assignment.extended' : 'assignment.updated', targetOf(request), { before: current, after: updated })],
+    writes: [
+      ...ops.replaceAssignment(updated, current.version),
+      ops.createRequest(request),
+      ctx.audit(input.action === 'adminExtend' ? 'assignment.extended' : 'assignment.updated', targetOf(request), {
+        before: current,
+        after: updated,
+      }),
+    ],
     // The running workflow re-reads the end when it wakes; a new one keeps a newly set start or end.
-    effects: async () => (current.endDateTime === null || updated.status === 'Scheduled' ? keepTime(request, updated, ctx.now) : []),
+    effects: async () =>
+      current.endDateTime === null || updated.status === 'Scheduled' ? keepTime(request, updated, ctx.now) : [],
   };
 }
 
 async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
   if (input.validateOnly) return 'valid';
-  const request = newRequestRecord(ctx.caller, ctx.now, input, current.principalId, { start: ctx.now, end: ctx.now }, { type: 'afterDateTime', endDateTime: ctx.now.toISOString() });
+  const request = newRequestRecord(
+    ctx.caller,
+    ctx.now,
+    input,
+    current.principalId,
+    { start: ctx.now, end: ctx.now },
+    { type: 'afterDateTime', endDateTime: ctx.now.toISOString() },
+  );
   request.assignmentId = current.id;
   request.status = 'Revoked';
   const end = endWrites(current, ctx.now, 'Revoked', ctx.actor, 'assignment.revoked', request);
@@ -208,9 +288,15 @@ async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): 
 
 async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): Promise<Plan | 'valid'> {
   if (input.assignmentType !== 'active') {
-    throw invalid('selfActivate makes an active assignment from an eligible one', [{ path: 'assignmentType', message: "must be 'active'" }]);
+    throw invalid('selfActivate makes an active assignment from an eligible one', [
+      { path: 'assignmentType', message: "must be 'active'" },
+    ]);
   }
-  const eligibility = await standingEligibility(ctx.deps, { principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope }, ctx.now);
+  const eligibility = await standingEligibility(
+    ctx.deps,
+    { principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
+    ctx.now,
+  );
   const fallback: Expiration = { type: 'afterDuration', duration: policy.activation.maxDuration };
   const schedule = resolveSchedule(input.schedule, ctx.now, fallback);
   // An activation never outlives the eligibility it stands on.
@@ -218,15 +304,32 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
     schedule.end = new Date(eligibility.endDateTime);
   }
   checkActivation({ policy, caller: ctx.caller, justification: input.justification, ticket: input.ticket, schedule });
-  const slot = { principalId: ctx.caller.id, roleId: input.roleId, assignmentType: 'active' as const, scope: input.scope };
-  if (await readLive(ctx.store, slot)) throw new DomainError('AlreadyActive', `role '${input.roleId}' is already active at scope '${input.scope}'`);
+  const slot = {
+    principalId: ctx.caller.id,
+    roleId: input.roleId,
+    assignmentType: 'active' as const,
+    scope: input.scope,
+  };
+  if (await readLive(ctx.store, slot))
+    throw new DomainError('AlreadyActive', `role '${input.roleId}' is already active at scope '${input.scope}'`);
   if (await ctx.store.get(keys.pending(slot))) {
-    throw new DomainError('AlreadyActive', `an activation of role '${input.roleId}' at scope '${input.scope}' is already pending`);
+    throw new DomainError(
+      'AlreadyActive',
+      `an activation of role '${input.roleId}' at scope '${input.scope}' is already pending`,
+    );
   }
   if (input.validateOnly) return 'valid';
   const stages = stagesFromPolicy(policy);
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
-  const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, schedule, input.schedule?.expiration ?? fallback, approval);
+  const request = newRequestRecord(
+    ctx.caller,
+    ctx.now,
+    input,
+    ctx.caller.id,
+    schedule,
+    input.schedule?.expiration ?? fallback,
+    approval,
+  );
   request.eligibilityId = eligibility.id;
   if (stages.length === 0 && schedule.start <= ctx.now) {
     // No approval and no later start: the access is in force when this transaction commits.
@@ -241,7 +344,11 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
         ctx.audit('assignment.activated', targetOf(granted), { assignment }),
       ],
       effects: async () => [
-        { kind: 'startWorkflow', name: granted.id, input: workflowInput(granted, 'expiry', ctx.now, assignment.endDateTime) },
+        {
+          kind: 'startWorkflow',
+          name: granted.id,
+          input: workflowInput(granted, 'expiry', ctx.now, assignment.endDateTime),
+        },
         ...(await activatedEffects(ctx.deps, granted, assignment)),
       ],
     };
@@ -251,7 +358,11 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
     request,
     writes: [ops.slotFree(slot), ops.createPending(slot, request.id), ops.createRequest(request)],
     effects: async () => [
-      { kind: 'startWorkflow', name: request.id, input: workflowInput(request, stages.length ? 'approval' : 'start', ctx.now) },
+      {
+        kind: 'startWorkflow',
+        name: request.id,
+        input: workflowInput(request, stages.length ? 'approval' : 'start', ctx.now),
+      },
       ...(stages.length ? await approvalMail(ctx, request, 0) : []),
     ],
   };
@@ -259,10 +370,19 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
 
 async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
   if (current.origin !== 'activated') {
-    throw invalid('only an activation can be deactivated; an assigned role is removed by an administrator', [{ path: 'assignmentType', message: 'not an activation' }]);
+    throw invalid('only an activation can be deactivated; an assigned role is removed by an administrator', [
+      { path: 'assignmentType', message: 'not an activation' },
+    ]);
   }
   if (input.validateOnly) return 'valid';
-  const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, { start: ctx.now, end: ctx.now }, { type: 'afterDateTime', endDateTime: ctx.now.toISOString() });
+  const request = newRequestRecord(
+    ctx.caller,
+    ctx.now,
+    input,
+    ctx.caller.id,
+    { start: ctx.now, end: ctx.now },
+    { type: 'afterDateTime', endDateTime: ctx.now.toISOString() },
+  );
   request.assignmentId = current.id;
   request.status = 'Revoked';
   const end = endWrites(current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
@@ -273,36 +393,68 @@ async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment
  * selfExtend / selfRenew. On an activation: a longer activation (counted against maxExtensions, approved
  * as activations are). On an assignment: a new end that an administrator approves.
  */
-async function selfExtend(ctx: Ctx, input: RequestInput, policy: RolePolicy, slot: ReturnType<typeof slotOf>): Promise<Plan | 'valid'> {
+async function selfExtend(
+  ctx: Ctx,
+  input: RequestInput,
+  policy: RolePolicy,
+  slot: ReturnType<typeof slotOf>,
+): Promise<Plan | 'valid'> {
   const current = await readLive(ctx.store, slot);
   const isActivation = current?.origin === 'activated';
-  if (input.action === 'selfExtend' && !current) throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' at '${slot.scope}' to extend`);
+  if (input.action === 'selfExtend' && !current)
+    throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' at '${slot.scope}' to extend`);
   if (input.action === 'selfRenew' && isActivation) {
-    throw invalid('an activation is extended, not renewed; activate again once it has ended', [{ path: 'action', message: 'use selfExtend' }]);
+    throw invalid('an activation is extended, not renewed; activate again once it has ended', [
+      { path: 'action', message: 'use selfExtend' },
+    ]);
   }
   let end: Date;
-  let stages;
+  let stages: Stage[];
   if (isActivation && current) {
     if (current.extensions >= policy.activation.maxExtensions) {
-      throw new DomainError('DurationExceedsPolicy', `the role's policy allows ${policy.activation.maxExtensions} extension(s) of an activation`);
+      throw new DomainError(
+        'DurationExceedsPolicy',
+        `the role's policy allows ${policy.activation.maxExtensions} extension(s) of an activation`,
+      );
     }
     const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
     end = extendedEnd(policy, ctx.now, requested);
-    checkActivation({ policy, caller: ctx.caller, justification: input.justification, ticket: input.ticket, schedule: { start: ctx.now, end } });
+    checkActivation({
+      policy,
+      caller: ctx.caller,
+      justification: input.justification,
+      ticket: input.ticket,
+      schedule: { start: ctx.now, end },
+    });
     stages = stagesFromPolicy(policy);
   } else {
-    const fallback = { type: 'afterDuration' as const, duration: (slot.assignmentType === 'eligible' ? policy.eligibleAssignment : policy.activeAssignment).maxDuration };
+    const fallback = {
+      type: 'afterDuration' as const,
+      duration: (slot.assignmentType === 'eligible' ? policy.eligibleAssignment : policy.activeAssignment).maxDuration,
+    };
     const resolved = resolveExpiration(ctx.now, input.schedule?.expiration ?? fallback);
-    if (!resolved.end) throw new DomainError('PermanentNotAllowed', 'a renewal or extension you ask for yourself has an end');
+    if (!resolved.end)
+      throw new DomainError('PermanentNotAllowed', 'a renewal or extension you ask for yourself has an end');
     end = resolved.end;
-    checkAdminAssignment({ policy, assignmentType: slot.assignmentType, principalType: current?.principalType ?? input.principalType, schedule: { start: ctx.now, end }, justification: input.justification ?? 'self', actorMfa: true });
-    if (!input.justification) throw new DomainError('JustificationRequired', 'say why you need the assignment for longer');
+    checkAdminAssignment({
+      policy,
+      assignmentType: slot.assignmentType,
+      principalType: current?.principalType ?? input.principalType,
+      schedule: { start: ctx.now, end },
+      justification: input.justification ?? 'self',
+      actorMfa: true,
+    });
+    if (!input.justification)
+      throw new DomainError('JustificationRequired', 'say why you need the assignment for longer');
     stages = [adminApprovalStage()];
   }
   if (current?.endDateTime && end.toISOString() <= current.endDateTime) {
-    throw invalid('an extension ends after the current end', [{ path: 'schedule.expiration', message: `must be after ${current.endDateTime}` }]);
+    throw invalid('an extension ends after the current end', [
+      { path: 'schedule.expiration', message: `must be after ${current.endDateTime}` },
+    ]);
   }
-  if (await ctx.store.get(keys.pending(slot))) throw new DomainError('AlreadyActive', `a request for role '${slot.roleId}' at '${slot.scope}' is already pending`);
+  if (await ctx.store.get(keys.pending(slot)))
+    throw new DomainError('AlreadyActive', `a request for role '${slot.roleId}' at '${slot.scope}' is already pending`);
   if (input.validateOnly) return 'valid';
   const expiration: Expiration = { type: 'afterDateTime', endDateTime: end.toISOString() };
   const start = current ? new Date(current.startDateTime) : ctx.now;
@@ -310,11 +462,22 @@ async function selfExtend(ctx: Ctx, input: RequestInput, policy: RolePolicy, slo
   const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, { start, end }, expiration, approval);
   request.assignmentId = current?.id ?? null;
   if (stages.length === 0 && current) {
-    const updated: Assignment = { ...current, endDateTime: end.toISOString(), extensions: current.extensions + 1, requestId: request.id, updatedAt: ctx.now.toISOString(), version: current.version + 1 };
+    const updated: Assignment = {
+      ...current,
+      endDateTime: end.toISOString(),
+      extensions: current.extensions + 1,
+      requestId: request.id,
+      updatedAt: ctx.now.toISOString(),
+      version: current.version + 1,
+    };
     request.status = 'Granted';
     return {
       request,
-      writes: [...ops.replaceAssignment(updated, current.version), ops.createRequest(request), ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated })],
+      writes: [
+        ...ops.replaceAssignment(updated, current.version),
+        ops.createRequest(request),
+        ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
+      ],
       effects: async () => [],
     };
   }
@@ -322,7 +485,10 @@ async function selfExtend(ctx: Ctx, input: RequestInput, policy: RolePolicy, slo
   return {
     request,
     writes: [ops.createPending(slot, request.id), ops.createRequest(request)],
-    effects: async () => [{ kind: 'startWorkflow', name: request.id, input: workflowInput(request, 'approval', ctx.now) }, ...(await approvalMail(ctx, request, 0))],
+    effects: async () => [
+      { kind: 'startWorkflow', name: request.id, input: workflowInput(request, 'approval', ctx.now) },
+      ...(await approvalMail(ctx, request, 0)),
+    ],
   };
 }
 
@@ -332,7 +498,13 @@ export async function approvalMail(ctx: Pick<Ctx, 'deps'>, r: RequestRecord, sta
   if (!s) return [];
   const role = await requireRole(ctx.deps.store, r.roleId);
   const facts = factsOf(r, role.displayName, await principalName(ctx.deps, r.principalId));
-  return [{ kind: 'mail', to: { approvers: s.approvers }, mail: mail.approvalNeeded(facts, ctx.deps.config.apiUrl, stage, r.approval.stages.length) }];
+  return [
+    {
+      kind: 'mail',
+      to: { approvers: s.approvers },
+      mail: mail.approvalNeeded(facts, ctx.deps.config.apiUrl, stage, r.approval.stages.length),
+    },
+  ];
 }
 
 /**
@@ -344,7 +516,13 @@ async function recordRefusal(ctx: Ctx, input: RequestInput, error: DomainError):
     ctx.audit(
       'request.refused',
       { principalId: input.principalId ?? ctx.caller.id, roleId: input.roleId, scope: input.scope },
-      { action: input.action, assignmentType: input.assignmentType, code: error.code, status: error.status, detail: error.message },
+      {
+        action: input.action,
+        assignmentType: input.assignmentType,
+        code: error.code,
+        status: error.status,
+        detail: error.message,
+      },
     ),
   ]);
 }
@@ -355,7 +533,11 @@ export interface RequestFilters {
   status?: RequestStatus | undefined;
 }
 
-export async function listRequests(ctx: Ctx, filters: RequestFilters, page: { limit: number; nextToken?: string | undefined }): Promise<Page<Request>> {
+export async function listRequests(
+  ctx: Ctx,
+  filters: RequestFilters,
+  page: { limit: number; nextToken?: string | undefined },
+): Promise<Page<Request>> {
   const reader = await ctx.isReader();
   if (!reader && filters.principalId && filters.principalId !== ctx.caller.id) {
     throw forbidden("listing another principal's requests needs elevate-admin or elevate-auditor");

@@ -62,6 +62,19 @@ const SAMPLES: Record<string, Sample> = {
   listMyAssignments: { path: () => '/v1/me/assignments', expect: all200 },
   checkAccess: { path: () => '/v1/access?principalId=alice&roleId=db-admin', expect: reader200 },
   listAuditEvents: { path: () => '/v1/audit-events', expect: reader200 },
+  // The fixture request was created by the admin and is already Granted: the requester gets 409, others 403.
+  cancelRequest: { path: (f) => `/v1/requests/${f.requestId}/cancel`, expect: { admin: 409, auditor: 403, user: 403 } },
+  approveRequest: {
+    path: (f) => `/v1/requests/${f.requestId}/approve`,
+    body: () => ({}),
+    expect: { admin: 409, auditor: 409, user: 409 },
+  },
+  denyRequest: {
+    path: (f) => `/v1/requests/${f.requestId}/deny`,
+    body: () => ({}),
+    expect: { admin: 409, auditor: 409, user: 409 },
+  },
+  listApprovals: { path: () => '/v1/approvals', expect: all200 },
 };
 
 describe('authorization of every route', () => {

@@ -218,11 +218,12 @@ describe('the local runtime', () => {
       expect(res.headers['content-type']).toBe('application/problem+json');
     });
 
-    it('lists no mail yet, and has no scheduled jobs yet', async () => {
+    it('lists no mail nor events yet, and knows only the scheduled jobs of SCHEDULES', async () => {
       expect((await api(server).get('/_local/emails')).body).toEqual({ items: [] });
-      const job = await api(server).post<Problem>('/_local/schedules/reconcile/run');
+      expect((await api(server).get('/_local/events')).body).toEqual({ items: [] });
+      const job = await api(server).post<Problem>('/_local/schedules/no-such-job/run');
       expect(job.status).toBe(404);
-      expect(job.body).toMatchObject({ code: 'NotFound', detail: 'no scheduled job named reconcile yet' });
+      expect(job.body).toMatchObject({ code: 'NotFound', detail: 'no scheduled job named no-such-job yet' });
     });
   });
 });

@@ -96,7 +96,7 @@ describe('api routes', () => {
       },
     });
     template.hasParameter('OidcIssuer', { Type: 'String', Default: 'https://idp.example.com' });
-    template.hasParameter('OidcAudience', { Type: 'String', Default: 'elevate' });
+    template.hasParameter('OidcAudience', { Type: 'String', Default: 'elevate-api' });
     template.hasParameter('BootstrapAdmins', { Type: 'String', Default: '' });
     template.hasParameter('SenderAddress', { Type: 'String' });
   });

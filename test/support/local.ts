@@ -96,3 +96,46 @@ export function api(server: ServerLike): AnonymousApiClient {
     withToken: (token) => client(server, async () => token),
   };
 }
+
+/** Mail SES would have sent (GET /_local/emails), oldest first. */
+export interface SentEmail {
+  readonly to: string[];
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  readonly sentAt: string;
+}
+
+/** An event put on the bus (GET /_local/events), oldest first. */
+export interface PutEvent {
+  readonly id: string;
+  readonly eventBusName: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
+  readonly time: string;
+}
+
+async function items<T>(server: Pick<LocalServer, 'url'>, path: string): Promise<T[]> {
+  const res = await fetch(`${server.url}${path}`);
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { items: T[] }).items;
+}
+
+/** Every mail the server sent so far (the local SES outbox). */
+export function emails(server: Pick<LocalServer, 'url'>): Promise<SentEmail[]> {
+  return items<SentEmail>(server, '/_local/emails');
+}
+
+/** Every lifecycle event the server put on its bus so far. */
+export function events(server: Pick<LocalServer, 'url'>): Promise<PutEvent[]> {
+  return items<PutEvent>(server, '/_local/events');
+}
+
+/**
+ * Wait until what the clock set off has settled: due scheduled jobs have run and every workflow execution
+ * waits on the clock or a token (or has ended). Advance the clock, then `await settle(server)`.
+ */
+export function settle(server: Pick<LocalServer, 'idle'>): Promise<void> {
+  return server.idle();
+}

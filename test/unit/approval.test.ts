@@ -21,14 +21,26 @@ function twoStages(): Approval {
   policy.activation.approval = {
     required: true,
     stages: [
-      { approvers: [{ type: 'user', id: 'bob' }, { type: 'user', id: 'carol' }], requiredApprovals: 2, timeout: 'PT4H' },
+      {
+        approvers: [
+          { type: 'user', id: 'bob' },
+          { type: 'user', id: 'carol' },
+        ],
+        requiredApprovals: 2,
+        timeout: 'PT4H',
+      },
       { approvers: [{ type: 'group', id: 'security' }], requiredApprovals: 1, timeout: 'PT1H' },
     ],
   };
   return startStage({ stages: stagesFromPolicy(policy) }, 0, now);
 }
 
-const approve = (approverId: string) => ({ approverId, decision: 'Approve' as const, justification: null, at: now.toISOString() });
+const approve = (approverId: string) => ({
+  approverId,
+  decision: 'Approve' as const,
+  justification: null,
+  at: now.toISOString(),
+});
 
 describe('approval stages', () => {
   it('needs no stage when the policy does not require approval', () => {
@@ -68,7 +80,14 @@ describe('approval stages', () => {
     expect(isApprover(stage0, caller('eve'), true)).toBe(false);
     expect(isApprover(stage1, caller('eve', { groups: ['security'] }), false)).toBe(true);
     expect(isApprover(stage1, caller('eve'), false, new Set(['security']))).toBe(true);
-    const adminStage = { status: 'Pending' as const, approvers: [{ type: 'role' as const, id: 'elevate-admin' }], requiredApprovals: 1, timeout: 'PT1H', deadline: null, decisions: [] };
+    const adminStage = {
+      status: 'Pending' as const,
+      approvers: [{ type: 'role' as const, id: 'elevate-admin' }],
+      requiredApprovals: 1,
+      timeout: 'PT1H',
+      deadline: null,
+      decisions: [],
+    };
     expect(isApprover(adminStage, caller('eve'), true)).toBe(true);
     expect(isApprover(adminStage, caller('eve'), false)).toBe(false);
   });
@@ -89,13 +108,23 @@ describe('activation rules', () => {
     const policy = defaultPolicy();
     policy.activation.authenticationContext = 'c1';
     policy.activation.requireTicket = true;
-    const base = { policy, caller: caller('alice', { acrs: ['c1'] }), justification: 'x', ticket: { system: 'jira', number: 'OPS-1' }, schedule };
+    const base = {
+      policy,
+      caller: caller('alice', { acrs: ['c1'] }),
+      justification: 'x',
+      ticket: { system: 'jira', number: 'OPS-1' },
+      schedule,
+    };
     expect(code(() => checkActivation(base))).toBeUndefined();
-    expect(code(() => checkActivation({ ...base, caller: caller('alice', { mfa: false, acrs: ['c1'] }) }))).toBe('MfaRequired');
+    expect(code(() => checkActivation({ ...base, caller: caller('alice', { mfa: false, acrs: ['c1'] }) }))).toBe(
+      'MfaRequired',
+    );
     expect(code(() => checkActivation({ ...base, caller: caller('alice') }))).toBe('AuthenticationContextRequired');
     expect(code(() => checkActivation({ ...base, justification: undefined }))).toBe('JustificationRequired');
     expect(code(() => checkActivation({ ...base, ticket: undefined }))).toBe('TicketRequired');
-    expect(code(() => checkActivation({ ...base, schedule: { start: now, end: new Date('2026-11-26T18:00:01Z') } }))).toBe('DurationExceedsPolicy');
+    expect(
+      code(() => checkActivation({ ...base, schedule: { start: now, end: new Date('2026-11-26T18:00:01Z') } })),
+    ).toBe('DurationExceedsPolicy');
     expect(code(() => checkActivation({ ...base, schedule: { start: now, end: null } }))).toBe('PermanentNotAllowed');
   });
 

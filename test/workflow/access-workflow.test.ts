@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalServer } from '#infra/local/server.ts';
+import { defaultPolicy, type RolePolicy } from '#shared/domain/policy.ts';
+import { type ApiClient, api, emails, settle, startTestServer } from '#test/support/local.ts';
+
+/**
+ * The synthesized state machine, run end to end by the local runtime on the manual clock: approval
+ * stages with task tokens, the wait for the start, the grant, the wait for the end, the expiry.
+ */
+interface Req {
+  id: string;
+  status: string;
+  assignmentId: string | null;
+  approval: { stages: { status: string }[] };
+}
+
+let server: LocalServer;
+let admin: ApiClient;
+let roleCount = 0;
+
+beforeAll(async () => {
+  server = await startTestServer({ clockStart: new Date('2026-11-26T10:00:00Z') });
+  admin = api(server).as({ sub: 'admin', mfa: true });
+  for (const [id, email] of [
+    ['admin', 'admin@example.com'],
+    ['alice', 'alice@example.com'],
+    ['bob', 'bob@example.com'],
+    ['carol', 'carol@example.com'],
+  ]) {
+    await admin.put(`/v1/principals/${id}`, { type: 'user', displayName: id, email });
+  }
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const as = (sub: string, extra: { groups?: string[]; mfa?: boolean } = {}) =>
+  api(server).as({ sub, mfa: true, ...extra });
+const alice = () => as('alice');
+const advance = async (duration: string) => {
+  expect((await api(server).post('/_local/clock', { advance: duration })).status).toBe(200);
+  await settle(server);
+};
+
+/** A fresh role with `policy` changes, and alice eligible for it. */
+async function roleFor(change: (p: RolePolicy) => void = () => {}): Promise<string> {
+  const id = `wf-role-${++roleCount}`;
+  expect(
+    (await admin.post('/v1/roles', { id, displayName: `Workflow role ${roleCount}`, privileged: true })).status,
+  ).toBe(201);
+  const policy = defaultPolicy();
+  change(policy);
+  expect((await admin.put(`/v1/roles/${id}/policy`, policy)).status).toBe(200);
+  expect(
+    (
+      await admin.post('/v1/requests', {
+        action: 'adminAssign',
+        assignmentType: 'eligible',
+        principalId: 'alice',
+        roleId: id,
+      })
+    ).status,
+  ).toBe(201);
+  return id;
+}
+
+const approvalBy =
+  (...ids: string[]) =>
+  (p: RolePolicy) => {
+    p.activation.approval = {
+      required: true,
+      stages: [{ approvers: ids.map((id) => ({ type: 'user' as const, id })), requiredApprovals: 1, timeout: 'PT4H' }],
+    };
+  };
+
+const activate = (roleId: string, duration = 'PT2H', extra: Record<string, unknown> = {}) =>
+  alice().post<Req>('/v1/requests', {
+    action: 'selfActivate',
+    assignmentType: 'active',
+    roleId,
+    justification: 'incident INC-42',
+    schedule: { expiration: { type: 'afterDuration', duration } },
+    ...extra,
+  });
+
+const allowed = async (roleId: string) =>
+  (await alice().get<{ allowed: boolean }>(`/v1/access?roleId=${roleId}`)).body.allowed;
+const request = async (id: string) => (await admin.get<Req>(`/v1/requests/${id}`)).body;
+
+describe('the access workflow', () => {
+  it('waits for approval, grants when approved, and expires at the end without anyone acting', async () => {
+    const roleId = await roleFor(approvalBy('bob'));
+    const asked = await activate(roleId);
+    expect(asked.status).toBe(202);
+    expect(asked.body.status).toBe('PendingApproval');
+    await settle(server);
+    expect(await allowed(roleId)).toBe(false);
+    const mail = (await emails(server)).find((m) => m.to.includes('bob@example.com') && m.subject.includes(roleId));
+    expect(mail?.text).toContain(`elevate approve ${asked.body.id}`);
+    expect((await as('bob').get<{ items: Req[] }>('/v1/approvals')).body.items.map((r) => r.id)).toContain(
+      asked.body.id,
+    );
+
+    const approved = await as('bob').post<Req>(`/v1/requests/${asked.body.id}/approve`, { justification: 'ok' });
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('Granted');
+    expect(await allowed(roleId)).toBe(true);
+
+    await advance('PT1H59M');
+    expect(await allowed(roleId)).toBe(true);
+    await advance('PT1M');
+    expect(await allowed(roleId)).toBe(false);
+    const assignment = await admin.get<{ status: string }>(`/v1/assignments/${approved.body.assignmentId}`);
+    expect(assignment.body.status).toBe('Expired');
+    const audit = await admin.get<{ items: { action: string; actor: { id: string } }[] }>(
+      `/v1/audit-events?roleId=${roleId}&action=assignment.expired`,
+    );
+    expect(audit.body.items).toEqual([expect.objectContaining({ actor: { id: 'elevate', type: 'system' } })]);
+  });
+
+  it('ends at a denial, and frees the role to be asked for again', async () => {
+    const roleId = await roleFor(approvalBy('bob'));
+    const asked = await activate(roleId);
+    await settle(server);
+    const denied = await as('bob').post<Req>(`/v1/requests/${asked.body.id}/deny`, { justification: 'not now' });
+    expect(denied.body.status).toBe('Denied');
+    await settle(server);
+    expect(await allowed(roleId)).toBe(false);
+    expect(
+      (await emails(server)).some((m) => m.to.includes('alice@example.com') && m.subject.includes('was denied')),
+    ).toBe(true);
+    expect((await activate(roleId)).status).toBe(202);
+  });
+
+  it('times out a stage nobody decided', async () => {
+    const roleId = await roleFor((p) => {
+      approvalBy('bob')(p);
+      (p.activation.approval.stages[0] as { timeout: string }).timeout = 'PT1H';
+    });
+    const asked = await activate(roleId);
+    await settle(server);
+    await advance('PT1H1M');
+    expect((await request(asked.body.id)).status).toBe('TimedOut');
+    const late = await as('bob').post(`/v1/requests/${asked.body.id}/approve`, {});
+    expect(late.status).toBe(409);
+  });
+
+  it('runs two stages in order, the first with a quorum of two', async () => {
+    const roleId = await roleFor((p) => {
+      p.activation.approval = {
+        required: true,
+        stages: [
+          {
+            approvers: [
+              { type: 'user', id: 'bob' },
+              { type: 'user', id: 'carol' },
+            ],
+            requiredApprovals: 2,
+            timeout: 'PT4H',
+          },
+          { approvers: [{ type: 'group', id: 'security' }], requiredApprovals: 1, timeout: 'PT4H' },
+        ],
+      };
+    });
+    const asked = await activate(roleId);
+    await settle(server);
+    expect((await as('dave', { groups: ['security'] }).post(`/v1/requests/${asked.body.id}/approve`, {})).status).toBe(
+      403,
+    );
+    expect((await as('bob').post<Req>(`/v1/requests/${asked.body.id}/approve`, {})).body.status).toBe(
+      'PendingApproval',
+    );
+    const second = await as('carol').post<Req>(`/v1/requests/${asked.body.id}/approve`, {});
+    expect(second.body.approval.stages.map((s) => s.status)).toEqual(['Approved', 'Pending']);
+    await settle(server);
+    expect(await allowed(roleId)).toBe(false);
+    const last = await as('dave', { groups: ['security'] }).post<Req>(`/v1/requests/${asked.body.id}/approve`, {});
+    expect(last.body.status).toBe('Granted');
+    expect(await allowed(roleId)).toBe(true);
+    await settle(server);
+  });
+
+  it('lets an extension move the expiry', async () => {
+    const roleId = await roleFor();
+    const first = await activate(roleId, 'PT1H');
+    expect(first.body.status).toBe('Granted');
+    await advance('PT50M');
+    const extended = await alice().post<Req>('/v1/requests', {
+      action: 'selfExtend',
+      assignmentType: 'active',
+      roleId,
+      justification: 'still fixing',
+      schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    });
+    expect(extended.status).toBe(201);
+    await advance('PT15M');
+    expect(await allowed(roleId)).toBe(true);
+    await advance('PT45M');
+    expect(await allowed(roleId)).toBe(false);
+    expect(
+      (await admin.get<{ status: string; extensions: number }>(`/v1/assignments/${first.body.assignmentId}`)).body,
+    ).toMatchObject({ status: 'Expired', extensions: 1 });
+    const again = await alice().post('/v1/requests', {
+      action: 'selfExtend',
+      assignmentType: 'active',
+      roleId,
+      justification: 'x',
+    });
+    expect(again.status).toBe(404);
+  });
+
+  it('ends access at deactivation, and the workflow then expires nothing', async () => {
+    const roleId = await roleFor();
+    const first = await activate(roleId, 'PT1H');
+    const off = await alice().post<Req>('/v1/requests', { action: 'selfDeactivate', assignmentType: 'active', roleId });
+    expect(off.status).toBe(201);
+    expect(off.body.status).toBe('Revoked');
+    expect(await allowed(roleId)).toBe(false);
+    await advance('PT2H');
+    expect((await admin.get<{ status: string }>(`/v1/assignments/${first.body.assignmentId}`)).body.status).toBe(
+      'Revoked',
+    );
+  });
+
+  it('does not grant at a scheduled start when the eligibility was removed meanwhile', async () => {
+    const roleId = await roleFor();
+    const start = new Date(server.clock.now().getTime() + 3_600_000).toISOString();
+    const asked = await activate(roleId, 'PT1H', {
+      schedule: { startDateTime: start, expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    });
+    expect(asked.status).toBe(201);
+    expect(asked.body.status).toBe('Scheduled');
+    await admin.post('/v1/requests', {
+      action: 'adminRemove',
+      assignmentType: 'eligible',
+      principalId: 'alice',
+      roleId,
+    });
+    await advance('PT1H1M');
+    expect((await request(asked.body.id)).status).toBe('Failed');
+    expect(await allowed(roleId)).toBe(false);
+  });
+
+  it('resolves concurrent decisions on one request to exactly one outcome', async () => {
+    const roleId = await roleFor(approvalBy('bob', 'carol'));
+    const asked = await activate(roleId);
+    await settle(server);
+    const [a, b] = await Promise.all([
+      as('bob').post<Req>(`/v1/requests/${asked.body.id}/approve`, {}),
+      as('carol').post<Req>(`/v1/requests/${asked.body.id}/deny`, {}),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const final = await request(asked.body.id);
+    expect(['Granted', 'Denied']).toContain(final.status);
+    expect(await allowed(roleId)).toBe(final.status === 'Granted');
+    await settle(server);
+  });
+});
