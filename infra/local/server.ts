@@ -90,6 +90,8 @@ export interface LocalServer {
   readonly issuer: LocalIssuer;
   /** The ARN of the access workflow in the local Step Functions (its endpoint is `url`). */
   readonly stateMachineArn: string;
+  /** The states an execution entered so far (what AWS bills as state transitions), by execution name. */
+  statesEntered(executionName: string): readonly string[];
   /**
    * Resolves once the work the clock set off has settled: the scheduled jobs that were due have run and every
    * workflow execution waits on the clock or a task token (or has ended). Tests advance the clock, then await it.
@@ -609,6 +611,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     manualClock: manual,
     issuer,
     stateMachineArn,
+    statesEntered: (name) =>
+      runner?.statesEntered(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`) ?? [],
     idle: settle,
     stop,
   };

@@ -10,7 +10,7 @@ import { keys, ops, type Principal, queries, type RequestRecord, strip, type Wri
 import { readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
-import { factsOf, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
+import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
 /**
@@ -293,6 +293,37 @@ export function endWrites(
       },
     ],
   };
+}
+
+/**
+ * The removal of a live assignment (adminRemove, and a review's denial): an `adminRemove` request,
+ * Revoked, with the assignment ended now and its live slot freed, all audited in one transaction.
+ */
+export function removalPlan(actor: Actor, now: Date, a: Assignment, justification: string | null): { request: RequestRecord; step: Step } {
+  const request = newRequestRecord(
+    actor,
+    now,
+    { action: 'adminRemove', assignmentType: a.assignmentType, principalType: a.principalType, roleId: a.roleId, scope: a.scope, justification: justification ?? undefined, ticket: undefined },
+    a.principalId,
+    { start: now, end: now },
+    { type: 'afterDateTime', endDateTime: now.toISOString() },
+  );
+  request.assignmentId = a.id;
+  request.status = 'Revoked';
+  return { request, step: endWrites(a, now, 'Revoked', actor, 'assignment.revoked', request) };
+}
+
+/** Removes a live assignment now (a review's denial): the same writes and effects as adminRemove. */
+export async function removeAssignment(deps: Deps, actor: Actor, a: Assignment, justification: string | null): Promise<RequestRecord> {
+  const now = deps.clock.now();
+  const { request, step } = removalPlan(actor, now, a, justification);
+  await deps.store.transact([
+    ...step.writes,
+    ops.createRequest(request),
+    ops.audit(auditEvent(now, actor, 'request.created', targetOf(request), { request })),
+  ]);
+  await runEffects(deps, step.effects);
+  return request;
 }
 
 /** Workflow step `expire`: at the end time, expire the assignment, unless its end moved (then wait again). */

@@ -13,7 +13,7 @@ import type { Page } from '../store/store.ts';
 import { readLive, toAssignment } from './assignments.ts';
 import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
-import { activatedEffects, activationOf, endWrites, principalName, standingEligibility } from './lifecycle.ts';
+import { activatedEffects, activationOf, endWrites, principalName, removalPlan, standingEligibility } from './lifecycle.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
@@ -270,18 +270,9 @@ async function adminUpdate(
 
 async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
   if (input.validateOnly) return 'valid';
-  const request = newRequestRecord(
-    ctx.caller,
-    ctx.now,
-    input,
-    current.principalId,
-    { start: ctx.now, end: ctx.now },
-    { type: 'afterDateTime', endDateTime: ctx.now.toISOString() },
-  );
-  request.assignmentId = current.id;
-  request.status = 'Revoked';
-  const end = endWrites(current, ctx.now, 'Revoked', ctx.actor, 'assignment.revoked', request);
-  return { request, writes: [...end.writes, ops.createRequest(request)], effects: async () => end.effects };
+  const { request, step } = removalPlan(ctx.actor, ctx.now, current, input.justification ?? null);
+  request.ticket = input.ticket ?? null;
+  return { request, writes: [...step.writes, ops.createRequest(request)], effects: async () => step.effects };
 }
 
 // ---- self actions -------------------------------------------------------------------------------

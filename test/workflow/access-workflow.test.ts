@@ -255,4 +255,36 @@ describe('the access workflow', () => {
     expect(await allowed(roleId)).toBe(final.status === 'Granted');
     await settle(server);
   });
+
+  it('takes five state transitions for an activation without approval and ten with one stage', async () => {
+    const open = await roleFor();
+    const gated = await roleFor(approvalBy('bob'));
+    const direct = await activate(open, 'PT1H');
+    const asked = await activate(gated, 'PT1H');
+    await settle(server);
+    await as('bob').post(`/v1/requests/${asked.body.id}/approve`, {});
+    await advance('PT2H');
+    expect(server.statesEntered(direct.body.id)).toEqual(['Phase', 'WaitForEnd', 'Expire', 'Expired?', 'Ended']);
+    expect(server.statesEntered(asked.body.id)).toEqual([
+      'Phase', 'AwaitApproval', 'NextStage?', 'WaitForStart', 'Grant', 'Granted?', 'WaitForEnd', 'Expire', 'Expired?', 'Ended',
+    ]);
+  });
+
+  it('resolves parallel activations of one eligibility to exactly one, and replays a retried one', async () => {
+    const roleId = await roleFor();
+    const results = await Promise.all(Array.from({ length: 6 }, () => activate(roleId, 'PT1H')));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    const mine = await alice().get<{ items: { roleId: string; assignmentType: string }[] }>('/v1/me/assignments');
+    expect(mine.body.items.filter((a) => a.roleId === roleId && a.assignmentType === 'active')).toHaveLength(1);
+
+    const other = await roleFor();
+    const headers = { 'idempotency-key': `activate-${other}` };
+    const body = { action: 'selfActivate', assignmentType: 'active', roleId: other, justification: 'x' };
+    const first = await alice().post<Req>('/v1/requests', body, headers);
+    const retry = await alice().post<Req>('/v1/requests', body, headers);
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.body.id).toBe(first.body.id);
+    await settle(server);
+  });
 });

@@ -109,6 +109,8 @@ interface Execution {
   cancelTimeout?: () => void;
   readonly ops: Set<Op>;
   readonly parked: Map<string, Op[]>;
+  /** Names of the states entered, in order: what AWS bills as state transitions. */
+  readonly statesEntered: string[];
   /** Lambda calls in flight (work that is not waiting on the clock or a token). */
   busy: number;
   /** Ops waiting on the clock or a task token. */
@@ -269,6 +271,7 @@ export class LocalStepFunctions {
       parked: new Map(),
       busy: 0,
       blocked: 0,
+      statesEntered: [],
     };
     this.#executions.set(arn, exec);
     this.#run(exec, parsed);
@@ -289,6 +292,11 @@ export class LocalStepFunctions {
       ...(exec.cause !== undefined && { cause: exec.cause }),
       ...(exec.stopDate !== undefined && { stopDate: exec.stopDate }),
     };
+  }
+
+  /** The states an execution entered so far, in order (each is one billed state transition on AWS). */
+  statesEntered(executionArn: string): readonly string[] {
+    return [...this.#execution(executionArn).statesEntered];
   }
 
   /** Executions, newest first. */
@@ -412,6 +420,15 @@ export class LocalStepFunctions {
       context,
     });
     exec.abort = run.abort;
+    void (async () => {
+      try {
+        for await (const event of run.eventLogs) {
+          if (event.type === 'StateEntered') exec.statesEntered.push(event.state.name);
+        }
+      } catch {
+        // the log ends with the execution; its errors are the execution's, reported there
+      }
+    })();
     const timeoutSeconds = exec.machine.prepared.timeoutSeconds;
     if (timeoutSeconds !== undefined) {
       exec.cancelTimeout = this.#timers.at(exec.startDate.getTime() + timeoutSeconds * 1000, () => {
