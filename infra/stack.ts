@@ -1,9 +1,12 @@
-import { CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { FunctionName } from '#functions/api/routes.ts';
 import { Api } from '#infra/constructs/api.ts';
 import type { AppFunction } from '#infra/constructs/app-function.ts';
+import { AuditBucket } from '#infra/constructs/audit-bucket.ts';
 import { Bootstrap } from '#infra/constructs/bootstrap.ts';
 import { DataTable } from '#infra/constructs/data.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
@@ -32,12 +35,25 @@ export const EVENT_BUS_NAME = 'elevate';
  * - `taskResponse`: STATE_MACHINE_ARN (the workflow port needs it to exist); states:SendTask* (on `*`).
  * - `events`: EVENT_BUS_NAME; events:PutEvents on the bus.
  * - `mail`: ELEVATE_SENDER_ADDRESS; ses:SendEmail on the sender address's identity.
+ * - `auditWrite`: AUDIT_BUCKET; s3:PutObject (+ multipart) under `audit/` (the export job).
+ * - `auditRead`: AUDIT_BUCKET; s3:GetObject under `audit/` (presigned downloads).
+ * - `exportStart`: EXPORT_FUNCTION_NAME; lambda:InvokeFunction on the audit-export function.
  */
-export type Capability = 'start' | 'stop' | 'taskResponse' | 'events' | 'mail';
+export type Capability =
+  | 'start'
+  | 'stop'
+  | 'taskResponse'
+  | 'events'
+  | 'mail'
+  | 'auditWrite'
+  | 'auditRead'
+  | 'exportStart';
 
 /** The capabilities of the API functions (the others have none): `requests` serves the POSTs that decide. */
 export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Capability[]>>> = {
   requests: ['start', 'taskResponse', 'stop', 'events', 'mail'],
+  exports: ['auditRead', 'exportStart'],
+  reviews: ['events', 'mail'],
 };
 
 /** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */
@@ -46,6 +62,10 @@ export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'ev
 /** The capabilities of each scheduled job, by name (a job not listed has none). */
 export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
   reconcile: ['start', 'taskResponse', 'events', 'mail'],
+  'audit-export': ['auditWrite'],
+  reviews: ['events', 'mail'],
+  alerts: ['mail'],
+  digest: ['mail'],
 };
 
 export interface ElevateStackProps extends StackProps {
@@ -73,6 +93,7 @@ export class ElevateStack extends Stack {
   public readonly mail: MailSender;
   public readonly workflow: AccessWorkflow;
   public readonly schedules: Schedules;
+  public readonly audit: AuditBucket;
 
   constructor(scope: Construct, id: string, props: ElevateStackProps = {}) {
     super(scope, id, props);
@@ -108,7 +129,15 @@ export class ElevateStack extends Stack {
       default: fromContext('senderAddress'),
     });
 
+    const retention = new CfnParameter(this, 'AuditRetentionDays', {
+      type: 'Number',
+      description: 'Object Lock retention (compliance mode) of the audit exports, in days',
+      default: 400,
+      minValue: 1,
+    });
+
     this.data = new DataTable(this, 'Data');
+    this.audit = new AuditBucket(this, 'Audit', { retentionDays: retention.valueAsNumber });
 
     const environment: Record<string, string> = {
       TABLE_NAME: this.data.table.tableName,
@@ -139,7 +168,11 @@ export class ElevateStack extends Stack {
 
     const withApiUrl = { ...environment, ELEVATE_API_URL: this.api.url };
     this.workflow = new AccessWorkflow(this, 'Workflow', { data: this.data, environment: withApiUrl });
-    this.schedules = new Schedules(this, 'Schedules', { data: this.data, environment: withApiUrl });
+    this.schedules = new Schedules(this, 'Schedules', {
+      data: this.data,
+      environment: withApiUrl,
+      timeouts: { 'audit-export': Duration.minutes(15), reviews: Duration.minutes(15) },
+    });
 
     for (const [fn, fnc] of Object.entries(this.api.functions)) {
       fnc.addEnvironment('ELEVATE_API_URL', this.api.url);
@@ -152,6 +185,10 @@ export class ElevateStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {
       value: this.workflow.stateMachine.stateMachineArn,
       description: 'ARN of the Elevate access workflow',
+    });
+    new CfnOutput(this, 'AuditBucketName', {
+      value: this.audit.bucket.bucketName,
+      description: 'The audit export bucket (verify with npm run audit:verify -- s3://<bucket>/audit/)',
     });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'The lifecycle event bus' });
   }
@@ -173,6 +210,20 @@ export class ElevateStack extends Stack {
     if (has('mail')) {
       fn.addEnvironment('ELEVATE_SENDER_ADDRESS', this.mail.senderAddress);
       this.mail.grantSendEmail(fn);
+    }
+    if (has('auditWrite') || has('auditRead')) fn.addEnvironment('AUDIT_BUCKET', this.audit.bucket.bucketName);
+    if (has('auditWrite')) this.audit.grantWriteExports(fn);
+    if (has('auditRead')) this.audit.grantReadExports(fn);
+    if (has('exportStart')) {
+      const job = this.schedules.functionOf('audit-export');
+      fn.addEnvironment('EXPORT_FUNCTION_NAME', job.functionName);
+      job.grantInvoke(fn);
+      Validations.of(fn.role as Role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(job.node.defaultChild as CfnFunction)}.Arn>:*]`,
+        reason:
+          'grantInvoke allows lambda:InvokeFunction on the audit-export function and its qualified ARNs; the ' +
+          'wildcard only covers versions and aliases of that one function',
+      });
     }
   }
 }

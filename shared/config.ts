@@ -14,6 +14,10 @@ export interface Config {
   eventBusName: string | undefined;
   /** The API's base URL, for links in mail. */
   apiUrl: string;
+  /** The audit export bucket (unset: exports fail with a clear message). */
+  auditBucket: string | undefined;
+  /** The function that runs audit exports, invoked asynchronously by POST /v1/audit-exports. */
+  exportFunctionName: string | undefined;
 }
 
 export const parseList = (text: string | undefined): string[] =>
@@ -34,5 +38,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     senderAddress: env.ELEVATE_SENDER_ADDRESS || undefined,
     eventBusName: env.EVENT_BUS_NAME || undefined,
     apiUrl: (env.ELEVATE_API_URL || 'https://elevate.example.com').replace(/\/$/, ''),
+    auditBucket: env.AUDIT_BUCKET || undefined,
+    exportFunctionName: env.EXPORT_FUNCTION_NAME || undefined,
   };
 }

@@ -12,4 +12,29 @@ export const SCHEDULES = [
     description:
       'expires what a workflow missed, starts what is due, times out stale approvals, sends expiry reminders',
   },
+  {
+    name: 'audit-export',
+    fn: 'audit-export',
+    expression: 'cron(15 0 * * ? *)',
+    description: 'exports the previous UTC day of audit events to S3 (also runs the on-demand exports)',
+  },
+  {
+    name: 'reviews',
+    fn: 'reviews',
+    expression: 'rate(1 hour)',
+    description:
+      'access reviews: starts due instances and their decision items, reminds halfway, completes, fills defaults, applies',
+  },
+  {
+    name: 'alerts',
+    fn: 'alerts',
+    expression: 'rate(1 hour)',
+    description: 'security alerts: raises an alert per cause found, resolves those whose cause has gone',
+  },
+  {
+    name: 'digest',
+    fn: 'digest',
+    expression: 'cron(0 8 ? * MON *)',
+    description: 'the weekly digest to administrators (Monday 08:00 UTC)',
+  },
 ] as const;

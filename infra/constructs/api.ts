@@ -33,6 +33,10 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   assignments: 'readWrite',
   access: 'readWrite',
   audit: 'readWrite',
+  exports: 'readWrite',
+  reviews: 'readWrite',
+  groups: 'readWrite',
+  alerts: 'readWrite',
 };
 
 /** Stage-wide request throttling. */

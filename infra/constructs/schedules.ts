@@ -84,6 +84,12 @@ export interface SchedulesProps {
   readonly timeout?: Duration;
 
   /**
+   * Per-job timeouts, by job name, over `timeout` (the audit export of a busy day streams for minutes).
+   * @default - none
+   */
+  readonly timeouts?: Readonly<Record<string, Duration>>;
+
+  /**
    * How many times EventBridge retries a failed invocation. Each job is idempotent and runs again at its next
    * tick, so a few retries are enough.
    * @default 2
@@ -124,7 +130,7 @@ export class Schedules extends Construct {
         localName: scheduledFunctionLocalName(job.name),
         description:
           `elevate scheduled ${job.name}${job.description === undefined ? '' : `: ${job.description}`}`.slice(0, 256),
-        timeout: props.timeout ?? Duration.minutes(1),
+        timeout: props.timeouts?.[job.name] ?? props.timeout ?? Duration.minutes(1),
         ...(props.environment === undefined ? {} : { environment: props.environment }),
       });
       props.data.grantReadWriteData(fn);

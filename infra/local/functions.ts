@@ -36,6 +36,22 @@ const SCHEDULED_FUNCTIONS: Record<ScheduledFn, LocalFunctionModule> = {
     entry: 'functions/scheduled/reconcile.ts',
     load: () => import('#functions/scheduled/reconcile.ts'),
   },
+  'audit-export': {
+    entry: 'functions/scheduled/audit-export.ts',
+    load: () => import('#functions/scheduled/audit-export.ts'),
+  },
+  reviews: {
+    entry: 'functions/scheduled/reviews.ts',
+    load: () => import('#functions/scheduled/reviews.ts'),
+  },
+  alerts: {
+    entry: 'functions/scheduled/alerts.ts',
+    load: () => import('#functions/scheduled/alerts.ts'),
+  },
+  digest: {
+    entry: 'functions/scheduled/digest.ts',
+    load: () => import('#functions/scheduled/digest.ts'),
+  },
 };
 
 /** A Lambda context good enough for the handlers (30 s timeout, like the deployed functions). */
@@ -69,6 +85,14 @@ export async function invokeWorkflowFunction(functionName: string, payload: unkn
   const fn = WORKFLOW_FUNCTIONS[functionName];
   if (!fn) throw notFound(functionName);
   const { handler } = await fn.load();
+  return handler(payload, lambdaContext(functionName, randomUUID(), region));
+}
+
+/** A scheduled job's function invoked by its local name (`elevate-<name>`) with a payload (Lambda Invoke). */
+export async function invokeScheduledFunction(functionName: string, payload: unknown, region: string) {
+  const schedule = SCHEDULES.find((s) => `elevate-${s.name}` === functionName);
+  if (!schedule) throw notFound(functionName);
+  const { handler } = await SCHEDULED_FUNCTIONS[schedule.fn].load();
   return handler(payload, lambdaContext(functionName, randomUUID(), region));
 }
 

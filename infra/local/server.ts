@@ -30,7 +30,7 @@ import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { eventsRequest, isEventsRequest, isSesSendEmail, sesSendEmail } from './aws-standins.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
 import * as localEvents from './events.ts';
-import { checkFunctions, invokeWorkflowFunction, scheduledJobRunner } from './functions.ts';
+import { checkFunctions, invokeScheduledFunction, invokeWorkflowFunction, scheduledJobRunner } from './functions.ts';
 import {
   buildEvent,
   type HttpResult,
@@ -41,6 +41,7 @@ import {
 } from './http-event.ts';
 import { createIssuer, type LocalIssuer, type TokenOptions, UnauthenticatedError } from './issuer.ts';
 import * as outbox from './outbox.ts';
+import { LOCAL_AUDIT_BUCKET, type LocalS3, startLocalS3 } from './s3.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { registerSchedule, scheduledJob } from './schedules.ts';
 import { isSfnRequest, sfnRequestHandler } from './stepfunctions/endpoint.ts';
@@ -268,9 +269,12 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   const unregister: (() => void)[] = [];
 
   /** See LocalServer.idle. */
+  const invocations = new Set<Promise<unknown>>();
   const settle = async (): Promise<void> => {
     await scheduler?.idle();
     await runner?.idle();
+    // Lambda functions invoked asynchronously (the audit export jobs), including what they set off.
+    while (invocations.size > 0) await Promise.allSettled([...invocations]);
   };
 
   const loadHandler = (fn: string): Promise<ApiHandler> => {
@@ -438,6 +442,18 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     // The AWS stand-ins (SigV4-signed by the SDK; the signature is not checked).
     if (isEventsRequest(req)) return eventsRequest(req, body);
     if (isSesSendEmail(method, rawPath)) return sesSendEmail(body);
+    const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(rawPath);
+    if (invoke?.[1] && method === 'POST') {
+      // Lambda Invoke (the exports function starting an export job): run the function in-process after the
+      // answer, as an asynchronous (`Event`) invoke does; `idle()` waits for it.
+      const name = decodeURIComponent(invoke[1]);
+      const payload = body.length ? JSON.parse(body.toString('utf8')) : {};
+      const run: Promise<unknown> = invokeScheduledFunction(name, payload, process.env.AWS_REGION ?? LOCAL_REGION)
+        .catch((error: unknown) => console.error(`[elevate-local] ${name} failed:`, error))
+        .finally(() => invocations.delete(run));
+      invocations.add(run);
+      return { status: 202, headers: { 'x-amzn-requestid': randomUUID() }, body: Buffer.alloc(0) };
+    }
     if (rawPath === '/_local' || rawPath.startsWith('/_local/')) return local(req, method, rawPath, body);
     return api(req, method, rawPath, rawQueryString, body);
   };
@@ -484,6 +500,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   const env = new EnvScope();
   const previousClock = clock();
   let dynamo: DynamoDbLocal | undefined;
+  let s3: LocalS3 | undefined;
   let stateMachineArn = '';
   try {
     dynamo = await startDynamoDbLocal({
@@ -550,6 +567,12 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     env.set('EVENT_BUS_NAME', LOCAL_EVENT_BUS_NAME);
     env.set('AWS_ENDPOINT_URL_EVENTBRIDGE', url);
     env.set('ELEVATE_API_URL', url);
+    // The audit exports: S3 stand-in (s3rver) and the export job, invoked through the Lambda stand-in above.
+    s3 = await startLocalS3(memory ? ':memory:' : join(resolve(dataDir), 's3'));
+    env.set('AWS_ENDPOINT_URL_S3', s3.endpoint);
+    env.set('AUDIT_BUCKET', LOCAL_AUDIT_BUCKET);
+    env.set('AWS_ENDPOINT_URL_LAMBDA', url);
+    env.set('EXPORT_FUNCTION_NAME', 'elevate-audit-export');
 
     // The scheduled jobs: on demand (POST /_local/schedules/{name}/run) and on the clock, each due job after
     // the workflow timers of the same clock move have settled.
@@ -573,6 +596,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     for (const remove of unregister) remove();
     runner?.dispose();
     await new Promise<void>((done) => server.close(() => done()));
+    await s3?.stop();
     await dynamo?.stop();
     env.restore();
     useClock(previousClock);
@@ -594,6 +618,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       await scheduler?.idle();
       for (const remove of unregister) remove();
       runner?.dispose();
+      while (invocations.size > 0) await Promise.allSettled([...invocations]);
+      await s3?.stop();
       await dynamo?.stop();
       env.restore();
       useClock(previousClock);

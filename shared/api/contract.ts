@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { ALERT_TYPES, AlertSettings } from '../domain/alerts.ts';
 import { Assignment, AssignmentStatus, AssignmentType } from '../domain/assignment.ts';
 import { AuditEvent } from '../domain/audit.ts';
+import { GroupInput } from '../domain/group.ts';
 import { RolePolicy } from '../domain/policy.ts';
 import { Email, IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
 import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/request.ts';
+import { Decision, Instance, Review, ReviewDecisionInput, ReviewInput } from '../domain/review.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
 import { Scope } from '../domain/scope.ts';
 import type { OperationId } from './operations.ts';
@@ -52,8 +55,39 @@ export const PrincipalInput = z.strictObject({
 });
 
 export const AccessAnswer = z
-  .object({ allowed: z.boolean(), assignmentId: z.string().nullable(), expiresAt: z.string().nullable() })
+  .object({
+    allowed: z.boolean(),
+    assignmentId: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    viaGroup: z
+      .string()
+      .nullable()
+      .meta({ description: 'the Elevate group through which the role is held; null when held directly' }),
+  })
   .meta({ id: 'AccessAnswer' });
+
+export const AuditExportInput = z.strictObject({
+  from: IsoDateTime,
+  to: IsoDateTime,
+  format: z.enum(['jsonl', 'csv']).default('jsonl'),
+});
+
+const AuditExport = z.object({
+  id: z.string(),
+  from: z.string(),
+  to: z.string(),
+  format: z.enum(['jsonl', 'csv']),
+  status: z.enum(['Pending', 'Completed', 'Failed']),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  recordCount: z.int().nullable(),
+  objectKey: z.string().nullable(),
+  sha256: z.string().nullable(),
+  manifestKey: z.string().nullable(),
+  previousManifestSha256: z.string().nullable(),
+  error: z.string().nullable(),
+  downloadUrl: z.string().nullable().describe('A presigned S3 GET of the object, valid 15 minutes'),
+});
 
 const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -65,6 +99,25 @@ export interface OperationContract {
   idempotent?: boolean;
   responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType }>>;
 }
+
+const Group = z
+  .object({ id: z.string(), displayName: z.string(), description: z.string().nullable(), createdAt: z.string() })
+  .meta({ id: 'Group' });
+
+const Alert = z
+  .object({
+    id: z.string(),
+    type: z.enum(ALERT_TYPES),
+    severity: z.enum(['low', 'medium', 'high']),
+    status: z.enum(['active', 'dismissed', 'resolved']),
+    detectedAt: z.string(),
+    updatedAt: z.string(),
+    affected: z.array(z.record(z.string(), z.unknown())),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Alert' });
+
+const AlertId = z.string().regex(/^[A-Za-z]+-[0-9a-f]{12}$/, 'an alert id such as roleWithoutMfa-0123456789ab');
 
 export const CONTRACT = {
   getOpenApi: { responses: { 200: { description: 'The OpenAPI 3.1 document' } } },
@@ -168,6 +221,31 @@ export const CONTRACT = {
     responses: { 200: { description: 'The answer, and the assignment that gives it', schema: AccessAnswer } },
   },
 
+  createGroup: { body: GroupInput, idempotent: true, responses: { 201: { description: 'The group', schema: Group } } },
+  listGroups: { query: z.strictObject(pageQuery), responses: { 200: { description: 'Groups', schema: page(Group) } } },
+  listGroupMembers: {
+    params: z.strictObject({ id: Slug }),
+    query: z.strictObject(pageQuery),
+    responses: {
+      200: {
+        description: 'Active members and owners, each an assignment with its relation',
+        schema: page(AssignmentView.extend({ relation: z.enum(['member', 'owner']) })),
+      },
+    },
+  },
+  listAlerts: {
+    query: z.strictObject({ ...pageQuery, status: z.enum(['active', 'dismissed', 'resolved']).optional() }),
+    responses: { 200: { description: 'Alerts', schema: page(Alert) } },
+  },
+  dismissAlert: {
+    params: z.strictObject({ id: AlertId }),
+    responses: { 200: { description: 'The dismissed alert', schema: Alert } },
+  },
+  getAlertSettings: {
+    responses: { 200: { description: 'The settings', schema: AlertSettings.meta({ id: 'AlertSettings' }) } },
+  },
+  putAlertSettings: { body: AlertSettings, responses: { 200: { description: 'The settings', schema: AlertSettings } } },
+
   listAuditEvents: {
     query: z.strictObject({
       ...pageQuery,
@@ -185,6 +263,61 @@ export const CONTRACT = {
     responses: {
       200: { description: 'Audit events, newest first', schema: page(AuditEvent.meta({ id: 'AuditEvent' })) },
     },
+  },
+
+  createAuditExport: {
+    body: AuditExportInput,
+    idempotent: true,
+    responses: { 202: { description: 'The export, Pending', schema: AuditExport.meta({ id: 'AuditExport' }) } },
+  },
+  listAuditExports: {
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: 'Audit exports, newest first', schema: page(AuditExport) } },
+  },
+  getAuditExport: {
+    params: z.strictObject({ id: Id }),
+    responses: { 200: { description: 'The export', schema: AuditExport } },
+  },
+
+  createAccessReview: {
+    body: ReviewInput,
+    idempotent: true,
+    responses: { 201: { description: 'The access review', schema: Review } },
+  },
+  listAccessReviews: {
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: 'Access reviews, newest first', schema: page(Review) } },
+  },
+  getAccessReview: {
+    params: z.strictObject({ id: Id }),
+    responses: { 200: { description: 'The access review', schema: Review } },
+  },
+  listAccessReviewInstances: {
+    params: z.strictObject({ id: Id }),
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: 'Instances, newest first', schema: page(Instance) } },
+  },
+  listAccessReviewDecisions: {
+    params: z.strictObject({ id: Id, instanceId: Id }),
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: 'Decision items', schema: page(Decision) } },
+  },
+  decideAccessReview: {
+    params: z.strictObject({ id: Id, instanceId: Id, decisionId: Id }),
+    body: ReviewDecisionInput,
+    responses: { 200: { description: 'The decided item', schema: Decision } },
+  },
+  stopAccessReviewInstance: {
+    params: z.strictObject({ id: Id, instanceId: Id }),
+    responses: { 200: { description: 'The instance, Completed (Applied when autoApply finished)', schema: Instance } },
+  },
+  applyAccessReviewInstance: {
+    params: z.strictObject({ id: Id, instanceId: Id }),
+    responses: { 200: { description: 'The instance (Applied once every denial was applied)', schema: Instance } },
+  },
+  listMyReviews: {
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: 'Items waiting for your decision', schema: page(Decision) } },
   },
 } as const satisfies Record<OperationId, OperationContract>;
 

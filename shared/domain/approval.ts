@@ -7,7 +7,7 @@ import type { RolePolicy } from './policy.ts';
  * Approval of a request: stages run in order; a stage passes when `requiredApprovals` distinct approvers
  * approve, and the request fails at the first deny. Pure: the store and the workflow apply what this decides.
  */
-export type ApproverRef = { type: 'user' | 'group'; id: string } | { type: 'role'; id: string };
+export type ApproverRef = { type: 'user' | 'group' | 'groupOwners' | 'role'; id: string };
 
 export type StageStatus = 'NotStarted' | 'Pending' | 'Approved' | 'Denied' | 'TimedOut' | 'Canceled';
 
@@ -74,20 +74,22 @@ export function startStage(approval: Approval, index: number, now: Date): Approv
 export const currentStageIndex = (approval: Approval): number =>
   approval.stages.findIndex((s) => s.status === 'Pending');
 
-/** Is the caller one of the stage's approvers? (`isAdmin` answers role approvers.) */
-export function isApprover(
-  stage: Stage,
-  caller: Caller,
-  isAdmin: boolean,
-  memberOf: ReadonlySet<string> = new Set(),
-): boolean {
-  return stage.approvers.some((a) =>
-    a.type === 'user'
-      ? a.id === caller.id
-      : a.type === 'group'
-        ? caller.groups.includes(a.id) || memberOf.has(a.id)
-        : isAdmin,
-  );
+/** What the caller is, beyond its token: administrator, Elevate group member, Elevate group owner. */
+export interface ApproverFacts {
+  admin: boolean;
+  memberOf?: ReadonlySet<string> | ReadonlyMap<string, unknown>;
+  ownerOf?: ReadonlySet<string> | ReadonlyMap<string, unknown>;
+}
+
+/** Is the caller one of the stage's approvers? */
+export function isApprover(stage: Stage, caller: Caller, facts: ApproverFacts): boolean {
+  const matches: Record<ApproverRef['type'], (id: string) => boolean> = {
+    user: (id) => id === caller.id,
+    group: (id) => caller.groups.includes(id) || !!facts.memberOf?.has(id),
+    groupOwners: (id) => !!facts.ownerOf?.has(id),
+    role: () => facts.admin,
+  };
+  return stage.approvers.some((a) => matches[a.type](a.id));
 }
 
 export type DecisionOutcome =

@@ -25,6 +25,10 @@ export const AuditEvent = z.object({
   details: z.record(z.string(), z.unknown()),
   hash: z.string(),
   previousHash: z.string().nullable(),
+  /** The hash chain the event is linked into (`<yyyy-mm-dd>#<shard>`); set by the store when it is written. */
+  chain: z.string().optional(),
+  /** Its position in that chain, from 1. */
+  seq: z.int().optional(),
 });
 export type AuditEvent = z.infer<typeof AuditEvent>;
 

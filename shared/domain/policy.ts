@@ -3,7 +3,11 @@ import { addDuration, durationMs, parseDuration } from './duration.ts';
 import { IsoDuration, PrincipalId } from './primitives.ts';
 
 /** A role's policy: the rules of api.md for activation, eligible and active assignments. */
-export const Approver = z.strictObject({ type: z.enum(['user', 'group']), id: PrincipalId });
+/**
+ * An approver: a user; a group (by the caller's `groups` claim, or active membership of the Elevate group);
+ * or `groupOwners`, the active owners of an Elevate group (for its membership requests).
+ */
+export const Approver = z.strictObject({ type: z.enum(['user', 'group', 'groupOwners']), id: PrincipalId });
 
 export const ApprovalStage = z.strictObject({
   approvers: z.array(Approver).min(1).max(50),

@@ -81,7 +81,7 @@ export const Request = z.object({
     stages: z.array(
       z.object({
         status: z.enum(['NotStarted', 'Pending', 'Approved', 'Denied', 'TimedOut', 'Canceled']),
-        approvers: z.array(z.object({ type: z.enum(['user', 'group', 'role']), id: z.string() })),
+        approvers: z.array(z.object({ type: z.enum(['user', 'group', 'groupOwners', 'role']), id: z.string() })),
         requiredApprovals: z.int(),
         timeout: z.string(),
         deadline: z.string().nullable(),

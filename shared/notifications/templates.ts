@@ -93,3 +93,66 @@ export function expiryReminder(f: RequestFacts, left: string) {
     [`Extend: elevate extend ${f.roleId} --scope ${f.scope}`],
   );
 }
+
+/** An access review instance, as its reviewers' mail describes it. */
+export interface ReviewFacts {
+  reviewId: string;
+  instanceId: string;
+  displayName: string;
+  startDateTime: string;
+  endDateTime: string;
+}
+
+function reviewRows(f: ReviewFacts): [string, string][] {
+  return [
+    ['Review', f.displayName],
+    ['From', f.startDateTime],
+    ['Until', f.endDateTime],
+    ['Instance', `${f.reviewId} / ${f.instanceId}`],
+  ];
+}
+
+const reviewActions = (apiUrl: string) => [
+  'Your queue: elevate reviews',
+  `API:        curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/me/reviews`,
+];
+
+export function reviewStarted(f: ReviewFacts, apiUrl: string) {
+  return render(
+    `Access review: ${f.displayName}`,
+    `The access review "${f.displayName}" has started and needs your decisions by ${f.endDateTime}: approve the access that is still needed, deny the rest.`,
+    reviewRows(f),
+    reviewActions(apiUrl),
+  );
+}
+
+export function reviewReminder(f: ReviewFacts, apiUrl: string) {
+  return render(
+    `Reminder: access review ${f.displayName} ends ${f.endDateTime}`,
+    `The access review "${f.displayName}" is halfway through and still waits for your decisions (it ends at ${f.endDateTime}).`,
+    reviewRows(f),
+    reviewActions(apiUrl),
+  );
+}
+
+/** A security alert of high severity, sent to the admins when it is raised. */
+export function alertRaised(type: string, severity: string, at: string, affected: Record<string, unknown>[]) {
+  const items = affected.map((a) => JSON.stringify(a));
+  return {
+    subject: `Elevate alert (${severity}): ${type}`,
+    text: [
+      `${type} was raised at ${at}.`,
+      '',
+      'Affected:',
+      ...items.map((i) => `- ${i}`),
+      '',
+      'See GET /v1/alerts.',
+    ].join('\n'),
+    html: `<p><b>${escapeHtml(type)}</b> was raised at ${escapeHtml(at)}.</p><ul>${items.map((i) => `<li><code>${escapeHtml(i)}</code></li>`).join('')}</ul>`,
+  };
+}
+
+/** The weekly digest: its lines as text, and as preformatted HTML. */
+export function digest(subject: string, lines: string[]) {
+  return { subject, text: lines.join('\n'), html: `<pre>${escapeHtml(lines.join('\n'))}</pre>` };
+}

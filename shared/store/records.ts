@@ -4,6 +4,7 @@ import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
+import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
 import type { Key } from './pagination.ts';
 import { type IndexName, TABLE } from './table.ts';
@@ -20,10 +21,24 @@ import { type IndexName, TABLE } from './table.ts';
  * | live slot   | P#<principal>        | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
  * | pending     | P#<principal>        | PENDING#<role>#<type>#<scope>   |                 |                      |                 |
  * | reminder    | ASG#<id>             | REMINDER#<1d|1h>                |                 |                      |                 |
+ * | last use    | ASG#<eligibility id> | LASTUSE                         |                 |                      |                 |
  * | request     | REQ#<id>             | REQ                             | REQP#<principal>| REQSTATUS#<s>        | REQS            |
  * | audit event | AUDIT#<yyyy-mm>      | <time>#<id>                     | AUDITP#<princ.> | AUDITA#<actor>       | AUDITR#<role>   |
+ * | audit head  | AUDITHEAD#<day>#<sh.>| HEAD                            |                 |                      |                 |
+ * | export      | EXPORT#<id>          | EXPORT                          | EXPORTS / t#id  |                      |                 |
+ * | export head | EXPORTHEAD           | HEAD                            |                 |                      |                 |
+ * | group       | GROUP#<id>           | GROUP                           | GROUPS / id     |                      |                 |
+ * | alert       | ALERT#<type>#<subj.> | ALERT                           | ALERTS / <status>#<detectedAt> |       |                 |
+ * | alert settings | META              | ALERTSETTINGS                   |                 |                      |                 |
+ * | review      | REVIEW#<id>          | REVIEW                          | REVIEWS / t#id  | REVIEWDUE / next#id  |                 |
+ * | rv instance | REVIEW#<review>      | INST#<id>                       |                 |                      | RVWORK / id (*) |
+ * | rv decision | RVI#<instance>       | DEC#<id>                        | RVDP#<i>#<princ>| RVDR#<i>#<role>      | RVDI#<i>        |
  * | idempotency | IDEM#<caller>#<key>  | IDEM                            |                 |                      |                 |
  * | install     | META                 | INSTALL                         |                 |                      |                 |
+ *
+ * Access reviews: REVIEWDUE holds only definitions with a next instance; RVWORK (*) only instances the job still
+ * works on. A decision sits in exactly one reviewer queue (gsi1 by principal for `self`, gsi2 by role for
+ * `approvers`, gsi3 by instance for `principals`) with the sort key `<decision>#<id>`, so `NotReviewed#` is the queue.
  *
  * The live slot is the strongly consistent view of a principal's Scheduled and Active assignments
  * (its key makes a duplicate live assignment impossible, and the access check one Query). It is a copy of
@@ -101,6 +116,19 @@ export const keys = {
   request: (id: string) => ({ [ATTR.pk]: `REQ#${id}`, [ATTR.sk]: 'REQ' }),
   idempotency: (callerId: string, key: string) => ({ [ATTR.pk]: `IDEM#${callerId}#${key}`, [ATTR.sk]: 'IDEM' }),
   install: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'INSTALL' }),
+  /** When an eligibility was last activated (written with each activation; stale-eligibility alerts, reviews). */
+  lastUse: (eligibilityId: string) => ({ [ATTR.pk]: `ASG#${eligibilityId}`, [ATTR.sk]: 'LASTUSE' }),
+  group: (id: string) => ({ [ATTR.pk]: `GROUP#${id}`, [ATTR.sk]: 'GROUP' }),
+  /** One alert per type and subject (`<type>#<subject>`), raised and resolved by the alerts scan. */
+  alert: (id: string) => ({ [ATTR.pk]: `ALERT#${id}`, [ATTR.sk]: 'ALERT' }),
+  alertSettings: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'ALERTSETTINGS' }),
+  /** The head of one audit hash chain (`<yyyy-mm-dd>#<shard>`): `{ hash, seq }` of its last event. */
+  auditHead: (chain: string) => ({ [ATTR.pk]: `AUDITHEAD#${chain}`, [ATTR.sk]: 'HEAD' }),
+  auditExport: (id: string) => ({ [ATTR.pk]: `EXPORT#${id}`, [ATTR.sk]: 'EXPORT' }),
+  /** The daily export of one UTC day was started (once per day, whatever the retries of the schedule). */
+  dailyExport: (day: string) => ({ [ATTR.pk]: `EXPORTDAY#${day}`, [ATTR.sk]: 'DAILY' }),
+  /** The head of the chain of export manifests: the SHA-256 and key of the last manifest written. */
+  exportHead: () => ({ [ATTR.pk]: 'EXPORTHEAD', [ATTR.sk]: 'HEAD' }),
 };
 
 /** Query shapes: a partition (base table or index) and an optional sort-key condition. */
@@ -143,6 +171,21 @@ export const queries = {
   }),
   requestsByStatus: (status: string): QueryPart => ({ index: 'gsi2', pk: `REQSTATUS#${status}`, forward: false }),
   allRequests: (): QueryPart => ({ index: 'gsi3', pk: 'REQS', forward: false }),
+  groups: (): QueryPart => ({ index: 'gsi1', pk: 'GROUPS' }),
+  alerts: (status?: string): QueryPart => ({
+    index: 'gsi1',
+    pk: 'ALERTS',
+    ...(status ? { beginsWith: `${status}#` } : {}),
+  }),
+  /** Live active permanent assignments (their end sorts as the end of time). */
+  permanentActive: (): QueryPart => ({ index: 'gsi2', pk: 'ASGSTATUS#Active', beginsWith: '9999-' }),
+  /** Audit events of one month in [from, to), oldest first (exports). */
+  auditForward: (month: string, from: string, to: string): QueryPart => ({
+    pk: `AUDIT#${month}`,
+    between: [from, to],
+    forward: true,
+  }),
+  exports: (): QueryPart => ({ index: 'gsi1', pk: 'EXPORTS', forward: false }),
   /** Audit events of one month (base table), or of one principal/actor/role (indexes), newest first in [from, to]. */
   audit: (
     by: { month: string } | { principalId: string } | { actorId: string } | { roleId: string },
@@ -178,6 +221,26 @@ export interface Principal {
   displayName: string | null;
   email: string | null;
   updatedAt: string;
+}
+
+export interface GroupRecord {
+  id: string;
+  displayName: string;
+  description: string | null;
+  createdAt: string;
+}
+
+export interface AlertRecord {
+  /** `<type>#<subject>`: one alert per cause. */
+  id: string;
+  type: string;
+  severity: 'low' | 'medium' | 'high';
+  status: 'active' | 'dismissed' | 'resolved';
+  detectedAt: string;
+  updatedAt: string;
+  affected: Record<string, unknown>[];
+  details: Record<string, unknown>;
+  version: number;
 }
 
 /** A request as stored: the API shape plus what only the workflow needs. */
@@ -232,8 +295,11 @@ const auditItem = (e: AuditEvent): Item => {
 
 // ---- writes: each with the condition that guards it and the error a failed condition means --------
 
-/** One element of a TransactWriteItems call (document-client form, TableName added by the store). */
-export type WriteOp =
+/**
+ * One element of a TransactWriteItems call (document-client form, TableName added by the store). An op with
+ * `audit` puts that audit event: the store links it into a hash chain when it executes the transaction.
+ */
+export type WriteOp = { audit?: AuditEvent } & (
   | {
       Put: {
         Item: Item;
@@ -270,12 +336,51 @@ export type WriteOp =
         ExpressionAttributeValues?: Item;
       };
       onConflict?: () => Error;
-    };
+    }
+);
 
 const NEW = 'attribute_not_exists(pk)';
 
 /** Marks the idempotency record's conflict, which the store resolves by returning the first response. */
 export class IdempotencyRace extends Error {}
+
+/** Marks a moved audit chain head: the store reads the head again and retries the whole transaction. */
+export class AuditHeadMoved extends Error {}
+
+/** Marks a moved head of the manifest chain: the export job writes its manifest again after the new head. */
+export class ExportHeadMoved extends Error {}
+
+export interface AuditExportRecord {
+  id: string;
+  from: string;
+  to: string;
+  format: 'jsonl' | 'csv';
+  status: 'Pending' | 'Completed' | 'Failed';
+  createdAt: string;
+  createdBy: string;
+  completedAt: string | null;
+  recordCount: number | null;
+  objectKey: string | null;
+  sha256: string | null;
+  manifestKey: string | null;
+  manifestSha256: string | null;
+  previousManifestSha256: string | null;
+  error: string | null;
+  version: number;
+}
+
+const exportItem = (r: AuditExportRecord): Item => ({
+  ...keys.auditExport(r.id),
+  ...gsi('gsi1', 'EXPORTS', `${r.createdAt}#${r.id}`),
+  entity: 'export',
+  ...r,
+});
+
+/** A head (audit chain or manifest chain) as read, or null when there is none yet. */
+const headGuard = (expectedSeq: number | null) =>
+  expectedSeq === null
+    ? { ConditionExpression: NEW }
+    : { ConditionExpression: 'seq = :seq', ExpressionAttributeValues: { ':seq': expectedSeq } };
 
 export const ops = {
   createRole: (r: RoleRecord): WriteOp => ({
@@ -314,8 +419,26 @@ export const ops = {
   }),
   putPrincipal: (p: Principal): WriteOp => ({ Put: { Item: { ...keys.principal(p.id), entity: 'principal', ...p } } }),
 
-  /** A new assignment: its record, its live slot (unique per principal/role/type/scope) and the role's count. */
+  /**
+   * A new assignment: its record, its live slot (unique per principal/role/type/scope) and the role's count;
+   * for an activation, also the time its eligibility was last used.
+   */
   createAssignment: (a: Assignment): WriteOp[] => [
+    ...(a.origin === 'activated' && a.eligibilityId
+      ? [
+          {
+            Put: {
+              Item: {
+                ...keys.lastUse(a.eligibilityId),
+                entity: 'lastUse',
+                eligibilityId: a.eligibilityId,
+                at: a.createdAt,
+                principalId: a.principalId,
+              },
+            },
+          },
+        ]
+      : []),
     {
       Put: { Item: assignmentItem(a), ConditionExpression: NEW },
       onConflict: () => conflict(`assignment '${a.id}' already exists`),
@@ -415,7 +538,36 @@ export const ops = {
     Put: { Item: { ...keys.reminder(assignmentId, which), entity: 'reminder', at }, ConditionExpression: NEW },
     onConflict: () => conflict('reminder already sent'),
   }),
-  audit: (e: AuditEvent): WriteOp => ({ Put: { Item: auditItem(e), ConditionExpression: NEW } }),
+  audit: (e: AuditEvent): WriteOp => ({ Put: { Item: auditItem(e), ConditionExpression: NEW }, audit: e }),
+  /** The chain's new head, guarded by the seq read (none: the chain's first event). */
+  auditHead: (chain: string, head: { hash: string; seq: number }, expectedSeq: number | null): WriteOp => ({
+    Put: { Item: { ...keys.auditHead(chain), entity: 'auditHead', chain, ...head }, ...headGuard(expectedSeq) },
+    onConflict: () => new AuditHeadMoved(`audit chain ${chain} moved`),
+  }),
+  createExport: (r: AuditExportRecord): WriteOp => ({
+    Put: { Item: exportItem(r), ConditionExpression: NEW },
+    onConflict: () => conflict(`export '${r.id}' already exists`),
+  }),
+  updateExport: (r: AuditExportRecord, expectedVersion: number): WriteOp => ({
+    Put: {
+      Item: exportItem(r),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () => conflict(`export '${r.id}' changed while it ran`),
+  }),
+  dailyExportMarker: (day: string, exportId: string): WriteOp => ({
+    Put: { Item: { ...keys.dailyExport(day), entity: 'dailyExport', exportId }, ConditionExpression: NEW },
+    onConflict: () => conflict(`the daily export of ${day} was already made`),
+  }),
+  /** The manifest chain's new head, guarded by the seq read. */
+  exportHead: (
+    head: { manifestSha256: string; manifestKey: string; seq: number },
+    expectedSeq: number | null,
+  ): WriteOp => ({
+    Put: { Item: { ...keys.exportHead(), entity: 'exportHead', ...head }, ...headGuard(expectedSeq) },
+    onConflict: () => new ExportHeadMoved('the export manifest chain moved'),
+  }),
   idempotency: (callerId: string, key: string, record: IdempotencyRecord, expiresAt: Date): WriteOp => ({
     Put: {
       Item: {
@@ -428,7 +580,227 @@ export const ops = {
     },
     onConflict: () => new IdempotencyRace(`idempotency key '${key}' was used by a concurrent request`),
   }),
+  createGroup: (g: GroupRecord): WriteOp => ({
+    Put: {
+      Item: { ...keys.group(g.id), ...gsi('gsi1', 'GROUPS', g.id), entity: 'group', ...g },
+      ConditionExpression: NEW,
+    },
+    onConflict: () => conflict(`group '${g.id}' already exists`),
+  }),
+  /** An alert's new state, guarded by the version read (the scan and a dismissal can meet). */
+  putAlert: (a: AlertRecord, expectedVersion: number | null): WriteOp => ({
+    Put: {
+      Item: {
+        ...keys.alert(a.id),
+        ...gsi('gsi1', 'ALERTS', `${a.status}#${a.detectedAt}#${a.id}`),
+        entity: 'alert',
+        ...a,
+      },
+      ...(expectedVersion === null
+        ? { ConditionExpression: NEW }
+        : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+    },
+    onConflict: () => conflict(`alert '${a.id}' changed while this request ran; read it again and retry`),
+  }),
+  putAlertSettings: (settings: Record<string, unknown>): WriteOp => ({
+    Put: { Item: { ...keys.alertSettings(), entity: 'alertSettings', settings } },
+  }),
   install: (installedAt: string): WriteOp => ({
     Put: { Item: { ...keys.install(), entity: 'install', installedAt }, ConditionExpression: NEW },
+  }),
+};
+
+// ---- access reviews -------------------------------------------------------------------------------
+
+/** A review definition as stored: the API shape plus the index of the next occurrence to start. */
+export interface ReviewRecord extends Review {
+  /** The next occurrence (0, 1, ...) the job starts; null when there is none left. */
+  nextIndex: number | null;
+  version: number;
+}
+
+/** Where the job is with an instance: creating items, open for decisions, filling defaults, applying, done. */
+export type InstancePhase = 'populating' | 'open' | 'finalizing' | 'applying' | 'done';
+
+/** An instance as stored: the API shape, the definition's settings it runs with, and the job's progress. */
+export interface InstanceRecord extends Instance {
+  phase: InstancePhase;
+  /** The job's resumable position in the phase's walk ('' at the start of a phase). */
+  cursor: string;
+  reminded: boolean;
+  reviewers: InstanceReviewers;
+  scope: Review['scope'];
+  defaultDecision: Review['defaultDecision'];
+  autoApply: boolean;
+  requireJustification: boolean;
+  recommendationLookback: string;
+  createdAt: string;
+}
+
+/** A decision item as stored: which reviewer queue (index) holds it while it is NotReviewed, and its version. */
+export interface DecisionRecord extends Decision {
+  queue: InstanceReviewers['type'];
+  version: number;
+}
+
+export const reviewKeys = {
+  review: (id: string) => ({ [ATTR.pk]: `REVIEW#${id}`, [ATTR.sk]: 'REVIEW' }),
+  reviewInstance: (reviewId: string, id: string) => ({ [ATTR.pk]: `REVIEW#${reviewId}`, [ATTR.sk]: `INST#${id}` }),
+  reviewDecision: (instanceId: string, id: string) => ({ [ATTR.pk]: `RVI#${instanceId}`, [ATTR.sk]: `DEC#${id}` }),
+};
+
+const reviewItem = (r: ReviewRecord): Item => ({
+  ...reviewKeys.review(r.id),
+  ...gsi('gsi1', 'REVIEWS', `${r.createdAt}#${r.id}`),
+  ...(r.nextStartDateTime ? gsi('gsi2', 'REVIEWDUE', `${r.nextStartDateTime}#${r.id}`) : {}),
+  entity: 'review',
+  ...r,
+});
+
+const instanceItem = (i: InstanceRecord): Item => ({
+  ...reviewKeys.reviewInstance(i.reviewId, i.id),
+  ...(i.phase === 'done' ? {} : gsi('gsi3', 'RVWORK', i.id)),
+  entity: 'reviewInstance',
+  ...i,
+});
+
+/** The reviewer queue of a decision: by principal (self), by role (approvers) or by instance (principals). */
+const decisionItem = (d: DecisionRecord): Item => {
+  const sk = `${d.decision}#${d.id}`;
+  const queue =
+    d.queue === 'self'
+      ? gsi('gsi1', `RVDP#${d.instanceId}#${d.principalId}`, sk)
+      : d.queue === 'approvers'
+        ? gsi('gsi2', `RVDR#${d.instanceId}#${d.roleId}`, sk)
+        : gsi('gsi3', `RVDI#${d.instanceId}`, sk);
+  return { ...reviewKeys.reviewDecision(d.instanceId, d.id), ...queue, entity: 'reviewDecision', ...d };
+};
+
+/** Job progress on an instance: each step is guarded by the phase and cursor it read (two runs cannot both move it). */
+export interface InstanceStep {
+  set?: Partial<Omit<InstanceRecord, 'counts' | 'id' | 'reviewId'>>;
+  add?: Partial<Counts>;
+}
+
+export const reviewQueries = {
+  reviews: (): QueryPart => ({ index: 'gsi1', pk: 'REVIEWS', forward: false }),
+  /** Definitions whose next instance starts at or before `now`. */
+  reviewsDue: (now: string): QueryPart => ({ index: 'gsi2', pk: 'REVIEWDUE', between: ['0', `${now}#\uffff`] }),
+  instancesOfReview: (reviewId: string): QueryPart => ({
+    pk: `REVIEW#${reviewId}`,
+    beginsWith: 'INST#',
+    forward: false,
+  }),
+  /** Instances the job still has work on (sparse: gone once an instance is done). */
+  instancesAtWork: (): QueryPart => ({ index: 'gsi3', pk: 'RVWORK' }),
+  decisionsOfInstance: (instanceId: string): QueryPart => ({ pk: `RVI#${instanceId}`, beginsWith: 'DEC#' }),
+  /** A reviewer queue of an instance; only the NotReviewed items with `open`. */
+  decisionQueue: (
+    instanceId: string,
+    by: { principalId: string } | { roleId: string } | 'all',
+    open: boolean,
+  ): QueryPart => {
+    const beginsWith = open ? 'NotReviewed#' : '';
+    if (by === 'all') return { index: 'gsi3', pk: `RVDI#${instanceId}`, beginsWith };
+    if ('principalId' in by) return { index: 'gsi1', pk: `RVDP#${instanceId}#${by.principalId}`, beginsWith };
+    return { index: 'gsi2', pk: `RVDR#${instanceId}#${by.roleId}`, beginsWith };
+  },
+};
+
+const COUNT_NAMES = ['total', 'notReviewed', 'approve', 'deny', 'dontKnow', 'applied', 'failed'] as const;
+
+export const reviewOps = {
+  createReview: (r: ReviewRecord): WriteOp => ({
+    Put: { Item: reviewItem(r), ConditionExpression: NEW },
+    onConflict: () => conflict(`access review '${r.id}' already exists`),
+  }),
+  /** The definition after an instance started (its next occurrence), guarded by the version read. */
+  replaceReview: (r: ReviewRecord, expectedVersion: number): WriteOp => ({
+    Put: {
+      Item: reviewItem(r),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () => conflict(`access review '${r.id}' changed meanwhile`),
+  }),
+  createInstance: (i: InstanceRecord): WriteOp => ({
+    Put: { Item: instanceItem(i), ConditionExpression: NEW },
+    onConflict: () => conflict(`review instance '${i.id}' already exists`),
+  }),
+  /**
+   * Moves an instance on (the job, stop and apply): sets fields and adds to counts, guarded by the phase and
+   * cursor that were read. Leaving the work index when the phase becomes `done`.
+   */
+  stepInstance: (
+    i: Pick<InstanceRecord, 'reviewId' | 'id' | 'phase' | 'cursor'>,
+    step: InstanceStep,
+    expectStatus?: InstanceStatus,
+  ): WriteOp => {
+    const names: Record<string, string> = { '#phase': 'phase', '#cursor': 'cursor' };
+    const values: Item = { ':phase': i.phase, ':cursor': i.cursor };
+    const sets: string[] = [];
+    for (const [k, v] of Object.entries(step.set ?? {})) {
+      names[`#s_${k}`] = k;
+      values[`:s_${k}`] = v;
+      sets.push(`#s_${k} = :s_${k}`);
+    }
+    for (const k of COUNT_NAMES) {
+      const n = step.add?.[k];
+      if (!n) continue;
+      names['#counts'] = 'counts';
+      names[`#c_${k}`] = k;
+      values[`:c_${k}`] = n;
+      sets.push(`#counts.#c_${k} = #counts.#c_${k} + :c_${k}`);
+    }
+    const done = step.set?.phase === 'done';
+    if (step.set?.phase && !done) {
+      // Back at work (an apply by hand after the job was done): into the work index again.
+      names['#wpk'] = INDEX_ATTRS.gsi3.pk;
+      names['#wsk'] = INDEX_ATTRS.gsi3.sk;
+      values[':wpk'] = 'RVWORK';
+      values[':wsk'] = i.id;
+      sets.push('#wpk = :wpk', '#wsk = :wsk');
+    }
+    let condition = '#phase = :phase AND #cursor = :cursor';
+    if (expectStatus) {
+      names['#status'] = 'status';
+      values[':status'] = expectStatus;
+      condition += ' AND #status = :status';
+    }
+    return {
+      Update: {
+        Key: reviewKeys.reviewInstance(i.reviewId, i.id),
+        UpdateExpression: `SET ${sets.join(', ')}${done ? ` REMOVE ${INDEX_ATTRS.gsi3.pk}, ${INDEX_ATTRS.gsi3.sk}` : ''}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      onConflict: () => conflict(`review instance '${i.id}' moved on meanwhile`),
+    };
+  },
+  /** A reviewer's decision moves the instance's counts, only while it is InProgress. */
+  countDecision: (i: Pick<InstanceRecord, 'reviewId' | 'id'>, decided: 'approve' | 'deny' | 'dontKnow'): WriteOp => ({
+    Update: {
+      Key: reviewKeys.reviewInstance(i.reviewId, i.id),
+      UpdateExpression: 'SET #counts.#nr = #counts.#nr - :one, #counts.#d = #counts.#d + :one',
+      ConditionExpression: '#status = :open',
+      ExpressionAttributeNames: { '#counts': 'counts', '#nr': 'notReviewed', '#d': decided, '#status': 'status' },
+      ExpressionAttributeValues: { ':one': 1, ':open': 'InProgress' },
+    },
+    onConflict: () => conflict('the review instance is no longer in progress'),
+  }),
+  /** A new decision item; a retried start finds it there and fails the whole batch (then re-reads). */
+  createDecision: (d: DecisionRecord): WriteOp => ({
+    Put: { Item: decisionItem(d), ConditionExpression: NEW },
+    onConflict: () => conflict(`decision '${d.id}' already exists`),
+  }),
+  /** A decision's next state, guarded by the version read: of two concurrent deciders exactly one wins. */
+  replaceDecision: (d: DecisionRecord, expectedVersion: number): WriteOp => ({
+    Put: {
+      Item: decisionItem(d),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () => new DomainError('AlreadyDecided', `decision '${d.id}' was decided meanwhile`),
   }),
 };

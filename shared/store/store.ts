@@ -9,11 +9,15 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { AUDIT_SHARDS, type ChainHead, chainId, dayOf, linkEvents } from '../domain/audit-chain.ts';
 import { conflict, DomainError } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor, type Key, queryFingerprint } from './pagination.ts';
 import {
+  AuditHeadMoved,
   IdempotencyRace,
   type Item,
+  keys,
+  ops,
   partitionAttr,
   positionOf,
   type QueryPart,
@@ -45,6 +49,8 @@ export interface StoreStats {
 
 const MAX_READS_PER_PAGE = 10;
 const TRANSACTION_ATTEMPTS = 4;
+/** Tries when only an audit chain head moved (another writer appended to the same chain first). */
+const AUDIT_HEAD_ATTEMPTS = 12;
 
 /**
  * The DynamoDB adapter: executes the key recipes and conditions of records.ts. It owns no key strings
@@ -107,18 +113,21 @@ export class Store {
    * One TransactWriteItems. A failed condition becomes the error its op names (or a 409);
    * a conflict with another transaction in flight is retried with backoff, then a 409.
    */
-  async transact(writeOps: WriteOp[]): Promise<void> {
-    if (writeOps.length === 0) return;
-    if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
-    const input: TransactWriteCommandInput = {
-      TransactItems: writeOps.map((op) => {
-        const { onConflict: _ignored, ...item } = op;
-        const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
-        return { [kind]: { TableName: this.tableName, ...body } };
-      }) as TransactWriteCommandInput['TransactItems'],
-      ReturnConsumedCapacity: 'TOTAL',
-    };
+  async transact(givenOps: WriteOp[]): Promise<void> {
+    if (givenOps.length === 0) return;
+    let headMoves = 0;
     for (let attempt = 1; ; attempt++) {
+      // Audit events are linked into their chains on every try, from heads read now (see linkAudit).
+      const writeOps = await this.linkAudit(givenOps);
+      if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
+      const input: TransactWriteCommandInput = {
+        TransactItems: writeOps.map((op) => {
+          const { onConflict: _ignored, audit: _audit, ...item } = op;
+          const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
+          return { [kind]: { TableName: this.tableName, ...body } };
+        }) as TransactWriteCommandInput['TransactItems'],
+        ReturnConsumedCapacity: 'TOTAL',
+      };
       try {
         const out = await this.doc.send(new TransactWriteCommand(input));
         this.count(
@@ -132,12 +141,20 @@ export class Store {
         const failures = reasons.flatMap((r, i) =>
           r.Code === 'ConditionalCheckFailed' ? [writeOps[i]?.onConflict?.()] : [],
         );
+        if (failures.length > 0 && failures.every((e) => e instanceof AuditHeadMoved)) {
+          // Only a chain head moved: another change took the next seq first. Read the head again and retry.
+          if (++headMoves >= AUDIT_HEAD_ATTEMPTS) throw conflict('the audit chain was busy; retry');
+          attempt--;
+          await sleep(Math.random() * 10 * headMoves);
+          continue;
+        }
         if (failures.length > 0) {
           // A replayed Idempotency-Key explains every other failed condition (the first call made those
           // items), so it wins; otherwise the first failed condition names the problem.
+          const real = failures.filter((e) => !(e instanceof AuditHeadMoved));
           throw (
-            failures.find((e) => e instanceof IdempotencyRace) ??
-            failures[0] ??
+            real.find((e) => e instanceof IdempotencyRace) ??
+            real[0] ??
             conflict('the change conflicts with the current state; read it again and retry')
           );
         }
@@ -148,10 +165,63 @@ export class Store {
             r.Code === 'ProvisionedThroughputExceeded',
         );
         if (!retriable) throw error;
+        const onHeadsOnly = reasons.every((r, i) => r.Code === 'None' || isAuditHead(writeOps[i]));
+        if (onHeadsOnly && ++headMoves < AUDIT_HEAD_ATTEMPTS) {
+          // Two changes met on one chain head: not a conflict of the change itself.
+          attempt--;
+          await sleep(Math.random() * 10 * headMoves);
+          continue;
+        }
         if (attempt >= TRANSACTION_ATTEMPTS) throw conflict('another change to the same items was in progress; retry');
         await sleep(20 * 2 ** attempt + Math.random() * 20);
       }
     }
+  }
+
+  /**
+   * The hash chain, resolved here so that no use case has to know about it. The transaction's audit events are
+   * grouped by UTC day; each group goes to one chain `<day>#<shard>`, the shard picked at random per try (so
+   * concurrent writers seldom meet on a head, and a retry after a moved head likely lands elsewhere). The head is
+   * read (strongly consistent), the events get seq, previousHash and a new hash, and the head's Put joins the
+   * transaction under the condition that it is still what was read. Ops without an audit event pass unchanged.
+   */
+  private async linkAudit(writeOps: WriteOp[]): Promise<WriteOp[]> {
+    const audited = writeOps.filter((op) => op.audit);
+    if (audited.length === 0) return writeOps;
+    const byDay = new Map<string, NonNullable<WriteOp['audit']>[]>();
+    for (const op of audited) {
+      const e = op.audit as NonNullable<WriteOp['audit']>;
+      byDay.set(dayOf(e.time), [...(byDay.get(dayOf(e.time)) ?? []), e]);
+    }
+    const linked = new Map<string, WriteOp>();
+    const heads: WriteOp[] = [];
+    for (const [day, events] of byDay) {
+      const chain = chainId(day, Math.floor(Math.random() * AUDIT_SHARDS));
+      const item = await this.get(keys.auditHead(chain));
+      const head: ChainHead | null = item ? { hash: String(item.hash), seq: Number(item.seq) } : null;
+      const out = linkEvents(events, chain, head);
+      for (const e of out.events) linked.set(e.id, ops.audit(e));
+      heads.push(ops.auditHead(chain, out.head, head?.seq ?? null));
+    }
+    return [...writeOps.map((op) => (op.audit ? (linked.get(op.audit.id) as WriteOp) : op)), ...heads];
+  }
+
+  /** Every item of a query, oldest first, one page at a time (memory stays flat whatever the size). */
+  async *stream(q: QueryPart, consistent = false): AsyncGenerator<Item> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          ...this.queryInput(q),
+          ExclusiveStartKey: startKey,
+          ConsistentRead: !q.index && consistent,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.count('read', out.ConsumedCapacity?.CapacityUnits);
+      for (const item of out.Items ?? []) yield item as Item;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
   }
 
   /**
@@ -268,5 +338,8 @@ export class Store {
     }
   }
 }
+
+const isAuditHead = (op: WriteOp | undefined): boolean =>
+  op !== undefined && 'Put' in op && op.Put.Item.entity === 'auditHead';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,12 @@
 import type { Deps } from '../deps.ts';
-import { closeCurrentStage, currentStageIndex, decide, isApprover, stageTimeoutSeconds } from '../domain/approval.ts';
+import {
+  type ApproverFacts,
+  closeCurrentStage,
+  currentStageIndex,
+  decide,
+  isApprover,
+  stageTimeoutSeconds,
+} from '../domain/approval.ts';
 import { DomainError, forbidden } from '../domain/errors.ts';
 import type { Request } from '../domain/request.ts';
 import * as mail from '../notifications/templates.ts';
@@ -7,6 +14,7 @@ import { ops, queries, type RequestRecord, strip, type WriteOp } from '../store/
 import type { Page } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
+import { memberships } from './groups.ts';
 import { failRequest, grantNow, holdsPending } from './lifecycle.ts';
 import { factsOf, presentRequest, readRequest, slotOf, targetOf } from './request-records.ts';
 import { approvalMail } from './requests.ts';
@@ -53,7 +61,7 @@ async function planDecision(
   }
   const index = currentStageIndex(r.approval);
   const stage = r.approval.stages[index];
-  if (!stage || !isApprover(stage, ctx.caller, (await ctx.authority()).admin)) {
+  if (!stage || !isApprover(stage, ctx.caller, await approverFacts(ctx))) {
     throw forbidden('you are not an approver of the current stage of this request');
   }
   const nowIso = ctx.now.toISOString();
@@ -148,6 +156,12 @@ function retarget(w: WriteOp, readVersion: number): WriteOp {
   return w;
 }
 
+/** The caller's authority and Elevate group memberships and ownerships, for matching approvers. */
+async function approverFacts(ctx: Ctx): Promise<ApproverFacts> {
+  const [authority, groups] = await Promise.all([ctx.authority(), memberships(ctx.store, ctx.caller.id, ctx.now)]);
+  return { admin: authority.admin, memberOf: groups.members, ownerOf: groups.owners };
+}
+
 /** POST /v1/requests/{id}/cancel: the requester withdraws a request that is still waiting. */
 export async function cancelRequest(ctx: Ctx, id: string): Promise<Request> {
   const r = await readRequest(ctx.store, id);
@@ -182,7 +196,7 @@ export async function listApprovals(
   ctx: Ctx,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<Request>> {
-  const admin = (await ctx.authority()).admin;
+  const facts = await approverFacts(ctx);
   return ctx.store.page([queries.requestsByStatus('PendingApproval')], {
     ...page,
     filter: (item) => {
@@ -193,7 +207,7 @@ export async function listApprovals(
         r.createdBy !== ctx.caller.id &&
         !!stage &&
         !stage.decisions.some((d) => d.approverId === ctx.caller.id) &&
-        isApprover(stage, ctx.caller, admin)
+        isApprover(stage, ctx.caller, facts)
       );
     },
     map: (item) => presentRequest(strip<RequestRecord>(item)),

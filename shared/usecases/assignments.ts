@@ -11,6 +11,7 @@ import { covers } from '../domain/scope.ts';
 import { type Item, keys, type QueryPart, queries, type RoleRecord, strip } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
+import { memberships } from './groups.ts';
 
 /** A principal's live assignment in one slot (principal, role, type, scope), strongly consistent. */
 export async function readLive(
@@ -115,11 +116,16 @@ export interface AccessAnswer {
   allowed: boolean;
   assignmentId: string | null;
   expiresAt: string | null;
+  /** The Elevate group through which the principal holds the role (null: held directly). */
+  viaGroup: string | null;
 }
 
+const NO: AccessAnswer = { allowed: false, assignmentId: null, expiresAt: null, viaGroup: null };
+
 /**
- * Does `principalId` hold `roleId` at `scope` right now? One strongly consistent Query of the principal's
- * live active slots of that role; the longest-lasting covering assignment answers.
+ * Does `principalId` hold `roleId` at `scope` right now? One strongly consistent Query of the principal's live
+ * active slots of that role answers when it holds the role directly. Otherwise, one Query of its group
+ * memberships, then one per group it belongs to (in parallel). The longest-lasting covering assignment answers.
  */
 export async function checkAccess(
   ctx: Ctx,
@@ -129,17 +135,35 @@ export async function checkAccess(
   if (principalId !== ctx.caller.id && !(await ctx.isReader())) {
     throw forbidden("checking another principal's access needs elevate-admin or elevate-auditor");
   }
-  const slots = await ctx.store.all(queries.live(principalId, q.roleId, 'active'));
-  let best: Assignment | undefined;
-  for (const item of slots) {
-    const a = toAssignment(item);
-    if (!covers(a.scope, q.scope) || !inForce(a, ctx.now)) continue;
-    if (!best || outlasts(a, best)) best = a;
-  }
-  return best
-    ? { allowed: true, assignmentId: best.id, expiresAt: best.endDateTime }
-    : { allowed: false, assignmentId: null, expiresAt: null };
+  const own = await ctx.store.all(queries.live(principalId, q.roleId, 'active'));
+  const direct = bestOf(own.map(toAssignment), q.scope, ctx.now);
+  if (direct) return { allowed: true, assignmentId: direct.id, expiresAt: direct.endDateTime, viaGroup: null };
+  const groups = await memberships(ctx.store, principalId, ctx.now);
+  const held = await Promise.all(
+    [...groups.members].map(async ([groupId, membershipEnd]) => {
+      const a = bestOf(
+        (await ctx.store.all(queries.live(groupId, q.roleId, 'active'))).map(toAssignment),
+        q.scope,
+        ctx.now,
+      );
+      return a ? { groupId, a, end: earlier(a.endDateTime, membershipEnd) } : undefined;
+    }),
+  );
+  let best: { groupId: string; a: Assignment; end: string | null } | undefined;
+  for (const h of held) if (h && (!best || lasts(h.end, best.end))) best = h;
+  return best ? { allowed: true, assignmentId: best.a.id, expiresAt: best.end, viaGroup: best.groupId } : NO;
 }
 
-const outlasts = (a: Assignment, b: Assignment): boolean =>
-  b.endDateTime !== null && (a.endDateTime === null || a.endDateTime > b.endDateTime);
+function bestOf(assignments: Assignment[], scope: string, now: Date): Assignment | undefined {
+  let best: Assignment | undefined;
+  for (const a of assignments) {
+    if (!covers(a.scope, scope) || !inForce(a, now)) continue;
+    if (!best || lasts(a.endDateTime, best.endDateTime)) best = a;
+  }
+  return best;
+}
+
+/** null is permanent: it outlasts any time, and any time ends earlier. */
+const lasts = (a: string | null, b: string | null): boolean => b !== null && (a === null || a > b);
+const earlier = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : a < b ? a : b;

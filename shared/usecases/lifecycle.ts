@@ -299,11 +299,24 @@ export function endWrites(
  * The removal of a live assignment (adminRemove, and a review's denial): an `adminRemove` request,
  * Revoked, with the assignment ended now and its live slot freed, all audited in one transaction.
  */
-export function removalPlan(actor: Actor, now: Date, a: Assignment, justification: string | null): { request: RequestRecord; step: Step } {
+export function removalPlan(
+  actor: Actor,
+  now: Date,
+  a: Assignment,
+  justification: string | null,
+): { request: RequestRecord; step: Step } {
   const request = newRequestRecord(
     actor,
     now,
-    { action: 'adminRemove', assignmentType: a.assignmentType, principalType: a.principalType, roleId: a.roleId, scope: a.scope, justification: justification ?? undefined, ticket: undefined },
+    {
+      action: 'adminRemove',
+      assignmentType: a.assignmentType,
+      principalType: a.principalType,
+      roleId: a.roleId,
+      scope: a.scope,
+      justification: justification ?? undefined,
+      ticket: undefined,
+    },
     a.principalId,
     { start: now, end: now },
     { type: 'afterDateTime', endDateTime: now.toISOString() },
@@ -314,7 +327,12 @@ export function removalPlan(actor: Actor, now: Date, a: Assignment, justificatio
 }
 
 /** Removes a live assignment now (a review's denial): the same writes and effects as adminRemove. */
-export async function removeAssignment(deps: Deps, actor: Actor, a: Assignment, justification: string | null): Promise<RequestRecord> {
+export async function removeAssignment(
+  deps: Deps,
+  actor: Actor,
+  a: Assignment,
+  justification: string | null,
+): Promise<RequestRecord> {
   const now = deps.clock.now();
   const { request, step } = removalPlan(actor, now, a, justification);
   await deps.store.transact([

@@ -7,6 +7,7 @@ import { DomainError } from '../domain/errors.ts';
 import { log } from '../http/log.ts';
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, strip } from '../store/records.ts';
+import { raise, readAlertSettings } from './alerts.ts';
 import { toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
@@ -37,6 +38,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
   const now = deps.clock.now();
   const nowIso = now.toISOString();
   const report: ReconcileReport = { expired: 0, missed: 0, started: 0, timedOut: 0, reminded: 0 };
+  const missed: Record<string, unknown>[] = [];
 
   for (const status of ['Active', 'Scheduled'] as const) {
     const items = await deps.store.all(queries.assignmentsByStatus(status, nowIso), false);
@@ -61,9 +63,24 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
       }
       if (await attempt(() => deps.store.transact(step.writes))) {
         report.expired++;
-        if (finding) report.missed++;
+        if (finding) {
+          report.missed++;
+          missed.push({ assignmentId: a.id, principalId: a.principalId, roleId: a.roleId });
+        }
         await runEffects(deps, step.effects);
       }
+    }
+  }
+
+  if (missed.length) {
+    // Raised at once (not at the next hourly scan): a workflow that misses expiries is an outage.
+    const settings = await readAlertSettings(deps);
+    if (settings.expiryMissed.enabled) {
+      await raise(
+        deps,
+        { type: 'expiryMissed', subject: 'all', affected: missed, details: { count: missed.length } },
+        settings,
+      ).catch((error: unknown) => log('warn', 'could not raise expiryMissed', { error: String(error) }));
     }
   }
 

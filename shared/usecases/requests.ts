@@ -13,7 +13,14 @@ import type { Page } from '../store/store.ts';
 import { readLive, toAssignment } from './assignments.ts';
 import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
-import { activatedEffects, activationOf, endWrites, principalName, removalPlan, standingEligibility } from './lifecycle.ts';
+import {
+  activatedEffects,
+  activationOf,
+  endWrites,
+  principalName,
+  removalPlan,
+  standingEligibility,
+} from './lifecycle.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 

@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#functions/api/routes.ts';
 import type { LocalServer } from '#infra/local/server.ts';
+import { defaultAlertSettings } from '#shared/domain/alerts.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
 import { type AnonymousApiClient, type ApiClient, api, startTestServer } from '#test/support/local.ts';
 
@@ -27,9 +28,25 @@ const admin200 = { admin: 200, auditor: 403, user: 403 };
 const reader200 = { admin: 200, auditor: 200, user: 403 };
 const all200 = { admin: 200, auditor: 200, user: 200 };
 let counter = 0;
+const NO_REVIEW = 'rev_00000000000000000000000000';
+const NO_INSTANCE = 'rvi_00000000000000000000000000';
 
 const SAMPLES: Record<string, Sample> = {
   getOpenApi: { path: () => '/v1/openapi.json', expect: all200 },
+  createGroup: {
+    path: () => '/v1/groups',
+    body: (f) => ({ id: `grp-${f.n}`, displayName: 'x' }),
+    expect: { admin: 201, auditor: 403, user: 403 },
+  },
+  listGroups: { path: () => '/v1/groups', expect: all200 },
+  listGroupMembers: { path: () => '/v1/groups/fixture-grp/members', expect: reader200 },
+  listAlerts: { path: () => '/v1/alerts', expect: reader200 },
+  dismissAlert: {
+    path: () => '/v1/alerts/roleWithoutMfa-000000000000/dismiss',
+    expect: { admin: 404, auditor: 403, user: 403 },
+  },
+  getAlertSettings: { path: () => '/v1/alert-settings', expect: admin200 },
+  putAlertSettings: { path: () => '/v1/alert-settings', body: () => defaultAlertSettings(), expect: admin200 },
   createRole: {
     path: () => '/v1/roles',
     body: (f) => ({ id: `made-${f.n}`, displayName: 'x', privileged: false }),
@@ -62,6 +79,17 @@ const SAMPLES: Record<string, Sample> = {
   listMyAssignments: { path: () => '/v1/me/assignments', expect: all200 },
   checkAccess: { path: () => '/v1/access?principalId=alice&roleId=db-admin', expect: reader200 },
   listAuditEvents: { path: () => '/v1/audit-events', expect: reader200 },
+  createAuditExport: {
+    path: () => '/v1/audit-exports',
+    body: () => ({ from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z', format: 'jsonl' }),
+    expect: { admin: 202, auditor: 202, user: 403 },
+  },
+  listAuditExports: { path: () => '/v1/audit-exports', expect: reader200 },
+  // an id that does not exist: readers get 404, a plain user is refused before the lookup
+  getAuditExport: {
+    path: () => '/v1/audit-exports/exp_01J00000000000000000000000',
+    expect: { admin: 404, auditor: 404, user: 403 },
+  },
   // The fixture request was created by the admin and is already Granted: the requester gets 409, others 403.
   cancelRequest: { path: (f) => `/v1/requests/${f.requestId}/cancel`, expect: { admin: 409, auditor: 403, user: 403 } },
   approveRequest: {
@@ -75,6 +103,41 @@ const SAMPLES: Record<string, Sample> = {
     expect: { admin: 409, auditor: 409, user: 409 },
   },
   listApprovals: { path: () => '/v1/approvals', expect: all200 },
+  createAccessReview: {
+    path: () => '/v1/access-reviews',
+    body: (f) => ({
+      displayName: `review ${f.n}`,
+      scope: { roleIds: ['db-admin'] },
+      reviewers: { type: 'self' },
+      recurrence: { type: 'once', startDateTime: '2027-01-01T00:00:00Z' },
+    }),
+    expect: { admin: 201, auditor: 403, user: 403 },
+  },
+  listAccessReviews: { path: () => '/v1/access-reviews', expect: reader200 },
+  // No such review/instance: readers learn that (404); others are refused first (403).
+  getAccessReview: { path: () => `/v1/access-reviews/${NO_REVIEW}`, expect: { admin: 404, auditor: 404, user: 403 } },
+  listAccessReviewInstances: {
+    path: () => `/v1/access-reviews/${NO_REVIEW}/instances`,
+    expect: { admin: 404, auditor: 404, user: 403 },
+  },
+  listAccessReviewDecisions: {
+    path: () => `/v1/access-reviews/${NO_REVIEW}/instances/${NO_INSTANCE}/decisions`,
+    expect: { admin: 404, auditor: 404, user: 404 },
+  },
+  decideAccessReview: {
+    path: () => `/v1/access-reviews/${NO_REVIEW}/instances/${NO_INSTANCE}/decisions/dec_00000000000000000000000000`,
+    body: () => ({ decision: 'Approve', justification: 'x' }),
+    expect: { admin: 404, auditor: 404, user: 404 },
+  },
+  stopAccessReviewInstance: {
+    path: () => `/v1/access-reviews/${NO_REVIEW}/instances/${NO_INSTANCE}/stop`,
+    expect: { admin: 404, auditor: 403, user: 403 },
+  },
+  applyAccessReviewInstance: {
+    path: () => `/v1/access-reviews/${NO_REVIEW}/instances/${NO_INSTANCE}/apply`,
+    expect: { admin: 404, auditor: 403, user: 403 },
+  },
+  listMyReviews: { path: () => '/v1/me/reviews', expect: all200 },
 };
 
 describe('authorization of every route', () => {
@@ -104,6 +167,7 @@ describe('authorization of every route', () => {
     });
     expect(auditor.status).toBe(201);
     await admin.put('/v1/principals/alice', { type: 'user', displayName: 'Alice', email: 'alice@example.com' });
+    expect((await admin.post('/v1/groups', { id: 'fixture-grp', displayName: 'Fixture' })).status).toBe(201);
     fixture = { requestId: assigned.body.id, assignmentId: assigned.body.assignmentId, admin };
     const mint = (sub: string, claims: Record<string, unknown> = {}, now?: Date) =>
       server.issuer.mintToken({ sub, mfa: true }, { claims, ...(now ? { now } : {}) });

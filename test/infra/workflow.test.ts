@@ -38,7 +38,7 @@ const handlerId = () => logicalId('AWS::Lambda::Function', /^WorkflowHandler[0-9
 const machineId = () => onlyKey(resources('AWS::StepFunctions::StateMachine'));
 const busId = () => onlyKey(resources('AWS::Events::EventBus'));
 const tableRef = () => ({ 'Fn::GetAtt': [onlyKey(resources('AWS::DynamoDB::GlobalTable')), 'Arn'] });
-const pascal = (name: string): string => name.charAt(0).toUpperCase() + name.slice(1);
+const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
 const functionOf = (id: string): Resource => resources('AWS::Lambda::Function')[id] as Resource;
 const variablesOf = (id: string): Record<string, unknown> =>
   (functionOf(id).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -471,6 +471,27 @@ describe('schedules', () => {
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
+  });
+
+  it('gives reviews the table, events and mail (no workflow), and 15 minutes a run', () => {
+    // Prepare
+    const fn = logicalId('AWS::Lambda::Function', /^SchedulesReviewsFunction[0-9A-F]{8}$/);
+
+    // Assess
+    expect(SCHEDULE_CAPABILITIES.reviews).toEqual(['events', 'mail']);
+    expect(policyOf('SchedulesReviewsFunctionRole')).toEqual([
+      logStatement('SchedulesReviewsFunctionLogGroup'),
+      ...tableStatements(),
+      putEvents(),
+      sendEmail,
+    ]);
+    expect(functionOf(fn).Properties.Timeout).toBe(900);
+    expect(variablesOf(fn)).toMatchObject({
+      EVENT_BUS_NAME: { Ref: busId() },
+      ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
+      ELEVATE_API_URL: apiUrl(),
+    });
+    expect(variablesOf(fn).STATE_MACHINE_ARN).toBeUndefined();
   });
 
   it('parses rate and cron expressions into the same EventBridge expression', () => {

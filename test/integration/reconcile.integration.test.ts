@@ -37,13 +37,19 @@ describe('the reconcile job', () => {
     expect(assignment.body.status).toBe('Expired');
     const findings = await call('GET', '/v1/audit-events?action=alert.expiryMissed', { as: 'admin' });
     expect(findings.body.items[0].target.assignmentId).toBe(res.body.assignmentId);
-    expect(await depsFromEnv().store.get(keys.live({ principalId: 'late', roleId: 'ops', assignmentType: 'active', scope: '/' }))).toBeUndefined();
+    expect(
+      await depsFromEnv().store.get(
+        keys.live({ principalId: 'late', roleId: 'ops', assignmentType: 'active', scope: '/' }),
+      ),
+    ).toBeUndefined();
     expect((await reconcile(depsFromEnv())).expired).toBe(0);
   });
 
   it('starts a scheduled assignment whose start has come', async () => {
     const start = new Date(clock.now().getTime() + 3_600_000).toISOString();
-    const res = await assign('early', { schedule: { startDateTime: start, expiration: { type: 'afterDuration', duration: 'PT8H' } } });
+    const res = await assign('early', {
+      schedule: { startDateTime: start, expiration: { type: 'afterDuration', duration: 'PT8H' } },
+    });
     expect(res.body.status).toBe('Scheduled');
     clock.advance(2 * 3_600_000);
     expect((await reconcile(depsFromEnv())).started).toBe(1);
@@ -51,7 +57,10 @@ describe('the reconcile job', () => {
   });
 
   it('reminds the holder a day and an hour before the end, once each', async () => {
-    await call('PUT', '/v1/principals/holder', { as: 'admin', body: { type: 'user', displayName: 'Holder', email: 'holder@example.com' } });
+    await call('PUT', '/v1/principals/holder', {
+      as: 'admin',
+      body: { type: 'user', displayName: 'Holder', email: 'holder@example.com' },
+    });
     await assign('holder', { schedule: { expiration: { type: 'afterDuration', duration: 'P3D' } } });
     clock.advance(2 * 86_400_000 + 3_600_000);
     expect((await reconcile(depsFromEnv())).reminded).toBe(1);

@@ -74,12 +74,22 @@ describe('approval stages', () => {
     expect(() => decide(denied.approval, approve('carol'), now)).toThrow(/not waiting/);
   });
 
-  it('knows approvers by id, by group claim or membership, and admins for role approvers', () => {
+  it('knows approvers by id, by group claim or Elevate membership, group owners, and admins for role approvers', () => {
     const [stage0, stage1] = twoStages().stages as [never, never];
-    expect(isApprover(stage0, caller('bob'), false)).toBe(true);
-    expect(isApprover(stage0, caller('eve'), true)).toBe(false);
-    expect(isApprover(stage1, caller('eve', { groups: ['security'] }), false)).toBe(true);
-    expect(isApprover(stage1, caller('eve'), false, new Set(['security']))).toBe(true);
+    expect(isApprover(stage0, caller('bob'), { admin: false })).toBe(true);
+    expect(isApprover(stage0, caller('eve'), { admin: true })).toBe(false);
+    expect(isApprover(stage1, caller('eve', { groups: ['security'] }), { admin: false })).toBe(true);
+    expect(isApprover(stage1, caller('eve'), { admin: false, memberOf: new Set(['security']) })).toBe(true);
+    const owners = {
+      status: 'Pending' as const,
+      approvers: [{ type: 'groupOwners' as const, id: 'security' }],
+      requiredApprovals: 1,
+      timeout: 'PT1H',
+      deadline: null,
+      decisions: [],
+    };
+    expect(isApprover(owners, caller('eve'), { admin: false, memberOf: new Set(['security']) })).toBe(false);
+    expect(isApprover(owners, caller('eve'), { admin: false, ownerOf: new Set(['security']) })).toBe(true);
     const adminStage = {
       status: 'Pending' as const,
       approvers: [{ type: 'role' as const, id: 'elevate-admin' }],
@@ -88,8 +98,8 @@ describe('approval stages', () => {
       deadline: null,
       decisions: [],
     };
-    expect(isApprover(adminStage, caller('eve'), true)).toBe(true);
-    expect(isApprover(adminStage, caller('eve'), false)).toBe(false);
+    expect(isApprover(adminStage, caller('eve'), { admin: true })).toBe(true);
+    expect(isApprover(adminStage, caller('eve'), { admin: false })).toBe(false);
   });
 });
 

@@ -266,7 +266,16 @@ describe('the access workflow', () => {
     await advance('PT2H');
     expect(server.statesEntered(direct.body.id)).toEqual(['Phase', 'WaitForEnd', 'Expire', 'Expired?', 'Ended']);
     expect(server.statesEntered(asked.body.id)).toEqual([
-      'Phase', 'AwaitApproval', 'NextStage?', 'WaitForStart', 'Grant', 'Granted?', 'WaitForEnd', 'Expire', 'Expired?', 'Ended',
+      'Phase',
+      'AwaitApproval',
+      'NextStage?',
+      'WaitForStart',
+      'Grant',
+      'Granted?',
+      'WaitForEnd',
+      'Expire',
+      'Expired?',
+      'Ended',
     ]);
   });
 

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { IsoDuration } from './primitives.ts';
+
+/**
+ * Security alerts (Entra PIM's): each type with its settings. The scan raises an alert when its cause is
+ * found, and resolves it when the cause has gone; a dismissed alert stays dismissed while the cause lasts.
+ */
+export const ALERT_TYPES = [
+  'roleWithoutMfa',
+  'tooManyPermanentAssignments',
+  'activatedTooFrequently',
+  'staleEligibility',
+  'emergencyAccountUsed',
+  'expiryMissed',
+] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+const Severity = z.enum(['low', 'medium', 'high']);
+
+export const AlertSettings = z.strictObject({
+  roleWithoutMfa: z.strictObject({ enabled: z.boolean(), severity: Severity }),
+  tooManyPermanentAssignments: z.strictObject({
+    enabled: z.boolean(),
+    severity: Severity,
+    threshold: z.int().min(0).max(10_000),
+  }),
+  activatedTooFrequently: z.strictObject({
+    enabled: z.boolean(),
+    severity: Severity,
+    threshold: z.int().min(1).max(10_000),
+    window: IsoDuration,
+  }),
+  staleEligibility: z.strictObject({ enabled: z.boolean(), severity: Severity, days: z.int().min(1).max(3650) }),
+  emergencyAccountUsed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
+  expiryMissed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
+});
+export type AlertSettings = z.infer<typeof AlertSettings>;
+
+export function defaultAlertSettings(): AlertSettings {
+  return {
+    roleWithoutMfa: { enabled: true, severity: 'high' },
+    tooManyPermanentAssignments: { enabled: true, severity: 'medium', threshold: 2 },
+    activatedTooFrequently: { enabled: true, severity: 'medium', threshold: 5, window: 'P1D' },
+    staleEligibility: { enabled: true, severity: 'low', days: 30 },
+    emergencyAccountUsed: { enabled: true, severity: 'high', window: 'P1D' },
+    expiryMissed: { enabled: true, severity: 'medium', window: 'P7D' },
+  };
+}
+
+/** A cause the scan found: one alert per type and subject. */
+export interface Finding {
+  type: AlertType;
+  subject: string;
+  affected: Record<string, unknown>[];
+  details: Record<string, unknown>;
+}
+
+export interface AlertState {
+  status: 'active' | 'dismissed' | 'resolved';
+}
+
+/** What happens to an alert given whether its cause is found now. */
+export function nextAlertStatus(
+  current: AlertState | undefined,
+  found: boolean,
+): 'raise' | 'update' | 'resolve' | 'keep' {
+  if (found) {
+    if (!current || current.status === 'resolved') return 'raise';
+    return current.status === 'active' ? 'update' : 'keep';
+  }
+  return current && current.status !== 'resolved' ? 'resolve' : 'keep';
+}
+
+/** Counts per key above a threshold: `activatedTooFrequently` over (principal, role) pairs. */
+export function overThreshold<T>(items: T[], key: (t: T) => string, threshold: number): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  return new Map([...groups].filter(([, v]) => v.length > threshold));
+}

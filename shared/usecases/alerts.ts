@@ -1,0 +1,285 @@
+import { createHash } from 'node:crypto';
+import type { Deps } from '../deps.ts';
+import {
+  type AlertSettings,
+  AlertSettings as AlertSettingsSchema,
+  defaultAlertSettings,
+  type Finding,
+  nextAlertStatus,
+  overThreshold,
+} from '../domain/alerts.ts';
+import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
+import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
+import { durationMs } from '../domain/duration.ts';
+import { DomainError, notFound } from '../domain/errors.ts';
+import type { RolePolicy } from '../domain/policy.ts';
+import { log } from '../http/log.ts';
+import { alertRaised } from '../notifications/templates.ts';
+import { type AlertRecord, keys, ops, type PolicyRecord, queries, type RoleRecord, strip } from '../store/records.ts';
+import type { Page } from '../store/store.ts';
+import { toAssignment } from './assignments.ts';
+import { monthsBetween } from './audit.ts';
+import { auditEvent, type Ctx } from './context.ts';
+import { runEffects } from './effects.ts';
+
+/**
+ * Security alerts: an hourly scan finds each type's causes, raises an alert per cause, and resolves alerts
+ * whose cause has gone. A raised alert of high severity mails the admins at once; the rest go in the digest.
+ */
+export const alertId = (type: string, subject: string) =>
+  `${type}-${createHash('sha256').update(subject).digest('hex').slice(0, 12)}`;
+
+export async function readAlertSettings(deps: Pick<Deps, 'store'>): Promise<AlertSettings> {
+  const item = await deps.store.get(keys.alertSettings(), false);
+  const parsed = AlertSettingsSchema.safeParse(item?.settings);
+  return parsed.success ? parsed.data : defaultAlertSettings();
+}
+
+export async function putAlertSettings(ctx: Ctx, settings: AlertSettings): Promise<AlertSettings> {
+  const old = await readAlertSettings(ctx.deps);
+  await ctx.store.transact([
+    ops.putAlertSettings(settings),
+    ctx.audit('alertSettings.updated', {}, { old, new: settings }),
+  ]);
+  return settings;
+}
+
+export const presentAlert = (a: AlertRecord) => {
+  const { version: _v, ...rest } = a;
+  return rest;
+};
+
+export async function listAlerts(
+  ctx: Ctx,
+  status: string | undefined,
+  page: { limit: number; nextToken?: string | undefined },
+): Promise<Page<ReturnType<typeof presentAlert>>> {
+  return ctx.store.page([queries.alerts(status)], { ...page, map: (item) => presentAlert(strip<AlertRecord>(item)) });
+}
+
+export async function dismissAlert(ctx: Ctx, id: string): Promise<ReturnType<typeof presentAlert>> {
+  const item = await ctx.store.get(keys.alert(id));
+  if (!item) throw notFound(`alert '${id}'`);
+  const alert = strip<AlertRecord>(item);
+  if (alert.status !== 'active')
+    throw new DomainError('Conflict', `the alert is ${alert.status}; only an active alert can be dismissed`);
+  const dismissed: AlertRecord = {
+    ...alert,
+    status: 'dismissed',
+    updatedAt: ctx.now.toISOString(),
+    version: alert.version + 1,
+  };
+  await ctx.store.transact([
+    ops.putAlert(dismissed, alert.version),
+    ctx.audit('alert.dismissed', {}, { alertId: id, type: alert.type }),
+  ]);
+  return presentAlert(dismissed);
+}
+
+/** Raises or refreshes one alert now (the scan, and write-time causes such as a missed expiry). */
+export async function raise(
+  deps: Deps,
+  finding: Finding,
+  settings: AlertSettings,
+): Promise<'raised' | 'updated' | 'kept'> {
+  const now = deps.clock.now();
+  const id = alertId(finding.type, finding.subject);
+  const item = await deps.store.get(keys.alert(id));
+  const current = item ? strip<AlertRecord>(item) : undefined;
+  const next = nextAlertStatus(current, true);
+  if (next === 'keep') return 'kept';
+  const nowIso = now.toISOString();
+  const { severity } = settings[finding.type];
+  const alert: AlertRecord = {
+    id,
+    type: finding.type,
+    severity,
+    status: 'active',
+    detectedAt: next === 'raise' ? nowIso : (current?.detectedAt ?? nowIso),
+    updatedAt: nowIso,
+    affected: finding.affected,
+    details: { subject: finding.subject, ...finding.details },
+    version: (current?.version ?? 0) + 1,
+  };
+  const writes = [ops.putAlert(alert, current ? current.version : null)];
+  if (next === 'raise')
+    writes.push(
+      ops.audit(
+        auditEvent(
+          now,
+          SYSTEM_ACTOR,
+          'alert.raised',
+          {},
+          { alertId: id, type: finding.type, severity, subject: finding.subject },
+        ),
+      ),
+    );
+  await deps.store.transact(writes);
+  if (next === 'raise' && severity === 'high') {
+    await runEffects(deps, [
+      {
+        kind: 'mail',
+        to: { admins: true },
+        mail: alertRaised(finding.type, severity, nowIso, finding.affected),
+      },
+    ]);
+  }
+  return next === 'raise' ? 'raised' : 'updated';
+}
+
+/** The hourly scan. */
+export async function scanAlerts(deps: Deps): Promise<{ raised: number; resolved: number; active: number }> {
+  const settings = await readAlertSettings(deps);
+  const findings = await findCauses(deps, settings);
+  const found = new Set(findings.map((f) => alertId(f.type, f.subject)));
+  let raised = 0;
+  for (const f of findings) {
+    try {
+      if ((await raise(deps, f, settings)) === 'raised') raised++;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+  let resolved = 0;
+  const now = deps.clock.now();
+  for (const item of await deps.store.all(queries.alerts(), false)) {
+    const alert = strip<AlertRecord>(item);
+    if (found.has(alert.id) || alert.status === 'resolved') continue;
+    const next: AlertRecord = {
+      ...alert,
+      status: 'resolved',
+      updatedAt: now.toISOString(),
+      version: alert.version + 1,
+    };
+    try {
+      await deps.store.transact([
+        ops.putAlert(next, alert.version),
+        ops.audit(auditEvent(now, SYSTEM_ACTOR, 'alert.resolved', {}, { alertId: alert.id, type: alert.type })),
+      ]);
+      resolved++;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+  log('info', 'alerts scan done', { findings: findings.length, raised, resolved });
+  return { raised, resolved, active: found.size };
+}
+
+async function auditEventsOf(deps: Deps, action: string, from: Date, to: Date): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  const f = from.toISOString();
+  const t = to.toISOString();
+  for (const month of monthsBetween(f, t)) {
+    const items = await deps.store.all(queries.audit({ month }, f, t), false);
+    for (const item of items) if (item.action === action) events.push(strip<AuditEvent>(item));
+  }
+  return events;
+}
+
+async function findCauses(deps: Deps, s: AlertSettings): Promise<Finding[]> {
+  const now = deps.clock.now();
+  const findings: Finding[] = [];
+  const roles = (await deps.store.all(queries.roles(), false)).map((i) => strip<RoleRecord>(i));
+  const privileged = new Set(roles.filter((r) => r.privileged).map((r) => r.id));
+
+  if (s.roleWithoutMfa.enabled && privileged.size) {
+    const policies = await deps.store.getMany([...privileged].map((id) => keys.policy(id)));
+    for (const p of policies.map((i) => strip<PolicyRecord>(i))) {
+      if (!(p.policy as RolePolicy).activation.requireMfa) {
+        findings.push({
+          type: 'roleWithoutMfa',
+          subject: p.roleId,
+          affected: [{ roleId: p.roleId }],
+          details: { reason: 'the privileged role can be activated without MFA' },
+        });
+      }
+    }
+  }
+  if (s.tooManyPermanentAssignments.enabled) {
+    const permanent = (await deps.store.all(queries.permanentActive(), false))
+      .map(toAssignment)
+      .filter((a) => a.assignmentType === 'active' && privileged.has(a.roleId) && effectiveStatus(a, now) === 'Active');
+    if (permanent.length > s.tooManyPermanentAssignments.threshold) {
+      findings.push({
+        type: 'tooManyPermanentAssignments',
+        subject: 'privileged',
+        affected: permanent.map((a) => ({ assignmentId: a.id, principalId: a.principalId, roleId: a.roleId })),
+        details: { count: permanent.length, threshold: s.tooManyPermanentAssignments.threshold },
+      });
+    }
+  }
+  if (s.activatedTooFrequently.enabled) {
+    const from = new Date(now.getTime() - durationMs(s.activatedTooFrequently.window));
+    const activations = await auditEventsOf(deps, 'assignment.activated', from, now);
+    const over = overThreshold(
+      activations,
+      (e) => `${e.target.principalId}#${e.target.roleId}`,
+      s.activatedTooFrequently.threshold,
+    );
+    for (const [key, events] of over) {
+      const [principalId, roleId] = key.split('#');
+      findings.push({
+        type: 'activatedTooFrequently',
+        subject: key,
+        affected: [{ principalId, roleId }],
+        details: { count: events.length, window: s.activatedTooFrequently.window },
+      });
+    }
+  }
+  if (s.staleEligibility.enabled) {
+    const cutoff = new Date(now.getTime() - s.staleEligibility.days * 86_400_000);
+    const eligible = (await deps.store.all(queries.assignmentsByStatus('Active'), false))
+      .map(toAssignment)
+      .filter(
+        (a: Assignment) =>
+          a.assignmentType === 'eligible' && privileged.has(a.roleId) && a.createdAt < cutoff.toISOString(),
+      );
+    const uses = await deps.store.getMany(eligible.map((a) => keys.lastUse(a.id)));
+    const lastUse = new Map(uses.map((i) => [String(i.eligibilityId), String(i.at)]));
+    const stale = eligible.filter((a) => (lastUse.get(a.id) ?? '') < cutoff.toISOString());
+    if (stale.length) {
+      findings.push({
+        type: 'staleEligibility',
+        subject: 'privileged',
+        affected: stale.map((a) => ({
+          assignmentId: a.id,
+          principalId: a.principalId,
+          roleId: a.roleId,
+          lastActivatedAt: lastUse.get(a.id) ?? null,
+        })),
+        details: { days: s.staleEligibility.days },
+      });
+    }
+  }
+  if (s.emergencyAccountUsed.enabled) {
+    const from = new Date(now.getTime() - durationMs(s.emergencyAccountUsed.window)).toISOString();
+    for (const adminId of deps.config.bootstrapAdmins) {
+      const acts = await deps.store.all(queries.audit({ actorId: adminId }, from, now.toISOString()), false);
+      if (acts.length) {
+        findings.push({
+          type: 'emergencyAccountUsed',
+          subject: adminId,
+          affected: [{ principalId: adminId }],
+          details: { actions: acts.length, window: s.emergencyAccountUsed.window },
+        });
+      }
+    }
+  }
+  if (s.expiryMissed.enabled) {
+    const from = new Date(now.getTime() - durationMs(s.expiryMissed.window));
+    const missed = await auditEventsOf(deps, 'alert.expiryMissed', from, now);
+    if (missed.length) {
+      findings.push({
+        type: 'expiryMissed',
+        subject: 'all',
+        affected: missed.map((e) => ({
+          assignmentId: e.target.assignmentId,
+          principalId: e.target.principalId,
+          roleId: e.target.roleId,
+        })),
+        details: { count: missed.length, window: s.expiryMissed.window },
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,80 @@
+import type { Deps } from '../deps.ts';
+import type { AuditEvent } from '../domain/audit.ts';
+import { log } from '../http/log.ts';
+import * as mail from '../notifications/templates.ts';
+import { type AlertRecord, queries, reviewQueries, strip } from '../store/records.ts';
+import { monthsBetween } from './audit.ts';
+import { runEffects } from './effects.ts';
+
+/**
+ * The weekly digest to administrators: activations per role, new and removed assignments, pending approvals,
+ * open reviews and active alerts over the last 7 days. Read-only; the mail is its only effect.
+ */
+export interface Digest {
+  from: string;
+  to: string;
+  activationsPerRole: Record<string, number>;
+  assigned: number;
+  removed: number;
+  pendingApprovals: number;
+  openReviews: number;
+  activeAlerts: { id: string; type: string; severity: string }[];
+}
+
+export async function weeklyDigest(deps: Deps): Promise<Digest> {
+  const now = deps.clock.now();
+  const to = now.toISOString();
+  const from = new Date(now.getTime() - 7 * 86_400_000).toISOString();
+  const counts = { activated: new Map<string, number>(), assigned: 0, removed: 0 };
+  for (const month of monthsBetween(from, to)) {
+    for (const item of await deps.store.all(queries.audit({ month }, from, to), false)) {
+      const e = strip<AuditEvent>(item);
+      if (e.action === 'assignment.activated' && e.target.roleId)
+        counts.activated.set(e.target.roleId, (counts.activated.get(e.target.roleId) ?? 0) + 1);
+      else if (e.action === 'assignment.assigned') counts.assigned++;
+      else if (e.action === 'assignment.revoked') counts.removed++;
+    }
+  }
+  const pending = await deps.store.all(queries.requestsByStatus('PendingApproval'), false);
+  const alerts = (await deps.store.all(queries.alerts('active'), false)).map((i) => strip<AlertRecord>(i));
+  const openReviews = await countOpenReviews(deps);
+  const digest: Digest = {
+    from,
+    to,
+    activationsPerRole: Object.fromEntries([...counts.activated].sort(([, a], [, b]) => b - a)),
+    assigned: counts.assigned,
+    removed: counts.removed,
+    pendingApprovals: pending.length,
+    openReviews,
+    activeAlerts: alerts.map((a) => ({ id: a.id, type: a.type, severity: a.severity })),
+  };
+  const lines = [
+    `Elevate, ${from.slice(0, 10)} to ${to.slice(0, 10)}`,
+    '',
+    'Activations per role:',
+    ...(Object.keys(digest.activationsPerRole).length
+      ? Object.entries(digest.activationsPerRole).map(([r, n]) => `  ${r}: ${n}`)
+      : ['  none']),
+    `New assignments: ${digest.assigned}`,
+    `Removed assignments: ${digest.removed}`,
+    `Pending approvals: ${digest.pendingApprovals}`,
+    `Open access reviews: ${digest.openReviews}`,
+    `Active alerts: ${digest.activeAlerts.length}`,
+    ...digest.activeAlerts.map((a) => `  ${a.severity} ${a.type} (${a.id})`),
+  ];
+  await runEffects(deps, [
+    {
+      kind: 'mail',
+      to: { admins: true },
+      mail: mail.digest(`Elevate weekly digest: ${digest.activeAlerts.length} active alert(s)`, lines),
+    },
+  ]);
+  log('info', 'digest sent', { alerts: digest.activeAlerts.length, pending: digest.pendingApprovals });
+  return digest;
+}
+
+/** Access review instances still in progress (from the sparse index of instances the review job works on). */
+async function countOpenReviews(deps: Deps): Promise<number> {
+  const items = await deps.store.all(reviewQueries.instancesAtWork(), false);
+  return items.filter((i) => i.status === 'InProgress').length;
+}
