@@ -206,7 +206,7 @@ export class Store {
     return [...writeOps.map((op) => (op.audit ? (linked.get(op.audit.id) as WriteOp) : op)), ...heads];
   }
 
-  /** Every item of a query, oldest first, one page at a time (memory stays flat whatever the size). */
+  /** Every item of a query in its order, one page at a time (memory stays flat whatever the size). */
   async *stream(q: QueryPart, consistent = false): AsyncGenerator<Item> {
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -285,20 +285,7 @@ export class Store {
   /** All items of one query (for small, bounded sets such as a principal's live slots). */
   async all(q: QueryPart, consistent = true): Promise<Item[]> {
     const items: Item[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          ...this.queryInput(q),
-          ExclusiveStartKey: startKey,
-          ConsistentRead: !q.index && consistent,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      this.count('read', out.ConsumedCapacity?.CapacityUnits);
-      items.push(...((out.Items ?? []) as Item[]));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of this.stream(q, consistent)) items.push(item);
     return items;
   }
 

@@ -80,24 +80,25 @@ export async function grantNow(
 
   if (r.action === 'selfActivate') {
     const eligibility = await standingEligibility(deps, r, now);
-    const assignment = activationOf(r, eligibility.id, now);
-    granted.assignmentId = assignment.id;
-    return {
-      assignment,
-      writes: [
-        ...ops.createAssignment(assignment),
-        ...pending,
-        ops.updateRequest(granted, r.version),
-        audit(now, actor, 'assignment.activated', granted, { assignment }),
-      ],
-      effects: await activatedEffects(deps, granted, assignment),
-    };
+    return grantNew(
+      deps,
+      r,
+      granted,
+      activationOf(r, eligibility.id, now),
+      now,
+      actor,
+      pending,
+      'assignment.activated',
+    );
   }
 
   // Everything else acts on an existing assignment: start it, or move its end.
   const current = r.assignmentId ? await readAssignment(deps, r.assignmentId) : await readLive(deps.store, slotOf(r));
   if (!current || !isLive(current)) {
-    if (r.action === 'selfRenew') return renewAsNew(deps, r, granted, now, actor, pending);
+    if (r.action === 'selfRenew') {
+      const renewed: Assignment = { ...activationOf(r, null, now), origin: 'assigned' };
+      return grantNew(deps, r, granted, renewed, now, actor, pending, 'assignment.renewed');
+    }
     throw new DomainError('Conflict', 'the assignment this request acts on has ended');
   }
   const updated: Assignment =
@@ -127,7 +128,7 @@ export async function grantNow(
 }
 
 /** The active assignment an activation request makes, from now (or its later start) to its end. */
-export function activationOf(r: RequestRecord, eligibilityId: string, now: Date): Assignment {
+export function activationOf(r: RequestRecord, eligibilityId: string | null, now: Date): Assignment {
   const nowIso = now.toISOString();
   return {
     id: newId('asg', now),
@@ -147,31 +148,17 @@ export function activationOf(r: RequestRecord, eligibilityId: string, now: Date)
   };
 }
 
-async function renewAsNew(
+/** The writes and effects that grant a request by creating its assignment. */
+async function grantNew(
   deps: Deps,
   r: RequestRecord,
   granted: RequestRecord,
+  assignment: Assignment,
   now: Date,
   actor: Actor,
   pending: WriteOp[],
-) {
-  const nowIso = now.toISOString();
-  const assignment: Assignment = {
-    id: newId('asg', now),
-    ...slotOf(r),
-    principalType: r.principalType,
-    origin: 'assigned',
-    status: 'Active',
-    startDateTime: nowIso,
-    endDateTime: r.schedule.expiration.endDateTime,
-    requestId: r.id,
-    eligibilityId: null,
-    extensions: 0,
-    justification: r.justification,
-    createdAt: nowIso,
-    updatedAt: nowIso,
-    version: 1,
-  };
+  action: string,
+): Promise<Step & { assignment: Assignment }> {
   granted.assignmentId = assignment.id;
   return {
     assignment,
@@ -179,7 +166,7 @@ async function renewAsNew(
       ...ops.createAssignment(assignment),
       ...pending,
       ops.updateRequest(granted, r.version),
-      audit(now, actor, 'assignment.renewed', granted, { assignment }),
+      audit(now, actor, action, granted, { assignment }),
     ],
     effects: await activatedEffects(deps, granted, assignment),
   };
