@@ -43,7 +43,7 @@ import { createIssuer, type LocalIssuer, type TokenOptions, UnauthenticatedError
 import * as outbox from './outbox.ts';
 import { LOCAL_AUDIT_BUCKET, type LocalS3, startLocalS3 } from './s3.ts';
 import { LocalScheduler } from './scheduler.ts';
-import { registerSchedule, scheduledJob } from './schedules.ts';
+import { registerSchedule, scheduledJob, scheduleNames } from './schedules.ts';
 import { isSfnRequest, sfnRequestHandler } from './stepfunctions/endpoint.ts';
 import { LocalStepFunctions } from './stepfunctions/runner.ts';
 import { ensureTable, localTemplate } from './table.ts';
@@ -383,7 +383,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
         return notFound(`no route ${method} ${path}`);
       }
       const job = scheduledJob(name);
-      if (!job) return notFound(`no scheduled job named ${name} yet`);
+      if (!job) return notFound(`no scheduled job named ${name}; the jobs are ${scheduleNames().join(', ')}`);
       const result = await job();
       return jsonResult(200, { name, result: result ?? null });
     }

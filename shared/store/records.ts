@@ -27,6 +27,7 @@ import { type IndexName, TABLE } from './table.ts';
  * | audit head  | AUDITHEAD#<day>#<sh.>| HEAD                            |                 |                      |                 |
  * | export      | EXPORT#<id>          | EXPORT                          | EXPORTS / t#id  |                      |                 |
  * | export head | EXPORTHEAD           | HEAD                            |                 |                      |                 |
+ * | daily export| EXPORTDAY#<day>      | DAILY                           |                 |                      |                 |
  * | group       | GROUP#<id>           | GROUP                           | GROUPS / id     |                      |                 |
  * | alert       | ALERT#<type>#<subj.> | ALERT                           | ALERTS / <status>#<detectedAt> |       |                 |
  * | alert settings | META              | ALERTSETTINGS                   |                 |                      |                 |
