@@ -8,7 +8,7 @@
  */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** public: no token; authenticated: any valid token; admin: active elevate-admin; reader: admin or auditor. */
+/** public: no token; authenticated: a valid token; admin: active elevate-admin; reader: admin or auditor. */
 export type Access = 'public' | 'authenticated' | 'admin' | 'reader';
 
 export const FUNCTIONS = [

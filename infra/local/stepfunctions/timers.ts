@@ -1,6 +1,6 @@
 import type { Clock, ManualClock } from '#shared/clock.ts';
 
-/** The clock the local runtime follows: any clock; a manual one also tells us when it moves. */
+/** The clock the local runtime follows: whichever clock; a manual one also tells us when it moves. */
 export type RunnerClock = Clock & Partial<Pick<ManualClock, 'onChange'>>;
 
 /** setTimeout fires at once for delays of 2^31 ms or more, so longer timers are armed in steps. */
