@@ -11,13 +11,18 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandInput,
   DynamoDBClient,
+  GetItemCommand,
+  type GetItemCommandInput,
+  QueryCommand as RawQueryCommand,
+  type QueryCommandInput as RawQueryCommandInput,
   TransactWriteItemsCommand,
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
-  GetCommand,
   type GetCommandOutput,
   QueryCommand,
   type QueryCommandInput,
@@ -128,18 +133,27 @@ async function main(): Promise<void> {
     }
 
     const store = deps.store;
-    // Records every TransactWriteItems input the handlers send (already marshalled), so the adminAssign
-    // floor can replay a transaction of exactly the same items.
-    let captured: TransactWriteItemsCommandInput | undefined;
+    // Records every command the store sends (already marshalled: the document client's marshalling runs
+    // before the build step) while `capturing`, so a floor can replay exactly the calls a handler made.
+    const captured: object[] = [];
     let capturing = false;
     store.doc.middlewareStack.add(
       (next) => async (args) => {
-        const input: object = args.input;
-        if (capturing && 'TransactItems' in input) captured = structuredClone(input as TransactWriteItemsCommandInput);
+        if (capturing) captured.push(structuredClone(args.input as object));
         return next(args);
       },
       { step: 'build', name: 'elevateBenchCapture' },
     );
+    const capture = async (built: Built, expected: number): Promise<string> => {
+      captured.length = 0;
+      capturing = true;
+      try {
+        await must(built, expected);
+      } finally {
+        capturing = false;
+      }
+      return JSON.stringify(captured);
+    };
 
     const rawQueryInput = (q: QueryPart, consistent: boolean, limit?: number): QueryCommandInput => ({
       TableName: tableName,
@@ -170,14 +184,6 @@ async function main(): Promise<void> {
       floorUnits[kind] += units ?? 0;
     };
     const query = async (input: QueryCommandInput) => tally(await rawDoc.send(new QueryCommand(input)), 'read');
-    const get = async (key: Record<string, unknown>) =>
-      tally(
-        await rawDoc.send(
-          new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
-        ),
-        'read',
-      );
-
     const rows: Row[] = [];
     let handlerReported = false;
     const measure = async (name: string, floor: string, op: Step, floorStep: Step) => {
@@ -253,49 +259,120 @@ async function main(): Promise<void> {
       },
     );
 
-    // 3. adminAssign, a new principal each time. The floor: the reads it needs, then a replay of the
-    //    handler's own transaction with fresh ids (same items, same sizes, same conditions).
-    const pad = (i: number) => String(i).padStart(6, '0');
-    capturing = true;
-    await must(assign('bench-c-000000', 'bench-role-2', 'active', '/'), 201);
-    capturing = false;
-    const template = captured ? JSON.stringify(captured) : undefined;
-    if (!template) throw new Error('the adminAssign handler sent no TransactWriteItems to capture');
+    // Replays a captured call sequence with the raw client: every read as the handler sent it, then its
+    // transaction, with the principal renamed (same length) and every Elevate id made fresh (same length), so
+    // the items, their sizes and their conditions are the handler's. An audit chain head is moved to a chain
+    // of the floor's own (read, then created under attribute_not_exists): a replayed `seq = :seq` guard on
+    // the handler's chain would fail, and reading + writing a head is work the handler does too.
     const idAlphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
     const freshIds = (text: string) => {
       const renamed = new Map<string, string>();
-      return text.replace(
-        /\b(req|asg|evt|exp)_([0-9A-HJKMNP-TV-Z]{10})([0-9A-HJKMNP-TV-Z]{16})\b/g,
-        (id, kind, time) => {
-          let next = renamed.get(id);
-          if (!next) {
-            const random = Array.from(randomBytes(16), (b) => idAlphabet[b % 32]).join('');
-            next = `${kind}_${time}${random}`;
-            renamed.set(id, next);
-          }
-          return next;
-        },
-      );
+      return text.replace(/\b([a-z]{3})_([0-9A-HJKMNP-TV-Z]{10})([0-9A-HJKMNP-TV-Z]{16})\b/g, (id, kind, time) => {
+        let next = renamed.get(id);
+        if (!next) {
+          const random = Array.from(randomBytes(16), (b) => idAlphabet[b % 32]).join('');
+          next = `${kind}_${time}${random}`;
+          renamed.set(id, next);
+        }
+        return next;
+      });
     };
+    let floorChains = 0;
+    const replayStep =
+      (template: string, principal: string, floorPrincipal: (i: number) => string): Step =>
+      (i) => {
+        const chain = `FLOOR${String(++floorChains).padStart(7, '0')}`;
+        const calls = JSON.parse(
+          freshIds(template.replaceAll(principal, floorPrincipal(i))).replace(
+            /AUDITHEAD#\d{4}-\d{2}-\d{2}#\d+/g,
+            `AUDITHEAD#${chain}`,
+          ),
+        ) as object[];
+        for (const call of calls) {
+          const items = (call as Partial<TransactWriteItemsCommandInput>).TransactItems;
+          for (const item of items ?? []) {
+            const put = item.Put;
+            if (put?.Item?.pk?.S?.startsWith('AUDITHEAD#')) {
+              put.ConditionExpression = 'attribute_not_exists(pk)';
+              delete put.ExpressionAttributeValues;
+            }
+          }
+        }
+        return async () => {
+          // The caller's profile read (recordCaller) runs beside the operation in the handler: here too.
+          const beside = calls
+            .filter((call) => 'RequestItems' in call)
+            .map(async (call) => {
+              const out = await raw.send(new BatchGetItemCommand(call as BatchGetItemCommandInput));
+              floorUnits.calls++;
+              const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+              if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
+              floorUnits.read += units ?? 0;
+            });
+          for (const call of calls) {
+            if ('RequestItems' in call) continue;
+            if ('TransactItems' in call) {
+              const out = await raw.send(new TransactWriteItemsCommand(call as TransactWriteItemsCommandInput));
+              floorUnits.calls++;
+              const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+              if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
+              floorUnits.write += units ?? 0;
+            } else if ('KeyConditionExpression' in call) {
+              tally(await raw.send(new RawQueryCommand(call as RawQueryCommandInput)), 'read');
+            } else if ('Key' in call) {
+              tally(await raw.send(new GetItemCommand(call as GetItemCommandInput)), 'read');
+            } else {
+              throw new Error(`the floor cannot replay ${JSON.stringify(call).slice(0, 200)}`);
+            }
+          }
+          await Promise.all(beside);
+        };
+      };
+    const describeCalls = (template: string) => {
+      const calls = JSON.parse(template) as object[];
+      const n = (pick: (c: object) => boolean) => calls.filter(pick).length;
+      const q = n((c) => 'KeyConditionExpression' in c);
+      const g = n((c) => 'Key' in c && !('KeyConditionExpression' in c));
+      const t = n((c) => 'TransactItems' in c);
+      const b = n((c) => 'RequestItems' in c);
+      return `${q} Query + ${g} GetItem + ${b} BatchGet + ${t} TransactWrite, replayed raw`;
+    };
+
+    // 3. adminAssign, a new principal each time. The floor: a replay of the handler's own calls (see above).
+    const pad = (i: number) => String(i).padStart(6, '0');
+    const assignTemplate = await capture(assign('bench-c-000000', 'bench-role-2', 'active', '/'), 201);
     await measure(
       'POST /v1/requests (adminAssign)',
-      '1 Query + 2 GetItem + TransactWrite of the same items',
+      `${describeCalls(assignTemplate)}`,
       handlerStep((i) => assign(`bench-h-${pad(i)}`, 'bench-role-2', 'active', '/'), 201),
-      (i) => {
-        const input = JSON.parse(
-          freshIds(template.replaceAll('bench-c-000000', `bench-f-${pad(i)}`)),
-        ) as TransactWriteItemsCommandInput;
-        return async () => {
-          await query(authorityQuery);
-          await get(keys.role('bench-role-2'));
-          await get(keys.policy('bench-role-2'));
-          const out = await raw.send(new TransactWriteItemsCommand(input));
-          floorUnits.calls++;
-          const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
-          if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
-          floorUnits.write += units ?? 0;
-        };
-      },
+      replayStep(assignTemplate, 'bench-c-000000', (i) => `bench-f-${pad(i)}`),
+    );
+
+    // 3b. selfActivate without approval (bench-role-3 keeps the default policy: no approval stage). Every
+    //     iteration's principal, handler and floor alike, holds an eligibility seeded beforehand, so the
+    //     floor's reads find what the handler's find.
+    const activation = {
+      action: 'selfActivate',
+      assignmentType: 'active',
+      roleId: 'bench-role-3',
+      justification: 'bench activation',
+      schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    };
+    const activationCount = WARMUP + ITERATIONS;
+    for (let i = -1; i < activationCount; i++) {
+      for (const who of i < 0 ? ['bench-sc-000000'] : [`bench-sh-${pad(i)}`, `bench-sf-${pad(i)}`]) {
+        await must(assign(who, 'bench-role-3', 'eligible', '/'), 201);
+      }
+    }
+    const activateTemplate = await capture(
+      apiEvent('POST', '/v1/requests', { as: 'bench-sc-000000', body: activation }),
+      201,
+    );
+    await measure(
+      'POST /v1/requests (selfActivate)',
+      `${describeCalls(activateTemplate)}`,
+      handlerStep((i) => apiEvent('POST', '/v1/requests', { as: `bench-sh-${pad(i)}`, body: activation }), 201),
+      replayStep(activateTemplate, 'bench-sc-000000', (i) => `bench-sf-${pad(i)}`),
     );
 
     // 4. "My assignments": one strongly consistent Query of the caller's live slots.

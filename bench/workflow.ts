@@ -6,7 +6,7 @@
  *   access check alone.
  * Not a test: nothing here passes or fails on a number.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { startLocal } from '#infra/local/server.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
 
@@ -14,7 +14,24 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.ELEVATE_LOG ??= 'error';
 
 const RUNS = Number(process.env.BENCH_APPROVALS ?? 60);
-const TRANSITION_PRICE_PER_1000 = 0.025; // Step Functions standard workflows, USD, us-east-1 list price
+/**
+ * AWS list prices, USD, us-east-1 (checked against the public pricing pages; other regions differ a little).
+ * DynamoDB on-demand after the November 2024 price cut; Lambda on arm64 (the stack's architecture).
+ */
+const PRICES = {
+  region: 'us-east-1',
+  dynamoWriteRequestUnit: 0.625 / 1e6,
+  dynamoReadRequestUnit: 0.125 / 1e6,
+  lambdaRequest: 0.2 / 1e6,
+  lambdaGbSecondArm: 0.0000133334,
+  stepFunctionsTransition: 0.025 / 1000,
+  httpApiRequest: 1.0 / 1e6,
+} as const;
+const TRANSITION_PRICE_PER_1000 = PRICES.stepFunctionsTransition * 1000;
+/** The memory every function has (AppFunction's default; infra/constructs/app-function.ts). */
+const LAMBDA_MEMORY_MB = 512;
+/** The workflow states that invoke the workflow Lambda (LambdaInvoke tasks of infra/constructs/workflow.ts). */
+const LAMBDA_TASKS = new Set(['Failed', 'TimeOut', 'AwaitApproval', 'Grant', 'Expire']);
 
 const server = await startLocal({
   port: 0,
@@ -121,6 +138,51 @@ try {
     accessCheckFloorMs: { p50: percentile(floor, 50), p99: percentile(floor, 99) },
   };
   writeFileSync(new URL('./workflow-results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+
+  // The running cost of 1,000 activations without approval, from bench/run.ts's figures (same npm run bench).
+  const file = new URL('./results.json', import.meta.url);
+  const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const activation = (
+    all.latency as { name: string; handlerRcu: number; handlerWcu: number; handler: { p50: number } }[]
+  )?.find((r) => r.name === 'POST /v1/requests (selfActivate)');
+  const states = transitions['activation without approval'] ?? [];
+  if (activation) {
+    // The activation call: 1 API request, 1 Lambda invocation of the handler's measured p50 (billed per ms,
+    // rounded up), its measured capacity units. The workflow: its transitions, one Lambda invocation per
+    // LambdaInvoke state entered (Expire), and the expiry's writes, taken equal to the activation's (it
+    // rewrites the same records: assignment, live slot, request, audit event and chain head).
+    const invocations = 1 + states.filter((st) => LAMBDA_TASKS.has(st)).length;
+    const gbSeconds = invocations * (Math.ceil(activation.handler.p50) / 1000) * (LAMBDA_MEMORY_MB / 1024);
+    const per1000 = {
+      apiGateway: 1000 * PRICES.httpApiRequest,
+      lambda: 1000 * (invocations * PRICES.lambdaRequest + gbSeconds * PRICES.lambdaGbSecondArm),
+      dynamodb:
+        1000 *
+        (2 * activation.handlerWcu * PRICES.dynamoWriteRequestUnit +
+          activation.handlerRcu * PRICES.dynamoReadRequestUnit),
+      stepFunctions: 1000 * states.length * PRICES.stepFunctionsTransition,
+    };
+    const total = Object.values(per1000).reduce((a, b) => a + b, 0);
+    console.log(`\ncost per 1,000 activations without approval (USD, ${PRICES.region} list prices):`);
+    console.log(
+      `  API Gateway HTTP API  1 request × $1.00/M                                   $${per1000.apiGateway.toFixed(4)}`,
+    );
+    console.log(
+      `  Lambda (arm64, ${LAMBDA_MEMORY_MB} MB)   ${invocations} invocations × ($0.20/M + ${Math.ceil(activation.handler.p50)} ms × 0.5 GB × $0.0000133334/GB-s)  $${per1000.lambda.toFixed(4)}`,
+    );
+    console.log(
+      `  DynamoDB on-demand    ${activation.handlerRcu.toFixed(1)} RRU × $0.125/M + 2 × ${activation.handlerWcu.toFixed(1)} WRU × $0.625/M          $${per1000.dynamodb.toFixed(4)}`,
+    );
+    console.log(
+      `  Step Functions std.   ${states.length} transitions × $0.025/1,000                          $${per1000.stepFunctions.toFixed(4)}`,
+    );
+    console.log(`  total                                                                      $${total.toFixed(4)}`);
+    all.cost = { prices: PRICES, lambdaMemoryMB: LAMBDA_MEMORY_MB, invocations, per1000, total };
+  } else {
+    console.log('\ncost: no selfActivate figures in bench/results.json (run bench/run.ts first)');
+  }
+  all.workflow = results;
+  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
 } finally {
   await server.stop();
 }

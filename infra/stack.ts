@@ -61,7 +61,7 @@ export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'ev
 
 /** The capabilities of each scheduled job, by name (a job not listed has none). */
 export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
-  reconcile: ['start', 'taskResponse', 'events', 'mail'],
+  reconcile: ['start', 'taskResponse', 'events', 'mail', 'exportStart'],
   'audit-export': ['auditWrite'],
   reviews: ['events', 'mail'],
   alerts: ['mail'],

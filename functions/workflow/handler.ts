@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { depsFromEnv } from '#shared/deps.ts';
 import { log } from '#shared/http/log.ts';
 import { awaitApprovalStep } from '#shared/usecases/approvals.ts';

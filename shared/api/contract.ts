@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALERT_TYPES, AlertSettings } from '../domain/alerts.ts';
 import { Assignment, AssignmentStatus, AssignmentType } from '../domain/assignment.ts';
 import { AuditEvent } from '../domain/audit.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PrincipalType } from './primitives.ts';
 
 export const AssignmentType = z.enum(['eligible', 'active']);

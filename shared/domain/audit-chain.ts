@@ -7,7 +7,7 @@ import { type AuditEvent, eventHash } from './audit.ts';
  * covers chain, seq and previousHash). A day's chains are self-contained, so one day's export verifies on its own;
  * days are tied together by the chain of export manifests (see usecases/exports.ts).
  */
-export const AUDIT_SHARDS = 4;
+export const AUDIT_SHARDS = 8;
 
 export interface ChainHead {
   hash: string;

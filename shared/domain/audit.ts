@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Audit events: one per change or refusal, written in the same transaction as the change. */
 export const Actor = z.object({ id: z.string(), type: z.enum(['user', 'system']) });

@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'AlreadyActive'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'
-  | 'Throttled';
+  | 'Throttled'
+  | 'Unavailable';
 
 const STATUS: Record<ErrorCode, number> = {
   ValidationFailed: 400,
@@ -43,6 +44,7 @@ const STATUS: Record<ErrorCode, number> = {
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   Throttled: 429,
+  Unavailable: 503,
 };
 
 export interface FieldError {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Time-bound group membership and ownership (Entra's "PIM for Groups"): a group is two ordinary roles,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { addDuration, durationMs, parseDuration } from './duration.ts';
 import { IsoDuration, PrincipalId } from './primitives.ts';
 

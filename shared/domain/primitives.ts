@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isDuration } from './duration.ts';
 
 /** Shared building blocks of the schemas: ids, times and durations. */

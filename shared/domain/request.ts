@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AssignmentType } from './assignment.ts';
 import { Justification, PrincipalId, PrincipalType, Slug } from './primitives.ts';
 import { ScheduleInput } from './schedule.ts';

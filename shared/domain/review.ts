@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Caller } from '../auth/caller.ts';
 import type { ApproverRef } from './approval.ts';
 import { AssignmentType } from './assignment.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Slug } from './primitives.ts';
 
 export const ADMIN_ROLE = 'elevate-admin';

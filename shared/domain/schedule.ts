@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { addDuration } from './duration.ts';
 import { invalid } from './errors.ts';
 import { IsoDateTime, IsoDuration } from './primitives.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Scopes are paths: `/`, `/accounts/123456789012`, `/accounts/123456789012/regions/eu-west-1`.

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { FunctionName } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
 import { CONTRACT, type Contract, type OperationContract } from '../api/contract.ts';
@@ -86,7 +86,14 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       await recording;
     } catch (error) {
       if (error instanceof DomainError) response = problem(error);
-      else {
+      else if (isOverloaded(error)) {
+        // AWS said "not now" past the SDK's own retries: nothing was written, and a later retry will do.
+        log('warn', 'a dependency is overloaded', { requestId, route: event.routeKey, ...errorFields(error) });
+        response = problem(
+          new DomainError('Unavailable', 'the service is busy; nothing was changed; retry in a moment'),
+          { 'retry-after': '1' },
+        );
+      } else {
         log('error', 'unhandled error', { requestId, route: event.routeKey, ...errorFields(error) });
         response = internalError(requestId);
       }
@@ -100,6 +107,22 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
     });
     return response;
   };
+}
+
+const OVERLOADED = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+]);
+
+/** An AWS error that means "too busy now" (throttling, 503): the caller should retry, not report a bug. */
+function isOverloaded(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return OVERLOADED.has(error.name) || status === 503;
 }
 
 function parse(event: Event, contract: OperationContract, maxBodyBytes: number) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROUTES } from '../../functions/api/routes.ts';
 import { CONTRACT, type OperationContract, Problem } from '../api/contract.ts';
 import type { OperationId } from '../api/operations.ts';

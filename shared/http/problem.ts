@@ -12,6 +12,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   PayloadTooLarge: 'Request body too large',
   UnsupportedMediaType: 'Unsupported media type',
   Throttled: 'Too many requests',
+  Unavailable: 'Service busy',
 };
 
 export function problemBody(error: DomainError) {

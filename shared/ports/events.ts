@@ -18,7 +18,8 @@ export const EVENT_SOURCE = 'elevate';
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly busName: string,
-    private readonly client = new EventBridgeClient({}),
+    /** Public for tests, which add middleware to it (fault injection). */
+    readonly client = new EventBridgeClient({}),
   ) {}
 
   async publish(events: LifecycleEvent[]): Promise<void> {

@@ -15,7 +15,8 @@ export interface Mailer {
 export class SesMailer implements Mailer {
   constructor(
     private readonly from: string,
-    private readonly client = new SESv2Client({}),
+    /** Public for tests, which add middleware to it (fault injection). */
+    readonly client = new SESv2Client({}),
   ) {}
 
   async send(mail: Mail): Promise<void> {

@@ -40,7 +40,8 @@ export interface Workflow {
 export class StepFunctionsWorkflow implements Workflow {
   constructor(
     private readonly stateMachineArn: string,
-    private readonly client = new SFNClient({}),
+    /** Public for tests, which add middleware to it (fault injection). */
+    readonly client = new SFNClient({}),
   ) {}
 
   async start(name: string, input: WorkflowInput): Promise<void> {

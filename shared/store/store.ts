@@ -48,7 +48,8 @@ export interface StoreStats {
 }
 
 const MAX_READS_PER_PAGE = 10;
-const TRANSACTION_ATTEMPTS = 4;
+/** Tries of a transaction that met another on the same item (a hot role counter under load): jittered backoff. */
+const TRANSACTION_ATTEMPTS = 8;
 /** Tries when only an audit chain head moved (another writer appended to the same chain first). */
 const AUDIT_HEAD_ATTEMPTS = 12;
 
@@ -173,7 +174,7 @@ export class Store {
           continue;
         }
         if (attempt >= TRANSACTION_ATTEMPTS) throw conflict('another change to the same items was in progress; retry');
-        await sleep(20 * 2 ** attempt + Math.random() * 20);
+        await sleep(Math.random() * Math.min(800, 20 * 2 ** attempt));
       }
     }
   }

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../domain/audit.ts';
 import { invalid } from '../domain/errors.ts';
 import { keys, monthOf, type QueryPart, queries, strip } from '../store/records.ts';
-import type { Page } from '../store/store.ts';
+import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 
 export interface AuditFilters {
@@ -11,6 +11,17 @@ export interface AuditFilters {
   principalId?: string | undefined;
   roleId?: string | undefined;
   action?: string | undefined;
+}
+
+/** When Elevate was installed (the earliest audit month): written once, so read once per table and process. */
+const installs = new Map<string, string>();
+async function installedAt(store: Store): Promise<string | undefined> {
+  const known = installs.get(store.tableName);
+  if (known) return known;
+  const install = await store.get(keys.install(), false);
+  if (typeof install?.installedAt !== 'string') return undefined;
+  installs.set(store.tableName, install.installedAt);
+  return install.installedAt;
 }
 
 /** Months from `to` back to `from` (inclusive), as yyyy-mm, newest first. */
@@ -48,10 +59,7 @@ export async function listAuditEvents(
   else if (f.actorId) parts = [queries.audit({ actorId: f.actorId }, from ?? '0', to)];
   else if (f.roleId) parts = [queries.audit({ roleId: f.roleId }, from ?? '0', to)];
   else {
-    if (!from) {
-      const install = await ctx.store.get(keys.install(), false);
-      from = typeof install?.installedAt === 'string' ? install.installedAt : to;
-    }
+    from ??= (await installedAt(ctx.store)) ?? to;
     const lower = from;
     parts = monthsBetween(lower, to).map((month) => queries.audit({ month }, lower, to));
   }

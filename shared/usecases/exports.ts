@@ -7,6 +7,7 @@ import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { dayOf } from '../domain/audit-chain.ts';
 import { csvHeader, csvRow, jsonLine } from '../domain/audit-format.ts';
 import { DomainError, invalid, notFound } from '../domain/errors.ts';
+import { errorFields, log } from '../http/log.ts';
 import { newId } from '../ids.ts';
 import type { ExportJobs, ObjectStore } from '../ports/objects.ts';
 import { LambdaExportJobs, S3ObjectStore } from '../ports/objects.ts';
@@ -139,8 +140,41 @@ export async function createAuditExport(
     ctx.audit('export.created', {}, { exportId: record.id, from, to, format: record.format }),
     ...ctx.remember(202, body),
   ]);
-  await exportPorts(ctx.deps).jobs.start(record.id);
+  await startExportJob(ctx.deps, record.id);
   return body;
+}
+
+/**
+ * Starts the export job after the record committed. Retried; a failure is logged and never fails the call:
+ * the reconcile job starts again any export still Pending after a few minutes (restartStaleExports).
+ */
+export async function startExportJob(deps: Deps, exportId: string): Promise<boolean> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await exportPorts(deps).jobs.start(exportId);
+      return true;
+    } catch (error) {
+      if (attempt === 3) {
+        log('error', 'could not start the export job; the reconcile job will', { exportId, ...errorFields(error) });
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+  }
+  return false;
+}
+
+/** Exports still Pending some minutes after they were asked for (their job never ran or died): start them again. */
+export async function restartStaleExports(deps: Deps, olderThanMs = 5 * 60_000): Promise<number> {
+  const now = deps.clock.now().getTime();
+  let restarted = 0;
+  for await (const item of deps.store.stream(queries.exports())) {
+    const record = strip<AuditExportRecord>(item);
+    const age = now - Date.parse(record.createdAt);
+    if (age > 7 * 86_400_000) break; // newest first: older ones were settled long ago
+    if (record.status === 'Pending' && age > olderThanMs && (await startExportJob(deps, record.id))) restarted++;
+  }
+  return restarted;
 }
 
 export async function getAuditExport(ctx: Ctx, id: string): Promise<ExportView> {

@@ -11,6 +11,7 @@ import { raise, readAlertSettings } from './alerts.ts';
 import { toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
+import { restartStaleExports } from './exports.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
 import { factsOf, readRequest } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
@@ -20,7 +21,8 @@ import { readPolicy, requireRole } from './roles.ts';
  * - expires assignments past their end (and records an `expiryMissed` finding when a workflow was late),
  * - starts scheduled assignments and grants scheduled requests whose start has come,
  * - times out approval stages past their deadline,
- * - reminds holders 1 day and 1 hour before the end (once each, for assignments that last that long).
+ * - reminds holders 1 day and 1 hour before the end (once each, for assignments that last that long),
+ * - starts again the audit exports whose job never ran.
  * Each action goes through the same idempotent step the workflow uses, so racing it is harmless.
  */
 export interface ReconcileReport {
@@ -29,6 +31,8 @@ export interface ReconcileReport {
   started: number;
   timedOut: number;
   reminded: number;
+  /** Audit exports still Pending minutes after they were asked for, whose job was started again. */
+  exportsRestarted: number;
 }
 
 /** How late a workflow may be before its lateness is a finding. */
@@ -37,7 +41,7 @@ const GRACE_MS = 60_000;
 export async function reconcile(deps: Deps): Promise<ReconcileReport> {
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  const report: ReconcileReport = { expired: 0, missed: 0, started: 0, timedOut: 0, reminded: 0 };
+  const report: ReconcileReport = { expired: 0, missed: 0, started: 0, timedOut: 0, reminded: 0, exportsRestarted: 0 };
   const missed: Record<string, unknown>[] = [];
 
   for (const status of ['Active', 'Scheduled'] as const) {
@@ -122,6 +126,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
     report.reminded++;
     await runEffects(deps, await reminder(deps, a, formatMs(left)));
   }
+  report.exportsRestarted = await restartStaleExports(deps);
   log('info', 'reconcile done', { ...report });
   return report;
 }

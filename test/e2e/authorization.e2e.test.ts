@@ -1,27 +1,62 @@
-import { SignJWT } from 'jose';
+import { exportSPKI, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#functions/api/routes.ts';
 import type { LocalServer } from '#infra/local/server.ts';
 import { defaultAlertSettings } from '#shared/domain/alerts.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
-import { type AnonymousApiClient, type ApiClient, api, startTestServer } from '#test/support/local.ts';
+import { type AnonymousApiClient, type ApiClient, api, settle, startTestServer } from '#test/support/local.ts';
 
 /**
  * Every route of the route table × every kind of caller → the expected status. The table of samples
  * below must name every operation: a new route without a sample fails this file.
  */
 type Who = 'admin' | 'auditor' | 'user';
+/**
+ * The caller kinds beyond the three of every sample: an approver (named in db-gated's policy), a reviewer (named
+ * in the fixture access review) and an admin whose time-bound elevate-admin assignment has expired. They get the
+ * plain user's status unless the sample sets theirs (the routes that are theirs: approve, deny, decide).
+ */
+type Extra = 'approver' | 'reviewer' | 'lapsedAdmin';
 interface Sample {
   method?: string;
   path: (f: Fixture) => string;
   body?: (f: Fixture) => unknown;
-  expect: Record<Who, number>;
+  expect: Record<Who, number> & Partial<Record<Extra, number>>;
+  /** Per call: makes what the call acts on (a fresh pending request, an undecided review item). */
+  prepare?: (f: Fixture) => Promise<Partial<Fixture>>;
 }
 interface Fixture {
   n: number;
   requestId: string;
   assignmentId: string;
   admin: ApiClient;
+  /** A request of db-gated waiting for the approver (prepare: pendingRequest). */
+  pendingId?: string;
+  /** The decisions path of the fixture review's instance, and its undecided items (first come, first used). */
+  decisionsPath: string;
+  openDecisions: string[];
+  as: (sub: string) => ApiClient;
+}
+
+/** A fresh principal made eligible for db-gated activates it: PendingApproval, waiting for the approver. */
+async function pendingRequest(f: Fixture): Promise<Partial<Fixture>> {
+  const principal = `asker-${f.n}`;
+  const assigned = await f.admin.post('/v1/requests', {
+    action: 'adminAssign',
+    assignmentType: 'eligible',
+    principalId: principal,
+    roleId: 'db-gated',
+  });
+  expect(assigned.status).toBe(201);
+  const asked = await f.as(principal).post<{ id: string; status: string }>('/v1/requests', {
+    action: 'selfActivate',
+    assignmentType: 'active',
+    roleId: 'db-gated',
+    justification: 'INC-1',
+    schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } },
+  });
+  expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+  return { pendingId: asked.body.id };
 }
 
 const admin200 = { admin: 200, auditor: 403, user: 403 };
@@ -92,15 +127,18 @@ const SAMPLES: Record<string, Sample> = {
   },
   // The fixture request was created by the admin and is already Granted: the requester gets 409, others 403.
   cancelRequest: { path: (f) => `/v1/requests/${f.requestId}/cancel`, expect: { admin: 409, auditor: 403, user: 403 } },
+  // A fresh request waiting for the approver named in db-gated's policy: only that approver may decide it.
   approveRequest: {
-    path: (f) => `/v1/requests/${f.requestId}/approve`,
-    body: () => ({}),
-    expect: { admin: 409, auditor: 409, user: 409 },
+    path: (f) => `/v1/requests/${f.pendingId}/approve`,
+    body: () => ({ justification: 'ok' }),
+    prepare: pendingRequest,
+    expect: { admin: 403, auditor: 403, user: 403, approver: 200 },
   },
   denyRequest: {
-    path: (f) => `/v1/requests/${f.requestId}/deny`,
-    body: () => ({}),
-    expect: { admin: 409, auditor: 409, user: 409 },
+    path: (f) => `/v1/requests/${f.pendingId}/deny`,
+    body: () => ({ justification: 'no' }),
+    prepare: pendingRequest,
+    expect: { admin: 403, auditor: 403, user: 403, approver: 200 },
   },
   listApprovals: { path: () => '/v1/approvals', expect: all200 },
   createAccessReview: {
@@ -124,10 +162,11 @@ const SAMPLES: Record<string, Sample> = {
     path: () => `/v1/access-reviews/${NO_REVIEW}/instances/${NO_INSTANCE}/decisions`,
     expect: { admin: 404, auditor: 404, user: 404 },
   },
+  // An undecided item of the fixture review: only its reviewer decides it (admins and auditors included: 403).
   decideAccessReview: {
-    path: () => `/v1/access-reviews/${NO_REVIEW}/instances/${NO_INSTANCE}/decisions/dec_00000000000000000000000000`,
-    body: () => ({ decision: 'Approve', justification: 'x' }),
-    expect: { admin: 404, auditor: 404, user: 404 },
+    path: (f) => `${f.decisionsPath}/${f.openDecisions[0]}`,
+    body: () => ({ decision: 'Approve', justification: 'still needed' }),
+    expect: { admin: 403, auditor: 403, user: 403, reviewer: 200 },
   },
   stopAccessReviewInstance: {
     path: () => `/v1/access-reviews/${NO_REVIEW}/instances/${NO_INSTANCE}/stop`,
@@ -168,12 +207,65 @@ describe('authorization of every route', () => {
     expect(auditor.status).toBe(201);
     await admin.put('/v1/principals/alice', { type: 'user', displayName: 'Alice', email: 'alice@example.com' });
     expect((await admin.post('/v1/groups', { id: 'fixture-grp', displayName: 'Fixture' })).status).toBe(201);
-    fixture = { requestId: assigned.body.id, assignmentId: assigned.body.assignmentId, admin };
+    // The approver: bob, named in the one approval stage of db-gated's policy.
+    await admin.post('/v1/roles', { id: 'db-gated', displayName: 'Gated', privileged: true });
+    const gated = defaultPolicy();
+    gated.activation.approval = {
+      required: true,
+      stages: [{ approvers: [{ type: 'user', id: 'bob' }], requiredApprovals: 1, timeout: 'PT4H' }],
+    };
+    expect((await admin.put('/v1/roles/db-gated/policy', gated)).status).toBe(200);
+    // The reviewer: rita, of a review of db-admin (alice's eligibility, plus a few more to decide) started now.
+    for (let i = 0; i < 3; i++) {
+      await admin.post('/v1/requests', {
+        action: 'adminAssign',
+        assignmentType: 'eligible',
+        principalId: `reviewed-${i}`,
+        roleId: 'db-admin',
+      });
+    }
+    const review = await admin.post<{ id: string }>('/v1/access-reviews', {
+      displayName: 'fixture review',
+      scope: { roleIds: ['db-admin'] },
+      reviewers: { type: 'principals', principals: [{ type: 'user', id: 'rita' }] },
+      recurrence: { type: 'once', startDateTime: server.clock.now().toISOString() },
+    });
+    expect(review.status, JSON.stringify(review.body)).toBe(201);
+    expect((await anonymous.post('/_local/schedules/reviews/run')).status).toBe(200);
+    await settle(server);
+    const instances = await admin.get<{ items: { id: string }[] }>(`/v1/access-reviews/${review.body.id}/instances`);
+    const decisionsPath = `/v1/access-reviews/${review.body.id}/instances/${instances.body.items[0]?.id}/decisions`;
+    const items = await admin.get<{ items: { id: string }[] }>(decisionsPath);
+    expect(items.body.items.length).toBeGreaterThan(0);
+    // The lapsed admin: elevate-admin for one hour, and the clock then moves two hours on.
+    const lapsed = await admin.post('/v1/requests', {
+      action: 'adminAssign',
+      assignmentType: 'active',
+      principalId: 'lapsed-admin',
+      roleId: 'elevate-admin',
+      justification: 'one-hour cover',
+      schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    });
+    expect(lapsed.status).toBe(201);
+    expect((await anonymous.as({ sub: 'lapsed-admin', mfa: true }).get('/v1/assignments')).status).toBe(200);
+    await server.manualClock?.advance(2 * 3_600_000);
+    await settle(server);
+    fixture = {
+      requestId: assigned.body.id,
+      assignmentId: assigned.body.assignmentId,
+      admin,
+      decisionsPath,
+      openDecisions: items.body.items.map((d) => d.id),
+      as: (sub) => anonymous.as({ sub, mfa: true }),
+    };
     const mint = (sub: string, claims: Record<string, unknown> = {}, now?: Date) =>
       server.issuer.mintToken({ sub, mfa: true }, { claims, ...(now ? { now } : {}) });
     callers.admin = () => mint('admin');
     callers.auditor = () => mint('auditor-1');
     callers.user = () => mint('eve');
+    callers.approver = () => mint('bob');
+    callers.reviewer = () => mint('rita');
+    callers.lapsedAdmin = () => mint('lapsed-admin');
   });
   afterAll(async () => {
     await server?.stop();
@@ -187,6 +279,12 @@ describe('authorization of every route', () => {
     },
     'an expired token': (s) =>
       s.issuer.mintToken({ sub: 'admin', mfa: true, ttl: 60 }, { now: new Date(s.clock.now().getTime() - 3_600_000) }),
+    'a token not yet valid (nbf an hour ahead)': (s) =>
+      s.issuer.mintToken(
+        { sub: 'admin', mfa: true },
+        { claims: { nbf: Math.floor(s.clock.now().getTime() / 1000) + 3600 } },
+      ),
+    'a token without sub': (s) => s.issuer.mintToken({ sub: 'admin', mfa: true }, { claims: { sub: undefined } }),
     'a wrong issuer': (s) =>
       s.issuer.mintToken({ sub: 'admin', mfa: true }, { claims: { iss: 'https://evil.example.com' } }),
     'a wrong audience': (s) => s.issuer.mintToken({ sub: 'admin', mfa: true }, { claims: { aud: 'another-api' } }),
@@ -203,6 +301,24 @@ describe('authorization of every route', () => {
         .sign(new TextEncoder().encode('secret')),
   };
 
+  // The confusion attack: the issuer's PUBLIC key (as JWK text and as PEM) used as an HMAC secret.
+  const publicKeyAsSecret = async (s: LocalServer, form: 'jwk' | 'pem') => {
+    const jwk = s.issuer.jwks().keys[0] as JWK;
+    const secret =
+      form === 'jwk'
+        ? JSON.stringify(jwk)
+        : await exportSPKI((await importJWK(jwk, 'RS256')) as Parameters<typeof exportSPKI>[0]);
+    return new SignJWT({ sub: 'admin', amr: ['pwd', 'mfa'] })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: s.issuer.kid })
+      .setIssuer('https://elevate.local/issuer')
+      .setAudience('elevate-api')
+      .setIssuedAt(Math.floor(s.clock.now().getTime() / 1000))
+      .setExpirationTime(Math.floor(s.clock.now().getTime() / 1000) + 3600)
+      .sign(new TextEncoder().encode(secret));
+  };
+  badTokens['HS256 signed with the public JWK'] = (s) => publicKeyAsSecret(s, 'jwk');
+  badTokens['HS256 signed with the public PEM'] = (s) => publicKeyAsSecret(s, 'pem');
+
   it('has a sample for every route', () => {
     expect(Object.keys(SAMPLES).sort()).toEqual(ROUTES.map((r) => r.operationId).sort());
   });
@@ -215,7 +331,8 @@ describe('authorization of every route', () => {
         if (route.operationId === 'deleteRole') {
           await fixture.admin.post('/v1/roles', { id: `gone-${n}`, displayName: 'x', privileged: false });
         }
-        return { ...fixture, n };
+        const f = { ...fixture, n };
+        return { ...f, ...(await sample.prepare?.(f)) };
       };
       const send = async (client: ApiClient) => {
         const f = await prepare();
@@ -238,11 +355,21 @@ describe('authorization of every route', () => {
           });
         }
       }
-      for (const who of ['user', 'auditor', 'admin'] as const) {
-        it(`answers ${who === 'user' ? 'a plain user' : `an ${who}`} with ${sample.expect[who]}`, async () => {
+      const names: Record<Who | Extra, string> = {
+        user: 'a plain user',
+        auditor: 'an auditor',
+        admin: 'an admin',
+        approver: 'an approver',
+        reviewer: 'a reviewer',
+        lapsedAdmin: 'an admin whose assignment expired',
+      };
+      for (const who of ['user', 'auditor', 'admin', 'approver', 'reviewer', 'lapsedAdmin'] as const) {
+        const expected = sample.expect[who] ?? sample.expect.user;
+        it(`answers ${names[who]} with ${expected}`, async () => {
           const token = await (callers[who] as () => Promise<string>)();
           const res = await send(anonymous.withToken(token));
-          expect(res.status, JSON.stringify(res.body)).toBe(sample.expect[who]);
+          expect(res.status, JSON.stringify(res.body)).toBe(expected);
+          if (route.operationId === 'decideAccessReview' && res.status === 200) fixture.openDecisions.shift();
         });
       }
     });

@@ -223,7 +223,10 @@ describe('the local runtime', () => {
       expect((await api(server).get('/_local/events')).body).toEqual({ items: [] });
       const job = await api(server).post<Problem>('/_local/schedules/no-such-job/run');
       expect(job.status).toBe(404);
-      expect(job.body).toMatchObject({ code: 'NotFound', detail: expect.stringMatching(/^no scheduled job named no-such-job; the jobs are .*reconcile/) });
+      expect(job.body).toMatchObject({
+        code: 'NotFound',
+        detail: expect.stringMatching(/^no scheduled job named no-such-job; the jobs are .*reconcile/),
+      });
     });
   });
 });

@@ -62,6 +62,8 @@ describe('cdk-nag AwsSolutions', () => {
         'Elevate/Api/ExportsFunctionRole AwsSolutions-IAM5[Resource::<AuditBucket*.Arn>/audit/*]',
         'Elevate/Api/ExportsFunctionRole AwsSolutions-IAM5[Resource::<SchedulesAuditExportFunction*.Arn>:*]',
         'Elevate/Schedules/AuditExportFunctionRole AwsSolutions-IAM5[Resource::<AuditBucket*.Arn>/audit/*]',
+        // reconcile starts again the exports whose job never ran
+        'Elevate/Schedules/ReconcileFunctionRole AwsSolutions-IAM5[Resource::<SchedulesAuditExportFunction*.Arn>:*]',
         'Elevate/Api/GetOpenApi AwsSolutions-APIG4',
         // task tokens (SendTask*: no resource-level permissions) and the machine's executions (StopExecution)
         'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::*]',

@@ -451,12 +451,13 @@ describe('schedules', () => {
     }
   });
 
-  it('gives reconcile the table, start, task response, events and mail', () => {
+  it('gives reconcile the table, start, task response, events, mail and the start of stale exports', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReconcileFunction[0-9A-F]{8}$/);
+    const exportJob = logicalId('AWS::Lambda::Function', /^SchedulesAuditExportFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'events', 'mail']);
+    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'events', 'mail', 'exportStart']);
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
       ...tableStatements(),
@@ -464,6 +465,14 @@ describe('schedules', () => {
       taskResponse,
       putEvents(),
       sendEmail,
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [
+          { 'Fn::GetAtt': [exportJob, 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [exportJob, 'Arn'] }, ':*']] },
+        ],
+      },
     ]);
     expect(variablesOf(fn)).toMatchObject({
       STATE_MACHINE_ARN: { Ref: machineId() },

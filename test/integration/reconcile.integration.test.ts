@@ -3,6 +3,7 @@ import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { keys } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
+import { useExportPorts } from '#shared/usecases/exports.ts';
 import { reconcile } from '#shared/usecases/reconcile.ts';
 import { call } from '#test/support/invoke.ts';
 import { createTestTable } from '#test/support/table.ts';
@@ -68,4 +69,42 @@ describe('the reconcile job', () => {
     clock.advance(22 * 3_600_000 + 30 * 60_000);
     expect((await reconcile(depsFromEnv())).reminded).toBe(1);
   });
+
+  it('starts again an audit export whose job could not be started, and never fails the request for it', async () => {
+    // Prepare: the job port fails at first (Lambda throttled, say), then works.
+    const started: string[] = [];
+    let failing = true;
+    useExportPorts({
+      objects: { upload: unused, put: unused, presignGet: unused },
+      jobs: {
+        start: async (id) => {
+          if (failing) throw new Error('TooManyRequestsException: rate exceeded');
+          started.push(id);
+        },
+      },
+    });
+    try {
+      const from = new Date(clock.now().getTime() - 3_600_000).toISOString();
+      const res = await call('POST', '/v1/audit-exports', {
+        as: 'admin',
+        body: { from, to: clock.now().toISOString(), format: 'jsonl' },
+      });
+      expect(res.status).toBe(202);
+      expect(res.body.status).toBe('Pending');
+      failing = false;
+      expect((await reconcile(depsFromEnv())).exportsRestarted).toBe(0);
+      clock.advance(6 * 60_000);
+      // Act
+      const report = await reconcile(depsFromEnv());
+      // Assess
+      expect(report.exportsRestarted).toBe(1);
+      expect(started).toEqual([res.body.id]);
+    } finally {
+      useExportPorts(undefined);
+    }
+  });
 });
+
+const unused = async (): Promise<never> => {
+  throw new Error('not used by this test');
+};

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '#functions/api/routes.ts';
 import { CONTRACT } from '#shared/api/contract.ts';
@@ -42,6 +44,22 @@ describe('the published contract', () => {
       }
     }
     expect(loose).toEqual([]);
+  });
+});
+
+describe('bundle hygiene', () => {
+  it("imports zod as a namespace everywhere, so each Lambda bundles only the zod it uses (not all of zod's locales)", () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith('.ts') && /import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*'zod'/.test(readFileSync(path, 'utf8')))
+          offenders.push(path);
+      }
+    };
+    for (const dir of ['shared', 'functions']) walk(fileURLToPath(new URL(`../../${dir}`, import.meta.url)));
+    expect(offenders).toEqual([]);
   });
 });
 
