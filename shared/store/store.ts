@@ -49,7 +49,7 @@ export interface StoreStats {
 
 const MAX_READS_PER_PAGE = 10;
 /** Tries of a transaction that met another on the same item (a hot role counter under load): jittered backoff. */
-const TRANSACTION_ATTEMPTS = 8;
+const TRANSACTION_ATTEMPTS = 10;
 /** Tries when only an audit chain head moved (another writer appended to the same chain first). */
 const AUDIT_HEAD_ATTEMPTS = 12;
 
