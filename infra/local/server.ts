@@ -30,7 +30,13 @@ import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { eventsRequest, isEventsRequest, isSesSendEmail, sesSendEmail } from './aws-standins.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
 import * as localEvents from './events.ts';
-import { checkFunctions, invokeScheduledFunction, invokeWorkflowFunction, scheduledJobRunner } from './functions.ts';
+import {
+  checkFunctions,
+  invokeScheduledFunction,
+  invokeWorkflowFunction,
+  lambdaContext,
+  scheduledJobRunner,
+} from './functions.ts';
 import {
   buildEvent,
   type HttpResult,
@@ -419,7 +425,10 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       port,
     });
     const handler = await loadHandler(route.fn);
-    const result = await handler(event, lambdaContext(route.fn, requestId));
+    const result = await handler(
+      event,
+      lambdaContext(`elevate-local-${route.fn}`, requestId, process.env.AWS_REGION ?? LOCAL_REGION),
+    );
     const http = toHttpResult(result);
     http.headers['apigw-requestid'] = requestId;
     return http;
@@ -641,26 +650,5 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       runner?.statesEntered(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`) ?? [],
     idle: settle,
     stop,
-  };
-}
-
-/** A Lambda context good enough for middy and the handlers (30 s timeout, like the deployed functions). */
-function lambdaContext(fn: string, requestId: string): Context {
-  // getRemainingTimeInMillis is about the real invocation deadline, so it uses process time, not the clock.
-  const deadline = performance.now() + 30_000;
-  const functionName = `elevate-local-${fn}`;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION ?? LOCAL_REGION}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, Math.round(deadline - performance.now())),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
   };
 }
