@@ -4,6 +4,8 @@ const dynamodb = './test/support/dynamodb-global-setup.ts';
 
 // The AWS SDK warns on every run that Node 20 support ends in 2027; that is known and only noise in tests.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// The jobs' info lines (reconcile done, alerts scan done, ...) would drown the test output; warnings and errors show.
+process.env.ELEVATE_LOG ??= 'warn';
 
 /**
  * Five tiers, one project each: `vitest run --project unit` etc. Every project that needs DynamoDB shares
