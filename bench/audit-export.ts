@@ -19,9 +19,9 @@ import type { Deps } from '#shared/deps.ts';
 import { type AuditEvent, emptyTarget, eventHash } from '#shared/domain/audit.ts';
 import { linkEvents } from '#shared/domain/audit-chain.ts';
 import { S3ObjectStore } from '#shared/ports/objects.ts';
-import { keys, ops } from '#shared/store/records.ts';
+import { ops } from '#shared/store/records.ts';
 import { Store } from '#shared/store/store.ts';
-import { runAuditExport } from '#shared/usecases/exports.ts';
+import { newExport, runAuditExport } from '#shared/usecases/exports.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.AWS_REGION ??= 'us-east-1';
@@ -84,26 +84,10 @@ async function child(n: number, dynamoEndpoint: string): Promise<void> {
   await flush();
   await Promise.all(pending);
   const store = new Store(doc, tableName);
-  const record = {
-    ...keys.auditExport('exp_BENCH'),
-    entity: 'export',
-    id: 'exp_BENCH',
-    from: `${DAY}T00:00:00.000Z`,
-    to: '2026-01-06T00:00:00.000Z',
-    format: 'jsonl',
-    status: 'Pending',
-    createdAt: new Date().toISOString(),
-    createdBy: 'bench',
-    completedAt: null,
-    recordCount: null,
-    objectKey: null,
-    sha256: null,
-    manifestKey: null,
-    manifestSha256: null,
-    previousManifestSha256: null,
-    error: null,
-    version: 1,
-  };
+  const created = ops.createExport(
+    newExport('exp_BENCH', `${DAY}T00:00:00.000Z`, '2026-01-06T00:00:00.000Z', 'jsonl', new Date(), 'bench'),
+  );
+  const record = (created as { Put: { Item: Record<string, unknown> } }).Put.Item;
   await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: [{ PutRequest: { Item: record } }] } }));
   const deps = { store, clock: systemClock, config: { ...configFromEnv({ TABLE_NAME: tableName }) } } as Deps;
   console.error('[bench] exporting');

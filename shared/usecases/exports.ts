@@ -98,7 +98,8 @@ async function view(deps: Deps, r: AuditExportRecord): Promise<ExportView> {
   return { ...rest, downloadUrl };
 }
 
-function newExport(id: string, from: string, to: string, format: ExportFormat, at: Date, by: string) {
+/** A new export record, Pending. */
+export function newExport(id: string, from: string, to: string, format: ExportFormat, at: Date, by: string) {
   const record: AuditExportRecord = {
     id,
     from,
