@@ -1,4 +1,5 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { lazyClient } from './lazy.ts';
 
 /**
  * Lifecycle events for provisioners (the systems that apply access): `elevate.request.*` and
@@ -16,17 +17,25 @@ export interface EventPublisher {
 export const EVENT_SOURCE = 'elevate';
 
 export class EventBridgePublisher implements EventPublisher {
-  constructor(
-    private readonly busName: string,
-    /** Public for tests, which add middleware to it (fault injection). */
-    readonly client = new EventBridgeClient({}),
-  ) {}
+  /** The SDK is loaded on first use (see lazy.ts). */
+  readonly #bus = lazyClient(
+    () => import('@aws-sdk/client-eventbridge'),
+    (m) => new m.EventBridgeClient({}),
+  );
+
+  constructor(private readonly busName: string) {}
+
+  /** The client (public for tests, which add middleware to it: fault injection). */
+  client(): Promise<EventBridgeClient> {
+    return this.#bus.client();
+  }
 
   async publish(events: LifecycleEvent[]): Promise<void> {
+    const { sdk, client } = await this.#bus.get();
     for (let i = 0; i < events.length; i += 10) {
       const batch = events.slice(i, i + 10);
-      const out = await this.client.send(
-        new PutEventsCommand({
+      const out = await client.send(
+        new sdk.PutEventsCommand({
           Entries: batch.map((e) => ({
             EventBusName: this.busName,
             Source: EVENT_SOURCE,

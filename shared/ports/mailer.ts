@@ -1,4 +1,5 @@
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { lazyClient } from './lazy.ts';
 
 /** The mail port (SES). Mail is sent after a change commits and never decides whether it commits. */
 export interface Mail {
@@ -13,16 +14,24 @@ export interface Mailer {
 }
 
 export class SesMailer implements Mailer {
-  constructor(
-    private readonly from: string,
-    /** Public for tests, which add middleware to it (fault injection). */
-    readonly client = new SESv2Client({}),
-  ) {}
+  /** The SDK is loaded on first use (see lazy.ts). */
+  readonly #ses = lazyClient(
+    () => import('@aws-sdk/client-sesv2'),
+    (m) => new m.SESv2Client({}),
+  );
+
+  constructor(private readonly from: string) {}
+
+  /** The client (public for tests, which add middleware to it: fault injection). */
+  client(): Promise<SESv2Client> {
+    return this.#ses.client();
+  }
 
   async send(mail: Mail): Promise<void> {
     if (mail.to.length === 0) return;
-    await this.client.send(
-      new SendEmailCommand({
+    const { sdk, client } = await this.#ses.get();
+    await client.send(
+      new sdk.SendEmailCommand({
         FromEmailAddress: this.from,
         Destination: { ToAddresses: mail.to },
         Content: {

@@ -1,15 +1,5 @@
-import {
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  InvalidToken,
-  SendTaskFailureCommand,
-  SendTaskSuccessCommand,
-  SFNClient,
-  StartExecutionCommand,
-  StopExecutionCommand,
-  TaskDoesNotExist,
-  TaskTimedOut,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { lazyClient } from './lazy.ts';
 
 /**
  * The workflow port: one Step Functions execution per request, named after the request id so that a
@@ -38,40 +28,51 @@ export interface Workflow {
 }
 
 export class StepFunctionsWorkflow implements Workflow {
-  constructor(
-    private readonly stateMachineArn: string,
-    /** Public for tests, which add middleware to it (fault injection). */
-    readonly client = new SFNClient({}),
-  ) {}
+  /** The SDK is loaded on first use: functions that never start a workflow do not pay for it at cold start. */
+  readonly #sfn = lazyClient(
+    () => import('@aws-sdk/client-sfn'),
+    (m) => new m.SFNClient({}),
+  );
+
+  constructor(private readonly stateMachineArn: string) {}
+
+  /** The client (public for tests, which add middleware to it: fault injection). */
+  client(): Promise<SFNClient> {
+    return this.#sfn.client();
+  }
 
   async start(name: string, input: WorkflowInput): Promise<void> {
+    const { sdk, client } = await this.#sfn.get();
     try {
-      await this.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
+      await client.send(
+        new sdk.StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
       );
     } catch (error) {
       // Same name and input: AWS answers with the running execution; a different input is a real conflict.
-      if (!(error instanceof ExecutionAlreadyExists)) throw error;
+      if (!isNamed(error, 'ExecutionAlreadyExists')) throw error;
     }
   }
 
   async stop(name: string, cause: string): Promise<void> {
+    const { sdk, client } = await this.#sfn.get();
     const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     try {
-      await this.client.send(new StopExecutionCommand({ executionArn, cause }));
+      await client.send(new sdk.StopExecutionCommand({ executionArn, cause }));
     } catch (error) {
-      if (!(error instanceof ExecutionDoesNotExist)) throw error;
+      if (!isNamed(error, 'ExecutionDoesNotExist')) throw error;
     }
   }
 
   async succeed(token: string, output: unknown): Promise<boolean> {
+    const { sdk, client } = await this.#sfn.get();
     return this.resume(() =>
-      this.client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) })),
+      client.send(new sdk.SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) })),
     );
   }
 
   async fail(token: string, error: string, cause: string): Promise<boolean> {
-    return this.resume(() => this.client.send(new SendTaskFailureCommand({ taskToken: token, error, cause })));
+    const { sdk, client } = await this.#sfn.get();
+    return this.resume(() => client.send(new sdk.SendTaskFailureCommand({ taskToken: token, error, cause })));
   }
 
   private async resume(send: () => Promise<unknown>): Promise<boolean> {
@@ -79,9 +80,10 @@ export class StepFunctionsWorkflow implements Workflow {
       await send();
       return true;
     } catch (error) {
-      if (error instanceof TaskDoesNotExist || error instanceof TaskTimedOut || error instanceof InvalidToken)
-        return false;
+      if (isNamed(error, 'TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken')) return false;
       throw error;
     }
   }
 }
+
+const isNamed = (error: unknown, ...names: string[]): boolean => error instanceof Error && names.includes(error.name);

@@ -47,9 +47,9 @@ afterAll(async () => {
 
 const deps = () => depsFromEnv();
 const ddb = () => deps().store.doc;
-const sfn = () => (deps().workflow as StepFunctionsWorkflow).client;
-const ses = () => (deps().mailer as SesMailer).client;
-const bus = () => (deps().events as EventBridgePublisher).client;
+const sfn = () => (deps().workflow as StepFunctionsWorkflow).client();
+const ses = () => (deps().mailer as SesMailer).client();
+const bus = () => (deps().events as EventBridgePublisher).client();
 
 /** A fresh role alice is eligible for (approval by bob when asked). */
 async function eligibleRole(approval = false): Promise<string> {
@@ -219,7 +219,7 @@ describe('faults at DynamoDB', () => {
 describe('faults after the DynamoDB commit', () => {
   it('still expires an activation whose workflow never started (the reconcile job does it)', async () => {
     const roleId = await eligibleRole();
-    fault = injectFault(sfn(), { command: 'StartExecutionCommand', error: faults.unavailable });
+    fault = injectFault(await sfn(), { command: 'StartExecutionCommand', error: faults.unavailable });
     const first = await activate(roleId, 'fault-sfn');
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect(fault.injected).toBeGreaterThan(0);
@@ -247,7 +247,7 @@ describe('faults after the DynamoDB commit', () => {
   it('never fails a request because SES is down; the approval goes on', async () => {
     const roleId = await eligibleRole(true);
     const before = (await emails(server)).length;
-    fault = injectFault(ses(), { command: 'SendEmailCommand', error: faults.unavailable });
+    fault = injectFault(await ses(), { command: 'SendEmailCommand', error: faults.unavailable });
     const asked = await activate(roleId, 'fault-ses');
     expect(asked.status, JSON.stringify(asked.body)).toBe(202);
     expect(asked.body.status).toBe('PendingApproval');
@@ -271,7 +271,7 @@ describe('faults after the DynamoDB commit', () => {
   it('never fails a request because EventBridge is down', async () => {
     const roleId = await eligibleRole();
     const before = (await events(server)).length;
-    fault = injectFault(bus(), { command: 'PutEventsCommand', error: faults.internal });
+    fault = injectFault(await bus(), { command: 'PutEventsCommand', error: faults.internal });
     const first = await activate(roleId, 'fault-events');
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     await settle(server);
