@@ -1,13 +1,3 @@
-/**
- * `npm run bench:access`: the access check with 100,000 assignments in the table, against the one DynamoDB
- * Query it needs (the floor), measured in the same run. A principal's answer depends only on its own
- * partition (`P#<principal>`), so the check should not slow down as the table grows; this shows it.
- *
- * The table is seeded with BatchWriteItem of records built by the real key recipes (ops.createAssignment's
- * items), not through the API: 100,000 API calls would take many minutes and measure nothing more.
- */
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type BatchWriteCommandOutput,
@@ -15,13 +5,12 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '#infra/local/dynamodb.ts';
-import { ensureTable } from '#infra/local/table.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import type { Assignment } from '#shared/domain/assignment.ts';
 import { newId } from '#shared/ids.ts';
 import { type Item, ops, queries } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
-import { apiEvent, invoke } from './event.ts';
+import { apiEvent, benchTable, invoke } from './event.ts';
 import { pair } from './measure.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -35,21 +24,8 @@ const REGION = 'us-east-1';
 
 const dynamo = await startDynamoDbLocal({ dataDir: ':memory:' });
 try {
-  const tableName = `bench-access-${randomUUID()}`;
-  Object.assign(process.env, {
-    TABLE_NAME: tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  });
-  const raw = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const { tableName, raw } = await benchTable(dynamo.endpoint, 'bench-access', REGION);
   const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  await ensureTable(raw, tableName);
   const deps = depsFromEnv();
   await bootstrap(deps, ['admin']);
   const now = new Date();

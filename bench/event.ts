@@ -3,9 +3,12 @@
  * same claim stringification), but split in two: the event is built before the timer starts and the
  * handler is called inside it, so a figure is the handler's time only.
  */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type FunctionName, ROUTES } from '#functions/api/routes.ts';
 import { matchRoute, queryParameters, stringifyClaims } from '#infra/local/http-event.ts';
+import { ensureTable } from '#infra/local/table.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type Handler = (event: ApiEvent) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -65,4 +68,26 @@ export async function invoke(built: Built): Promise<{ status: number; body: unkn
   const out = await (await handlerOf(built.fn))(built.event);
   const text = out.body ?? '';
   return { status: out.statusCode ?? 200, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/**
+ * A fresh table in a DynamoDB Local for a bench: the environment the handlers read points at it, and a raw
+ * client of the bench's own (its calls are not counted in Store.stats) is returned for the floors.
+ */
+export async function benchTable(
+  endpoint: string,
+  prefix: string,
+  region = 'us-east-1',
+): Promise<{ tableName: string; raw: DynamoDBClient }> {
+  const tableName = `${prefix}-${randomUUID()}`;
+  Object.assign(process.env, {
+    TABLE_NAME: tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+  const raw = new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  await ensureTable(raw, tableName);
+  return { tableName, raw };
 }

@@ -6,14 +6,13 @@
  * Runs against its own in-memory DynamoDB Local (or AWS_ENDPOINT_URL_DYNAMODB when set), a fresh table
  * made from the synthesized template, bootstrapped with admin `admin`, seeded through the real handlers.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BatchGetItemCommand,
   type BatchGetItemCommandInput,
-  DynamoDBClient,
   GetItemCommand,
   type GetItemCommandInput,
   QueryCommand as RawQueryCommand,
@@ -29,13 +28,12 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '#infra/local/dynamodb.ts';
-import { ensureTable } from '#infra/local/table.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { ATTR, keys, monthOf, type QueryPart, queries } from '#shared/store/records.ts';
 import type { StoreStats } from '#shared/store/store.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { type ColdResult, measureCold } from './cold.ts';
-import { apiEvent, type Built, invoke } from './event.ts';
+import { apiEvent, type Built, benchTable, invoke } from './event.ts';
 import { pair, type Sample, type Step } from './measure.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,22 +85,9 @@ function table(headers: string[], rows: string[][]): string {
 async function main(): Promise<void> {
   const dynamo = await startDynamoDbLocal({ dataDir: ':memory:' });
   try {
-    const tableName = `bench-${randomUUID()}`;
-    Object.assign(process.env, {
-      TABLE_NAME: tableName,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
     // The floors' own client: same endpoint and settings as the store's, but its calls are not in Store.stats.
-    const raw = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: REGION,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const { tableName, raw } = await benchTable(dynamo.endpoint, 'bench', REGION);
     const rawDoc = DynamoDBDocumentClient.from(raw);
-    await ensureTable(raw, tableName);
     const deps = depsFromEnv();
     await bootstrap(deps, ['admin']);
 

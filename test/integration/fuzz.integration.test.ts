@@ -5,6 +5,9 @@ import { ROUTES, type Route } from '#functions/api/routes.ts';
 import { stringifyClaims } from '#infra/local/http-event.ts';
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
+import { AssignmentType } from '#shared/domain/assignment.ts';
+import { PrincipalType } from '#shared/domain/primitives.ts';
+import { RequestAction } from '#shared/domain/request.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { useExportPorts } from '#shared/usecases/exports.ts';
 import { checkInvariants } from '#test/support/invariants.ts';
@@ -98,20 +101,9 @@ const junkString = fc.oneof(
 
 /** Values the schemas accept somewhere: swapped into another field, they reach the use cases' own checks. */
 const PLAUSIBLE = [
-  'eligible',
-  'active',
-  'adminAssign',
-  'adminUpdate',
-  'adminRemove',
-  'adminExtend',
-  'adminRenew',
-  'selfActivate',
-  'selfDeactivate',
-  'selfExtend',
-  'selfRenew',
-  'user',
-  'group',
-  'servicePrincipal',
+  ...AssignmentType.options,
+  ...RequestAction.options,
+  ...PrincipalType.options,
   'alice',
   'admin',
   'fz-role',
