@@ -40,6 +40,8 @@ const RETRYABLE = new Set([
 /** An error worth another try: throttled, in conflict with an operation in progress, or the service's fault. */
 export function isRetryable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  // The identity store's "already exists" is a ConflictException too: another try cannot change that answer.
+  if ((error as { Reason?: string }).Reason === 'UNIQUENESS_CONSTRAINT_VIOLATION') return false;
   if (RETRYABLE.has(error.name)) return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return status !== undefined && status >= 500;
