@@ -6,6 +6,7 @@ import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
+import type { Target } from '../domain/targets.ts';
 import type { Key } from './pagination.ts';
 import { type IndexName, TABLE } from './table.ts';
 
@@ -16,6 +17,8 @@ import { type IndexName, TABLE } from './table.ts';
  * |-------------|----------------------|---------------------------------|-----------------|----------------------|-----------------|
  * | role        | ROLE#<id>            | ROLE                            | ROLES / id      |                      |                 |
  * | policy      | ROLE#<id>            | POLICY                          |                 |                      |                 |
+ * | targets     | ROLE#<id>            | TARGETS                         |                 |                      |                 |
+ * | org node    | ORG#<root|ou|acct id>| NODE                            | SCOPES / <scope>|                      |                 |
  * | principal   | PRINCIPAL#<id>       | PROFILE                         |                 |                      |                 |
  * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<principal>|
  * | live slot   | P#<principal>        | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
@@ -98,6 +101,10 @@ const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 export const keys = {
   role: (id: string) => ({ [ATTR.pk]: `ROLE#${id}`, [ATTR.sk]: 'ROLE' }),
   policy: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'POLICY' }),
+  /** Where a role's grants are provisioned in AWS (provisioning.md, "Targets"); absent: none. */
+  targets: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'TARGETS' }),
+  /** A root, organizational unit or account of the AWS organization, as the organization-sync job last saw it. */
+  orgNode: (id: string) => ({ [ATTR.pk]: `ORG#${id}`, [ATTR.sk]: 'NODE' }),
   principal: (id: string) => ({ [ATTR.pk]: `PRINCIPAL#${id}`, [ATTR.sk]: 'PROFILE' }),
   assignment: (id: string) => ({ [ATTR.pk]: `ASG#${id}`, [ATTR.sk]: 'ASG' }),
   live: (a: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
@@ -144,6 +151,8 @@ export interface QueryPart {
 
 export const queries = {
   roles: (): QueryPart => ({ index: 'gsi1', pk: 'ROLES' }),
+  /** The organization's roots, OUs and accounts, in scope order (GET /v1/scopes, the organization-sync job). */
+  scopes: (): QueryPart => ({ index: 'gsi1', pk: 'SCOPES' }),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
   live: (principalId: string, roleId?: string, type?: string): QueryPart => ({
     pk: `P#${principalId}`,
@@ -221,6 +230,28 @@ export interface Principal {
   type: PrincipalType;
   displayName: string | null;
   email: string | null;
+  updatedAt: string;
+}
+
+export interface TargetsRecord {
+  roleId: string;
+  targets: Target[];
+  version: number;
+  updatedAt: string;
+}
+
+/** A root, OU or account of the AWS organization (the organization-sync job keeps these). */
+export interface OrgNodeRecord {
+  scope: string;
+  type: 'root' | 'organizationalUnit' | 'account';
+  id: string;
+  name: string;
+  parentScope: string | null;
+  /** The ids of the root and OUs above it, from the root down (what `/ous/<id>` coverage reads). */
+  ancestors: string[];
+  /** An account's state in the organization (ACTIVE, SUSPENDED...); null for roots and OUs. */
+  status: string | null;
+  /** When the sync job last wrote it (a change). */
   updatedAt: string;
 }
 
@@ -419,6 +450,29 @@ export const ops = {
       conflict(`the policy of role '${p.roleId}' changed while this request ran; read it again and retry`),
   }),
   putPrincipal: (p: Principal): WriteOp => ({ Put: { Item: { ...keys.principal(p.id), entity: 'principal', ...p } } }),
+  /** A role's targets, guarded by the version read (none yet: null), on a role that still exists. */
+  putTargets: (t: TargetsRecord, expectedVersion: number | null): WriteOp[] => [
+    {
+      Put: {
+        Item: { ...keys.targets(t.roleId), entity: 'targets', ...t },
+        ...(expectedVersion === null
+          ? { ConditionExpression: NEW }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+      },
+      onConflict: () =>
+        conflict(`the targets of role '${t.roleId}' changed while this request ran; read them again and retry`),
+    },
+    {
+      ConditionCheck: { Key: keys.role(t.roleId), ConditionExpression: 'attribute_exists(pk)' },
+      onConflict: () => notFound(`role '${t.roleId}'`),
+    },
+  ],
+  deleteTargets: (roleId: string): WriteOp => ({ Delete: { Key: keys.targets(roleId) } }),
+  /** An organization node as the sync job saw it (last writer wins: the job is the only writer). */
+  putOrgNode: (n: OrgNodeRecord): WriteOp => ({
+    Put: { Item: { ...keys.orgNode(n.id), ...gsi('gsi1', 'SCOPES', n.scope), entity: 'orgNode', ...n } },
+  }),
+  deleteOrgNode: (id: string): WriteOp => ({ Delete: { Key: keys.orgNode(id) } }),
 
   /**
    * A new assignment: its record, its live slot (unique per principal/role/type/scope) and the role's count;

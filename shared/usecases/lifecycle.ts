@@ -3,7 +3,6 @@ import { closeCurrentStage } from '../domain/approval.ts';
 import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
-import { covers } from '../domain/scope.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
 import { keys, ops, type Principal, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
@@ -12,6 +11,7 @@ import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
+import { coveringInOrganization } from './scopes.ts';
 
 /**
  * What happens to a request and its assignment over time, whoever drives it: the API (an approval that
@@ -184,7 +184,9 @@ export async function standingEligibility(
   now: Date,
 ): Promise<Assignment> {
   const slots = await deps.store.all(queries.live(r.principalId, r.roleId, 'eligible'));
-  const eligibility = slots.map(toAssignment).find((a) => covers(a.scope, r.scope) && inForce(a, now));
+  // An eligibility at an OU covers the accounts under it as the organization is now (organization-sync).
+  const covering = await coveringInOrganization(deps.store, slots.map(toAssignment), r.scope);
+  const eligibility = covering.find((a) => inForce(a, now));
   if (!eligibility) {
     throw new DomainError(
       'NotEligible',

@@ -21,6 +21,7 @@ import {
   removalPlan,
   standingEligibility,
 } from './lifecycle.ts';
+import { checkGrantReady } from './provisioning.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
@@ -143,6 +144,7 @@ async function adminAssign(
       `an ended ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}' to renew`,
     );
   }
+  await checkGrantReady(ctx.deps, { ...input, principalId });
   if (input.validateOnly) return 'valid';
   const request = newRequestRecord(
     ctx.caller,
@@ -316,6 +318,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
       `an activation of role '${input.roleId}' at scope '${input.scope}' is already pending`,
     );
   }
+  await checkGrantReady(ctx.deps, { ...input, principalId: ctx.caller.id });
   if (input.validateOnly) return 'valid';
   const stages = stagesFromPolicy(policy);
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };

@@ -94,6 +94,7 @@ export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
   await ctx.store.transact([
     ops.deleteRole(id, role.version),
     ops.deletePolicy(id),
+    ops.deleteTargets(id),
     ctx.audit('role.deleted', { roleId: id }, { role: toRole(role) }),
   ]);
 }
