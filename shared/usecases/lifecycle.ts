@@ -85,7 +85,7 @@ export async function grantNow(
   r: RequestRecord,
   now: Date,
   actor: Actor,
-): Promise<Step & { assignment: Assignment }> {
+): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   const nowIso = now.toISOString();
   const granted: RequestRecord = {
     ...r,
@@ -148,6 +148,7 @@ export async function grantNow(
     };
     return {
       assignment: updated,
+      request: granted,
       writes: [
         ...ops.replaceAssignment(updated, current.version),
         ...stands,
@@ -169,6 +170,7 @@ export async function grantNow(
   const updated: Assignment = { ...current, status: 'Active', updatedAt: nowIso, version: current.version + 1 };
   return {
     assignment: updated,
+    request: granted,
     writes: [
       ...ops.replaceAssignment(updated, current.version),
       ...pending,
@@ -249,10 +251,11 @@ async function grantNew(
   actor: Actor,
   pending: WriteOp[],
   action: string,
-): Promise<Step & { assignment: Assignment }> {
+): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   granted.assignmentId = assignment.id;
   return {
     assignment,
+    request: granted,
     writes: [
       ...ops.createAssignment(assignment),
       ...pending,

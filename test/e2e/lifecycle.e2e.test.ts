@@ -175,6 +175,7 @@ describe('an activation counts its time from its grant (issue 12, item 16)', () 
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     expect(approved.body.status).toBe('Granted');
     expect(approved.body.schedule.expiration.duration).toBe('PT1H');
+    expect(approved.body.schedule.expiration.endDateTime).toBe(new Date(approvedAt + HOUR).toISOString());
     const a = await admin.get<Assignment>(`/v1/assignments/${approved.body.assignmentId}`);
     expect(Date.parse(a.body.startDateTime)).toBe(approvedAt);
     expect(Date.parse(a.body.endDateTime as string)).toBe(approvedAt + HOUR);

@@ -4,6 +4,7 @@ import { depsFromEnv } from '#shared/deps.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { reconcile } from '#shared/usecases/reconcile.ts';
+import { runReviewJob } from '#shared/usecases/review-job.ts';
 import { checkInvariants, scanTable } from '#test/support/invariants.ts';
 import { call } from '#test/support/invoke.ts';
 import { createTestTable, type TestTable } from '#test/support/table.ts';
@@ -162,6 +163,47 @@ describe('an activation never outlives its eligibility', () => {
     expect((await assignmentOf(activated.body.assignmentId)).endDateTime).toBe(newEnd);
     clock.set(new Date(T0.getTime() + 31 * MIN));
     expect(await allowed('kate')).toBe(false);
+  });
+
+  it("a review's denial of the eligibility revokes the activation standing on it", async () => {
+    // Prepare: mia is eligible and active; an access review of the role's eligibilities starts.
+    nextDay();
+    expect((await eligible('mia')).status).toBe(201);
+    const activated = await activate('mia', 'PT4H');
+    expect(activated.status).toBe(201);
+    const review = await call('POST', '/v1/access-reviews', {
+      as: 'admin',
+      body: {
+        displayName: 'eligibility review',
+        scope: { roleIds: [ROLE], assignmentTypes: ['eligible'] },
+        reviewers: { type: 'principals', principals: [{ type: 'user', id: 'rita' }] },
+        duration: 'P1D',
+        recurrence: { type: 'once' },
+        defaultDecision: 'none',
+        autoApply: false,
+        requireJustification: false,
+      },
+    });
+    expect(review.status, JSON.stringify(review.body)).toBe(201);
+    await runReviewJob(depsFromEnv(), { timeLeft: () => 900_000 });
+    const instances = await call('GET', `/v1/access-reviews/${review.body.id}/instances`, { as: 'admin' });
+    const instanceId = instances.body.items[0].id as string;
+    const base = `/v1/access-reviews/${review.body.id}/instances/${instanceId}`;
+    const decisions = await call('GET', `${base}/decisions?limit=200`, { as: 'admin' });
+    const item = decisions.body.items.find((d: { principalId: string }) => d.principalId === 'mia');
+
+    // Act: denied, stopped and applied.
+    const denied = await call('POST', `${base}/decisions/${item.id}`, {
+      as: 'rita',
+      body: { decision: 'Deny', justification: 'no longer on call' },
+    });
+    expect(denied.status, JSON.stringify(denied.body)).toBe(200);
+    expect((await call('POST', `${base}/stop`, { as: 'admin' })).status).toBe(200);
+    expect((await call('POST', `${base}/apply`, { as: 'admin' })).status).toBe(200);
+
+    // Assess
+    expect((await assignmentOf(activated.body.assignmentId)).status).toBe('Revoked');
+    expect(await allowed('mia')).toBe(false);
   });
 
   it('the expiry of an eligibility ends what still stands on it', async () => {
