@@ -379,6 +379,16 @@ export class IdempotencyRace extends Error {}
 /** Marks a moved audit chain head: the store reads the head again and retries the whole transaction. */
 export class AuditHeadMoved extends Error {}
 
+/**
+ * Marks a conflict between an eligibility and its activations (one changed while the other was being made):
+ * the request is planned again from what is stored now.
+ */
+export class StandingMoved extends DomainError {
+  constructor(detail: string) {
+    super('Conflict', detail);
+  }
+}
+
 /** Marks a moved head of the manifest chain: the export job writes its manifest again after the new head. */
 export class ExportHeadMoved extends Error {}
 
@@ -487,6 +497,7 @@ export const ops = {
                 ...keys.lastUse(a.eligibilityId),
                 entity: 'lastUse',
                 eligibilityId: a.eligibilityId,
+                assignmentId: a.id,
                 at: a.createdAt,
                 principalId: a.principalId,
               },
@@ -525,21 +536,63 @@ export const ops = {
     ];
   },
   /** An assignment that ended (Expired or Revoked): the record keeps it, the live slot goes. */
-  endAssignment: (a: Assignment, expectedVersion: number): WriteOp[] => {
-    const guard = { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
-    const onConflict = () => conflict(`assignment '${a.id}' changed while this request ran; read it again and retry`);
-    return [
-      { Put: { Item: assignmentItem(a), ...guard }, onConflict },
-      { Delete: { Key: keys.live(a), ...guard }, onConflict },
-      {
+  endAssignment: (a: Assignment, expectedVersion: number): WriteOp[] => ops.endAssignments([[a, expectedVersion]]),
+  /**
+   * Several assignments that end in one transaction (an eligibility and the activations standing on it): each
+   * record and live slot guarded by the version read, and one count update per role (a transaction may not
+   * touch an item twice).
+   */
+  endAssignments: (ended: [Assignment, number][]): WriteOp[] => {
+    const perRole = new Map<string, number>();
+    const writes: WriteOp[] = ended.flatMap(([a, expectedVersion]) => {
+      perRole.set(a.roleId, (perRole.get(a.roleId) ?? 0) + 1);
+      const guard = { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
+      const onConflict = () => conflict(`assignment '${a.id}' changed while this request ran; read it again and retry`);
+      return [
+        { Put: { Item: assignmentItem(a), ...guard }, onConflict },
+        { Delete: { Key: keys.live(a), ...guard }, onConflict },
+      ];
+    });
+    for (const [roleId, n] of perRole) {
+      writes.push({
         Update: {
-          Key: keys.role(a.roleId),
+          Key: keys.role(roleId),
           UpdateExpression: 'ADD liveAssignments :minus',
-          ExpressionAttributeValues: { ':minus': -1 },
+          ExpressionAttributeValues: { ':minus': -n },
         },
-      },
-    ];
+      });
+    }
+    return writes;
   },
+  /**
+   * An activation's transaction: the eligibility it stands on is still the one read (same version: not removed,
+   * shortened or moved meanwhile). With `noNewActivations` in a removal's, a removal and an activation of one
+   * eligibility can never both commit on what the other changed.
+   */
+  eligibilityStands: (e: Assignment): WriteOp => ({
+    ConditionCheck: {
+      Key: keys.live(e),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': e.version },
+    },
+    onConflict: () => new StandingMoved(`the eligibility '${e.id}' changed while this request ran; retry`),
+  }),
+  /**
+   * A change that ends or shortens an eligibility: no activation of it was made since its activations were read.
+   * Every activation rewrites the eligibility's last-use item with its own id (createAssignment), so `lastUse` is
+   * that item as read (undefined: none yet) BEFORE the activations were queried.
+   */
+  noNewActivations: (eligibilityId: string, lastUse: Item | undefined): WriteOp => ({
+    ConditionCheck: {
+      Key: keys.lastUse(eligibilityId),
+      ...(lastUse === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : lastUse.assignmentId === undefined
+          ? { ConditionExpression: 'attribute_not_exists(assignmentId)' }
+          : { ConditionExpression: 'assignmentId = :a', ExpressionAttributeValues: { ':a': lastUse.assignmentId } }),
+    },
+    onConflict: () => new StandingMoved(`an activation of eligibility '${eligibilityId}' was made meanwhile; retry`),
+  }),
   createRequest: (r: RequestRecord): WriteOp => ({
     Put: { Item: requestItem(r), ConditionExpression: NEW },
     onConflict: () => conflict(`request '${r.id}' already exists`),
