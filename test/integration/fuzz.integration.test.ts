@@ -11,7 +11,7 @@ import { RequestAction } from '#shared/domain/request.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { useExportPorts } from '#shared/usecases/exports.ts';
 import { checkInvariants } from '#test/support/invariants.ts';
-import { call } from '#test/support/invoke.ts';
+import { authorizationOf, call } from '#test/support/invoke.ts';
 import { missingSamples, ROUTE_SAMPLES, type SampleFixture } from '#test/support/route-samples.ts';
 import { createTestTable, type TestTable } from '#test/support/table.ts';
 
@@ -317,7 +317,7 @@ function eventOf(
       isBase64Encoded = true;
       break;
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { authorization: authorizationOf(plan.caller) };
   if (plan.headers.contentType !== undefined) headers['content-type'] = plan.headers.contentType;
   if (plan.headers.idempotencyKey !== undefined) headers['idempotency-key'] = plan.headers.idempotencyKey;
   const routeKey = `${route.method} ${route.path}`;
