@@ -152,6 +152,7 @@ export const CONTRACT = {
   },
   getPrincipal: {
     params: z.strictObject({ principalId: PrincipalId }),
+    query: z.strictObject({ principalType: PrincipalType.default('user') }),
     responses: { 200: { description: 'The principal', schema: Principal } },
   },
 
@@ -168,6 +169,7 @@ export const CONTRACT = {
     query: z.strictObject({
       ...pageQuery,
       principalId: PrincipalId.optional(),
+      principalType: PrincipalType.optional(),
       roleId: Slug.optional(),
       status: RequestStatus.optional(),
     }),
@@ -200,6 +202,7 @@ export const CONTRACT = {
     query: z.strictObject({
       ...pageQuery,
       principalId: PrincipalId.optional(),
+      principalType: PrincipalType.optional(),
       roleId: Slug.optional(),
       assignmentType: AssignmentType.optional(),
       status: AssignmentStatus.optional(),
@@ -217,7 +220,12 @@ export const CONTRACT = {
   },
 
   checkAccess: {
-    query: z.strictObject({ principalId: PrincipalId.optional(), roleId: Slug, scope: Scope.default('/') }),
+    query: z.strictObject({
+      principalId: PrincipalId.optional(),
+      principalType: PrincipalType.default('user'),
+      roleId: Slug,
+      scope: Scope.default('/'),
+    }),
     responses: { 200: { description: 'The answer, and the assignment that gives it', schema: AccessAnswer } },
   },
 

@@ -3,6 +3,7 @@ import { closeCurrentStage } from '../domain/approval.ts';
 import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { PrincipalRef } from '../domain/primitives.ts';
 import { covers } from '../domain/scope.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
@@ -30,8 +31,8 @@ const audit = (now: Date, actor: Actor, action: string, r: RequestRecord, detail
 /** Does the request hold the slot's pending marker (activations and self requests waiting for a decision or a start)? */
 export const holdsPending = (r: RequestRecord): boolean => r.action.startsWith('self') && r.action !== 'selfDeactivate';
 
-export async function principalName(deps: Deps, id: string): Promise<string | null> {
-  const item = await deps.store.get(keys.principal(id), false);
+export async function principalName(deps: Deps, p: PrincipalRef): Promise<string | null> {
+  const item = await deps.store.get(keys.principal(p), false);
   return item ? strip<Principal>(item).displayName : null;
 }
 
@@ -39,12 +40,12 @@ export async function principalName(deps: Deps, id: string): Promise<string | nu
 export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignment): Promise<Effect[]> {
   const role = await requireRole(deps.store, r.roleId);
   const { policy } = await readPolicy(deps.store, r.roleId);
-  const facts = factsOf(r, role.displayName, await principalName(deps, r.principalId), a);
+  const facts = factsOf(r, role.displayName, await principalName(deps, r), a);
   const effects: Effect[] = [
     { kind: 'event', event: { type: 'elevate.assignment.activated', detail: { assignment: a, requestId: r.id } } },
   ];
   if (!policy.notifications.criticalOnly) {
-    effects.push({ kind: 'mail', to: { principals: [r.principalId] }, mail: mail.requestOutcome(facts, 'granted') });
+    effects.push({ kind: 'mail', to: { principals: [r] }, mail: mail.requestOutcome(facts, 'granted') });
   }
   if (role.privileged && a.assignmentType === 'active') {
     effects.push({
@@ -180,10 +181,10 @@ async function readAssignment(deps: Deps, id: string): Promise<Assignment | unde
 /** The caller's eligibility that still stands and covers the request's scope, or NotEligible. */
 export async function standingEligibility(
   deps: Deps,
-  r: Pick<RequestRecord, 'principalId' | 'roleId' | 'scope'>,
+  r: Pick<RequestRecord, 'principalType' | 'principalId' | 'roleId' | 'scope'>,
   now: Date,
 ): Promise<Assignment> {
-  const slots = await deps.store.all(queries.live(r.principalId, r.roleId, 'eligible'));
+  const slots = await deps.store.all(queries.live(r, r.roleId, 'eligible'));
   const eligibility = slots.map(toAssignment).find((a) => covers(a.scope, r.scope) && inForce(a, now));
   if (!eligibility) {
     throw new DomainError(
@@ -382,7 +383,7 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
     { kind: 'event', event: { type: 'elevate.request.timedOut', detail: { requestId: r.id } } },
     {
       kind: 'mail',
-      to: { principals: [r.principalId] },
+      to: { principals: [r] },
       mail: mail.requestOutcome(factsOf(r, role.displayName, null), 'timed out'),
     },
   ]);

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
+import { userRef } from '#shared/domain/primitives.ts';
 import { keys, queries } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { call } from '#test/support/invoke.ts';
@@ -64,7 +65,7 @@ describe('admin assignments', () => {
       Array.from({ length: 8 }, () => assign({ assignmentType: 'eligible', principalId: 'racer' })),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
-    const live = await depsFromEnv().store.all(queries.live('racer'));
+    const live = await depsFromEnv().store.all(queries.live(userRef('racer')));
     expect(live).toHaveLength(1);
     const role = await depsFromEnv().store.get(keys.role('db-admin'));
     const counted = (await call('GET', '/v1/assignments?roleId=db-admin&status=Active', { as: 'admin' })).body.items
