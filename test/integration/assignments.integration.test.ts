@@ -286,7 +286,9 @@ describe('principals', () => {
     });
     expect(put.status).toBe(200);
     expect((await call('GET', '/v1/principals/sec-team', { as: 'dana' })).status).toBe(403);
-    expect((await call('GET', '/v1/principals/sec-team', { as: 'admin' })).body.type).toBe('group');
+    expect((await call('GET', '/v1/principals/sec-team?principalType=group', { as: 'admin' })).body.type).toBe('group');
+    // A profile is a type and an id: there is no user sec-team.
+    expect((await call('GET', '/v1/principals/sec-team', { as: 'admin' })).status).toBe(404);
     expect(
       (await call('PUT', '/v1/principals/x', { as: 'admin', body: { type: 'robot', displayName: 'x' } })).status,
     ).toBe(400);
