@@ -509,7 +509,7 @@ describe('fuzzing every route at the handler', () => {
     expect(seen.size).toBeGreaterThan(ROUTES.length * 0.8);
   }, 120_000);
 
-  it('decides group approvers on the exact group names of the verified token (items 2)', async () => {
+  it('decides group approvers on the exact group names of the verified token (item 2)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(groupName, { maxLength: 4 }), fc.boolean(), async (groups, swapped) => {
         const claims = { sub: 'fz-someone', amr: ['pwd', 'mfa'], groups };
