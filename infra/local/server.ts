@@ -24,6 +24,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, 
 import { ROUTES, type Route, routeKey } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { stateMachineDefinition } from '#infra/synth.ts';
+import { bearerToken } from '#shared/auth/caller.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { addDuration, tryParseDuration } from '#shared/domain/duration.ts';
@@ -233,13 +234,6 @@ export function parseTokenOptions(value: unknown): TokenOptions | string {
     ...(acrs !== undefined && { acrs }),
     ...(ttl !== undefined && { ttl }),
   };
-}
-
-function bearerToken(authorization: string | undefined): string | undefined {
-  if (!authorization) return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
-  // API Gateway also accepts the bare token in the identity source.
-  return m?.[1] ?? (authorization.includes(' ') ? undefined : authorization.trim());
 }
 
 /** Restores every environment variable it set. */

@@ -182,6 +182,7 @@ export const CONTRACT = {
   },
   getPrincipal: {
     params: z.strictObject({ principalId: PrincipalId }),
+    query: z.strictObject({ principalType: PrincipalType.default('user') }),
     responses: { 200: { description: 'The principal', schema: Principal } },
   },
 
@@ -198,6 +199,7 @@ export const CONTRACT = {
     query: z.strictObject({
       ...pageQuery,
       principalId: PrincipalId.optional(),
+      principalType: PrincipalType.optional(),
       roleId: Slug.optional(),
       status: RequestStatus.optional(),
     }),
@@ -230,6 +232,7 @@ export const CONTRACT = {
     query: z.strictObject({
       ...pageQuery,
       principalId: PrincipalId.optional(),
+      principalType: PrincipalType.optional(),
       roleId: Slug.optional(),
       assignmentType: AssignmentType.optional(),
       status: AssignmentStatus.optional(),
@@ -247,7 +250,12 @@ export const CONTRACT = {
   },
 
   checkAccess: {
-    query: z.strictObject({ principalId: PrincipalId.optional(), roleId: Slug, scope: Scope.default('/') }),
+    query: z.strictObject({
+      principalId: PrincipalId.optional(),
+      principalType: PrincipalType.default('user'),
+      roleId: Slug,
+      scope: Scope.default('/'),
+    }),
     responses: { 200: { description: 'The answer, and the assignment that gives it', schema: AccessAnswer } },
   },
 

@@ -2,7 +2,7 @@ import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import type { PrincipalType } from '../domain/primitives.ts';
+import type { PrincipalRef, PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
@@ -19,13 +19,13 @@ import { type IndexName, TABLE } from './table.ts';
  * | policy      | ROLE#<id>            | POLICY                          |                 |                      |                 |
  * | targets     | ROLE#<id>            | TARGETS                         |                 |                      |                 |
  * | org node    | ORG#<root|ou|acct id>| NODE                            | SCOPES / <scope>|                      |                 |
- * | principal   | PRINCIPAL#<id>       | PROFILE                         |                 |                      |                 |
- * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<principal>|
- * | live slot   | P#<principal>        | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
- * | pending     | P#<principal>        | PENDING#<role>#<type>#<scope>   |                 |                      |                 |
+ * | principal   | PRINCIPAL#<p>        | PROFILE                         |                 |                      |                 |
+ * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<p>        |
+ * | live slot   | P#<p>                | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
+ * | pending     | P#<p>                | PENDING#<role>#<type>#<scope>   |                 |                      |                 |
  * | reminder    | ASG#<id>             | REMINDER#<1d|1h>                |                 |                      |                 |
  * | last use    | ASG#<eligibility id> | LASTUSE                         |                 |                      |                 |
- * | request     | REQ#<id>             | REQ                             | REQP#<principal>| REQSTATUS#<s>        | REQS            |
+ * | request     | REQ#<id>             | REQ                             | REQP#<p>        | REQSTATUS#<s>        | REQS            |
  * | audit event | AUDIT#<yyyy-mm>      | <time>#<id>                     | AUDITP#<princ.> | AUDITA#<actor>       | AUDITR#<role>   |
  * | audit head  | AUDITHEAD#<day>#<sh.>| HEAD                            |                 |                      |                 |
  * | export      | EXPORT#<id>          | EXPORT                          | EXPORTS / t#id  |                      |                 |
@@ -36,9 +36,12 @@ import { type IndexName, TABLE } from './table.ts';
  * | alert settings | META              | ALERTSETTINGS                   |                 |                      |                 |
  * | review      | REVIEW#<id>          | REVIEW                          | REVIEWS / t#id  | REVIEWDUE / next#id  |                 |
  * | rv instance | REVIEW#<review>      | INST#<id>                       |                 |                      | RVWORK / id (*) |
- * | rv decision | RVI#<instance>       | DEC#<id>                        | RVDP#<i>#<princ>| RVDR#<i>#<role>      | RVDI#<i>        |
+ * | rv decision | RVI#<instance>       | DEC#<id>                        | RVDP#<i>#<p>    | RVDR#<i>#<role>      | RVDI#<i>        |
  * | idempotency | IDEM#<caller>#<key>  | IDEM                            |                 |                      |                 |
  * | install     | META                 | INSTALL                         |                 |                      |                 |
+ *
+ * `<p>` is a principal: `<principalType>#<principalId>` (`user#alice`, `group#dbas`). Users, groups and service
+ * principals have separate id spaces: a user token whose sub is a group's id never reads or writes the group's items.
  *
  * Access reviews: REVIEWDUE holds only definitions with a next instance; RVWORK (*) only instances the job still
  * works on. A decision sits in exactly one reviewer queue (gsi1 by principal for `self`, gsi2 by role for
@@ -96,6 +99,12 @@ const gsi = (index: IndexName, pk: string, sk: string): Item => ({
 
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 
+/** A principal in a key: its type, then its id (types hold no `#`, so no two principals share a key). */
+const principalPart = (p: PrincipalRef): string => `${p.principalType}#${p.principalId}`;
+
+/** A slot: one principal's live (or pending) assignment of a role, type and scope. */
+export type Slot = Pick<Assignment, 'principalType' | 'principalId' | 'roleId' | 'assignmentType' | 'scope'>;
+
 // ---- key recipes ----------------------------------------------------------------------------------
 
 export const keys = {
@@ -105,15 +114,15 @@ export const keys = {
   targets: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'TARGETS' }),
   /** A root, organizational unit or account of the AWS organization, as the organization-sync job last saw it. */
   orgNode: (id: string) => ({ [ATTR.pk]: `ORG#${id}`, [ATTR.sk]: 'NODE' }),
-  principal: (id: string) => ({ [ATTR.pk]: `PRINCIPAL#${id}`, [ATTR.sk]: 'PROFILE' }),
+  principal: (p: PrincipalRef) => ({ [ATTR.pk]: `PRINCIPAL#${principalPart(p)}`, [ATTR.sk]: 'PROFILE' }),
   assignment: (id: string) => ({ [ATTR.pk]: `ASG#${id}`, [ATTR.sk]: 'ASG' }),
-  live: (a: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
-    [ATTR.pk]: `P#${a.principalId}`,
+  live: (a: Slot) => ({
+    [ATTR.pk]: `P#${principalPart(a)}`,
     [ATTR.sk]: `LIVE#${a.roleId}#${a.assignmentType}#${a.scope}`,
   }),
   /** While a request for a slot waits (approval, or a scheduled start), no second one may be made. */
-  pending: (a: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
-    [ATTR.pk]: `P#${a.principalId}`,
+  pending: (a: Slot) => ({
+    [ATTR.pk]: `P#${principalPart(a)}`,
     [ATTR.sk]: `PENDING#${a.roleId}#${a.assignmentType}#${a.scope}`,
   }),
   /** Marks a reminder as sent, so each reminder goes out once (`1d`, `1h` before the end). */
@@ -154,13 +163,13 @@ export const queries = {
   /** The organization's roots, OUs and accounts, in scope order (GET /v1/scopes, the organization-sync job). */
   scopes: (): QueryPart => ({ index: 'gsi1', pk: 'SCOPES' }),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
-  live: (principalId: string, roleId?: string, type?: string): QueryPart => ({
-    pk: `P#${principalId}`,
+  live: (p: PrincipalRef, roleId?: string, type?: string): QueryPart => ({
+    pk: `P#${principalPart(p)}`,
     beginsWith: `LIVE#${roleId ? `${roleId}#${type ? `${type}#` : ''}` : ''}`,
   }),
   /** Live slots of every role whose id starts with a prefix (the built-in elevate-* roles in one query). */
-  liveRolePrefix: (principalId: string, rolePrefix: string): QueryPart => ({
-    pk: `P#${principalId}`,
+  liveRolePrefix: (p: PrincipalRef, rolePrefix: string): QueryPart => ({
+    pk: `P#${principalPart(p)}`,
     beginsWith: `LIVE#${rolePrefix}`,
   }),
   assignmentsOfRole: (roleId: string): QueryPart => ({ index: 'gsi1', pk: `ROLEASG#${roleId}`, forward: false }),
@@ -169,14 +178,14 @@ export const queries = {
     pk: `ASGSTATUS#${status}`,
     ...(endBefore ? { between: ['0', endBefore] as [string, string] } : {}),
   }),
-  assignmentsOfPrincipal: (principalId: string): QueryPart => ({
+  assignmentsOfPrincipal: (p: PrincipalRef): QueryPart => ({
     index: 'gsi3',
-    pk: `ASGP#${principalId}`,
+    pk: `ASGP#${principalPart(p)}`,
     forward: false,
   }),
-  requestsOfPrincipal: (principalId: string): QueryPart => ({
+  requestsOfPrincipal: (p: PrincipalRef): QueryPart => ({
     index: 'gsi1',
-    pk: `REQP#${principalId}`,
+    pk: `REQP#${principalPart(p)}`,
     forward: false,
   }),
   requestsByStatus: (status: string): QueryPart => ({ index: 'gsi2', pk: `REQSTATUS#${status}`, forward: false }),
@@ -255,6 +264,12 @@ export interface OrgNodeRecord {
   updatedAt: string;
 }
 
+/** The principal a profile is of. */
+export const principalOf = (p: Pick<Principal, 'type' | 'id'>): PrincipalRef => ({
+  principalType: p.type,
+  principalId: p.id,
+});
+
 export interface GroupRecord {
   id: string;
   displayName: string;
@@ -294,7 +309,7 @@ const assignmentItem = (a: Assignment): Item => ({
   ...keys.assignment(a.id),
   ...gsi('gsi1', `ROLEASG#${a.roleId}`, `${a.createdAt}#${a.id}`),
   ...gsi('gsi2', `ASGSTATUS#${a.status}`, `${a.endDateTime ?? END_OF_TIME}#${a.id}`),
-  ...gsi('gsi3', `ASGP#${a.principalId}`, `${a.createdAt}#${a.id}`),
+  ...gsi('gsi3', `ASGP#${principalPart(a)}`, `${a.createdAt}#${a.id}`),
   entity: 'assignment',
   ...a,
 });
@@ -303,7 +318,7 @@ const liveItem = (a: Assignment): Item => ({ ...keys.live(a), entity: 'live', ..
 
 const requestItem = (r: RequestRecord): Item => ({
   ...keys.request(r.id),
-  ...gsi('gsi1', `REQP#${r.principalId}`, `${r.createdAt}#${r.id}`),
+  ...gsi('gsi1', `REQP#${principalPart(r)}`, `${r.createdAt}#${r.id}`),
   ...gsi('gsi2', `REQSTATUS#${r.status}`, `${r.createdAt}#${r.id}`),
   ...gsi('gsi3', 'REQS', `${r.createdAt}#${r.id}`),
   entity: 'request',
@@ -459,7 +474,9 @@ export const ops = {
     onConflict: () =>
       conflict(`the policy of role '${p.roleId}' changed while this request ran; read it again and retry`),
   }),
-  putPrincipal: (p: Principal): WriteOp => ({ Put: { Item: { ...keys.principal(p.id), entity: 'principal', ...p } } }),
+  putPrincipal: (p: Principal): WriteOp => ({
+    Put: { Item: { ...keys.principal(principalOf(p)), entity: 'principal', ...p } },
+  }),
   /** A role's targets, guarded by the version read (none yet: null), on a role that still exists. */
   putTargets: (t: TargetsRecord, expectedVersion: number | null): WriteOp[] => [
     {
@@ -607,13 +624,13 @@ export const ops = {
     onConflict: () => new DomainError('AlreadyDecided', `request '${r.id}' changed while this decision was made`),
   }),
   /** No live assignment in the slot (an activation that is already active is refused). */
-  slotFree: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>): WriteOp => ({
+  slotFree: (slot: Slot): WriteOp => ({
     ConditionCheck: { Key: keys.live(slot), ConditionExpression: NEW },
     onConflict: () =>
       new DomainError('AlreadyActive', `role '${slot.roleId}' is already active at scope '${slot.scope}'`),
   }),
   /** No request for the slot is waiting (for a decision, or for its start). */
-  pendingFree: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>): WriteOp => ({
+  pendingFree: (slot: Slot): WriteOp => ({
     ConditionCheck: { Key: keys.pending(slot), ConditionExpression: NEW },
     onConflict: () =>
       new DomainError(
@@ -621,10 +638,7 @@ export const ops = {
         `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`,
       ),
   }),
-  createPending: (
-    slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>,
-    requestId: string,
-  ): WriteOp => ({
+  createPending: (slot: Slot, requestId: string): WriteOp => ({
     Put: { Item: { ...keys.pending(slot), entity: 'pending', requestId }, ConditionExpression: NEW },
     onConflict: () =>
       new DomainError(
@@ -632,10 +646,7 @@ export const ops = {
         `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`,
       ),
   }),
-  deletePending: (
-    slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>,
-    requestId: string,
-  ): WriteOp => ({
+  deletePending: (slot: Slot, requestId: string): WriteOp => ({
     Delete: {
       Key: keys.pending(slot),
       ConditionExpression: 'requestId = :r',
@@ -777,7 +788,7 @@ const decisionItem = (d: DecisionRecord): Item => {
   const sk = `${d.decision}#${d.id}`;
   const queue =
     d.queue === 'self'
-      ? gsi('gsi1', `RVDP#${d.instanceId}#${d.principalId}`, sk)
+      ? gsi('gsi1', `RVDP#${d.instanceId}#${principalPart(d)}`, sk)
       : d.queue === 'approvers'
         ? gsi('gsi2', `RVDR#${d.instanceId}#${d.roleId}`, sk)
         : gsi('gsi3', `RVDI#${d.instanceId}`, sk);
@@ -803,15 +814,12 @@ export const reviewQueries = {
   instancesAtWork: (): QueryPart => ({ index: 'gsi3', pk: 'RVWORK' }),
   decisionsOfInstance: (instanceId: string): QueryPart => ({ pk: `RVI#${instanceId}`, beginsWith: 'DEC#' }),
   /** A reviewer queue of an instance; only the NotReviewed items with `open`. */
-  decisionQueue: (
-    instanceId: string,
-    by: { principalId: string } | { roleId: string } | 'all',
-    open: boolean,
-  ): QueryPart => {
-    const beginsWith = open ? 'NotReviewed#' : '';
-    if (by === 'all') return { index: 'gsi3', pk: `RVDI#${instanceId}`, beginsWith };
-    if ('principalId' in by) return { index: 'gsi1', pk: `RVDP#${instanceId}#${by.principalId}`, beginsWith };
-    return { index: 'gsi2', pk: `RVDR#${instanceId}#${by.roleId}`, beginsWith };
+  decisionQueue: (instanceId: string, by: PrincipalRef | { roleId: string } | 'all', open: boolean): QueryPart => {
+    // All of a queue: no sort-key condition (DynamoDB refuses begins_with an empty string).
+    const sk = open ? { beginsWith: 'NotReviewed#' } : {};
+    if (by === 'all') return { index: 'gsi3', pk: `RVDI#${instanceId}`, ...sk };
+    if ('principalId' in by) return { index: 'gsi1', pk: `RVDP#${instanceId}#${principalPart(by)}`, ...sk };
+    return { index: 'gsi2', pk: `RVDR#${instanceId}#${by.roleId}`, ...sk };
   },
 };
 

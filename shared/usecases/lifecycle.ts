@@ -5,6 +5,7 @@ import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import { log } from '../http/log.ts';
+import type { PrincipalRef } from '../domain/primitives.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
 import {
@@ -44,8 +45,8 @@ const audit = (now: Date, actor: Actor, action: string, r: RequestRecord, detail
 /** Does the request hold the slot's pending marker (activations and self requests waiting for a decision or a start)? */
 export const holdsPending = (r: RequestRecord): boolean => r.action.startsWith('self') && r.action !== 'selfDeactivate';
 
-export async function principalName(deps: Deps, id: string): Promise<string | null> {
-  const item = await deps.store.get(keys.principal(id), false);
+export async function principalName(deps: Deps, p: PrincipalRef): Promise<string | null> {
+  const item = await deps.store.get(keys.principal(p), false);
   return item ? strip<Principal>(item).displayName : null;
 }
 
@@ -53,14 +54,14 @@ export async function principalName(deps: Deps, id: string): Promise<string | nu
 export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignment): Promise<Effect[]> {
   const role = await requireRole(deps.store, r.roleId);
   const { policy } = await readPolicy(deps.store, r.roleId);
-  const facts = factsOf(r, role.displayName, await principalName(deps, r.principalId), a);
+  const facts = factsOf(r, role.displayName, await principalName(deps, r), a);
   const effects: Effect[] = [
     { kind: 'event', event: { type: 'elevate.assignment.activated', detail: { assignment: a, requestId: r.id } } },
   ];
   if (!policy.notifications.criticalOnly) {
     effects.push({
       kind: 'mail',
-      to: { principals: [r.principalId] },
+      to: { principals: [r] },
       mail: mail.requestOutcome(facts, a.assignmentType === 'eligible' ? 'eligible' : 'granted'),
     });
   }
@@ -274,10 +275,10 @@ async function readAssignment(deps: Deps, id: string): Promise<Assignment | unde
 /** The caller's eligibility that still stands and covers the request's scope, or NotEligible. */
 export async function standingEligibility(
   deps: Deps,
-  r: Pick<RequestRecord, 'principalId' | 'roleId' | 'scope'>,
+  r: Pick<RequestRecord, 'principalType' | 'principalId' | 'roleId' | 'scope'>,
   now: Date,
 ): Promise<Assignment> {
-  const slots = await deps.store.all(queries.live(r.principalId, r.roleId, 'eligible'));
+  const slots = await deps.store.all(queries.live(r, r.roleId, 'eligible'));
   // An eligibility at an OU covers the accounts under it as the organization is now (organization-sync).
   const covering = await coveringInOrganization(deps.store, slots.map(toAssignment), r.scope);
   const eligibility = covering.find((a) => inForce(a, now));
@@ -376,7 +377,7 @@ export async function activationsFitted(
   actor: Actor,
 ): Promise<{ endings: [Assignment, number][]; writes: WriteOp[]; effects: Effect[] }> {
   const lastUse = await deps.store.get(keys.lastUse(eligibility.id));
-  const live = await deps.store.all(queries.live(eligibility.principalId, eligibility.roleId, 'active'));
+  const live = await deps.store.all(queries.live(eligibility, eligibility.roleId, 'active'));
   const standing = live.map(toAssignment).filter((a) => a.origin === 'activated' && a.eligibilityId === eligibility.id);
   const endings: [Assignment, number][] = [];
   const writes: WriteOp[] = [ops.noNewActivations(eligibility.id, lastUse)];
@@ -557,7 +558,7 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
     { kind: 'event', event: { type: 'elevate.request.timedOut', detail: { requestId: r.id } } },
     {
       kind: 'mail',
-      to: { principals: [r.principalId] },
+      to: { principals: [r] },
       mail: mail.requestOutcome(factsOf(r, role.displayName, null), 'timed out'),
     },
   ]);

@@ -1,7 +1,7 @@
 import type { Deps, ProvisioningPorts } from '../deps.ts';
 import type { AssignmentType } from '../domain/assignment.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { PrincipalType } from '../domain/primitives.ts';
+import { type PrincipalType, userRef } from '../domain/primitives.ts';
 import { provisioningAccount, type Target } from '../domain/targets.ts';
 import { keys, type Principal, strip, type TargetsRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
@@ -98,7 +98,7 @@ export async function identityCenterUserId(
   principalId: string,
 ): Promise<{ userId: string | null; lookedUp: string }> {
   if (deps.config.identityCenter?.userAttribute === 'email') {
-    const item = await deps.store.get(keys.principal(principalId), false);
+    const item = await deps.store.get(keys.principal(userRef(principalId)), false);
     const email = item ? strip<Principal>(item).email : null;
     if (!email) return { userId: null, lookedUp: `no e-mail is recorded for '${principalId}'` };
     return { userId: await ports.identityStore.findUserId({ email }), lookedUp: `with the primary e-mail ${email}` };

@@ -3,6 +3,7 @@ import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '..
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
+import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { checkAdminAssignment, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
@@ -19,7 +20,7 @@ import {
   type WriteOp,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { readLive, toAssignment } from './assignments.ts';
+import { isCallers, principalParts, readLive, toAssignment } from './assignments.ts';
 import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import {
@@ -102,7 +103,15 @@ async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
   const { policy } = await readPolicy(ctx.store, input.roleId);
-  const slot = { principalId, roleId: input.roleId, assignmentType: input.assignmentType, scope: input.scope };
+  // The caller is a user: self actions act on the user, never on a group or service principal of the same id.
+  const principalType = isAdminAction ? input.principalType : 'user';
+  const slot = {
+    principalType,
+    principalId,
+    roleId: input.roleId,
+    assignmentType: input.assignmentType,
+    scope: input.scope,
+  };
   await sweepExpired(ctx, slot);
   switch (input.action) {
     case 'adminAssign':
@@ -222,7 +231,10 @@ async function adminAssign(
 }
 
 async function hadAssignment(ctx: Ctx, principalId: string, input: RequestInput): Promise<boolean> {
-  const items = await ctx.store.all(queries.assignmentsOfPrincipal(principalId), false);
+  const items = await ctx.store.all(
+    queries.assignmentsOfPrincipal({ principalType: input.principalType, principalId }),
+    false,
+  );
   return items.some(
     (i) => i.roleId === input.roleId && i.assignmentType === input.assignmentType && i.scope === input.scope,
   );
@@ -370,13 +382,14 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
   }
   const eligibility = await standingEligibility(
     ctx.deps,
-    { principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
+    { principalType: 'user', principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
     ctx.now,
   );
   const fallback: Expiration = { type: 'afterDuration', duration: policy.activation.maxDuration };
   const schedule = resolveSchedule(input.schedule, ctx.now, fallback, policy.maxScheduleAhead);
   checkActivation({ policy, caller: ctx.caller, justification: input.justification, ticket: input.ticket, schedule });
   const slot = {
+    principalType: 'user' as const,
     principalId: ctx.caller.id,
     roleId: input.roleId,
     assignmentType: 'active' as const,
@@ -583,7 +596,7 @@ async function selfExtend(
 
 /** Did the principal ever hold an assignment (not an activation) in this slot? What selfRenew renews. */
 async function heldAssigned(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<boolean> {
-  const items = await ctx.store.all(queries.assignmentsOfPrincipal(slot.principalId), false);
+  const items = await ctx.store.all(queries.assignmentsOfPrincipal(slot), false);
   return items.some(
     (i) =>
       i.roleId === slot.roleId &&
@@ -605,7 +618,7 @@ export async function approvalMail(ctx: Pick<Ctx, 'deps'>, r: RequestRecord, sta
   const s = r.approval.stages[stage];
   if (!s) return [];
   const role = await requireRole(ctx.deps.store, r.roleId);
-  const facts = factsOf(r, role.displayName, await principalName(ctx.deps, r.principalId));
+  const facts = factsOf(r, role.displayName, await principalName(ctx.deps, r));
   return [
     {
       kind: 'mail',
@@ -637,6 +650,7 @@ async function recordRefusal(ctx: Ctx, input: RequestInput, error: DomainError):
 
 export interface RequestFilters {
   principalId?: string | undefined;
+  principalType?: PrincipalType | undefined;
   roleId?: string | undefined;
   status?: RequestStatus | undefined;
 }
@@ -647,18 +661,24 @@ export async function listRequests(
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<Request>> {
   const reader = await ctx.isReader();
-  if (!reader && filters.principalId && filters.principalId !== ctx.caller.id) {
+  const others =
+    (filters.principalId && filters.principalId !== ctx.caller.id) ||
+    (filters.principalType && filters.principalType !== 'user');
+  if (!reader && others) {
     throw forbidden("listing another principal's requests needs elevate-admin or elevate-auditor");
   }
-  const principalId = reader ? filters.principalId : ctx.caller.id;
-  let part: QueryPart;
-  if (principalId) part = queries.requestsOfPrincipal(principalId);
-  else if (filters.status) part = queries.requestsByStatus(filters.status);
-  else part = queries.allRequests();
-  return ctx.store.page([part], {
+  // A plain caller lists its own (a user's) requests; a reader one principal id's, of one type or of all.
+  const principal = reader ? filters : { principalId: ctx.caller.id, principalType: 'user' as const };
+  const principalId = principal.principalId;
+  let parts: QueryPart[];
+  if (principalId) parts = principalParts(principal, queries.requestsOfPrincipal);
+  else if (filters.status) parts = [queries.requestsByStatus(filters.status)];
+  else parts = [queries.allRequests()];
+  return ctx.store.page(parts, {
     ...page,
     filter: (item) =>
       (!principalId || item.principalId === principalId) &&
+      (!principal.principalType || item.principalType === principal.principalType) &&
       (!filters.roleId || item.roleId === filters.roleId) &&
       (!filters.status || item.status === filters.status),
     map: (item) => presentRequest(strip<RequestRecord>(item)),
@@ -668,7 +688,7 @@ export async function listRequests(
 export async function getRequest(ctx: Ctx, id: string): Promise<Request> {
   const item = await ctx.store.get(keys.request(id));
   const request = item ? strip<RequestRecord>(item) : undefined;
-  const own = request && (request.principalId === ctx.caller.id || request.createdBy === ctx.caller.id);
+  const own = request && (isCallers(ctx, request) || request.createdBy === ctx.caller.id);
   if (!request || (!own && !(await ctx.isReader()))) throw notFound(`request '${id}'`);
   return presentRequest(request);
 }
