@@ -6,7 +6,7 @@ import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
-import type { Key } from './pagination.ts';
+import type { Key, PartBounds } from './pagination.ts';
 import { type IndexName, TABLE } from './table.ts';
 
 /**
@@ -81,6 +81,18 @@ export function positionOf(item: Item, index: IndexName | undefined): Key {
     key[a.sk] = String(item[a.sk]);
   }
   return key;
+}
+
+/** What a list cursor's start key for part `q` of a query must be (positionOf's shape, in q's range). */
+export function cursorBounds(q: QueryPart): PartBounds {
+  return {
+    attrs: q.index ? [ATTR.pk, ATTR.sk, INDEX_ATTRS[q.index].pk, INDEX_ATTRS[q.index].sk] : [ATTR.pk, ATTR.sk],
+    partitionAttr: partitionAttr(q.index),
+    partition: q.pk,
+    sortAttr: sortAttr(q.index),
+    ...(q.beginsWith !== undefined && { beginsWith: q.beginsWith }),
+    ...(q.between && { between: q.between }),
+  };
 }
 
 export const partitionAttr = (index: IndexName | undefined): string => (index ? INDEX_ATTRS[index].pk : ATTR.pk);

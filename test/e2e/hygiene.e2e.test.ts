@@ -102,3 +102,49 @@ describe('text that shows nothing (issue 11, item 11)', () => {
     expect(read.body.justification).toBe('Café deploy[2J rollback');
   });
 });
+
+describe('hand-edited nextToken (issue 11, item 12)', () => {
+  type Cursor = { v: number; q: string; p: number; k: Record<string, string> | null };
+  const decode = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
+  const encode = (cursor: unknown) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  const edits: [string, (c: Cursor) => unknown][] = [
+    ['without its sort key', (c) => ({ ...c, k: { ...Object.fromEntries(Object.entries(c.k ?? {}).slice(0, -1)) } })],
+    ['with the sort keys removed', (c) => ({ ...c, k: { pk: c.k?.pk } })],
+    [
+      'with a changed sort key',
+      (c) => ({
+        ...c,
+        k: Object.fromEntries(Object.entries(c.k ?? {}).map(([n, v]) => [n, `${v}~`.replace(/^[^#]*#/, 'ZZ#')])),
+      }),
+    ],
+    ['with an empty sort key', (c) => ({ ...c, k: { ...c.k, sk: '' } })],
+    ['with another index', (c) => ({ ...c, k: { ...c.k, gsi9pk: 'x', gsi9sk: 'y' } })],
+    ['with the part out of range', (c) => ({ ...c, p: 99 })],
+    ['with junk as the key', (c) => ({ ...c, k: 'junk' })],
+    ['as junk JSON', () => ({ junk: true })],
+  ];
+
+  for (const path of ['/v1/requests', '/v1/audit-events', '/v1/roles', '/v1/assignments']) {
+    it(`answers 400 ValidationFailed, never 500, for an edited cursor of ${path}`, async () => {
+      // Prepare: a real token of the list
+      const first = await admin.get<{ nextToken: string | null }>(`${path}?limit=1`);
+      expect(first.status).toBe(200);
+      const token = first.body.nextToken as string;
+      expect(token).toEqual(expect.any(String));
+      expect((await admin.get(`${path}?limit=1&nextToken=${token}`)).status).toBe(200);
+
+      for (const [what, edit] of edits) {
+        // Act
+        const res = await admin.get<Problem>(`${path}?limit=1&nextToken=${encode(edit(decode(token)))}`);
+
+        // Assess
+        expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.code, what).toBe('ValidationFailed');
+      }
+      for (const junk of ['%00', token.slice(0, -3), `${token}AAAA`, 'x'.repeat(4000), '__--']) {
+        const res = await admin.get<Problem>(`${path}?limit=1&nextToken=${junk}`);
+        expect(res.status, `${junk.slice(0, 30)}: ${JSON.stringify(res.body)}`).toBe(400);
+      }
+    });
+  }
+});
