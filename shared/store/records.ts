@@ -269,6 +269,13 @@ export interface IdempotencyRecord {
   body: unknown;
 }
 
+/** The item under an Idempotency-Key: a response, or a claim of a call still running (pending). */
+export type IdempotencyItem =
+  | (IdempotencyRecord & { pending?: undefined })
+  | { fingerprint: string; claim: string; pending: true };
+
+const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
 const roleItem = (r: RoleRecord): Item => ({ ...keys.role(r.id), ...gsi('gsi1', 'ROLES', r.id), entity: 'role', ...r });
 
 const assignmentItem = (a: Assignment): Item => ({
@@ -581,17 +588,65 @@ export const ops = {
     Put: { Item: { ...keys.exportHead(), entity: 'exportHead', ...head }, ...headGuard(expectedSeq) },
     onConflict: () => new ExportHeadMoved('the export manifest chain moved'),
   }),
-  idempotency: (callerId: string, key: string, record: IdempotencyRecord, expiresAt: Date): WriteOp => ({
+  /**
+   * A call's claim on its Idempotency-Key while it runs: made only where no record is, or the record there has
+   * expired (a completed one past its TTL not yet swept, or the lease of a claimant that never finished).
+   */
+  idempotencyClaim: (
+    callerId: string,
+    key: string,
+    claim: { fingerprint: string; claim: string },
+    leaseEnd: Date,
+    now: Date,
+  ): WriteOp => ({
+    Put: {
+      Item: {
+        ...keys.idempotency(callerId, key),
+        entity: 'idempotency',
+        ...claim,
+        pending: true,
+        [ATTR.ttl]: epochSeconds(leaseEnd),
+      },
+      ConditionExpression: `${NEW} OR #ttl < :now`,
+      ExpressionAttributeNames: { '#ttl': ATTR.ttl },
+      ExpressionAttributeValues: { ':now': epochSeconds(now) },
+    },
+    onConflict: () => new IdempotencyRace(`idempotency key '${key}' is held by a concurrent request`),
+  }),
+  /** The call's response under its key, in the change's transaction: over its own claim (or where none is). */
+  idempotency: (
+    callerId: string,
+    key: string,
+    record: IdempotencyRecord,
+    expiresAt: Date,
+    claim?: string,
+  ): WriteOp => ({
     Put: {
       Item: {
         ...keys.idempotency(callerId, key),
         entity: 'idempotency',
         ...record,
-        [ATTR.ttl]: Math.floor(expiresAt.getTime() / 1000),
+        [ATTR.ttl]: epochSeconds(expiresAt),
       },
-      ConditionExpression: NEW,
+      ...(claim === undefined
+        ? { ConditionExpression: NEW }
+        : {
+            ConditionExpression: '#claim = :claim',
+            ExpressionAttributeNames: { '#claim': 'claim' },
+            ExpressionAttributeValues: { ':claim': claim },
+          }),
     },
     onConflict: () => new IdempotencyRace(`idempotency key '${key}' was used by a concurrent request`),
+  }),
+  /** Gives a claim up when its call remembered nothing (a refusal, a failure, a call that writes nothing). */
+  releaseIdempotencyClaim: (callerId: string, key: string, claim: string): WriteOp => ({
+    Delete: {
+      Key: keys.idempotency(callerId, key),
+      ConditionExpression: '#claim = :claim AND #pending = :true',
+      ExpressionAttributeNames: { '#claim': 'claim', '#pending': 'pending' },
+      ExpressionAttributeValues: { ':claim': claim, ':true': true },
+    },
+    onConflict: () => new IdempotencyRace(`idempotency key '${key}' is no longer claimed by this call`),
   }),
   createGroup: (g: GroupRecord): WriteOp => ({
     Put: {
