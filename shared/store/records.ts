@@ -251,7 +251,10 @@ export interface AlertRecord {
   status: 'active' | 'dismissed' | 'resolved';
   detectedAt: string;
   updatedAt: string;
+  /** At most ALERT_SAMPLE of them (shared/domain/alerts.ts). */
   affected: Record<string, unknown>[];
+  /** How many there are in all (absent on alerts written before the sample). */
+  affectedCount?: number;
   details: Record<string, unknown>;
   version: number;
 }
