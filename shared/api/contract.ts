@@ -113,7 +113,10 @@ const Alert = z
     status: z.enum(['active', 'dismissed', 'resolved']),
     detectedAt: z.string(),
     updatedAt: z.string(),
-    affected: z.array(z.record(z.string(), z.unknown())),
+    affected: z
+      .array(z.record(z.string(), z.unknown()))
+      .meta({ description: 'A sample: the first 100 affected items (affectedCount says how many there are)' }),
+    affectedCount: z.number().int().optional(),
     details: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'Alert' });

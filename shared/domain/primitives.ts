@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { isDuration } from './duration.ts';
+import { normalizeText } from './text.ts';
 
 /** Shared building blocks of the schemas: ids, times and durations. */
 export const Slug = z
@@ -43,7 +44,11 @@ export const userRef = (principalId: string): PrincipalRef => ({ principalType: 
 
 export const Email = z.email().max(320);
 
-export const Justification = z.string().trim().min(1).max(1000);
+/** Free text, normalised (text.ts) before any check: text that shows nothing is blank. */
+export const Text = (max: number) =>
+  z.string().overwrite(normalizeText).min(1, 'blank: it has no visible characters').max(max);
+
+export const Justification = Text(1000);
 
 /** Normalises an ISO time to the canonical form with milliseconds (lexically sortable). */
 export const iso = (d: Date): string => d.toISOString();

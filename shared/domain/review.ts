@@ -29,11 +29,19 @@ export type DefaultDecision = z.infer<typeof DefaultDecision>;
 
 export const ReviewersType = z.enum(['self', 'principals', 'approvers']);
 
+/** A list in which each value appears once: a repeated role would be read (and reviewed) twice. */
+const distinct = <T extends z.ZodType>(item: T, min: number, max: number, what: string) =>
+  z
+    .array(item)
+    .min(min)
+    .max(max)
+    .refine((values) => new Set(values).size === values.length, `each ${what} at most once`);
+
 export const ReviewInput = z.strictObject({
   displayName: z.string().trim().min(1).max(200),
   scope: z.strictObject({
-    roleIds: z.array(Slug).min(1).max(20),
-    assignmentTypes: z.array(AssignmentType).min(1).max(2).default(['eligible', 'active']),
+    roleIds: distinct(Slug, 1, 20, 'role'),
+    assignmentTypes: distinct(AssignmentType, 1, 2, 'assignment type').default(['eligible', 'active']),
   }),
   reviewers: z.strictObject({
     type: ReviewersType,

@@ -148,8 +148,15 @@ export function reviewReminder(f: ReviewFacts, apiUrl: string) {
 }
 
 /** A security alert of high severity, sent to the admins when it is raised. */
-export function alertRaised(type: string, severity: string, at: string, affected: Record<string, unknown>[]) {
+export function alertRaised(
+  type: string,
+  severity: string,
+  at: string,
+  affected: Record<string, unknown>[],
+  count = affected.length,
+) {
   const items = affected.map((a) => JSON.stringify(a));
+  if (count > affected.length) items.push(`... and ${count - affected.length} more`);
   return {
     subject: `Elevate alert (${severity}): ${type}`,
     text: [

@@ -7,7 +7,7 @@ import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
 import type { Target } from '../domain/targets.ts';
-import type { Key } from './pagination.ts';
+import type { Key, PartBounds } from './pagination.ts';
 import { type IndexName, TABLE } from './table.ts';
 
 /**
@@ -87,6 +87,18 @@ export function positionOf(item: Item, index: IndexName | undefined): Key {
     key[a.sk] = String(item[a.sk]);
   }
   return key;
+}
+
+/** What a list cursor's start key for part `q` of a query must be (positionOf's shape, in q's range). */
+export function cursorBounds(q: QueryPart): PartBounds {
+  return {
+    attrs: q.index ? [ATTR.pk, ATTR.sk, INDEX_ATTRS[q.index].pk, INDEX_ATTRS[q.index].sk] : [ATTR.pk, ATTR.sk],
+    partitionAttr: partitionAttr(q.index),
+    partition: q.pk,
+    sortAttr: sortAttr(q.index),
+    ...(q.beginsWith !== undefined && { beginsWith: q.beginsWith }),
+    ...(q.between && { between: q.between }),
+  };
 }
 
 export const partitionAttr = (index: IndexName | undefined): string => (index ? INDEX_ATTRS[index].pk : ATTR.pk);
@@ -285,7 +297,10 @@ export interface AlertRecord {
   status: 'active' | 'dismissed' | 'resolved';
   detectedAt: string;
   updatedAt: string;
+  /** At most ALERT_SAMPLE of them (shared/domain/alerts.ts). */
   affected: Record<string, unknown>[];
+  /** How many there are in all (absent on alerts written before the sample). */
+  affectedCount?: number;
   details: Record<string, unknown>;
   version: number;
 }
@@ -302,6 +317,13 @@ export interface IdempotencyRecord {
   status: number;
   body: unknown;
 }
+
+/** The item under an Idempotency-Key: a response, or a claim of a call still running (pending). */
+export type IdempotencyItem =
+  | (IdempotencyRecord & { pending?: undefined })
+  | { fingerprint: string; claim: string; pending: true };
+
+const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 const roleItem = (r: RoleRecord): Item => ({ ...keys.role(r.id), ...gsi('gsi1', 'ROLES', r.id), entity: 'role', ...r });
 
@@ -687,17 +709,65 @@ export const ops = {
     Put: { Item: { ...keys.exportHead(), entity: 'exportHead', ...head }, ...headGuard(expectedSeq) },
     onConflict: () => new ExportHeadMoved('the export manifest chain moved'),
   }),
-  idempotency: (callerId: string, key: string, record: IdempotencyRecord, expiresAt: Date): WriteOp => ({
+  /**
+   * A call's claim on its Idempotency-Key while it runs: made only where no record is, or the record there has
+   * expired (a completed one past its TTL not yet swept, or the lease of a claimant that never finished).
+   */
+  idempotencyClaim: (
+    callerId: string,
+    key: string,
+    claim: { fingerprint: string; claim: string },
+    leaseEnd: Date,
+    now: Date,
+  ): WriteOp => ({
+    Put: {
+      Item: {
+        ...keys.idempotency(callerId, key),
+        entity: 'idempotency',
+        ...claim,
+        pending: true,
+        [ATTR.ttl]: epochSeconds(leaseEnd),
+      },
+      ConditionExpression: `${NEW} OR #ttl < :now`,
+      ExpressionAttributeNames: { '#ttl': ATTR.ttl },
+      ExpressionAttributeValues: { ':now': epochSeconds(now) },
+    },
+    onConflict: () => new IdempotencyRace(`idempotency key '${key}' is held by a concurrent request`),
+  }),
+  /** The call's response under its key, in the change's transaction: over its own claim (or where none is). */
+  idempotency: (
+    callerId: string,
+    key: string,
+    record: IdempotencyRecord,
+    expiresAt: Date,
+    claim?: string,
+  ): WriteOp => ({
     Put: {
       Item: {
         ...keys.idempotency(callerId, key),
         entity: 'idempotency',
         ...record,
-        [ATTR.ttl]: Math.floor(expiresAt.getTime() / 1000),
+        [ATTR.ttl]: epochSeconds(expiresAt),
       },
-      ConditionExpression: NEW,
+      ...(claim === undefined
+        ? { ConditionExpression: NEW }
+        : {
+            ConditionExpression: '#claim = :claim',
+            ExpressionAttributeNames: { '#claim': 'claim' },
+            ExpressionAttributeValues: { ':claim': claim },
+          }),
     },
     onConflict: () => new IdempotencyRace(`idempotency key '${key}' was used by a concurrent request`),
+  }),
+  /** Gives a claim up when its call remembered nothing (a refusal, a failure, a call that writes nothing). */
+  releaseIdempotencyClaim: (callerId: string, key: string, claim: string): WriteOp => ({
+    Delete: {
+      Key: keys.idempotency(callerId, key),
+      ConditionExpression: '#claim = :claim AND #pending = :true',
+      ExpressionAttributeNames: { '#claim': 'claim', '#pending': 'pending' },
+      ExpressionAttributeValues: { ':claim': claim, ':true': true },
+    },
+    onConflict: () => new IdempotencyRace(`idempotency key '${key}' is no longer claimed by this call`),
   }),
   createGroup: (g: GroupRecord): WriteOp => ({
     Put: {

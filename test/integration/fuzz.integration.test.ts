@@ -64,7 +64,7 @@ beforeAll(async () => {
   for (const fn of new Set(ROUTES.map((r) => r.fn))) {
     handlers.set(fn, ((await import(`../../functions/api/${fn}.ts`)) as { handler: Handler }).handler);
   }
-});
+}, 120_000); // synthesizes the template and imports every handler: slow on a loaded machine
 
 /**
  * Issue 11, items 2-4: the group fz-grp holds elevate-admin (a user token whose sub is `fz-grp` must not); fz-gated
@@ -565,4 +565,92 @@ describe('fuzzing every route at the handler', () => {
     );
     expect(item?.decision).toBe('NotReviewed');
   }, 120_000);
+});
+
+describe('fuzzing list cursors (issue 11, item 12)', () => {
+  type Cursor = Record<string, unknown> & { k?: unknown };
+  const decode = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url');
+
+  /** One hand edit of a decoded cursor: a field or a key attribute set, dropped or added. */
+  const edit = fc.oneof(
+    fc.record({ op: fc.constant('field' as const), name: fc.constantFrom('v', 'q', 'p', 'k', 'x'), value: junkValue }),
+    fc.record({ op: fc.constant('drop' as const), name: fc.constantFrom('v', 'q', 'p', 'k') }),
+    fc.record({ op: fc.constant('keyDrop' as const), at: fc.nat({ max: 3 }) }),
+    fc.record({ op: fc.constant('keySet' as const), at: fc.nat({ max: 3 }), value: junkValue }),
+    fc.record({
+      op: fc.constant('keyAdd' as const),
+      name: fc.oneof(fc.constantFrom('pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'), junkString),
+      value: junkValue,
+    }),
+    fc.record({ op: fc.constant('keyTweak' as const), at: fc.nat({ max: 3 }), suffix: junkString }),
+  );
+
+  function apply(cursor: Cursor, e: Record<string, unknown>): Cursor {
+    const c: Cursor = { ...cursor };
+    const key = (typeof c.k === 'object' && c.k !== null ? { ...(c.k as Record<string, unknown>) } : {}) as Record<
+      string,
+      unknown
+    >;
+    const names = Object.keys(key);
+    const at = (n: unknown) => names[Number(n) % Math.max(1, names.length)] as string;
+    switch (e.op) {
+      case 'field':
+        c[e.name as string] = e.value;
+        return c;
+      case 'drop':
+        delete c[e.name as string];
+        return c;
+      case 'keyDrop':
+        delete key[at(e.at)];
+        break;
+      case 'keySet':
+        key[at(e.at)] = e.value;
+        break;
+      case 'keyAdd':
+        key[e.name as string] = e.value;
+        break;
+      case 'keyTweak':
+        key[at(e.at)] = `${String(key[at(e.at)])}${e.suffix}`;
+        break;
+    }
+    return { ...c, k: key };
+  }
+
+  it('answers a hand-edited cursor of any list with 400 ValidationFailed or a page, never 5xx', async () => {
+    // Prepare: a second request and real tokens (limit 1) of lists over the table, its indexes and many partitions
+    await call('POST', '/v1/requests', {
+      as: 'admin',
+      body: { action: 'adminAssign', assignmentType: 'eligible', principalId: 'bob', roleId: 'fz-role' },
+    });
+    const lists = ['/v1/requests', '/v1/roles', '/v1/audit-events', '/v1/assignments', '/v1/groups'];
+    const tokens: [string, string][] = [];
+    for (const path of lists) {
+      const first = await call('GET', `${path}?limit=1`, { as: 'admin' });
+      expect(first.status, `${path}: ${JSON.stringify(first.body)}`).toBe(200);
+      if (first.body.nextToken) tokens.push([path, first.body.nextToken]);
+    }
+    expect(tokens.length).toBeGreaterThanOrEqual(3);
+    const statuses = new Map<number, number>();
+
+    // Act + Assess
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: tokens.length - 1 }),
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        async (i, edits) => {
+          const [path, token] = tokens[i] as [string, string];
+          const edited = encode(edits.reduce((c, e) => apply(c, e as Record<string, unknown>), decode(token)));
+          const res = await call('GET', `${path}?limit=1&nextToken=${encodeURIComponent(edited)}`, { as: 'admin' });
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status === 200) return;
+          if (res.status !== 400 || res.body.code !== 'ValidationFailed') {
+            throw new Error(`${path} ${JSON.stringify(decode(edited))}: ${res.status} ${JSON.stringify(res.body)}`);
+          }
+        },
+      ),
+      { numRuns: 400, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false },
+    );
+    expect(statuses.get(400)).toBeGreaterThan(50);
+  }, 90_000);
 });
