@@ -48,6 +48,7 @@ export default defineConfig({
           include: ['test/workflow/**/*.test.ts'],
           globalSetup: [dynamodb],
           testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -100,6 +100,12 @@ export interface LocalServer {
   /** The states an execution entered so far (what AWS bills as state transitions), by execution name. */
   statesEntered(executionName: string): readonly string[];
   /**
+   * Test hook: the Lambda service refuses the workflow's next `times` invokes whose payload (as JSON) contains
+   * `matching`, with `error` (e.g. `Lambda.TooManyRequestsException`, what Step Functions sees when the function is
+   * throttled); the function does not run. Returns a live count of the refusals.
+   */
+  refuseWorkflowInvokes(spec: { matching: string; times: number; error: string }): { readonly refused: number };
+  /**
    * Resolves once the work the clock set off has settled: the scheduled jobs that were due have run and every
    * workflow execution waits on the clock or a task token (or has ended). Tests advance the clock, then await it.
    */
@@ -273,6 +279,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   let scheduler: LocalScheduler | undefined;
   let sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const unregister: (() => void)[] = [];
+  const refusals: { matching: string; times: number; error: string; refused: number }[] = [];
 
   /** See LocalServer.idle. */
   const invocations = new Set<Promise<unknown>>();
@@ -560,7 +567,14 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     checkFunctions(template, Object.values(asl.lambdaFunctionNames));
     const workflow = new LocalStepFunctions({
       clock: runnerClock,
-      lambda: (functionName, payload) => invokeWorkflowFunction(functionName, payload, region),
+      lambda: (functionName, payload) => {
+        const refusal = refusals.find((r) => r.refused < r.times && JSON.stringify(payload).includes(r.matching));
+        if (refusal) {
+          refusal.refused++;
+          return Promise.reject(Object.assign(new Error('Rate exceeded.'), { name: refusal.error }));
+        }
+        return invokeWorkflowFunction(functionName, payload, region);
+      },
       region,
       accountId: LOCAL_ACCOUNT_ID,
     });
@@ -648,6 +662,15 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     stateMachineArn,
     statesEntered: (name) =>
       runner?.statesEntered(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`) ?? [],
+    refuseWorkflowInvokes: (spec) => {
+      const refusal = { ...spec, refused: 0 };
+      refusals.push(refusal);
+      return {
+        get refused() {
+          return refusal.refused;
+        },
+      };
+    },
     idle: settle,
     stop,
   };
