@@ -259,7 +259,21 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** Start the local runtime. The port is bound first (a taken port fails fast), then DynamoDB, table, clock, bootstrap. */
+/**
+ * A port that is free now: `port` itself (EADDRINUSE when it is taken, so a taken port fails fast), or for 0 one the
+ * system picks. Bound and let go at once: nothing connects to it until the runtime listens for real.
+ */
+async function freePort(port: number): Promise<number> {
+  const probe = createServer();
+  const free = await listen(probe, port);
+  await new Promise<void>((done) => probe.close(() => done()));
+  return free;
+}
+
+/**
+ * Start the local runtime. The port is checked first (a taken port fails fast), then DynamoDB, table, clock,
+ * bootstrap; the server listens last, so a connection is accepted only once the runtime can answer it.
+ */
 export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalServer> {
   const dataDir = opts.dataDir ?? '.elevate-data';
   const memory = dataDir === ':memory:';
@@ -451,7 +465,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     if (body === 'tooLarge') {
       return problemResult({ code: 'PayloadTooLarge', detail: 'the request body is over 10 MB' });
     }
-    // Requests that arrive while the runtime starts wait for it (the port is bound first).
+    // The server listens once started; this only guards a start that failed after it listened.
     if (!(await started)) {
       return problemResult({ code: 'Unavailable', detail: 'the local runtime failed to start' });
     }
@@ -511,7 +525,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   };
 
   const server = createServer(respond);
-  port = await listen(server, opts.port ?? 3000);
+  port = await freePort(opts.port ?? 3000);
 
   const env = new EnvScope();
   const previousClock = clock();
@@ -613,19 +627,21 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
 
     issuer = await createIssuer(memory ? ':memory:' : resolve(dataDir));
     await bootstrap(depsFromEnv(), admins);
+    markStarted(true);
+    // Last: connections are accepted only now that every request can be answered.
+    await listen(server, port);
   } catch (error) {
     markStarted(false);
     scheduler?.stop();
     for (const remove of unregister) remove();
     runner?.dispose();
-    await new Promise<void>((done) => server.close(() => done()));
+    if (server.listening) await new Promise<void>((done) => server.close(() => done()));
     await s3?.stop();
     await dynamo?.stop();
     env.restore();
     useClock(previousClock);
     throw error;
   }
-  markStarted(true);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
