@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -57,13 +57,15 @@ const AUDIT_HEAD_ATTEMPTS = 12;
 const ANSWER_LOST_RESENDS = 2;
 
 /**
- * The ClientRequestToken of a transaction: derived from what it writes (a hash, 1-36 characters), so every send of
- * the same transaction, the SDK's retries and the store's own, is the same request to DynamoDB for 10 minutes: a
- * repeat of a committed one answers success instead of failing its own conditions. A retry that writes something
- * else (audit events linked to a moved chain head) is a new transaction with a new token.
+ * The ClientRequestToken of a transaction: derived from the call that makes it (`call`, a random id per
+ * `Store.transact`) and what it writes (a hash, 36 characters). Every send of it, the SDK's retries and the
+ * store's own resends, is the same request to DynamoDB for 10 minutes: a repeat of a committed one answers success
+ * instead of failing its own conditions. Another call writing the very same items (two reconcile runs, two review
+ * job runs) has another token, so its conditions are evaluated and exactly one wins. A retry that writes
+ * something else (audit events linked to a moved chain head) gets a new token.
  */
-export function transactionToken(items: TransactWriteCommandInput['TransactItems']): string {
-  return createHash('sha256').update(JSON.stringify(items)).digest('base64url').slice(0, 36);
+export function transactionToken(call: string, items: TransactWriteCommandInput['TransactItems']): string {
+  return createHash('sha256').update(call).update('\n').update(JSON.stringify(items)).digest('base64url').slice(0, 36);
 }
 
 /** The answer was lost (a time-out, a dropped connection, a server error): the transaction may have committed. */
@@ -140,6 +142,7 @@ export class Store {
    */
   async transact(givenOps: WriteOp[]): Promise<void> {
     if (givenOps.length === 0) return;
+    const call = randomUUID();
     let headMoves = 0;
     for (let attempt = 1; ; attempt++) {
       // Audit events are linked into their chains on every try, from heads read now (see linkAudit).
@@ -152,7 +155,7 @@ export class Store {
       }) as TransactWriteCommandInput['TransactItems'];
       const input: TransactWriteCommandInput = {
         TransactItems: items,
-        ClientRequestToken: transactionToken(items),
+        ClientRequestToken: transactionToken(call, items),
         ReturnConsumedCapacity: 'TOTAL',
       };
       try {
