@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -53,6 +54,31 @@ const MAX_READS_PER_PAGE = 10;
 const TRANSACTION_ATTEMPTS = 10;
 /** Tries when only an audit chain head moved (another writer appended to the same chain first). */
 const AUDIT_HEAD_ATTEMPTS = 12;
+/** Sends of one transaction again after the SDK gave up on a lost answer (its ClientRequestToken makes them safe). */
+const ANSWER_LOST_RESENDS = 2;
+
+/**
+ * The ClientRequestToken of a transaction: derived from the call that makes it (`call`, a random id per
+ * `Store.transact`) and what it writes (a hash, 36 characters). Every send of it, the SDK's retries and the
+ * store's own resends, is the same request to DynamoDB for 10 minutes: a repeat of a committed one answers success
+ * instead of failing its own conditions. Another call writing the very same items (two reconcile runs, two review
+ * job runs) has another token, so its conditions are evaluated and exactly one wins. A retry that writes
+ * something else (audit events linked to a moved chain head) gets a new token.
+ */
+export function transactionToken(call: string, items: TransactWriteCommandInput['TransactItems']): string {
+  return createHash('sha256').update(call).update('\n').update(JSON.stringify(items)).digest('base64url').slice(0, 36);
+}
+
+/** The answer was lost (a time-out, a dropped connection, a server error): the transaction may have committed. */
+function answerLost(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof TransactionCanceledException) return false;
+  const { $fault, code } = error as { $fault?: string; code?: string };
+  return (
+    $fault === 'server' ||
+    ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'].includes(error.name) ||
+    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(code ?? '')
+  );
+}
 
 /**
  * The DynamoDB adapter: executes the key recipes and conditions of records.ts. It owns no key strings
@@ -117,21 +143,24 @@ export class Store {
    */
   async transact(givenOps: WriteOp[]): Promise<void> {
     if (givenOps.length === 0) return;
+    const call = randomUUID();
     let headMoves = 0;
     for (let attempt = 1; ; attempt++) {
       // Audit events are linked into their chains on every try, from heads read now (see linkAudit).
       const writeOps = await this.linkAudit(givenOps);
       if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
+      const items = writeOps.map((op) => {
+        const { onConflict: _ignored, audit: _audit, ...item } = op;
+        const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
+        return { [kind]: { TableName: this.tableName, ...body } };
+      }) as TransactWriteCommandInput['TransactItems'];
       const input: TransactWriteCommandInput = {
-        TransactItems: writeOps.map((op) => {
-          const { onConflict: _ignored, audit: _audit, ...item } = op;
-          const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
-          return { [kind]: { TableName: this.tableName, ...body } };
-        }) as TransactWriteCommandInput['TransactItems'],
+        TransactItems: items,
+        ClientRequestToken: transactionToken(call, items),
         ReturnConsumedCapacity: 'TOTAL',
       };
       try {
-        const out = await this.doc.send(new TransactWriteCommand(input));
+        const out = await this.sendTransaction(input);
         this.count(
           'write',
           out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0),
@@ -176,6 +205,22 @@ export class Store {
         }
         if (attempt >= TRANSACTION_ATTEMPTS) throw conflict('another change to the same items was in progress; retry');
         await sleep(Math.random() * Math.min(800, 20 * 2 ** attempt));
+      }
+    }
+  }
+
+  /**
+   * One TransactWriteItems. When the SDK gave up because every answer was lost, the same transaction (same token)
+   * is sent again, a few times: if it had committed, DynamoDB answers success and the caller goes on to its
+   * after-commit steps; if it had not, it commits now.
+   */
+  private async sendTransaction(input: TransactWriteCommandInput) {
+    for (let resend = 0; ; resend++) {
+      try {
+        return await this.doc.send(new TransactWriteCommand(input));
+      } catch (error) {
+        if (resend >= ANSWER_LOST_RESENDS || !answerLost(error)) throw error;
+        await sleep(50 * 2 ** resend + Math.random() * 50);
       }
     }
   }

@@ -7,9 +7,15 @@ import { buildApp } from '#infra/synth.ts';
 
 // Needs the handler entry files (functions/api/<fn>.ts, functions/bootstrap/handler.ts,
 // functions/workflow/handler.ts, functions/scheduled/<fn>.ts): it bundles them
-// with the local esbuild, offline, exactly as `cdk synth` does.
+// with the local esbuild, offline, exactly as `cdk synth` does. It is the run's one bundling synth (every other
+// test synthesizes with bundling off). One esbuild process per function, one after another: about 15 s of CPU,
+// measured at 60 s of wall time on a 2-core machine at load 20; the timeout leaves room for twice that load.
+const BUNDLING_TIMEOUT_MS = 300_000;
+
 describe('bundled synth', () => {
-  it('bundles every function into minified ESM with a source map, leaving the AWS SDK to the runtime', () => {
+  it('bundles every function into minified ESM with a source map, leaving the AWS SDK to the runtime', {
+    timeout: BUNDLING_TIMEOUT_MS,
+  }, () => {
     // Prepare
     const { app } = buildApp({ nag: false, cloudFormationValidation: false });
 
