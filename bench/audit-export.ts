@@ -99,7 +99,7 @@ async function child(n: number, dynamoEndpoint: string): Promise<void> {
   }, 20);
   const readUnits = store.stats.readUnits;
   const started = performance.now();
-  const done = await runAuditExport(deps, 'exp_BENCH', new S3ObjectStore(LOCAL_AUDIT_BUCKET));
+  const done = await runAuditExport(deps, 'exp_BENCH', { objects: new S3ObjectStore(LOCAL_AUDIT_BUCKET) });
   const ms = performance.now() - started;
   clearInterval(sampler);
   if (done.status !== 'Completed' || done.recordCount !== n) throw new Error(`export ${done.status}: ${done.error}`);

@@ -203,6 +203,8 @@ export class Store {
       const out = linkEvents(events, chain, head);
       for (const e of out.events) linked.set(e.id, ops.audit(e));
       heads.push(ops.auditHead(chain, out.head, head?.seq ?? null));
+      // The first event of a chain marks its day as having events (the listing skips days without).
+      if (!head) heads.push(ops.auditDay(day));
     }
     return [...writeOps.map((op) => (op.audit ? (linked.get(op.audit.id) as WriteOp) : op)), ...heads];
   }
@@ -223,6 +225,86 @@ export class Store {
       for (const item of out.Items ?? []) yield item as Item;
       startKey = out.LastEvaluatedKey;
     } while (startKey);
+  }
+
+  /**
+   * The items of several partitions that share one sort order (all forward or all backward), merged into that
+   * order by sort key: one stream. Each partition is read a page at a time (`pageSize` items), the first pages in
+   * parallel; with `prefetch`, each partition's next page is asked for as soon as one arrives (an export, which
+   * reads everything), otherwise only when the merge needs it (a listing, which stops after a page).
+   */
+  async *merge(
+    parts: QueryPart[],
+    opts: { pageSize: number; prefetch?: boolean; consistent?: boolean },
+  ): AsyncGenerator<Item> {
+    if (parts.length === 0) return;
+    const forward = parts[0]?.forward ?? true;
+    if (parts.some((q) => (q.forward ?? true) !== forward || q.index !== parts[0]?.index)) {
+      throw new Error('merge: every part must share the index and the direction');
+    }
+    const skName = sortAttr(parts[0]?.index);
+    type Fetched = { items: Item[]; key: Record<string, unknown> | undefined };
+    interface Source {
+      q: QueryPart;
+      items: Item[];
+      at: number;
+      /** Where the next page starts (undefined: no more), when it has not been asked for yet. */
+      key: Record<string, unknown> | undefined;
+      next: Promise<Fetched> | null;
+    }
+    const fetchPage = async (q: QueryPart, startKey: Record<string, unknown> | undefined): Promise<Fetched> => {
+      const out = await this.doc.send(
+        new QueryCommand({
+          ...this.queryInput(q),
+          Limit: opts.pageSize,
+          ExclusiveStartKey: startKey,
+          ConsistentRead: !q.index && (opts.consistent ?? false),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.count('read', out.ConsumedCapacity?.CapacityUnits);
+      return { items: (out.Items ?? []) as Item[], key: out.LastEvaluatedKey };
+    };
+    /** Makes the source's current item available, reading pages until one has items or there is none left. */
+    const fill = async (s: Source): Promise<void> => {
+      while (s.at >= s.items.length) {
+        if (!s.next && s.key) {
+          s.next = fetchPage(s.q, s.key);
+          s.key = undefined;
+        }
+        if (!s.next) return;
+        const page = await s.next;
+        s.items = page.items;
+        s.at = 0;
+        s.next = opts.prefetch && page.key ? fetchPage(s.q, page.key) : null;
+        s.key = opts.prefetch ? undefined : page.key;
+      }
+    };
+    const sources: Source[] = parts.map((q) => ({
+      q,
+      items: [],
+      at: 0,
+      key: undefined,
+      next: fetchPage(q, undefined),
+    }));
+    await Promise.all(sources.map(fill));
+    for (;;) {
+      let best: Source | undefined;
+      let bestKey = '';
+      for (const s of sources) {
+        if (s.at >= s.items.length) continue;
+        const key = String((s.items[s.at] as Item)[skName]);
+        if (!best || (forward ? key < bestKey : key > bestKey)) {
+          best = s;
+          bestKey = key;
+        }
+      }
+      if (!best) return;
+      const item = best.items[best.at] as Item;
+      best.at++;
+      yield item;
+      if (best.at >= best.items.length) await fill(best);
+    }
   }
 
   /**

@@ -75,7 +75,7 @@ describe('the reconcile job', () => {
     const started: string[] = [];
     let failing = true;
     useExportPorts({
-      objects: { upload: unused, put: unused, presignGet: unused },
+      objects: { upload: unused, create: unused, presignGet: unused },
       jobs: {
         start: async (id) => {
           if (failing) throw new Error('TooManyRequestsException: rate exceeded');
