@@ -379,7 +379,7 @@ async function run(
     let lastTime: string | null = null;
     for (const day of daysBetween(record.from, record.to)) {
       const parts = queries.auditDay(day, record.from, record.to, true);
-      for await (const raw of deps.store.merge(parts, { pageSize: EXPORT_PAGE, prefetch: true })) {
+      for await (const raw of deps.store.merge(parts, { pageSize: EXPORT_PAGE, prefetch: true, windowMs: 60_000 })) {
         const e = strip<AuditEvent>(raw);
         if (e.time >= record.to) continue;
         // Out of time: stop between two instants (every event of lastTime is out), the rest is continued.
