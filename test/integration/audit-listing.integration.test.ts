@@ -40,7 +40,7 @@ async function listAll(query: string, between?: () => Promise<void>): Promise<Li
   const seen: Listed[] = [];
   let token: string | null = null;
   do {
-    const res: { status: number; body: any } = await call(
+    const res: { status: number; body: { items: Listed[]; nextToken: string | null } } = await call(
       'GET',
       `/v1/audit-events?${query}${token ? `&nextToken=${token}` : ''}`,
       { as: 'admin' },
