@@ -29,6 +29,18 @@ export const IsoDuration = z
 export const PrincipalType = z.enum(['user', 'group', 'servicePrincipal']);
 export type PrincipalType = z.infer<typeof PrincipalType>;
 
+/**
+ * Who a principal is: its type and its id. Users, groups and service principals have separate id spaces (a user
+ * whose `sub` is `dbas` is not the group `dbas`), so every assignment, access decision and profile names both.
+ */
+export interface PrincipalRef {
+  principalType: PrincipalType;
+  principalId: string;
+}
+
+/** The caller of an API call is always a user. */
+export const userRef = (principalId: string): PrincipalRef => ({ principalType: 'user', principalId });
+
 export const Email = z.email().max(320);
 
 export const Justification = z.string().trim().min(1).max(1000);

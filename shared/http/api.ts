@@ -5,7 +5,7 @@ import type { FunctionName } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
 import { CONTRACT, type Contract, type OperationContract } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
-import { type Caller, callerFromClaims } from '../auth/caller.ts';
+import { type Caller, callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { IdempotencyRace, type IdempotencyRecord, keys, strip } from '../store/records.ts';
@@ -55,7 +55,8 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
     let callerId: string | undefined;
     try {
       if (!route) throw new DomainError('NotFound', `no route ${event.routeKey}`);
-      const caller = callerFromClaims(event.requestContext?.authorizer?.jwt?.claims);
+      // The exact list claims come from the token of the Authorization header the authorizer verified.
+      const caller = callerFromRequest(event.requestContext?.authorizer?.jwt?.claims, event.headers?.authorization);
       if (!caller) throw new DomainError('Unauthenticated', 'a valid bearer token with a subject is required');
       callerId = caller.id;
       const contract: OperationContract = CONTRACT[route.operationId as OperationId];
