@@ -54,6 +54,8 @@ export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Ca
   requests: ['start', 'taskResponse', 'stop', 'events', 'mail'],
   exports: ['auditRead', 'exportStart'],
   reviews: ['events', 'mail'],
+  // An approved pending change runs its original call, an admin request among them (workflow, events, mail).
+  governance: ['start', 'stop', 'events', 'mail'],
 };
 
 /** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */

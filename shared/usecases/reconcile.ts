@@ -12,6 +12,7 @@ import { toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { restartStaleExports } from './exports.ts';
+import { expireChanges } from './governance.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
 import { factsOf, readRequest } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
@@ -22,7 +23,8 @@ import { readPolicy, requireRole } from './roles.ts';
  * - starts scheduled assignments and grants scheduled requests whose start has come,
  * - times out approval stages past their deadline,
  * - reminds holders 1 day and 1 hour before the end (once each, for assignments that last that long),
- * - starts again the audit exports whose job never ran.
+ * - starts again the audit exports whose job never ran,
+ * - expires the pending changes (requireSecondAdmin) that no second administrator decided within 7 days.
  * Each action goes through the same idempotent step the workflow uses, so racing it is harmless.
  */
 export interface ReconcileReport {
@@ -33,6 +35,8 @@ export interface ReconcileReport {
   reminded: number;
   /** Audit exports still Pending minutes after they were asked for, whose job was started again. */
   exportsRestarted: number;
+  /** Pending changes (requireSecondAdmin) past their 7 days, now Expired. */
+  changesExpired: number;
 }
 
 /** How late a workflow may be before its lateness is a finding. */
@@ -41,7 +45,15 @@ const GRACE_MS = 60_000;
 export async function reconcile(deps: Deps): Promise<ReconcileReport> {
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  const report: ReconcileReport = { expired: 0, missed: 0, started: 0, timedOut: 0, reminded: 0, exportsRestarted: 0 };
+  const report: ReconcileReport = {
+    expired: 0,
+    missed: 0,
+    started: 0,
+    timedOut: 0,
+    reminded: 0,
+    exportsRestarted: 0,
+    changesExpired: 0,
+  };
   const missed: Record<string, unknown>[] = [];
 
   for (const status of ['Active', 'Scheduled'] as const) {
@@ -127,6 +139,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
     await runEffects(deps, await reminder(deps, a, formatMs(left)));
   }
   report.exportsRestarted = await restartStaleExports(deps);
+  report.changesExpired = await expireChanges(deps);
   log('info', 'reconcile done', { ...report });
   return report;
 }
