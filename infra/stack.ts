@@ -19,6 +19,7 @@ export const PARAMETER_DEFAULTS = {
   oidcAudience: 'elevate-api',
   bootstrapAdmins: '',
   senderAddress: 'elevate@example.com',
+  adminMfa: 'true',
 } as const;
 
 export type ParameterContextKey = keyof typeof PARAMETER_DEFAULTS;
@@ -82,7 +83,7 @@ export interface ElevateStackProps extends StackProps {
  * Elevate: the table, the HTTP API, the access workflow, the scheduled jobs, the lifecycle event bus, mail
  * and the break-glass bootstrap.
  *
- * Every function gets TABLE_NAME, ELEVATE_BOOTSTRAP_ADMINS, ELEVATE_ISSUER and ELEVATE_AUDIENCE; the API,
+ * Every function gets TABLE_NAME, ELEVATE_BOOTSTRAP_ADMINS, ELEVATE_ISSUER, ELEVATE_AUDIENCE and ELEVATE_ADMIN_MFA; the API,
  * workflow and scheduled functions also ELEVATE_API_URL (the API's base URL, for links in mail; no cycle:
  * the URL refers to the HTTP API resource only, which refers to no function); the rest comes with the
  * capabilities (see `Capability`).
@@ -131,6 +132,15 @@ export class ElevateStack extends Stack {
       default: fromContext('senderAddress'),
     });
 
+    const adminMfa = new CfnParameter(this, 'AdminMfa', {
+      type: 'String',
+      description:
+        'true: every change made with elevate-admin authority needs MFA (amr contains mfa), as governance.adminMfa ' +
+        'says; false: never (for identity providers that do not report amr)',
+      default: fromContext('adminMfa'),
+      allowedValues: ['true', 'false'],
+    });
+
     const retention = new CfnParameter(this, 'AuditRetentionDays', {
       type: 'Number',
       description: 'Object Lock retention (compliance mode) of the audit exports, in days',
@@ -146,6 +156,7 @@ export class ElevateStack extends Stack {
       ELEVATE_BOOTSTRAP_ADMINS: bootstrapAdmins.valueAsString,
       ELEVATE_ISSUER: issuer.valueAsString,
       ELEVATE_AUDIENCE: audience.valueAsString,
+      ELEVATE_ADMIN_MFA: adminMfa.valueAsString,
     };
 
     this.api = new Api(this, 'Api', {
