@@ -133,13 +133,14 @@ export const presentChange = (c: ChangeRecord, now: Date): Change => {
  */
 export async function proposeIfGoverned(ctx: Ctx, call: ChangeCall): Promise<Change | null> {
   if (ctx.change || !isGovernedOperation(call.operationId)) return null;
-  const settings = await ctx.settings();
-  if (!settings.governance.requireSecondAdmin) return null;
+  // The call's own shape first (no read for a selfActivate), then the role, then the settings.
+  if (!governedChange(call, { requireSecondAdmin: true, rolePrivileged: true })) return null;
   const rolePrivileged =
     call.operationId === 'putPolicy' || call.operationId === 'updateRole'
       ? (await readRole(ctx.store, roleIdOf(call)))?.privileged
       : undefined;
-  const governed = governedChange(call, { requireSecondAdmin: true, rolePrivileged });
+  const settings = await ctx.settings();
+  const governed = governedChange(call, { requireSecondAdmin: settings.governance.requireSecondAdmin, rolePrivileged });
   if (!governed) return null;
   await GOVERNED[call.operationId].check(ctx, call);
   const record: ChangeRecord = {

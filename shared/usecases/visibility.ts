@@ -18,6 +18,7 @@ export async function approverFacts(ctx: Ctx): Promise<ApproverFacts & { auditor
  */
 export async function readVisibleRequest(ctx: Ctx, id: string, operationId?: string): Promise<RequestRecord> {
   const r = await readRequest(ctx.store, id);
+  if (r.principalId === ctx.caller.id || r.createdBy === ctx.caller.id) return r; // no authority or group reads
   if (maySeeRequest(r, ctx.caller, await approverFacts(ctx))) return r;
   const hidden = notFound(`request '${id}'`);
   if (operationId) await auditRefusal(ctx, r, operationId, hidden);
