@@ -303,6 +303,32 @@ describe('four eyes (governance.requireSecondAdmin)', () => {
     expect(await isAdmin('dave')).toBe(true);
   });
 
+  it('applies a change once when two admins approve it at the same time', async () => {
+    // Prepare: dave is an admin now (the test above)
+    const proposed = await admin.post<Change>('/v1/requests', {
+      action: 'adminAssign',
+      assignmentType: 'eligible',
+      principalId: 'gina',
+      roleId: 'elevate-admin',
+      schedule: { expiration: { type: 'afterDuration', duration: 'P30D' } },
+    });
+    expect(proposed.status).toBe(202);
+
+    // Act
+    const both = await Promise.all([
+      second.post<Change>(`/v1/changes/${proposed.body.id}/approve`, {}),
+      as('dave').post<Change>(`/v1/changes/${proposed.body.id}/approve`, {}),
+    ]);
+
+    // Assess
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    const made = await admin.get<{ items: unknown[] }>('/v1/assignments?principalId=gina&roleId=elevate-admin');
+    expect(made.body.items).toHaveLength(1);
+    expect((await audit('action=change.applied')).filter((e) => e.details.changeId === proposed.body.id)).toHaveLength(
+      1,
+    );
+  });
+
   it('refuses a proposal that the original call would refuse (nothing pending)', async () => {
     const res = await admin.post<Problem>('/v1/requests', {
       action: 'adminAssign',
