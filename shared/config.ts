@@ -23,6 +23,39 @@ export interface Config {
    * requirement on admin changes off whatever the settings say, for identity providers that never report `amr`.
    */
   adminMfa: boolean;
+  /**
+   * IAM Identity Center (provisioning.md, "Configuration"): unset instance or identity store = not configured
+   * (a role with targets cannot be granted: TargetNotReady).
+   */
+  identityCenter: IdentityCenterConfig | undefined;
+}
+
+export interface IdentityCenterConfig {
+  instanceArn: string;
+  identityStoreId: string;
+  /** How a principal is found among the Identity Center users: its id is the UserName, or its e-mail the primary one. */
+  userAttribute: 'userName' | 'email';
+  /** The session fence (provisioning.md): on unless ELEVATE_FENCE_SESSIONS=false. */
+  fenceSessions: boolean;
+  /** The AWS access portal URL shown to users when access is ready (null: not shown). */
+  accessPortalUrl: string | null;
+}
+
+export function identityCenterFromEnv(env: NodeJS.ProcessEnv): IdentityCenterConfig | undefined {
+  const instanceArn = env.ELEVATE_IDC_INSTANCE_ARN;
+  const identityStoreId = env.ELEVATE_IDENTITY_STORE_ID;
+  if (!instanceArn || !identityStoreId) return undefined;
+  const attribute = env.ELEVATE_IDC_USER_ATTRIBUTE || 'userName';
+  if (attribute !== 'userName' && attribute !== 'email') {
+    throw new Error(`ELEVATE_IDC_USER_ATTRIBUTE must be userName or email, not '${attribute}'`);
+  }
+  return {
+    instanceArn,
+    identityStoreId,
+    userAttribute: attribute,
+    fenceSessions: (env.ELEVATE_FENCE_SESSIONS ?? 'true').toLowerCase() !== 'false',
+    accessPortalUrl: env.ELEVATE_ACCESS_PORTAL_URL || null,
+  };
 }
 
 export const parseList = (text: string | undefined): string[] =>
@@ -55,5 +88,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     auditBucket: env.AUDIT_BUCKET || undefined,
     exportFunctionName: env.EXPORT_FUNCTION_NAME || undefined,
     adminMfa: parseFlag(env.ELEVATE_ADMIN_MFA, true, 'ELEVATE_ADMIN_MFA'),
+    identityCenter: identityCenterFromEnv(env),
   };
 }

@@ -52,6 +52,10 @@ const SCHEDULED_FUNCTIONS: Record<ScheduledFn, LocalFunctionModule> = {
     entry: 'functions/scheduled/digest.ts',
     load: () => import('#functions/scheduled/digest.ts'),
   },
+  'organization-sync': {
+    entry: 'functions/scheduled/organization-sync.ts',
+    load: () => import('#functions/scheduled/organization-sync.ts'),
+  },
 };
 
 /** A Lambda context good enough for the handlers (30 s timeout, like the deployed functions). */

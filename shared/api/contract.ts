@@ -10,6 +10,7 @@ import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/r
 import { Decision, Instance, Review, ReviewDecisionInput, ReviewInput } from '../domain/review.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
 import { Scope } from '../domain/scope.ts';
+import { Targets } from '../domain/targets.ts';
 import type { OperationId } from './operations.ts';
 
 /**
@@ -118,6 +119,16 @@ const Alert = z
   })
   .meta({ id: 'Alert' });
 
+const ScopeItem = z
+  .object({
+    scope: z.string(),
+    type: z.enum(['root', 'organizationalUnit', 'account']),
+    id: z.string(),
+    name: z.string(),
+    parentScope: z.string().nullable(),
+  })
+  .meta({ id: 'ScopeItem' });
+
 const AlertId = z.string().regex(/^[A-Za-z]+-[0-9a-f]{12}$/, 'an alert id such as roleWithoutMfa-0123456789ab');
 
 /** A call held for a second administrator (governance.requireSecondAdmin). */
@@ -147,6 +158,25 @@ export const CONTRACT = {
     params: z.strictObject({ roleId: Slug }),
     body: RolePolicy,
     responses: { 200: { description: 'The policy', schema: RolePolicy }, 202: HELD },
+  },
+
+  getTargets: {
+    params: z.strictObject({ roleId: Slug }),
+    responses: { 200: { description: "The role's targets", schema: Targets } },
+  },
+  putTargets: {
+    params: z.strictObject({ roleId: Slug }),
+    body: Targets,
+    responses: { 200: { description: "The role's targets", schema: Targets }, 202: HELD },
+  },
+  listScopes: {
+    query: z.strictObject(pageQuery),
+    responses: {
+      200: {
+        description: 'The organization as synced by the organization-sync job, in scope order',
+        schema: page(ScopeItem),
+      },
+    },
   },
 
   putPrincipal: {

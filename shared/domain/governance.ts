@@ -38,7 +38,7 @@ export function checkAdminMfa(required: boolean, callerMfa: boolean, what: strin
 
 // ---- pending changes -------------------------------------------------------------------------------
 
-export const ChangeKind = z.enum(['settings', 'rolePolicy', 'privilegedRole', 'adminAssignment']);
+export const ChangeKind = z.enum(['settings', 'rolePolicy', 'roleTargets', 'privilegedRole', 'adminAssignment']);
 export type ChangeKind = z.infer<typeof ChangeKind>;
 
 export const ChangeStatus = z.enum(['Pending', 'Applied', 'Rejected', 'Expired']);
@@ -86,12 +86,12 @@ export const effectiveChangeStatus = (c: Pick<Change, 'status' | 'expiresAt'>, n
 /** What decides whether a call is held for a second administrator, besides the call itself. */
 export interface GovernanceFacts {
   requireSecondAdmin: boolean;
-  /** The role the call is about is privileged (putPolicy, updateRole); undefined when it does not exist. */
+  /** The role the call is about is privileged (putPolicy, putTargets, updateRole); undefined when it does not exist. */
   rolePrivileged?: boolean | undefined;
 }
 
 /** The operations that can become a pending change (the wrapper looks only at these). */
-export const GOVERNED_OPERATIONS = ['putSettings', 'putPolicy', 'updateRole', 'createRequest'] as const;
+export const GOVERNED_OPERATIONS = ['putSettings', 'putPolicy', 'putTargets', 'updateRole', 'createRequest'] as const;
 export type GovernedOperation = (typeof GOVERNED_OPERATIONS)[number];
 
 export const isGovernedOperation = (operationId: string): operationId is GovernedOperation =>
@@ -100,8 +100,8 @@ export const isGovernedOperation = (operationId: string): operationId is Governe
 const ELEVATE_ROLES: readonly string[] = [ADMIN_ROLE, AUDITOR_ROLE];
 
 /**
- * With `requireSecondAdmin`, a change to an elevate-admin/elevate-auditor assignment, to the policy of a privileged
- * role (or making a privileged role unprivileged, which would free its policy), or to the settings themselves is
+ * With `requireSecondAdmin`, a change to an elevate-admin/elevate-auditor assignment, to the policy or targets of a
+ * privileged role (or making a privileged role unprivileged, which would free its policy), or to the settings themselves is
  * held for a second administrator. Returns its kind and a one-line summary, or null when the call goes ahead now.
  */
 export function governedChange(
@@ -121,6 +121,10 @@ export function governedChange(
     case 'putPolicy':
       return facts.rolePrivileged
         ? { kind: 'rolePolicy', summary: `replace the policy of privileged role '${call.params.roleId}'` }
+        : null;
+    case 'putTargets':
+      return facts.rolePrivileged
+        ? { kind: 'roleTargets', summary: `replace the targets of privileged role '${call.params.roleId}'` }
         : null;
     case 'updateRole':
       return facts.rolePrivileged && body.privileged === false

@@ -66,7 +66,19 @@ export function approvalNeeded(f: RequestFacts, apiUrl: string, stage: number, s
   );
 }
 
-export function requestOutcome(f: RequestFacts, outcome: 'approved' | 'denied' | 'timed out' | 'canceled' | 'granted') {
+/** `granted`: the role is active; `eligible`: the principal may now activate it (an eligible assignment started). */
+export function requestOutcome(
+  f: RequestFacts,
+  outcome: 'approved' | 'denied' | 'timed out' | 'canceled' | 'granted' | 'eligible',
+) {
+  if (outcome === 'eligible') {
+    return render(
+      `You are eligible for ${f.roleId}`,
+      `You are now eligible for ${f.roleName} at ${f.scope}: activate it when you need it.`,
+      facts(f),
+      [`Activate: elevate activate ${f.roleId} --scope ${f.scope} --reason "..."`],
+    );
+  }
   const verb = outcome === 'granted' ? 'is active' : `was ${outcome}`;
   return render(
     `Your request for ${f.roleId} ${verb}`,

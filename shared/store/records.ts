@@ -8,6 +8,7 @@ import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
+import type { Target } from '../domain/targets.ts';
 import type { Key } from './pagination.ts';
 import { type IndexName, TABLE } from './table.ts';
 
@@ -18,6 +19,8 @@ import { type IndexName, TABLE } from './table.ts';
  * |-------------|----------------------|---------------------------------|-----------------|----------------------|-----------------|
  * | role        | ROLE#<id>            | ROLE                            | ROLES / id      |                      |                 |
  * | policy      | ROLE#<id>            | POLICY                          |                 |                      |                 |
+ * | targets     | ROLE#<id>            | TARGETS                         |                 |                      |                 |
+ * | org node    | ORG#<root|ou|acct id>| NODE                            | SCOPES / <scope>|                      |                 |
  * | principal   | PRINCIPAL#<id>       | PROFILE                         |                 |                      |                 |
  * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<principal>|
  * | live slot   | P#<principal>        | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
@@ -102,6 +105,10 @@ const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 export const keys = {
   role: (id: string) => ({ [ATTR.pk]: `ROLE#${id}`, [ATTR.sk]: 'ROLE' }),
   policy: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'POLICY' }),
+  /** Where a role's grants are provisioned in AWS (provisioning.md, "Targets"); absent: none. */
+  targets: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'TARGETS' }),
+  /** A root, organizational unit or account of the AWS organization, as the organization-sync job last saw it. */
+  orgNode: (id: string) => ({ [ATTR.pk]: `ORG#${id}`, [ATTR.sk]: 'NODE' }),
   principal: (id: string) => ({ [ATTR.pk]: `PRINCIPAL#${id}`, [ATTR.sk]: 'PROFILE' }),
   assignment: (id: string) => ({ [ATTR.pk]: `ASG#${id}`, [ATTR.sk]: 'ASG' }),
   live: (a: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
@@ -152,6 +159,8 @@ export interface QueryPart {
 
 export const queries = {
   roles: (): QueryPart => ({ index: 'gsi1', pk: 'ROLES' }),
+  /** The organization's roots, OUs and accounts, in scope order (GET /v1/scopes, the organization-sync job). */
+  scopes: (): QueryPart => ({ index: 'gsi1', pk: 'SCOPES' }),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
   live: (principalId: string, roleId?: string, type?: string): QueryPart => ({
     pk: `P#${principalId}`,
@@ -237,6 +246,28 @@ export interface Principal {
   type: PrincipalType;
   displayName: string | null;
   email: string | null;
+  updatedAt: string;
+}
+
+export interface TargetsRecord {
+  roleId: string;
+  targets: Target[];
+  version: number;
+  updatedAt: string;
+}
+
+/** A root, OU or account of the AWS organization (the organization-sync job keeps these). */
+export interface OrgNodeRecord {
+  scope: string;
+  type: 'root' | 'organizationalUnit' | 'account';
+  id: string;
+  name: string;
+  parentScope: string | null;
+  /** The ids of the root and OUs above it, from the root down (what `/ous/<id>` coverage reads). */
+  ancestors: string[];
+  /** An account's state in the organization (ACTIVE, SUSPENDED...); null for roots and OUs. */
+  status: string | null;
+  /** When the sync job last wrote it (a change). */
   updatedAt: string;
 }
 
@@ -386,6 +417,16 @@ export class IdempotencyRace extends Error {}
 /** Marks a moved audit chain head: the store reads the head again and retries the whole transaction. */
 export class AuditHeadMoved extends Error {}
 
+/**
+ * Marks a conflict between an eligibility and its activations (one changed while the other was being made):
+ * the request is planned again from what is stored now.
+ */
+export class StandingMoved extends DomainError {
+  constructor(detail: string) {
+    super('Conflict', detail);
+  }
+}
+
 /** Marks a moved head of the manifest chain: the export job writes its manifest again after the new head. */
 export class ExportHeadMoved extends Error {}
 
@@ -457,6 +498,29 @@ export const ops = {
       conflict(`the policy of role '${p.roleId}' changed while this request ran; read it again and retry`),
   }),
   putPrincipal: (p: Principal): WriteOp => ({ Put: { Item: { ...keys.principal(p.id), entity: 'principal', ...p } } }),
+  /** A role's targets, guarded by the version read (none yet: null), on a role that still exists. */
+  putTargets: (t: TargetsRecord, expectedVersion: number | null): WriteOp[] => [
+    {
+      Put: {
+        Item: { ...keys.targets(t.roleId), entity: 'targets', ...t },
+        ...(expectedVersion === null
+          ? { ConditionExpression: NEW }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+      },
+      onConflict: () =>
+        conflict(`the targets of role '${t.roleId}' changed while this request ran; read them again and retry`),
+    },
+    {
+      ConditionCheck: { Key: keys.role(t.roleId), ConditionExpression: 'attribute_exists(pk)' },
+      onConflict: () => notFound(`role '${t.roleId}'`),
+    },
+  ],
+  deleteTargets: (roleId: string): WriteOp => ({ Delete: { Key: keys.targets(roleId) } }),
+  /** An organization node as the sync job saw it (last writer wins: the job is the only writer). */
+  putOrgNode: (n: OrgNodeRecord): WriteOp => ({
+    Put: { Item: { ...keys.orgNode(n.id), ...gsi('gsi1', 'SCOPES', n.scope), entity: 'orgNode', ...n } },
+  }),
+  deleteOrgNode: (id: string): WriteOp => ({ Delete: { Key: keys.orgNode(id) } }),
 
   /**
    * A new assignment: its record, its live slot (unique per principal/role/type/scope) and the role's count;
@@ -471,6 +535,7 @@ export const ops = {
                 ...keys.lastUse(a.eligibilityId),
                 entity: 'lastUse',
                 eligibilityId: a.eligibilityId,
+                assignmentId: a.id,
                 at: a.createdAt,
                 principalId: a.principalId,
               },
@@ -509,21 +574,63 @@ export const ops = {
     ];
   },
   /** An assignment that ended (Expired or Revoked): the record keeps it, the live slot goes. */
-  endAssignment: (a: Assignment, expectedVersion: number): WriteOp[] => {
-    const guard = { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
-    const onConflict = () => conflict(`assignment '${a.id}' changed while this request ran; read it again and retry`);
-    return [
-      { Put: { Item: assignmentItem(a), ...guard }, onConflict },
-      { Delete: { Key: keys.live(a), ...guard }, onConflict },
-      {
+  endAssignment: (a: Assignment, expectedVersion: number): WriteOp[] => ops.endAssignments([[a, expectedVersion]]),
+  /**
+   * Several assignments that end in one transaction (an eligibility and the activations standing on it): each
+   * record and live slot guarded by the version read, and one count update per role (a transaction may not
+   * touch an item twice).
+   */
+  endAssignments: (ended: [Assignment, number][]): WriteOp[] => {
+    const perRole = new Map<string, number>();
+    const writes: WriteOp[] = ended.flatMap(([a, expectedVersion]) => {
+      perRole.set(a.roleId, (perRole.get(a.roleId) ?? 0) + 1);
+      const guard = { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
+      const onConflict = () => conflict(`assignment '${a.id}' changed while this request ran; read it again and retry`);
+      return [
+        { Put: { Item: assignmentItem(a), ...guard }, onConflict },
+        { Delete: { Key: keys.live(a), ...guard }, onConflict },
+      ];
+    });
+    for (const [roleId, n] of perRole) {
+      writes.push({
         Update: {
-          Key: keys.role(a.roleId),
+          Key: keys.role(roleId),
           UpdateExpression: 'ADD liveAssignments :minus',
-          ExpressionAttributeValues: { ':minus': -1 },
+          ExpressionAttributeValues: { ':minus': -n },
         },
-      },
-    ];
+      });
+    }
+    return writes;
   },
+  /**
+   * An activation's transaction: the eligibility it stands on is still the one read (same version: not removed,
+   * shortened or moved meanwhile). With `noNewActivations` in a removal's, a removal and an activation of one
+   * eligibility can never both commit on what the other changed.
+   */
+  eligibilityStands: (e: Assignment): WriteOp => ({
+    ConditionCheck: {
+      Key: keys.live(e),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': e.version },
+    },
+    onConflict: () => new StandingMoved(`the eligibility '${e.id}' changed while this request ran; retry`),
+  }),
+  /**
+   * A change that ends or shortens an eligibility: no activation of it was made since its activations were read.
+   * Every activation rewrites the eligibility's last-use item with its own id (createAssignment), so `lastUse` is
+   * that item as read (undefined: none yet) BEFORE the activations were queried.
+   */
+  noNewActivations: (eligibilityId: string, lastUse: Item | undefined): WriteOp => ({
+    ConditionCheck: {
+      Key: keys.lastUse(eligibilityId),
+      ...(lastUse === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : lastUse.assignmentId === undefined
+          ? { ConditionExpression: 'attribute_not_exists(assignmentId)' }
+          : { ConditionExpression: 'assignmentId = :a', ExpressionAttributeValues: { ':a': lastUse.assignmentId } }),
+    },
+    onConflict: () => new StandingMoved(`an activation of eligibility '${eligibilityId}' was made meanwhile; retry`),
+  }),
   createRequest: (r: RequestRecord): WriteOp => ({
     Put: { Item: requestItem(r), ConditionExpression: NEW },
     onConflict: () => conflict(`request '${r.id}' already exists`),

@@ -132,13 +132,8 @@ async function planDecision(
     return {
       writes,
       effects,
-      result: {
-        ...decided,
-        status: 'Granted' as const,
-        assignmentId: grant.assignment.id,
-        version: r.version + 1,
-        taskToken: null,
-      },
+      // The request as granted: its window is set at the grant (the duration counts from now).
+      result: { ...grant.request, version: r.version + 1 },
     };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;

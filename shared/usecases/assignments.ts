@@ -7,11 +7,11 @@ import {
   isLive,
 } from '../domain/assignment.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
-import { covers } from '../domain/scope.ts';
 import { type Item, keys, type QueryPart, queries, type RoleRecord, strip } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 import { memberships } from './groups.ts';
+import { coveringInOrganization } from './scopes.ts';
 
 /** A principal's live assignment in one slot (principal, role, type, scope), strongly consistent. */
 export async function readLive(
@@ -136,14 +136,17 @@ export async function checkAccess(
     throw forbidden("checking another principal's access needs elevate-admin or elevate-auditor");
   }
   const own = await ctx.store.all(queries.live(principalId, q.roleId, 'active'));
-  const direct = bestOf(own.map(toAssignment), q.scope, ctx.now);
+  const direct = bestOf(await coveringInOrganization(ctx.store, own.map(toAssignment), q.scope), ctx.now);
   if (direct) return { allowed: true, assignmentId: direct.id, expiresAt: direct.endDateTime, viaGroup: null };
   const groups = await memberships(ctx.store, principalId, ctx.now);
   const held = await Promise.all(
     [...groups.members].map(async ([groupId, membershipEnd]) => {
       const a = bestOf(
-        (await ctx.store.all(queries.live(groupId, q.roleId, 'active'))).map(toAssignment),
-        q.scope,
+        await coveringInOrganization(
+          ctx.store,
+          (await ctx.store.all(queries.live(groupId, q.roleId, 'active'))).map(toAssignment),
+          q.scope,
+        ),
         ctx.now,
       );
       return a ? { groupId, a, end: earlier(a.endDateTime, membershipEnd) } : undefined;
@@ -154,10 +157,11 @@ export async function checkAccess(
   return best ? { allowed: true, assignmentId: best.a.id, expiresAt: best.end, viaGroup: best.groupId } : NO;
 }
 
-function bestOf(assignments: Assignment[], scope: string, now: Date): Assignment | undefined {
+/** Of assignments that cover the scope asked about, the one in force that lasts longest. */
+function bestOf(assignments: Assignment[], now: Date): Assignment | undefined {
   let best: Assignment | undefined;
   for (const a of assignments) {
-    if (!covers(a.scope, scope) || !inForce(a, now)) continue;
+    if (!inForce(a, now)) continue;
     if (!best || lasts(a.endDateTime, best.endDateTime)) best = a;
   }
   return best;

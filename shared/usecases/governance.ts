@@ -16,13 +16,16 @@ import {
 import { policyProblems, RolePolicy } from '../domain/policy.ts';
 import { RequestInput } from '../domain/request.ts';
 import { RolePatch } from '../domain/role.ts';
+import { Targets } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import { type ChangeRecord, keys, ops, queries, strip, type WriteOp } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import { auditEvent, Ctx } from './context.ts';
+import { checkTargetsExist } from './provisioning.ts';
 import { createRequest, recordRefusal } from './requests.ts';
 import { putPolicy, readPolicy, readRole, requireRole, updateRole } from './roles.ts';
 import { readSettings } from './settings.ts';
+import { putTargets } from './targets.ts';
 
 /**
  * Governance (api.md): the settings, and the pending changes of `requireSecondAdmin`. A governed call is checked as
@@ -82,6 +85,16 @@ const GOVERNED: Record<GovernedOperation, Governed> = {
       body: await putPolicy(ctx, roleIdOf(call), RolePolicy.parse(call.body)),
     }),
   },
+  putTargets: {
+    check: async (ctx, call) => {
+      await requireRole(ctx.store, roleIdOf(call));
+      await checkTargetsExist(ctx.deps, Targets.parse(call.body).targets);
+    },
+    apply: async (ctx, call) => ({
+      status: 200,
+      body: await putTargets(ctx, roleIdOf(call), Targets.parse(call.body)),
+    }),
+  },
   updateRole: {
     check: async (ctx, call) => {
       await requireRole(ctx.store, roleIdOf(call));
@@ -136,7 +149,7 @@ export async function proposeIfGoverned(ctx: Ctx, call: ChangeCall): Promise<Cha
   // The call's own shape first (no read for a selfActivate), then the role, then the settings.
   if (!governedChange(call, { requireSecondAdmin: true, rolePrivileged: true })) return null;
   const rolePrivileged =
-    call.operationId === 'putPolicy' || call.operationId === 'updateRole'
+    call.operationId === 'putPolicy' || call.operationId === 'putTargets' || call.operationId === 'updateRole'
       ? (await readRole(ctx.store, roleIdOf(call)))?.privileged
       : undefined;
   const settings = await ctx.settings();

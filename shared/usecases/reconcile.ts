@@ -62,7 +62,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
       const a = toAssignment(item);
       if (effectiveStatus(a, now) !== 'Expired') continue;
       const lateMs = now.getTime() - Date.parse(a.endDateTime as string);
-      const step = endWrites(a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
+      const step = await endWrites(deps, a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
       const finding = lateMs > GRACE_MS;
       if (finding) {
         step.writes.push(

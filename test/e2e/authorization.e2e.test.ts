@@ -99,6 +99,21 @@ const SAMPLES: Record<string, Sample> = {
   },
   getPolicy: { path: () => '/v1/roles/db-admin/policy', expect: all200 },
   putPolicy: { path: () => '/v1/roles/db-admin/policy', body: () => defaultPolicy(), expect: admin200 },
+  getTargets: { path: () => '/v1/roles/db-admin/targets', expect: all200 },
+  // A permission set of the local Identity Center stand-in: it exists, so only authority decides.
+  putTargets: {
+    path: () => '/v1/roles/db-admin/targets',
+    body: () => ({
+      targets: [
+        {
+          type: 'identityCenterAccountAssignment',
+          permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-local/ps-readonly',
+        },
+      ],
+    }),
+    expect: admin200,
+  },
+  listScopes: { path: () => '/v1/scopes', expect: all200 },
   putPrincipal: {
     path: () => '/v1/principals/someone',
     body: () => ({ type: 'user', displayName: 'Someone' }),

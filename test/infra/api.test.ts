@@ -4,6 +4,7 @@ import { FUNCTIONS, ROUTES } from '#functions/api/routes.ts';
 import { INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
 import { synthTemplate } from '#infra/synth.ts';
 import { TABLE } from '#shared/store/table.ts';
+import { idcCheckStatements } from '#test/support/idc-policy.ts';
 
 let template: Template;
 
@@ -167,6 +168,8 @@ describe('api functions', () => {
       logStatement('RolesFunction'),
       { Action: [...READ_ACTIONS, ...WRITE_ACTIONS].sort(), Effect: 'Allow', Resource: tableRef() },
       { Action: INDEX_ACTIONS[0], Effect: 'Allow', Resource: indexArns },
+      // PUT /v1/roles/{roleId}/targets checks that each permission set and group exists
+      ...idcCheckStatements(),
     ]);
     expect(READ_ACTIONS).not.toContain('dynamodb:Scan');
   });

@@ -10,6 +10,12 @@ import { TASK_RESPONSE_ACTIONS } from '#infra/constructs/workflow.ts';
 import { API_CAPABILITIES, EVENT_BUS_NAME, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
 import { localFunctions, STACK_NAME, scheduledTargets, stateMachineDefinition, synthTemplate } from '#infra/synth.ts';
 import { TABLE } from '#shared/store/table.ts';
+import {
+  idcCheckStatements,
+  idcEnvironment,
+  idcProvisionStatements,
+  organizationReadStatements,
+} from '#test/support/idc-policy.ts';
 
 let template: Template;
 
@@ -370,6 +376,8 @@ describe('access workflow resources', () => {
       taskResponse,
       putEvents(),
       sendEmail,
+      // provisioning into Identity Center (the workflow's provisioning steps)
+      ...idcProvisionStatements(),
     ]);
     expect(variablesOf(handlerId())).toMatchObject({
       STATE_MACHINE_ARN: pseudoArn('states', `stateMachine:${machineName}`),
@@ -392,7 +400,7 @@ describe('lifecycle bus and mail', () => {
     const requests = logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'events', 'mail']);
+    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'events', 'mail', 'idcCheck']);
     expect(policyOf('ApiRequestsFunctionRole')).toEqual([
       logStatement('ApiRequestsFunctionLogGroup'),
       ...tableStatements(),
@@ -401,8 +409,11 @@ describe('lifecycle bus and mail', () => {
       { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
       putEvents(),
       sendEmail,
+      // the pre-grant checks against Identity Center and Organizations
+      ...idcCheckStatements(),
     ]);
     expect(variablesOf(requests)).toMatchObject({
+      ...idcEnvironment(),
       STATE_MACHINE_ARN: { Ref: machineId() },
       EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
@@ -410,12 +421,12 @@ describe('lifecycle bus and mail', () => {
     });
   });
 
-  it('gives governance (an approved change runs an admin request) start, stop, events and mail, no task response', () => {
+  it('gives governance (an approved change runs an admin request or new targets) start, stop, events, mail and the Identity Center checks, no task response', () => {
     // Prepare
     const governance = logicalId('AWS::Lambda::Function', /^ApiGovernanceFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(API_CAPABILITIES.governance).toEqual(['start', 'stop', 'events', 'mail']);
+    expect(API_CAPABILITIES.governance).toEqual(['start', 'stop', 'events', 'mail', 'idcCheck']);
     expect(policyOf('ApiGovernanceFunctionRole')).toEqual([
       logStatement('ApiGovernanceFunctionLogGroup'),
       ...tableStatements(),
@@ -423,8 +434,10 @@ describe('lifecycle bus and mail', () => {
       { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
       putEvents(),
       sendEmail,
+      ...idcCheckStatements(),
     ]);
     expect(variablesOf(governance)).toMatchObject({
+      ...idcEnvironment(),
       STATE_MACHINE_ARN: { Ref: machineId() },
       EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
@@ -501,6 +514,38 @@ describe('schedules', () => {
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
+  });
+
+  it('gives organization-sync the table, the Organizations walk and the Identity Center settings, nothing else', () => {
+    // Assess
+    expect(SCHEDULE_CAPABILITIES['organization-sync']).toEqual(['organizationRead']);
+    expect(policyOf('SchedulesOrganizationSyncFunctionRole')).toEqual([
+      logStatement('SchedulesOrganizationSyncFunctionLogGroup'),
+      ...tableStatements(),
+      ...organizationReadStatements(),
+    ]);
+    const variables = variablesOf(logicalId('AWS::Lambda::Function', /^SchedulesOrganizationSyncFunction[0-9A-F]{8}$/));
+    expect(variables).toMatchObject(idcEnvironment());
+    for (const key of ['STATE_MACHINE_ARN', 'EVENT_BUS_NAME', 'ELEVATE_SENDER_ADDRESS'])
+      expect(variables[key]).toBeUndefined();
+  });
+
+  it('takes the Identity Center settings as parameters, empty (not configured) by default', () => {
+    // Assess
+    const parameters = template.toJSON().Parameters as Record<string, { Default?: unknown; AllowedValues?: unknown }>;
+    expect(parameters.IdentityCenterInstanceArn?.Default).toBe('');
+    expect(parameters.IdentityStoreId?.Default).toBe('');
+    expect(parameters.IdentityCenterUserAttribute).toMatchObject({
+      Default: 'userName',
+      AllowedValues: ['userName', 'email'],
+    });
+    expect(parameters.FenceSessions).toMatchObject({ Default: 'true', AllowedValues: ['true', 'false'] });
+    expect(parameters.AccessPortalUrl?.Default).toBe('');
+    // The one IAM grant of Identity Center writes is the workflow handler's (the provisioner), no API function's.
+    const writers = Object.entries(resources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('sso:CreateAccountAssignment'))
+      .map(([k]) => k.replace(/DefaultPolicy[0-9A-F]{8}$/, ''));
+    expect(writers).toEqual(['WorkflowHandlerRole']);
   });
 
   it('gives reviews the table, events and mail (no workflow), and 15 minutes a run', () => {

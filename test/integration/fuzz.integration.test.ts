@@ -113,6 +113,8 @@ const PLAUSIBLE = [
   '/accounts/123456789012/regions/eu-west-1',
   'PT1H',
   'P400D',
+  'P9999Y',
+  '9999-12-31T23:59:59Z',
   'PT0S',
   'noExpiration',
   'afterDateTime',
