@@ -71,6 +71,9 @@ describe('which calls wait for a second administrator', () => {
     const patch = (body: Record<string, unknown>) => ({ operationId: 'updateRole', params: { roleId: 'db' }, body });
     expect(governedChange(policy, { ...on, rolePrivileged: true })?.kind).toBe('rolePolicy');
     expect(governedChange(policy, { ...on, rolePrivileged: false })).toBeNull();
+    const targets = { operationId: 'putTargets', params: { roleId: 'db' }, body: { targets: [] } };
+    expect(governedChange(targets, { ...on, rolePrivileged: true })?.kind).toBe('roleTargets');
+    expect(governedChange(targets, { ...on, rolePrivileged: false })).toBeNull();
     expect(governedChange(patch({ privileged: false }), { ...on, rolePrivileged: true })?.kind).toBe('privilegedRole');
     expect(governedChange(patch({ description: 'x' }), { ...on, rolePrivileged: true })).toBeNull();
     expect(governedChange(patch({ privileged: true }), { ...on, rolePrivileged: false })).toBeNull();
