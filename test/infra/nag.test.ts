@@ -109,6 +109,7 @@ describe('cdk-nag AwsSolutions', () => {
         ...[
           'Elevate/Api/RolesFunctionRole',
           'Elevate/Api/RequestsFunctionRole',
+          'Elevate/Api/GovernanceFunctionRole',
           'Elevate/Workflow/HandlerRole',
         ].flatMap((role) => [
           `${role} AwsSolutions-IAM5[Resource::${PERMISSION_SETS}]`,
@@ -117,6 +118,7 @@ describe('cdk-nag AwsSolutions', () => {
         ]),
         'Elevate/Api/RolesFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
         'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
+        'Elevate/Api/GovernanceFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
         // the provisioner: member accounts, memberships, and the IAM actions AWS documents on Identity Center's roles
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sso:::account/*]',
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
