@@ -25,6 +25,7 @@ export const PARAMETER_DEFAULTS = {
   identityCenterUserAttribute: 'userName',
   fenceSessions: 'true',
   accessPortalUrl: '',
+  adminMfa: 'true',
 } as const;
 
 export type ParameterContextKey = keyof typeof PARAMETER_DEFAULTS;
@@ -68,6 +69,9 @@ export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Ca
   roles: ['idcCheck'],
   exports: ['auditRead', 'exportStart'],
   reviews: ['events', 'mail'],
+  // An approved pending change runs its original call: an admin request (workflow, events, mail, the pre-grant
+  // checks) or new targets (which must exist in Identity Center).
+  governance: ['start', 'stop', 'events', 'mail', 'idcCheck'],
 };
 
 /** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */
@@ -95,7 +99,7 @@ export interface ElevateStackProps extends StackProps {
  * Elevate: the table, the HTTP API, the access workflow, the scheduled jobs, the lifecycle event bus, mail
  * and the break-glass bootstrap.
  *
- * Every function gets TABLE_NAME, ELEVATE_BOOTSTRAP_ADMINS, ELEVATE_ISSUER and ELEVATE_AUDIENCE; the API,
+ * Every function gets TABLE_NAME, ELEVATE_BOOTSTRAP_ADMINS, ELEVATE_ISSUER, ELEVATE_AUDIENCE and ELEVATE_ADMIN_MFA; the API,
  * workflow and scheduled functions also ELEVATE_API_URL (the API's base URL, for links in mail; no cycle:
  * the URL refers to the HTTP API resource only, which refers to no function); the rest comes with the
  * capabilities (see `Capability`).
@@ -145,6 +149,15 @@ export class ElevateStack extends Stack {
       type: 'String',
       description: 'The SES-verified address Elevate sends mail from',
       default: fromContext('senderAddress'),
+    });
+
+    const adminMfa = new CfnParameter(this, 'AdminMfa', {
+      type: 'String',
+      description:
+        'true: every change made with elevate-admin authority needs MFA (amr contains mfa), as governance.adminMfa ' +
+        'says; false: never (for identity providers that do not report amr)',
+      default: fromContext('adminMfa'),
+      allowedValues: ['true', 'false'],
     });
 
     const retention = new CfnParameter(this, 'AuditRetentionDays', {
@@ -206,6 +219,7 @@ export class ElevateStack extends Stack {
       ELEVATE_BOOTSTRAP_ADMINS: bootstrapAdmins.valueAsString,
       ELEVATE_ISSUER: issuer.valueAsString,
       ELEVATE_AUDIENCE: audience.valueAsString,
+      ELEVATE_ADMIN_MFA: adminMfa.valueAsString,
     };
 
     this.api = new Api(this, 'Api', {

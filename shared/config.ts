@@ -19,6 +19,11 @@ export interface Config {
   /** The function that runs audit exports, invoked asynchronously by POST /v1/audit-exports. */
   exportFunctionName: string | undefined;
   /**
+   * The deployment's half of `governance.adminMfa` (ELEVATE_ADMIN_MFA, default true): `false` turns the MFA
+   * requirement on admin changes off whatever the settings say, for identity providers that never report `amr`.
+   */
+  adminMfa: boolean;
+  /**
    * IAM Identity Center (provisioning.md, "Configuration"): unset instance or identity store = not configured
    * (a role with targets cannot be granted: TargetNotReady).
    */
@@ -59,6 +64,15 @@ export const parseList = (text: string | undefined): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** `true`/`false` (any case), or the default when unset or empty; anything else is a deployment mistake. */
+export function parseFlag(text: string | undefined, fallback: boolean, name: string): boolean {
+  const value = (text ?? '').trim().toLowerCase();
+  if (value === '') return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Error(`${name} must be true or false, not '${text}'`);
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const tableName = env.TABLE_NAME;
   if (!tableName) throw new Error('TABLE_NAME is not set: the function needs the name of its DynamoDB table');
@@ -73,6 +87,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     apiUrl: (env.ELEVATE_API_URL || 'https://elevate.example.com').replace(/\/$/, ''),
     auditBucket: env.AUDIT_BUCKET || undefined,
     exportFunctionName: env.EXPORT_FUNCTION_NAME || undefined,
+    adminMfa: parseFlag(env.ELEVATE_ADMIN_MFA, true, 'ELEVATE_ADMIN_MFA'),
     identityCenter: identityCenterFromEnv(env),
   };
 }

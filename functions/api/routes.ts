@@ -23,6 +23,7 @@ export const FUNCTIONS = [
   'reviews',
   'groups',
   'alerts',
+  'governance',
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
@@ -393,6 +394,55 @@ export const ROUTES = [
     operationId: 'listMyReviews',
     access: 'authenticated',
     summary: 'Review items waiting for your decision',
+  },
+
+  {
+    method: 'GET',
+    path: '/v1/settings',
+    fn: 'governance',
+    operationId: 'getSettings',
+    access: 'admin',
+    summary: 'The governance settings (adminMfa, requireSecondAdmin)',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/settings',
+    fn: 'governance',
+    operationId: 'putSettings',
+    access: 'admin',
+    summary: 'Replace the governance settings (a pending change while requireSecondAdmin is on)',
+  },
+  {
+    method: 'GET',
+    path: '/v1/changes',
+    fn: 'governance',
+    operationId: 'listChanges',
+    access: 'admin',
+    summary: 'Changes held for a second administrator, newest first',
+  },
+  {
+    method: 'GET',
+    path: '/v1/changes/{id}',
+    fn: 'governance',
+    operationId: 'getChange',
+    access: 'admin',
+    summary: 'A change held for a second administrator',
+  },
+  {
+    method: 'POST',
+    path: '/v1/changes/{id}/approve',
+    fn: 'governance',
+    operationId: 'approveChange',
+    access: 'admin',
+    summary: 'Approve a pending change (never your own): it is applied as its original call',
+  },
+  {
+    method: 'POST',
+    path: '/v1/changes/{id}/reject',
+    fn: 'governance',
+    operationId: 'rejectChange',
+    access: 'admin',
+    summary: 'Reject a pending change (never your own)',
   },
 ] as const satisfies readonly Route[];
 

@@ -37,6 +37,7 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   reviews: 'readWrite',
   groups: 'readWrite',
   alerts: 'readWrite',
+  governance: 'readWrite',
 };
 
 /** Stage-wide request throttling. */

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ALERT_TYPES, AlertSettings } from '../domain/alerts.ts';
 import { Assignment, AssignmentStatus, AssignmentType } from '../domain/assignment.ts';
 import { AuditEvent } from '../domain/audit.ts';
+import { Change, ChangeDecisionInput, ChangeStatus, Settings } from '../domain/governance.ts';
 import { GroupInput } from '../domain/group.ts';
 import { RolePolicy } from '../domain/policy.ts';
 import { Email, IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
@@ -142,6 +143,9 @@ const ScopeItem = z
 
 const AlertId = z.string().regex(/^[A-Za-z]+-[0-9a-f]{12}$/, 'an alert id such as roleWithoutMfa-0123456789ab');
 
+/** A call held for a second administrator (governance.requireSecondAdmin). */
+const HELD = { description: 'Held for a second administrator: the pending change', schema: Change };
+
 export const CONTRACT = {
   getOpenApi: { responses: { 200: { description: 'The OpenAPI 3.1 document' } } },
 
@@ -155,7 +159,7 @@ export const CONTRACT = {
   updateRole: {
     params: z.strictObject({ roleId: Slug }),
     body: RolePatch,
-    responses: { 200: { description: 'The role', schema: Role } },
+    responses: { 200: { description: 'The role', schema: Role }, 202: HELD },
   },
   deleteRole: { params: z.strictObject({ roleId: Slug }), responses: { 204: { description: 'Deleted' } } },
   getPolicy: {
@@ -165,7 +169,7 @@ export const CONTRACT = {
   putPolicy: {
     params: z.strictObject({ roleId: Slug }),
     body: RolePolicy,
-    responses: { 200: { description: 'The policy', schema: RolePolicy } },
+    responses: { 200: { description: 'The policy', schema: RolePolicy }, 202: HELD },
   },
 
   getTargets: {
@@ -175,7 +179,7 @@ export const CONTRACT = {
   putTargets: {
     params: z.strictObject({ roleId: Slug }),
     body: Targets,
-    responses: { 200: { description: "The role's targets", schema: Targets } },
+    responses: { 200: { description: "The role's targets", schema: Targets }, 202: HELD },
   },
   listScopes: {
     query: z.strictObject(pageQuery),
@@ -204,7 +208,11 @@ export const CONTRACT = {
     responses: {
       200: { description: 'validateOnly: every check passed', schema: z.object({ valid: z.literal(true) }) },
       201: { description: 'Decided at once: Granted, Scheduled or Revoked', schema: Request.meta({ id: 'Request' }) },
-      202: { description: 'Waiting for approval (PendingApproval)', schema: Request },
+      202: {
+        description:
+          'Waiting for approval (PendingApproval); or, with requireSecondAdmin, a change held for a second administrator',
+        schema: z.union([Request, Change]),
+      },
     },
   },
   listRequests: {
@@ -368,6 +376,29 @@ export const CONTRACT = {
   listMyReviews: {
     query: z.strictObject(pageQuery),
     responses: { 200: { description: 'Items waiting for your decision', schema: page(Decision) } },
+  },
+
+  getSettings: { responses: { 200: { description: 'The settings', schema: Settings } } },
+  putSettings: {
+    body: Settings,
+    responses: { 200: { description: 'The settings', schema: Settings }, 202: HELD },
+  },
+  listChanges: {
+    query: z.strictObject({ ...pageQuery, status: ChangeStatus.optional() }),
+    responses: { 200: { description: 'Changes, newest first', schema: page(Change) } },
+  },
+  getChange: { params: z.strictObject({ id: Id }), responses: { 200: { description: 'The change', schema: Change } } },
+  approveChange: {
+    params: z.strictObject({ id: Id }),
+    body: ChangeDecisionInput,
+    responses: {
+      200: { description: 'The change, Applied (result: what the original call answered)', schema: Change },
+    },
+  },
+  rejectChange: {
+    params: z.strictObject({ id: Id }),
+    body: ChangeDecisionInput,
+    responses: { 200: { description: 'The change, Rejected', schema: Change } },
   },
 } as const satisfies Record<OperationId, OperationContract>;
 

@@ -1,15 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
-import type { FunctionName } from '../../functions/api/routes.ts';
+import type { FunctionName, Route } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
 import { CONTRACT, type Contract, type OperationContract } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
 import { type Caller, callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
+import { isGovernedOperation } from '../domain/governance.ts';
 import { IdempotencyRace } from '../store/records.ts';
 import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
+import { proposeIfGoverned } from '../usecases/governance.ts';
 import { recordCaller } from '../usecases/principals.ts';
 import { claimOrReplay, releaseClaim, remembered } from './idempotency.ts';
 import { errorFields, log } from './log.ts';
@@ -47,7 +49,7 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 export const ok = (body: unknown, status = 200): Result => ({ status, body });
 
 export function apiHandler<F extends FunctionName>(fn: F, operations: Operations<F>, deps: () => Deps = depsFromEnv) {
-  const routes = new Map(routesOf(fn).map((r) => [`${r.method} ${r.path}`, r]));
+  const routes = new Map<string, Route>(routesOf(fn).map((r) => [`${r.method} ${r.path}`, r]));
   return async (event: Event): Promise<Response> => {
     const started = performance.now();
     const requestId = event.requestContext?.requestId ?? randomUUID();
@@ -62,13 +64,16 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       callerId = caller.id;
       const contract: OperationContract = CONTRACT[route.operationId as OperationId];
       const d = deps();
-      const input = parse(event, contract, d.config.maxBodyBytes);
-      const idempotency = idempotencyOf(event, contract, route.method);
-      const ctx = new Ctx(d, caller, idempotency);
+      const ctx = new Ctx(d, caller);
       const recording = recordCaller(d, caller).catch((error) =>
         log('warn', 'could not record caller', { callerId, ...errorFields(error) }),
       );
-      await gate(ctx, route.access, route.operationId, route.method);
+      // Authority first: a caller who may not make this call learns that (403, audited), not what was malformed.
+      const raw = rawBody(event, d.config.maxBodyBytes);
+      await gate(ctx, route, raw);
+      const input = parse(event, contract, raw);
+      const idempotency = idempotencyOf(event, contract, route.method);
+      ctx.idempotency = idempotency;
       const held = idempotency && (await claimOrReplay(ctx, idempotency.key, idempotency.fingerprint));
       if (held && 'response' in held) {
         response = held.response;
@@ -78,7 +83,17 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
         if (held && idempotency) idempotency.claim = held.claim;
         let kept = false;
         try {
-          response = toResponse(await operation({ ctx, ...input }));
+          // With governance.requireSecondAdmin, a governed change becomes a pending change (202) instead.
+          const proposal = isGovernedOperation(route.operationId)
+            ? await proposeIfGoverned(ctx, {
+                operationId: route.operationId,
+                method: route.method,
+                path: event.rawPath ?? route.path,
+                params: (event.pathParameters ?? {}) as Record<string, string>,
+                body: jsonOf(raw),
+              })
+            : null;
+          response = toResponse(proposal ? { status: 202, body: proposal } : await operation({ ctx, ...input }));
           kept = ctx.remembered;
         } catch (error) {
           if (!(error instanceof IdempotencyRace) || !idempotency) throw error;
@@ -134,10 +149,8 @@ function isOverloaded(error: unknown): boolean {
   return OVERLOADED.has(error.name) || status === 503;
 }
 
-function parse(event: Event, contract: OperationContract, maxBodyBytes: number) {
-  const params = validate(contract.params, event.pathParameters ?? {}, 'path');
-  const query = validate(contract.query, event.queryStringParameters ?? {}, 'query');
-  let body: unknown;
+/** The body as text, refused at once when it is larger than the service takes. */
+function rawBody(event: Event, maxBodyBytes: number): string {
   const raw = event.body
     ? event.isBase64Encoded
       ? Buffer.from(event.body, 'base64').toString('utf8')
@@ -146,6 +159,22 @@ function parse(event: Event, contract: OperationContract, maxBodyBytes: number) 
   if (Buffer.byteLength(raw) > maxBodyBytes) {
     throw new DomainError('PayloadTooLarge', `the body is larger than ${maxBodyBytes} bytes`);
   }
+  return raw;
+}
+
+/** The body's JSON when it is JSON, else undefined (for looks before validation). */
+function jsonOf(raw: string): unknown {
+  try {
+    return raw.trim() ? JSON.parse(raw) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parse(event: Event, contract: OperationContract, raw: string) {
+  const params = validate(contract.params, event.pathParameters ?? {}, 'path');
+  const query = validate(contract.query, event.queryStringParameters ?? {}, 'query');
+  let body: unknown;
   if (contract.body) {
     const type = event.headers?.['content-type'];
     if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
@@ -180,21 +209,70 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: string):
   return result.data;
 }
 
-async function gate(ctx: Ctx, access: string, operationId: string, method: string): Promise<void> {
-  const authority = access === 'admin' || access === 'reader' ? await ctx.authority() : undefined;
-  const allowed =
-    access === 'admin' ? authority?.admin : access === 'reader' ? authority?.admin || authority?.auditor : true;
-  if (allowed) return;
-  const needs =
-    access === 'admin' ? 'an active elevate-admin assignment' : 'an active elevate-admin or elevate-auditor assignment';
-  const refusal = forbidden(`this operation needs ${needs}`);
-  if (method !== 'GET') {
-    // A refused change is audited like any other refusal; refused reads are not (they change nothing).
+/**
+ * The route table's coarse gate, before anything of the call is validated. An admin route needs an active
+ * elevate-admin and, for a change, MFA (governance.adminMfa); a reader route elevate-admin or elevate-auditor. An
+ * admin action of POST /v1/requests is held to the admin rule here too, so a non-admin's malformed admin request is
+ * refused for its authority. A refused change is audited like any other refusal; refused reads are not.
+ */
+async function gate(ctx: Ctx, route: Route, raw: string): Promise<void> {
+  const { access, operationId, method } = route;
+  const change = method !== 'GET';
+  const adminAction = adminActionOf(operationId, raw);
+  try {
+    if (access === 'admin' || adminAction) {
+      if (!(await ctx.authority()).admin) throw forbidden('this operation needs an active elevate-admin assignment');
+      if (change) await ctx.requireAdminMfa(`this ${adminAction ? `'${adminAction}' request` : 'change'}`);
+    } else if (access === 'reader' && !(await ctx.isReader())) {
+      throw forbidden('this operation needs an active elevate-admin or elevate-auditor assignment');
+    }
+  } catch (refusal) {
+    if (change && refusal instanceof DomainError) await auditRefusal(ctx, operationId, raw, adminAction, refusal);
+    throw refusal;
+  }
+}
+
+/** `adminAssign`, ... when the call is a POST /v1/requests of an admin action (read from the raw JSON), else null. */
+function adminActionOf(operationId: string, raw: string): string | null {
+  if (operationId !== 'createRequest') return null;
+  const action = (jsonOf(raw) as { action?: unknown } | undefined)?.action;
+  return typeof action === 'string' && action.startsWith('admin') ? action : null;
+}
+
+async function auditRefusal(
+  ctx: Ctx,
+  operationId: string,
+  raw: string,
+  adminAction: string | null,
+  refusal: DomainError,
+) {
+  if (!adminAction) {
     await ctx.store.transact([
       ctx.audit('authorization.refused', { principalId: ctx.caller.id }, { operationId, code: refusal.code }),
     ]);
+    return;
   }
-  throw refusal;
+  // A refused request leaves its request.refused event, as createRequest's own refusals do (none for validateOnly).
+  const body = (jsonOf(raw) ?? {}) as Record<string, unknown>;
+  if (body.validateOnly === true) return;
+  const text = (v: unknown) => (typeof v === 'string' && v.length <= 1024 ? v : null);
+  await ctx.store.transact([
+    ctx.audit(
+      'request.refused',
+      {
+        principalId: text(body.principalId) ?? ctx.caller.id,
+        roleId: text(body.roleId),
+        scope: text(body.scope) ?? '/',
+      },
+      {
+        action: adminAction,
+        assignmentType: text(body.assignmentType),
+        code: refusal.code,
+        status: refusal.status,
+        detail: refusal.message,
+      },
+    ),
+  ]);
 }
 
 function idempotencyOf(event: Event, contract: OperationContract, method: string): IdempotencyKey | undefined {

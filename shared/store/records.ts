@@ -1,7 +1,9 @@
+import type { Caller } from '../auth/caller.ts';
 import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { AUDIT_SHARDS, chainId, dayOf } from '../domain/audit-chain.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
+import type { Change } from '../domain/governance.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef, PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
@@ -41,6 +43,8 @@ import { type IndexName, TABLE } from './table.ts';
  * | rv decision | RVI#<instance>       | DEC#<id>                        | RVDP#<i>#<p>    | RVDR#<i>#<role>      | RVDI#<i>        |
  * | idempotency | IDEM#<caller>#<key>  | IDEM                            |                 |                      |                 |
  * | install     | META                 | INSTALL                         |                 |                      |                 |
+ * | settings    | META                 | SETTINGS                        |                 |                      |                 |
+ * | change      | CHANGE#<id>          | CHANGE                          | CHANGES / t#id  | CHANGESTATUS#<s> / expiresAt#id |      |
  *
  * Audit events live in the partition of their hash chain (`<yyyy-mm-dd>#<shard>`, picked per transaction by the
  * store), so concurrent writers spread over AUDIT_SHARDS partitions a day; the audit day item (written when a day's
@@ -157,6 +161,10 @@ export const keys = {
   /** One alert per type and subject (`<type>#<subject>`), raised and resolved by the alerts scan. */
   alert: (id: string) => ({ [ATTR.pk]: `ALERT#${id}`, [ATTR.sk]: 'ALERT' }),
   alertSettings: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'ALERTSETTINGS' }),
+  /** The governance settings (GET/PUT /v1/settings). */
+  settings: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'SETTINGS' }),
+  /** A change held for a second administrator (requireSecondAdmin). */
+  change: (id: string) => ({ [ATTR.pk]: `CHANGE#${id}`, [ATTR.sk]: 'CHANGE' }),
   /** The head of one audit hash chain (`<yyyy-mm-dd>#<shard>`): `{ hash, seq }` of its last event. */
   auditHead: (chain: string) => ({ [ATTR.pk]: `AUDITHEAD#${chain}`, [ATTR.sk]: 'HEAD' }),
   /** A UTC day that has audit events (written with the first event of each of its chains). */
@@ -233,6 +241,14 @@ export const queries = {
     forward: false,
   }),
   exports: (): QueryPart => ({ index: 'gsi1', pk: 'EXPORTS', forward: false }),
+  /** Pending changes, newest first. */
+  changes: (): QueryPart => ({ index: 'gsi1', pk: 'CHANGES', forward: false }),
+  /** Changes of one stored status whose expiry is before `before` (the reconcile job's Pending ones). */
+  changesExpiringBefore: (status: string, before: string): QueryPart => ({
+    index: 'gsi2',
+    pk: `CHANGESTATUS#${status}`,
+    between: ['0', before],
+  }),
   /** Audit events of one principal/actor/role (indexes), newest first in [from, to]. */
   audit: (
     by: { principalId: string } | { actorId: string } | { roleId: string },
@@ -327,6 +343,20 @@ export interface RequestRecord extends Request {
   taskToken: string | null;
 }
 
+/** A pending change as stored: the API shape, the proposer's sign-in (the call is applied as theirs), a version. */
+export interface ChangeRecord extends Change {
+  /** The proposer's sign-in when it proposed (the change is applied as its call). */
+  proposer: Caller;
+  version: number;
+}
+
+export interface SettingsRecord {
+  settings: unknown;
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
 export interface IdempotencyRecord {
   fingerprint: string;
   status: number;
@@ -339,6 +369,14 @@ export type IdempotencyItem =
   | { fingerprint: string; claim: string; pending: true };
 
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+const changeItem = (c: ChangeRecord): Item => ({
+  ...keys.change(c.id),
+  ...gsi('gsi1', 'CHANGES', `${c.proposedAt}#${c.id}`),
+  ...gsi('gsi2', `CHANGESTATUS#${c.status}`, `${c.expiresAt}#${c.id}`),
+  entity: 'change',
+  ...c,
+});
 
 const roleItem = (r: RoleRecord): Item => ({ ...keys.role(r.id), ...gsi('gsi1', 'ROLES', r.id), entity: 'role', ...r });
 
@@ -876,6 +914,29 @@ export const ops = {
   }),
   putAlertSettings: (settings: Record<string, unknown>): WriteOp => ({
     Put: { Item: { ...keys.alertSettings(), entity: 'alertSettings', settings } },
+  }),
+  /** The governance settings, guarded by the version read (none: never stored). */
+  putSettings: (r: SettingsRecord, expectedVersion: number | null): WriteOp => ({
+    Put: {
+      Item: { ...keys.settings(), entity: 'settings', ...r },
+      ...(expectedVersion === null
+        ? { ConditionExpression: NEW }
+        : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+    },
+    onConflict: () => conflict('the settings changed while this request ran; read them again and retry'),
+  }),
+  createChange: (c: ChangeRecord): WriteOp => ({
+    Put: { Item: changeItem(c), ConditionExpression: NEW },
+    onConflict: () => conflict(`change '${c.id}' already exists`),
+  }),
+  /** A change's decision, guarded by the version read: of two deciders exactly one wins. */
+  updateChange: (c: ChangeRecord, expectedVersion: number): WriteOp => ({
+    Put: {
+      Item: changeItem(c),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () => new DomainError('AlreadyDecided', `change '${c.id}' was decided meanwhile`),
   }),
   install: (installedAt: string): WriteOp => ({
     Put: { Item: { ...keys.install(), entity: 'install', installedAt }, ConditionExpression: NEW },

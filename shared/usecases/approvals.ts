@@ -1,12 +1,5 @@
 import type { Deps } from '../deps.ts';
-import {
-  type ApproverFacts,
-  closeCurrentStage,
-  currentStageIndex,
-  decide,
-  isApprover,
-  stageTimeoutSeconds,
-} from '../domain/approval.ts';
+import { closeCurrentStage, currentStageIndex, decide, isApprover, stageTimeoutSeconds } from '../domain/approval.ts';
 import { DomainError, forbidden } from '../domain/errors.ts';
 import { userRef } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
@@ -15,11 +8,11 @@ import { ops, queries, type RequestRecord, strip, type WriteOp } from '../store/
 import type { Page } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
-import { memberships } from './groups.ts';
 import { failRequest, grantNow, holdsPending } from './lifecycle.ts';
 import { factsOf, presentRequest, readRequest, slotOf, targetOf } from './request-records.ts';
 import { approvalMail } from './requests.ts';
 import { requireRole } from './roles.ts';
+import { approverFacts, audited, readVisibleRequest } from './visibility.ts';
 
 const DECISION_ATTEMPTS = 5;
 
@@ -35,9 +28,12 @@ export async function decideRequest(
   decision: 'Approve' | 'Deny',
   justification: string | undefined,
 ): Promise<Request> {
+  const operationId = decision === 'Approve' ? 'approveRequest' : 'denyRequest';
   for (let attempt = 1; ; attempt++) {
-    const r = await readRequest(ctx.store, id);
-    const { writes, effects, result } = await planDecision(ctx, r, decision, justification);
+    const r = await readVisibleRequest(ctx, id, operationId);
+    const { writes, effects, result } = await audited(ctx, r, operationId, () =>
+      planDecision(ctx, r, decision, justification),
+    );
     try {
       await ctx.store.transact(writes);
     } catch (error) {
@@ -62,8 +58,13 @@ async function planDecision(
   }
   const index = currentStageIndex(r.approval);
   const stage = r.approval.stages[index];
-  if (!stage || !isApprover(stage, ctx.caller, await approverFacts(ctx))) {
+  const who = await approverFacts(ctx);
+  if (!stage || !isApprover(stage, ctx.caller, who)) {
     throw forbidden('you are not an approver of the current stage of this request');
+  }
+  if (!isApprover(stage, ctx.caller, { ...who, admin: false })) {
+    // An approver only through elevate-admin decides with admin authority: MFA as for any admin change.
+    await ctx.requireAdminMfa('a decision as an administrator');
   }
   const nowIso = ctx.now.toISOString();
   const outcome = decide(
@@ -152,19 +153,12 @@ function retarget(w: WriteOp, readVersion: number): WriteOp {
   return w;
 }
 
-/** The caller's authority and Elevate group memberships and ownerships, for matching approvers. */
-async function approverFacts(ctx: Ctx): Promise<ApproverFacts> {
-  const [authority, groups] = await Promise.all([
-    ctx.authority(),
-    memberships(ctx.store, userRef(ctx.caller.id), ctx.now),
-  ]);
-  return { admin: authority.admin, memberOf: groups.members, ownerOf: groups.owners };
-}
-
 /** POST /v1/requests/{id}/cancel: the requester withdraws a request that is still waiting. */
 export async function cancelRequest(ctx: Ctx, id: string): Promise<Request> {
-  const r = await readRequest(ctx.store, id);
-  if (r.createdBy !== ctx.caller.id) throw forbidden('only the requester can cancel a request');
+  const r = await readVisibleRequest(ctx, id, 'cancelRequest');
+  await audited(ctx, r, 'cancelRequest', async () => {
+    if (r.createdBy !== ctx.caller.id) throw forbidden('only the requester can cancel a request');
+  });
   const waiting = r.status === 'PendingApproval' || (r.status === 'Scheduled' && holdsPending(r));
   if (!waiting) throw new DomainError('Conflict', `the request is ${r.status}; only a pending request can be canceled`);
   const canceled: RequestRecord = {

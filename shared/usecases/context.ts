@@ -4,8 +4,10 @@ import type { Caller } from '../auth/caller.ts';
 import type { Deps } from '../deps.ts';
 import { type Actor, type AuditEvent, type AuditTarget, emptyTarget, eventHash } from '../domain/audit.ts';
 import { forbidden } from '../domain/errors.ts';
+import { adminMfaRequired, checkAdminMfa, type Settings } from '../domain/governance.ts';
 import { newId } from '../ids.ts';
 import { ops, type WriteOp } from '../store/records.ts';
+import { readSettings } from './settings.ts';
 
 export interface IdempotencyKey {
   key: string;
@@ -14,15 +16,31 @@ export interface IdempotencyKey {
   claim?: string;
 }
 
+/**
+ * A pending change being applied on a second administrator's approval: the call runs as its proposer's, and its
+ * main transaction (the one that remembers its response) also records the change as Applied.
+ */
+export interface ApplyingChange {
+  /** The change's record after the decision (status Applied, decidedBy, ...), without its result yet. */
+  applied: (result: { status: number; body: unknown }) => WriteOp[];
+  /** Set once the change's writes joined a transaction. */
+  committed: boolean;
+  id: string;
+  approvedBy: string;
+}
+
 /** One API call: who calls, when (one `now` for the whole call), and the ports. */
 export class Ctx {
   readonly now: Date;
   #authority: Promise<Authority> | undefined;
+  #settings: Promise<Settings> | undefined;
+  /** Set when this call applies an approved pending change (see governance.ts). */
+  change: ApplyingChange | undefined;
 
   constructor(
     readonly deps: Deps,
     readonly caller: Caller,
-    readonly idempotency?: IdempotencyKey,
+    public idempotency?: IdempotencyKey,
   ) {
     this.now = deps.clock.now();
   }
@@ -41,8 +59,24 @@ export class Ctx {
     return this.#authority;
   }
 
+  /** The governance settings, read once per call. */
+  settings(): Promise<Settings> {
+    this.#settings ??= readSettings(this.deps.store).then((s) => s.settings);
+    return this.#settings;
+  }
+
+  /**
+   * A change made with elevate-admin authority: the caller holds an active elevate-admin and, unless the settings
+   * (or the deployment) say otherwise, signed in with MFA.
+   */
   async requireAdmin(what: string): Promise<void> {
     if (!(await this.authority()).admin) throw forbidden(`${what} needs an active elevate-admin assignment`);
+    await this.requireAdminMfa(what);
+  }
+
+  /** The MFA half of requireAdmin, for callers whose admin authority is already established. */
+  async requireAdminMfa(what: string): Promise<void> {
+    checkAdminMfa(adminMfaRequired(this.deps.config.adminMfa, await this.settings()), this.caller.mfa, what);
   }
 
   async isReader(): Promise<boolean> {
@@ -52,18 +86,29 @@ export class Ctx {
 
   /** An audit event by this caller, ready to go into the change's transaction. */
   audit(action: string, target: Partial<AuditTarget>, details: Record<string, unknown> = {}): WriteOp {
-    return ops.audit(auditEvent(this.now, this.actor, action, target, details));
+    const withChange = this.change
+      ? { ...details, change: { id: this.change.id, approvedBy: this.change.approvedBy } }
+      : details;
+    return ops.audit(auditEvent(this.now, this.actor, action, target, withChange));
   }
 
   /** Whether remember() gave this call's change the write of its response. */
   remembered = false;
 
-  /** The write that remembers this call's response under its Idempotency-Key (none without a key). */
+  /**
+   * The writes that go into the call's main transaction with its response: the Idempotency-Key's record (none
+   * without a key) and, when the call applies an approved change, the change's Applied record and audit event.
+   */
   remember(status: number, body: unknown): WriteOp[] {
-    if (!this.idempotency) return [];
+    const writes: WriteOp[] = [];
+    if (this.change && !this.change.committed) {
+      writes.push(...this.change.applied({ status, body }));
+      this.change.committed = true;
+    }
+    if (!this.idempotency) return writes;
     this.remembered = true;
     const expires = new Date(this.now.getTime() + this.deps.config.idempotencyTtlHours * 3_600_000);
-    return [
+    writes.push(
       ops.idempotency(
         this.caller.id,
         this.idempotency.key,
@@ -71,7 +116,8 @@ export class Ctx {
         expires,
         this.idempotency.claim,
       ),
-    ];
+    );
+    return writes;
   }
 }
 

@@ -13,6 +13,7 @@ import { NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { restartStaleExports } from './exports.ts';
+import { expireChanges } from './governance.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
 import { factsOf, readRequest } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
@@ -23,7 +24,8 @@ import { readPolicy, requireRole } from './roles.ts';
  * - starts scheduled assignments and grants scheduled requests whose start has come,
  * - times out approval stages past their deadline,
  * - reminds holders 1 day and 1 hour before the end (once each, for assignments that last that long),
- * - starts again the audit exports whose job never ran.
+ * - starts again the audit exports whose job never ran,
+ * - expires the pending changes (requireSecondAdmin) that no second administrator decided within 7 days.
  * Each action goes through the same idempotent step the workflow uses, so racing it is harmless.
  */
 export interface ReconcileReport {
@@ -36,6 +38,8 @@ export interface ReconcileReport {
   exportsRestarted: number;
   /** False when the run's time budget ran out first: the rest is still due, and the next run takes it up. */
   complete: boolean;
+  /** Pending changes (requireSecondAdmin) past their 7 days, now Expired. */
+  changesExpired: number;
 }
 
 /** How late a workflow may be before its lateness is a finding. */
@@ -57,6 +61,7 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     reminded: 0,
     exportsRestarted: 0,
     complete: true,
+    changesExpired: 0,
   };
   const missed: Record<string, unknown>[] = [];
   const outOfTime = () => {
@@ -149,6 +154,7 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
   if (!outOfTime()) {
     report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
   }
+  if (!outOfTime()) report.changesExpired = await expireChanges(deps);
   log('info', 'reconcile done', { ...report });
   return report;
 }

@@ -37,6 +37,7 @@ import {
 import { checkGrantReady } from './provisioning.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
+import { readVisibleRequest } from './visibility.ts';
 
 export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Request } | { kind: 'valid' };
 
@@ -632,7 +633,7 @@ export async function approvalMail(ctx: Pick<Ctx, 'deps'>, r: RequestRecord, sta
  * A refused request leaves exactly one trace: its `request.refused` audit event. (A retry with the same
  * Idempotency-Key is judged again: a refusal changes nothing, so judging it twice is safe.)
  */
-async function recordRefusal(ctx: Ctx, input: RequestInput, error: DomainError): Promise<void> {
+export async function recordRefusal(ctx: Ctx, input: RequestInput, error: DomainError): Promise<void> {
   await ctx.store.transact([
     ctx.audit(
       'request.refused',
@@ -685,12 +686,9 @@ export async function listRequests(
   });
 }
 
+/** GET /v1/requests/{id}: for those who may see it (see visibility.ts); the same 404 as a missing one otherwise. */
 export async function getRequest(ctx: Ctx, id: string): Promise<Request> {
-  const item = await ctx.store.get(keys.request(id));
-  const request = item ? strip<RequestRecord>(item) : undefined;
-  const own = request && (isCallers(ctx, request) || request.createdBy === ctx.caller.id);
-  if (!request || (!own && !(await ctx.isReader()))) throw notFound(`request '${id}'`);
-  return presentRequest(request);
+  return presentRequest(await readVisibleRequest(ctx, id));
 }
 
 export { toAssignment };

@@ -79,11 +79,13 @@ export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promis
     updatedAt: ctx.now.toISOString(),
     version: before.version + 1,
   };
+  const out = toRole(after);
   await ctx.store.transact([
     ops.updateRole(after, before.version),
-    ctx.audit('role.updated', { roleId: id }, { before: toRole(before), after: toRole(after) }),
+    ctx.audit('role.updated', { roleId: id }, { before: toRole(before), after: out }),
+    ...ctx.remember(200, out),
   ]);
-  return toRole(after);
+  return out;
 }
 
 export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
@@ -112,6 +114,7 @@ export async function putPolicy(ctx: Ctx, roleId: string, policy: RolePolicy): P
   await ctx.store.transact([
     ops.replacePolicy(next, current.version),
     ctx.audit('policy.updated', { roleId }, { old: current.policy, new: policy }),
+    ...ctx.remember(200, policy),
   ]);
   return policy;
 }

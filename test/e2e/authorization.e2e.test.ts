@@ -14,7 +14,9 @@ type Who = 'admin' | 'auditor' | 'user';
 /**
  * The caller kinds beyond the three of every sample: an approver (named in db-gated's policy), a reviewer (named
  * in the fixture access review) and an admin whose time-bound elevate-admin assignment has expired. They get the
- * plain user's status unless the sample sets theirs (the routes that are theirs: approve, deny, decide).
+ * plain user's status unless the sample sets theirs (the routes that are theirs: approve, deny, decide). The admin's
+ * own token without MFA gets the admin's status on reads, and 400 MfaRequired on every change made with
+ * elevate-admin authority (governance.adminMfa).
  *
  * Identity cases (issue 11, items 2-4): `groupApprover` is a member of exactly the identity-provider group
  * `approvers` (db-gated's second approver); `lookalike` holds groups that only look like it when split (`Not
@@ -32,7 +34,8 @@ type Extra =
   | 'groupNamedAdmin'
   | 'groupNamedAuditor'
   | 'memberReviewer'
-  | 'idpReviewer';
+  | 'idpReviewer'
+  | 'adminWithoutMfa';
 interface Sample {
   method?: string;
   path: (f: Fixture) => string;
@@ -85,6 +88,7 @@ const all200 = { admin: 200, auditor: 200, user: 200 };
 let counter = 0;
 const NO_REVIEW = 'rev_00000000000000000000000000';
 const NO_INSTANCE = 'rvi_00000000000000000000000000';
+const NO_CHANGE = 'chg_00000000000000000000000000';
 
 const SAMPLES: Record<string, Sample> = {
   getOpenApi: { path: () => '/v1/openapi.json', expect: all200 },
@@ -161,20 +165,22 @@ const SAMPLES: Record<string, Sample> = {
     path: () => '/v1/audit-exports/exp_01J00000000000000000000000',
     expect: { admin: 404, auditor: 404, user: 403 },
   },
-  // The fixture request was created by the admin and is already Granted: the requester gets 409, others 403.
-  cancelRequest: { path: (f) => `/v1/requests/${f.requestId}/cancel`, expect: { admin: 409, auditor: 403, user: 403 } },
-  // A fresh request waiting for the approver named in db-gated's policy: only that approver may decide it.
+  // The fixture request was created by the admin and is already Granted: the requester gets 409, the auditor (who may
+  // see it) 403, and whoever may not see it the same 404 as for a request that does not exist.
+  cancelRequest: { path: (f) => `/v1/requests/${f.requestId}/cancel`, expect: { admin: 409, auditor: 403, user: 404 } },
+  // A fresh request waiting for the approver named in db-gated's policy: only that approver may decide it; admins and
+  // auditors see it (403), anyone else gets the 404 of a request that does not exist.
   approveRequest: {
     path: (f) => `/v1/requests/${f.pendingId}/approve`,
     body: () => ({ justification: 'ok' }),
     prepare: pendingRequest,
-    expect: { admin: 403, auditor: 403, user: 403, approver: 200, groupApprover: 200 },
+    expect: { admin: 403, auditor: 403, user: 404, approver: 200, groupApprover: 200 },
   },
   denyRequest: {
     path: (f) => `/v1/requests/${f.pendingId}/deny`,
     body: () => ({ justification: 'no' }),
     prepare: pendingRequest,
-    expect: { admin: 403, auditor: 403, user: 403, approver: 200, groupApprover: 200 },
+    expect: { admin: 403, auditor: 403, user: 404, approver: 200, groupApprover: 200 },
   },
   listApprovals: { path: () => '/v1/approvals', expect: all200 },
   createAccessReview: {
@@ -217,6 +223,25 @@ const SAMPLES: Record<string, Sample> = {
     expect: { admin: 404, auditor: 403, user: 403 },
   },
   listMyReviews: { path: () => '/v1/me/reviews', expect: all200 },
+  getSettings: { path: () => '/v1/settings', expect: admin200 },
+  putSettings: {
+    path: () => '/v1/settings',
+    body: () => ({ governance: { adminMfa: true, requireSecondAdmin: false } }),
+    expect: admin200,
+  },
+  listChanges: { path: () => '/v1/changes', expect: admin200 },
+  // No such change: admins learn that (404); everyone else is refused first (403).
+  getChange: { path: () => `/v1/changes/${NO_CHANGE}`, expect: { admin: 404, auditor: 403, user: 403 } },
+  approveChange: {
+    path: () => `/v1/changes/${NO_CHANGE}/approve`,
+    body: () => ({ justification: 'ok' }),
+    expect: { admin: 404, auditor: 403, user: 403 },
+  },
+  rejectChange: {
+    path: () => `/v1/changes/${NO_CHANGE}/reject`,
+    body: () => ({ justification: 'no' }),
+    expect: { admin: 404, auditor: 403, user: 403 },
+  },
 };
 
 describe('authorization of every route', () => {
@@ -357,6 +382,7 @@ describe('authorization of every route', () => {
     callers.groupNamedAuditor = () => mint('auditors-grp');
     callers.memberReviewer = () => mint('mona');
     callers.idpReviewer = () => mint('ivy', { groups: ['fixture-grp'] });
+    callers.adminWithoutMfa = () => server.issuer.mintToken({ sub: 'admin', mfa: false });
   });
   afterAll(async () => {
     await server?.stop();
@@ -460,13 +486,18 @@ describe('authorization of every route', () => {
         groupNamedAuditor: 'a user whose sub is the id of a group holding elevate-auditor',
         memberReviewer: 'a reviewer deciding the item of an Elevate group she is a member of',
         idpReviewer: 'a reviewer deciding the item of a group named like her identity-provider group',
+        adminWithoutMfa: 'an admin without MFA',
       };
+      const adminChange = route.method !== 'GET' && (route.access === 'admin' || route.operationId === 'createRequest');
       for (const who of Object.keys(names) as (Who | Extra)[]) {
-        const expected = sample.expect[who] ?? sample.expect.user;
+        const expected =
+          sample.expect[who] ??
+          (who === 'adminWithoutMfa' ? (adminChange ? 400 : sample.expect.admin) : sample.expect.user);
         it(`answers ${names[who]} with ${expected}`, async () => {
           const token = await (callers[who] as () => Promise<string>)();
           const res = await send(anonymous.withToken(token), who);
           expect(res.status, JSON.stringify(res.body)).toBe(expected);
+          if (who === 'adminWithoutMfa' && adminChange) expect((res.body as { code: string }).code).toBe('MfaRequired');
           if (route.operationId === 'decideAccessReview' && res.status === 200) fixture.openDecisions.shift();
         });
       }

@@ -137,7 +137,8 @@ describe('groups', () => {
     });
     expect(asked.body.status).toBe('PendingApproval');
     await settle(server);
-    expect((await as('dave').post(`/v1/requests/${asked.body.id}/approve`, {})).status).toBe(403);
+    // dave is neither an owner of sre nor anyone who may see erin's request: the 404 of a request that does not exist
+    expect((await as('dave').post(`/v1/requests/${asked.body.id}/approve`, {})).status).toBe(404);
     const approved = await as('olga').post<{ status: string }>(`/v1/requests/${asked.body.id}/approve`, {});
     expect(approved.body.status).toBe('Granted');
     await settle(server);

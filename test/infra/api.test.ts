@@ -100,6 +100,7 @@ describe('api routes', () => {
     template.hasParameter('OidcAudience', { Type: 'String', Default: 'elevate-api' });
     template.hasParameter('BootstrapAdmins', { Type: 'String', Default: '' });
     template.hasParameter('SenderAddress', { Type: 'String' });
+    template.hasParameter('AdminMfa', { Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] });
   });
 
   it('throttles and access-logs the $default stage, without CORS', () => {
@@ -138,6 +139,7 @@ describe('api functions', () => {
             ELEVATE_BOOTSTRAP_ADMINS: { Ref: 'BootstrapAdmins' },
             ELEVATE_ISSUER: { Ref: 'OidcIssuer' },
             ELEVATE_AUDIENCE: { Ref: 'OidcAudience' },
+            ELEVATE_ADMIN_MFA: { Ref: 'AdminMfa' },
           },
         },
       });

@@ -93,6 +93,8 @@ describe('cdk-nag AwsSolutions', () => {
         // task tokens (SendTask*: no resource-level permissions) and the machine's executions (StopExecution)
         'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::*]',
         `Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::${executions}]`,
+        // an approved pending change may remove an assignment (StopExecution on the machine's executions)
+        `Elevate/Api/GovernanceFunctionRole AwsSolutions-IAM5[Resource::${executions}]`,
         // every API function runs the house runtime (from the route table, so a new function is expected too)
         ...FUNCTIONS.map((fn) => `Elevate/Api/${fn.charAt(0).toUpperCase()}${fn.slice(1)}Function AwsSolutions-L1`),
         'Elevate/Bootstrap/Handler AwsSolutions-L1',
@@ -107,6 +109,7 @@ describe('cdk-nag AwsSolutions', () => {
         ...[
           'Elevate/Api/RolesFunctionRole',
           'Elevate/Api/RequestsFunctionRole',
+          'Elevate/Api/GovernanceFunctionRole',
           'Elevate/Workflow/HandlerRole',
         ].flatMap((role) => [
           `${role} AwsSolutions-IAM5[Resource::${PERMISSION_SETS}]`,
@@ -115,6 +118,7 @@ describe('cdk-nag AwsSolutions', () => {
         ]),
         'Elevate/Api/RolesFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
         'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
+        'Elevate/Api/GovernanceFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
         // the provisioner: member accounts, memberships, and the IAM actions AWS documents on Identity Center's roles
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sso:::account/*]',
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',

@@ -501,6 +501,29 @@ describe('lifecycle bus and mail', () => {
     });
   });
 
+  it('gives governance (an approved change runs an admin request or new targets) start, stop, events, mail and the Identity Center checks, no task response', () => {
+    // Prepare
+    const governance = logicalId('AWS::Lambda::Function', /^ApiGovernanceFunction[0-9A-F]{8}$/);
+
+    // Assess
+    expect(API_CAPABILITIES.governance).toEqual(['start', 'stop', 'events', 'mail', 'idcCheck']);
+    expect(policyOf('ApiGovernanceFunctionRole')).toEqual([
+      logStatement('ApiGovernanceFunctionLogGroup'),
+      ...tableStatements(),
+      startExecution(),
+      { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
+      putEvents(),
+      sendEmail,
+      ...idcCheckStatements(),
+    ]);
+    expect(variablesOf(governance)).toMatchObject({
+      ...idcEnvironment(),
+      STATE_MACHINE_ARN: { Ref: machineId() },
+      EVENT_BUS_NAME: { Ref: busId() },
+      ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
+    });
+  });
+
   it('gives the other API functions the API URL but no workflow, bus or mail setting', () => {
     // Assess
     for (const fn of FUNCTIONS.filter((f) => API_CAPABILITIES[f] === undefined)) {

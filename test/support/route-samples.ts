@@ -25,6 +25,7 @@ export interface RouteSample {
 const REVIEW = 'rev_00000000000000000000000000';
 const INSTANCE = 'rvi_00000000000000000000000000';
 const DECISION = 'dec_00000000000000000000000000';
+const CHANGE = 'chg_00000000000000000000000000';
 const page = () => ({ limit: '10' });
 
 export const ROUTE_SAMPLES: Record<OperationId, RouteSample> = {
@@ -121,6 +122,12 @@ export const ROUTE_SAMPLES: Record<OperationId, RouteSample> = {
   stopAccessReviewInstance: { params: () => ({ id: REVIEW, instanceId: INSTANCE }) },
   applyAccessReviewInstance: { params: () => ({ id: REVIEW, instanceId: INSTANCE }) },
   listMyReviews: { query: page },
+  getSettings: {},
+  putSettings: { body: () => ({ governance: { adminMfa: true, requireSecondAdmin: false } }) },
+  listChanges: { query: () => ({ ...page(), status: 'Pending' }) },
+  getChange: { params: () => ({ id: CHANGE }) },
+  approveChange: { params: () => ({ id: CHANGE }), body: () => ({ justification: 'ok' }) },
+  rejectChange: { params: () => ({ id: CHANGE }), body: () => ({ justification: 'no' }) },
 };
 
 /** Operations of the route table without a sample (must be empty). */
