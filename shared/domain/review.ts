@@ -170,19 +170,14 @@ const MAX_LOOKBACK_MS = 3650 * 86_400_000;
 /** Rules that span fields (each problem names its field); empty when the definition is sound. */
 export function reviewProblems(input: ReviewInput): FieldError[] {
   const problems: FieldError[] = [];
-  const { reviewers, scope } = input;
+  const { reviewers } = input;
   if (reviewers.type === 'principals' && !reviewers.principals?.length) {
     problems.push({ path: 'reviewers.principals', message: 'name at least one reviewer when the type is principals' });
   }
   if (reviewers.type !== 'principals' && reviewers.principals?.length) {
     problems.push({ path: 'reviewers.principals', message: `only reviewers of type principals name principals` });
   }
-  if (new Set(scope.roleIds).size !== scope.roleIds.length) {
-    problems.push({ path: 'scope.roleIds', message: 'a role is named twice' });
-  }
-  if (new Set(scope.assignmentTypes).size !== scope.assignmentTypes.length) {
-    problems.push({ path: 'scope.assignmentTypes', message: 'a type is named twice' });
-  }
+  // A role or type named twice is refused by the schema itself (`distinct`), before these rules run.
   const duration = fixedMs(input.duration);
   if (duration === undefined || duration < MIN_DURATION_MS) {
     problems.push({

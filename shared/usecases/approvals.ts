@@ -1,7 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { closeCurrentStage, currentStageIndex, decide, isApprover, stageTimeoutSeconds } from '../domain/approval.ts';
 import { DomainError, forbidden } from '../domain/errors.ts';
-import { userRef } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';

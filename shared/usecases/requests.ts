@@ -20,7 +20,7 @@ import {
   type WriteOp,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { isCallers, principalParts, readLive, toAssignment } from './assignments.ts';
+import { principalParts, readLive, toAssignment } from './assignments.ts';
 import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import {

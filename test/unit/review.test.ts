@@ -58,18 +58,22 @@ describe('review definitions', () => {
     const problems = reviewProblems(
       input({
         reviewers: { type: 'principals' },
-        scope: { roleIds: ['a1', 'a1'] },
         duration: 'P1M',
         recommendationLookback: 'P1Y',
       }),
     );
     // Assess
-    expect(problems.map((p) => p.path).sort()).toEqual([
-      'duration',
-      'recommendationLookback',
-      'reviewers.principals',
-      'scope.roleIds',
-    ]);
+    expect(problems.map((p) => p.path).sort()).toEqual(['duration', 'recommendationLookback', 'reviewers.principals']);
+  });
+
+  it('refuses a role or an assignment type named twice in the schema itself', () => {
+    const roles = ReviewInput.safeParse({ ...input(), scope: { roleIds: ['a1', 'a1'] } });
+    const types = ReviewInput.safeParse({
+      ...input(),
+      scope: { roleIds: ['a1'], assignmentTypes: ['active', 'active'] },
+    });
+    expect(roles.error?.issues.map((i) => i.path.join('.'))).toEqual(['scope.roleIds']);
+    expect(types.error?.issues.map((i) => i.path.join('.'))).toEqual(['scope.assignmentTypes']);
   });
 
   it('refuses an instance that would outlast its period', () => {
