@@ -1,6 +1,7 @@
 import { CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import type { Role } from 'aws-cdk-lib/aws-iam';
+import type { IRole, Role } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { FunctionName } from '#functions/api/routes.ts';
@@ -12,6 +13,7 @@ import { DataTable } from '#infra/constructs/data.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
 import { Schedules } from '#infra/constructs/schedules.ts';
 import { AccessWorkflow } from '#infra/constructs/workflow.ts';
+import { EVENT_SOURCE } from '#shared/ports/events.ts';
 
 /** The parameters' defaults, each overridable with a context value (`cdk synth -c oidcIssuer=...`). */
 export const PARAMETER_DEFAULTS = {
@@ -66,6 +68,15 @@ export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[
   reviews: ['events', 'mail'],
   alerts: ['mail'],
   digest: ['mail'],
+};
+
+/** The table access of each scheduled job (a job not listed reads and writes): the digest only reads and mails. */
+export const SCHEDULE_TABLE_ACCESS: Readonly<Record<string, 'read' | 'readWrite'>> = {
+  reconcile: 'readWrite',
+  'audit-export': 'readWrite',
+  reviews: 'readWrite',
+  alerts: 'readWrite',
+  digest: 'read',
 };
 
 export interface ElevateStackProps extends StackProps {
@@ -172,6 +183,7 @@ export class ElevateStack extends Stack {
       data: this.data,
       environment: withApiUrl,
       timeouts: { 'audit-export': Duration.minutes(15), reviews: Duration.minutes(15) },
+      tableAccess: SCHEDULE_TABLE_ACCESS,
     });
 
     for (const [fn, fnc] of Object.entries(this.api.functions)) {
@@ -181,6 +193,7 @@ export class ElevateStack extends Stack {
     this.wire(this.workflow.handler, WORKFLOW_CAPABILITIES);
     for (const [name, fnc] of Object.entries(this.schedules.functions))
       this.wire(fnc, SCHEDULE_CAPABILITIES[name] ?? []);
+    this.guardBus();
 
     new CfnOutput(this, 'StateMachineArn', {
       value: this.workflow.stateMachine.stateMachineArn,
@@ -192,6 +205,30 @@ export class ElevateStack extends Stack {
     });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'The lifecycle event bus' });
   }
+
+  /**
+   * The bus's resource policy: nobody but the roles of Elevate's own publishing functions may put an event of
+   * source `elevate` on it, whatever their identity policies allow (an explicit deny beats any allow). Other
+   * sources stay open to whoever the account lets put events, so provisioners can share the bus.
+   */
+  private guardBus(): void {
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyElevatePublishesElevateEvents',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          StringEquals: { 'events:source': EVENT_SOURCE },
+          ArnNotEquals: { 'aws:PrincipalArn': this.publishers.map((role) => role.roleArn) },
+        },
+      }),
+    );
+  }
+
+  /** The roles of the functions that publish lifecycle events (the `events` capability). */
+  private readonly publishers: IRole[] = [];
 
   /** Gives the function the environment variables and the grants of its capabilities. */
   private wire(fn: AppFunction, capabilities: readonly Capability[]): void {
@@ -206,6 +243,7 @@ export class ElevateStack extends Stack {
     if (has('events')) {
       fn.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
       this.bus.grantPutEventsTo(fn);
+      if (fn.role) this.publishers.push(fn.role);
     }
     if (has('mail')) {
       fn.addEnvironment('ELEVATE_SENDER_ADDRESS', this.mail.senderAddress);

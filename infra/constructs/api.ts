@@ -19,20 +19,21 @@ import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
 
 /** What each API function may do to the table. */
-export type TableAccess = 'none' | 'readWrite';
+export type TableAccess = 'none' | 'read' | 'readWrite';
 
 /**
- * The table access of each API function. `meta` only serves the OpenAPI document. Every other function,
- * read-only routes included, records the caller's principal profile and audit events, so it writes.
+ * The table access of each API function. `meta` only serves the OpenAPI document. A function that serves only
+ * GETs reads: a refused read is not audited, and the caller's profile is recorded only by calls that change
+ * something (shared/http/api.ts). Every other function writes its changes and their audit events.
  */
 export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   meta: 'none',
   roles: 'readWrite',
   principals: 'readWrite',
   requests: 'readWrite',
-  assignments: 'readWrite',
-  access: 'readWrite',
-  audit: 'readWrite',
+  assignments: 'read',
+  access: 'read',
+  audit: 'read',
   exports: 'readWrite',
   reviews: 'readWrite',
   groups: 'readWrite',
@@ -163,6 +164,7 @@ export class Api extends Construct {
         ...(props.environment === undefined ? {} : { environment: props.environment }),
       });
       if (TABLE_ACCESS[fn] === 'readWrite') props.data.grantReadWriteData(fnc);
+      else if (TABLE_ACCESS[fn] === 'read') props.data.grantReadData(fnc);
       functions[fn] = fnc;
       integrations[fn] = new HttpLambdaIntegration(`${pascal(fn)}Integration`, fnc);
     }

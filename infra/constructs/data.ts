@@ -7,8 +7,9 @@ import {
   TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Effect, Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
 
 /** The table and its least-privilege grants: what other constructs take instead of a bare table. */
@@ -17,7 +18,7 @@ export interface IDataTable {
   readonly table: ITableV2;
   /** Lets the grantee read items and query the table and its indexes. */
   grantReadData(grantee: IGrantable): Grant;
-  /** Lets the grantee read and write items. */
+  /** Lets the grantee read and write items, never deleting or updating an audit event or chain head. */
   grantReadWriteData(grantee: IGrantable): Grant;
 }
 
@@ -73,10 +74,28 @@ export class DataTable extends Construct implements IDataTable {
 
   /**
    * Lets the grantee read, put, update and delete items; `TransactWriteItems` is authorized through these
-   * same item actions (with `ConditionCheckItem` for condition checks).
+   * same item actions (with `ConditionCheckItem` for condition checks). An explicit deny goes with it: no
+   * DeleteItem, UpdateItem or BatchWriteItem on an item whose partition key starts with one of
+   * `AUDIT_KEY_PREFIXES` (audit events and chain heads), whatever else the role is given.
+   *
+   * IAM cannot tell a PutItem that creates an item from one that replaces it (no condition key sees the
+   * ConditionExpression), so PutItem stays allowed there: an audit event is only ever put under
+   * `attribute_not_exists` and a chain head under its expected seq (records.ts), and `audit:verify` detects
+   * a replaced event through the hash chain.
    */
   public grantReadWriteData(grantee: IGrantable): Grant {
-    return this.grant(grantee, [...READ_ACTIONS, ...WRITE_ACTIONS]);
+    const grant = this.grant(grantee, [...READ_ACTIONS, ...WRITE_ACTIONS]);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: [...AUDIT_DENIED_ACTIONS],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': AUDIT_KEY_PREFIXES.map((prefix) => `${prefix}*`) },
+        },
+      }),
+    );
+    return grant;
   }
 
   private grant(grantee: IGrantable, tableActions: readonly string[]): Grant {
@@ -95,13 +114,11 @@ export const READ_ACTIONS = [
   'dynamodb:ConditionCheckItem',
 ] as const;
 
-/** Item writes the store performs (single items and TransactWriteItems). */
-export const WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-] as const;
+/** Item writes the store performs (single items and TransactWriteItems; it never calls BatchWriteItem). */
+export const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+
+/** Denied on the audit partitions (`AUDIT_KEY_PREFIXES`) to every function that writes. */
+export const AUDIT_DENIED_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] as const;
 
 /** Indexes are only ever queried. */
 export const INDEX_ACTIONS = ['dynamodb:Query'] as const;

@@ -90,6 +90,12 @@ export interface SchedulesProps {
   readonly timeouts?: Readonly<Record<string, Duration>>;
 
   /**
+   * The table access of each job by name: `read` for a job that only reads (and mails), `readWrite` else.
+   * @default - readWrite for every job
+   */
+  readonly tableAccess?: Readonly<Record<string, 'read' | 'readWrite'>>;
+
+  /**
    * How many times EventBridge retries a failed invocation. Each job is idempotent and runs again at its next
    * tick, so a few retries are enough.
    * @default 2
@@ -107,7 +113,7 @@ const pascal = (name: string): string =>
 /**
  * Elevate's scheduled jobs: for each entry of the schedule table, an `AppFunction` on
  * `functions/scheduled/<fn>.ts` (local name `elevate-<name>`) and an EventBridge rule on the default bus
- * (schedules only run there) that invokes it. Each function gets read/write access to the table; other
+ * (schedules only run there) that invokes it. Each function gets the table access `tableAccess` names; other
  * grants (workflow, bus, mail) are the stack's.
  */
 export class Schedules extends Construct {
@@ -133,7 +139,8 @@ export class Schedules extends Construct {
         timeout: props.timeouts?.[job.name] ?? props.timeout ?? Duration.minutes(1),
         ...(props.environment === undefined ? {} : { environment: props.environment }),
       });
-      props.data.grantReadWriteData(fn);
+      if (props.tableAccess?.[job.name] === 'read') props.data.grantReadData(fn);
+      else props.data.grantReadWriteData(fn);
       rules[job.name] = new Rule(this, `${pascal(job.name)}Rule`, {
         description: `elevate ${job.name} (${job.expression})`,
         schedule,

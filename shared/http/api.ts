@@ -63,9 +63,14 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       const input = parse(event, contract, d.config.maxBodyBytes);
       const idempotency = idempotencyOf(event, contract, route.method);
       const ctx = new Ctx(d, caller, idempotency);
-      const recording = recordCaller(d, caller).catch((error) =>
-        log('warn', 'could not record caller', { callerId, ...errorFields(error) }),
-      );
+      // The caller's name and e-mail are recorded by calls that may change something, never by a read: the
+      // functions that only serve GETs hold read-only table access (infra/constructs/api.ts TABLE_ACCESS).
+      const recording =
+        route.method === 'GET'
+          ? undefined
+          : recordCaller(d, caller).catch((error) =>
+              log('warn', 'could not record caller', { callerId, ...errorFields(error) }),
+            );
       await gate(ctx, route.access, route.operationId, route.method);
       const remembered = idempotency && (await replay(ctx, idempotency.key, idempotency.fingerprint));
       if (remembered) {

@@ -93,6 +93,13 @@ const gsi = (index: IndexName, pk: string, sk: string): Item => ({
 
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 
+/**
+ * The partition-key prefixes of the audit trail: audit events (`AUDIT#`) and chain heads (`AUDITHEAD#`). No
+ * function's role may delete or update an item under them (infra/constructs/data.ts denies it in IAM); keep them
+ * in step with `keys.auditHead` and `auditItem` (test/infra/least-privilege.test.ts checks both).
+ */
+export const AUDIT_KEY_PREFIXES = ['AUDIT#', 'AUDITHEAD#'] as const;
+
 // ---- key recipes ----------------------------------------------------------------------------------
 
 export const keys = {

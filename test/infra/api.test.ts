@@ -1,8 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, ROUTES } from '#functions/api/routes.ts';
-import { INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
 import { synthTemplate } from '#infra/synth.ts';
+import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
 
 let template: Template;
@@ -165,6 +166,12 @@ describe('api functions', () => {
       logStatement('RolesFunction'),
       { Action: [...READ_ACTIONS, ...WRITE_ACTIONS].sort(), Effect: 'Allow', Resource: tableRef() },
       { Action: INDEX_ACTIONS[0], Effect: 'Allow', Resource: indexArns },
+      {
+        Action: [...AUDIT_DENIED_ACTIONS].sort(),
+        Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': AUDIT_KEY_PREFIXES.map((p) => `${p}*`) } },
+        Effect: 'Deny',
+        Resource: tableRef(),
+      },
     ]);
     expect(READ_ACTIONS).not.toContain('dynamodb:Scan');
   });

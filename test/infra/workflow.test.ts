@@ -4,11 +4,12 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
-import { INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
 import { parseSchedule } from '#infra/constructs/schedules.ts';
 import { TASK_RESPONSE_ACTIONS } from '#infra/constructs/workflow.ts';
 import { API_CAPABILITIES, EVENT_BUS_NAME, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
 import { localFunctions, STACK_NAME, scheduledTargets, stateMachineDefinition, synthTemplate } from '#infra/synth.ts';
+import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
 
 let template: Template;
@@ -76,6 +77,12 @@ const tableStatements = () => [
     Action: INDEX_ACTIONS[0],
     Effect: 'Allow',
     Resource: TABLE.globalSecondaryIndexes.map((i) => ({ 'Fn::Join': ['', [tableRef(), `/index/${i.indexName}`]] })),
+  },
+  {
+    Action: [...AUDIT_DENIED_ACTIONS].sort(),
+    Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': AUDIT_KEY_PREFIXES.map((p) => `${p}*`) } },
+    Effect: 'Deny',
+    Resource: tableRef(),
   },
 ];
 const taskResponse = { Action: [...TASK_RESPONSE_ACTIONS].sort(), Effect: 'Allow', Resource: '*' };
