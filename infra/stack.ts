@@ -13,12 +13,14 @@ import { DataTable } from '#infra/constructs/data.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
 import { Schedules } from '#infra/constructs/schedules.ts';
 import { AccessWorkflow } from '#infra/constructs/workflow.ts';
+import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
 import { EVENT_SOURCE } from '#shared/ports/events.ts';
 
 /** The parameters' defaults, each overridable with a context value (`cdk synth -c oidcIssuer=...`). */
 export const PARAMETER_DEFAULTS = {
   oidcIssuer: 'https://idp.example.com',
   oidcAudience: 'elevate-api',
+  oidcScopes: DEFAULT_ACCEPTED_SCOPES,
   bootstrapAdmins: '',
   senderAddress: 'elevate@example.com',
 } as const;
@@ -129,6 +131,13 @@ export class ElevateStack extends Stack {
       default: fromContext('oidcAudience'),
       minLength: 1,
     });
+    const scopes = new CfnParameter(this, 'OidcScopes', {
+      type: 'String',
+      description:
+        'Comma-separated OAuth scopes; a token must carry one in its scope (or scp) claim, so ID tokens are refused',
+      default: fromContext('oidcScopes'),
+      minLength: 1,
+    });
     const bootstrapAdmins = new CfnParameter(this, 'BootstrapAdmins', {
       type: 'String',
       description: 'Comma-separated principal ids (sub) of the break-glass admins; empty for none',
@@ -161,6 +170,7 @@ export class ElevateStack extends Stack {
       data: this.data,
       jwtIssuer: issuer.valueAsString,
       jwtAudience: Fn.split(',', audience.valueAsString),
+      jwtScopes: Fn.split(',', scopes.valueAsString),
       environment,
     });
 

@@ -8,7 +8,8 @@ import { ApiError, CliError, EXIT, UsageError } from '../errors.ts';
 import { deviceLogin, discover, revoke } from '../oidc.ts';
 import { paint, until } from '../output.ts';
 
-const DEFAULT_OIDC_SCOPE = 'openid profile email offline_access';
+// The API scope is the deploy parameter OidcScopes' default (shared/auth/scopes.ts): the access token must carry it.
+const DEFAULT_OIDC_SCOPE = 'openid profile email offline_access elevate/api';
 
 const list = (v: string | undefined) =>
   v
