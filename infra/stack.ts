@@ -11,6 +11,7 @@ import { AuditBucket } from '#infra/constructs/audit-bucket.ts';
 import { Bootstrap } from '#infra/constructs/bootstrap.ts';
 import { DataTable } from '#infra/constructs/data.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
+import { OutboxPublisher } from '#infra/constructs/outbox.ts';
 import { Schedules } from '#infra/constructs/schedules.ts';
 import { AccessWorkflow } from '#infra/constructs/workflow.ts';
 import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
@@ -55,19 +56,25 @@ export type Capability =
 
 /** The capabilities of the API functions (the others have none): `requests` serves the POSTs that decide. */
 export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Capability[]>>> = {
-  requests: ['start', 'taskResponse', 'stop', 'events', 'mail'],
+  requests: ['start', 'taskResponse', 'stop', 'mail'],
   exports: ['auditRead', 'exportStart'],
-  reviews: ['events', 'mail'],
+  reviews: ['mail'],
 };
 
 /** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */
-export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'events', 'mail'];
+export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'mail'];
+
+/**
+ * The capabilities of the outbox publisher: it alone puts lifecycle events on the bus (the others write them
+ * into the table with their change, see OutboxPublisher).
+ */
+export const OUTBOX_CAPABILITIES: readonly Capability[] = ['events'];
 
 /** The capabilities of each scheduled job, by name (a job not listed has none). */
 export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
-  reconcile: ['start', 'taskResponse', 'events', 'mail', 'exportStart'],
+  reconcile: ['start', 'taskResponse', 'mail', 'exportStart'],
   'audit-export': ['auditWrite'],
-  reviews: ['events', 'mail'],
+  reviews: ['mail'],
   alerts: ['mail'],
   digest: ['mail'],
 };
@@ -107,6 +114,7 @@ export class ElevateStack extends Stack {
   public readonly workflow: AccessWorkflow;
   public readonly schedules: Schedules;
   public readonly audit: AuditBucket;
+  public readonly outbox: OutboxPublisher;
 
   constructor(scope: Construct, id: string, props: ElevateStackProps = {}) {
     super(scope, id, props);
@@ -203,6 +211,8 @@ export class ElevateStack extends Stack {
     this.wire(this.workflow.handler, WORKFLOW_CAPABILITIES);
     for (const [name, fnc] of Object.entries(this.schedules.functions))
       this.wire(fnc, SCHEDULE_CAPABILITIES[name] ?? []);
+    this.outbox = new OutboxPublisher(this, 'Outbox', { data: this.data, environment });
+    this.wire(this.outbox.handler, OUTBOX_CAPABILITIES);
     this.guardBus();
 
     new CfnOutput(this, 'StateMachineArn', {

@@ -47,6 +47,6 @@ export function ulid(at: Date): string {
   );
 }
 
-export type IdKind = 'req' | 'asg' | 'evt' | 'exp' | 'rev' | 'rvi';
+export type IdKind = 'req' | 'asg' | 'evt' | 'evo' | 'exp' | 'rev' | 'rvi';
 
 export const newId = (kind: IdKind, at: Date): string => `${kind}_${ulid(at)}`;

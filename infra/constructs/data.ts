@@ -4,6 +4,7 @@ import {
   Billing,
   type GlobalSecondaryIndexPropsV2,
   type ITableV2,
+  StreamViewType,
   TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
@@ -34,7 +35,8 @@ export interface DataTableProps {
  * Elevate's one DynamoDB table, derived only from `TABLE` (shared/store/table.ts): key attributes, TTL
  * attribute and global secondary indexes (every key attribute a string, every index projecting ALL).
  *
- * On-demand billing, point-in-time recovery, deletion protection, retained on stack removal.
+ * On-demand billing, point-in-time recovery, deletion protection, retained on stack removal, and a stream of new
+ * images (the outbox publisher reads it).
  * Encryption at rest uses the AWS-managed key (`aws/dynamodb`): its use is logged in CloudTrail like a
  * customer-managed key's, it needs no key policy to keep in step with the functions' roles, and nothing in
  * Elevate needs cross-account key sharing or key-level revocation that only a customer-managed key gives.
@@ -60,6 +62,8 @@ export class DataTable extends Construct implements IDataTable {
       deletionProtection: true,
       encryption: TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // The transactional outbox: new outbox items reach the publisher through the stream (constructs/outbox.ts).
+      dynamoStream: StreamViewType.NEW_IMAGE,
     });
   }
 

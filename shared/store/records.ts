@@ -6,6 +6,8 @@ import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
+import { newId } from '../ids.ts';
+import type { LifecycleEvent } from '../ports/events.ts';
 import type { Key } from './pagination.ts';
 import { type IndexName, TABLE } from './table.ts';
 
@@ -36,6 +38,7 @@ import { type IndexName, TABLE } from './table.ts';
  * | rv decision | RVI#<instance>       | DEC#<id>                        | RVDP#<i>#<princ>| RVDR#<i>#<role>      | RVDI#<i>        |
  * | idempotency | IDEM#<caller>#<key>  | IDEM                            |                 |                      |                 |
  * | install     | META                 | INSTALL                         |                 |                      |                 |
+ * | outbox      | OUTBOX#<yyyy-mm-dd>  | <time>#<id>                     |                 |                      |                 |
  *
  * Access reviews: REVIEWDUE holds only definitions with a next instance; RVWORK (*) only instances the job still
  * works on. A decision sits in exactly one reviewer queue (gsi1 by principal for `self`, gsi2 by role for
@@ -100,6 +103,24 @@ const END_OF_TIME = '9999-12-31T23:59:59.999Z';
  */
 export const AUDIT_KEY_PREFIXES = ['AUDIT#', 'AUDITHEAD#'] as const;
 
+/**
+ * The transactional outbox: a lifecycle event is an item written in the transaction of the change it reports
+ * (`ops.publish`), so it exists exactly when the change committed. The table's stream carries each new outbox
+ * item to the publisher (functions/stream/outbox.ts), which puts it on the bus, retrying until EventBridge takes
+ * it: every committed change emits its events at least once. The item stays `OUTBOX_RETENTION_DAYS` (TTL) for a
+ * replay by day (`queries.outbox`).
+ */
+export const OUTBOX_ENTITY = 'outbox';
+export const OUTBOX_RETENTION_DAYS = 7;
+
+/** An outbox item as stored (what the publisher reads from the stream). */
+export interface OutboxRecord {
+  id: string;
+  type: string;
+  detail: Record<string, unknown>;
+  time: string;
+}
+
 // ---- key recipes ----------------------------------------------------------------------------------
 
 export const keys = {
@@ -137,6 +158,8 @@ export const keys = {
   dailyExport: (day: string) => ({ [ATTR.pk]: `EXPORTDAY#${day}`, [ATTR.sk]: 'DAILY' }),
   /** The head of the chain of export manifests: the SHA-256 and key of the last manifest written. */
   exportHead: () => ({ [ATTR.pk]: 'EXPORTHEAD', [ATTR.sk]: 'HEAD' }),
+  /** A lifecycle event waiting in the outbox, by its UTC day (for a replay) and time. */
+  outbox: (time: string, id: string) => ({ [ATTR.pk]: `OUTBOX#${time.slice(0, 10)}`, [ATTR.sk]: `${time}#${id}` }),
 };
 
 /** Query shapes: a partition (base table or index) and an optional sort-key condition. */
@@ -151,6 +174,8 @@ export interface QueryPart {
 
 export const queries = {
   roles: (): QueryPart => ({ index: 'gsi1', pk: 'ROLES' }),
+  /** The lifecycle events of one UTC day (`yyyy-mm-dd`) in the outbox, oldest first (a replay after an outage). */
+  outbox: (day: string): QueryPart => ({ pk: `OUTBOX#${day}` }),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
   live: (principalId: string, roleId?: string, type?: string): QueryPart => ({
     pk: `P#${principalId}`,
@@ -616,6 +641,23 @@ export const ops = {
   install: (installedAt: string): WriteOp => ({
     Put: { Item: { ...keys.install(), entity: 'install', installedAt }, ConditionExpression: NEW },
   }),
+  /** A lifecycle event, committed with the change it reports (the transactional outbox, see OUTBOX_ENTITY). */
+  publish: (event: LifecycleEvent, now: Date): WriteOp => {
+    const time = now.toISOString();
+    const id = newId('evo', now);
+    const record: OutboxRecord = { id, type: event.type, detail: event.detail, time };
+    return {
+      Put: {
+        Item: {
+          ...keys.outbox(time, id),
+          entity: OUTBOX_ENTITY,
+          ...record,
+          [ATTR.ttl]: Math.floor(now.getTime() / 1000) + OUTBOX_RETENTION_DAYS * 86_400,
+        },
+        ConditionExpression: NEW,
+      },
+    };
+  },
 };
 
 // ---- access reviews -------------------------------------------------------------------------------

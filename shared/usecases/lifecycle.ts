@@ -35,14 +35,16 @@ export async function principalName(deps: Deps, id: string): Promise<string | nu
   return item ? strip<Principal>(item).displayName : null;
 }
 
-/** The mail and event that say a role became active (to admins too when the role is privileged). */
+/** The lifecycle event that says a role became active, written with the change (the outbox). */
+export const activatedEvent = (r: RequestRecord, a: Assignment, now: Date): WriteOp =>
+  ops.publish({ type: 'elevate.assignment.activated', detail: { assignment: a, requestId: r.id } }, now);
+
+/** The mail that says a role became active (to admins too when the role is privileged). */
 export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignment): Promise<Effect[]> {
   const role = await requireRole(deps.store, r.roleId);
   const { policy } = await readPolicy(deps.store, r.roleId);
   const facts = factsOf(r, role.displayName, await principalName(deps, r.principalId), a);
-  const effects: Effect[] = [
-    { kind: 'event', event: { type: 'elevate.assignment.activated', detail: { assignment: a, requestId: r.id } } },
-  ];
+  const effects: Effect[] = [];
   if (!policy.notifications.criticalOnly) {
     effects.push({ kind: 'mail', to: { principals: [r.principalId] }, mail: mail.requestOutcome(facts, 'granted') });
   }
@@ -122,6 +124,7 @@ export async function grantNow(
       ...pending,
       ops.updateRequest(granted, r.version),
       audit(now, actor, action, granted, { before: current, after: updated }),
+      ...(action === 'assignment.started' ? [activatedEvent(granted, updated, now)] : []),
     ],
     effects: action === 'assignment.started' ? await activatedEffects(deps, granted, updated) : [],
   };
@@ -167,6 +170,7 @@ async function grantNew(
       ...pending,
       ops.updateRequest(granted, r.version),
       audit(now, actor, action, granted, { assignment }),
+      activatedEvent(granted, assignment, now),
     ],
     effects: await activatedEffects(deps, granted, assignment),
   };
@@ -208,8 +212,9 @@ export function failRequest(r: RequestRecord, now: Date, reason: string, actor: 
       ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
       ops.updateRequest(failed, r.version),
       audit(now, actor, 'request.failed', r, { reason }),
+      ops.publish({ type: 'elevate.request.failed', detail: { requestId: r.id, reason } }, now),
     ],
-    effects: [{ kind: 'event', event: { type: 'elevate.request.failed', detail: { requestId: r.id, reason } } }],
+    effects: [],
   };
 }
 
@@ -269,16 +274,15 @@ export function endWrites(
     writes: [
       ...ops.endAssignment(ended, a.version),
       ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
-    ],
-    effects: [
-      {
-        kind: 'event',
-        event: {
+      ops.publish(
+        {
           type: status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked',
           detail: { assignment: ended },
         },
-      },
+        now,
+      ),
     ],
+    effects: [],
   };
 }
 
@@ -372,6 +376,7 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
       ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
       ops.updateRequest(timedOut, r.version),
       audit(now, SYSTEM_ACTOR, 'request.timedOut', r),
+      ops.publish({ type: 'elevate.request.timedOut', detail: { requestId: r.id } }, now),
     ]);
   } catch (error) {
     if (error instanceof DomainError) return timeOutStep(deps, requestId);
@@ -379,7 +384,6 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
   }
   const role = await requireRole(deps.store, r.roleId);
   await runEffects(deps, [
-    { kind: 'event', event: { type: 'elevate.request.timedOut', detail: { requestId: r.id } } },
     {
       kind: 'mail',
       to: { principals: [r.principalId] },

@@ -15,6 +15,7 @@ import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import {
   activatedEffects,
+  activatedEvent,
   activationOf,
   endWrites,
   principalName,
@@ -40,12 +41,10 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
     await ctx.store.transact([
       ...plan.writes,
       ctx.audit('request.created', targetOf(plan.request), { request: shown }),
+      ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
       ...ctx.remember(status, shown),
     ]);
-    await runEffects(ctx.deps, [
-      { kind: 'event', event: { type: 'elevate.request.created', detail: { request: shown } } },
-      ...(await plan.effects()),
-    ]);
+    await runEffects(ctx.deps, await plan.effects());
     return { kind: 'created', status, request: shown };
   } catch (error) {
     if (error instanceof DomainError && error.code !== 'ValidationFailed' && !input.validateOnly) {
@@ -179,6 +178,7 @@ async function adminAssign(
       ctx.audit(input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned', targetOf(request), {
         assignment,
       }),
+      ...(assignment.status === 'Active' ? [activatedEvent(request, assignment, ctx.now)] : []),
     ],
     effects: async () => [
       ...keepTime(request, assignment, ctx.now),
@@ -340,6 +340,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
         ...ops.createAssignment(assignment),
         ops.createRequest(granted),
         ctx.audit('assignment.activated', targetOf(granted), { assignment }),
+        activatedEvent(granted, assignment, ctx.now),
       ],
       effects: async () => [
         {

@@ -79,6 +79,9 @@ describe('cdk-nag AwsSolutions', () => {
           return [`${id} AwsSolutions-L1`, ...(tokens ? [`${id}Role AwsSolutions-IAM5[Resource::*]`] : [])];
         }),
         'Elevate/Workflow/Handler AwsSolutions-L1',
+        // the outbox publisher: the house runtime, and its dead-letter queue (a Lambda on-failure destination)
+        'Elevate/Outbox/Handler AwsSolutions-L1',
+        'Elevate/Outbox/DeadLetters AwsSolutions-SQS3',
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::*]',
         'Elevate/Workflow/StateMachine AwsSolutions-SF1',
         'Elevate/Workflow/StateMachine AwsSolutions-SF2',

@@ -5,9 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
 import { parseSchedule } from '#infra/constructs/schedules.ts';
 import { TASK_RESPONSE_ACTIONS } from '#infra/constructs/workflow.ts';
-import { API_CAPABILITIES, EVENT_BUS_NAME, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
+import { API_CAPABILITIES, EVENT_BUS_NAME, OUTBOX_CAPABILITIES, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
 import { localFunctions, STACK_NAME, scheduledTargets, stateMachineDefinition, synthTemplate } from '#infra/synth.ts';
 import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
@@ -369,18 +370,17 @@ describe('access workflow resources', () => {
     ]);
   });
 
-  it('gives the workflow handler the table, task responses, events and mail, and the machine ARN by name', () => {
+  it('gives the workflow handler the table, task responses and mail (events go through the outbox), and the machine ARN by name', () => {
     // Assess
     expect(policyOf('WorkflowHandlerRole')).toEqual([
       logStatement('WorkflowHandlerLogGroup'),
       ...tableStatements(),
       taskResponse,
-      putEvents(),
       sendEmail,
     ]);
+    expect(variablesOf(handlerId()).EVENT_BUS_NAME).toBeUndefined();
     expect(variablesOf(handlerId())).toMatchObject({
       STATE_MACHINE_ARN: pseudoArn('states', `stateMachine:${machineName}`),
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
@@ -394,27 +394,64 @@ describe('lifecycle bus and mail', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: EVENT_BUS_NAME });
   });
 
-  it('gives requests start, task response, stop, events and mail, with their environment', () => {
+  it('gives requests start, task response, stop and mail, with their environment', () => {
     // Prepare
     const requests = logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'events', 'mail']);
+    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'mail']);
     expect(policyOf('ApiRequestsFunctionRole')).toEqual([
       logStatement('ApiRequestsFunctionLogGroup'),
       ...tableStatements(),
       startExecution(),
       taskResponse,
       { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
-      putEvents(),
       sendEmail,
     ]);
     expect(variablesOf(requests)).toMatchObject({
       STATE_MACHINE_ARN: { Ref: machineId() },
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
+  });
+
+  it('publishes the lifecycle events from the table: the stream, filtered to new outbox items, to the one role that puts events', () => {
+    // Prepare
+    const fn = logicalId('AWS::Lambda::Function', /^OutboxHandler[0-9A-F]{8}$/);
+    const queue = logicalId('AWS::SQS::Queue', /^OutboxDeadLetters[0-9A-F]{8}$/);
+    const streamArn = { 'Fn::GetAtt': [onlyKey(resources('AWS::DynamoDB::GlobalTable')), 'StreamArn'] };
+
+    // Assess
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fn },
+      EventSourceArn: streamArn,
+      StartingPosition: 'TRIM_HORIZON',
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(OUTBOX_STREAM_FILTER) }] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 20,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+    });
+    expect(policyOf('OutboxHandlerRole')).toEqual([
+      logStatement('OutboxHandlerLogGroup'),
+      {
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+      },
+      {
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        Effect: 'Allow',
+        Resource: streamArn,
+      },
+      putEvents(),
+    ]);
+    expect(variablesOf(fn)).toMatchObject({ EVENT_BUS_NAME: { Ref: busId() } });
+    expect(OUTBOX_CAPABILITIES).toEqual(['events']);
+    expect(JSON.stringify(resources('AWS::IAM::Policy')).match(/events:PutEvents/g)).toHaveLength(1);
   });
 
   it('gives the other API functions the API URL but no workflow, bus or mail setting', () => {
@@ -458,19 +495,18 @@ describe('schedules', () => {
     }
   });
 
-  it('gives reconcile the table, start, task response, events, mail and the start of stale exports', () => {
+  it('gives reconcile the table, start, task response, mail and the start of stale exports', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReconcileFunction[0-9A-F]{8}$/);
     const exportJob = logicalId('AWS::Lambda::Function', /^SchedulesAuditExportFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'events', 'mail', 'exportStart']);
+    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart']);
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
       ...tableStatements(),
       startExecution(),
       taskResponse,
-      putEvents(),
       sendEmail,
       {
         Action: 'lambda:InvokeFunction',
@@ -483,27 +519,24 @@ describe('schedules', () => {
     ]);
     expect(variablesOf(fn)).toMatchObject({
       STATE_MACHINE_ARN: { Ref: machineId() },
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
   });
 
-  it('gives reviews the table, events and mail (no workflow), and 15 minutes a run', () => {
+  it('gives reviews the table and mail (no workflow), and 15 minutes a run', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReviewsFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reviews).toEqual(['events', 'mail']);
+    expect(SCHEDULE_CAPABILITIES.reviews).toEqual(['mail']);
     expect(policyOf('SchedulesReviewsFunctionRole')).toEqual([
       logStatement('SchedulesReviewsFunctionLogGroup'),
       ...tableStatements(),
-      putEvents(),
       sendEmail,
     ]);
     expect(functionOf(fn).Properties.Timeout).toBe(900);
     expect(variablesOf(fn)).toMatchObject({
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
