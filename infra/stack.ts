@@ -11,6 +11,7 @@ import { AuditBucket } from '#infra/constructs/audit-bucket.ts';
 import { Bootstrap } from '#infra/constructs/bootstrap.ts';
 import { DataTable } from '#infra/constructs/data.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
+import { Monitoring } from '#infra/constructs/monitoring.ts';
 import { OutboxPublisher } from '#infra/constructs/outbox.ts';
 import { Schedules } from '#infra/constructs/schedules.ts';
 import { AccessWorkflow } from '#infra/constructs/workflow.ts';
@@ -88,6 +89,18 @@ export const SCHEDULE_TABLE_ACCESS: Readonly<Record<string, 'read' | 'readWrite'
   digest: 'read',
 };
 
+/**
+ * The window in which each scheduled job must have run at least once, or its "did not run" alarm fires: three of
+ * reconcile's 5-minute runs, two of the hourly jobs', one day of the daily export. The weekly digest has none (its
+ * errors are alarmed; a missed digest costs nothing that the next one does not catch up).
+ */
+export const MISSED_RUN_WINDOWS: Readonly<Record<string, Duration | undefined>> = {
+  reconcile: Duration.minutes(15),
+  reviews: Duration.hours(2),
+  alerts: Duration.hours(2),
+  'audit-export': Duration.days(1),
+};
+
 export interface ElevateStackProps extends StackProps {
   /**
    * Passed to the bootstrap custom resource so it runs at each deploy.
@@ -115,6 +128,7 @@ export class ElevateStack extends Stack {
   public readonly schedules: Schedules;
   public readonly audit: AuditBucket;
   public readonly outbox: OutboxPublisher;
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ElevateStackProps = {}) {
     super(scope, id, props);
@@ -213,6 +227,36 @@ export class ElevateStack extends Stack {
       this.wire(fnc, SCHEDULE_CAPABILITIES[name] ?? []);
     this.outbox = new OutboxPublisher(this, 'Outbox', { data: this.data, environment });
     this.wire(this.outbox.handler, OUTBOX_CAPABILITIES);
+
+    const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
+      type: 'String',
+      description: 'The address the alarm topic mails (it confirms the subscription once); empty for none',
+      default: '',
+    });
+    const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: {
+        ...Object.fromEntries(Object.entries(this.api.functions).map(([fn, f]) => [`Api${pascal(fn)}`, f])),
+        ...Object.fromEntries(Object.entries(this.schedules.functions).map(([job, f]) => [`Job${pascal(job)}`, f])),
+        Workflow: this.workflow.handler,
+        Outbox: this.outbox.handler,
+        Bootstrap: this.bootstrap.handler,
+      },
+      schedules: Object.fromEntries(
+        Object.entries(this.schedules.functions).map(([job, fn]) => {
+          const window = MISSED_RUN_WINDOWS[job];
+          return [pascal(job), window === undefined ? { fn } : { fn, window }];
+        }),
+      ),
+      stateMachine: this.workflow.stateMachine,
+      table: this.data.table,
+      deadLetterQueues: { OutboxDeadLetters: this.outbox.deadLetters, JobFailures: this.schedules.failures },
+      alarmEmail,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'The SNS topic every alarm notifies (subscribe more endpoints to it)',
+    });
     this.guardBus();
 
     new CfnOutput(this, 'StateMachineArn', {

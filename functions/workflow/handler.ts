@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { depsFromEnv } from '#shared/deps.ts';
-import { log } from '#shared/http/log.ts';
+import { log, withRequestId } from '#shared/http/log.ts';
 import { awaitApprovalStep } from '#shared/usecases/approvals.ts';
 import { expireStep, failedStep, grantStep, timeOutStep } from '#shared/usecases/lifecycle.ts';
 
@@ -21,7 +21,7 @@ const Event = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('failed'), requestId: z.string(), error: z.unknown().optional() }),
 ]);
 
-export const handler = async (raw: unknown) => {
+export const handler = withRequestId(async (raw: unknown) => {
   const event = Event.parse(raw);
   const deps = depsFromEnv();
   log('debug', 'workflow step', { kind: event.kind, requestId: event.requestId });
@@ -37,4 +37,4 @@ export const handler = async (raw: unknown) => {
     case 'failed':
       return failedStep(deps, event.requestId, event.error);
   }
-};
+});

@@ -1,6 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { AppFunction } from '#infra/constructs/app-function.ts';
@@ -123,11 +125,29 @@ export class Schedules extends Construct {
   /** The rules, by job name. */
   public readonly rules: Readonly<Record<string, Rule>>;
 
+  /**
+   * Where a job's failure lands: the rules' dead-letter queue (EventBridge could not invoke the function) and the
+   * functions' on-failure destination (an asynchronous invocation failed after its retries: the scheduled runs,
+   * and the audit exports the API and reconcile start).
+   */
+  public readonly failures: Queue;
+
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
     const schedules = props.schedules ?? SCHEDULES;
     const functions: Record<string, AppFunction> = {};
     const rules: Record<string, Rule> = {};
+    this.failures = new Queue(this, 'Failures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'this queue is itself the dead-letter queue of the schedule rules and the on-failure destination of the ' +
+        "jobs' asynchronous invocations (which cdk-nag does not recognise as DLQs); it is alarmed on, not consumed",
+    });
     for (const job of schedules) {
       if (job.name in functions) throw new Error(`schedule ${job.name} is listed twice`);
       const schedule = parseSchedule(job.expression);
@@ -144,8 +164,9 @@ export class Schedules extends Construct {
       rules[job.name] = new Rule(this, `${pascal(job.name)}Rule`, {
         description: `elevate ${job.name} (${job.expression})`,
         schedule,
-        targets: [new LambdaFunction(fn, { retryAttempts: props.retryAttempts ?? 2 })],
+        targets: [new LambdaFunction(fn, { retryAttempts: props.retryAttempts ?? 2, deadLetterQueue: this.failures })],
       });
+      fn.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.failures) });
       functions[job.name] = fn;
     }
     this.functions = functions;

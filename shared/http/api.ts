@@ -11,7 +11,7 @@ import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { IdempotencyRace, type IdempotencyRecord, keys, strip } from '../store/records.ts';
 import { Ctx } from '../usecases/context.ts';
 import { recordCaller } from '../usecases/principals.ts';
-import { errorFields, log } from './log.ts';
+import { errorFields, log, withLogContext } from './log.ts';
 import { fieldErrors, internalError, problem } from './problem.ts';
 
 /**
@@ -47,7 +47,9 @@ export const ok = (body: unknown, status = 200): Result => ({ status, body });
 
 export function apiHandler<F extends FunctionName>(fn: F, operations: Operations<F>, deps: () => Deps = depsFromEnv) {
   const routes = new Map(routesOf(fn).map((r) => [`${r.method} ${r.path}`, r]));
-  return async (event: Event): Promise<Response> => {
+  return (event: Event): Promise<Response> =>
+    withLogContext({ requestId: event.requestContext?.requestId ?? randomUUID() }, () => handle(event));
+  async function handle(event: Event): Promise<Response> {
     const started = performance.now();
     const requestId = event.requestContext?.requestId ?? randomUUID();
     const route = routes.get(event.routeKey);
@@ -111,7 +113,7 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       ms: Math.round(performance.now() - started),
     });
     return response;
-  };
+  }
 }
 
 const OVERLOADED = new Set([

@@ -82,6 +82,8 @@ describe('cdk-nag AwsSolutions', () => {
         // the outbox publisher: the house runtime, and its dead-letter queue (a Lambda on-failure destination)
         'Elevate/Outbox/Handler AwsSolutions-L1',
         'Elevate/Outbox/DeadLetters AwsSolutions-SQS3',
+        // the jobs' failure queue (the rules' DLQ and the asynchronous invocations' on-failure destination)
+        'Elevate/Schedules/Failures AwsSolutions-SQS3',
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::*]',
         'Elevate/Workflow/StateMachine AwsSolutions-SF1',
         'Elevate/Workflow/StateMachine AwsSolutions-SF2',

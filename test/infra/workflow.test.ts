@@ -88,6 +88,21 @@ const tableStatements = () => [
 ];
 const taskResponse = { Action: [...TASK_RESPONSE_ACTIONS].sort(), Effect: 'Allow', Resource: '*' };
 const startExecution = () => ({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId() } });
+/** The scheduled jobs' on-failure destination (asynchronous invocations that failed after their retries). */
+const jobFailures = () => ({
+  Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+  Effect: 'Allow',
+  Resource: {
+    'Fn::GetAtt': [
+      onlyKey(
+        Object.fromEntries(
+          Object.entries(resources('AWS::SQS::Queue')).filter(([k]) => k.startsWith('SchedulesFailures')),
+        ),
+      ),
+      'Arn',
+    ],
+  },
+});
 const putEvents = () => ({ Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [busId(), 'Arn'] } });
 const sendEmail = { Action: 'ses:SendEmail', Effect: 'Allow', Resource: pseudoArn('ses', 'identity/') };
 const machineName = `${STACK_NAME}-access-workflow`;
@@ -505,6 +520,7 @@ describe('schedules', () => {
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
       ...tableStatements(),
+      jobFailures(),
       startExecution(),
       taskResponse,
       sendEmail,
@@ -533,6 +549,7 @@ describe('schedules', () => {
     expect(policyOf('SchedulesReviewsFunctionRole')).toEqual([
       logStatement('SchedulesReviewsFunctionLogGroup'),
       ...tableStatements(),
+      jobFailures(),
       sendEmail,
     ]);
     expect(functionOf(fn).Properties.Timeout).toBe(900);
