@@ -1,4 +1,4 @@
-import { CfnCondition, type CfnParameter, Duration, Fn, Validations } from 'aws-cdk-lib';
+import { CfnCondition, type CfnParameter, Duration, Fn } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmStatusWidget,
