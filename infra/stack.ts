@@ -312,6 +312,15 @@ export class ElevateStack extends Stack {
     if (has('mail')) {
       fn.addEnvironment('ELEVATE_SENDER_ADDRESS', this.mail.senderAddress);
       this.mail.grantSendEmail(fn);
+      // A role with task responses already acknowledges Resource "*" (TASK_RESPONSE_REASON); one per resource.
+      if (!has('taskResponse')) {
+        Validations.of(fn.role as Role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'ses:GetAccount (the send quota the mailer paces itself by) takes no resource; IAM only accepts ' +
+            'Resource "*" for it, and it reads nothing but the account sending limits',
+        });
+      }
     }
     if (has('auditWrite') || has('auditRead')) fn.addEnvironment('AUDIT_BUCKET', this.audit.bucket.bucketName);
     if (has('auditWrite')) this.audit.grantWriteExports(fn);

@@ -41,7 +41,8 @@ export const TASK_RESPONSE_ACTIONS = [
 /** The reason given for the `Resource: *` of the task-token actions (cdk-nag AwsSolutions-IAM5). */
 export const TASK_RESPONSE_REASON =
   'states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat do not support resource-level permissions ' +
-  '(the task token is the authorization); IAM only accepts Resource "*" for them';
+  '(the task token is the authorization); IAM only accepts Resource "*" for them (nor for ses:GetAccount, the ' +
+  'send quota, on the roles that also mail)';
 
 export interface AccessWorkflowProps {
   /** The table the workflow handler reads and writes (granted through its least-privilege grants). */

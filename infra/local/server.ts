@@ -28,7 +28,14 @@ import { addDuration, tryParseDuration } from '#shared/domain/duration.ts';
 import { DomainError, type ErrorCode } from '#shared/domain/errors.ts';
 import { problemBody } from '#shared/http/problem.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
-import { eventsRequest, isEventsRequest, isSesSendEmail, sesSendEmail } from './aws-standins.ts';
+import {
+  eventsRequest,
+  isEventsRequest,
+  isSesGetAccount,
+  isSesSendEmail,
+  sesGetAccount,
+  sesSendEmail,
+} from './aws-standins.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
 import * as localEvents from './events.ts';
 import {
@@ -461,6 +468,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     // The AWS stand-ins (SigV4-signed by the SDK; the signature is not checked).
     if (isEventsRequest(req)) return eventsRequest(req, body);
     if (isSesSendEmail(method, rawPath)) return sesSendEmail(body);
+    if (isSesGetAccount(method, rawPath)) return sesGetAccount();
     const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(rawPath);
     if (invoke?.[1] && method === 'POST') {
       // Lambda Invoke (the exports function starting an export job): run the function in-process after the

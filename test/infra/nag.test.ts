@@ -67,6 +67,7 @@ describe('cdk-nag AwsSolutions', () => {
         'Elevate/Api/GetOpenApi AwsSolutions-APIG4',
         // task tokens (SendTask*: no resource-level permissions) and the machine's executions (StopExecution)
         'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::*]',
+        'Elevate/Api/ReviewsFunctionRole AwsSolutions-IAM5[Resource::*]',
         `Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::${executions}]`,
         // every API function runs the house runtime (from the route table, so a new function is expected too)
         ...FUNCTIONS.map((fn) => `Elevate/Api/${fn.charAt(0).toUpperCase()}${fn.slice(1)}Function AwsSolutions-L1`),
@@ -75,7 +76,8 @@ describe('cdk-nag AwsSolutions', () => {
         ...SCHEDULES.flatMap((job) => {
           const pascal = job.name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
           const id = `Elevate/Schedules/${pascal}Function`;
-          const tokens = SCHEDULE_CAPABILITIES[job.name]?.includes('taskResponse') ?? false;
+          // task tokens (SendTask*) and the SES send quota (GetAccount) take no resource
+          const tokens = ['taskResponse', 'mail'].some((c) => SCHEDULE_CAPABILITIES[job.name]?.includes(c as never));
           return [`${id} AwsSolutions-L1`, ...(tokens ? [`${id}Role AwsSolutions-IAM5[Resource::*]`] : [])];
         }),
         'Elevate/Workflow/Handler AwsSolutions-L1',

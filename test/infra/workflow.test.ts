@@ -86,7 +86,13 @@ const tableStatements = () => [
     Resource: tableRef(),
   },
 ];
-const taskResponse = { Action: [...TASK_RESPONSE_ACTIONS].sort(), Effect: 'Allow', Resource: '*' };
+/** The task-token actions and the SES send quota share the one Resource "*" statement of a role that does both. */
+const taskResponseAndQuota = {
+  Action: ['ses:GetAccount', ...TASK_RESPONSE_ACTIONS].sort(),
+  Effect: 'Allow',
+  Resource: '*',
+};
+const sendQuota = { Action: 'ses:GetAccount', Effect: 'Allow', Resource: '*' };
 const startExecution = () => ({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId() } });
 /** The scheduled jobs' on-failure destination (asynchronous invocations that failed after their retries). */
 const jobFailures = () => ({
@@ -390,7 +396,7 @@ describe('access workflow resources', () => {
     expect(policyOf('WorkflowHandlerRole')).toEqual([
       logStatement('WorkflowHandlerLogGroup'),
       ...tableStatements(),
-      taskResponse,
+      taskResponseAndQuota,
       sendEmail,
     ]);
     expect(variablesOf(handlerId()).EVENT_BUS_NAME).toBeUndefined();
@@ -419,7 +425,7 @@ describe('lifecycle bus and mail', () => {
       logStatement('ApiRequestsFunctionLogGroup'),
       ...tableStatements(),
       startExecution(),
-      taskResponse,
+      taskResponseAndQuota,
       { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
       sendEmail,
     ]);
@@ -522,7 +528,7 @@ describe('schedules', () => {
       ...tableStatements(),
       jobFailures(),
       startExecution(),
-      taskResponse,
+      taskResponseAndQuota,
       sendEmail,
       {
         Action: 'lambda:InvokeFunction',
@@ -551,6 +557,7 @@ describe('schedules', () => {
       ...tableStatements(),
       jobFailures(),
       sendEmail,
+      sendQuota,
     ]);
     expect(functionOf(fn).Properties.Timeout).toBe(900);
     expect(variablesOf(fn)).toMatchObject({
