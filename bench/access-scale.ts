@@ -7,6 +7,7 @@ import {
 import { startDynamoDbLocal } from '#infra/local/dynamodb.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import type { Assignment } from '#shared/domain/assignment.ts';
+import { userRef } from '#shared/domain/primitives.ts';
 import { newId } from '#shared/ids.ts';
 import { type Item, ops, queries } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
@@ -81,7 +82,7 @@ try {
   const principal = 'p-000123';
   const roleId = 'role-4';
   const check = apiEvent('GET', `/v1/access?roleId=${roleId}&scope=/accounts/1`, { as: principal });
-  const floorQuery = queries.live(principal, roleId, 'active');
+  const floorQuery = queries.live(userRef(principal), roleId, 'active');
   const first = await invoke(check);
   if (first.status !== 200) throw new Error(`access check answered ${first.status}`);
   const result = await pair({

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { type FunctionName, ROUTES } from '#functions/api/routes.ts';
 import { matchRoute, queryParameters, stringifyClaims } from '#infra/local/http-event.ts';
 import { ensureTable } from '#infra/local/table.ts';
+import { authorizationOf } from '#test/support/invoke.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type Handler = (event: ApiEvent) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -26,14 +27,15 @@ export function apiEvent(method: string, pathAndQuery: string, opts: { as?: stri
   const matched = matchRoute(ROUTES, method, rawPath);
   if (matched.kind !== 'match') throw new Error(`no route for ${method} ${rawPath}`);
   const { route, pathParameters } = matched.match;
-  const claims = opts.as ? stringifyClaims({ sub: opts.as, amr: ['pwd', 'mfa'] }) : undefined;
+  const raw = opts.as ? { sub: opts.as, amr: ['pwd', 'mfa'] } : undefined;
+  const claims = raw ? stringifyClaims(raw) : undefined;
   const routeKey = `${route.method} ${route.path}`;
   const event = {
     version: '2.0',
     routeKey,
     rawPath,
     rawQueryString,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(raw && { authorization: authorizationOf(raw) }) },
     queryStringParameters: queryParameters(rawQueryString),
     pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
     requestContext: {

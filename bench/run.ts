@@ -29,6 +29,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '#infra/local/dynamodb.ts';
 import { depsFromEnv } from '#shared/deps.ts';
+import { userRef } from '#shared/domain/primitives.ts';
 import { ATTR, keys, monthOf, type QueryPart, queries } from '#shared/store/records.ts';
 import type { StoreStats } from '#shared/store/store.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
     const selfCheck = apiEvent('GET', `/v1/access?roleId=bench-role-1&scope=${scope}`, { as: 'alice' });
     const answer = (await invoke(selfCheck)).body as { allowed?: boolean } | undefined;
     if (answer?.allowed !== true) throw new Error(`the seeded access check is not allowed: ${JSON.stringify(answer)}`);
-    const liveQuery = rawQueryInput(queries.live('alice', 'bench-role-1', 'active'), true);
+    const liveQuery = rawQueryInput(queries.live(userRef('alice'), 'bench-role-1', 'active'), true);
     await measure(
       'GET /v1/access (self)',
       '1 Query: live active slots of the role',
@@ -233,7 +234,7 @@ async function main(): Promise<void> {
     const otherCheck = apiEvent('GET', `/v1/access?principalId=alice&roleId=bench-role-1&scope=${scope}`, {
       as: 'admin',
     });
-    const authorityQuery = rawQueryInput(queries.liveRolePrefix('admin', 'elevate-'), true);
+    const authorityQuery = rawQueryInput(queries.liveRolePrefix(userRef('admin'), 'elevate-'), true);
     await measure(
       'GET /v1/access (admin, other)',
       '2 Queries: authority + live slots',
@@ -362,7 +363,7 @@ async function main(): Promise<void> {
 
     // 4. "My assignments": one strongly consistent Query of the caller's live slots.
     const mine = apiEvent('GET', '/v1/me/assignments', { as: 'alice' });
-    const allLive = rawQueryInput(queries.live('alice'), true);
+    const allLive = rawQueryInput(queries.live(userRef('alice')), true);
     await measure(
       'GET /v1/me/assignments',
       '1 Query: all live slots',

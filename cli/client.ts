@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { type Credentials, expiryOf, normalizeUrl, type Store } from './config.ts';
 import { ApiError, CliError, NotLoggedIn, type Problem } from './errors.ts';
 import { refresh } from './oidc.ts';
+import { printableDeep } from './text.ts';
 
 /** Renew this long before the token's expiry, so it does not expire in flight. */
 const SKEW_MS = 30_000;
@@ -121,6 +122,11 @@ export class ApiClient {
   constructor(
     readonly base: string,
     private readonly tokens: TokenSource,
+    /**
+     * Escape the control characters of every string in an answer (see text.ts): on for human output, where
+     * the answer's strings end up in tables and lines; off for --json, whose document escapes them itself.
+     */
+    private readonly printable = true,
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -144,7 +150,8 @@ export class ApiClient {
     if (!res.ok) throw new ApiError(toProblem(res.status, text));
     if (text === '') return { status: res.status, body: undefined as T };
     try {
-      return { status: res.status, body: JSON.parse(text) as T };
+      const body = JSON.parse(text) as T;
+      return { status: res.status, body: this.printable ? printableDeep(body) : body };
     } catch {
       throw new CliError(`the API answered ${method} ${path} with something that is not JSON`);
     }

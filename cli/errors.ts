@@ -2,6 +2,8 @@
  * Exit codes scripts can rely on, and the errors that carry them. Every failure the CLI knows about ends
  * as one line on stderr and one of these codes; anything else is a bug, reported as one line too.
  */
+import { printable } from './text.ts';
+
 export const EXIT = {
   /** Done. For `check`: the access is allowed. */
   ok: 0,
@@ -33,7 +35,8 @@ export class CliError extends Error {
     message: string,
     readonly exitCode: ExitCode = EXIT.failed,
   ) {
-    super(message);
+    // A message may quote the API, the identity provider or the network: never a raw control character.
+    super(printable(message));
   }
 }
 

@@ -23,6 +23,7 @@ import { reviewDecide, reviews } from './commands/reviews.ts';
 import { configDir, jwtClaims, normalizeUrl, type Settings, Store } from './config.ts';
 import { CliError, EXIT, NotLoggedIn, UsageError } from './errors.ts';
 import { EXIT_CODES_HELP, makeOutput, paint } from './output.ts';
+import { printable } from './text.ts';
 
 export const COMMANDS: Command[] = [
   login,
@@ -102,7 +103,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       return error.exitCode;
     }
-    out.note(`elevate: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    out.note(`elevate: unexpected error: ${printable(error instanceof Error ? error.message : String(error))}`);
     if (env.ELEVATE_DEBUG && error instanceof Error) out.note(error.stack ?? '');
     return EXIT.failed;
   };
@@ -175,7 +176,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       globals: { ...(api !== undefined && { api }), ...(token !== undefined && { token }), json },
       apiUrl,
       client: () => {
-        client ??= new ApiClient(apiUrl(), tokens());
+        client ??= new ApiClient(apiUrl(), tokens(), !json);
         return client;
       },
       subject: async () => {

@@ -3,6 +3,7 @@
  * or TERM=dumb), one JSON document on stdout with --json, and diagnostics on stderr.
  */
 import { EXIT } from './errors.ts';
+import { safeJson } from './text.ts';
 
 export interface Output {
   readonly json: boolean;
@@ -38,7 +39,7 @@ export function makeOutput(opts: { json: boolean; env?: NodeJS.ProcessEnv }): Ou
       if (!opts.json) stdout.write(`${text}\n`);
     },
     data: (value) => {
-      if (opts.json) stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      if (opts.json) stdout.write(`${safeJson(value)}\n`);
     },
     note: (text) => {
       stderr.write(`${text}\n`);

@@ -10,6 +10,7 @@ import type { AppFunction } from '#infra/constructs/app-function.ts';
 import { AuditBucket } from '#infra/constructs/audit-bucket.ts';
 import { Bootstrap } from '#infra/constructs/bootstrap.ts';
 import { DataTable } from '#infra/constructs/data.ts';
+import { IdentityCenterAccess } from '#infra/constructs/identity-center.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
 import { Monitoring } from '#infra/constructs/monitoring.ts';
 import { OutboxPublisher } from '#infra/constructs/outbox.ts';
@@ -25,6 +26,11 @@ export const PARAMETER_DEFAULTS = {
   oidcScopes: DEFAULT_ACCEPTED_SCOPES,
   bootstrapAdmins: '',
   senderAddress: 'elevate@example.com',
+  identityCenterInstanceArn: '',
+  identityStoreId: '',
+  identityCenterUserAttribute: 'userName',
+  fenceSessions: 'true',
+  accessPortalUrl: '',
 } as const;
 
 export type ParameterContextKey = keyof typeof PARAMETER_DEFAULTS;
@@ -44,6 +50,10 @@ export const EVENT_BUS_NAME = 'elevate';
  * - `auditWrite`: AUDIT_BUCKET; s3:PutObject (+ multipart) under `audit/` (the export job).
  * - `auditRead`: AUDIT_BUCKET; s3:GetObject under `audit/` (presigned downloads).
  * - `exportStart`: EXPORT_FUNCTION_NAME; lambda:InvokeFunction on the audit-export function.
+ * - `idcCheck`: the Identity Center settings; the pre-grant checks' reads (IdentityCenterAccess.grantCheck).
+ * - `idcProvision`: the Identity Center settings; account assignments, memberships and the session fence, with the
+ *   IAM actions AWS documents for them (IdentityCenterAccess.grantProvision).
+ * - `organizationRead`: the Identity Center settings; the organization-sync walk (grantOrganizationRead).
  */
 export type Capability =
   | 'start'
@@ -53,17 +63,21 @@ export type Capability =
   | 'mail'
   | 'auditWrite'
   | 'auditRead'
-  | 'exportStart';
+  | 'exportStart'
+  | 'idcCheck'
+  | 'idcProvision'
+  | 'organizationRead';
 
 /** The capabilities of the API functions (the others have none): `requests` serves the POSTs that decide. */
 export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Capability[]>>> = {
-  requests: ['start', 'taskResponse', 'stop', 'mail'],
+  requests: ['start', 'taskResponse', 'stop', 'mail', 'idcCheck'],
+  roles: ['idcCheck'],
   exports: ['auditRead', 'exportStart'],
   reviews: ['mail'],
 };
 
 /** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */
-export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'mail'];
+export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'mail', 'idcProvision'];
 
 /**
  * The capabilities of the outbox publisher: it alone puts lifecycle events on the bus (the others write them
@@ -78,6 +92,7 @@ export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[
   reviews: ['mail'],
   alerts: ['mail'],
   digest: ['mail'],
+  'organization-sync': ['organizationRead'],
 };
 
 /** The table access of each scheduled job (a job not listed reads and writes): the digest only reads and mails. */
@@ -129,6 +144,9 @@ export class ElevateStack extends Stack {
   public readonly audit: AuditBucket;
   public readonly outbox: OutboxPublisher;
   public readonly monitoring: Monitoring;
+  public readonly identityCenter: IdentityCenterAccess;
+  /** The Identity Center settings every function with an Identity Center capability gets. */
+  private readonly idcEnvironment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: ElevateStackProps = {}) {
     super(scope, id, props);
@@ -176,6 +194,50 @@ export class ElevateStack extends Stack {
       description: 'Object Lock retention (compliance mode) of the audit exports, in days',
       default: 400,
       minValue: 1,
+    });
+
+    const idcInstance = new CfnParameter(this, 'IdentityCenterInstanceArn', {
+      type: 'String',
+      description:
+        'The IAM Identity Center instance grants are provisioned into (arn:aws:sso:::instance/ssoins-...); empty: roles cannot have targets',
+      default: fromContext('identityCenterInstanceArn'),
+      allowedPattern: '^$|^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$',
+      constraintDescription: 'must be empty or an Identity Center instance ARN',
+    });
+    const identityStore = new CfnParameter(this, 'IdentityStoreId', {
+      type: 'String',
+      description: "The instance's identity store (d-...); empty with the instance",
+      default: fromContext('identityStoreId'),
+      allowedPattern: '^$|^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+    });
+    const userAttribute = new CfnParameter(this, 'IdentityCenterUserAttribute', {
+      type: 'String',
+      description:
+        "How a principal is found among the Identity Center users: its id is the UserName, or its e-mail the user's primary e-mail",
+      default: fromContext('identityCenterUserAttribute'),
+      allowedValues: ['userName', 'email'],
+    });
+    const fenceSessions = new CfnParameter(this, 'FenceSessions', {
+      type: 'String',
+      description:
+        'End the live AWS sessions of removed access (the session fence in the permission set inline policy)',
+      default: fromContext('fenceSessions'),
+      allowedValues: ['true', 'false'],
+    });
+    const portal = new CfnParameter(this, 'AccessPortalUrl', {
+      type: 'String',
+      description: 'The AWS access portal URL shown to users when access is ready; empty: not shown',
+      default: fromContext('accessPortalUrl'),
+      allowedPattern: '^$|^https://\\S+$',
+    });
+    this.identityCenter = new IdentityCenterAccess(this, 'IdentityCenter', {
+      instanceArn: idcInstance.valueAsString,
+      identityStoreId: identityStore.valueAsString,
+    });
+    this.idcEnvironment = this.identityCenter.environment({
+      ELEVATE_IDC_USER_ATTRIBUTE: userAttribute.valueAsString,
+      ELEVATE_FENCE_SESSIONS: fenceSessions.valueAsString,
+      ELEVATE_ACCESS_PORTAL_URL: portal.valueAsString,
     });
 
     this.data = new DataTable(this, 'Data');
@@ -322,6 +384,12 @@ export class ElevateStack extends Stack {
         });
       }
     }
+    if (has('idcCheck') || has('idcProvision') || has('organizationRead')) {
+      for (const [name, value] of Object.entries(this.idcEnvironment)) fn.addEnvironment(name, value);
+    }
+    if (has('idcCheck')) this.identityCenter.grantCheck(fn);
+    if (has('idcProvision')) this.identityCenter.grantProvision(fn);
+    if (has('organizationRead')) this.identityCenter.grantOrganizationRead(fn);
     if (has('auditWrite') || has('auditRead')) fn.addEnvironment('AUDIT_BUCKET', this.audit.bucket.bucketName);
     if (has('auditWrite')) this.audit.grantWriteExports(fn);
     if (has('auditRead')) this.audit.grantReadExports(fn);

@@ -18,6 +18,39 @@ export interface Config {
   auditBucket: string | undefined;
   /** The function that runs audit exports, invoked asynchronously by POST /v1/audit-exports. */
   exportFunctionName: string | undefined;
+  /**
+   * IAM Identity Center (provisioning.md, "Configuration"): unset instance or identity store = not configured
+   * (a role with targets cannot be granted: TargetNotReady).
+   */
+  identityCenter: IdentityCenterConfig | undefined;
+}
+
+export interface IdentityCenterConfig {
+  instanceArn: string;
+  identityStoreId: string;
+  /** How a principal is found among the Identity Center users: its id is the UserName, or its e-mail the primary one. */
+  userAttribute: 'userName' | 'email';
+  /** The session fence (provisioning.md): on unless ELEVATE_FENCE_SESSIONS=false. */
+  fenceSessions: boolean;
+  /** The AWS access portal URL shown to users when access is ready (null: not shown). */
+  accessPortalUrl: string | null;
+}
+
+export function identityCenterFromEnv(env: NodeJS.ProcessEnv): IdentityCenterConfig | undefined {
+  const instanceArn = env.ELEVATE_IDC_INSTANCE_ARN;
+  const identityStoreId = env.ELEVATE_IDENTITY_STORE_ID;
+  if (!instanceArn || !identityStoreId) return undefined;
+  const attribute = env.ELEVATE_IDC_USER_ATTRIBUTE || 'userName';
+  if (attribute !== 'userName' && attribute !== 'email') {
+    throw new Error(`ELEVATE_IDC_USER_ATTRIBUTE must be userName or email, not '${attribute}'`);
+  }
+  return {
+    instanceArn,
+    identityStoreId,
+    userAttribute: attribute,
+    fenceSessions: (env.ELEVATE_FENCE_SESSIONS ?? 'true').toLowerCase() !== 'false',
+    accessPortalUrl: env.ELEVATE_ACCESS_PORTAL_URL || null,
+  };
 }
 
 export const parseList = (text: string | undefined): string[] =>
@@ -40,5 +73,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     apiUrl: (env.ELEVATE_API_URL || 'https://elevate.example.com').replace(/\/$/, ''),
     auditBucket: env.AUDIT_BUCKET || undefined,
     exportFunctionName: env.EXPORT_FUNCTION_NAME || undefined,
+    identityCenter: identityCenterFromEnv(env),
   };
 }

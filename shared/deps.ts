@@ -2,7 +2,10 @@ import { type Clock, clock } from './clock.ts';
 import { type Config, configFromEnv } from './config.ts';
 import { log } from './http/log.ts';
 import { EventBridgePublisher, type EventPublisher } from './ports/events.ts';
+import { type IdentityCenter, SsoAdminIdentityCenter } from './ports/identity-center.ts';
+import { AwsIdentityStore, type IdentityStore } from './ports/identity-store.ts';
 import { type Mailer, SesMailer } from './ports/mailer.ts';
+import { AwsOrganizations, type Organizations } from './ports/organizations.ts';
 import { StepFunctionsWorkflow, type Workflow } from './ports/workflow.ts';
 import { Store } from './store/store.ts';
 
@@ -14,6 +17,14 @@ export interface Deps {
   workflow: Workflow;
   mailer: Mailer;
   events: EventPublisher;
+  /** IAM Identity Center, its identity store and Organizations; undefined when Identity Center is not configured. */
+  provisioning: ProvisioningPorts | undefined;
+}
+
+export interface ProvisioningPorts {
+  identityCenter: IdentityCenter;
+  identityStore: IdentityStore;
+  organizations: Organizations;
 }
 
 const built = new Map<string, Deps>();
@@ -50,6 +61,13 @@ export function depsFromEnv(): Deps {
       events: config.eventBusName
         ? new EventBridgePublisher(config.eventBusName)
         : { publish: unconfigured('the event bus') },
+      provisioning: config.identityCenter
+        ? {
+            identityCenter: new SsoAdminIdentityCenter(config.identityCenter.instanceArn),
+            identityStore: new AwsIdentityStore(config.identityCenter.identityStoreId),
+            organizations: new AwsOrganizations(),
+          }
+        : undefined,
     };
     built.set(config.tableName, deps);
   }

@@ -7,6 +7,7 @@ import { expiryOf, jwtClaims, normalizeUrl } from '../config.ts';
 import { ApiError, CliError, EXIT, UsageError } from '../errors.ts';
 import { deviceLogin, discover, revoke } from '../oidc.ts';
 import { paint, until } from '../output.ts';
+import { printable, printableDeep } from '../text.ts';
 
 // The API scope is the deploy parameter OidcScopes' default (shared/auth/scopes.ts): the access token must carry it.
 const DEFAULT_OIDC_SCOPE = 'openid profile email offline_access elevate/api';
@@ -85,8 +86,8 @@ The API defaults to http://127.0.0.1:$PORT (3000).`,
         const c = ctx.out.errColor;
         ctx.out.note(
           [
-            `To log in, open ${paint(c, 'cyan', p.verificationUriComplete ?? p.verificationUri)}`,
-            `and enter the code ${paint(c, 'bold', p.userCode)} (valid ${Math.round(p.expiresIn / 60)} minutes).`,
+            `To log in, open ${paint(c, 'cyan', printable(p.verificationUriComplete ?? p.verificationUri))}`,
+            `and enter the code ${paint(c, 'bold', printable(p.userCode))} (valid ${Math.round(p.expiresIn / 60)} minutes).`,
             'Waiting for you to approve...',
           ].join('\n'),
         );
@@ -147,7 +148,9 @@ function done(ctx: Context, api: string, token: string, source: string): number 
   const claims = jwtClaims(token) ?? {};
   const who = typeof claims.sub === 'string' ? claims.sub : '(unknown)';
   ctx.out.data({ api: normalizeUrl(api), source, sub: who, expiresAt: expiryOf(token) ?? null });
-  ctx.out.line(`Logged in to ${normalizeUrl(api)} as ${paint(ctx.out.color, 'bold', who)}${mfaNote(claims)}.`);
+  ctx.out.line(
+    `Logged in to ${normalizeUrl(api)} as ${paint(ctx.out.color, 'bold', printable(who))}${mfaNote(claims)}.`,
+  );
   return EXIT.ok;
 }
 
@@ -212,16 +215,23 @@ export const whoami: Command = {
       expiresAt,
       principal,
     });
-    const name = [claims.name ?? principal?.displayName, claims.email ?? principal?.email].filter(Boolean);
+    // The claims are the identity provider's text, the principal the API's: both shown escaped.
+    const shown: Record<string, unknown> & { groups: string[]; acrs: string[]; source: string } = printableDeep({
+      ...claims,
+      groups,
+      acrs,
+      source,
+    });
+    const name = [shown.name ?? principal?.displayName, shown.email ?? principal?.email].filter(Boolean);
     const rows: [string, string][] = [
       ['api', api],
-      ['login', source],
+      ['login', shown.source],
       ['mfa', hasMfa(claims) ? 'yes' : 'no'],
-      ['groups', groups.join(', ') || '-'],
-      ...(acrs.length ? ([['contexts', acrs.join(', ')]] as [string, string][]) : []),
+      ['groups', shown.groups.join(', ') || '-'],
+      ...(acrs.length ? ([['contexts', shown.acrs.join(', ')]] as [string, string][]) : []),
       ['expires', until(expiresAt)],
     ];
-    ctx.out.line(`${paint(ctx.out.color, 'bold', claims.sub)}${name.length ? `  ${name.join(' ')}` : ''}`);
+    ctx.out.line(`${paint(ctx.out.color, 'bold', printable(claims.sub))}${name.length ? `  ${name.join(' ')}` : ''}`);
     for (const [k, val] of rows) ctx.out.line(`  ${k.padEnd(8)}  ${val}`);
     return EXIT.ok;
   },

@@ -3,5 +3,6 @@ import { getPrincipal, putPrincipal } from '#shared/usecases/principals.ts';
 
 export const handler = apiHandler('principals', {
   putPrincipal: async ({ ctx, params, body }) => ok(await putPrincipal(ctx, params.principalId, body)),
-  getPrincipal: async ({ ctx, params }) => ok(await getPrincipal(ctx, params.principalId)),
+  getPrincipal: async ({ ctx, params, query }) =>
+    ok(await getPrincipal(ctx, { principalType: query.principalType, principalId: params.principalId })),
 });

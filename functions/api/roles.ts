@@ -8,6 +8,8 @@ import {
   putPolicy,
   updateRole,
 } from '#shared/usecases/roles.ts';
+import { listScopes } from '#shared/usecases/scopes.ts';
+import { getTargets, putTargets } from '#shared/usecases/targets.ts';
 
 export const handler = apiHandler('roles', {
   createRole: async ({ ctx, body }) => ok(await createRole(ctx, body), 201),
@@ -20,4 +22,7 @@ export const handler = apiHandler('roles', {
   },
   getPolicy: async ({ ctx, params }) => ok(await getPolicy(ctx, params.roleId)),
   putPolicy: async ({ ctx, params, body }) => ok(await putPolicy(ctx, params.roleId, body)),
+  getTargets: async ({ ctx, params }) => ok(await getTargets(ctx, params.roleId)),
+  putTargets: async ({ ctx, params, body }) => ok(await putTargets(ctx, params.roleId, body)),
+  listScopes: async ({ ctx, query }) => ok(await listScopes(ctx, query)),
 });

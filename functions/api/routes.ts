@@ -101,6 +101,30 @@ export const ROUTES = [
     access: 'admin',
     summary: "Replace a role's policy",
   },
+  {
+    method: 'GET',
+    path: '/v1/roles/{roleId}/targets',
+    fn: 'roles',
+    operationId: 'getTargets',
+    access: 'authenticated',
+    summary: "Where a role's grants are provisioned in AWS IAM Identity Center",
+  },
+  {
+    method: 'PUT',
+    path: '/v1/roles/{roleId}/targets',
+    fn: 'roles',
+    operationId: 'putTargets',
+    access: 'admin',
+    summary: "Replace a role's targets (each permission set and group must exist)",
+  },
+  {
+    method: 'GET',
+    path: '/v1/scopes',
+    fn: 'roles',
+    operationId: 'listScopes',
+    access: 'authenticated',
+    summary: 'The AWS organization as scopes: root, organizational units and accounts',
+  },
 
   {
     method: 'PUT',

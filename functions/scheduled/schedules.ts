@@ -37,4 +37,10 @@ export const SCHEDULES = [
     expression: 'cron(0 8 ? * MON *)',
     description: 'the weekly digest to administrators (Monday 08:00 UTC)',
   },
+  {
+    name: 'organization-sync',
+    fn: 'organization-sync',
+    expression: 'rate(1 hour)',
+    description: 'copies the AWS Organizations tree (root, OUs, accounts) into the table: what /ous/<id> scopes cover',
+  },
 ] as const;

@@ -52,6 +52,10 @@ const SCHEDULED_FUNCTIONS: Record<ScheduledFn, LocalFunctionModule> = {
     entry: 'functions/scheduled/digest.ts',
     load: () => import('#functions/scheduled/digest.ts'),
   },
+  'organization-sync': {
+    entry: 'functions/scheduled/organization-sync.ts',
+    load: () => import('#functions/scheduled/organization-sync.ts'),
+  },
 };
 
 /** The outbox publisher, which the local stream poller calls as Lambda's event source mapping would. */

@@ -9,7 +9,10 @@
  * - Step Functions (JSON 1.0, `X-Amz-Target: AWSStepFunctions.*`): the synthesized state machine runs in
  *   LocalStepFunctions as `elevate-access`, its Lambda tasks call functions/workflow/handler.ts in-process;
  * - SES v2 SendEmail (`POST /v2/email/outbound-emails`) → `GET /_local/emails`;
- * - EventBridge PutEvents (JSON 1.1, `X-Amz-Target: AWSEvents.PutEvents`) → `GET /_local/events`.
+ * - EventBridge PutEvents (JSON 1.1, `X-Amz-Target: AWSEvents.PutEvents`) → `GET /_local/events`;
+ * - IAM Identity Center, its identity store and AWS Organizations (JSON 1.1, identity-center.ts), unless the
+ *   environment names endpoints of its own for them (AWS_ENDPOINT_URL_SSO_ADMIN, _IDENTITYSTORE, _ORGANIZATIONS)
+ *   → `GET /_local/identity-center`.
  * The scheduled jobs (functions/scheduled/schedules.ts) run on the clock (see scheduler.ts).
  */
 import { randomUUID } from 'node:crypto';
@@ -22,6 +25,7 @@ import { ROUTES, type Route, routeKey } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
 import { stateMachineDefinition } from '#infra/synth.ts';
+import { bearerToken } from '#shared/auth/caller.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { addDuration, tryParseDuration } from '#shared/domain/duration.ts';
@@ -54,6 +58,7 @@ import {
   stringifyClaims,
   toHttpResult,
 } from './http-event.ts';
+import * as idcStandIn from './identity-center.ts';
 import { createIssuer, type LocalIssuer, type TokenOptions, UnauthenticatedError } from './issuer.ts';
 import * as outbox from './outbox.ts';
 import { LOCAL_AUDIT_BUCKET, type LocalS3, startLocalS3 } from './s3.ts';
@@ -65,6 +70,12 @@ import { LocalStreamPoller } from './streams.ts';
 import { ensureTable, localTemplate } from './table.ts';
 
 export const DEFAULT_TABLE_NAME = 'elevate';
+/** The SDK's own endpoint variables of the three provisioning clients. */
+export const IDC_ENDPOINT_VARIABLES = [
+  'AWS_ENDPOINT_URL_SSO_ADMIN',
+  'AWS_ENDPOINT_URL_IDENTITYSTORE',
+  'AWS_ENDPOINT_URL_ORGANIZATIONS',
+] as const;
 export const LOCAL_REGION = 'us-east-1';
 /** The account id in local ARNs (state machine, executions, functions). */
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -92,6 +103,11 @@ export interface StartLocalOptions {
   tableName?: string;
   /** Use this DynamoDB endpoint instead of starting DynamoDB Local. */
   dynamoEndpoint?: string;
+  /**
+   * How long the Identity Center stand-in's operations take, on the runtime's clock (ISO 8601).
+   * @default - ELEVATE_LOCAL_IDC_LATENCY, else PT2S
+   */
+  identityCenterLatency?: string;
 }
 
 export interface LocalServer {
@@ -107,6 +123,11 @@ export interface LocalServer {
   readonly issuer: LocalIssuer;
   /** The ARN of the access workflow in the local Step Functions (its endpoint is `url`). */
   readonly stateMachineArn: string;
+  /**
+   * The Identity Center / identity store / Organizations stand-in, served on `url`; undefined when the environment
+   * points the clients at endpoints of its own (AWS_ENDPOINT_URL_SSO_ADMIN and the others).
+   */
+  readonly identityCenter: idcStandIn.LocalIdentityCenter | undefined;
   /** The states an execution entered so far (what AWS bills as state transitions), by execution name. */
   statesEntered(executionName: string): readonly string[];
   /**
@@ -225,13 +246,6 @@ export function parseTokenOptions(value: unknown): TokenOptions | string {
   };
 }
 
-function bearerToken(authorization: string | undefined): string | undefined {
-  if (!authorization) return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
-  // API Gateway also accepts the bare token in the identity source.
-  return m?.[1] ?? (authorization.includes(' ') ? undefined : authorization.trim());
-}
-
 /** Restores every environment variable it set. */
 class EnvScope {
   readonly #saved = new Map<string, string | undefined>();
@@ -283,6 +297,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   let scheduler: LocalScheduler | undefined;
   let stream: LocalStreamPoller | undefined;
   let sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let identityCenter: idcStandIn.LocalIdentityCenter | undefined;
   const unregister: (() => void)[] = [];
 
   /** See LocalServer.idle. */
@@ -319,7 +334,12 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     const token = bearerToken(req.headers.authorization);
     if (!token) return unauthenticated('send Authorization: Bearer <token>');
     try {
-      return { claims: await (issuer as LocalIssuer).verify(token) };
+      const claims = await (issuer as LocalIssuer).verify(token);
+      // Every principal that gets a token from the local issuer is a user of the local Identity Center.
+      if (typeof claims.sub === 'string') {
+        identityCenter?.ensureUser(claims.sub, typeof claims.email === 'string' ? claims.email : null);
+      }
+      return { claims };
     } catch (error) {
       if (error instanceof UnauthenticatedError) return unauthenticated(error.message);
       throw error;
@@ -391,6 +411,9 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       }
     }
     if (path === '/_local/.well-known/jwks.json' && method === 'GET') return jsonResult(200, active.jwks());
+    if (path === '/_local/identity-center' || path.startsWith('/_local/identity-center/')) {
+      return identityCenterControl(method, path, body);
+    }
     if (path === '/_local/whoami' && method === 'GET') {
       // The claims exactly as a handler would see them in requestContext.authorizer.jwt.claims.
       const auth = await authorize(req);
@@ -411,6 +434,45 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       return jsonResult(200, { name, result: result ?? null });
     }
     return notFound(`no route ${method} ${path}`);
+  };
+
+  /** The stand-in's controls: its state, injected faults, an assignment made outside Elevate, a moved account. */
+  const identityCenterControl = (method: string, path: string, body: Buffer): HttpResult => {
+    if (!identityCenter) {
+      return problemResult({
+        code: 'Conflict',
+        detail: 'the Identity Center stand-in is off: AWS_ENDPOINT_URL_SSO_ADMIN (or another) names an endpoint',
+      });
+    }
+    const standIn = identityCenter;
+    if (path === '/_local/identity-center' && method === 'GET') return jsonResult(200, standIn.snapshot());
+    if (method !== 'POST') return notFound(`no route ${method} ${path}`);
+    const parsed = parseJsonBody(body);
+    if (!parsed.ok) return invalid('the body must be JSON');
+    let problem: string | undefined;
+    if (path === '/_local/identity-center/faults') {
+      const fault = idcStandIn.parseFault(parsed.value);
+      if (typeof fault === 'string') return invalid(fault);
+      standIn.addFault(fault);
+      return jsonResult(200, { fault });
+    }
+    if (path === '/_local/identity-center/account-assignments') {
+      const input = idcStandIn.parseOutsideAssignment(parsed.value);
+      if (typeof input === 'string') return invalid(input);
+      problem = idcStandIn.control(() =>
+        standIn.assignOutside(input.accountId, input.permissionSetArn, input.userName),
+      );
+    } else if (path === '/_local/identity-center/organization/moves') {
+      const v = parsed.value as Record<string, unknown>;
+      if (!isRecord(v) || typeof v.id !== 'string' || typeof v.parentId !== 'string' || Object.keys(v).length !== 2) {
+        return invalid('give { "id": "<account or OU id>", "parentId": "<root or OU id>" }');
+      }
+      problem = idcStandIn.control(() => standIn.move(v.id as string, v.parentId as string));
+    } else {
+      return notFound(`no route ${method} ${path}`);
+    }
+    if (problem) return invalid(problem);
+    return jsonResult(200, standIn.snapshot());
   };
 
   const api = async (req: IncomingMessage, method: string, rawPath: string, rawQueryString: string, body: Buffer) => {
@@ -467,6 +529,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     }
     // The AWS stand-ins (SigV4-signed by the SDK; the signature is not checked).
     if (isEventsRequest(req)) return eventsRequest(req, body);
+    if (identityCenter && idcStandIn.LocalIdentityCenter.handles(req)) return identityCenter.request(req, body);
     if (isSesSendEmail(method, rawPath)) return sesSendEmail(body);
     if (isSesGetAccount(method, rawPath)) return sesGetAccount();
     const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(rawPath);
@@ -601,6 +664,20 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     env.set('AWS_ENDPOINT_URL_LAMBDA', url);
     env.set('EXPORT_FUNCTION_NAME', 'elevate-audit-export');
 
+    // IAM Identity Center, the identity store and Organizations: endpoints the environment names (an emulator,
+    // with the instance and identity store it configures), else the in-process stand-in on this port.
+    const ownEndpoints = IDC_ENDPOINT_VARIABLES.some((name) => process.env[name]);
+    if (!ownEndpoints) {
+      identityCenter = new idcStandIn.LocalIdentityCenter({
+        clock: runnerClock,
+        latency:
+          opts.identityCenterLatency ?? process.env.ELEVATE_LOCAL_IDC_LATENCY ?? idcStandIn.DEFAULT_LOCAL_IDC_LATENCY,
+      });
+      for (const name of IDC_ENDPOINT_VARIABLES) env.set(name, url);
+      env.set('ELEVATE_IDC_INSTANCE_ARN', idcStandIn.LOCAL_IDC_INSTANCE_ARN);
+      env.set('ELEVATE_IDENTITY_STORE_ID', idcStandIn.LOCAL_IDENTITY_STORE_ID);
+    }
+
     // The scheduled jobs: on demand (POST /_local/schedules/{name}/run) and on the clock, each due job after
     // the workflow timers of the same clock move have settled.
     const entries = SCHEDULES.map((schedule) => ({
@@ -676,6 +753,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     manualClock: manual,
     issuer,
     stateMachineArn,
+    identityCenter,
     statesEntered: (name) =>
       runner?.statesEntered(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`) ?? [],
     idle: settle,

@@ -53,6 +53,20 @@ console.log(
 console.log(`  bootstrap admin(s): ${admins.join(', ') || '(none)'}`);
 console.log(`  workflow:  ${server.stateMachineArn} (Step Functions API on ${url})`);
 console.log(`  mail:      GET ${url}/_local/emails   events: GET ${url}/_local/events`);
+if (server.identityCenter) {
+  console.log(
+    `  identity center: stand-in on ${url} (instance ${process.env.ELEVATE_IDC_INSTANCE_ARN}, identity store ${process.env.ELEVATE_IDENTITY_STORE_ID}, latency ${process.env.ELEVATE_LOCAL_IDC_LATENCY || 'PT2S'})`,
+  );
+  console.log(
+    `                   GET ${url}/_local/identity-center   faults: POST ${url}/_local/identity-center/faults`,
+  );
+  console.log('                   accounts 111111111111, 222222222222 (ou-local-prod), 333333333333 (ou-local-dev)');
+  console.log('                   permission sets arn:aws:sso:::permissionSet/ssoins-local/ps-admin, …/ps-readonly');
+} else {
+  console.log(
+    `  identity center: ${process.env.AWS_ENDPOINT_URL_SSO_ADMIN ?? '(AWS)'} (instance ${process.env.ELEVATE_IDC_INSTANCE_ARN ?? 'unset'}, identity store ${process.env.ELEVATE_IDENTITY_STORE_ID ?? 'unset'})`,
+  );
+}
 console.log('Get a token:');
 if (dataDir === ':memory:') {
   console.log('  (the signing key is in memory, so `npm run token` cannot sign; use the HTTP control)');

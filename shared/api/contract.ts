@@ -9,6 +9,7 @@ import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/r
 import { Decision, Instance, Review, ReviewDecisionInput, ReviewInput } from '../domain/review.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
 import { Scope } from '../domain/scope.ts';
+import { Targets } from '../domain/targets.ts';
 import type { OperationId } from './operations.ts';
 
 /**
@@ -112,10 +113,23 @@ const Alert = z
     status: z.enum(['active', 'dismissed', 'resolved']),
     detectedAt: z.string(),
     updatedAt: z.string(),
-    affected: z.array(z.record(z.string(), z.unknown())),
+    affected: z
+      .array(z.record(z.string(), z.unknown()))
+      .meta({ description: 'A sample: the first 100 affected items (affectedCount says how many there are)' }),
+    affectedCount: z.number().int().optional(),
     details: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'Alert' });
+
+const ScopeItem = z
+  .object({
+    scope: z.string(),
+    type: z.enum(['root', 'organizationalUnit', 'account']),
+    id: z.string(),
+    name: z.string(),
+    parentScope: z.string().nullable(),
+  })
+  .meta({ id: 'ScopeItem' });
 
 const AlertId = z.string().regex(/^[A-Za-z]+-[0-9a-f]{12}$/, 'an alert id such as roleWithoutMfa-0123456789ab');
 
@@ -145,6 +159,25 @@ export const CONTRACT = {
     responses: { 200: { description: 'The policy', schema: RolePolicy } },
   },
 
+  getTargets: {
+    params: z.strictObject({ roleId: Slug }),
+    responses: { 200: { description: "The role's targets", schema: Targets } },
+  },
+  putTargets: {
+    params: z.strictObject({ roleId: Slug }),
+    body: Targets,
+    responses: { 200: { description: "The role's targets", schema: Targets } },
+  },
+  listScopes: {
+    query: z.strictObject(pageQuery),
+    responses: {
+      200: {
+        description: 'The organization as synced by the organization-sync job, in scope order',
+        schema: page(ScopeItem),
+      },
+    },
+  },
+
   putPrincipal: {
     params: z.strictObject({ principalId: PrincipalId }),
     body: PrincipalInput,
@@ -152,6 +185,7 @@ export const CONTRACT = {
   },
   getPrincipal: {
     params: z.strictObject({ principalId: PrincipalId }),
+    query: z.strictObject({ principalType: PrincipalType.default('user') }),
     responses: { 200: { description: 'The principal', schema: Principal } },
   },
 
@@ -168,6 +202,7 @@ export const CONTRACT = {
     query: z.strictObject({
       ...pageQuery,
       principalId: PrincipalId.optional(),
+      principalType: PrincipalType.optional(),
       roleId: Slug.optional(),
       status: RequestStatus.optional(),
     }),
@@ -200,6 +235,7 @@ export const CONTRACT = {
     query: z.strictObject({
       ...pageQuery,
       principalId: PrincipalId.optional(),
+      principalType: PrincipalType.optional(),
       roleId: Slug.optional(),
       assignmentType: AssignmentType.optional(),
       status: AssignmentStatus.optional(),
@@ -217,7 +253,12 @@ export const CONTRACT = {
   },
 
   checkAccess: {
-    query: z.strictObject({ principalId: PrincipalId.optional(), roleId: Slug, scope: Scope.default('/') }),
+    query: z.strictObject({
+      principalId: PrincipalId.optional(),
+      principalType: PrincipalType.default('user'),
+      roleId: Slug,
+      scope: Scope.default('/'),
+    }),
     responses: { 200: { description: 'The answer, and the assignment that gives it', schema: AccessAnswer } },
   },
 

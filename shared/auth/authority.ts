@@ -1,4 +1,5 @@
 import { inForce } from '../domain/assignment.ts';
+import { userRef } from '../domain/primitives.ts';
 import { ADMIN_ROLE, AUDITOR_ROLE } from '../domain/role.ts';
 import { queries } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
@@ -15,7 +16,8 @@ export interface Authority {
 }
 
 export async function authorityOf(store: Store, caller: Caller, now: Date): Promise<Authority> {
-  const slots = await store.all(queries.liveRolePrefix(caller.id, 'elevate-'));
+  // The caller is a user: a group (or service principal) of the same id holds its own slots, never the caller's.
+  const slots = await store.all(queries.liveRolePrefix(userRef(caller.id), 'elevate-'));
   const holds = (roleId: string) =>
     slots.some(
       (s) =>

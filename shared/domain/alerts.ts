@@ -55,6 +55,21 @@ export interface Finding {
   details: Record<string, unknown>;
 }
 
+/**
+ * How many affected items an alert keeps. An alert is one DynamoDB item (at most 400 KB): ~3,000 affected
+ * assignments of a large organisation's `staleEligibility` would not fit, and the scan would stop at it. The
+ * alert keeps the first ALERT_SAMPLE (in the finding's order) and the count of all of them.
+ */
+export const ALERT_SAMPLE = 100;
+
+/** A finding's affected items as an alert keeps them: a bounded sample and the total count. */
+export function boundedAffected(
+  affected: Record<string, unknown>[],
+  max = ALERT_SAMPLE,
+): { affected: Record<string, unknown>[]; affectedCount: number } {
+  return { affected: affected.slice(0, max), affectedCount: affected.length };
+}
+
 export interface AlertState {
   status: 'active' | 'dismissed' | 'resolved';
 }

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'PermanentNotAllowed'
   | 'NotEligible'
   | 'InvalidPrincipalType'
+  | 'TargetNotReady'
+  | 'ScopeNotProvisionable'
   | 'Unauthenticated'
   | 'Forbidden'
   | 'SelfApprovalForbidden'
@@ -34,6 +36,8 @@ const STATUS: Record<ErrorCode, number> = {
   PermanentNotAllowed: 400,
   NotEligible: 400,
   InvalidPrincipalType: 400,
+  TargetNotReady: 400,
+  ScopeNotProvisionable: 400,
   Unauthenticated: 401,
   Forbidden: 403,
   SelfApprovalForbidden: 403,

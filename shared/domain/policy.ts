@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { addDuration, durationMs, parseDuration } from './duration.ts';
 import { IsoDuration, PrincipalId } from './primitives.ts';
+import { DEFAULT_MAX_SCHEDULE_AHEAD } from './schedule.ts';
 
 /** A role's policy: the rules of api.md for activation, eligible and active assignments. */
 /**
@@ -39,8 +40,16 @@ export const RolePolicy = z.strictObject({
     additionalRecipients: z.array(z.email()).max(50),
     criticalOnly: z.boolean(),
   }),
+  /** How far ahead a start may lie (an activation, an assignment, a move of either). */
+  maxScheduleAhead: IsoDuration.default(DEFAULT_MAX_SCHEDULE_AHEAD),
 });
 export type RolePolicy = z.infer<typeof RolePolicy>;
+
+/** A stored policy with the fields added since it was written filled with their defaults. */
+export const withDefaults = (stored: RolePolicy): RolePolicy => ({
+  ...stored,
+  maxScheduleAhead: stored.maxScheduleAhead ?? DEFAULT_MAX_SCHEDULE_AHEAD,
+});
 
 export function defaultPolicy(): RolePolicy {
   return {
@@ -56,6 +65,7 @@ export function defaultPolicy(): RolePolicy {
     eligibleAssignment: { allowPermanent: true, maxDuration: 'P365D' },
     activeAssignment: { allowPermanent: false, maxDuration: 'P180D', requireMfa: false, requireJustification: true },
     notifications: { additionalRecipients: [], criticalOnly: false },
+    maxScheduleAhead: DEFAULT_MAX_SCHEDULE_AHEAD,
   };
 }
 
@@ -93,6 +103,9 @@ export function policyProblems(policy: RolePolicy): { path: string; message: str
     if (addDuration(epoch, parseDuration(value)).getTime() < 5 * 60_000) {
       problems.push({ path, message: 'a maximum duration is at least PT5M' });
     }
+  }
+  if (addDuration(new Date(0), parseDuration(policy.maxScheduleAhead)).getTime() > 3_660 * 86_400_000) {
+    problems.push({ path: 'maxScheduleAhead', message: 'a start lies at most about ten years (P3660D) ahead' });
   }
   return problems;
 }

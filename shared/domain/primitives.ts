@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { isDuration } from './duration.ts';
+import { normalizeText } from './text.ts';
 
 /** Shared building blocks of the schemas: ids, times and durations. */
 export const Slug = z
@@ -29,9 +30,25 @@ export const IsoDuration = z
 export const PrincipalType = z.enum(['user', 'group', 'servicePrincipal']);
 export type PrincipalType = z.infer<typeof PrincipalType>;
 
+/**
+ * Who a principal is: its type and its id. Users, groups and service principals have separate id spaces (a user
+ * whose `sub` is `dbas` is not the group `dbas`), so every assignment, access decision and profile names both.
+ */
+export interface PrincipalRef {
+  principalType: PrincipalType;
+  principalId: string;
+}
+
+/** The caller of an API call is always a user. */
+export const userRef = (principalId: string): PrincipalRef => ({ principalType: 'user', principalId });
+
 export const Email = z.email().max(320);
 
-export const Justification = z.string().trim().min(1).max(1000);
+/** Free text, normalised (text.ts) before any check: text that shows nothing is blank. */
+export const Text = (max: number) =>
+  z.string().overwrite(normalizeText).min(1, 'blank: it has no visible characters').max(max);
+
+export const Justification = Text(1000);
 
 /** Normalises an ISO time to the canonical form with milliseconds (lexically sortable). */
 export const iso = (d: Date): string => d.toISOString();

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { AssignmentType } from './assignment.ts';
-import { Justification, PrincipalId, PrincipalType, Slug } from './primitives.ts';
+import { Justification, PrincipalId, PrincipalType, Slug, Text } from './primitives.ts';
 import { ScheduleInput } from './schedule.ts';
 import { Scope } from './scope.ts';
 
@@ -33,8 +33,8 @@ export type RequestStatus = z.infer<typeof RequestStatus>;
 export const DecisionInput = z.strictObject({ justification: Justification.optional() });
 
 export const Ticket = z.strictObject({
-  system: z.string().trim().min(1).max(64),
-  number: z.string().trim().min(1).max(128),
+  system: Text(64),
+  number: Text(128),
 });
 
 export const RequestInput = z.strictObject({

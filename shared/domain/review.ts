@@ -4,7 +4,15 @@ import type { ApproverRef } from './approval.ts';
 import { AssignmentType } from './assignment.ts';
 import { addDuration, type Duration, durationMs, parseDuration, tryParseDuration } from './duration.ts';
 import type { FieldError } from './errors.ts';
-import { IsoDateTime, IsoDuration, Justification, PrincipalId, PrincipalType, Slug } from './primitives.ts';
+import {
+  IsoDateTime,
+  IsoDuration,
+  Justification,
+  PrincipalId,
+  type PrincipalRef,
+  PrincipalType,
+  Slug,
+} from './primitives.ts';
 
 /**
  * Access reviews, the pure part: the definition's schema and rules, recurrence math (when each instance
@@ -21,11 +29,19 @@ export type DefaultDecision = z.infer<typeof DefaultDecision>;
 
 export const ReviewersType = z.enum(['self', 'principals', 'approvers']);
 
+/** A list in which each value appears once: a repeated role would be read (and reviewed) twice. */
+const distinct = <T extends z.ZodType>(item: T, min: number, max: number, what: string) =>
+  z
+    .array(item)
+    .min(min)
+    .max(max)
+    .refine((values) => new Set(values).size === values.length, `each ${what} at most once`);
+
 export const ReviewInput = z.strictObject({
   displayName: z.string().trim().min(1).max(200),
   scope: z.strictObject({
-    roleIds: z.array(Slug).min(1).max(20),
-    assignmentTypes: z.array(AssignmentType).min(1).max(2).default(['eligible', 'active']),
+    roleIds: distinct(Slug, 1, 20, 'role'),
+    assignmentTypes: distinct(AssignmentType, 1, 2, 'assignment type').default(['eligible', 'active']),
   }),
   reviewers: z.strictObject({
     type: ReviewersType,
@@ -344,9 +360,31 @@ export function approversOf(stages: readonly { approvers: readonly ApproverRef[]
 /** Does the caller match one of these refs? (The use case answers with the approval rules: users, groups, admins.) */
 export type RefMatcher = (refs: readonly ApproverRef[]) => boolean;
 
-/** Is this the item's own principal (the caller, or a group the caller is in)? */
-export const isOwnItem = (d: Pick<Decision, 'principalId' | 'principalType'>, caller: Caller): boolean =>
-  d.principalType === 'group' ? caller.groups.includes(d.principalId) : d.principalId === caller.id;
+/** The Elevate groups the caller is an active member of now (a set or a map keyed by group id). */
+export type Memberships = ReadonlySet<string> | ReadonlyMap<string, unknown>;
+
+/**
+ * Does the caller hold this item's access itself? Directly (the item is the caller's: a user of its id), or through
+ * any group: an Elevate group it is an active member of, or an identity-provider group of the same name (an
+ * approver `group` matches both, so both are the caller's access).
+ */
+export function holdsAccessOf(d: PrincipalRef, caller: Caller, memberOf: Memberships): boolean {
+  switch (d.principalType) {
+    case 'user':
+      return d.principalId === caller.id;
+    case 'group':
+      return caller.groups.includes(d.principalId) || memberOf.has(d.principalId);
+    case 'servicePrincipal':
+      return false;
+  }
+}
+
+/**
+ * Is this the caller's own item in a `self` review? Only a user's item, to that user. A group's item has no self
+ * reviewer: one member would decide the access of all, their own included (it takes the default decision).
+ */
+export const isOwnItem = (d: PrincipalRef, caller: Caller): boolean =>
+  d.principalType === 'user' && d.principalId === caller.id;
 
 /** The refs that review items of a role in an instance (none for `self`). */
 export function refsFor(reviewers: InstanceReviewers, roleId: string): readonly ApproverRef[] {
@@ -355,18 +393,19 @@ export function refsFor(reviewers: InstanceReviewers, roleId: string): readonly 
 }
 
 /**
- * May the caller decide this item? `self`: only the item's own principal. Otherwise the named reviewers or the
- * role's approvers, but never on their own access (`self`: that needs a `self` review).
+ * May the caller decide this item? `self`: only a user's own item, by that user. Otherwise the named reviewers or
+ * the role's approvers, but never on access they hold themselves, directly or through any group (`self`).
  */
 export function reviewerVerdict(
   reviewers: InstanceReviewers,
   d: Pick<Decision, 'principalId' | 'principalType' | 'roleId'>,
   caller: Caller,
   matches: RefMatcher,
+  memberOf: Memberships,
 ): 'allowed' | 'self' | 'notReviewer' {
   if (reviewers.type === 'self') return isOwnItem(d, caller) ? 'allowed' : 'notReviewer';
   if (!matches(refsFor(reviewers, d.roleId))) return 'notReviewer';
-  return isOwnItem(d, caller) ? 'self' : 'allowed';
+  return holdsAccessOf(d, caller, memberOf) ? 'self' : 'allowed';
 }
 
 /** The roles of an instance whose items the caller reviews ('all' for named principals; [] for self). */

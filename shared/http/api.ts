@@ -5,12 +5,13 @@ import type { FunctionName } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
 import { CONTRACT, type Contract, type OperationContract } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
-import { type Caller, callerFromClaims } from '../auth/caller.ts';
+import { type Caller, callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
-import { IdempotencyRace, type IdempotencyRecord, keys, strip } from '../store/records.ts';
-import { Ctx } from '../usecases/context.ts';
+import { IdempotencyRace } from '../store/records.ts';
+import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
 import { recordCaller } from '../usecases/principals.ts';
+import { claimOrReplay, releaseClaim, remembered } from './idempotency.ts';
 import { errorFields, log, withLogContext } from './log.ts';
 import { fieldErrors, internalError, problem } from './problem.ts';
 
@@ -57,7 +58,8 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
     let callerId: string | undefined;
     try {
       if (!route) throw new DomainError('NotFound', `no route ${event.routeKey}`);
-      const caller = callerFromClaims(event.requestContext?.authorizer?.jwt?.claims);
+      // The exact list claims come from the token of the Authorization header the authorizer verified.
+      const caller = callerFromRequest(event.requestContext?.authorizer?.jwt?.claims, event.headers?.authorization);
       if (!caller) throw new DomainError('Unauthenticated', 'a valid bearer token with a subject is required');
       callerId = caller.id;
       const contract: OperationContract = CONTRACT[route.operationId as OperationId];
@@ -74,20 +76,27 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
               log('warn', 'could not record caller', { callerId, ...errorFields(error) }),
             );
       await gate(ctx, route.access, route.operationId, route.method);
-      const remembered = idempotency && (await replay(ctx, idempotency.key, idempotency.fingerprint));
-      if (remembered) {
-        response = remembered;
+      const held = idempotency && (await claimOrReplay(ctx, idempotency.key, idempotency.fingerprint));
+      if (held && 'response' in held) {
+        response = held.response;
       } else {
         const operation = (operations as Record<string, (i: unknown) => Promise<Result>>)[route.operationId];
         if (!operation) throw new DomainError('NotFound', `no operation ${route.operationId}`);
+        if (held && idempotency) idempotency.claim = held.claim;
+        let kept = false;
         try {
           response = toResponse(await operation({ ctx, ...input }));
+          kept = ctx.remembered;
         } catch (error) {
           if (!(error instanceof IdempotencyRace) || !idempotency) throw error;
-          // A concurrent call with the same key won: answer what it answered.
+          // The claim was lost (its lease ran out) and another call answered: answer what it answered.
           response =
-            (await replay(ctx, idempotency.key, idempotency.fingerprint)) ??
-            problem(new DomainError('Conflict', 'a request with this Idempotency-Key is in progress; retry'));
+            (await remembered(ctx, idempotency.key, idempotency.fingerprint)) ??
+            problem(new DomainError('Conflict', 'a request with this Idempotency-Key is in progress; retry'), {
+              'retry-after': '1',
+            });
+        } finally {
+          if (held && idempotency && !kept) await releaseClaim(ctx, idempotency.key, held.claim);
         }
       }
       await recording;
@@ -195,7 +204,7 @@ async function gate(ctx: Ctx, access: string, operationId: string, method: strin
   throw refusal;
 }
 
-function idempotencyOf(event: Event, contract: OperationContract, method: string) {
+function idempotencyOf(event: Event, contract: OperationContract, method: string): IdempotencyKey | undefined {
   const key = event.headers?.['idempotency-key'];
   if (key === undefined || !contract.idempotent || method !== 'POST') return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
@@ -207,19 +216,6 @@ function idempotencyOf(event: Event, contract: OperationContract, method: string
     .update(`${event.routeKey}\n${event.body ?? ''}`)
     .digest('hex');
   return { key, fingerprint };
-}
-
-async function replay(ctx: Ctx, key: string, fingerprint: string): Promise<Response | undefined> {
-  const item = await ctx.store.get(keys.idempotency(ctx.caller.id, key));
-  if (!item) return undefined;
-  const record = strip<IdempotencyRecord>(item);
-  if (record.fingerprint !== fingerprint) {
-    throw new DomainError('Conflict', 'this Idempotency-Key was used with a different request; use a new key');
-  }
-  return {
-    ...toResponse({ status: record.status, body: record.body }),
-    headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' },
-  };
 }
 
 function toResponse(result: Result): Response {

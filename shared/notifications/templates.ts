@@ -66,7 +66,19 @@ export function approvalNeeded(f: RequestFacts, apiUrl: string, stage: number, s
   );
 }
 
-export function requestOutcome(f: RequestFacts, outcome: 'approved' | 'denied' | 'timed out' | 'canceled' | 'granted') {
+/** `granted`: the role is active; `eligible`: the principal may now activate it (an eligible assignment started). */
+export function requestOutcome(
+  f: RequestFacts,
+  outcome: 'approved' | 'denied' | 'timed out' | 'canceled' | 'granted' | 'eligible',
+) {
+  if (outcome === 'eligible') {
+    return render(
+      `You are eligible for ${f.roleId}`,
+      `You are now eligible for ${f.roleName} at ${f.scope}: activate it when you need it.`,
+      facts(f),
+      [`Activate: elevate activate ${f.roleId} --scope ${f.scope} --reason "..."`],
+    );
+  }
   const verb = outcome === 'granted' ? 'is active' : `was ${outcome}`;
   return render(
     `Your request for ${f.roleId} ${verb}`,
@@ -136,8 +148,15 @@ export function reviewReminder(f: ReviewFacts, apiUrl: string) {
 }
 
 /** A security alert of high severity, sent to the admins when it is raised. */
-export function alertRaised(type: string, severity: string, at: string, affected: Record<string, unknown>[]) {
+export function alertRaised(
+  type: string,
+  severity: string,
+  at: string,
+  affected: Record<string, unknown>[],
+  count = affected.length,
+) {
   const items = affected.map((a) => JSON.stringify(a));
+  if (count > affected.length) items.push(`... and ${count - affected.length} more`);
   return {
     subject: `Elevate alert (${severity}): ${type}`,
     text: [

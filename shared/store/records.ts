@@ -2,13 +2,14 @@ import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import type { PrincipalType } from '../domain/primitives.ts';
+import type { PrincipalRef, PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
+import type { Target } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import type { LifecycleEvent } from '../ports/events.ts';
-import type { Key } from './pagination.ts';
+import type { Key, PartBounds } from './pagination.ts';
 import { type IndexName, TABLE } from './table.ts';
 
 /**
@@ -18,13 +19,15 @@ import { type IndexName, TABLE } from './table.ts';
  * |-------------|----------------------|---------------------------------|-----------------|----------------------|-----------------|
  * | role        | ROLE#<id>            | ROLE                            | ROLES / id      |                      |                 |
  * | policy      | ROLE#<id>            | POLICY                          |                 |                      |                 |
- * | principal   | PRINCIPAL#<id>       | PROFILE                         |                 |                      |                 |
- * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<principal>|
- * | live slot   | P#<principal>        | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
- * | pending     | P#<principal>        | PENDING#<role>#<type>#<scope>   |                 |                      |                 |
+ * | targets     | ROLE#<id>            | TARGETS                         |                 |                      |                 |
+ * | org node    | ORG#<root|ou|acct id>| NODE                            | SCOPES / <scope>|                      |                 |
+ * | principal   | PRINCIPAL#<p>        | PROFILE                         |                 |                      |                 |
+ * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<p>        |
+ * | live slot   | P#<p>                | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
+ * | pending     | P#<p>                | PENDING#<role>#<type>#<scope>   |                 |                      |                 |
  * | reminder    | ASG#<id>             | REMINDER#<1d|1h>                |                 |                      |                 |
  * | last use    | ASG#<eligibility id> | LASTUSE                         |                 |                      |                 |
- * | request     | REQ#<id>             | REQ                             | REQP#<principal>| REQSTATUS#<s>        | REQS            |
+ * | request     | REQ#<id>             | REQ                             | REQP#<p>        | REQSTATUS#<s>        | REQS            |
  * | audit event | AUDIT#<yyyy-mm>      | <time>#<id>                     | AUDITP#<princ.> | AUDITA#<actor>       | AUDITR#<role>   |
  * | audit head  | AUDITHEAD#<day>#<sh.>| HEAD                            |                 |                      |                 |
  * | export      | EXPORT#<id>          | EXPORT                          | EXPORTS / t#id  |                      |                 |
@@ -35,10 +38,13 @@ import { type IndexName, TABLE } from './table.ts';
  * | alert settings | META              | ALERTSETTINGS                   |                 |                      |                 |
  * | review      | REVIEW#<id>          | REVIEW                          | REVIEWS / t#id  | REVIEWDUE / next#id  |                 |
  * | rv instance | REVIEW#<review>      | INST#<id>                       |                 |                      | RVWORK / id (*) |
- * | rv decision | RVI#<instance>       | DEC#<id>                        | RVDP#<i>#<princ>| RVDR#<i>#<role>      | RVDI#<i>        |
+ * | rv decision | RVI#<instance>       | DEC#<id>                        | RVDP#<i>#<p>    | RVDR#<i>#<role>      | RVDI#<i>        |
  * | idempotency | IDEM#<caller>#<key>  | IDEM                            |                 |                      |                 |
  * | install     | META                 | INSTALL                         |                 |                      |                 |
  * | outbox      | OUTBOX#<yyyy-mm-dd>  | <time>#<id>                     |                 |                      |                 |
+ *
+ * `<p>` is a principal: `<principalType>#<principalId>` (`user#alice`, `group#dbas`). Users, groups and service
+ * principals have separate id spaces: a user token whose sub is a group's id never reads or writes the group's items.
  *
  * Access reviews: REVIEWDUE holds only definitions with a next instance; RVWORK (*) only instances the job still
  * works on. A decision sits in exactly one reviewer queue (gsi1 by principal for `self`, gsi2 by role for
@@ -86,6 +92,18 @@ export function positionOf(item: Item, index: IndexName | undefined): Key {
   return key;
 }
 
+/** What a list cursor's start key for part `q` of a query must be (positionOf's shape, in q's range). */
+export function cursorBounds(q: QueryPart): PartBounds {
+  return {
+    attrs: q.index ? [ATTR.pk, ATTR.sk, INDEX_ATTRS[q.index].pk, INDEX_ATTRS[q.index].sk] : [ATTR.pk, ATTR.sk],
+    partitionAttr: partitionAttr(q.index),
+    partition: q.pk,
+    sortAttr: sortAttr(q.index),
+    ...(q.beginsWith !== undefined && { beginsWith: q.beginsWith }),
+    ...(q.between && { between: q.between }),
+  };
+}
+
 export const partitionAttr = (index: IndexName | undefined): string => (index ? INDEX_ATTRS[index].pk : ATTR.pk);
 export const sortAttr = (index: IndexName | undefined): string => (index ? INDEX_ATTRS[index].sk : ATTR.sk);
 
@@ -121,20 +139,30 @@ export interface OutboxRecord {
   time: string;
 }
 
+/** A principal in a key: its type, then its id (types hold no `#`, so no two principals share a key). */
+const principalPart = (p: PrincipalRef): string => `${p.principalType}#${p.principalId}`;
+
+/** A slot: one principal's live (or pending) assignment of a role, type and scope. */
+export type Slot = Pick<Assignment, 'principalType' | 'principalId' | 'roleId' | 'assignmentType' | 'scope'>;
+
 // ---- key recipes ----------------------------------------------------------------------------------
 
 export const keys = {
   role: (id: string) => ({ [ATTR.pk]: `ROLE#${id}`, [ATTR.sk]: 'ROLE' }),
   policy: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'POLICY' }),
-  principal: (id: string) => ({ [ATTR.pk]: `PRINCIPAL#${id}`, [ATTR.sk]: 'PROFILE' }),
+  /** Where a role's grants are provisioned in AWS (provisioning.md, "Targets"); absent: none. */
+  targets: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'TARGETS' }),
+  /** A root, organizational unit or account of the AWS organization, as the organization-sync job last saw it. */
+  orgNode: (id: string) => ({ [ATTR.pk]: `ORG#${id}`, [ATTR.sk]: 'NODE' }),
+  principal: (p: PrincipalRef) => ({ [ATTR.pk]: `PRINCIPAL#${principalPart(p)}`, [ATTR.sk]: 'PROFILE' }),
   assignment: (id: string) => ({ [ATTR.pk]: `ASG#${id}`, [ATTR.sk]: 'ASG' }),
-  live: (a: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
-    [ATTR.pk]: `P#${a.principalId}`,
+  live: (a: Slot) => ({
+    [ATTR.pk]: `P#${principalPart(a)}`,
     [ATTR.sk]: `LIVE#${a.roleId}#${a.assignmentType}#${a.scope}`,
   }),
   /** While a request for a slot waits (approval, or a scheduled start), no second one may be made. */
-  pending: (a: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
-    [ATTR.pk]: `P#${a.principalId}`,
+  pending: (a: Slot) => ({
+    [ATTR.pk]: `P#${principalPart(a)}`,
     [ATTR.sk]: `PENDING#${a.roleId}#${a.assignmentType}#${a.scope}`,
   }),
   /** Marks a reminder as sent, so each reminder goes out once (`1d`, `1h` before the end). */
@@ -176,14 +204,16 @@ export const queries = {
   roles: (): QueryPart => ({ index: 'gsi1', pk: 'ROLES' }),
   /** The lifecycle events of one UTC day (`yyyy-mm-dd`) in the outbox, oldest first (a replay after an outage). */
   outbox: (day: string): QueryPart => ({ pk: `OUTBOX#${day}` }),
+  /** The organization's roots, OUs and accounts, in scope order (GET /v1/scopes, the organization-sync job). */
+  scopes: (): QueryPart => ({ index: 'gsi1', pk: 'SCOPES' }),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
-  live: (principalId: string, roleId?: string, type?: string): QueryPart => ({
-    pk: `P#${principalId}`,
+  live: (p: PrincipalRef, roleId?: string, type?: string): QueryPart => ({
+    pk: `P#${principalPart(p)}`,
     beginsWith: `LIVE#${roleId ? `${roleId}#${type ? `${type}#` : ''}` : ''}`,
   }),
   /** Live slots of every role whose id starts with a prefix (the built-in elevate-* roles in one query). */
-  liveRolePrefix: (principalId: string, rolePrefix: string): QueryPart => ({
-    pk: `P#${principalId}`,
+  liveRolePrefix: (p: PrincipalRef, rolePrefix: string): QueryPart => ({
+    pk: `P#${principalPart(p)}`,
     beginsWith: `LIVE#${rolePrefix}`,
   }),
   assignmentsOfRole: (roleId: string): QueryPart => ({ index: 'gsi1', pk: `ROLEASG#${roleId}`, forward: false }),
@@ -192,14 +222,14 @@ export const queries = {
     pk: `ASGSTATUS#${status}`,
     ...(endBefore ? { between: ['0', endBefore] as [string, string] } : {}),
   }),
-  assignmentsOfPrincipal: (principalId: string): QueryPart => ({
+  assignmentsOfPrincipal: (p: PrincipalRef): QueryPart => ({
     index: 'gsi3',
-    pk: `ASGP#${principalId}`,
+    pk: `ASGP#${principalPart(p)}`,
     forward: false,
   }),
-  requestsOfPrincipal: (principalId: string): QueryPart => ({
+  requestsOfPrincipal: (p: PrincipalRef): QueryPart => ({
     index: 'gsi1',
-    pk: `REQP#${principalId}`,
+    pk: `REQP#${principalPart(p)}`,
     forward: false,
   }),
   requestsByStatus: (status: string): QueryPart => ({ index: 'gsi2', pk: `REQSTATUS#${status}`, forward: false }),
@@ -256,6 +286,34 @@ export interface Principal {
   updatedAt: string;
 }
 
+export interface TargetsRecord {
+  roleId: string;
+  targets: Target[];
+  version: number;
+  updatedAt: string;
+}
+
+/** A root, OU or account of the AWS organization (the organization-sync job keeps these). */
+export interface OrgNodeRecord {
+  scope: string;
+  type: 'root' | 'organizationalUnit' | 'account';
+  id: string;
+  name: string;
+  parentScope: string | null;
+  /** The ids of the root and OUs above it, from the root down (what `/ous/<id>` coverage reads). */
+  ancestors: string[];
+  /** An account's state in the organization (ACTIVE, SUSPENDED...); null for roots and OUs. */
+  status: string | null;
+  /** When the sync job last wrote it (a change). */
+  updatedAt: string;
+}
+
+/** The principal a profile is of. */
+export const principalOf = (p: Pick<Principal, 'type' | 'id'>): PrincipalRef => ({
+  principalType: p.type,
+  principalId: p.id,
+});
+
 export interface GroupRecord {
   id: string;
   displayName: string;
@@ -271,7 +329,10 @@ export interface AlertRecord {
   status: 'active' | 'dismissed' | 'resolved';
   detectedAt: string;
   updatedAt: string;
+  /** At most ALERT_SAMPLE of them (shared/domain/alerts.ts). */
   affected: Record<string, unknown>[];
+  /** How many there are in all (absent on alerts written before the sample). */
+  affectedCount?: number;
   details: Record<string, unknown>;
   version: number;
 }
@@ -289,13 +350,20 @@ export interface IdempotencyRecord {
   body: unknown;
 }
 
+/** The item under an Idempotency-Key: a response, or a claim of a call still running (pending). */
+export type IdempotencyItem =
+  | (IdempotencyRecord & { pending?: undefined })
+  | { fingerprint: string; claim: string; pending: true };
+
+const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
 const roleItem = (r: RoleRecord): Item => ({ ...keys.role(r.id), ...gsi('gsi1', 'ROLES', r.id), entity: 'role', ...r });
 
 const assignmentItem = (a: Assignment): Item => ({
   ...keys.assignment(a.id),
   ...gsi('gsi1', `ROLEASG#${a.roleId}`, `${a.createdAt}#${a.id}`),
   ...gsi('gsi2', `ASGSTATUS#${a.status}`, `${a.endDateTime ?? END_OF_TIME}#${a.id}`),
-  ...gsi('gsi3', `ASGP#${a.principalId}`, `${a.createdAt}#${a.id}`),
+  ...gsi('gsi3', `ASGP#${principalPart(a)}`, `${a.createdAt}#${a.id}`),
   entity: 'assignment',
   ...a,
 });
@@ -304,7 +372,7 @@ const liveItem = (a: Assignment): Item => ({ ...keys.live(a), entity: 'live', ..
 
 const requestItem = (r: RequestRecord): Item => ({
   ...keys.request(r.id),
-  ...gsi('gsi1', `REQP#${r.principalId}`, `${r.createdAt}#${r.id}`),
+  ...gsi('gsi1', `REQP#${principalPart(r)}`, `${r.createdAt}#${r.id}`),
   ...gsi('gsi2', `REQSTATUS#${r.status}`, `${r.createdAt}#${r.id}`),
   ...gsi('gsi3', 'REQS', `${r.createdAt}#${r.id}`),
   entity: 'request',
@@ -380,6 +448,16 @@ export class IdempotencyRace extends Error {}
 /** Marks a moved audit chain head: the store reads the head again and retries the whole transaction. */
 export class AuditHeadMoved extends Error {}
 
+/**
+ * Marks a conflict between an eligibility and its activations (one changed while the other was being made):
+ * the request is planned again from what is stored now.
+ */
+export class StandingMoved extends DomainError {
+  constructor(detail: string) {
+    super('Conflict', detail);
+  }
+}
+
 /** Marks a moved head of the manifest chain: the export job writes its manifest again after the new head. */
 export class ExportHeadMoved extends Error {}
 
@@ -450,7 +528,32 @@ export const ops = {
     onConflict: () =>
       conflict(`the policy of role '${p.roleId}' changed while this request ran; read it again and retry`),
   }),
-  putPrincipal: (p: Principal): WriteOp => ({ Put: { Item: { ...keys.principal(p.id), entity: 'principal', ...p } } }),
+  putPrincipal: (p: Principal): WriteOp => ({
+    Put: { Item: { ...keys.principal(principalOf(p)), entity: 'principal', ...p } },
+  }),
+  /** A role's targets, guarded by the version read (none yet: null), on a role that still exists. */
+  putTargets: (t: TargetsRecord, expectedVersion: number | null): WriteOp[] => [
+    {
+      Put: {
+        Item: { ...keys.targets(t.roleId), entity: 'targets', ...t },
+        ...(expectedVersion === null
+          ? { ConditionExpression: NEW }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+      },
+      onConflict: () =>
+        conflict(`the targets of role '${t.roleId}' changed while this request ran; read them again and retry`),
+    },
+    {
+      ConditionCheck: { Key: keys.role(t.roleId), ConditionExpression: 'attribute_exists(pk)' },
+      onConflict: () => notFound(`role '${t.roleId}'`),
+    },
+  ],
+  deleteTargets: (roleId: string): WriteOp => ({ Delete: { Key: keys.targets(roleId) } }),
+  /** An organization node as the sync job saw it (last writer wins: the job is the only writer). */
+  putOrgNode: (n: OrgNodeRecord): WriteOp => ({
+    Put: { Item: { ...keys.orgNode(n.id), ...gsi('gsi1', 'SCOPES', n.scope), entity: 'orgNode', ...n } },
+  }),
+  deleteOrgNode: (id: string): WriteOp => ({ Delete: { Key: keys.orgNode(id) } }),
 
   /**
    * A new assignment: its record, its live slot (unique per principal/role/type/scope) and the role's count;
@@ -465,6 +568,7 @@ export const ops = {
                 ...keys.lastUse(a.eligibilityId),
                 entity: 'lastUse',
                 eligibilityId: a.eligibilityId,
+                assignmentId: a.id,
                 at: a.createdAt,
                 principalId: a.principalId,
               },
@@ -503,21 +607,63 @@ export const ops = {
     ];
   },
   /** An assignment that ended (Expired or Revoked): the record keeps it, the live slot goes. */
-  endAssignment: (a: Assignment, expectedVersion: number): WriteOp[] => {
-    const guard = { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
-    const onConflict = () => conflict(`assignment '${a.id}' changed while this request ran; read it again and retry`);
-    return [
-      { Put: { Item: assignmentItem(a), ...guard }, onConflict },
-      { Delete: { Key: keys.live(a), ...guard }, onConflict },
-      {
+  endAssignment: (a: Assignment, expectedVersion: number): WriteOp[] => ops.endAssignments([[a, expectedVersion]]),
+  /**
+   * Several assignments that end in one transaction (an eligibility and the activations standing on it): each
+   * record and live slot guarded by the version read, and one count update per role (a transaction may not
+   * touch an item twice).
+   */
+  endAssignments: (ended: [Assignment, number][]): WriteOp[] => {
+    const perRole = new Map<string, number>();
+    const writes: WriteOp[] = ended.flatMap(([a, expectedVersion]) => {
+      perRole.set(a.roleId, (perRole.get(a.roleId) ?? 0) + 1);
+      const guard = { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
+      const onConflict = () => conflict(`assignment '${a.id}' changed while this request ran; read it again and retry`);
+      return [
+        { Put: { Item: assignmentItem(a), ...guard }, onConflict },
+        { Delete: { Key: keys.live(a), ...guard }, onConflict },
+      ];
+    });
+    for (const [roleId, n] of perRole) {
+      writes.push({
         Update: {
-          Key: keys.role(a.roleId),
+          Key: keys.role(roleId),
           UpdateExpression: 'ADD liveAssignments :minus',
-          ExpressionAttributeValues: { ':minus': -1 },
+          ExpressionAttributeValues: { ':minus': -n },
         },
-      },
-    ];
+      });
+    }
+    return writes;
   },
+  /**
+   * An activation's transaction: the eligibility it stands on is still the one read (same version: not removed,
+   * shortened or moved meanwhile). With `noNewActivations` in a removal's, a removal and an activation of one
+   * eligibility can never both commit on what the other changed.
+   */
+  eligibilityStands: (e: Assignment): WriteOp => ({
+    ConditionCheck: {
+      Key: keys.live(e),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': e.version },
+    },
+    onConflict: () => new StandingMoved(`the eligibility '${e.id}' changed while this request ran; retry`),
+  }),
+  /**
+   * A change that ends or shortens an eligibility: no activation of it was made since its activations were read.
+   * Every activation rewrites the eligibility's last-use item with its own id (createAssignment), so `lastUse` is
+   * that item as read (undefined: none yet) BEFORE the activations were queried.
+   */
+  noNewActivations: (eligibilityId: string, lastUse: Item | undefined): WriteOp => ({
+    ConditionCheck: {
+      Key: keys.lastUse(eligibilityId),
+      ...(lastUse === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : lastUse.assignmentId === undefined
+          ? { ConditionExpression: 'attribute_not_exists(assignmentId)' }
+          : { ConditionExpression: 'assignmentId = :a', ExpressionAttributeValues: { ':a': lastUse.assignmentId } }),
+    },
+    onConflict: () => new StandingMoved(`an activation of eligibility '${eligibilityId}' was made meanwhile; retry`),
+  }),
   createRequest: (r: RequestRecord): WriteOp => ({
     Put: { Item: requestItem(r), ConditionExpression: NEW },
     onConflict: () => conflict(`request '${r.id}' already exists`),
@@ -532,13 +678,13 @@ export const ops = {
     onConflict: () => new DomainError('AlreadyDecided', `request '${r.id}' changed while this decision was made`),
   }),
   /** No live assignment in the slot (an activation that is already active is refused). */
-  slotFree: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>): WriteOp => ({
+  slotFree: (slot: Slot): WriteOp => ({
     ConditionCheck: { Key: keys.live(slot), ConditionExpression: NEW },
     onConflict: () =>
       new DomainError('AlreadyActive', `role '${slot.roleId}' is already active at scope '${slot.scope}'`),
   }),
   /** No request for the slot is waiting (for a decision, or for its start). */
-  pendingFree: (slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>): WriteOp => ({
+  pendingFree: (slot: Slot): WriteOp => ({
     ConditionCheck: { Key: keys.pending(slot), ConditionExpression: NEW },
     onConflict: () =>
       new DomainError(
@@ -546,10 +692,7 @@ export const ops = {
         `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`,
       ),
   }),
-  createPending: (
-    slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>,
-    requestId: string,
-  ): WriteOp => ({
+  createPending: (slot: Slot, requestId: string): WriteOp => ({
     Put: { Item: { ...keys.pending(slot), entity: 'pending', requestId }, ConditionExpression: NEW },
     onConflict: () =>
       new DomainError(
@@ -557,10 +700,7 @@ export const ops = {
         `an activation of role '${slot.roleId}' at scope '${slot.scope}' is already pending`,
       ),
   }),
-  deletePending: (
-    slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>,
-    requestId: string,
-  ): WriteOp => ({
+  deletePending: (slot: Slot, requestId: string): WriteOp => ({
     Delete: {
       Key: keys.pending(slot),
       ConditionExpression: 'requestId = :r',
@@ -601,17 +741,65 @@ export const ops = {
     Put: { Item: { ...keys.exportHead(), entity: 'exportHead', ...head }, ...headGuard(expectedSeq) },
     onConflict: () => new ExportHeadMoved('the export manifest chain moved'),
   }),
-  idempotency: (callerId: string, key: string, record: IdempotencyRecord, expiresAt: Date): WriteOp => ({
+  /**
+   * A call's claim on its Idempotency-Key while it runs: made only where no record is, or the record there has
+   * expired (a completed one past its TTL not yet swept, or the lease of a claimant that never finished).
+   */
+  idempotencyClaim: (
+    callerId: string,
+    key: string,
+    claim: { fingerprint: string; claim: string },
+    leaseEnd: Date,
+    now: Date,
+  ): WriteOp => ({
+    Put: {
+      Item: {
+        ...keys.idempotency(callerId, key),
+        entity: 'idempotency',
+        ...claim,
+        pending: true,
+        [ATTR.ttl]: epochSeconds(leaseEnd),
+      },
+      ConditionExpression: `${NEW} OR #ttl < :now`,
+      ExpressionAttributeNames: { '#ttl': ATTR.ttl },
+      ExpressionAttributeValues: { ':now': epochSeconds(now) },
+    },
+    onConflict: () => new IdempotencyRace(`idempotency key '${key}' is held by a concurrent request`),
+  }),
+  /** The call's response under its key, in the change's transaction: over its own claim (or where none is). */
+  idempotency: (
+    callerId: string,
+    key: string,
+    record: IdempotencyRecord,
+    expiresAt: Date,
+    claim?: string,
+  ): WriteOp => ({
     Put: {
       Item: {
         ...keys.idempotency(callerId, key),
         entity: 'idempotency',
         ...record,
-        [ATTR.ttl]: Math.floor(expiresAt.getTime() / 1000),
+        [ATTR.ttl]: epochSeconds(expiresAt),
       },
-      ConditionExpression: NEW,
+      ...(claim === undefined
+        ? { ConditionExpression: NEW }
+        : {
+            ConditionExpression: '#claim = :claim',
+            ExpressionAttributeNames: { '#claim': 'claim' },
+            ExpressionAttributeValues: { ':claim': claim },
+          }),
     },
     onConflict: () => new IdempotencyRace(`idempotency key '${key}' was used by a concurrent request`),
+  }),
+  /** Gives a claim up when its call remembered nothing (a refusal, a failure, a call that writes nothing). */
+  releaseIdempotencyClaim: (callerId: string, key: string, claim: string): WriteOp => ({
+    Delete: {
+      Key: keys.idempotency(callerId, key),
+      ConditionExpression: '#claim = :claim AND #pending = :true',
+      ExpressionAttributeNames: { '#claim': 'claim', '#pending': 'pending' },
+      ExpressionAttributeValues: { ':claim': claim, ':true': true },
+    },
+    onConflict: () => new IdempotencyRace(`idempotency key '${key}' is no longer claimed by this call`),
   }),
   createGroup: (g: GroupRecord): WriteOp => ({
     Put: {
@@ -719,7 +907,7 @@ const decisionItem = (d: DecisionRecord): Item => {
   const sk = `${d.decision}#${d.id}`;
   const queue =
     d.queue === 'self'
-      ? gsi('gsi1', `RVDP#${d.instanceId}#${d.principalId}`, sk)
+      ? gsi('gsi1', `RVDP#${d.instanceId}#${principalPart(d)}`, sk)
       : d.queue === 'approvers'
         ? gsi('gsi2', `RVDR#${d.instanceId}#${d.roleId}`, sk)
         : gsi('gsi3', `RVDI#${d.instanceId}`, sk);
@@ -745,15 +933,12 @@ export const reviewQueries = {
   instancesAtWork: (): QueryPart => ({ index: 'gsi3', pk: 'RVWORK' }),
   decisionsOfInstance: (instanceId: string): QueryPart => ({ pk: `RVI#${instanceId}`, beginsWith: 'DEC#' }),
   /** A reviewer queue of an instance; only the NotReviewed items with `open`. */
-  decisionQueue: (
-    instanceId: string,
-    by: { principalId: string } | { roleId: string } | 'all',
-    open: boolean,
-  ): QueryPart => {
-    const beginsWith = open ? 'NotReviewed#' : '';
-    if (by === 'all') return { index: 'gsi3', pk: `RVDI#${instanceId}`, beginsWith };
-    if ('principalId' in by) return { index: 'gsi1', pk: `RVDP#${instanceId}#${by.principalId}`, beginsWith };
-    return { index: 'gsi2', pk: `RVDR#${instanceId}#${by.roleId}`, beginsWith };
+  decisionQueue: (instanceId: string, by: PrincipalRef | { roleId: string } | 'all', open: boolean): QueryPart => {
+    // All of a queue: no sort-key condition (DynamoDB refuses begins_with an empty string).
+    const sk = open ? { beginsWith: 'NotReviewed#' } : {};
+    if (by === 'all') return { index: 'gsi3', pk: `RVDI#${instanceId}`, ...sk };
+    if ('principalId' in by) return { index: 'gsi1', pk: `RVDP#${instanceId}#${principalPart(by)}`, ...sk };
+    return { index: 'gsi2', pk: `RVDR#${instanceId}#${by.roleId}`, ...sk };
   },
 };
 

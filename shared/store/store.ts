@@ -10,10 +10,11 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_SHARDS, type ChainHead, chainId, dayOf, linkEvents } from '../domain/audit-chain.ts';
-import { conflict, DomainError } from '../domain/errors.ts';
+import { conflict } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor, type Key, queryFingerprint } from './pagination.ts';
 import {
   AuditHeadMoved,
+  cursorBounds,
   IdempotencyRace,
   type Item,
   keys,
@@ -234,13 +235,10 @@ export class Store {
     let part = 0;
     let startKey: Key | undefined;
     if (req.nextToken) {
-      const cursor = decodeCursor(req.nextToken, fingerprint);
-      const expected = parts[cursor.part];
-      if (!expected || (cursor.key !== null && cursor.key[partitionAttr(expected.index)] !== expected.pk)) {
-        throw new DomainError('ValidationFailed', 'nextToken does not belong to this list', [
-          { path: 'nextToken', message: 'invalid' },
-        ]);
-      }
+      const cursor = decodeCursor(req.nextToken, fingerprint, (p) => {
+        const q = parts[p];
+        return q && cursorBounds(q);
+      });
       part = cursor.part;
       startKey = cursor.key ?? undefined;
     }

@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import {
   type AlertSettings,
   AlertSettings as AlertSettingsSchema,
+  boundedAffected,
   defaultAlertSettings,
   type Finding,
   nextAlertStatus,
@@ -13,7 +14,7 @@ import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { durationMs } from '../domain/duration.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import { log } from '../http/log.ts';
+import { errorFields, log } from '../http/log.ts';
 import { alertRaised } from '../notifications/templates.ts';
 import { type AlertRecord, keys, ops, type PolicyRecord, queries, type RoleRecord, strip } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
@@ -97,7 +98,7 @@ export async function raise(
     status: 'active',
     detectedAt: next === 'raise' ? nowIso : (current?.detectedAt ?? nowIso),
     updatedAt: nowIso,
-    affected: finding.affected,
+    ...boundedAffected(finding.affected),
     details: { subject: finding.subject, ...finding.details },
     version: (current?.version ?? 0) + 1,
   };
@@ -120,7 +121,7 @@ export async function raise(
       {
         kind: 'mail',
         to: { admins: true },
-        mail: alertRaised(finding.type, severity, nowIso, finding.affected),
+        mail: alertRaised(finding.type, severity, nowIso, alert.affected, alert.affectedCount),
       },
     ]);
   }
@@ -133,11 +134,18 @@ export async function scanAlerts(deps: Deps): Promise<{ raised: number; resolved
   const findings = await findCauses(deps, settings);
   const found = new Set(findings.map((f) => alertId(f.type, f.subject)));
   let raised = 0;
+  let failed = 0;
   for (const f of findings) {
+    // One finding that cannot be written never keeps the others (an emergencyAccountUsed among them) unraised.
     try {
       if ((await raise(deps, f, settings)) === 'raised') raised++;
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
+      failed++;
+      log(error instanceof DomainError ? 'warn' : 'error', 'could not raise an alert', {
+        type: f.type,
+        subject: f.subject,
+        ...errorFields(error),
+      });
     }
   }
   let resolved = 0;
@@ -158,10 +166,14 @@ export async function scanAlerts(deps: Deps): Promise<{ raised: number; resolved
       ]);
       resolved++;
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
+      failed++;
+      log(error instanceof DomainError ? 'warn' : 'error', 'could not resolve an alert', {
+        alertId: alert.id,
+        ...errorFields(error),
+      });
     }
   }
-  log('info', 'alerts scan done', { findings: findings.length, raised, resolved });
+  log('info', 'alerts scan done', { findings: findings.length, raised, resolved, failed });
   return { raised, resolved, active: found.size };
 }
 

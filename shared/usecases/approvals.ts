@@ -8,6 +8,7 @@ import {
   stageTimeoutSeconds,
 } from '../domain/approval.ts';
 import { DomainError, forbidden } from '../domain/errors.ts';
+import { userRef } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
@@ -91,7 +92,7 @@ async function planDecision(
     );
     effects.push(
       { kind: 'failTask', token: r.taskToken, error: 'Denied', cause: `denied by ${ctx.caller.id}` },
-      { kind: 'mail', to: { principals: [r.principalId] }, mail: mail.requestOutcome(facts, 'denied') },
+      { kind: 'mail', to: { principals: [r] }, mail: mail.requestOutcome(facts, 'denied') },
     );
     return { writes, effects, result: denied };
   }
@@ -118,7 +119,7 @@ async function planDecision(
     writes.push(ops.updateRequest(scheduled, r.version), approvedAudit, event);
     effects.push(resume, {
       kind: 'mail',
-      to: { principals: [r.principalId] },
+      to: { principals: [r] },
       mail: mail.requestOutcome(facts, 'approved'),
     });
     return { writes, effects, result: scheduled };
@@ -131,13 +132,8 @@ async function planDecision(
     return {
       writes,
       effects,
-      result: {
-        ...decided,
-        status: 'Granted' as const,
-        assignmentId: grant.assignment.id,
-        version: r.version + 1,
-        taskToken: null,
-      },
+      // The request as granted: its window is set at the grant (the duration counts from now).
+      result: { ...grant.request, version: r.version + 1 },
     };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
@@ -158,7 +154,10 @@ function retarget(w: WriteOp, readVersion: number): WriteOp {
 
 /** The caller's authority and Elevate group memberships and ownerships, for matching approvers. */
 async function approverFacts(ctx: Ctx): Promise<ApproverFacts> {
-  const [authority, groups] = await Promise.all([ctx.authority(), memberships(ctx.store, ctx.caller.id, ctx.now)]);
+  const [authority, groups] = await Promise.all([
+    ctx.authority(),
+    memberships(ctx.store, userRef(ctx.caller.id), ctx.now),
+  ]);
   return { admin: authority.admin, memberOf: groups.members, ownerOf: groups.owners };
 }
 

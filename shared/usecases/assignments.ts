@@ -7,17 +7,15 @@ import {
   isLive,
 } from '../domain/assignment.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
-import { covers } from '../domain/scope.ts';
-import { type Item, keys, type QueryPart, queries, type RoleRecord, strip } from '../store/records.ts';
+import { type PrincipalRef, PrincipalType, userRef } from '../domain/primitives.ts';
+import { type Item, keys, type QueryPart, queries, type RoleRecord, type Slot, strip } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 import { memberships } from './groups.ts';
+import { coveringInOrganization } from './scopes.ts';
 
 /** A principal's live assignment in one slot (principal, role, type, scope), strongly consistent. */
-export async function readLive(
-  store: Store,
-  slot: Pick<Assignment, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>,
-): Promise<Assignment | undefined> {
+export async function readLive(store: Store, slot: Slot): Promise<Assignment | undefined> {
   const item = await store.get(keys.live(slot));
   return item ? toAssignment(item) : undefined;
 }
@@ -33,6 +31,8 @@ export type AssignmentView = ReturnType<typeof present>;
 
 export interface AssignmentFilters {
   principalId?: string | undefined;
+  /** With principalId: only that type's assignments (none: every type's, each under its own key). */
+  principalType?: PrincipalType | undefined;
   roleId?: string | undefined;
   assignmentType?: 'eligible' | 'active' | undefined;
   status?: AssignmentStatus | undefined;
@@ -53,7 +53,7 @@ export async function listAssignments(
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<AssignmentView>> {
   let parts: QueryPart[];
-  if (filters.principalId) parts = [queries.assignmentsOfPrincipal(filters.principalId)];
+  if (filters.principalId) parts = principalParts(filters, queries.assignmentsOfPrincipal);
   else if (filters.roleId) parts = [queries.assignmentsOfRole(filters.roleId)];
   else if (filters.privileged) {
     const roles = await ctx.store.all(queries.roles(), false);
@@ -84,6 +84,7 @@ export async function listAssignments(
       const a = item as unknown as Assignment;
       return (
         (!filters.principalId || a.principalId === filters.principalId) &&
+        (!filters.principalType || a.principalType === filters.principalType) &&
         (!filters.roleId || a.roleId === filters.roleId) &&
         (!filters.assignmentType || a.assignmentType === filters.assignmentType) &&
         (!filters.status || effectiveStatus(a, now) === filters.status) &&
@@ -94,17 +95,30 @@ export async function listAssignments(
   });
 }
 
+/** The partitions of one principal id: of its type, or of every type (users, groups and service principals). */
+export function principalParts(
+  filters: { principalId?: string | undefined; principalType?: PrincipalType | undefined },
+  part: (p: PrincipalRef) => QueryPart,
+): QueryPart[] {
+  const types = filters.principalType ? [filters.principalType] : PrincipalType.options;
+  return types.map((principalType) => part({ principalType, principalId: filters.principalId as string }));
+}
+
+/** Is this the caller's own (a user's, of the caller's id)? A group or service principal of that id is not. */
+export const isCallers = (ctx: Ctx, p: PrincipalRef): boolean =>
+  p.principalType === 'user' && p.principalId === ctx.caller.id;
+
 export async function getAssignment(ctx: Ctx, id: string): Promise<AssignmentView> {
   const item = await ctx.store.get(keys.assignment(id));
   const a = item ? toAssignment(item) : undefined;
   // Someone else's assignment is "not found" to a plain user: ids are not an oracle.
-  if (!a || (a.principalId !== ctx.caller.id && !(await ctx.isReader()))) throw notFound(`assignment '${id}'`);
+  if (!a || (!isCallers(ctx, a) && !(await ctx.isReader()))) throw notFound(`assignment '${id}'`);
   return present(a, ctx.now);
 }
 
 /** "My roles": the caller's eligible and active (or scheduled) assignments, from its live slots. */
 export async function listMyAssignments(ctx: Ctx): Promise<Page<AssignmentView>> {
-  const live = await ctx.store.all(queries.live(ctx.caller.id));
+  const live = await ctx.store.all(queries.live(userRef(ctx.caller.id)));
   const items = live
     .map(toAssignment)
     .filter((a) => isLive({ status: effectiveStatus(a, ctx.now) }))
@@ -129,21 +143,30 @@ const NO: AccessAnswer = { allowed: false, assignmentId: null, expiresAt: null, 
  */
 export async function checkAccess(
   ctx: Ctx,
-  q: { principalId?: string | undefined; roleId: string; scope: string },
+  q: { principalId?: string | undefined; principalType?: PrincipalType | undefined; roleId: string; scope: string },
 ): Promise<AccessAnswer> {
-  const principalId = q.principalId ?? ctx.caller.id;
-  if (principalId !== ctx.caller.id && !(await ctx.isReader())) {
+  // The principal asked about is a user unless the query names another type: a group's id is not a user's.
+  const principal: PrincipalRef = {
+    principalType: q.principalType ?? 'user',
+    principalId: q.principalId ?? ctx.caller.id,
+  };
+  if (!isCallers(ctx, principal) && !(await ctx.isReader())) {
     throw forbidden("checking another principal's access needs elevate-admin or elevate-auditor");
   }
-  const own = await ctx.store.all(queries.live(principalId, q.roleId, 'active'));
-  const direct = bestOf(own.map(toAssignment), q.scope, ctx.now);
+  const own = await ctx.store.all(queries.live(principal, q.roleId, 'active'));
+  const direct = bestOf(await coveringInOrganization(ctx.store, own.map(toAssignment), q.scope), ctx.now);
   if (direct) return { allowed: true, assignmentId: direct.id, expiresAt: direct.endDateTime, viaGroup: null };
-  const groups = await memberships(ctx.store, principalId, ctx.now);
+  const groups = await memberships(ctx.store, principal, ctx.now);
   const held = await Promise.all(
     [...groups.members].map(async ([groupId, membershipEnd]) => {
       const a = bestOf(
-        (await ctx.store.all(queries.live(groupId, q.roleId, 'active'))).map(toAssignment),
-        q.scope,
+        await coveringInOrganization(
+          ctx.store,
+          (await ctx.store.all(queries.live({ principalType: 'group', principalId: groupId }, q.roleId, 'active'))).map(
+            toAssignment,
+          ),
+          q.scope,
+        ),
         ctx.now,
       );
       return a ? { groupId, a, end: earlier(a.endDateTime, membershipEnd) } : undefined;
@@ -154,10 +177,11 @@ export async function checkAccess(
   return best ? { allowed: true, assignmentId: best.a.id, expiresAt: best.end, viaGroup: best.groupId } : NO;
 }
 
-function bestOf(assignments: Assignment[], scope: string, now: Date): Assignment | undefined {
+/** Of assignments that cover the scope asked about, the one in force that lasts longest. */
+function bestOf(assignments: Assignment[], now: Date): Assignment | undefined {
   let best: Assignment | undefined;
   for (const a of assignments) {
-    if (!covers(a.scope, scope) || !inForce(a, now)) continue;
+    if (!inForce(a, now)) continue;
     if (!best || lasts(a.endDateTime, best.endDateTime)) best = a;
   }
   return best;

@@ -45,7 +45,13 @@ export async function bootstrap(deps: Deps, adminIds: string[]): Promise<{ creat
     );
   }
   for (const principalId of [...new Set(adminIds)]) {
-    const slot = { principalId, roleId: ADMIN_ROLE, assignmentType: 'active' as const, scope: '/' };
+    const slot = {
+      principalType: 'user' as const,
+      principalId,
+      roleId: ADMIN_ROLE,
+      assignmentType: 'active' as const,
+      scope: '/',
+    };
     if (await readLive(store, slot)) continue;
     const requestId = newId('req', now);
     const assignment: Assignment = {

@@ -10,6 +10,8 @@ import { ops, type WriteOp } from '../store/records.ts';
 export interface IdempotencyKey {
   key: string;
   fingerprint: string;
+  /** This call's claim on the key (shared/http/idempotency.ts), which its response replaces. */
+  claim?: string;
 }
 
 /** One API call: who calls, when (one `now` for the whole call), and the ports. */
@@ -53,9 +55,13 @@ export class Ctx {
     return ops.audit(auditEvent(this.now, this.actor, action, target, details));
   }
 
+  /** Whether remember() gave this call's change the write of its response. */
+  remembered = false;
+
   /** The write that remembers this call's response under its Idempotency-Key (none without a key). */
   remember(status: number, body: unknown): WriteOp[] {
     if (!this.idempotency) return [];
+    this.remembered = true;
     const expires = new Date(this.now.getTime() + this.deps.config.idempotencyTtlHours * 3_600_000);
     return [
       ops.idempotency(
@@ -63,6 +69,7 @@ export class Ctx {
         this.idempotency.key,
         { fingerprint: this.idempotency.fingerprint, status, body },
         expires,
+        this.idempotency.claim,
       ),
     ];
   }

@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.ts';
 import type { ApproverRef } from '../domain/approval.ts';
 import { inForce } from '../domain/assignment.ts';
+import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import { ADMIN_ROLE } from '../domain/role.ts';
 import { errorFields, log } from '../http/log.ts';
 import type { Mail } from '../ports/mailer.ts';
@@ -21,7 +22,8 @@ export type Effect =
   | { kind: 'mail'; to: Recipients; mail: Omit<Mail, 'to'> };
 
 export interface Recipients {
-  principals?: string[];
+  /** Principals by type and id: a user's mail goes to its profile's e-mail, a group's to the group profile's list. */
+  principals?: PrincipalRef[];
   approvers?: ApproverRef[];
   admins?: boolean;
   addresses?: string[];
@@ -68,15 +70,21 @@ async function withRetry(what: string, work: () => Promise<void>): Promise<void>
   }
 }
 
-/** E-mail addresses of the recipients: principals' recorded e-mail (a group's is its list), admins', literal ones. */
+/**
+ * E-mail addresses of the recipients: principals' recorded e-mail (a group's is its list), admins', literal ones.
+ * Each profile is read under its principal type: an approver `user` is a user's profile, an approver `group` or
+ * `groupOwners` the group's, admins are users. (Owners have no list of their own: the group's list is mailed.)
+ */
 async function resolve(deps: Deps, r: Recipients): Promise<string[]> {
-  const ids = new Set(r.principals ?? []);
+  const wanted = new Map<string, PrincipalRef>();
+  const add = (p: PrincipalRef) => wanted.set(`${p.principalType}\u0000${p.principalId}`, p);
+  for (const p of r.principals ?? []) add(p);
   for (const a of r.approvers ?? []) {
     if (a.type === 'role') r = { ...r, admins: true };
-    else ids.add(a.id);
+    else add({ principalType: a.type === 'user' ? 'user' : 'group', principalId: a.id });
   }
-  if (r.admins) for (const id of await activeAdmins(deps)) ids.add(id);
-  const found = ids.size ? await deps.store.getMany([...ids].map((id) => keys.principal(id))) : [];
+  if (r.admins) for (const id of await activeAdmins(deps)) add(userRef(id));
+  const found = wanted.size ? await deps.store.getMany([...wanted.values()].map((p) => keys.principal(p))) : [];
   const emails = found.map((i) => strip<Principal>(i).email).filter((e): e is string => !!e);
   return [...new Set([...emails, ...(r.addresses ?? [])])];
 }
@@ -85,6 +93,8 @@ async function activeAdmins(deps: Deps): Promise<string[]> {
   const now = deps.clock.now();
   const items = await deps.store.all(queries.assignmentsOfRole(ADMIN_ROLE), false);
   return items
-    .filter((i) => i.assignmentType === 'active' && i.scope === '/' && inForce(i as never, now))
+    .filter(
+      (i) => i.principalType === 'user' && i.assignmentType === 'active' && i.scope === '/' && inForce(i as never, now),
+    )
     .map((i) => String(i.principalId));
 }

@@ -1,6 +1,7 @@
 import { type Assignment, inForce } from '../domain/assignment.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
 import { type GroupInput, groupOfRole, memberRole, ownerRole } from '../domain/group.ts';
+import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import { type GroupRecord, keys, ops, queries, strip } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import { present, toAssignment } from './assignments.ts';
@@ -57,7 +58,7 @@ export async function listGroups(
 export async function listMembers(ctx: Ctx, groupId: string, page: { limit: number; nextToken?: string | undefined }) {
   if (!(await ctx.store.get(keys.group(groupId), false))) throw notFound(`group '${groupId}'`);
   if (!(await ctx.isReader())) {
-    const mine = await memberships(ctx.store, ctx.caller.id, ctx.now);
+    const mine = await memberships(ctx.store, userRef(ctx.caller.id), ctx.now);
     if (!mine.members.has(groupId) && !mine.owners.has(groupId)) {
       throw forbidden("a group's members are shown to its members and owners, and to admins and auditors");
     }
@@ -81,10 +82,10 @@ export async function listMembers(ctx: Ctx, groupId: string, page: { limit: numb
  */
 export async function memberships(
   store: Store,
-  principalId: string,
+  principal: PrincipalRef,
   now: Date,
 ): Promise<{ members: Map<string, string | null>; owners: Map<string, string | null> }> {
-  const slots = await store.all(queries.liveRolePrefix(principalId, 'group-'));
+  const slots = await store.all(queries.liveRolePrefix(principal, 'group-'));
   const members = new Map<string, string | null>();
   const owners = new Map<string, string | null>();
   for (const item of slots) {

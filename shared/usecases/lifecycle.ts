@@ -1,17 +1,29 @@
 import type { Deps } from '../deps.ts';
+import { type AskedActivation, activationWindow, checkExtension, fitToEligibility } from '../domain/activation.ts';
 import { closeCurrentStage } from '../domain/approval.ts';
 import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
-import { covers } from '../domain/scope.ts';
+import type { PrincipalRef } from '../domain/primitives.ts';
+import { log } from '../http/log.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
-import { keys, ops, type Principal, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
+import {
+  keys,
+  ops,
+  type Principal,
+  queries,
+  type RequestRecord,
+  StandingMoved,
+  strip,
+  type WriteOp,
+} from '../store/records.ts';
 import { readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
+import { coveringInOrganization } from './scopes.ts';
 
 /**
  * What happens to a request and its assignment over time, whoever drives it: the API (an approval that
@@ -24,14 +36,17 @@ export interface Step {
   effects: Effect[];
 }
 
+/** Plans made again when an eligibility and its activations met (StandingMoved) before giving up with a 409. */
+export const STANDING_ATTEMPTS = 4;
+
 const audit = (now: Date, actor: Actor, action: string, r: RequestRecord, details: Record<string, unknown> = {}) =>
   ops.audit(auditEvent(now, actor, action, targetOf(r), details));
 
 /** Does the request hold the slot's pending marker (activations and self requests waiting for a decision or a start)? */
 export const holdsPending = (r: RequestRecord): boolean => r.action.startsWith('self') && r.action !== 'selfDeactivate';
 
-export async function principalName(deps: Deps, id: string): Promise<string | null> {
-  const item = await deps.store.get(keys.principal(id), false);
+export async function principalName(deps: Deps, p: PrincipalRef): Promise<string | null> {
+  const item = await deps.store.get(keys.principal(p), false);
   return item ? strip<Principal>(item).displayName : null;
 }
 
@@ -43,10 +58,14 @@ export const activatedEvent = (r: RequestRecord, a: Assignment, now: Date): Writ
 export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignment): Promise<Effect[]> {
   const role = await requireRole(deps.store, r.roleId);
   const { policy } = await readPolicy(deps.store, r.roleId);
-  const facts = factsOf(r, role.displayName, await principalName(deps, r.principalId), a);
+  const facts = factsOf(r, role.displayName, await principalName(deps, r), a);
   const effects: Effect[] = [];
   if (!policy.notifications.criticalOnly) {
-    effects.push({ kind: 'mail', to: { principals: [r.principalId] }, mail: mail.requestOutcome(facts, 'granted') });
+    effects.push({
+      kind: 'mail',
+      to: { principals: [r] },
+      mail: mail.requestOutcome(facts, a.assignmentType === 'eligible' ? 'eligible' : 'granted'),
+    });
   }
   if (role.privileged && a.assignmentType === 'active') {
     effects.push({
@@ -60,15 +79,16 @@ export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignme
 
 /**
  * The writes that carry out an approved (or due) request now: create the activation, move an extension's
- * end, or start a scheduled assignment. Re-checks that the eligibility still stands. Throws a DomainError
- * when the request can no longer be granted (the caller then records it as Failed).
+ * end, or start a scheduled assignment. Re-checks that the eligibility still stands (and makes the transaction
+ * conditional on it). Throws a DomainError when the request can no longer be granted (the caller then records it
+ * as Failed): its eligibility ended, its window passed, or it is no longer the assignment's current request.
  */
 export async function grantNow(
   deps: Deps,
   r: RequestRecord,
   now: Date,
   actor: Actor,
-): Promise<Step & { assignment: Assignment }> {
+): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   const nowIso = now.toISOString();
   const granted: RequestRecord = {
     ...r,
@@ -77,72 +97,146 @@ export async function grantNow(
     version: r.version + 1,
     taskToken: null,
   };
-  const end = r.schedule.expiration.endDateTime;
   const pending = holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : [];
 
   if (r.action === 'selfActivate') {
     const eligibility = await standingEligibility(deps, r, now);
-    return grantNew(
+    const assignment = activationOf(r, eligibility, now);
+    const step = await grantNew(
       deps,
       r,
-      granted,
-      activationOf(r, eligibility.id, now),
+      withWindow(granted, assignment),
+      assignment,
       now,
       actor,
       pending,
       'assignment.activated',
     );
+    return { ...step, writes: [...step.writes, ops.eligibilityStands(eligibility)] };
   }
 
   // Everything else acts on an existing assignment: start it, or move its end.
   const current = r.assignmentId ? await readAssignment(deps, r.assignmentId) : await readLive(deps.store, slotOf(r));
   if (!current || !isLive(current)) {
     if (r.action === 'selfRenew') {
-      const renewed: Assignment = { ...activationOf(r, null, now), origin: 'assigned' };
+      const renewed = renewalOf(r, now);
       return grantNew(deps, r, granted, renewed, now, actor, pending, 'assignment.renewed');
     }
     throw new DomainError('Conflict', 'the assignment this request acts on has ended');
   }
-  const updated: Assignment =
-    r.action === 'adminAssign' || r.action === 'adminRenew'
-      ? { ...current, status: 'Active', updatedAt: nowIso, version: current.version + 1 }
-      : {
-          ...current,
-          endDateTime: end,
-          extensions: current.origin === 'activated' ? current.extensions + 1 : current.extensions,
-          requestId: r.id,
-          status: Date.parse(current.startDateTime) <= now.getTime() ? 'Active' : 'Scheduled',
-          updatedAt: nowIso,
-          version: current.version + 1,
-        };
   granted.assignmentId = current.id;
-  const action = r.action === 'adminAssign' || r.action === 'adminRenew' ? 'assignment.started' : 'assignment.extended';
+  if (r.action === 'selfExtend' || r.action === 'selfRenew') {
+    // An extension approved: the end moves; an activation's stops at its eligibility's end.
+    let end = r.schedule.expiration.endDateTime;
+    const stands: WriteOp[] = [];
+    if (current.origin === 'activated') {
+      const eligibility = current.eligibilityId ? await readAssignment(deps, current.eligibilityId) : undefined;
+      const { policy } = await readPolicy(deps.store, r.roleId);
+      end = checkExtension({
+        policy,
+        now,
+        activation: current,
+        eligibility: eligibility && isLive(eligibility) ? eligibility : null,
+        requested: end ? new Date(end) : null,
+      }).toISOString();
+      if (eligibility) stands.push(ops.eligibilityStands(eligibility));
+    }
+    const updated: Assignment = {
+      ...current,
+      endDateTime: end,
+      extensions: current.origin === 'activated' ? current.extensions + 1 : current.extensions,
+      requestId: r.id,
+      updatedAt: nowIso,
+      version: current.version + 1,
+    };
+    return {
+      assignment: updated,
+      request: granted,
+      writes: [
+        ...ops.replaceAssignment(updated, current.version),
+        ...stands,
+        ...pending,
+        ops.updateRequest(granted, r.version),
+        audit(now, actor, 'assignment.extended', granted, { before: current, after: updated }),
+      ],
+      effects: [],
+    };
+  }
+  // The start of a scheduled assignment (adminAssign, adminRenew, or an adminUpdate that moved it): only by the
+  // assignment's current request (a moved start supersedes the request of the old one), and only once it is due.
+  if (current.requestId !== r.id) {
+    throw new DomainError('Conflict', `request '${r.id}' was superseded by '${current.requestId}'`);
+  }
+  if (Date.parse(current.startDateTime) > now.getTime()) {
+    throw new DomainError('Conflict', `the assignment starts at ${current.startDateTime}, not before`);
+  }
+  const updated: Assignment = { ...current, status: 'Active', updatedAt: nowIso, version: current.version + 1 };
   return {
     assignment: updated,
+    request: granted,
     writes: [
       ...ops.replaceAssignment(updated, current.version),
       ...pending,
       ops.updateRequest(granted, r.version),
-      audit(now, actor, action, granted, { before: current, after: updated }),
-      ...(action === 'assignment.started' ? [activatedEvent(granted, updated, now)] : []),
+      audit(now, actor, 'assignment.started', granted, { before: current, after: updated }),
+      activatedEvent(granted, updated, now),
     ],
-    effects: action === 'assignment.started' ? await activatedEffects(deps, granted, updated) : [],
+    effects: await activatedEffects(deps, granted, updated),
   };
 }
 
-/** The active assignment an activation request makes, from now (or its later start) to its end. */
-export function activationOf(r: RequestRecord, eligibilityId: string | null, now: Date): Assignment {
+/** What an activation request asked for, as activationWindow reads it. */
+export const askedOf = (r: RequestRecord): AskedActivation => ({
+  askedAt: r.createdAt,
+  startDateTime: r.schedule.startDateTime,
+  endDateTime: r.schedule.expiration.endDateTime,
+  duration: r.schedule.expiration.duration,
+});
+
+/** The granted request shows the window it was granted for (the asked duration stays on it). */
+const withWindow = (r: RequestRecord, a: Assignment): RequestRecord => ({
+  ...r,
+  schedule: {
+    startDateTime: a.startDateTime,
+    expiration: { ...r.schedule.expiration, endDateTime: a.endDateTime },
+  },
+});
+
+/** The active assignment an activation request makes when granted at `now` (its window: activationWindow). */
+export function activationOf(r: RequestRecord, eligibility: Assignment, now: Date): Assignment {
   const nowIso = now.toISOString();
+  const window = activationWindow(askedOf(r), eligibility, now);
   return {
     id: newId('asg', now),
     ...slotOf(r),
     principalType: r.principalType,
     origin: 'activated',
     status: 'Active',
-    startDateTime: new Date(Math.max(now.getTime(), Date.parse(r.schedule.startDateTime))).toISOString(),
+    startDateTime: window.start.toISOString(),
+    endDateTime: window.end.toISOString(),
+    requestId: r.id,
+    eligibilityId: eligibility.id,
+    extensions: 0,
+    justification: r.justification,
+    createdAt: nowIso,
+    updatedAt: nowIso,
+    version: 1,
+  };
+}
+
+/** The assignment an approved selfRenew makes when the old one has ended: from now to the end asked for. */
+function renewalOf(r: RequestRecord, now: Date): Assignment {
+  const nowIso = now.toISOString();
+  return {
+    id: newId('asg', now),
+    ...slotOf(r),
+    principalType: r.principalType,
+    origin: 'assigned',
+    status: 'Active',
+    startDateTime: nowIso,
     endDateTime: r.schedule.expiration.endDateTime,
     requestId: r.id,
-    eligibilityId,
+    eligibilityId: null,
     extensions: 0,
     justification: r.justification,
     createdAt: nowIso,
@@ -161,10 +255,11 @@ async function grantNew(
   actor: Actor,
   pending: WriteOp[],
   action: string,
-): Promise<Step & { assignment: Assignment }> {
+): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   granted.assignmentId = assignment.id;
   return {
     assignment,
+    request: granted,
     writes: [
       ...ops.createAssignment(assignment),
       ...pending,
@@ -184,11 +279,13 @@ async function readAssignment(deps: Deps, id: string): Promise<Assignment | unde
 /** The caller's eligibility that still stands and covers the request's scope, or NotEligible. */
 export async function standingEligibility(
   deps: Deps,
-  r: Pick<RequestRecord, 'principalId' | 'roleId' | 'scope'>,
+  r: Pick<RequestRecord, 'principalType' | 'principalId' | 'roleId' | 'scope'>,
   now: Date,
 ): Promise<Assignment> {
-  const slots = await deps.store.all(queries.live(r.principalId, r.roleId, 'eligible'));
-  const eligibility = slots.map(toAssignment).find((a) => covers(a.scope, r.scope) && inForce(a, now));
+  const slots = await deps.store.all(queries.live(r, r.roleId, 'eligible'));
+  // An eligibility at an OU covers the accounts under it as the organization is now (organization-sync).
+  const covering = await coveringInOrganization(deps.store, slots.map(toAssignment), r.scope);
+  const eligibility = covering.find((a) => inForce(a, now));
   if (!eligibility) {
     throw new DomainError(
       'NotEligible',
@@ -230,6 +327,11 @@ export async function grantStep(
     return { granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
   }
   if (r.status !== 'Scheduled') return { granted: false, waitUntil: null };
+  if (Date.parse(r.schedule.startDateTime) > now.getTime()) {
+    // Woken before the start (it never grants early): the request stays Scheduled; the reconcile job grants it.
+    log('warn', 'grant step ran before the start; not granted', { requestId, start: r.schedule.startDateTime });
+    return { granted: false, waitUntil: null };
+  }
   try {
     const step = await grantNow(deps, r, now, SYSTEM_ACTOR);
     await deps.store.transact(step.writes);
@@ -246,23 +348,95 @@ export async function grantStep(
   }
 }
 
-/** Ends a live assignment now (Expired at its end, or Revoked/deactivated before it). */
-export function endWrites(
-  a: Assignment,
-  now: Date,
-  status: 'Expired' | 'Revoked',
-  actor: Actor,
-  action: string,
-  r?: RequestRecord,
-): Step {
+/** The assignment as it ends now: the record keeps it with its real end. */
+function endedCopy(a: Assignment, now: Date, status: 'Expired' | 'Revoked'): Assignment {
   const nowIso = now.toISOString();
-  const ended: Assignment = {
+  return {
     ...a,
     status,
     endDateTime: a.endDateTime && a.endDateTime < nowIso ? a.endDateTime : nowIso,
     updatedAt: nowIso,
     version: a.version + 1,
   };
+}
+
+/** The lifecycle event of an ended assignment, written with the change (the outbox). */
+const endedEvent = (a: Assignment, now: Date): WriteOp =>
+  ops.publish(
+    {
+      type: a.status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked',
+      detail: { assignment: a },
+    },
+    now,
+  );
+
+/**
+ * The activations standing on an eligibility that changes (`after`) or ends (`after` null), fitted to it
+ * (fitToEligibility): ended or moved back to its end, each audited, with the guard that no activation of it is
+ * made while this transaction is planned. The last use is read before the activations, so one made in between
+ * fails the guard rather than escaping it.
+ */
+export async function activationsFitted(
+  deps: Deps,
+  eligibility: Assignment,
+  after: Assignment | null,
+  now: Date,
+  actor: Actor,
+): Promise<{ endings: [Assignment, number][]; writes: WriteOp[]; effects: Effect[] }> {
+  const lastUse = await deps.store.get(keys.lastUse(eligibility.id));
+  const live = await deps.store.all(queries.live(eligibility, eligibility.roleId, 'active'));
+  const standing = live.map(toAssignment).filter((a) => a.origin === 'activated' && a.eligibilityId === eligibility.id);
+  const endings: [Assignment, number][] = [];
+  const writes: WriteOp[] = [ops.noNewActivations(eligibility.id, lastUse)];
+  const effects: Effect[] = [];
+  const why = { eligibilityId: eligibility.id, reason: after ? 'the eligibility changed' : 'the eligibility ended' };
+  for (const a of standing) {
+    const fit = fitToEligibility(a, after, now);
+    const target = {
+      principalId: a.principalId,
+      roleId: a.roleId,
+      scope: a.scope,
+      assignmentId: a.id,
+      requestId: a.requestId,
+    };
+    if (fit.kind === 'end') {
+      const ended = endedCopy(a, now, fit.status);
+      endings.push([ended, a.version]);
+      const action = fit.status === 'Expired' ? 'assignment.expired' : 'assignment.revoked';
+      writes.push(
+        ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })),
+        endedEvent(ended, now),
+      );
+    } else if (fit.kind === 'clamp') {
+      const moved: Assignment = {
+        ...a,
+        endDateTime: fit.endDateTime,
+        updatedAt: now.toISOString(),
+        version: a.version + 1,
+      };
+      writes.push(
+        ...ops.replaceAssignment(moved, a.version),
+        ops.audit(auditEvent(now, actor, 'assignment.updated', target, { before: a, after: moved, ...why })),
+      );
+    }
+  }
+  return { endings, writes, effects };
+}
+
+/**
+ * Ends a live assignment now (Expired at its end, or Revoked/deactivated before it). An eligibility takes the
+ * activations standing on it along, in the same transaction.
+ */
+export async function endWrites(
+  deps: Deps,
+  a: Assignment,
+  now: Date,
+  status: 'Expired' | 'Revoked',
+  actor: Actor,
+  action: string,
+  r?: RequestRecord,
+): Promise<Step> {
+  const ended = endedCopy(a, now, status);
   const target = {
     principalId: a.principalId,
     roleId: a.roleId,
@@ -270,19 +444,18 @@ export function endWrites(
     assignmentId: a.id,
     requestId: r?.id ?? a.requestId,
   };
+  const dependents =
+    a.assignmentType === 'eligible'
+      ? await activationsFitted(deps, a, null, now, actor)
+      : { endings: [], writes: [], effects: [] };
   return {
     writes: [
-      ...ops.endAssignment(ended, a.version),
+      ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
       ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
-      ops.publish(
-        {
-          type: status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked',
-          detail: { assignment: ended },
-        },
-        now,
-      ),
+      endedEvent(ended, now),
+      ...dependents.writes,
     ],
-    effects: [],
+    effects: [...dependents.effects],
   };
 }
 
@@ -290,12 +463,13 @@ export function endWrites(
  * The removal of a live assignment (adminRemove, and a review's denial): an `adminRemove` request,
  * Revoked, with the assignment ended now and its live slot freed, all audited in one transaction.
  */
-export function removalPlan(
+export async function removalPlan(
+  deps: Deps,
   actor: Actor,
   now: Date,
   a: Assignment,
   justification: string | null,
-): { request: RequestRecord; step: Step } {
+): Promise<{ request: RequestRecord; step: Step }> {
   const request = newRequestRecord(
     actor,
     now,
@@ -314,7 +488,7 @@ export function removalPlan(
   );
   request.assignmentId = a.id;
   request.status = 'Revoked';
-  return { request, step: endWrites(a, now, 'Revoked', actor, 'assignment.revoked', request) };
+  return { request, step: await endWrites(deps, a, now, 'Revoked', actor, 'assignment.revoked', request) };
 }
 
 /** Removes a live assignment now (a review's denial): the same writes and effects as adminRemove. */
@@ -324,15 +498,23 @@ export async function removeAssignment(
   a: Assignment,
   justification: string | null,
 ): Promise<RequestRecord> {
-  const now = deps.clock.now();
-  const { request, step } = removalPlan(actor, now, a, justification);
-  await deps.store.transact([
-    ...step.writes,
-    ops.createRequest(request),
-    ops.audit(auditEvent(now, actor, 'request.created', targetOf(request), { request })),
-  ]);
-  await runEffects(deps, step.effects);
-  return request;
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.clock.now();
+    const { request, step } = await removalPlan(deps, actor, now, a, justification);
+    try {
+      await deps.store.transact([
+        ...step.writes,
+        ops.createRequest(request),
+        ops.audit(auditEvent(now, actor, 'request.created', targetOf(request), { request })),
+      ]);
+    } catch (error) {
+      // An activation of the eligibility was made meanwhile: plan again, with it.
+      if (error instanceof StandingMoved && attempt < STANDING_ATTEMPTS) continue;
+      throw error;
+    }
+    await runEffects(deps, step.effects);
+    return request;
+  }
 }
 
 /** Workflow step `expire`: at the end time, expire the assignment, unless its end moved (then wait again). */
@@ -346,7 +528,7 @@ export async function expireStep(
   if (!a || !isLive(a)) return { expired: true, waitUntil: null };
   if (a.endDateTime === null) return { expired: true, waitUntil: null };
   if (Date.parse(a.endDateTime) > now.getTime()) return { expired: false, waitUntil: waitUntil(a.endDateTime, now) };
-  const step = endWrites(a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
+  const step = await endWrites(deps, a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
   try {
     await deps.store.transact(step.writes);
   } catch (error) {
@@ -386,7 +568,7 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
   await runEffects(deps, [
     {
       kind: 'mail',
-      to: { principals: [r.principalId] },
+      to: { principals: [r] },
       mail: mail.requestOutcome(factsOf(r, role.displayName, null), 'timed out'),
     },
   ]);

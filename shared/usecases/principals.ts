@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/caller.ts';
 import type { Deps } from '../deps.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
-import type { PrincipalType } from '../domain/primitives.ts';
+import { type PrincipalRef, type PrincipalType, userRef } from '../domain/primitives.ts';
 import { keys, ops, type Principal, strip } from '../store/records.ts';
 import type { Ctx } from './context.ts';
 
@@ -26,12 +26,14 @@ export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput):
   return principal;
 }
 
-export async function getPrincipal(ctx: Ctx, id: string): Promise<Principal> {
-  if (id !== ctx.caller.id && !(await ctx.isReader())) {
+/** A profile, by principal type and id: the caller reads its own user profile, admins and auditors any. */
+export async function getPrincipal(ctx: Ctx, p: PrincipalRef): Promise<Principal> {
+  const own = p.principalType === 'user' && p.principalId === ctx.caller.id;
+  if (!own && !(await ctx.isReader())) {
     throw forbidden('reading another principal needs elevate-admin or elevate-auditor');
   }
-  const item = await ctx.store.get(keys.principal(id));
-  if (!item) throw notFound(`principal '${id}'`);
+  const item = await ctx.store.get(keys.principal(p));
+  if (!item) throw notFound(`${p.principalType} '${p.principalId}'`);
   return strip<Principal>(item);
 }
 
@@ -40,19 +42,20 @@ const recorded = new Map<string, string>();
 
 /**
  * Records the caller's e-mail and name from its token (who mail goes to). Not audited: it is what the
- * identity provider said, not a change anyone made in Elevate. Keeps a type an admin set (a group stays a group).
+ * identity provider said, not a change anyone made in Elevate. The caller is a user: its claims only ever update the
+ * profile of the `user` of its id, never a group's or a service principal's of the same id.
  */
 export async function recordCaller(deps: Deps, caller: Caller): Promise<void> {
   if (!caller.email && !caller.name) return;
   const seen = `${caller.email ?? ''}\u0000${caller.name ?? ''}`;
   if (recorded.get(caller.id) === seen) return;
-  const current = await deps.store.get(keys.principal(caller.id), false);
+  const current = await deps.store.get(keys.principal(userRef(caller.id)), false);
   const existing = current ? strip<Principal>(current) : undefined;
   if (existing?.email !== caller.email || existing?.displayName !== caller.name) {
     await deps.store.transact([
       ops.putPrincipal({
         id: caller.id,
-        type: existing?.type ?? 'user',
+        type: 'user',
         displayName: caller.name ?? existing?.displayName ?? null,
         email: caller.email ?? existing?.email ?? null,
         updatedAt: deps.clock.now().toISOString(),

@@ -50,7 +50,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
       const a = toAssignment(item);
       if (effectiveStatus(a, now) !== 'Expired') continue;
       const lateMs = now.getTime() - Date.parse(a.endDateTime as string);
-      const step = endWrites(a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
+      const step = await endWrites(deps, a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
       const finding = lateMs > GRACE_MS;
       if (finding) {
         step.writes.push(
@@ -137,8 +137,8 @@ async function reminder(deps: Deps, a: Assignment, left: string): Promise<Effect
   const role = await requireRole(deps.store, a.roleId);
   const r = a.requestId ? await readRequest(deps.store, a.requestId).catch(() => undefined) : undefined;
   if (!r) return [];
-  const facts = factsOf(r, role.displayName, await principalName(deps, a.principalId), a);
-  return [{ kind: 'mail', to: { principals: [a.principalId] }, mail: mail.expiryReminder(facts, left) }];
+  const facts = factsOf(r, role.displayName, await principalName(deps, a), a);
+  return [{ kind: 'mail', to: { principals: [a] }, mail: mail.expiryReminder(facts, left) }];
 }
 
 /** True when the transaction committed; false when someone else changed the item first. */

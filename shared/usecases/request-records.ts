@@ -75,7 +75,8 @@ export const targetOf = (r: Pick<Request, 'principalId' | 'roleId' | 'scope' | '
   requestId: r.id,
 });
 
-export const slotOf = (r: Pick<Request, 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
+export const slotOf = (r: Pick<Request, 'principalType' | 'principalId' | 'roleId' | 'assignmentType' | 'scope'>) => ({
+  principalType: r.principalType,
   principalId: r.principalId,
   roleId: r.roleId,
   assignmentType: r.assignmentType,

@@ -1,27 +1,41 @@
-import { checkActivation, extendedEnd } from '../domain/activation.ts';
+import { activationWindow, checkActivation, checkExtension } from '../domain/activation.ts';
 import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '../domain/approval.ts';
-import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
+import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
+import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { checkAdminAssignment, defaultAssignmentExpiration } from '../domain/rules.ts';
-import { type Expiration, resolveExpiration, resolveSchedule } from '../domain/schedule.ts';
+import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
-import { keys, ops, type QueryPart, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
+import {
+  keys,
+  ops,
+  type QueryPart,
+  queries,
+  type RequestRecord,
+  StandingMoved,
+  strip,
+  type WriteOp,
+} from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { readLive, toAssignment } from './assignments.ts';
+import { isCallers, principalParts, readLive, toAssignment } from './assignments.ts';
 import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import {
   activatedEffects,
   activatedEvent,
   activationOf,
+  activationsFitted,
+  askedOf,
   endWrites,
   principalName,
   removalPlan,
+  STANDING_ATTEMPTS,
   standingEligibility,
 } from './lifecycle.ts';
+import { checkGrantReady } from './provisioning.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
@@ -34,18 +48,26 @@ export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Requ
  */
 export async function createRequest(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> {
   try {
-    const plan = await plan_(ctx, input);
-    if (plan === 'valid') return { kind: 'valid' };
-    const status = plan.request.status === 'PendingApproval' ? 202 : 201;
-    const shown = presentRequest(plan.request);
-    await ctx.store.transact([
-      ...plan.writes,
-      ctx.audit('request.created', targetOf(plan.request), { request: shown }),
-      ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
-      ...ctx.remember(status, shown),
-    ]);
-    await runEffects(ctx.deps, await plan.effects());
-    return { kind: 'created', status, request: shown };
+    for (let attempt = 1; ; attempt++) {
+      const plan = await plan_(ctx, input);
+      if (plan === 'valid') return { kind: 'valid' };
+      const status = plan.request.status === 'PendingApproval' ? 202 : 201;
+      const shown = presentRequest(plan.request);
+      try {
+        await ctx.store.transact([
+          ...plan.writes,
+          ctx.audit('request.created', targetOf(plan.request), { request: shown }),
+          ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
+          ...ctx.remember(status, shown),
+        ]);
+      } catch (error) {
+        // An eligibility and an activation of it met: plan again from what is stored now.
+        if (error instanceof StandingMoved && attempt < STANDING_ATTEMPTS) continue;
+        throw error;
+      }
+      await runEffects(ctx.deps, await plan.effects());
+      return { kind: 'created', status, request: shown };
+    }
   } catch (error) {
     if (error instanceof DomainError && error.code !== 'ValidationFailed' && !input.validateOnly) {
       await recordRefusal(ctx, input, error);
@@ -71,11 +93,24 @@ async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
     throw forbidden(
       `'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`,
     );
+  } else if (input.principalType === 'group') {
+    throw new DomainError(
+      'InvalidPrincipalType',
+      `'${input.action}' acts on the caller, never a group; an administrator assigns roles to groups`,
+    );
   }
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
   const { policy } = await readPolicy(ctx.store, input.roleId);
-  const slot = { principalId, roleId: input.roleId, assignmentType: input.assignmentType, scope: input.scope };
+  // The caller is a user: self actions act on the user, never on a group or service principal of the same id.
+  const principalType = isAdminAction ? input.principalType : 'user';
+  const slot = {
+    principalType,
+    principalId,
+    roleId: input.roleId,
+    assignmentType: input.assignmentType,
+    scope: input.scope,
+  };
   await sweepExpired(ctx, slot);
   switch (input.action) {
     case 'adminAssign':
@@ -100,8 +135,15 @@ async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
 async function sweepExpired(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<void> {
   const live = await readLive(ctx.store, slot);
   if (!live || effectiveStatus(live, ctx.now) !== 'Expired') return;
-  const step = endWrites(live, ctx.now, 'Expired', { id: 'elevate', type: 'system' }, 'assignment.expired');
   try {
+    const step = await endWrites(
+      ctx.deps,
+      live,
+      ctx.now,
+      'Expired',
+      { id: 'elevate', type: 'system' },
+      'assignment.expired',
+    );
     await ctx.store.transact(step.writes);
     await runEffects(ctx.deps, step.effects);
   } catch (error) {
@@ -128,7 +170,7 @@ async function adminAssign(
   principalId: string,
 ): Promise<Plan | 'valid'> {
   const fallback = defaultAssignmentExpiration(policy, input.assignmentType, input.principalType);
-  const schedule = resolveSchedule(input.schedule, ctx.now, fallback);
+  const schedule = resolveSchedule(input.schedule, ctx.now, fallback, policy.maxScheduleAhead);
   checkAdminAssignment({
     policy,
     assignmentType: input.assignmentType,
@@ -142,6 +184,7 @@ async function adminAssign(
       `an ended ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}' to renew`,
     );
   }
+  await checkGrantReady(ctx.deps, { ...input, principalId });
   if (input.validateOnly) return 'valid';
   const request = newRequestRecord(
     ctx.caller,
@@ -188,7 +231,10 @@ async function adminAssign(
 }
 
 async function hadAssignment(ctx: Ctx, principalId: string, input: RequestInput): Promise<boolean> {
-  const items = await ctx.store.all(queries.assignmentsOfPrincipal(principalId), false);
+  const items = await ctx.store.all(
+    queries.assignmentsOfPrincipal({ principalType: input.principalType, principalId }),
+    false,
+  );
   return items.some(
     (i) => i.roleId === input.roleId && i.assignmentType === input.assignmentType && i.scope === input.scope,
   );
@@ -211,7 +257,7 @@ async function adminUpdate(
   // What the update names changes; what it leaves out stays as it was.
   const requestedStart = input.schedule?.startDateTime;
   const start = requestedStart
-    ? new Date(Math.max(Date.parse(requestedStart), ctx.now.getTime()))
+    ? resolveStart(requestedStart, ctx.now, policy.maxScheduleAhead)
     : new Date(current.startDateTime);
   const keep: Expiration = current.endDateTime
     ? { type: 'afterDateTime', endDateTime: current.endDateTime }
@@ -259,10 +305,22 @@ async function adminUpdate(
   };
   request.assignmentId = current.id;
   request.status = updated.status === 'Scheduled' ? 'Scheduled' : 'Granted';
+  // A start still to come is kept by the request that set it: this one supersedes it (its workflow is stopped,
+  // and its grant step would refuse it anyway: it is no longer the assignment's current request).
+  const superseded = current.status === 'Scheduled' ? await supersede(ctx, current, request) : undefined;
+  // The activations standing on an eligibility follow it: shortened with it, ended when it no longer stands now.
+  const fitted =
+    current.assignmentType === 'eligible'
+      ? await activationsFitted(ctx.deps, current, updated, ctx.now, ctx.actor)
+      : { endings: [], writes: [], effects: [] };
+  const startsNow = current.status === 'Scheduled' && updated.status === 'Active';
   return {
     request,
     writes: [
       ...ops.replaceAssignment(updated, current.version),
+      ...(fitted.endings.length ? ops.endAssignments(fitted.endings) : []),
+      ...fitted.writes,
+      ...(superseded?.writes ?? []),
       ops.createRequest(request),
       ctx.audit(input.action === 'adminExtend' ? 'assignment.extended' : 'assignment.updated', targetOf(request), {
         before: current,
@@ -270,14 +328,46 @@ async function adminUpdate(
       }),
     ],
     // The running workflow re-reads the end when it wakes; a new one keeps a newly set start or end.
-    effects: async () =>
-      current.endDateTime === null || updated.status === 'Scheduled' ? keepTime(request, updated, ctx.now) : [],
+    effects: async () => [
+      ...(superseded?.effects ?? []),
+      ...fitted.effects,
+      ...(current.endDateTime === null || updated.status === 'Scheduled' || startsNow
+        ? keepTime(request, updated, ctx.now)
+        : []),
+      ...(startsNow ? await activatedEffects(ctx.deps, request, updated) : []),
+    ],
+  };
+}
+
+/** The request that set a scheduled start, superseded by the one that moves it: Canceled, its workflow stopped. */
+async function supersede(
+  ctx: Ctx,
+  current: Assignment,
+  by: RequestRecord,
+): Promise<{ writes: WriteOp[]; effects: Effect[] } | undefined> {
+  if (!current.requestId) return undefined;
+  const item = await ctx.store.get(keys.request(current.requestId));
+  const old = item ? strip<RequestRecord>(item) : undefined;
+  if (old?.status !== 'Scheduled') return undefined;
+  const canceled: RequestRecord = {
+    ...old,
+    status: 'Canceled',
+    decidedAt: old.decidedAt ?? ctx.now.toISOString(),
+    version: old.version + 1,
+    taskToken: null,
+  };
+  return {
+    writes: [
+      ops.updateRequest(canceled, old.version),
+      ctx.audit('request.superseded', targetOf(old), { supersededBy: by.id }),
+    ],
+    effects: [{ kind: 'stopWorkflow', name: old.id, cause: `superseded by request ${by.id}` }],
   };
 }
 
 async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
   if (input.validateOnly) return 'valid';
-  const { request, step } = removalPlan(ctx.actor, ctx.now, current, input.justification ?? null);
+  const { request, step } = await removalPlan(ctx.deps, ctx.actor, ctx.now, current, input.justification ?? null);
   request.ticket = input.ticket ?? null;
   return { request, writes: [...step.writes, ops.createRequest(request)], effects: async () => step.effects };
 }
@@ -292,17 +382,14 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
   }
   const eligibility = await standingEligibility(
     ctx.deps,
-    { principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
+    { principalType: 'user', principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
     ctx.now,
   );
   const fallback: Expiration = { type: 'afterDuration', duration: policy.activation.maxDuration };
-  const schedule = resolveSchedule(input.schedule, ctx.now, fallback);
-  // An activation never outlives the eligibility it stands on.
-  if (eligibility.endDateTime && schedule.end && schedule.end.toISOString() > eligibility.endDateTime) {
-    schedule.end = new Date(eligibility.endDateTime);
-  }
+  const schedule = resolveSchedule(input.schedule, ctx.now, fallback, policy.maxScheduleAhead);
   checkActivation({ policy, caller: ctx.caller, justification: input.justification, ticket: input.ticket, schedule });
   const slot = {
+    principalType: 'user' as const,
     principalId: ctx.caller.id,
     roleId: input.roleId,
     assignmentType: 'active' as const,
@@ -316,6 +403,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
       `an activation of role '${input.roleId}' at scope '${input.scope}' is already pending`,
     );
   }
+  await checkGrantReady(ctx.deps, { ...input, principalId: ctx.caller.id });
   if (input.validateOnly) return 'valid';
   const stages = stagesFromPolicy(policy);
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
@@ -329,14 +417,25 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
     approval,
   );
   request.eligibilityId = eligibility.id;
+  // Refused now rather than at the grant when the eligibility ends before the start asked for.
+  activationWindow(askedOf(request), eligibility, ctx.now);
   if (stages.length === 0 && schedule.start <= ctx.now) {
     // No approval and no later start: the access is in force when this transaction commits.
-    const assignment = activationOf(request, eligibility.id, ctx.now);
-    const granted: RequestRecord = { ...request, status: 'Granted', assignmentId: assignment.id };
+    const assignment = activationOf(request, eligibility, ctx.now);
+    const granted: RequestRecord = {
+      ...request,
+      status: 'Granted',
+      assignmentId: assignment.id,
+      schedule: {
+        startDateTime: assignment.startDateTime,
+        expiration: { ...request.schedule.expiration, endDateTime: assignment.endDateTime },
+      },
+    };
     return {
       request: granted,
       writes: [
         ops.pendingFree(slot),
+        ops.eligibilityStands(eligibility),
         ...ops.createAssignment(assignment),
         ops.createRequest(granted),
         ctx.audit('assignment.activated', targetOf(granted), { assignment }),
@@ -384,7 +483,7 @@ async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment
   );
   request.assignmentId = current.id;
   request.status = 'Revoked';
-  const end = endWrites(current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
+  const end = await endWrites(ctx.deps, current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
   return { request, writes: [...end.writes, ops.createRequest(request)], effects: async () => end.effects };
 }
 
@@ -407,17 +506,21 @@ async function selfExtend(
       { path: 'action', message: 'use selfExtend' },
     ]);
   }
+  if (input.action === 'selfRenew' && !current && !(await heldAssigned(ctx, slot))) {
+    throw new DomainError(
+      'NotEligible',
+      `you never held an assignment of role '${slot.roleId}' at '${slot.scope}' to renew; ask an administrator for one`,
+    );
+  }
   let end: Date;
   let stages: Stage[];
+  const stands: WriteOp[] = [];
   if (isActivation && current) {
-    if (current.extensions >= policy.activation.maxExtensions) {
-      throw new DomainError(
-        'DurationExceedsPolicy',
-        `the role's policy allows ${policy.activation.maxExtensions} extension(s) of an activation`,
-      );
-    }
+    // An extension re-checks the eligibility the activation stands on, and stops at its end.
+    const eligibility = current.eligibilityId ? await readLiveAssignment(ctx, current.eligibilityId) : undefined;
     const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
-    end = extendedEnd(policy, ctx.now, requested);
+    end = checkExtension({ policy, now: ctx.now, activation: current, eligibility: eligibility ?? null, requested });
+    if (eligibility) stands.push(ops.eligibilityStands(eligibility));
     checkActivation({
       policy,
       caller: ctx.caller,
@@ -447,7 +550,7 @@ async function selfExtend(
       throw new DomainError('JustificationRequired', 'say why you need the assignment for longer');
     stages = [adminApprovalStage()];
   }
-  if (current?.endDateTime && end.toISOString() <= current.endDateTime) {
+  if (!isActivation && current?.endDateTime && end.toISOString() <= current.endDateTime) {
     throw invalid('an extension ends after the current end', [
       { path: 'schedule.expiration', message: `must be after ${current.endDateTime}` },
     ]);
@@ -474,6 +577,7 @@ async function selfExtend(
       request,
       writes: [
         ...ops.replaceAssignment(updated, current.version),
+        ...stands,
         ops.createRequest(request),
         ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
       ],
@@ -491,12 +595,31 @@ async function selfExtend(
   };
 }
 
+/** Did the principal ever hold an assignment (not an activation) in this slot? What selfRenew renews. */
+async function heldAssigned(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<boolean> {
+  const items = await ctx.store.all(queries.assignmentsOfPrincipal(slot), false);
+  return items.some(
+    (i) =>
+      i.roleId === slot.roleId &&
+      i.assignmentType === slot.assignmentType &&
+      i.scope === slot.scope &&
+      i.origin === 'assigned',
+  );
+}
+
+/** An assignment by id while it is live (Scheduled or Active), else undefined. */
+async function readLiveAssignment(ctx: Ctx, id: string): Promise<Assignment | undefined> {
+  const item = await ctx.store.get(keys.assignment(id));
+  const a = item ? toAssignment(item) : undefined;
+  return a && isLive(a) ? a : undefined;
+}
+
 /** The mail that asks a stage's approvers for their decision. */
 export async function approvalMail(ctx: Pick<Ctx, 'deps'>, r: RequestRecord, stage: number): Promise<Effect[]> {
   const s = r.approval.stages[stage];
   if (!s) return [];
   const role = await requireRole(ctx.deps.store, r.roleId);
-  const facts = factsOf(r, role.displayName, await principalName(ctx.deps, r.principalId));
+  const facts = factsOf(r, role.displayName, await principalName(ctx.deps, r));
   return [
     {
       kind: 'mail',
@@ -528,6 +651,7 @@ async function recordRefusal(ctx: Ctx, input: RequestInput, error: DomainError):
 
 export interface RequestFilters {
   principalId?: string | undefined;
+  principalType?: PrincipalType | undefined;
   roleId?: string | undefined;
   status?: RequestStatus | undefined;
 }
@@ -538,18 +662,24 @@ export async function listRequests(
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<Request>> {
   const reader = await ctx.isReader();
-  if (!reader && filters.principalId && filters.principalId !== ctx.caller.id) {
+  const others =
+    (filters.principalId && filters.principalId !== ctx.caller.id) ||
+    (filters.principalType && filters.principalType !== 'user');
+  if (!reader && others) {
     throw forbidden("listing another principal's requests needs elevate-admin or elevate-auditor");
   }
-  const principalId = reader ? filters.principalId : ctx.caller.id;
-  let part: QueryPart;
-  if (principalId) part = queries.requestsOfPrincipal(principalId);
-  else if (filters.status) part = queries.requestsByStatus(filters.status);
-  else part = queries.allRequests();
-  return ctx.store.page([part], {
+  // A plain caller lists its own (a user's) requests; a reader one principal id's, of one type or of all.
+  const principal = reader ? filters : { principalId: ctx.caller.id, principalType: 'user' as const };
+  const principalId = principal.principalId;
+  let parts: QueryPart[];
+  if (principalId) parts = principalParts(principal, queries.requestsOfPrincipal);
+  else if (filters.status) parts = [queries.requestsByStatus(filters.status)];
+  else parts = [queries.allRequests()];
+  return ctx.store.page(parts, {
     ...page,
     filter: (item) =>
       (!principalId || item.principalId === principalId) &&
+      (!principal.principalType || item.principalType === principal.principalType) &&
       (!filters.roleId || item.roleId === filters.roleId) &&
       (!filters.status || item.status === filters.status),
     map: (item) => presentRequest(strip<RequestRecord>(item)),
@@ -559,7 +689,7 @@ export async function listRequests(
 export async function getRequest(ctx: Ctx, id: string): Promise<Request> {
   const item = await ctx.store.get(keys.request(id));
   const request = item ? strip<RequestRecord>(item) : undefined;
-  const own = request && (request.principalId === ctx.caller.id || request.createdBy === ctx.caller.id);
+  const own = request && (isCallers(ctx, request) || request.createdBy === ctx.caller.id);
   if (!request || (!own && !(await ctx.isReader()))) throw notFound(`request '${id}'`);
   return presentRequest(request);
 }

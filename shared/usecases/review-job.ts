@@ -2,6 +2,7 @@ import type { Deps } from '../deps.ts';
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
+import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import {
   approversOf,
   type Counts,
@@ -248,12 +249,16 @@ function instanceMails(deps: Deps, i: InstanceRecord, reminder: boolean): Effect
   return [{ kind: 'mail', to: { approvers }, mail: m }];
 }
 
-/** One mail per principal of a self review (a group principal's mail goes to its list). */
-function selfMails(deps: Deps, i: InstanceRecord, principals: Iterable<string>, reminder: boolean): Effect[] {
+/**
+ * One mail per user of a self review. A group's items have no self reviewer (no member decides the group's access),
+ * so no mail goes to a group.
+ */
+function selfMails(deps: Deps, i: InstanceRecord, principals: readonly PrincipalRef[], reminder: boolean): Effect[] {
   const m = reminder
     ? mail.reviewReminder(reviewFacts(i), deps.config.apiUrl)
     : mail.reviewStarted(reviewFacts(i), deps.config.apiUrl);
-  return [...new Set(principals)].map((p) => ({ kind: 'mail', to: { principals: [p] }, mail: m }));
+  const users = new Set(principals.filter((p) => p.principalType === 'user').map((p) => p.principalId));
+  return [...users].map((id) => ({ kind: 'mail', to: { principals: [userRef(id)] }, mail: m }));
 }
 
 /** Populating: the next batch of assignments in scope becomes decision items, with their recommendations. */
@@ -290,16 +295,7 @@ async function populate(deps: Deps, i: InstanceRecord, report: ReviewJobReport):
   if (!(await committed(deps, writes))) return false;
   report.itemsCreated += n;
   const effects: Effect[] =
-    i.reviewers.type === 'self'
-      ? selfMails(
-          deps,
-          i,
-          decisions.map((d) => d.principalId),
-          false,
-        )
-      : last
-        ? instanceMails(deps, i, false)
-        : [];
+    i.reviewers.type === 'self' ? selfMails(deps, i, decisions, false) : last ? instanceMails(deps, i, false) : [];
   await runEffects(deps, effects);
   return true;
 }
@@ -353,15 +349,7 @@ async function remind(deps: Deps, i: InstanceRecord, report: ReviewJobReport): P
   ];
   if (!(await committed(deps, writes))) return false;
   if (page.items.length) report.reminded++;
-  await runEffects(
-    deps,
-    selfMails(
-      deps,
-      i,
-      page.items.map((d) => d.principalId),
-      true,
-    ),
-  );
+  await runEffects(deps, selfMails(deps, i, page.items, true));
   return true;
 }
 

@@ -1,8 +1,11 @@
 import { type ApproverRef, isApprover } from '../domain/approval.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
+import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import {
   type Decision,
+  holdsAccessOf,
   type Instance,
+  type Memberships,
   type RefMatcher,
   type Review,
   type ReviewInput,
@@ -24,6 +27,7 @@ import {
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import type { Ctx } from './context.ts';
+import { memberships } from './groups.ts';
 import { advanceInstance, completeWrites, emptyReport, readInstance } from './review-job.ts';
 
 /**
@@ -139,10 +143,20 @@ async function requireInstance(ctx: Ctx, reviewId: string, id: string): Promise<
 
 // ---- reviewers -----------------------------------------------------------------------------------------
 
+/** Who the caller is as a reviewer: whom it reviews for (refs matched by the approval rules), and its groups. */
+interface Reviewer {
+  matches: RefMatcher;
+  /** The Elevate groups the caller is an active member of: access it holds through them is its own. */
+  memberOf: Memberships;
+}
+
 /** Matches refs with the approval rules: a user by id, a group by the token's groups claim, `role` by admin. */
-async function matcher(ctx: Ctx): Promise<RefMatcher> {
-  const admin = (await ctx.authority()).admin;
-  return (refs: readonly ApproverRef[]) =>
+async function reviewerOf(ctx: Ctx): Promise<Reviewer> {
+  const [admin, groups] = await Promise.all([
+    ctx.authority().then((a) => a.admin),
+    memberships(ctx.store, userRef(ctx.caller.id), ctx.now),
+  ]);
+  const matches = (refs: readonly ApproverRef[]) =>
     isApprover(
       {
         status: 'Pending',
@@ -155,26 +169,21 @@ async function matcher(ctx: Ctx): Promise<RefMatcher> {
       ctx.caller,
       { admin },
     );
+  return { matches, memberOf: groups.members };
 }
 
 /** The reviewer queues of one instance that hold the caller's items (`open`: only the NotReviewed ones). */
-function queuesOf(i: InstanceRecord, ctx: Ctx, matches: RefMatcher, open: boolean): QueryPart[] {
-  if (i.reviewers.type === 'self') {
-    return [ctx.caller.id, ...ctx.caller.groups].map((p) =>
-      reviewQueries.decisionQueue(i.id, { principalId: p }, open),
-    );
-  }
-  const roles = reviewedRoles(i.reviewers, matches);
+function queuesOf(i: InstanceRecord, ctx: Ctx, reviewer: Reviewer, open: boolean): QueryPart[] {
+  // A self review: the caller's own (user) items only; a group's items have no self reviewer.
+  if (i.reviewers.type === 'self') return [reviewQueries.decisionQueue(i.id, userRef(ctx.caller.id), open)];
+  const roles = reviewedRoles(i.reviewers, reviewer.matches);
   if (roles === 'all') return [reviewQueries.decisionQueue(i.id, 'all', open)];
   return roles.map((roleId) => reviewQueries.decisionQueue(i.id, { roleId }, open));
 }
 
-/** A reviewer never sees their own item in a principals/approvers review (they may not decide it). */
-const notOwnUnlessSelf = (i: InstanceRecord, ctx: Ctx) => (item: Record<string, unknown>) =>
-  i.reviewers.type === 'self' ||
-  !(item.principalType === 'group'
-    ? ctx.caller.groups.includes(String(item.principalId))
-    : item.principalId === ctx.caller.id);
+/** A reviewer never sees an item whose access it holds, directly or through a group, outside a self review. */
+const notOwnUnlessSelf = (i: InstanceRecord, ctx: Ctx, reviewer: Reviewer) => (item: Record<string, unknown>) =>
+  i.reviewers.type === 'self' || !holdsAccessOf(item as unknown as PrincipalRef, ctx.caller, reviewer.memberOf);
 
 export async function listDecisions(
   ctx: Ctx,
@@ -185,21 +194,22 @@ export async function listDecisions(
   const i = await requireInstance(ctx, reviewId, instanceId);
   const map = (item: Record<string, unknown>) => presentDecision(strip<DecisionRecord>(item));
   if (await ctx.isReader()) return ctx.store.page([reviewQueries.decisionsOfInstance(i.id)], { ...page, map });
-  const parts = queuesOf(i, ctx, await matcher(ctx), false);
+  const reviewer = await reviewerOf(ctx);
+  const parts = queuesOf(i, ctx, reviewer, false);
   if (parts.length === 0) throw forbidden('you are not a reviewer of this access review');
-  return ctx.store.page(parts, { ...page, filter: notOwnUnlessSelf(i, ctx), map });
+  return ctx.store.page(parts, { ...page, filter: notOwnUnlessSelf(i, ctx, reviewer), map });
 }
 
 /** GET /v1/me/reviews: the NotReviewed items of instances in progress that wait for the caller. */
 export async function listMyReviews(ctx: Ctx, page: PageArgs): Promise<Page<Decision>> {
-  const matches = await matcher(ctx);
+  const reviewer = await reviewerOf(ctx);
   const parts: QueryPart[] = [];
   const filters = new Map<string, (item: Record<string, unknown>) => boolean>();
   for await (const item of ctx.store.stream(reviewQueries.instancesAtWork())) {
     const i = strip<InstanceRecord>(item);
     if (i.status !== 'InProgress' || Date.parse(i.endDateTime) <= ctx.now.getTime()) continue;
-    filters.set(i.id, notOwnUnlessSelf(i, ctx));
-    parts.push(...queuesOf(i, ctx, matches, true));
+    filters.set(i.id, notOwnUnlessSelf(i, ctx, reviewer));
+    parts.push(...queuesOf(i, ctx, reviewer, true));
   }
   return ctx.store.page(parts, {
     ...page,
@@ -226,12 +236,13 @@ export async function decideReview(
   const item = await ctx.store.get(reviewKeys.reviewDecision(i.id, decisionId));
   if (!item) throw notFound(`decision '${decisionId}'`);
   const d = strip<DecisionRecord>(item);
-  const verdict = reviewerVerdict(i.reviewers, d, ctx.caller, await matcher(ctx));
+  const reviewer = await reviewerOf(ctx);
+  const verdict = reviewerVerdict(i.reviewers, d, ctx.caller, reviewer.matches, reviewer.memberOf);
   if (verdict === 'notReviewer') throw forbidden('you are not a reviewer of this item');
   if (verdict === 'self') {
     throw new DomainError(
       'SelfApprovalForbidden',
-      'you cannot review your own access unless the review is a self-review',
+      'you cannot review access you hold yourself, directly or through a group, unless the review is a self-review',
     );
   }
   if (i.status !== 'InProgress' || Date.parse(i.endDateTime) <= ctx.now.getTime()) {

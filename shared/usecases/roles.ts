@@ -1,5 +1,5 @@
 import { conflict, invalid, notFound } from '../domain/errors.ts';
-import { defaultPolicy, policyProblems, type RolePolicy } from '../domain/policy.ts';
+import { defaultPolicy, policyProblems, type RolePolicy, withDefaults } from '../domain/policy.ts';
 import type { Role, RoleInput, RolePatch } from '../domain/role.ts';
 import { keys, ops, type PolicyRecord, queries, type RoleRecord, strip, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
@@ -29,7 +29,8 @@ export async function requireRole(store: Store, id: string): Promise<RoleRecord>
 export async function readPolicy(store: Store, roleId: string): Promise<PolicyRecord> {
   const item = await store.get(keys.policy(roleId));
   if (!item) throw notFound(`role '${roleId}'`);
-  return strip<PolicyRecord>(item);
+  const record = strip<PolicyRecord>(item);
+  return { ...record, policy: withDefaults(record.policy) };
 }
 
 /** The writes that create a role with the default policy (used by the API and by bootstrap). */
@@ -94,6 +95,7 @@ export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
   await ctx.store.transact([
     ops.deleteRole(id, role.version),
     ops.deletePolicy(id),
+    ops.deleteTargets(id),
     ctx.audit('role.deleted', { roleId: id }, { role: toRole(role) }),
   ]);
 }

@@ -15,8 +15,24 @@ type Who = 'admin' | 'auditor' | 'user';
  * The caller kinds beyond the three of every sample: an approver (named in db-gated's policy), a reviewer (named
  * in the fixture access review) and an admin whose time-bound elevate-admin assignment has expired. They get the
  * plain user's status unless the sample sets theirs (the routes that are theirs: approve, deny, decide).
+ *
+ * Identity cases (issue 11, items 2-4): `groupApprover` is a member of exactly the identity-provider group
+ * `approvers` (db-gated's second approver); `lookalike` holds groups that only look like it when split (`Not
+ * approvers`, `wannabe,approvers`, `[approvers]`); `groupNamedAdmin` and `groupNamedAuditor` are user tokens whose
+ * sub is the id of an Elevate group holding elevate-admin / elevate-auditor; `memberReviewer` is a named reviewer who
+ * is an Elevate member of the group whose item she is asked to decide, and `idpReviewer` a named reviewer whose
+ * identity-provider group has that group's name.
  */
-type Extra = 'approver' | 'reviewer' | 'lapsedAdmin';
+type Extra =
+  | 'approver'
+  | 'reviewer'
+  | 'lapsedAdmin'
+  | 'groupApprover'
+  | 'lookalike'
+  | 'groupNamedAdmin'
+  | 'groupNamedAuditor'
+  | 'memberReviewer'
+  | 'idpReviewer';
 interface Sample {
   method?: string;
   path: (f: Fixture) => string;
@@ -24,6 +40,8 @@ interface Sample {
   expect: Record<Who, number> & Partial<Record<Extra, number>>;
   /** Per call: makes what the call acts on (a fresh pending request, an undecided review item). */
   prepare?: (f: Fixture) => Promise<Partial<Fixture>>;
+  /** The path for one caller kind, where it differs (the review item of the group a reviewer is in). */
+  pathFor?: Partial<Record<Extra, (f: Fixture) => string>>;
 }
 interface Fixture {
   n: number;
@@ -35,6 +53,8 @@ interface Fixture {
   /** The decisions path of the fixture review's instance, and its undecided items (first come, first used). */
   decisionsPath: string;
   openDecisions: string[];
+  /** The fixture review's item of the group fixture-grp (the member and IdP reviewers may never decide it). */
+  groupDecision: string;
   as: (sub: string) => ApiClient;
 }
 
@@ -74,7 +94,8 @@ const SAMPLES: Record<string, Sample> = {
     expect: { admin: 201, auditor: 403, user: 403 },
   },
   listGroups: { path: () => '/v1/groups', expect: all200 },
-  listGroupMembers: { path: () => '/v1/groups/fixture-grp/members', expect: reader200 },
+  // mona is an Elevate member of fixture-grp: members see the group's members.
+  listGroupMembers: { path: () => '/v1/groups/fixture-grp/members', expect: { ...reader200, memberReviewer: 200 } },
   listAlerts: { path: () => '/v1/alerts', expect: reader200 },
   dismissAlert: {
     path: () => '/v1/alerts/roleWithoutMfa-000000000000/dismiss',
@@ -96,6 +117,21 @@ const SAMPLES: Record<string, Sample> = {
   },
   getPolicy: { path: () => '/v1/roles/db-admin/policy', expect: all200 },
   putPolicy: { path: () => '/v1/roles/db-admin/policy', body: () => defaultPolicy(), expect: admin200 },
+  getTargets: { path: () => '/v1/roles/db-admin/targets', expect: all200 },
+  // A permission set of the local Identity Center stand-in: it exists, so only authority decides.
+  putTargets: {
+    path: () => '/v1/roles/db-admin/targets',
+    body: () => ({
+      targets: [
+        {
+          type: 'identityCenterAccountAssignment',
+          permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-local/ps-readonly',
+        },
+      ],
+    }),
+    expect: admin200,
+  },
+  listScopes: { path: () => '/v1/scopes', expect: all200 },
   putPrincipal: {
     path: () => '/v1/principals/someone',
     body: () => ({ type: 'user', displayName: 'Someone' }),
@@ -132,13 +168,13 @@ const SAMPLES: Record<string, Sample> = {
     path: (f) => `/v1/requests/${f.pendingId}/approve`,
     body: () => ({ justification: 'ok' }),
     prepare: pendingRequest,
-    expect: { admin: 403, auditor: 403, user: 403, approver: 200 },
+    expect: { admin: 403, auditor: 403, user: 403, approver: 200, groupApprover: 200 },
   },
   denyRequest: {
     path: (f) => `/v1/requests/${f.pendingId}/deny`,
     body: () => ({ justification: 'no' }),
     prepare: pendingRequest,
-    expect: { admin: 403, auditor: 403, user: 403, approver: 200 },
+    expect: { admin: 403, auditor: 403, user: 403, approver: 200, groupApprover: 200 },
   },
   listApprovals: { path: () => '/v1/approvals', expect: all200 },
   createAccessReview: {
@@ -166,7 +202,11 @@ const SAMPLES: Record<string, Sample> = {
   decideAccessReview: {
     path: (f) => `${f.decisionsPath}/${f.openDecisions[0]}`,
     body: () => ({ decision: 'Approve', justification: 'still needed' }),
-    expect: { admin: 403, auditor: 403, user: 403, reviewer: 200 },
+    expect: { admin: 403, auditor: 403, user: 403, reviewer: 200, memberReviewer: 403, idpReviewer: 403 },
+    pathFor: {
+      memberReviewer: (f) => `${f.decisionsPath}/${f.groupDecision}`,
+      idpReviewer: (f) => `${f.decisionsPath}/${f.groupDecision}`,
+    },
   },
   stopAccessReviewInstance: {
     path: () => `/v1/access-reviews/${NO_REVIEW}/instances/${NO_INSTANCE}/stop`,
@@ -212,8 +252,42 @@ describe('authorization of every route', () => {
     const gated = defaultPolicy();
     gated.activation.approval = {
       required: true,
-      stages: [{ approvers: [{ type: 'user', id: 'bob' }], requiredApprovals: 1, timeout: 'PT4H' }],
+      stages: [
+        {
+          approvers: [
+            { type: 'user', id: 'bob' },
+            { type: 'group', id: 'approvers' },
+          ],
+          requiredApprovals: 1,
+          timeout: 'PT4H',
+        },
+      ],
     };
+    // Users whose sub is a group's id, where the group (not they) holds Elevate's authority.
+    for (const [group, roleId] of [
+      ['admins-grp', 'elevate-admin'],
+      ['auditors-grp', 'elevate-auditor'],
+    ] as const) {
+      expect((await admin.post('/v1/groups', { id: group, displayName: group })).status).toBe(201);
+      const held = await admin.post('/v1/requests', {
+        action: 'adminAssign',
+        assignmentType: 'active',
+        principalId: group,
+        principalType: 'group',
+        roleId,
+        justification: 'the group holds it',
+        schedule: { expiration: { type: 'afterDuration', duration: 'P30D' } },
+      });
+      expect(held.status, JSON.stringify(held.body)).toBe(201);
+    }
+    // fixture-grp holds db-admin (an item of the fixture review), and mona is an Elevate member of it.
+    for (const body of [
+      { principalId: 'fixture-grp', principalType: 'group', roleId: 'db-admin', assignmentType: 'eligible' },
+      { principalId: 'mona', roleId: 'group-fixture-grp-member', assignmentType: 'active', justification: 'member' },
+    ]) {
+      const made = await admin.post('/v1/requests', { action: 'adminAssign', ...body });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+    }
     expect((await admin.put('/v1/roles/db-gated/policy', gated)).status).toBe(200);
     // The reviewer: rita, of a review of db-admin (alice's eligibility, plus a few more to decide) started now.
     for (let i = 0; i < 3; i++) {
@@ -227,7 +301,14 @@ describe('authorization of every route', () => {
     const review = await admin.post<{ id: string }>('/v1/access-reviews', {
       displayName: 'fixture review',
       scope: { roleIds: ['db-admin'] },
-      reviewers: { type: 'principals', principals: [{ type: 'user', id: 'rita' }] },
+      reviewers: {
+        type: 'principals',
+        principals: [
+          { type: 'user', id: 'rita' },
+          { type: 'user', id: 'mona' },
+          { type: 'user', id: 'ivy' },
+        ],
+      },
       recurrence: { type: 'once', startDateTime: server.clock.now().toISOString() },
     });
     expect(review.status, JSON.stringify(review.body)).toBe(201);
@@ -235,8 +316,10 @@ describe('authorization of every route', () => {
     await settle(server);
     const instances = await admin.get<{ items: { id: string }[] }>(`/v1/access-reviews/${review.body.id}/instances`);
     const decisionsPath = `/v1/access-reviews/${review.body.id}/instances/${instances.body.items[0]?.id}/decisions`;
-    const items = await admin.get<{ items: { id: string }[] }>(decisionsPath);
+    const items = await admin.get<{ items: { id: string; principalId: string }[] }>(decisionsPath);
     expect(items.body.items.length).toBeGreaterThan(0);
+    const groupDecision = items.body.items.find((d) => d.principalId === 'fixture-grp')?.id as string;
+    expect(groupDecision).toBeDefined();
     // The lapsed admin: elevate-admin for one hour, and the clock then moves two hours on.
     const lapsed = await admin.post('/v1/requests', {
       action: 'adminAssign',
@@ -255,7 +338,8 @@ describe('authorization of every route', () => {
       assignmentId: assigned.body.assignmentId,
       admin,
       decisionsPath,
-      openDecisions: items.body.items.map((d) => d.id),
+      openDecisions: items.body.items.filter((d) => d.id !== groupDecision).map((d) => d.id),
+      groupDecision,
       as: (sub) => anonymous.as({ sub, mfa: true }),
     };
     const mint = (sub: string, claims: Record<string, unknown> = {}, now?: Date) =>
@@ -266,6 +350,13 @@ describe('authorization of every route', () => {
     callers.approver = () => mint('bob');
     callers.reviewer = () => mint('rita');
     callers.lapsedAdmin = () => mint('lapsed-admin');
+    callers.groupApprover = () => mint('gus', { groups: ['Not approvers', 'approvers', 'x "y", z'] });
+    callers.lookalike = () =>
+      mint('lou', { groups: ['Not approvers', 'wannabe,approvers', '[approvers]', '"approvers"'] });
+    callers.groupNamedAdmin = () => mint('admins-grp');
+    callers.groupNamedAuditor = () => mint('auditors-grp');
+    callers.memberReviewer = () => mint('mona');
+    callers.idpReviewer = () => mint('ivy', { groups: ['fixture-grp'] });
   });
   afterAll(async () => {
     await server?.stop();
@@ -334,9 +425,10 @@ describe('authorization of every route', () => {
         const f = { ...fixture, n };
         return { ...f, ...(await sample.prepare?.(f)) };
       };
-      const send = async (client: ApiClient) => {
+      const send = async (client: ApiClient, who?: Who | Extra) => {
         const f = await prepare();
-        return client.request(route.method, sample.path(f), sample.body?.(f));
+        const path = (who && sample.pathFor?.[who as Extra]) ?? sample.path;
+        return client.request(route.method, path(f), sample.body?.(f));
       };
 
       if (route.access === 'public') {
@@ -362,12 +454,18 @@ describe('authorization of every route', () => {
         approver: 'an approver',
         reviewer: 'a reviewer',
         lapsedAdmin: 'an admin whose assignment expired',
+        groupApprover: 'a member of exactly the approver group',
+        lookalike: 'a member of groups that look like the approver group when split',
+        groupNamedAdmin: 'a user whose sub is the id of a group holding elevate-admin',
+        groupNamedAuditor: 'a user whose sub is the id of a group holding elevate-auditor',
+        memberReviewer: 'a reviewer deciding the item of an Elevate group she is a member of',
+        idpReviewer: 'a reviewer deciding the item of a group named like her identity-provider group',
       };
-      for (const who of ['user', 'auditor', 'admin', 'approver', 'reviewer', 'lapsedAdmin'] as const) {
+      for (const who of Object.keys(names) as (Who | Extra)[]) {
         const expected = sample.expect[who] ?? sample.expect.user;
         it(`answers ${names[who]} with ${expected}`, async () => {
           const token = await (callers[who] as () => Promise<string>)();
-          const res = await send(anonymous.withToken(token));
+          const res = await send(anonymous.withToken(token), who);
           expect(res.status, JSON.stringify(res.body)).toBe(expected);
           if (route.operationId === 'decideAccessReview' && res.status === 200) fixture.openDecisions.shift();
         });

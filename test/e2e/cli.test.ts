@@ -460,3 +460,106 @@ describe('reviews and audit exports (the endpoints other work is adding)', () =>
     expect((await stat(file)).size).toBeGreaterThan(0);
   });
 });
+
+describe("others' text (issue 11, item 10)", () => {
+  /** What a terminal acts on: ESC (CSI, OSC), CR, BEL, a C1 CSI, DEL, bidi overrides (LF: counted as lines). */
+  const RAW = /(?!\n)[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
+  const hostile =
+    'INC-1\u001b[2J\u001b[H\u001b]0;pwned\u0007\u001b[32mapproved\r\nreq_fake  mallory  ops  /  selfActivate  Granted\u009b31m\u202egnp.exe\u007f';
+
+  let fake: Server;
+  let fakeUrl: string;
+  beforeAll(async () => {
+    // An API answering with others' text (a requester's justification, a problem's detail) as it is stored.
+    fake = createServer((req, res) => {
+      const json = (status: number, value: unknown, type = 'application/json') => {
+        res.writeHead(status, { 'content-type': type });
+        res.end(JSON.stringify(value));
+      };
+      const request = {
+        id: 'req_1',
+        action: 'selfActivate',
+        status: 'PendingApproval',
+        principalId: `mallory${hostile}`,
+        roleId: 'prod',
+        scope: '/accounts/1',
+        createdAt: '2026-11-26T12:00:00Z',
+        justification: hostile,
+        stages: [],
+      };
+      if (req.url?.startsWith('/v1/approvals')) return json(200, { items: [request], nextToken: null });
+      if (req.url?.startsWith('/v1/requests/req_1/approve')) {
+        return json(
+          409,
+          { type: 'about:blank', title: 'Conflict', status: 409, code: 'Conflict', detail: hostile },
+          'application/problem+json',
+        );
+      }
+      json(404, { code: 'NotFound', status: 404, detail: hostile }, 'application/problem+json');
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    fakeUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => fake?.close(resolve));
+  });
+
+  it('shows a justification with escape codes and newlines escaped in the approvals table, plain lines and errors', async () => {
+    // Prepare
+    const home = await session('escapes');
+    const env = { ELEVATE_API: fakeUrl, ELEVATE_TOKEN: 'any' };
+
+    // Act
+    const table = await elevate(home, ['approvals'], env);
+    const refused = await elevate(home, ['approve', 'req_1', '--reason', 'ok'], env);
+    const json = await elevate(home, ['approvals', '--json'], env);
+    const coloured = await elevate(home, ['approvals'], { ...env, FORCE_COLOR: '1' });
+
+    // Assess: one header and one row, nothing a terminal acts on, the text still readable
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).not.toMatch(RAW);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('INC-1\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07\\x1b[32mapproved\\r\\nreq_fake');
+    expect(lines[1]).toContain('\\x9b31m\\u202egnp.exe\\x7f');
+    expect(lines[1]).toMatch(/^req_1\s+malloryINC-1\\x1b\[2J/);
+    // Errors: one line on stderr, escaped
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).not.toMatch(RAW);
+    expect(refused.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^elevate: Conflict: INC-1\\x1b\[2J/)]);
+    // --json: the same data, every character a terminal acts on written as a \u escape
+    expect(json.stdout).not.toMatch(RAW);
+    expect(JSON.parse(json.stdout).items[0].justification).toBe(hostile);
+    // Colours are the CLI's own, the text's sequences stay escaped
+    expect(coloured.stdout).toContain('\u001b[1m');
+    const ownColours = new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g');
+    expect(coloured.stdout.replace(ownColours, '')).not.toMatch(RAW);
+  });
+
+  it("escapes a requester's justification in the real approver's table", async () => {
+    // Prepare: alice asks for prod (bob approves) with a justification made to fake a row and clear the screen
+    const bob = await session('bob-esc');
+    await elevate(bob, ['login', '--local', '--sub', 'bob', '--mfa']);
+    const alice = api(server).as({ sub: 'alice', mfa: true });
+    const asked = await alice.post<{ id: string }>('/v1/requests', {
+      action: 'selfActivate',
+      assignmentType: 'active',
+      roleId: 'prod',
+      scope: '/accounts/1',
+      justification: `INC-7 \u001b[2J\u001b[H\nreq_fake  mallory  prod  /accounts/1  Granted\u202e`,
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+
+    // Act
+    const table = await elevate(bob, ['approvals']);
+
+    // Assess
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).not.toMatch(RAW);
+    const listed = JSON.parse((await elevate(bob, ['approvals', '--json'])).stdout).items as unknown[];
+    const rows = table.stdout.trimEnd().split('\n').slice(1);
+    expect(rows).toHaveLength(listed.length); // no faked row
+    expect(rows.find((r) => r.startsWith(asked.body.id))).toMatch(/INC-7 .*req_fake {2}mallory/);
+    await alice.post(`/v1/requests/${asked.body.id}/cancel`, {});
+  });
+});

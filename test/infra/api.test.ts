@@ -7,6 +7,7 @@ import { synthTemplate } from '#infra/synth.ts';
 import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
 import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
+import { idcCheckStatements } from '#test/support/idc-policy.ts';
 
 let template: Template;
 
@@ -208,6 +209,8 @@ describe('api functions', () => {
         Effect: 'Deny',
         Resource: tableRef(),
       },
+      // PUT /v1/roles/{roleId}/targets checks that each permission set and group exists
+      ...idcCheckStatements(),
     ]);
     expect(READ_ACTIONS).not.toContain('dynamodb:Scan');
   });

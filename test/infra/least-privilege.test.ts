@@ -121,7 +121,12 @@ describe('least-privilege table access', () => {
     // Assess
     expect(AUDIT_KEY_PREFIXES.some((p) => eventPk.startsWith(p))).toBe(true);
     expect(AUDIT_KEY_PREFIXES.some((p) => headPk.startsWith(p))).toBe(true);
-    for (const other of [keys.role('r'), keys.principal('p'), keys.request('q'), keys.auditExport('e')]) {
+    for (const other of [
+      keys.role('r'),
+      keys.principal({ principalType: 'user', principalId: 'p' }),
+      keys.request('q'),
+      keys.auditExport('e'),
+    ]) {
       expect(AUDIT_KEY_PREFIXES.some((p) => String(other.pk).startsWith(p))).toBe(false);
     }
   });

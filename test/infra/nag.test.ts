@@ -6,6 +6,31 @@ import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
 import { buildApp, STACK_NAME } from '#infra/synth.ts';
 
+/** How cdk-nag names the permission sets resource of IdentityCenterAccess (its resolved JSON). */
+const PERMISSION_SETS = JSON.stringify({
+  'Fn::If': [
+    'IdentityCenterConfigured60312E7D',
+    {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':sso:::permissionSet/',
+          {
+            'Fn::Select': [
+              1,
+              { 'Fn::Split': ['/', { 'Fn::Join': ['', [{ Ref: 'IdentityCenterInstanceArn' }, '/']] }] },
+            ],
+          },
+          '/*',
+        ],
+      ],
+    },
+    { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sso:::permissionSet/not-configured/*']] },
+  ],
+});
+
 /** Every acknowledgement in the app: the construct it sits on, the rule id and the reason. */
 function acknowledgements(root: ReturnType<typeof buildApp>['app']) {
   const found: { path: string; id: string; reason: unknown }[] = [];
@@ -80,6 +105,25 @@ describe('cdk-nag AwsSolutions', () => {
           const tokens = ['taskResponse', 'mail'].some((c) => SCHEDULE_CAPABILITIES[job.name]?.includes(c as never));
           return [`${id} AwsSolutions-L1`, ...(tokens ? [`${id}Role AwsSolutions-IAM5[Resource::*]`] : [])];
         }),
+        // Identity Center: the instance's permission sets, identity store users/groups, member accounts (read)
+        ...[
+          'Elevate/Api/RolesFunctionRole',
+          'Elevate/Api/RequestsFunctionRole',
+          'Elevate/Workflow/HandlerRole',
+        ].flatMap((role) => [
+          `${role} AwsSolutions-IAM5[Resource::${PERMISSION_SETS}]`,
+          `${role} AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]`,
+          `${role} AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]`,
+        ]),
+        'Elevate/Api/RolesFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
+        'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
+        // the provisioner: member accounts, memberships, and the IAM actions AWS documents on Identity Center's roles
+        'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sso:::account/*]',
+        'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
+        'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/aws-reserved/sso.amazonaws.com/*]',
+        'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:saml-provider/AWSSSO_*]',
+        // organizations:ListRoots has no resource-level permissions
+        'Elevate/Schedules/OrganizationSyncFunctionRole AwsSolutions-IAM5[Resource::*]',
         'Elevate/Workflow/Handler AwsSolutions-L1',
         // the outbox publisher: the house runtime, and its dead-letter queue (a Lambda on-failure destination)
         'Elevate/Outbox/Handler AwsSolutions-L1',

@@ -12,6 +12,12 @@ import { API_CAPABILITIES, EVENT_BUS_NAME, OUTBOX_CAPABILITIES, SCHEDULE_CAPABIL
 import { localFunctions, STACK_NAME, scheduledTargets, stateMachineDefinition, synthTemplate } from '#infra/synth.ts';
 import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
+import {
+  idcCheckStatements,
+  idcEnvironment,
+  idcProvisionStatements,
+  organizationReadStatements,
+} from '#test/support/idc-policy.ts';
 
 let template: Template;
 
@@ -398,6 +404,8 @@ describe('access workflow resources', () => {
       ...tableStatements(),
       taskResponseAndQuota,
       sendEmail,
+      // provisioning into Identity Center (the workflow's provisioning steps)
+      ...idcProvisionStatements(),
     ]);
     expect(variablesOf(handlerId()).EVENT_BUS_NAME).toBeUndefined();
     expect(variablesOf(handlerId())).toMatchObject({
@@ -420,7 +428,7 @@ describe('lifecycle bus and mail', () => {
     const requests = logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'mail']);
+    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'mail', 'idcCheck']);
     expect(policyOf('ApiRequestsFunctionRole')).toEqual([
       logStatement('ApiRequestsFunctionLogGroup'),
       ...tableStatements(),
@@ -428,8 +436,11 @@ describe('lifecycle bus and mail', () => {
       taskResponseAndQuota,
       { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
       sendEmail,
+      // the pre-grant checks against Identity Center and Organizations
+      ...idcCheckStatements(),
     ]);
     expect(variablesOf(requests)).toMatchObject({
+      ...idcEnvironment(),
       STATE_MACHINE_ARN: { Ref: machineId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
@@ -544,6 +555,38 @@ describe('schedules', () => {
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
+  });
+
+  it('gives organization-sync the table, the Organizations walk and the Identity Center settings, nothing else', () => {
+    // Assess
+    expect(SCHEDULE_CAPABILITIES['organization-sync']).toEqual(['organizationRead']);
+    expect(policyOf('SchedulesOrganizationSyncFunctionRole')).toEqual([
+      logStatement('SchedulesOrganizationSyncFunctionLogGroup'),
+      ...tableStatements(),
+      ...organizationReadStatements(),
+    ]);
+    const variables = variablesOf(logicalId('AWS::Lambda::Function', /^SchedulesOrganizationSyncFunction[0-9A-F]{8}$/));
+    expect(variables).toMatchObject(idcEnvironment());
+    for (const key of ['STATE_MACHINE_ARN', 'EVENT_BUS_NAME', 'ELEVATE_SENDER_ADDRESS'])
+      expect(variables[key]).toBeUndefined();
+  });
+
+  it('takes the Identity Center settings as parameters, empty (not configured) by default', () => {
+    // Assess
+    const parameters = template.toJSON().Parameters as Record<string, { Default?: unknown; AllowedValues?: unknown }>;
+    expect(parameters.IdentityCenterInstanceArn?.Default).toBe('');
+    expect(parameters.IdentityStoreId?.Default).toBe('');
+    expect(parameters.IdentityCenterUserAttribute).toMatchObject({
+      Default: 'userName',
+      AllowedValues: ['userName', 'email'],
+    });
+    expect(parameters.FenceSessions).toMatchObject({ Default: 'true', AllowedValues: ['true', 'false'] });
+    expect(parameters.AccessPortalUrl?.Default).toBe('');
+    // The one IAM grant of Identity Center writes is the workflow handler's (the provisioner), no API function's.
+    const writers = Object.entries(resources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('sso:CreateAccountAssignment'))
+      .map(([k]) => k.replace(/DefaultPolicy[0-9A-F]{8}$/, ''));
+    expect(writers).toEqual(['WorkflowHandlerRole']);
   });
 
   it('gives reviews the table and mail (no workflow), and 15 minutes a run', () => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
+import { userRef } from '#shared/domain/primitives.ts';
 import { keys, queries } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { call } from '#test/support/invoke.ts';
@@ -64,7 +65,7 @@ describe('admin assignments', () => {
       Array.from({ length: 8 }, () => assign({ assignmentType: 'eligible', principalId: 'racer' })),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
-    const live = await depsFromEnv().store.all(queries.live('racer'));
+    const live = await depsFromEnv().store.all(queries.live(userRef('racer')));
     expect(live).toHaveLength(1);
     const role = await depsFromEnv().store.get(keys.role('db-admin'));
     const counted = (await call('GET', '/v1/assignments?roleId=db-admin&status=Active', { as: 'admin' })).body.items
@@ -288,7 +289,9 @@ describe('principals', () => {
     });
     expect(put.status).toBe(200);
     expect((await call('GET', '/v1/principals/sec-team', { as: 'dana' })).status).toBe(403);
-    expect((await call('GET', '/v1/principals/sec-team', { as: 'admin' })).body.type).toBe('group');
+    expect((await call('GET', '/v1/principals/sec-team?principalType=group', { as: 'admin' })).body.type).toBe('group');
+    // A profile is a type and an id: there is no user sec-team.
+    expect((await call('GET', '/v1/principals/sec-team', { as: 'admin' })).status).toBe(404);
     expect(
       (await call('PUT', '/v1/principals/x', { as: 'admin', body: { type: 'robot', displayName: 'x' } })).status,
     ).toBe(400);

@@ -6,12 +6,14 @@ import { stringifyClaims } from '#infra/local/http-event.ts';
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { AssignmentType } from '#shared/domain/assignment.ts';
+import { defaultPolicy } from '#shared/domain/policy.ts';
 import { PrincipalType } from '#shared/domain/primitives.ts';
 import { RequestAction } from '#shared/domain/request.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { useExportPorts } from '#shared/usecases/exports.ts';
+import { runReviewJob } from '#shared/usecases/review-job.ts';
 import { checkInvariants } from '#test/support/invariants.ts';
-import { call } from '#test/support/invoke.ts';
+import { authorizationOf, call } from '#test/support/invoke.ts';
 import { missingSamples, ROUTE_SAMPLES, type SampleFixture } from '#test/support/route-samples.ts';
 import { createTestTable, type TestTable } from '#test/support/table.ts';
 
@@ -27,6 +29,8 @@ type Handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGa
 const clock = new ManualClock(new Date('2026-11-26T10:00:00Z'));
 let table: TestTable;
 let fixture: SampleFixture;
+/** Identity fixtures: a request waiting for the group `fz-approvers`, and the review item of the group fz-grp. */
+let identity: { pendingId: string; groupDecisionPath: string };
 const handlers = new Map<string, Handler>();
 
 afterAll(() => useExportPorts(undefined));
@@ -56,10 +60,70 @@ beforeAll(async () => {
     assignmentId: assigned.body.assignmentId,
     groupId: 'fz-grp',
   };
+  identity = await identityFixture();
   for (const fn of new Set(ROUTES.map((r) => r.fn))) {
     handlers.set(fn, ((await import(`../../functions/api/${fn}.ts`)) as { handler: Handler }).handler);
   }
-});
+}, 120_000); // synthesizes the template and imports every handler: slow on a loaded machine
+
+/**
+ * Issue 11, items 2-4: the group fz-grp holds elevate-admin (a user token whose sub is `fz-grp` must not); fz-gated
+ * waits for the identity-provider group `fz-approvers`; fz-grp holds fz-role, reviewed by fz-rev (an Elevate member of
+ * fz-grp) and fz-idp (whose identity-provider group is named fz-grp): neither may decide the group's item.
+ */
+async function identityFixture(): Promise<{ pendingId: string; groupDecisionPath: string }> {
+  const ok = async (method: string, path: string, opts: Parameters<typeof call>[2]) => {
+    const res = await call(method, path, opts);
+    expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
+    return res.body;
+  };
+  const assign = (body: Record<string, unknown>) =>
+    ok('POST', '/v1/requests', { as: 'admin', body: { action: 'adminAssign', justification: 'fixture', ...body } });
+  await assign({ assignmentType: 'active', principalId: 'fz-grp', principalType: 'group', roleId: 'elevate-admin' });
+  await ok('POST', '/v1/roles', { as: 'admin', body: { id: 'fz-gated', displayName: 'Gated', privileged: true } });
+  const policy = defaultPolicy();
+  policy.activation.approval = {
+    required: true,
+    stages: [{ approvers: [{ type: 'group', id: 'fz-approvers' }], requiredApprovals: 1, timeout: 'PT8H' }],
+  };
+  await ok('PUT', '/v1/roles/fz-gated/policy', { as: 'admin', body: policy });
+  await assign({ assignmentType: 'eligible', principalId: 'fz-asker', roleId: 'fz-gated' });
+  const pending = await ok('POST', '/v1/requests', {
+    as: 'fz-asker',
+    body: {
+      action: 'selfActivate',
+      assignmentType: 'active',
+      roleId: 'fz-gated',
+      justification: 'INC-1',
+      schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    },
+  });
+  await assign({ assignmentType: 'eligible', principalId: 'fz-grp', principalType: 'group', roleId: 'fz-role' });
+  await assign({ assignmentType: 'active', principalId: 'fz-rev', roleId: 'group-fz-grp-member' });
+  const review = await ok('POST', '/v1/access-reviews', {
+    as: 'admin',
+    body: {
+      displayName: 'identity fuzz',
+      scope: { roleIds: ['fz-role'] },
+      reviewers: {
+        type: 'principals',
+        principals: [
+          { type: 'user', id: 'fz-rev' },
+          { type: 'user', id: 'fz-idp' },
+        ],
+      },
+      requireJustification: false,
+      recurrence: { type: 'once', startDateTime: clock.now().toISOString() },
+    },
+  });
+  await runReviewJob(depsFromEnv(), { timeLeft: () => 900_000 });
+  const instances = await ok('GET', `/v1/access-reviews/${review.id}/instances`, { as: 'admin' });
+  const path = `/v1/access-reviews/${review.id}/instances/${instances.items[0].id}/decisions`;
+  const items = (await ok('GET', path, { as: 'admin' })).items as { id: string; principalType: string }[];
+  const group = items.find((d) => d.principalType === 'group');
+  expect(group).toBeDefined();
+  return { pendingId: pending.id, groupDecisionPath: `${path}/${group?.id}` };
+}
 
 // ---- arbitraries -----------------------------------------------------------------------------------
 
@@ -113,6 +177,8 @@ const PLAUSIBLE = [
   '/accounts/123456789012/regions/eu-west-1',
   'PT1H',
   'P400D',
+  'P9999Y',
+  '9999-12-31T23:59:59Z',
   'PT0S',
   'noExpiration',
   'afterDateTime',
@@ -264,10 +330,38 @@ const routeIndex = fc.nat({ max: ROUTES.length - 1 });
 
 const paramPlan = fc.array(sometimes(junkString), { minLength: 3, maxLength: 3 });
 
-const callerPlan = fc.constantFrom(
-  { sub: 'admin', amr: ['pwd', 'mfa'] },
-  { sub: 'alice', amr: ['pwd', 'mfa'] },
-  { sub: 'alice', amr: ['pwd'] },
+/** Group names that split (on spaces, commas, brackets or quotes) into the approver group's name, and junk. */
+const groupName = fc.oneof(
+  fc.constantFrom(
+    'fz-approvers',
+    'fz-grp',
+    'Not fz-approvers',
+    'wannabe,fz-approvers',
+    '[fz-approvers]',
+    '"fz-approvers"',
+    '["fz-approvers"]',
+    'fz-approvers ',
+    'map[fz-approvers:x]',
+  ),
+  fc
+    .array(fc.constantFrom('fz-approvers', 'fz-grp', 'Not', ' ', ',', '[', ']', '"', 'x'), { maxLength: 4 })
+    .map((parts) => parts.join('')),
+  fc.string({ maxLength: 12 }),
+);
+
+const callerPlan = fc.oneof(
+  fc.constantFrom(
+    { sub: 'admin', amr: ['pwd', 'mfa'] },
+    { sub: 'alice', amr: ['pwd', 'mfa'] },
+    { sub: 'alice', amr: ['pwd'] },
+    // a user whose sub is the id of the group fz-grp, which holds elevate-admin
+    { sub: 'fz-grp', amr: ['pwd', 'mfa'] },
+  ),
+  fc.record({
+    sub: fc.constant('alice'),
+    amr: fc.constant(['pwd', 'mfa']),
+    groups: fc.array(groupName, { maxLength: 4 }),
+  }),
 );
 
 // ---- one fuzzed call --------------------------------------------------------------------------------
@@ -317,7 +411,7 @@ function eventOf(
       isBase64Encoded = true;
       break;
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { authorization: authorizationOf(plan.caller) };
   if (plan.headers.contentType !== undefined) headers['content-type'] = plan.headers.contentType;
   if (plan.headers.idempotencyKey !== undefined) headers['idempotency-key'] = plan.headers.idempotencyKey;
   const routeKey = `${route.method} ${route.path}`;
@@ -397,6 +491,10 @@ describe('fuzzing every route at the handler', () => {
           const res = await (handlers.get(route.fn) as Handler)(
             eventOf(route, { body, query, headers, params, caller }),
           );
+          // A user token never holds the authority of a group of its id.
+          if (caller.sub === 'fz-grp' && (route.access === 'admin' || route.access === 'reader')) {
+            if ((res.statusCode ?? 200) < 300) throw new Error(`${route.operationId} let the user fz-grp act as admin`);
+          }
           const k = `${res.statusCode}`;
           statuses.set(k, (statuses.get(k) ?? 0) + 1);
           const problem = responseProblem(res);
@@ -412,4 +510,147 @@ describe('fuzzing every route at the handler', () => {
     // The run covered the route table broadly (each route is picked with the same weight).
     expect(seen.size).toBeGreaterThan(ROUTES.length * 0.8);
   }, 120_000);
+
+  it('decides group approvers on the exact group names of the verified token (item 2)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(groupName, { maxLength: 4 }), fc.boolean(), async (groups, swapped) => {
+        const claims = { sub: 'fz-someone', amr: ['pwd', 'mfa'], groups };
+        // swapped: the header carries another subject's token (its groups must not count)
+        const headers: Record<string, string> = swapped
+          ? { authorization: authorizationOf({ ...claims, sub: 'fz-other' }) }
+          : {};
+        const member = groups.includes('fz-approvers') && !swapped;
+        const listed = await call('GET', '/v1/approvals', { as: claims, headers });
+        expect(listed.status).toBe(200);
+        const ids = (listed.body.items as { id: string }[]).map((r) => r.id);
+        expect(ids.includes(identity.pendingId), JSON.stringify({ groups, swapped })).toBe(member);
+        if (!member) {
+          const approve = await call('POST', `/v1/requests/${identity.pendingId}/approve`, {
+            as: claims,
+            headers,
+            body: { justification: 'fuzz' },
+          });
+          expect(approve.status, JSON.stringify({ groups, body: approve.body })).toBe(403);
+        }
+      }),
+      { numRuns: 150, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },
+    );
+  }, 120_000);
+
+  it('never lets a reviewer decide the item of a group she holds it through (item 4)', async () => {
+    const reviewer = fc.oneof(
+      fc.record({ sub: fc.constant('fz-rev'), groups: fc.array(groupName, { maxLength: 3 }) }),
+      fc.record({
+        sub: fc.constant('fz-idp'),
+        groups: fc.array(groupName, { maxLength: 3 }).map((g) => [...g, 'fz-grp']),
+      }),
+    );
+    const body = fc.record({
+      decision: fc.constantFrom('Approve', 'Deny', 'DontKnow'),
+      justification: fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(reviewer, body, async (who, decision) => {
+        const res = await call('POST', identity.groupDecisionPath, {
+          as: { ...who, amr: ['pwd', 'mfa'] },
+          body: decision,
+        });
+        expect(res.status, JSON.stringify({ who, body: res.body })).toBe(403);
+      }),
+      { numRuns: 60, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },
+    );
+    const decided = await call('GET', identity.groupDecisionPath.replace(/\/[^/]+$/, ''), { as: 'admin' });
+    const item = (decided.body.items as { principalType: string; decision: string }[]).find(
+      (d) => d.principalType === 'group',
+    );
+    expect(item?.decision).toBe('NotReviewed');
+  }, 120_000);
+});
+
+describe('fuzzing list cursors (issue 11, item 12)', () => {
+  type Cursor = Record<string, unknown> & { k?: unknown };
+  const decode = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url');
+
+  /** One hand edit of a decoded cursor: a field or a key attribute set, dropped or added. */
+  const edit = fc.oneof(
+    fc.record({ op: fc.constant('field' as const), name: fc.constantFrom('v', 'q', 'p', 'k', 'x'), value: junkValue }),
+    fc.record({ op: fc.constant('drop' as const), name: fc.constantFrom('v', 'q', 'p', 'k') }),
+    fc.record({ op: fc.constant('keyDrop' as const), at: fc.nat({ max: 3 }) }),
+    fc.record({ op: fc.constant('keySet' as const), at: fc.nat({ max: 3 }), value: junkValue }),
+    fc.record({
+      op: fc.constant('keyAdd' as const),
+      name: fc.oneof(fc.constantFrom('pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'), junkString),
+      value: junkValue,
+    }),
+    fc.record({ op: fc.constant('keyTweak' as const), at: fc.nat({ max: 3 }), suffix: junkString }),
+  );
+
+  function apply(cursor: Cursor, e: Record<string, unknown>): Cursor {
+    const c: Cursor = { ...cursor };
+    const key = (typeof c.k === 'object' && c.k !== null ? { ...(c.k as Record<string, unknown>) } : {}) as Record<
+      string,
+      unknown
+    >;
+    const names = Object.keys(key);
+    const at = (n: unknown) => names[Number(n) % Math.max(1, names.length)] as string;
+    switch (e.op) {
+      case 'field':
+        c[e.name as string] = e.value;
+        return c;
+      case 'drop':
+        delete c[e.name as string];
+        return c;
+      case 'keyDrop':
+        delete key[at(e.at)];
+        break;
+      case 'keySet':
+        key[at(e.at)] = e.value;
+        break;
+      case 'keyAdd':
+        key[e.name as string] = e.value;
+        break;
+      case 'keyTweak':
+        key[at(e.at)] = `${String(key[at(e.at)])}${e.suffix}`;
+        break;
+    }
+    return { ...c, k: key };
+  }
+
+  it('answers a hand-edited cursor of any list with 400 ValidationFailed or a page, never 5xx', async () => {
+    // Prepare: a second request and real tokens (limit 1) of lists over the table, its indexes and many partitions
+    await call('POST', '/v1/requests', {
+      as: 'admin',
+      body: { action: 'adminAssign', assignmentType: 'eligible', principalId: 'bob', roleId: 'fz-role' },
+    });
+    const lists = ['/v1/requests', '/v1/roles', '/v1/audit-events', '/v1/assignments', '/v1/groups'];
+    const tokens: [string, string][] = [];
+    for (const path of lists) {
+      const first = await call('GET', `${path}?limit=1`, { as: 'admin' });
+      expect(first.status, `${path}: ${JSON.stringify(first.body)}`).toBe(200);
+      if (first.body.nextToken) tokens.push([path, first.body.nextToken]);
+    }
+    expect(tokens.length).toBeGreaterThanOrEqual(3);
+    const statuses = new Map<number, number>();
+
+    // Act + Assess
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: tokens.length - 1 }),
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        async (i, edits) => {
+          const [path, token] = tokens[i] as [string, string];
+          const edited = encode(edits.reduce((c, e) => apply(c, e as Record<string, unknown>), decode(token)));
+          const res = await call('GET', `${path}?limit=1&nextToken=${encodeURIComponent(edited)}`, { as: 'admin' });
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status === 200) return;
+          if (res.status !== 400 || res.body.code !== 'ValidationFailed') {
+            throw new Error(`${path} ${JSON.stringify(decode(edited))}: ${res.status} ${JSON.stringify(res.body)}`);
+          }
+        },
+      ),
+      { numRuns: 400, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false },
+    );
+    expect(statuses.get(400)).toBeGreaterThan(50);
+  }, 90_000);
 });

@@ -33,7 +33,7 @@ describe('read-only functions (their roles hold no write action)', () => {
 
     // Assess
     expect(store.stats.writes).toBe(before);
-    expect(await store.get(keys.principal('reader-1'))).toBeUndefined();
+    expect(await store.get(keys.principal({ principalType: 'user', principalId: 'reader-1' }))).toBeUndefined();
   });
 
   it('records the caller profile with a call that may change something', async () => {
@@ -41,6 +41,8 @@ describe('read-only functions (their roles hold no write action)', () => {
     await call('POST', '/v1/roles', { as: claims('admin'), body: { id: 'r1', displayName: 'R1', privileged: false } });
 
     // Assess
-    expect(await depsFromEnv().store.get(keys.principal('admin'))).toMatchObject({ email: 'admin@example.com' });
+    expect(
+      await depsFromEnv().store.get(keys.principal({ principalType: 'user', principalId: 'admin' })),
+    ).toMatchObject({ email: 'admin@example.com' });
   });
 });

@@ -40,7 +40,7 @@ describe('the reconcile job', () => {
     expect(findings.body.items[0].target.assignmentId).toBe(res.body.assignmentId);
     expect(
       await depsFromEnv().store.get(
-        keys.live({ principalId: 'late', roleId: 'ops', assignmentType: 'active', scope: '/' }),
+        keys.live({ principalType: 'user', principalId: 'late', roleId: 'ops', assignmentType: 'active', scope: '/' }),
       ),
     ).toBeUndefined();
     expect((await reconcile(depsFromEnv())).expired).toBe(0);

@@ -45,6 +45,8 @@ const slotOf = (i: Item) => `${i.principalId}|${i.roleId}|${i.assignmentType}|${
  * - every record stored as Scheduled or Active has its live slot (no record is live without it), and no two live
  *   records share a principal/role/type/scope;
  * - every role's `liveAssignments` equals the number of live slots of the role;
+ * - every live activation stands on a live eligibility and ends no later than it (issue 11, item 1);
+ * - no assignment or request names a date after 9999-12-31 (issue 11, item 14);
  * - every audit event has a chain and seq, the chains verify (hashes, contiguous seq, links), and each chain ends
  *   at its head item.
  */
@@ -88,6 +90,25 @@ export function invariantViolations(items: readonly Item[]): string[] {
     const other = liveRecords.get(slotOf(a));
     if (other) problems.push(`assignments ${other} and ${a.id} are both live in slot ${slotOf(a)}`);
     liveRecords.set(slotOf(a), String(a.id));
+  }
+
+  for (const s of slots) {
+    if (s.origin !== 'activated') continue;
+    const e = assignments.get(String(s.eligibilityId));
+    if (!e || !LIVE.has(String(e.status)) || !slotIds.has(String(e.id))) {
+      problems.push(`activation ${s.id} is live, but its eligibility ${s.eligibilityId} is not`);
+    } else if (e.endDateTime !== null && (s.endDateTime === null || String(s.endDateTime) > String(e.endDateTime))) {
+      problems.push(`activation ${s.id} ends at ${s.endDateTime}, after its eligibility ${e.id} (${e.endDateTime})`);
+    }
+  }
+  const extendedYear = /^[+-]\d{6}-/;
+  for (const i of [...assignments.values(), ...of('request')]) {
+    const schedule = i.schedule as { startDateTime?: string; expiration?: { endDateTime?: string | null } } | undefined;
+    for (const d of [i.startDateTime, i.endDateTime, schedule?.startDateTime, schedule?.expiration?.endDateTime]) {
+      if (typeof d === 'string' && (extendedYear.test(d) || d > '9999-12-31T23:59:59.999Z')) {
+        problems.push(`${i.entity} ${i.id} stores the date ${d}, after 9999-12-31`);
+      }
+    }
   }
 
   for (const r of of('role')) {

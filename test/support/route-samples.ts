@@ -36,6 +36,9 @@ export const ROUTE_SAMPLES: Record<OperationId, RouteSample> = {
   deleteRole: { params: (_) => ({ roleId: 'fz-never-made' }) },
   getPolicy: { params: (f) => ({ roleId: f.roleId }) },
   putPolicy: { params: (f) => ({ roleId: f.roleId }), body: () => defaultPolicy() },
+  getTargets: { params: (f) => ({ roleId: f.roleId }) },
+  putTargets: { params: (f) => ({ roleId: f.roleId }), body: () => ({ targets: [] }) },
+  listScopes: { query: page },
   putPrincipal: {
     params: () => ({ principalId: 'someone' }),
     body: () => ({ type: 'user', displayName: 'Someone', email: 'someone@example.com' }),

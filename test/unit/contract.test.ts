@@ -6,7 +6,7 @@ import { ROUTES } from '#functions/api/routes.ts';
 import { CONTRACT } from '#shared/api/contract.ts';
 import { canonicalJson, eventHash } from '#shared/domain/audit.ts';
 import { buildOpenApi } from '#shared/http/openapi.ts';
-import { decodeCursor, encodeCursor } from '#shared/store/pagination.ts';
+import { decodeCursor, encodeCursor, type PartBounds } from '#shared/store/pagination.ts';
 
 describe('the published contract', () => {
   it('is the checked-in docs/openapi.json (run `npm run openapi` after changing a schema)', () => {
@@ -64,14 +64,62 @@ describe('bundle hygiene', () => {
 });
 
 describe('list cursors', () => {
+  const parts: PartBounds[] = [
+    { attrs: ['pk', 'sk'], partitionAttr: 'pk', partition: 'AUDIT#2026-10', sortAttr: 'sk' },
+    { attrs: ['pk', 'sk'], partitionAttr: 'pk', partition: 'AUDIT#2026-11', sortAttr: 'sk', beginsWith: 'EVT#' },
+    {
+      attrs: ['pk', 'sk', 'gsi1pk', 'gsi1sk'],
+      partitionAttr: 'gsi1pk',
+      partition: 'ROLE#ops',
+      sortAttr: 'gsi1sk',
+      between: ['2026-11-01', '2026-11-30'],
+    },
+  ];
+  const partOf = (p: number) => parts[p];
+  const forged = (cursor: unknown) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
   it('round-trip, and refuse a token of another query or a forged one', () => {
-    const token = encodeCursor('q1', 2, { pk: 'AUDIT#2026-11', sk: 'x' });
-    expect(decodeCursor(token, 'q1')).toEqual({ part: 2, key: { pk: 'AUDIT#2026-11', sk: 'x' } });
-    expect(() => decodeCursor(token, 'q2')).toThrow(/not a token this list gave out/);
-    expect(() => decodeCursor('not-base64-json', 'q1')).toThrow(/not a token/);
-    expect(() =>
-      decodeCursor(Buffer.from('{"v":1,"q":"q1","p":0,"k":{"pk":1}}').toString('base64url'), 'q1'),
-    ).toThrow();
+    const token = encodeCursor('q1', 1, { pk: 'AUDIT#2026-11', sk: 'EVT#x' });
+    expect(decodeCursor(token, 'q1', partOf)).toEqual({ part: 1, key: { pk: 'AUDIT#2026-11', sk: 'EVT#x' } });
+    expect(decodeCursor(encodeCursor('q1', 0, null), 'q1', partOf)).toEqual({ part: 0, key: null });
+    expect(() => decodeCursor(token, 'q2', partOf)).toThrow(/not a token this list gave out/);
+    expect(() => decodeCursor('not-base64-json', 'q1', partOf)).toThrow(/not a token/);
+  });
+
+  it('refuses, as ValidationFailed, every start key that is not one of the part it names', () => {
+    const key = { pk: 'r', sk: 's', gsi1pk: 'ROLE#ops', gsi1sk: '2026-11-02' };
+    expect(decodeCursor(forged({ v: 1, q: 'q', p: 2, k: key }), 'q', partOf).key).toEqual(key);
+    const refused: [string, unknown][] = [
+      ['a missing sort key', { v: 1, q: 'q', p: 0, k: { pk: 'AUDIT#2026-10' } }],
+      ['another partition', { v: 1, q: 'q', p: 0, k: { pk: 'AUDIT#2026-11', sk: 'x' } }],
+      ['a sort key outside begins_with', { v: 1, q: 'q', p: 1, k: { pk: 'AUDIT#2026-11', sk: 'ROLE#x' } }],
+      ['a sort key outside between', { v: 1, q: 'q', p: 2, k: { ...key, gsi1sk: '2027-01-01' } }],
+      ['the table key for an index', { v: 1, q: 'q', p: 2, k: { pk: 'ROLE#ops', sk: '2026-11-02' } }],
+      ['an extra attribute', { v: 1, q: 'q', p: 0, k: { pk: 'AUDIT#2026-10', sk: 'x', gsi1pk: 'y' } }],
+      ['an empty value', { v: 1, q: 'q', p: 0, k: { pk: 'AUDIT#2026-10', sk: '' } }],
+      ['a number', { v: 1, q: 'q', p: 0, k: { pk: 'AUDIT#2026-10', sk: 1 } }],
+      ['an oversized value', { v: 1, q: 'q', p: 0, k: { pk: 'AUDIT#2026-10', sk: 'x'.repeat(1025) } }],
+      ['an array key', { v: 1, q: 'q', p: 0, k: ['AUDIT#2026-10', 'x'] }],
+      ['a part past the last', { v: 1, q: 'q', p: 3, k: null }],
+      ['a negative part', { v: 1, q: 'q', p: -1, k: null }],
+      ['a fractional part', { v: 1, q: 'q', p: 0.5, k: null }],
+      ['a missing key', { v: 1, q: 'q', p: 0 }],
+      ['another version', { v: 2, q: 'q', p: 0, k: null }],
+      ['an extra field', { v: 1, q: 'q', p: 0, k: null, x: 1 }],
+      ['an array', [1, 'q', 0, null]],
+      ['a string', 'q'],
+      ['null', null],
+    ];
+    for (const [what, cursor] of refused) {
+      expect(() => decodeCursor(forged(cursor), 'q', partOf), what).toThrow(
+        expect.objectContaining({ code: 'ValidationFailed' }),
+      );
+    }
+    for (const junk of ['', '=', 'a'.repeat(4097), 'eyJ2IjoxfQ==', '%7B%7D', '🙂']) {
+      expect(() => decodeCursor(junk, 'q', partOf), junk.slice(0, 20)).toThrow(
+        expect.objectContaining({ code: 'ValidationFailed' }),
+      );
+    }
   });
 });
 

@@ -19,8 +19,18 @@ describe('role policies', () => {
       eligibleAssignment: { allowPermanent: true, maxDuration: 'P365D' },
       activeAssignment: { allowPermanent: false, maxDuration: 'P180D', requireMfa: false, requireJustification: true },
       notifications: { additionalRecipients: [], criticalOnly: false },
+      maxScheduleAhead: 'P90D',
     });
     expect(RolePolicy.parse(policy)).toEqual(policy);
+  });
+
+  it('bounds how far ahead a start may lie, P90D unless the policy says otherwise (also for policies stored before)', () => {
+    const { maxScheduleAhead: _left, ...older } = defaultPolicy();
+    expect(RolePolicy.parse(older).maxScheduleAhead).toBe('P90D');
+    expect(policyProblems({ ...defaultPolicy(), maxScheduleAhead: 'P20Y' }).map((p) => p.path)).toEqual([
+      'maxScheduleAhead',
+    ]);
+    expect(policyProblems({ ...defaultPolicy(), maxScheduleAhead: 'P365D' })).toEqual([]);
   });
 
   it('rejects unknown fields anywhere in the policy', () => {

@@ -6,6 +6,7 @@ import {
   defaultOutcome,
   duePlan,
   halfway,
+  holdsAccessOf,
   type InstanceReviewers,
   occurrenceStart,
   ReviewInput,
@@ -200,12 +201,19 @@ describe('reviewers', () => {
         r.type === 'user' ? r.id === c.id : r.type === 'group' ? c.groups.includes(r.id) : r.type === 'role' && admin,
       );
 
-  it('lets only the item’s own principal decide a self review', () => {
+  const none = new Set<string>();
+
+  it('lets only a user decide its own item in a self review, and nobody a group’s item', () => {
     const self: InstanceReviewers = { type: 'self' };
-    expect(reviewerVerdict(self, item, caller('alice'), byRef(caller('alice')))).toBe('allowed');
-    expect(reviewerVerdict(self, item, caller('bob'), byRef(caller('bob')))).toBe('notReviewer');
+    expect(reviewerVerdict(self, item, caller('alice'), byRef(caller('alice')), none)).toBe('allowed');
+    expect(reviewerVerdict(self, item, caller('bob'), byRef(caller('bob')), none)).toBe('notReviewer');
     const groupItem = { ...item, principalId: 'ops', principalType: 'group' as const };
-    expect(reviewerVerdict(self, groupItem, caller('carol', ['ops']), byRef(caller('carol', ['ops'])))).toBe('allowed');
+    // A member (identity-provider group or Elevate membership) would decide the access of all members.
+    const carol = caller('carol', ['ops']);
+    expect(reviewerVerdict(self, groupItem, carol, byRef(carol), none)).toBe('notReviewer');
+    expect(reviewerVerdict(self, groupItem, caller('dan'), byRef(caller('dan')), new Set(['ops']))).toBe('notReviewer');
+    // A user token whose sub is the group's id is not the group.
+    expect(reviewerVerdict(self, groupItem, caller('ops'), byRef(caller('ops')), none)).toBe('notReviewer');
   });
 
   it('lets named reviewers decide, by user or group, but never on their own access', () => {
@@ -217,11 +225,28 @@ describe('reviewers', () => {
       ],
     };
     const dave = caller('dave', ['auditors']);
-    expect(reviewerVerdict(named, item, caller('bob'), byRef(caller('bob')))).toBe('allowed');
-    expect(reviewerVerdict(named, item, dave, byRef(dave))).toBe('allowed');
-    expect(reviewerVerdict(named, item, caller('eve'), byRef(caller('eve')))).toBe('notReviewer');
-    expect(reviewerVerdict(named, { ...item, principalId: 'bob' }, caller('bob'), byRef(caller('bob')))).toBe('self');
+    expect(reviewerVerdict(named, item, caller('bob'), byRef(caller('bob')), none)).toBe('allowed');
+    expect(reviewerVerdict(named, item, dave, byRef(dave), none)).toBe('allowed');
+    expect(reviewerVerdict(named, item, caller('eve'), byRef(caller('eve')), none)).toBe('notReviewer');
+    expect(reviewerVerdict(named, { ...item, principalId: 'bob' }, caller('bob'), byRef(caller('bob')), none)).toBe(
+      'self',
+    );
     expect(reviewedRoles(named, byRef(dave))).toBe('all');
+  });
+
+  it('never lets a reviewer decide access held through a group: Elevate membership or an IdP group of that name', () => {
+    const named: InstanceReviewers = { type: 'principals', principals: [{ type: 'user', id: 'rita' }] };
+    const groupItem = { principalId: 'ops', principalType: 'group' as const, roleId: 'db-admin' };
+    const rita = caller('rita');
+    expect(reviewerVerdict(named, groupItem, rita, byRef(rita), new Set(['ops']))).toBe('self');
+    expect(reviewerVerdict(named, groupItem, rita, byRef(rita), new Map([['ops', null]]))).toBe('self');
+    const ritaIdp = caller('rita', ['ops']);
+    expect(reviewerVerdict(named, groupItem, ritaIdp, byRef(ritaIdp), none)).toBe('self');
+    // Another group's item, or a user of the group's id: not hers.
+    expect(reviewerVerdict(named, groupItem, rita, byRef(rita), new Set(['ops-2']))).toBe('allowed');
+    expect(holdsAccessOf({ principalType: 'user', principalId: 'ops' }, rita, new Set(['ops']))).toBe(false);
+    expect(holdsAccessOf({ principalType: 'group', principalId: 'rita' }, rita, none)).toBe(false);
+    expect(holdsAccessOf({ principalType: 'servicePrincipal', principalId: 'rita' }, rita, none)).toBe(false);
   });
 
   it("takes the role policy's first-stage approvers, or the admins when it has none", () => {

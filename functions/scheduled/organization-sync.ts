@@ -1,0 +1,5 @@
+import { depsFromEnv } from '#shared/deps.ts';
+import { syncOrganization } from '#shared/usecases/scopes.ts';
+
+/** EventBridge rule target (hourly): copies the AWS Organizations tree into the table (OU scopes). */
+export const handler = async () => syncOrganization(depsFromEnv());
