@@ -563,6 +563,7 @@ describe('schedules', () => {
     expect(policyOf('SchedulesOrganizationSyncFunctionRole')).toEqual([
       logStatement('SchedulesOrganizationSyncFunctionLogGroup'),
       ...tableStatements(),
+      jobFailures(),
       ...organizationReadStatements(),
     ]);
     const variables = variablesOf(logicalId('AWS::Lambda::Function', /^SchedulesOrganizationSyncFunction[0-9A-F]{8}$/));
