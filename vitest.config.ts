@@ -28,9 +28,13 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           globalSetup: [dynamodb],
           testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
-      { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 60_000 } },
+      {
+        extends: true,
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
+      },
       {
         extends: true,
         test: {
@@ -58,6 +62,7 @@ export default defineConfig({
           include: ['test/workflow/**/*.test.ts'],
           globalSetup: [dynamodb],
           testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

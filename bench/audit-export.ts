@@ -85,7 +85,7 @@ async function child(n: number, dynamoEndpoint: string): Promise<void> {
   await Promise.all(pending);
   const store = new Store(doc, tableName);
   const created = ops.createExport(
-    newExport('exp_BENCH', `${DAY}T00:00:00.000Z`, '2026-01-06T00:00:00.000Z', 'jsonl', new Date(), 'bench'),
+    newExport(`exp_BENCH${n}`, `${DAY}T00:00:00.000Z`, '2026-01-06T00:00:00.000Z', 'jsonl', new Date(), 'bench'),
   );
   const record = (created as { Put: { Item: Record<string, unknown> } }).Put.Item;
   await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: [{ PutRequest: { Item: record } }] } }));
@@ -99,7 +99,7 @@ async function child(n: number, dynamoEndpoint: string): Promise<void> {
   }, 20);
   const readUnits = store.stats.readUnits;
   const started = performance.now();
-  const done = await runAuditExport(deps, 'exp_BENCH', new S3ObjectStore(LOCAL_AUDIT_BUCKET));
+  const done = await runAuditExport(deps, `exp_BENCH${n}`, { objects: new S3ObjectStore(LOCAL_AUDIT_BUCKET) });
   const ms = performance.now() - started;
   clearInterval(sampler);
   if (done.status !== 'Completed' || done.recordCount !== n) throw new Error(`export ${done.status}: ${done.error}`);

@@ -30,7 +30,7 @@ import {
 import { startDynamoDbLocal } from '#infra/local/dynamodb.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { userRef } from '#shared/domain/primitives.ts';
-import { ATTR, keys, monthOf, type QueryPart, queries } from '#shared/store/records.ts';
+import { ATTR, keys, type QueryPart, queries } from '#shared/store/records.ts';
 import type { StoreStats } from '#shared/store/store.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { type ColdResult, measureCold } from './cold.ts';
@@ -371,12 +371,16 @@ async function main(): Promise<void> {
       () => () => query(allLive),
     );
 
-    // 5. The audit list, newest 50: a Query of 50 items of this month's partition.
+    // 5. The audit list, newest 50: a Query of 50 items of one of the newest day's shard partitions.
     const audit = apiEvent('GET', '/v1/audit-events?limit=50', { as: 'admin' });
     const newest = (await invoke(audit)).body as { items?: { time?: string }[] } | undefined;
     const newestTime = newest?.items?.[0]?.time;
     if (!newestTime) throw new Error('the audit list returned no events');
-    const auditQuery = rawQueryInput(queries.audit({ month: monthOf(newestTime) }, '0', newestTime), false, 50);
+    const auditQuery = rawQueryInput(
+      queries.auditDay(newestTime.slice(0, 10), '0', `${newestTime}\uffff`, false)[0] as QueryPart,
+      false,
+      50,
+    );
     await measure(
       'GET /v1/audit-events?limit=50',
       '1 Query of 50 items (eventually consistent)',

@@ -278,6 +278,8 @@ export class ElevateStack extends Stack {
       environment: withApiUrl,
       timeouts: { 'audit-export': Duration.minutes(15), reviews: Duration.minutes(15) },
       tableAccess: SCHEDULE_TABLE_ACCESS,
+      // Its S3 writes to the Object Lock bucket run on the SDK they were tested with, not the runtime's.
+      bundleAwsSdk: ['audit-export'],
     });
 
     for (const [fn, fnc] of Object.entries(this.api.functions)) {

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { depsFromEnv } from '#shared/deps.ts';
 import { log, withRequestId } from '#shared/http/log.ts';
 import { awaitApprovalStep } from '#shared/usecases/approvals.ts';
+import { continueStep } from '#shared/usecases/continuation.ts';
 import { expireStep, failedStep, grantStep, timeOutStep } from '#shared/usecases/lifecycle.ts';
 
 /**
@@ -19,6 +20,7 @@ const Event = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('grant'), requestId: z.string() }),
   z.object({ kind: z.literal('expire'), requestId: z.string() }),
   z.object({ kind: z.literal('failed'), requestId: z.string(), error: z.unknown().optional() }),
+  z.object({ kind: z.literal('continue'), requestId: z.string(), execution: z.string().min(1) }),
 ]);
 
 export const handler = withRequestId(async (raw: unknown) => {
@@ -36,5 +38,7 @@ export const handler = withRequestId(async (raw: unknown) => {
       return expireStep(deps, event.requestId);
     case 'failed':
       return failedStep(deps, event.requestId, event.error);
+    case 'continue':
+      return continueStep(deps, event.requestId, event.execution);
   }
 });

@@ -75,6 +75,14 @@ export interface AppFunctionProps {
   readonly memorySize?: number;
 
   /**
+   * Bundle the AWS SDK into the function instead of leaving `@aws-sdk/*` to the Lambda runtime: for code whose
+   * correctness depends on the SDK's behaviour (the audit export's S3 writes to an Object Lock bucket), so that it
+   * runs the version it was tested with. Costs bundle size (about 800 KB more) and some cold-start time.
+   * @default false
+   */
+  readonly bundleAwsSdk?: boolean;
+
+  /**
    * The function timeout.
    * @default Duration.seconds(10)
    */
@@ -97,7 +105,7 @@ export interface AppFunctionProps {
 
 /**
  * A Lambda function with Elevate's house defaults: Node 22 on arm64, bundled offline with the local
- * esbuild into minified ESM with source maps, the AWS SDK v3 left to the runtime, 512 MB, 10 s, and an
+ * esbuild into minified ESM with source maps, the AWS SDK v3 left to the runtime (unless `bundleAwsSdk`), 512 MB, 10 s, and an
  * explicit log group with a retention (instead of the deprecated `logRetention` custom resource).
  *
  * X-Ray active tracing is deliberately off: the AwsSolutions pack does not ask for it, and it would add a
@@ -162,7 +170,7 @@ export class AppFunction extends NodejsFunction {
               sourceMap: true,
               sourcesContent: false,
               banner: ESM_REQUIRE_BANNER,
-              externalModules: ['@aws-sdk/*'],
+              externalModules: props.bundleAwsSdk ? [] : ['@aws-sdk/*'],
             },
           }
         : { ...shared, code: Code.fromInline(UNBUNDLED_PLACEHOLDER), handler: `index.${handler}` },

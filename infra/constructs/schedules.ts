@@ -98,6 +98,12 @@ export interface SchedulesProps {
   readonly tableAccess?: Readonly<Record<string, 'read' | 'readWrite'>>;
 
   /**
+   * Jobs whose function bundles the AWS SDK (`AppFunctionProps.bundleAwsSdk`), by job name.
+   * @default - none
+   */
+  readonly bundleAwsSdk?: readonly string[];
+
+  /**
    * How many times EventBridge retries a failed invocation. Each job is idempotent and runs again at its next
    * tick, so a few retries are enough.
    * @default 2
@@ -157,6 +163,7 @@ export class Schedules extends Construct {
         description:
           `elevate scheduled ${job.name}${job.description === undefined ? '' : `: ${job.description}`}`.slice(0, 256),
         timeout: props.timeouts?.[job.name] ?? props.timeout ?? Duration.minutes(1),
+        ...(props.bundleAwsSdk?.includes(job.name) ? { bundleAwsSdk: true } : {}),
         ...(props.environment === undefined ? {} : { environment: props.environment }),
       });
       if (props.tableAccess?.[job.name] === 'read') props.data.grantReadData(fn);

@@ -8,7 +8,10 @@ import {
   Condition,
   DefinitionBody,
   Errors,
+  Fail,
+  type IChainable,
   IntegrationPattern,
+  JitterType,
   JsonPath,
   LogLevel,
   Pass,
@@ -43,6 +46,28 @@ export const TASK_RESPONSE_REASON =
   'states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat do not support resource-level permissions ' +
   '(the task token is the authorization); IAM only accepts Resource "*" for them (nor for ses:GetAccount, the ' +
   'send quota, on the roles that also mail)';
+
+/**
+ * Errors of the Lambda service itself, not of the function: the invoke was throttled, failed in the service, or
+ * its answer was lost. Every step is idempotent, so each is retried with backoff.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+] as const;
+
+/**
+ * Final answers, never retried: a domain refusal thrown by a step (shared/domain/errors.ts names it
+ * `DomainError`), and the denial or cancellation an approval task is failed with.
+ */
+export const FINAL_ERRORS = ['DomainError', 'Denied', 'Canceled'] as const;
+
+/** The error a step that kept failing ends its execution with (the reconcile job then does what it would have). */
+export const GAVE_UP_ERROR = 'Elevate.StepFailed';
 
 export interface AccessWorkflowProps {
   /** The table the workflow handler reads and writes (granted through its least-privilege grants). */
@@ -79,32 +104,42 @@ export interface AccessWorkflowProps {
  * The access workflow: one Step Functions STANDARD state machine (JSONPath) per request execution, and its
  * Lambda handler (`functions/workflow/handler.ts`, local name `elevate-workflow`).
  *
- * Execution input: `{ requestId, phase: 'approval' | 'start' | 'expiry', startDateTime, stage: 0,
- * stageTimeoutSeconds, grant?: { granted: true, waitUntil } }`. The machine, state by state:
+ * Execution input: `{ requestId, phase: 'approval' | 'start' | 'expiry', startDateTime, horizon, stage: 0,
+ * stageTimeoutSeconds, grant?: { granted: true, waitUntil } }` (every timestamp rounded up to the second: Step
+ * Functions truncates a Wait's timestamp). The machine, state by state:
  *
- * - `Phase` (Choice): approval → `AwaitApproval`; start → `WaitForStart`; otherwise (expiry) → `WaitForEnd`.
+ * - `Phase` (Choice): approval → `AwaitApproval`; start → `WaitForStart`; otherwise (expiry) → `WaitForEnd`; a
+ *   start or end past `$.horizon` → `WaitForHorizon` instead.
  * - `AwaitApproval` (Lambda `.waitForTaskToken`, `{ kind: 'awaitApproval', requestId, stage, taskToken }`,
  *   TimeoutSecondsPath `$.stageTimeoutSeconds`, result into `$.decision`: `{ next: number | null,
  *   stageTimeoutSeconds? }` — `stageTimeoutSeconds` is required when `next` is a number).
  *   Catches, in order: `States.Timeout` → `TimeOut` (`{ kind: 'timedOut', requestId, stage }`) → `Ended`;
- *   `Denied`, `Canceled` (SendTaskFailure errors) → `Ended`; `States.ALL` → `Failed`. Every catch puts the
- *   error into `$.error` and keeps the input.
+ *   `Denied`, `Canceled` (SendTaskFailure errors) → `Ended`; `DomainError` → `Failed`; anything else → `GaveUp`.
+ *   Every catch puts the error into `$.error` and keeps the input.
  * - `NextStage?` (Choice): `$.decision.next` numeric → `NextStage` (Pass: the next stage's input) →
- *   `AwaitApproval`; otherwise → `WaitForStart`.
+ *   `AwaitApproval`; a start past the horizon → `WaitForHorizon`; otherwise → `WaitForStart`.
  * - `WaitForStart` (Wait until `$.startDateTime`) → `Grant` (`{ kind: 'grant', requestId }`, the function's
  *   result `{ granted, waitUntil }` into `$.grant`) → `Granted?`: granted with a string `waitUntil` →
- *   `WaitForEnd`; otherwise → `Ended`.
+ *   `WaitForEnd` (`WaitForHorizon` when it is past the horizon); otherwise → `Ended`.
  * - `WaitForEnd` (Wait until `$.grant.waitUntil`) → `Expire` (`{ kind: 'expire', requestId }`, result
- *   `{ expired, waitUntil }` into `$.expiry`) → `Expired?`: expired → `Ended`; otherwise → `KeepWaiting` (Pass:
- *   `grant.waitUntil` from `$.expiry.waitUntil`) → `WaitForEnd`.
- * - `Failed` (`{ kind: 'failed', requestId, error }`) → `Ended`; `Grant` and `Expire` catch `States.ALL` into it.
- * - `Ended` (Succeed).
+ *   `{ expired, waitUntil }` into `$.expiry`) → `Expired?`: expired → `Ended`; a new end past the horizon →
+ *   `WaitForHorizon`; otherwise → `KeepWaiting` (Pass: `grant.waitUntil` from `$.expiry.waitUntil`) → `WaitForEnd`.
+ * - `WaitForHorizon` (Wait until `$.horizon`) → `Continue` (`{ kind: 'continue', requestId, execution }`: starts
+ *   the execution `<requestId>-<n>` that carries the wait on) → `Continued` (Succeed). A STANDARD execution lives
+ *   at most a year, and AWS ends it with a time-out no `Catch` sees: no execution waits past its horizon.
+ * - `Failed` (`{ kind: 'failed', requestId, error }`) → `Ended`; `Grant` and `Expire` catch `DomainError` (a refusal)
+ *   into it. Only a refusal fails a request.
+ * - `Ended` (Succeed). `GaveUp` (Fail, `Elevate.StepFailed`): a step kept failing after its retries; every task
+ *   catches what remains into it, and the reconcile job does what the step would have done.
  *
  * The handler gets `STATE_MACHINE_ARN` built from the machine's fixed name (not a reference: the machine
- * references the handler), so its workflow port can answer task tokens.
+ * references the handler), so its workflow port can answer task tokens and start a continuation.
  *
- * Every Lambda task retries the Lambda service errors (2 s, ×2, 6 attempts). The machine has no overall
- * timeout: an approval plus an access window may take months (a STANDARD execution may run a year).
+ * Every Lambda task: a `DomainError`, `Denied` or `Canceled` is final (no retry); the Lambda service errors,
+ * throttling and lost answers included (`LAMBDA_SERVICE_ERRORS`), are retried 8 times from 2 s with backoff ×2
+ * (at most 60 s apart, full jitter); any other function error (`States.TaskFailed`: a dependency throttled past
+ * the SDK's retries, a function time-out) 4 times from 5 s. Every step re-reads state, so a retry is harmless.
+ * The machine has no overall timeout: each execution ends by its horizon.
  * Logs: level ERROR without execution data (request data stays in the table and the audit trail).
  * X-Ray tracing is off, as for the functions (see AppFunction).
  */
@@ -141,6 +176,8 @@ export class AccessWorkflow extends Construct {
       environment: { ...props.environment, STATE_MACHINE_ARN: ownArn },
     });
     props.data.grantReadWriteData(this.handler);
+    // `Continue` starts the next execution of this machine (by its ARN built from the name, as above).
+    Grant.addToPrincipal({ grantee: this.handler, actions: ['states:StartExecution'], resourceArns: [ownArn] });
     const handler = this.handler;
 
     const requestId = JsonPath.stringAt('$.requestId');
@@ -148,89 +185,157 @@ export class AccessWorkflow extends Construct {
     const catchInto = { resultPath: '$.error' };
 
     const ended = Succeed.jsonPath(this, 'Ended');
-
-    const failed = LambdaInvoke.jsonPath(this, 'Failed', {
-      lambdaFunction: handler,
-      payload: TaskInput.fromObject({ kind: 'failed', requestId, error: JsonPath.objectAt('$.error') }),
-      resultPath: JsonPath.DISCARD,
-      retryOnServiceExceptions: true,
+    const gaveUp = Fail.jsonPath(this, 'GaveUp', {
+      error: GAVE_UP_ERROR,
+      cause: 'a workflow step kept failing after its retries; the reconcile job does what it would have done',
     });
+    /** The house retries and last catch of a task; its own catches go before the last one. */
+    const guarded = <T extends LambdaInvoke>(task: T, catches: [string[], IChainable][] = []): T => {
+      task.addRetry({ errors: [...FINAL_ERRORS], maxAttempts: 0 });
+      task.addRetry({
+        errors: [...LAMBDA_SERVICE_ERRORS],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 8,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: JitterType.FULL,
+      });
+      task.addRetry({
+        errors: [Errors.TASKS_FAILED],
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 4,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: JitterType.FULL,
+      });
+      for (const [errors, next] of catches) task.addCatch(next, { errors, ...catchInto });
+      task.addCatch(gaveUp, { errors: [Errors.ALL], ...catchInto });
+      return task;
+    };
+
+    const failed = guarded(
+      LambdaInvoke.jsonPath(this, 'Failed', {
+        lambdaFunction: handler,
+        payload: TaskInput.fromObject({ kind: 'failed', requestId, error: JsonPath.objectAt('$.error') }),
+        resultPath: JsonPath.DISCARD,
+        retryOnServiceExceptions: false,
+      }),
+    );
     failed.next(ended);
+    const refused: [string[], IChainable] = [['DomainError'], failed];
 
-    const timedOut = LambdaInvoke.jsonPath(this, 'TimeOut', {
-      lambdaFunction: handler,
-      payload: TaskInput.fromObject({ kind: 'timedOut', requestId, stage }),
-      resultPath: JsonPath.DISCARD,
-      retryOnServiceExceptions: true,
-    });
+    const timedOut = guarded(
+      LambdaInvoke.jsonPath(this, 'TimeOut', {
+        lambdaFunction: handler,
+        payload: TaskInput.fromObject({ kind: 'timedOut', requestId, stage }),
+        resultPath: JsonPath.DISCARD,
+        retryOnServiceExceptions: false,
+      }),
+    );
     timedOut.next(ended);
 
-    const awaitApproval = LambdaInvoke.jsonPath(this, 'AwaitApproval', {
-      lambdaFunction: handler,
-      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: TaskInput.fromObject({ kind: 'awaitApproval', requestId, stage, taskToken: JsonPath.taskToken }),
-      taskTimeout: Timeout.at('$.stageTimeoutSeconds'),
-      resultPath: '$.decision',
-      retryOnServiceExceptions: true,
-    });
-    awaitApproval.addCatch(timedOut, { errors: [Errors.TIMEOUT], ...catchInto });
-    awaitApproval.addCatch(ended, { errors: ['Denied', 'Canceled'], ...catchInto });
-    awaitApproval.addCatch(failed, { errors: [Errors.ALL], ...catchInto });
+    const awaitApproval = guarded(
+      LambdaInvoke.jsonPath(this, 'AwaitApproval', {
+        lambdaFunction: handler,
+        integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        payload: TaskInput.fromObject({ kind: 'awaitApproval', requestId, stage, taskToken: JsonPath.taskToken }),
+        taskTimeout: Timeout.at('$.stageTimeoutSeconds'),
+        resultPath: '$.decision',
+        retryOnServiceExceptions: false,
+      }),
+      [[[Errors.TIMEOUT], timedOut], [['Denied', 'Canceled'], ended], refused],
+    );
+
+    const horizon = JsonPath.stringAt('$.horizon');
+    const pastHorizonAt = (path: string) => [
+      Condition.isPresent(path),
+      Condition.isTimestamp(path),
+      Condition.timestampGreaterThanJsonPath(path, '$.horizon'),
+    ];
+    const pastHorizon = (path: string) => Condition.and(...pastHorizonAt(path));
+    const continueTask = guarded(
+      LambdaInvoke.jsonPath(this, 'Continue', {
+        lambdaFunction: handler,
+        payload: TaskInput.fromObject({
+          kind: 'continue',
+          requestId,
+          execution: JsonPath.stringAt('$$.Execution.Name'),
+        }),
+        resultPath: JsonPath.DISCARD,
+        retryOnServiceExceptions: false,
+      }),
+    );
+    const waitForHorizon = Wait.jsonPath(this, 'WaitForHorizon', { time: WaitTime.timestampPath('$.horizon') })
+      .next(continueTask)
+      .next(Succeed.jsonPath(this, 'Continued'));
 
     const nextStage = Pass.jsonPath(this, 'NextStage', {
       parameters: {
         requestId,
         phase: JsonPath.stringAt('$.phase'),
         startDateTime: JsonPath.stringAt('$.startDateTime'),
+        horizon,
         stage: JsonPath.numberAt('$.decision.next'),
         stageTimeoutSeconds: JsonPath.numberAt('$.decision.stageTimeoutSeconds'),
       },
     });
 
     const waitForStart = Wait.jsonPath(this, 'WaitForStart', { time: WaitTime.timestampPath('$.startDateTime') });
-    const grant = LambdaInvoke.jsonPath(this, 'Grant', {
-      lambdaFunction: handler,
-      payload: TaskInput.fromObject({ kind: 'grant', requestId }),
-      payloadResponseOnly: true,
-      resultPath: '$.grant',
-      retryOnServiceExceptions: true,
-    });
-    grant.addCatch(failed, { errors: [Errors.ALL], ...catchInto });
+    const grant = guarded(
+      LambdaInvoke.jsonPath(this, 'Grant', {
+        lambdaFunction: handler,
+        payload: TaskInput.fromObject({ kind: 'grant', requestId }),
+        payloadResponseOnly: true,
+        resultPath: '$.grant',
+        retryOnServiceExceptions: false,
+      }),
+      [refused],
+    );
 
     const waitForEnd = Wait.jsonPath(this, 'WaitForEnd', { time: WaitTime.timestampPath('$.grant.waitUntil') });
-    const expire = LambdaInvoke.jsonPath(this, 'Expire', {
-      lambdaFunction: handler,
-      payload: TaskInput.fromObject({ kind: 'expire', requestId }),
-      payloadResponseOnly: true,
-      resultPath: '$.expiry',
-      retryOnServiceExceptions: true,
-    });
-    expire.addCatch(failed, { errors: [Errors.ALL], ...catchInto });
+    const expire = guarded(
+      LambdaInvoke.jsonPath(this, 'Expire', {
+        lambdaFunction: handler,
+        payload: TaskInput.fromObject({ kind: 'expire', requestId }),
+        payloadResponseOnly: true,
+        resultPath: '$.expiry',
+        retryOnServiceExceptions: false,
+      }),
+      [refused],
+    );
 
     const keepWaiting = Pass.jsonPath(this, 'KeepWaiting', {
       parameters: {
         requestId,
         phase: JsonPath.stringAt('$.phase'),
         startDateTime: JsonPath.stringAt('$.startDateTime'),
+        horizon,
         grant: { granted: true, waitUntil: JsonPath.stringAt('$.expiry.waitUntil') },
       },
     });
 
     const expired = Choice.jsonPath(this, 'Expired?')
       .when(Condition.booleanEquals('$.expiry.expired', true), ended)
+      .when(pastHorizon('$.expiry.waitUntil'), waitForHorizon)
       .otherwise(keepWaiting.next(waitForEnd));
     const expiry = Chain.start(waitForEnd).next(expire).next(expired);
 
+    const grantedWithEnd = [
+      Condition.isPresent('$.grant.granted'),
+      Condition.booleanEquals('$.grant.granted', true),
+      Condition.isPresent('$.grant.waitUntil'),
+      Condition.isString('$.grant.waitUntil'),
+    ];
     const granted = Choice.jsonPath(this, 'Granted?')
       .when(
         Condition.and(
-          Condition.isPresent('$.grant.granted'),
-          Condition.booleanEquals('$.grant.granted', true),
-          Condition.isPresent('$.grant.waitUntil'),
-          Condition.isString('$.grant.waitUntil'),
+          ...grantedWithEnd,
+          Condition.isTimestamp('$.grant.waitUntil'),
+          Condition.timestampGreaterThanJsonPath('$.grant.waitUntil', '$.horizon'),
         ),
-        expiry,
+        waitForHorizon,
       )
+      .when(Condition.and(...grantedWithEnd), expiry)
       .otherwise(ended);
     const start = Chain.start(waitForStart).next(grant).next(granted);
 
@@ -239,12 +344,18 @@ export class AccessWorkflow extends Construct {
         Condition.and(Condition.isPresent('$.decision.next'), Condition.isNumeric('$.decision.next')),
         nextStage.next(awaitApproval),
       )
+      .when(pastHorizon('$.startDateTime'), waitForHorizon)
       .otherwise(start);
     const approval = Chain.start(awaitApproval).next(next);
 
     const phase = Choice.jsonPath(this, 'Phase')
       .when(Condition.stringEquals('$.phase', 'approval'), approval)
+      .when(
+        Condition.and(Condition.stringEquals('$.phase', 'start'), ...pastHorizonAt('$.startDateTime')),
+        waitForHorizon,
+      )
       .when(Condition.stringEquals('$.phase', 'start'), start)
+      .when(pastHorizon('$.grant.waitUntil'), waitForHorizon)
       .otherwise(expiry);
 
     this.logGroup = new LogGroup(this, 'Logs', {

@@ -131,6 +131,12 @@ export interface LocalServer {
   /** The states an execution entered so far (what AWS bills as state transitions), by execution name. */
   statesEntered(executionName: string): readonly string[];
   /**
+   * Test hook: the Lambda service refuses the workflow's next `times` invokes whose payload (as JSON) contains
+   * `matching`, with `error` (e.g. `Lambda.TooManyRequestsException`, what Step Functions sees when the function is
+   * throttled); the function does not run. Returns a live count of the refusals.
+   */
+  refuseWorkflowInvokes(spec: { matching: string; times: number; error: string }): { readonly refused: number };
+  /**
    * Resolves once the work the clock set off has settled: the scheduled jobs that were due have run and every
    * workflow execution waits on the clock or a task token (or has ended). Tests advance the clock, then await it.
    */
@@ -277,7 +283,21 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** Start the local runtime. The port is bound first (a taken port fails fast), then DynamoDB, table, clock, bootstrap. */
+/**
+ * A port that is free now: `port` itself (EADDRINUSE when it is taken, so a taken port fails fast), or for 0 one the
+ * system picks. Bound and let go at once: nothing connects to it until the runtime listens for real.
+ */
+async function freePort(port: number): Promise<number> {
+  const probe = createServer();
+  const free = await listen(probe, port);
+  await new Promise<void>((done) => probe.close(() => done()));
+  return free;
+}
+
+/**
+ * Start the local runtime. The port is checked first (a taken port fails fast), then DynamoDB, table, clock,
+ * bootstrap; the server listens last, so a connection is accepted only once the runtime can answer it.
+ */
 export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalServer> {
   const dataDir = opts.dataDir ?? '.elevate-data';
   const memory = dataDir === ':memory:';
@@ -299,6 +319,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   let sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let identityCenter: idcStandIn.LocalIdentityCenter | undefined;
   const unregister: (() => void)[] = [];
+  const refusals: { matching: string; times: number; error: string; refused: number }[] = [];
 
   /** See LocalServer.idle. */
   const invocations = new Set<Promise<unknown>>();
@@ -523,7 +544,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     if (body === 'tooLarge') {
       return problemResult({ code: 'PayloadTooLarge', detail: 'the request body is over 10 MB' });
     }
-    // Requests that arrive while the runtime starts wait for it (the port is bound first).
+    // The server listens once started; this only guards a start that failed after it listened.
     if (!(await started)) {
       return problemResult({ code: 'Unavailable', detail: 'the local runtime failed to start' });
     }
@@ -585,7 +606,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   };
 
   const server = createServer(respond);
-  port = await listen(server, opts.port ?? 3000);
+  port = await freePort(opts.port ?? 3000);
 
   const env = new EnvScope();
   const previousClock = clock();
@@ -641,7 +662,14 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     checkFunctions(template, Object.values(asl.lambdaFunctionNames));
     const workflow = new LocalStepFunctions({
       clock: runnerClock,
-      lambda: (functionName, payload) => invokeWorkflowFunction(functionName, payload, region),
+      lambda: (functionName, payload) => {
+        const refusal = refusals.find((r) => r.refused < r.times && JSON.stringify(payload).includes(r.matching));
+        if (refusal) {
+          refusal.refused++;
+          return Promise.reject(Object.assign(new Error('Rate exceeded.'), { name: refusal.error }));
+        }
+        return invokeWorkflowFunction(functionName, payload, region);
+      },
       region,
       accountId: LOCAL_ACCOUNT_ID,
     });
@@ -703,20 +731,22 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       deliver: (records) => invokeOutboxFunction(records, region),
     });
     await stream.start();
+    markStarted(true);
+    // Last: connections are accepted only now that every request can be answered.
+    await listen(server, port);
   } catch (error) {
     markStarted(false);
     await stream?.stop();
     scheduler?.stop();
     for (const remove of unregister) remove();
     runner?.dispose();
-    await new Promise<void>((done) => server.close(() => done()));
+    if (server.listening) await new Promise<void>((done) => server.close(() => done()));
     await s3?.stop();
     await dynamo?.stop();
     env.restore();
     useClock(previousClock);
     throw error;
   }
-  markStarted(true);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -756,6 +786,15 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     identityCenter,
     statesEntered: (name) =>
       runner?.statesEntered(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`) ?? [],
+    refuseWorkflowInvokes: (spec) => {
+      const refusal = { ...spec, refused: 0 };
+      refusals.push(refusal);
+      return {
+        get refused() {
+          return refusal.refused;
+        },
+      };
+    },
     idle: settle,
     stop,
   };

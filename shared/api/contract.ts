@@ -78,7 +78,9 @@ const AuditExport = z.object({
   from: z.string(),
   to: z.string(),
   format: z.enum(['jsonl', 'csv']),
-  status: z.enum(['Pending', 'Completed', 'Failed']),
+  status: z
+    .enum(['Pending', 'Running', 'Completed', 'Failed'])
+    .describe('Running: a run of the export job holds it (its lease outlasts the job function timeout)'),
   createdAt: z.string(),
   createdBy: z.string(),
   recordCount: z.int().nullable(),
@@ -87,6 +89,13 @@ const AuditExport = z.object({
   manifestKey: z.string().nullable(),
   previousManifestSha256: z.string().nullable(),
   error: z.string().nullable(),
+  continuedBy: z
+    .string()
+    .nullable()
+    .describe(
+      'When one run could not export the whole range in its time: the export that continues it from `to` ' +
+        '(this export then covers [from, to) only)',
+    ),
   downloadUrl: z.string().nullable().describe('A presigned S3 GET of the object, valid 15 minutes'),
 });
 

@@ -87,11 +87,6 @@ export function nextAlertStatus(
 }
 
 /** Counts per key above a threshold: `activatedTooFrequently` over (principal, role) pairs. */
-export function overThreshold<T>(items: T[], key: (t: T) => string, threshold: number): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    groups.set(k, [...(groups.get(k) ?? []), item]);
-  }
-  return new Map([...groups].filter(([, v]) => v.length > threshold));
+export function overThreshold(counts: ReadonlyMap<string, number>, threshold: number): Map<string, number> {
+  return new Map([...counts].filter(([, n]) => n > threshold));
 }

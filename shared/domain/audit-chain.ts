@@ -133,3 +133,14 @@ export function verifyEvents<T extends { event: AuditEvent; at: string }>(
   }
   return { breaks, chains };
 }
+
+/** The UTC days (yyyy-mm-dd) that [from, to) touches, oldest first. */
+export function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  const last = dayOf(new Date(Date.parse(to) - 1).toISOString());
+  for (let t = Date.parse(`${dayOf(from)}T00:00:00.000Z`); ; t += 86_400_000) {
+    const day = dayOf(new Date(t).toISOString());
+    if (day > last) return days;
+    days.push(day);
+  }
+}

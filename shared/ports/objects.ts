@@ -18,10 +18,21 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 export interface ObjectStore {
   /** Streams `body` to `key` as a multipart upload (5 MiB parts, two in flight): memory stays flat. */
   upload(key: string, body: Readable, contentType: string): Promise<void>;
-  put(key: string, body: string, contentType: string): Promise<void>;
+  /** Creates `key`, only if it does not exist yet (conditional create): else ObjectExists. */
+  create(key: string, body: string, contentType: string): Promise<void>;
   /** A presigned GET, valid `seconds`. */
   presignGet(key: string, seconds: number): Promise<string>;
 }
+
+/** The object is already there: a conditional create (If-None-Match: *) found it. */
+export class ObjectExists extends Error {}
+
+/**
+ * Every write names its checksum. The audit bucket has Object Lock with a default retention, and S3 refuses a
+ * PutObject or UploadPart without a checksum header (Content-MD5 or x-amz-checksum-*) to such a bucket; the SDK
+ * sends one by default only since early 2025 (`requestChecksumCalculation`), so nothing here relies on that.
+ */
+export const CHECKSUM_ALGORITHM = 'SHA256' as const;
 
 export function s3Client(): S3Client {
   // Path-style only against a stand-in (its host has no bucket sub-domains).
@@ -37,7 +48,15 @@ export class S3ObjectStore implements ObjectStore {
   async upload(key: string, body: Readable, contentType: string): Promise<void> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
+      // ChecksumAlgorithm goes to CreateMultipartUpload and to every UploadPart (and to the PutObject of a
+      // single-part upload).
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ChecksumAlgorithm: CHECKSUM_ALGORITHM,
+      },
       partSize: 5 * 1024 * 1024,
       queueSize: 2,
       leavePartsOnError: false,
@@ -45,10 +64,25 @@ export class S3ObjectStore implements ObjectStore {
     await upload.done();
   }
 
-  async put(key: string, body: string, contentType: string): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
-    );
+  async create(key: string, body: string, contentType: string): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ChecksumAlgorithm: CHECKSUM_ALGORITHM,
+          IfNoneMatch: '*',
+        }),
+      );
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || (error as Error).name === 'PreconditionFailed') {
+        throw new ObjectExists(`s3://${this.bucket}/${key} already exists`);
+      }
+      throw error;
+    }
   }
 
   presignGet(key: string, seconds: number): Promise<string> {

@@ -9,7 +9,13 @@ export interface WorkflowInput {
   requestId: string;
   /** 'approval': run the approval stages first; 'start': wait for the start, grant; 'expiry': only keep the time. */
   phase: 'approval' | 'start' | 'expiry';
+  /** The start, rounded up to the second (a Wait timestamp). */
   startDateTime: string;
+  /**
+   * The latest time this execution waits until (a Wait timestamp, start + 300 days): a wait that would go past it
+   * waits until it, and a new execution carries on (a STANDARD execution lives at most a year).
+   */
+  horizon: string;
   /** The approval stage to wait for, and its time-out (the task's TimeoutSecondsPath). */
   stage: number;
   stageTimeoutSeconds: number;

@@ -1,5 +1,6 @@
 import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
+import { AUDIT_SHARDS, chainId, dayOf } from '../domain/audit-chain.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef, PrincipalType } from '../domain/primitives.ts';
@@ -28,8 +29,9 @@ import { type IndexName, TABLE } from './table.ts';
  * | reminder    | ASG#<id>             | REMINDER#<1d|1h>                |                 |                      |                 |
  * | last use    | ASG#<eligibility id> | LASTUSE                         |                 |                      |                 |
  * | request     | REQ#<id>             | REQ                             | REQP#<p>        | REQSTATUS#<s>        | REQS            |
- * | audit event | AUDIT#<yyyy-mm>      | <time>#<id>                     | AUDITP#<princ.> | AUDITA#<actor>       | AUDITR#<role>   |
+ * | audit event | AUDIT#<day>#<shard>  | <time>#<id>                     | AUDITP#<princ.> | AUDITA#<actor>       | AUDITR#<role>   |
  * | audit head  | AUDITHEAD#<day>#<sh.>| HEAD                            |                 |                      |                 |
+ * | audit day   | AUDITDAY#<day>       | DAY                             | AUDITDAYS / day |                      |                 |
  * | export      | EXPORT#<id>          | EXPORT                          | EXPORTS / t#id  |                      |                 |
  * | export head | EXPORTHEAD           | HEAD                            |                 |                      |                 |
  * | daily export| EXPORTDAY#<day>      | DAILY                           |                 |                      |                 |
@@ -42,6 +44,10 @@ import { type IndexName, TABLE } from './table.ts';
  * | idempotency | IDEM#<caller>#<key>  | IDEM                            |                 |                      |                 |
  * | install     | META                 | INSTALL                         |                 |                      |                 |
  * | outbox      | OUTBOX#<yyyy-mm-dd>  | <time>#<id>                     |                 |                      |                 |
+ *
+ * Audit events live in the partition of their hash chain (`<yyyy-mm-dd>#<shard>`, picked per transaction by the
+ * store), so concurrent writers spread over AUDIT_SHARDS partitions a day; the audit day item (written when a day's
+ * chain starts) lists the days that have events, so a newest-first listing skips empty days.
  *
  * `<p>` is a principal: `<principalType>#<principalId>` (`user#alice`, `group#dbas`). Users, groups and service
  * principals have separate id spaces: a user token whose sub is a group's id never reads or writes the group's items.
@@ -181,6 +187,8 @@ export const keys = {
   alertSettings: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'ALERTSETTINGS' }),
   /** The head of one audit hash chain (`<yyyy-mm-dd>#<shard>`): `{ hash, seq }` of its last event. */
   auditHead: (chain: string) => ({ [ATTR.pk]: `AUDITHEAD#${chain}`, [ATTR.sk]: 'HEAD' }),
+  /** A UTC day that has audit events (written with the first event of each of its chains). */
+  auditDay: (day: string) => ({ [ATTR.pk]: `AUDITDAY#${day}`, [ATTR.sk]: 'DAY' }),
   auditExport: (id: string) => ({ [ATTR.pk]: `EXPORT#${id}`, [ATTR.sk]: 'EXPORT' }),
   /** The daily export of one UTC day was started (once per day, whatever the retries of the schedule). */
   dailyExport: (day: string) => ({ [ATTR.pk]: `EXPORTDAY#${day}`, [ATTR.sk]: 'DAILY' }),
@@ -242,21 +250,28 @@ export const queries = {
   }),
   /** Live active permanent assignments (their end sorts as the end of time). */
   permanentActive: (): QueryPart => ({ index: 'gsi2', pk: 'ASGSTATUS#Active', beginsWith: '9999-' }),
-  /** Audit events of one month in [from, to), oldest first (exports). */
-  auditForward: (month: string, from: string, to: string): QueryPart => ({
-    pk: `AUDIT#${month}`,
-    between: [from, to],
-    forward: true,
+  /** The audit partitions of one UTC day (one per chain shard): each in [lo, hi] of the sort key `<time>#<id>`. */
+  auditDay: (day: string, lo: string, hi: string, forward: boolean): QueryPart[] =>
+    Array.from({ length: AUDIT_SHARDS }, (_, shard) => ({
+      pk: `AUDIT#${chainId(day, shard)}`,
+      between: [lo, hi] as [string, string],
+      forward,
+    })),
+  /** The UTC days in [fromDay, toDay] that have audit events, newest first. */
+  auditDays: (fromDay: string, toDay: string): QueryPart => ({
+    index: 'gsi1',
+    pk: 'AUDITDAYS',
+    between: [fromDay, toDay],
+    forward: false,
   }),
   exports: (): QueryPart => ({ index: 'gsi1', pk: 'EXPORTS', forward: false }),
-  /** Audit events of one month (base table), or of one principal/actor/role (indexes), newest first in [from, to]. */
+  /** Audit events of one principal/actor/role (indexes), newest first in [from, to]. */
   audit: (
-    by: { month: string } | { principalId: string } | { actorId: string } | { roleId: string },
+    by: { principalId: string } | { actorId: string } | { roleId: string },
     from: string,
     to: string,
   ): QueryPart => {
     const between: [string, string] = [from, `${to}\uffff`];
-    if ('month' in by) return { pk: `AUDIT#${by.month}`, between, forward: false };
     if ('principalId' in by) return { index: 'gsi1', pk: `AUDITP#${by.principalId}`, between, forward: false };
     if ('actorId' in by) return { index: 'gsi2', pk: `AUDITA#${by.actorId}`, between, forward: false };
     return { index: 'gsi3', pk: `AUDITR#${by.roleId}`, between, forward: false };
@@ -379,12 +394,11 @@ const requestItem = (r: RequestRecord): Item => ({
   ...r,
 });
 
-export const monthOf = (time: string): string => time.slice(0, 7);
-
+/** An event's partition is its chain's (`<day>#<shard>`); an event not yet linked sits in shard 0 of its day. */
 const auditItem = (e: AuditEvent): Item => {
   const sk = `${e.time}#${e.id}`;
   return {
-    [ATTR.pk]: `AUDIT#${monthOf(e.time)}`,
+    [ATTR.pk]: `AUDIT#${e.chain ?? chainId(dayOf(e.time), 0)}`,
     [ATTR.sk]: sk,
     ...(e.target.principalId ? gsi('gsi1', `AUDITP#${e.target.principalId}`, sk) : {}),
     ...gsi('gsi2', `AUDITA#${e.actor.id}`, sk),
@@ -458,17 +472,25 @@ export class StandingMoved extends DomainError {
   }
 }
 
-/** Marks a moved head of the manifest chain: the export job writes its manifest again after the new head. */
+/** Marks a manifest chain locked by another run (or moved under a lost lock). */
 export class ExportHeadMoved extends Error {}
+
+/** Marks an export held by another run (or already done): this run leaves it alone. */
+export class ExportClaimed extends Error {}
 
 export interface AuditExportRecord {
   id: string;
   from: string;
   to: string;
   format: 'jsonl' | 'csv';
-  status: 'Pending' | 'Completed' | 'Failed';
+  status: 'Pending' | 'Running' | 'Completed' | 'Failed';
   createdAt: string;
   createdBy: string;
+  /** The run that holds the export while Running, and until when (past the function timeout). */
+  owner: string | null;
+  leaseUntil: string | null;
+  /** When one run could not export the whole range in its time: the export that continues from `to`. */
+  continuedBy: string | null;
   completedAt: string | null;
   recordCount: number | null;
   objectKey: string | null;
@@ -717,6 +739,10 @@ export const ops = {
     Put: { Item: { ...keys.auditHead(chain), entity: 'auditHead', chain, ...head }, ...headGuard(expectedSeq) },
     onConflict: () => new AuditHeadMoved(`audit chain ${chain} moved`),
   }),
+  /** Marks a day as having audit events (idempotent: every chain of the day writes the same item once). */
+  auditDay: (day: string): WriteOp => ({
+    Put: { Item: { ...keys.auditDay(day), ...gsi('gsi1', 'AUDITDAYS', day), entity: 'auditDay', day } },
+  }),
   createExport: (r: AuditExportRecord): WriteOp => ({
     Put: { Item: exportItem(r), ConditionExpression: NEW },
     onConflict: () => conflict(`export '${r.id}' already exists`),
@@ -733,12 +759,69 @@ export const ops = {
     Put: { Item: { ...keys.dailyExport(day), entity: 'dailyExport', exportId }, ConditionExpression: NEW },
     onConflict: () => conflict(`the daily export of ${day} was already made`),
   }),
-  /** The manifest chain's new head, guarded by the seq read. */
+  /**
+   * A run claims an export: Pending (never run), or Running with an expired lease (its run died), becomes Running,
+   * owned by `owner` until `leaseUntil`. Two runs of one export can never both hold it.
+   */
+  claimExport: (id: string, owner: string, now: string, leaseUntil: string): WriteOp => ({
+    Update: {
+      Key: keys.auditExport(id),
+      UpdateExpression: 'SET #status = :running, #owner = :owner, leaseUntil = :until, version = version + :one',
+      ConditionExpression: '#status = :pending OR (#status = :running AND leaseUntil < :now)',
+      ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+      ExpressionAttributeValues: {
+        ':running': 'Running',
+        ':pending': 'Pending',
+        ':owner': owner,
+        ':until': leaseUntil,
+        ':now': now,
+        ':one': 1,
+      },
+    },
+    onConflict: () => new ExportClaimed(`export '${id}' is held by another run, or is done`),
+  }),
+  /** The run still holds the export (no other run claimed it since: the version is the one its claim wrote). */
+  exportHeld: (id: string, version: number): WriteOp => ({
+    ConditionCheck: {
+      Key: keys.auditExport(id),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': version },
+    },
+    onConflict: () => new ExportClaimed(`export '${id}' was claimed by another run`),
+  }),
+  /**
+   * Locks the manifest chain for one run while it writes its manifest (a manifest is created once and never
+   * rewritten, so the previous one it names must not move meanwhile). A lock past `lockUntil` is free again.
+   */
+  lockExportChain: (owner: string, now: string, lockUntil: string): WriteOp => ({
+    Update: {
+      Key: keys.exportHead(),
+      UpdateExpression: 'SET entity = :entity, lockedBy = :owner, lockUntil = :until',
+      ConditionExpression: 'attribute_not_exists(lockedBy) OR lockUntil < :now OR lockedBy = :owner',
+      ExpressionAttributeValues: { ':entity': 'exportHead', ':owner': owner, ':until': lockUntil, ':now': now },
+    },
+    onConflict: () => new ExportHeadMoved('the export manifest chain is locked by another run'),
+  }),
+  releaseExportChain: (owner: string): WriteOp => ({
+    Update: {
+      Key: keys.exportHead(),
+      UpdateExpression: 'REMOVE lockedBy, lockUntil',
+      ConditionExpression: 'lockedBy = :owner',
+      ExpressionAttributeValues: { ':owner': owner },
+    },
+    onConflict: () => new ExportHeadMoved('the export manifest chain lock was lost'),
+  }),
+  /** The manifest chain's new head (which releases the lock), guarded by the seq read and the lock held. */
   exportHead: (
     head: { manifestSha256: string; manifestKey: string; seq: number },
     expectedSeq: number | null,
+    owner: string,
   ): WriteOp => ({
-    Put: { Item: { ...keys.exportHead(), entity: 'exportHead', ...head }, ...headGuard(expectedSeq) },
+    Put: {
+      Item: { ...keys.exportHead(), entity: 'exportHead', ...head },
+      ConditionExpression: `lockedBy = :owner AND ${expectedSeq === null ? 'attribute_not_exists(seq)' : 'seq = :seq'}`,
+      ExpressionAttributeValues: { ':owner': owner, ...(expectedSeq === null ? {} : { ':seq': expectedSeq }) },
+    },
     onConflict: () => new ExportHeadMoved('the export manifest chain moved'),
   }),
   /**

@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -53,6 +54,31 @@ const MAX_READS_PER_PAGE = 10;
 const TRANSACTION_ATTEMPTS = 10;
 /** Tries when only an audit chain head moved (another writer appended to the same chain first). */
 const AUDIT_HEAD_ATTEMPTS = 12;
+/** Sends of one transaction again after the SDK gave up on a lost answer (its ClientRequestToken makes them safe). */
+const ANSWER_LOST_RESENDS = 2;
+
+/**
+ * The ClientRequestToken of a transaction: derived from the call that makes it (`call`, a random id per
+ * `Store.transact`) and what it writes (a hash, 36 characters). Every send of it, the SDK's retries and the
+ * store's own resends, is the same request to DynamoDB for 10 minutes: a repeat of a committed one answers success
+ * instead of failing its own conditions. Another call writing the very same items (two reconcile runs, two review
+ * job runs) has another token, so its conditions are evaluated and exactly one wins. A retry that writes
+ * something else (audit events linked to a moved chain head) gets a new token.
+ */
+export function transactionToken(call: string, items: TransactWriteCommandInput['TransactItems']): string {
+  return createHash('sha256').update(call).update('\n').update(JSON.stringify(items)).digest('base64url').slice(0, 36);
+}
+
+/** The answer was lost (a time-out, a dropped connection, a server error): the transaction may have committed. */
+function answerLost(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof TransactionCanceledException) return false;
+  const { $fault, code } = error as { $fault?: string; code?: string };
+  return (
+    $fault === 'server' ||
+    ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'].includes(error.name) ||
+    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(code ?? '')
+  );
+}
 
 /**
  * The DynamoDB adapter: executes the key recipes and conditions of records.ts. It owns no key strings
@@ -117,21 +143,24 @@ export class Store {
    */
   async transact(givenOps: WriteOp[]): Promise<void> {
     if (givenOps.length === 0) return;
+    const call = randomUUID();
     let headMoves = 0;
     for (let attempt = 1; ; attempt++) {
       // Audit events are linked into their chains on every try, from heads read now (see linkAudit).
       const writeOps = await this.linkAudit(givenOps);
       if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
+      const items = writeOps.map((op) => {
+        const { onConflict: _ignored, audit: _audit, ...item } = op;
+        const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
+        return { [kind]: { TableName: this.tableName, ...body } };
+      }) as TransactWriteCommandInput['TransactItems'];
       const input: TransactWriteCommandInput = {
-        TransactItems: writeOps.map((op) => {
-          const { onConflict: _ignored, audit: _audit, ...item } = op;
-          const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
-          return { [kind]: { TableName: this.tableName, ...body } };
-        }) as TransactWriteCommandInput['TransactItems'],
+        TransactItems: items,
+        ClientRequestToken: transactionToken(call, items),
         ReturnConsumedCapacity: 'TOTAL',
       };
       try {
-        const out = await this.doc.send(new TransactWriteCommand(input));
+        const out = await this.sendTransaction(input);
         this.count(
           'write',
           out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0),
@@ -181,6 +210,22 @@ export class Store {
   }
 
   /**
+   * One TransactWriteItems. When the SDK gave up because every answer was lost, the same transaction (same token)
+   * is sent again, a few times: if it had committed, DynamoDB answers success and the caller goes on to its
+   * after-commit steps; if it had not, it commits now.
+   */
+  private async sendTransaction(input: TransactWriteCommandInput) {
+    for (let resend = 0; ; resend++) {
+      try {
+        return await this.doc.send(new TransactWriteCommand(input));
+      } catch (error) {
+        if (resend >= ANSWER_LOST_RESENDS || !answerLost(error)) throw error;
+        await sleep(50 * 2 ** resend + Math.random() * 50);
+      }
+    }
+  }
+
+  /**
    * The hash chain, resolved here so that no use case has to know about it. The transaction's audit events are
    * grouped by UTC day; each group goes to one chain `<day>#<shard>`, the shard picked at random per try (so
    * concurrent writers seldom meet on a head, and a retry after a moved head likely lands elsewhere). The head is
@@ -204,6 +249,8 @@ export class Store {
       const out = linkEvents(events, chain, head);
       for (const e of out.events) linked.set(e.id, ops.audit(e));
       heads.push(ops.auditHead(chain, out.head, head?.seq ?? null));
+      // The first event of a chain marks its day as having events (the listing skips days without).
+      if (!head) heads.push(ops.auditDay(day));
     }
     return [...writeOps.map((op) => (op.audit ? (linked.get(op.audit.id) as WriteOp) : op)), ...heads];
   }
@@ -224,6 +271,130 @@ export class Store {
       for (const item of out.Items ?? []) yield item as Item;
       startKey = out.LastEvaluatedKey;
     } while (startKey);
+  }
+
+  /**
+   * The items of several partitions that share one sort order (all forward or all backward), merged into that
+   * order by sort key: one stream. Each partition is read a page at a time (`pageSize` items), the first pages in
+   * parallel; with `prefetch`, each partition's next page is asked for as soon as one arrives (an export, which
+   * reads everything), otherwise only when the merge needs it (a listing, which stops after a page).
+   *
+   * With `windowMs` (forward parts whose range is [ISO time, ...]: the audit partitions), each page is a Query of a
+   * time window of the range rather than of the rest of the range, the window resized after each page to hold about
+   * `pageSize` items. The cost of a page then stays the same however deep into the partition it is: DynamoDB Local
+   * reads the whole key range of a Query before applying its Limit (and before skipping to ExclusiveStartKey), so
+   * a long export read page after page of the rest of its range slowed down as the partition grew.
+   */
+  async *merge(
+    parts: QueryPart[],
+    opts: { pageSize: number; prefetch?: boolean; consistent?: boolean; windowMs?: number },
+  ): AsyncGenerator<Item> {
+    if (parts.length === 0) return;
+    const forward = parts[0]?.forward ?? true;
+    if (parts.some((q) => (q.forward ?? true) !== forward || q.index !== parts[0]?.index)) {
+      throw new Error('merge: every part must share the index and the direction');
+    }
+    const skName = sortAttr(parts[0]?.index);
+    const query = async (q: QueryPart, startKey: Record<string, unknown> | undefined) => {
+      const out = await this.doc.send(
+        new QueryCommand({
+          ...this.queryInput(q),
+          Limit: opts.pageSize,
+          ExclusiveStartKey: startKey,
+          ConsistentRead: !q.index && (opts.consistent ?? false),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.count('read', out.ConsumedCapacity?.CapacityUnits);
+      return { items: (out.Items ?? []) as Item[], key: out.LastEvaluatedKey };
+    };
+    /** The pages of one range, by ExclusiveStartKey. */
+    async function* pagesOf(q: QueryPart): AsyncGenerator<Item[]> {
+      let key: Record<string, unknown> | undefined;
+      do {
+        const page = await query(q, key);
+        key = page.key;
+        yield page.items;
+      } while (key);
+    }
+    const windowed = (q: QueryPart): boolean =>
+      Boolean(opts.windowMs && forward && q.between && !Number.isNaN(Date.parse(q.between[0])));
+    /** The pages of a forward time range, window by window (each window paged as above when it is full). */
+    async function* windowsOf(q: QueryPart): AsyncGenerator<Item[]> {
+      const [lo, hi] = q.between as [string, string];
+      let from = lo;
+      let width = opts.windowMs as number;
+      while (from <= hi) {
+        const end = new Date(Date.parse(from.slice(0, 24)) + width).toISOString();
+        const last = end >= hi;
+        let n = 0;
+        // [from, end): a sort key `<end>#<id>` sorts after `end`, so it falls in the next window.
+        for await (const items of pagesOf({ ...q, between: [from, last ? hi : end] })) {
+          n += items.length;
+          yield items;
+        }
+        if (last) return;
+        from = end;
+        width = Math.max(1_000, Math.round(width * Math.min(8, Math.max(0.25, opts.pageSize / Math.max(n, 1)))));
+      }
+    }
+    interface Source {
+      pages: AsyncGenerator<Item[]>;
+      items: Item[];
+      at: number;
+      next: Promise<IteratorResult<Item[]>> | null;
+    }
+    /** A page asked for ahead: its failure surfaces where it is awaited, never as an unhandled rejection. */
+    const ask = (s: Source): Promise<IteratorResult<Item[]>> => {
+      const p = s.pages.next();
+      p.catch(() => {});
+      return p;
+    };
+    /** Makes the source's current item available, reading pages until one has items or there is none left. */
+    const fill = async (s: Source): Promise<void> => {
+      while (s.at >= s.items.length) {
+        const page = await (s.next ?? ask(s));
+        s.next = null;
+        if (page.done) {
+          s.items = [];
+          s.at = 0;
+          return;
+        }
+        s.items = page.value;
+        s.at = 0;
+        if (opts.prefetch) s.next = ask(s);
+      }
+    };
+    const sources: Source[] = parts.map((q) => ({
+      pages: windowed(q) ? windowsOf(q) : pagesOf(q),
+      items: [],
+      at: 0,
+      next: null,
+    }));
+    for (const s of sources) s.next = ask(s);
+    await Promise.all(sources.map(fill));
+    try {
+      for (;;) {
+        let best: Source | undefined;
+        let bestKey = '';
+        for (const s of sources) {
+          if (s.at >= s.items.length) continue;
+          const key = String((s.items[s.at] as Item)[skName]);
+          if (!best || (forward ? key < bestKey : key > bestKey)) {
+            best = s;
+            bestKey = key;
+          }
+        }
+        if (!best) return;
+        const item = best.items[best.at] as Item;
+        best.at++;
+        yield item;
+        if (best.at >= best.items.length) await fill(best);
+      }
+    } finally {
+      // A consumer that stops early (a full listing page) leaves no reads running on.
+      await Promise.allSettled(sources.map((s) => s.pages.return(undefined)));
+    }
   }
 
   /**

@@ -19,7 +19,7 @@ import { alertRaised } from '../notifications/templates.ts';
 import { type AlertRecord, keys, ops, type PolicyRecord, queries, type RoleRecord, strip } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import { toAssignment } from './assignments.ts';
-import { monthsBetween } from './audit.ts';
+import { forEachAuditEvent, NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent, type Ctx } from './context.ts';
 import { runEffects } from './effects.ts';
 
@@ -129,9 +129,13 @@ export async function raise(
 }
 
 /** The hourly scan. */
-export async function scanAlerts(deps: Deps): Promise<{ raised: number; resolved: number; active: number }> {
+export async function scanAlerts(
+  deps: Deps,
+  budget: TimeBudget = NO_BUDGET,
+): Promise<{ raised: number; resolved: number; active: number; complete: boolean }> {
   const settings = await readAlertSettings(deps);
-  const findings = await findCauses(deps, settings);
+  const scan = { complete: true };
+  const findings = await findCauses(deps, settings, budget, scan);
   const found = new Set(findings.map((f) => alertId(f.type, f.subject)));
   let raised = 0;
   let failed = 0;
@@ -150,7 +154,8 @@ export async function scanAlerts(deps: Deps): Promise<{ raised: number; resolved
   }
   let resolved = 0;
   const now = deps.clock.now();
-  for (const item of await deps.store.all(queries.alerts(), false)) {
+  // An alert is resolved only by a scan that saw everything (one cut short by its time budget resolves nothing).
+  for await (const item of scan.complete ? deps.store.stream(queries.alerts()) : []) {
     const alert = strip<AlertRecord>(item);
     if (found.has(alert.id) || alert.status === 'resolved') continue;
     const next: AlertRecord = {
@@ -173,22 +178,38 @@ export async function scanAlerts(deps: Deps): Promise<{ raised: number; resolved
       });
     }
   }
-  log('info', 'alerts scan done', { findings: findings.length, raised, resolved, failed });
-  return { raised, resolved, active: found.size };
+  log('info', 'alerts scan done', { findings: findings.length, raised, resolved, failed, complete: scan.complete });
+  return { raised, resolved, active: found.size, complete: scan.complete };
 }
 
-async function auditEventsOf(deps: Deps, action: string, from: Date, to: Date): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
-  const f = from.toISOString();
-  const t = to.toISOString();
-  for (const month of monthsBetween(f, t)) {
-    const items = await deps.store.all(queries.audit({ month }, f, t), false);
-    for (const item of items) if (item.action === action) events.push(strip<AuditEvent>(item));
-  }
-  return events;
+/** Streams the window's audit events (a page at a time) to `visit` those of one action; notes an early stop. */
+async function auditEventsOf(
+  deps: Deps,
+  action: string,
+  from: Date,
+  to: Date,
+  budget: TimeBudget,
+  scan: { complete: boolean },
+  visit: (e: AuditEvent) => void,
+): Promise<void> {
+  const { complete } = await forEachAuditEvent(
+    deps.store,
+    from.toISOString(),
+    to.toISOString(),
+    (e) => {
+      if (e.action === action) visit(e);
+    },
+    budget,
+  );
+  if (!complete) scan.complete = false;
 }
 
-async function findCauses(deps: Deps, s: AlertSettings): Promise<Finding[]> {
+async function findCauses(
+  deps: Deps,
+  s: AlertSettings,
+  budget: TimeBudget,
+  scan: { complete: boolean },
+): Promise<Finding[]> {
   const now = deps.clock.now();
   const findings: Finding[] = [];
   const roles = (await deps.store.all(queries.roles(), false)).map((i) => strip<RoleRecord>(i));
@@ -222,19 +243,19 @@ async function findCauses(deps: Deps, s: AlertSettings): Promise<Finding[]> {
   }
   if (s.activatedTooFrequently.enabled) {
     const from = new Date(now.getTime() - durationMs(s.activatedTooFrequently.window));
-    const activations = await auditEventsOf(deps, 'assignment.activated', from, now);
-    const over = overThreshold(
-      activations,
-      (e) => `${e.target.principalId}#${e.target.roleId}`,
-      s.activatedTooFrequently.threshold,
-    );
-    for (const [key, events] of over) {
+    // Counted per principal and role as the events stream by (memory: one count per pair, not the events).
+    const counts = new Map<string, number>();
+    await auditEventsOf(deps, 'assignment.activated', from, now, budget, scan, (e) => {
+      const key = `${e.target.principalId}#${e.target.roleId}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    });
+    for (const [key, count] of overThreshold(counts, s.activatedTooFrequently.threshold)) {
       const [principalId, roleId] = key.split('#');
       findings.push({
         type: 'activatedTooFrequently',
         subject: key,
         affected: [{ principalId, roleId }],
-        details: { count: events.length, window: s.activatedTooFrequently.window },
+        details: { count, window: s.activatedTooFrequently.window },
       });
     }
   }
@@ -266,20 +287,22 @@ async function findCauses(deps: Deps, s: AlertSettings): Promise<Finding[]> {
   if (s.emergencyAccountUsed.enabled) {
     const from = new Date(now.getTime() - durationMs(s.emergencyAccountUsed.window)).toISOString();
     for (const adminId of deps.config.bootstrapAdmins) {
-      const acts = await deps.store.all(queries.audit({ actorId: adminId }, from, now.toISOString()), false);
-      if (acts.length) {
+      let acts = 0;
+      for await (const _ of deps.store.stream(queries.audit({ actorId: adminId }, from, now.toISOString()))) acts++;
+      if (acts) {
         findings.push({
           type: 'emergencyAccountUsed',
           subject: adminId,
           affected: [{ principalId: adminId }],
-          details: { actions: acts.length, window: s.emergencyAccountUsed.window },
+          details: { actions: acts, window: s.emergencyAccountUsed.window },
         });
       }
     }
   }
   if (s.expiryMissed.enabled) {
     const from = new Date(now.getTime() - durationMs(s.expiryMissed.window));
-    const missed = await auditEventsOf(deps, 'alert.expiryMissed', from, now);
+    const missed: AuditEvent[] = [];
+    await auditEventsOf(deps, 'alert.expiryMissed', from, now, budget, scan, (e) => missed.push(e));
     if (missed.length) {
       findings.push({
         type: 'expiryMissed',

@@ -1,6 +1,8 @@
 import type { AuditEvent } from '../domain/audit.ts';
+import { AUDIT_SHARDS, dayOf, daysBetween } from '../domain/audit-chain.ts';
 import { invalid } from '../domain/errors.ts';
-import { keys, monthOf, type QueryPart, queries, strip } from '../store/records.ts';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../store/pagination.ts';
+import { type Item, keys, queries, strip } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 
@@ -24,27 +26,15 @@ async function installedAt(store: Store): Promise<string | undefined> {
   return install.installedAt;
 }
 
-/** Months from `to` back to `from` (inclusive), as yyyy-mm, newest first. */
-export function monthsBetween(from: string, to: string): string[] {
-  const months: string[] = [];
-  let y = Number(to.slice(0, 4));
-  let m = Number(to.slice(5, 7));
-  const stop = monthOf(from);
-  for (;;) {
-    const month = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}`;
-    months.push(month);
-    if (month <= stop) return months;
-    m--;
-    if (m === 0) {
-      m = 12;
-      y--;
-    }
-  }
-}
+/** DynamoDB reads a listing page may make before it answers with what it has (and a token to go on). */
+const MAX_READS_PER_PAGE = 48;
 
 /**
- * Audit events newest first. A filter on principal, actor or role reads that index; otherwise the
- * month partitions are read from `to` back to `from` (at the earliest, the month Elevate was installed).
+ * Audit events newest first. A filter on principal, actor or role reads that index; otherwise the days that have
+ * events (from `to` back to `from`, at the earliest the day Elevate was installed) are read one after another,
+ * each day's shard partitions merged by sort key (`<time>#<id>`, unique), so the order is exact across shards.
+ * The token is the sort key of the last event looked at: the next page starts below it, so events written after
+ * the first page (whose `to` defaults to now) never shift a page.
  */
 export async function listAuditEvents(
   ctx: Ctx,
@@ -54,22 +44,97 @@ export async function listAuditEvents(
   const to = f.to ? new Date(f.to).toISOString() : ctx.now.toISOString();
   let from = f.from ? new Date(f.from).toISOString() : undefined;
   if (from && from > to) throw invalid('from is after to', [{ path: 'from', message: 'must not be after to' }]);
-  let parts: QueryPart[];
-  if (f.principalId) parts = [queries.audit({ principalId: f.principalId }, from ?? '0', to)];
-  else if (f.actorId) parts = [queries.audit({ actorId: f.actorId }, from ?? '0', to)];
-  else if (f.roleId) parts = [queries.audit({ roleId: f.roleId }, from ?? '0', to)];
-  else {
-    from ??= (await installedAt(ctx.store)) ?? to;
-    const lower = from;
-    parts = monthsBetween(lower, to).map((month) => queries.audit({ month }, lower, to));
+  const filter = (item: Item) =>
+    (!f.action || item.action === f.action) &&
+    (!f.actorId || (item.actor as { id?: string } | undefined)?.id === f.actorId) &&
+    (!f.roleId || (item.target as { roleId?: string } | undefined)?.roleId === f.roleId) &&
+    (!f.principalId || (item.target as { principalId?: string } | undefined)?.principalId === f.principalId);
+  const map = (item: Item) => strip<AuditEvent>(item);
+  if (f.principalId || f.actorId || f.roleId) {
+    const by = f.principalId
+      ? { principalId: f.principalId }
+      : f.actorId
+        ? { actorId: f.actorId }
+        : { roleId: f.roleId as string };
+    return ctx.store.page([queries.audit(by, from ?? '0', to)], { ...page, filter, map });
   }
-  return ctx.store.page(parts, {
-    ...page,
-    filter: (item) =>
-      (!f.action || item.action === f.action) &&
-      (!f.actorId || (item.actor as { id?: string } | undefined)?.id === f.actorId) &&
-      (!f.roleId || (item.target as { roleId?: string } | undefined)?.roleId === f.roleId) &&
-      (!f.principalId || (item.target as { principalId?: string } | undefined)?.principalId === f.principalId),
-    map: (item) => strip<AuditEvent>(item),
-  });
+  from ??= (await installedAt(ctx.store)) ?? to;
+  return listByDay(ctx.store, { from, to, givenTo: f.to ?? null, action: f.action ?? null }, page, filter, map);
+}
+
+/** Where a merged audit page's cursor may point: a sort key (time#id) within the asked range. */
+const MERGED_CURSOR = { attrs: ['pk', 'sk'], partitionAttr: 'pk', partition: 'AUDIT', sortAttr: 'sk' } as const;
+
+async function listByDay<T>(
+  store: Store,
+  range: { from: string; to: string; givenTo: string | null; action: string | null },
+  page: { limit: number; nextToken?: string | undefined },
+  filter: (item: Item) => boolean,
+  map: (item: Item) => T,
+): Promise<Page<T>> {
+  const fingerprint = queryFingerprint({ audit: 'byDay', from: range.from, to: range.givenTo, action: range.action });
+  let below: string | null = null;
+  if (page.nextToken) {
+    // The merged list's cursor is the sort key of the last event seen, in a pseudo-partition of its own.
+    const cursor = decodeCursor(page.nextToken, fingerprint, (part) =>
+      part === 0 ? { ...MERGED_CURSOR, between: [range.from, `${range.to}\uffff`] } : undefined,
+    );
+    const sk = cursor.key?.sk;
+    if (typeof sk !== 'string') {
+      throw invalid('nextToken does not belong to this list', [{ path: 'nextToken', message: 'invalid' }]);
+    }
+    below = sk;
+  }
+  const hi = below ?? `${range.to}\uffff`;
+  const days = (await store.all(queries.auditDays(dayOf(range.from), dayOf(hi)), false)).map((d) => String(d.day));
+  const readsBefore = store.stats.reads;
+  const perShard = Math.max(4, Math.ceil(((range.action ? 2 : 1) * page.limit) / AUDIT_SHARDS) + 1);
+  const items: T[] = [];
+  let last: string | null = null;
+  for (let d = 0; d < days.length; d++) {
+    const parts = queries.auditDay(days[d] as string, range.from, hi, false);
+    for await (const item of store.merge(parts, { pageSize: Math.min(200, perShard) })) {
+      const sk = String(item.sk);
+      if (below !== null && sk >= below) continue;
+      if (items.length === page.limit)
+        return { items, nextToken: encodeCursor(fingerprint, 0, { pk: MERGED_CURSOR.partition, sk: last as string }) };
+      last = sk;
+      if (filter(item)) items.push(map(item));
+      if (store.stats.reads - readsBefore >= MAX_READS_PER_PAGE) {
+        // Enough reads for one call (a rare action over a long range): answer with what was found, and go on.
+        return { items, nextToken: encodeCursor(fingerprint, 0, { pk: MERGED_CURSOR.partition, sk }) };
+      }
+    }
+  }
+  return { items, nextToken: null };
+}
+
+/** What a job may spend: the invocation's remaining time, and how much of it to keep for finishing. */
+export interface TimeBudget {
+  timeLeft: () => number;
+  reserveMs: number;
+}
+
+export const NO_BUDGET: TimeBudget = { timeLeft: () => Infinity, reserveMs: 0 };
+
+/**
+ * Hands every audit event in [from, to] to `visit`, a page at a time (memory stays flat), day by day, oldest
+ * first. Stops early when the budget runs low; `complete` says whether every event was seen.
+ */
+export async function forEachAuditEvent(
+  store: Store,
+  from: string,
+  to: string,
+  visit: (e: AuditEvent) => void,
+  budget: TimeBudget = NO_BUDGET,
+): Promise<{ complete: boolean }> {
+  let read = 0;
+  for (const day of daysBetween(from, new Date(Date.parse(to) + 1).toISOString())) {
+    const parts = queries.auditDay(day, from, `${to}\uffff`, true);
+    for await (const item of store.merge(parts, { pageSize: 1000, prefetch: true, windowMs: 60_000 })) {
+      if (++read % 200 === 0 && budget.timeLeft() < budget.reserveMs) return { complete: false };
+      visit(strip<AuditEvent>(item));
+    }
+  }
+  return { complete: true };
 }

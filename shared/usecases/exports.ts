@@ -1,28 +1,39 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Deps } from '../deps.ts';
 import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
-import { dayOf } from '../domain/audit-chain.ts';
+import { dayOf, daysBetween } from '../domain/audit-chain.ts';
 import { csvHeader, csvRow, jsonLine } from '../domain/audit-format.ts';
 import { DomainError, invalid, notFound } from '../domain/errors.ts';
 import { errorFields, log } from '../http/log.ts';
 import { newId } from '../ids.ts';
 import type { ExportJobs, ObjectStore } from '../ports/objects.ts';
-import { LambdaExportJobs, S3ObjectStore } from '../ports/objects.ts';
-import { type AuditExportRecord, ExportHeadMoved, keys, monthOf, ops, queries, strip } from '../store/records.ts';
+import { LambdaExportJobs, ObjectExists, S3ObjectStore } from '../ports/objects.ts';
+import {
+  type AuditExportRecord,
+  ExportClaimed,
+  ExportHeadMoved,
+  type Item,
+  keys,
+  ops,
+  queries,
+  strip,
+} from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { monthsBetween } from './audit.ts';
 import { auditEvent, type Ctx } from './context.ts';
 
 /**
  * Audit exports to S3. POST writes a Pending export and its `export.created` event in one transaction, then
  * starts the job (an asynchronous invoke of the audit-export function); the daily schedule exports the previous
- * UTC day the same way. The job streams the events of [from, to) out of DynamoDB (one month partition after
- * another, oldest first), through gzip, into a multipart upload, hashing the bytes on the way; then writes the
- * manifest, which names the SHA-256 of the previous manifest (a head item, updated under a condition, keeps the
- * chain of manifests), and completes the export.
+ * UTC day the same way. A run first claims the export (Pending → Running, with its owner and a lease past the
+ * function timeout): a second delivery of the invoke, or a restart by reconcile, finds it held and leaves it alone.
+ * The run streams the events of [from, to) out of DynamoDB (day by day, the day's shard partitions merged oldest
+ * first), through gzip, into a multipart upload, hashing the bytes on the way; then, holding the lock of the
+ * manifest chain, creates the manifest (once: a conditional create), which names the SHA-256 of the previous
+ * manifest, and completes the export. A run that nears its time budget stops between two instants, completes
+ * the export up to there, and hands the rest of the range to a new export that continues it (`continuedBy`).
  */
 export type ExportFormat = 'jsonl' | 'csv';
 
@@ -45,6 +56,14 @@ export interface ExportView {
 
 export const DOWNLOAD_URL_SECONDS = 15 * 60;
 const MAX_RANGE_DAYS = 366;
+/** A claim holds the export past the function's 15-minute timeout: a run still alive always still owns it. */
+export const EXPORT_LEASE_MS = 16 * 60_000;
+/** A Pending export whose job has not claimed it this long after it was asked for is started again. */
+const PENDING_RESTART_MS = 5 * 60_000;
+/** Time kept back at the end of a run to finish the object, write the manifest and hand over the rest. */
+const FINISH_RESERVE_MS = 60_000;
+/** How long a run may hold the manifest chain's lock (it writes one small object meanwhile). */
+const CHAIN_LOCK_MS = 60_000;
 
 export interface ExportPorts {
   objects: ObjectStore;
@@ -69,7 +88,7 @@ export function exportPorts(deps: Deps): ExportPorts {
       ? new S3ObjectStore(auditBucket)
       : {
           upload: missing('AUDIT_BUCKET'),
-          put: missing('AUDIT_BUCKET'),
+          create: missing('AUDIT_BUCKET'),
           presignGet: missing('AUDIT_BUCKET'),
         },
     jobs: exportFunctionName ? new LambdaExportJobs(exportFunctionName) : { start: missing('EXPORT_FUNCTION_NAME') },
@@ -90,7 +109,7 @@ const objectKeyOf = (r: Pick<AuditExportRecord, 'id' | 'from' | 'format'>, suffi
   `audit/${r.from.slice(0, 4)}/${r.from.slice(5, 7)}/${r.from.slice(8, 10)}/${r.id}${suffix}`;
 
 async function view(deps: Deps, r: AuditExportRecord): Promise<ExportView> {
-  const { version: _v, manifestSha256: _m, completedAt: _c, ...rest } = r;
+  const { version: _v, manifestSha256: _m, completedAt: _c, owner: _o, leaseUntil: _l, ...rest } = r;
   const downloadUrl =
     r.status === 'Completed' && r.objectKey
       ? await exportPorts(deps).objects.presignGet(r.objectKey, DOWNLOAD_URL_SECONDS)
@@ -116,6 +135,9 @@ export function newExport(id: string, from: string, to: string, format: ExportFo
     manifestSha256: null,
     previousManifestSha256: null,
     error: null,
+    owner: null,
+    leaseUntil: null,
+    continuedBy: null,
     version: 1,
   };
   return record;
@@ -165,15 +187,22 @@ export async function startExportJob(deps: Deps, exportId: string): Promise<bool
   return false;
 }
 
-/** Exports still Pending some minutes after they were asked for (their job never ran or died): start them again. */
-export async function restartStaleExports(deps: Deps, olderThanMs = 5 * 60_000): Promise<number> {
+/**
+ * Exports whose job never ran (Pending some minutes after they were asked for) or whose run died (Running past
+ * its lease): start them again. A live run is never restarted (its lease lasts past the function timeout).
+ */
+export async function restartStaleExports(deps: Deps, timeLeft: () => number = () => Infinity): Promise<number> {
   const now = deps.clock.now().getTime();
   let restarted = 0;
   for await (const item of deps.store.stream(queries.exports())) {
+    if (timeLeft() < 5_000) break;
     const record = strip<AuditExportRecord>(item);
     const age = now - Date.parse(record.createdAt);
     if (age > 7 * 86_400_000) break; // newest first: older ones were settled long ago
-    if (record.status === 'Pending' && age > olderThanMs && (await startExportJob(deps, record.id))) restarted++;
+    const stale =
+      (record.status === 'Pending' && age > PENDING_RESTART_MS) ||
+      (record.status === 'Running' && record.leaseUntil !== null && Date.parse(record.leaseUntil) < now);
+    if (stale && (await startExportJob(deps, record.id))) restarted++;
   }
   return restarted;
 }
@@ -193,7 +222,10 @@ export async function listAuditExports(
 }
 
 /** The daily schedule: a Pending export of the previous UTC day (once per day), run at once. */
-export async function dailyAuditExport(deps: Deps): Promise<{ exportId: string | null }> {
+export async function dailyAuditExport(
+  deps: Deps,
+  timeLeft: () => number = () => Infinity,
+): Promise<{ exportId: string | null }> {
   const now = deps.clock.now();
   const today = new Date(`${dayOf(now.toISOString())}T00:00:00.000Z`);
   const from = new Date(today.getTime() - 86_400_000).toISOString();
@@ -221,8 +253,78 @@ export async function dailyAuditExport(deps: Deps): Promise<{ exportId: string |
     if (error instanceof DomainError && error.code === 'Conflict') return { exportId: null };
     throw error;
   }
-  await runAuditExport(deps, record.id);
+  await runAuditExport(deps, record.id, { timeLeft });
   return { exportId: record.id };
+}
+
+export interface RunOptions {
+  objects?: ObjectStore;
+  /** Milliseconds left in this invocation (the Lambda's remaining time). @default no limit */
+  timeLeft?: () => number;
+}
+
+/**
+ * The job: claims the export, streams the events to S3, writes the manifest, completes the export (or marks it
+ * Failed). An export held by another live run, or already done, is left alone and returned as read.
+ */
+export async function runAuditExport(deps: Deps, exportId: string, opts: RunOptions = {}) {
+  const objects = opts.objects ?? exportPorts(deps).objects;
+  const item = await deps.store.get(keys.auditExport(exportId));
+  if (!item) throw notFound(`export '${exportId}'`);
+  const seen = strip<AuditExportRecord>(item);
+  const now = deps.clock.now();
+  const leaseOver = seen.status === 'Running' && seen.leaseUntil !== null && seen.leaseUntil < now.toISOString();
+  if (seen.status !== 'Pending' && !leaseOver) return seen;
+  const owner = `run_${randomUUID()}`;
+  try {
+    await deps.store.transact([
+      ops.claimExport(exportId, owner, now.toISOString(), new Date(now.getTime() + EXPORT_LEASE_MS).toISOString()),
+      ops.audit(
+        auditEvent(
+          now,
+          SYSTEM_ACTOR,
+          'export.started',
+          {},
+          { exportId, run: owner, restarted: seen.status !== 'Pending' },
+        ),
+      ),
+    ]);
+  } catch (error) {
+    if (error instanceof ExportClaimed) return seen;
+    throw error;
+  }
+  const record = strip<AuditExportRecord>((await deps.store.get(keys.auditExport(exportId))) as Item);
+  if (record.owner !== owner) return record;
+  const chain = { locked: false };
+  try {
+    return await run(deps, record, objects, opts.timeLeft ?? (() => Infinity), chain);
+  } catch (error) {
+    if (error instanceof ExportClaimed) {
+      log('warn', 'the export was claimed by another run meanwhile; this run stops', { exportId, owner });
+      return record;
+    }
+    log('error', 'audit export failed', { exportId, ...errorFields(error) });
+    const failed: AuditExportRecord = {
+      ...record,
+      status: 'Failed',
+      error: error instanceof Error ? error.message.slice(0, 500) : String(error),
+      completedAt: deps.clock.now().toISOString(),
+      leaseUntil: null,
+      version: record.version + 1,
+    };
+    try {
+      await deps.store.transact([
+        ops.updateExport(failed, record.version),
+        ...(chain.locked ? [ops.releaseExportChain(owner)] : []),
+        ops.audit(auditEvent(deps.clock.now(), SYSTEM_ACTOR, 'export.failed', {}, { exportId, error: failed.error })),
+      ]);
+    } catch (again) {
+      // Another run holds it now (or the lock expired): that run records the outcome.
+      if (!(again instanceof DomainError || again instanceof ExportHeadMoved)) throw again;
+      return record;
+    }
+    return failed;
+  }
 }
 
 interface ChainInfo {
@@ -252,46 +354,40 @@ export interface Manifest {
   previousManifestSha256: string | null;
 }
 
-/** The job: streams the events to S3, writes the manifest, completes the export (or marks it Failed). */
-export async function runAuditExport(deps: Deps, exportId: string, objects = exportPorts(deps).objects) {
-  const item = await deps.store.get(keys.auditExport(exportId));
-  if (!item) throw notFound(`export '${exportId}'`);
-  const record = strip<AuditExportRecord>(item);
-  if (record.status !== 'Pending') return record;
-  try {
-    return await run(deps, record, objects);
-  } catch (error) {
-    const failed: AuditExportRecord = {
-      ...record,
-      status: 'Failed',
-      error: error instanceof Error ? error.message.slice(0, 500) : String(error),
-      completedAt: deps.clock.now().toISOString(),
-      version: record.version + 1,
-    };
-    await deps.store.transact([
-      ops.updateExport(failed, record.version),
-      ops.audit(auditEvent(deps.clock.now(), SYSTEM_ACTOR, 'export.failed', {}, { exportId, error: failed.error })),
-    ]);
-    return failed;
-  }
-}
+/** Events read per partition and Query while exporting (the next page of each is asked for at once). */
+const EXPORT_PAGE = 1000;
 
-async function run(deps: Deps, record: AuditExportRecord, objects: ObjectStore): Promise<AuditExportRecord> {
+async function run(
+  deps: Deps,
+  record: AuditExportRecord,
+  objects: ObjectStore,
+  timeLeft: () => number,
+  chain: { locked: boolean },
+): Promise<AuditExportRecord> {
+  const owner = record.owner as string;
   const objectKey = objectKeyOf(record, record.format === 'csv' ? '.csv.gz' : '.jsonl.gz');
   const manifestKey = objectKeyOf(record, '.manifest.json');
   const chains = new Map<string, ChainInfo>();
   let recordCount = 0;
   let firstEventHash: string | null = null;
   let lastEventHash: string | null = null;
+  /** Where this run stopped for lack of time: the rest, [cut, to), goes to a continuing export. */
+  let cut: string | null = null;
 
   async function* lines(): AsyncGenerator<string> {
     if (record.format === 'csv') yield csvHeader();
-    const months = monthsBetween(record.from, record.to).reverse();
-    for (const month of months) {
-      if (month < monthOf(record.from)) continue;
-      for await (const raw of deps.store.stream(queries.auditForward(month, record.from, record.to))) {
+    let lastTime: string | null = null;
+    for (const day of daysBetween(record.from, record.to)) {
+      const parts = queries.auditDay(day, record.from, record.to, true);
+      for await (const raw of deps.store.merge(parts, { pageSize: EXPORT_PAGE, prefetch: true, windowMs: 60_000 })) {
         const e = strip<AuditEvent>(raw);
         if (e.time >= record.to) continue;
+        // Out of time: stop between two instants (every event of lastTime is out), the rest is continued.
+        if (lastTime !== null && e.time > lastTime && timeLeft() < FINISH_RESERVE_MS) {
+          cut = e.time;
+          return;
+        }
+        lastTime = e.time;
         recordCount++;
         firstEventHash ??= e.hash;
         lastEventHash = e.hash;
@@ -329,67 +425,132 @@ async function run(deps: Deps, record: AuditExportRecord, objects: ObjectStore):
   });
   const body = new PassThrough();
   await Promise.all([
-    pipeline(Readable.from(lines()), createGzip(), tap, body),
+    pipeline(Readable.from(batched(lines())), createGzip(), tap, body),
     objects.upload(objectKey, body, 'application/gzip'),
   ]);
   const sha256 = hash.digest('hex');
+  const to: string = cut ?? record.to;
 
+  // The manifest chain: lock it (while still holding the export), read its head, create the manifest once.
+  await lockChain(deps, record, owner);
+  chain.locked = true;
+  const head = await deps.store.get(keys.exportHead());
+  const previous = head?.manifestKey ? { key: String(head.manifestKey), sha256: String(head.manifestSha256) } : null;
+  const manifest: Manifest = {
+    version: 1,
+    exportId: record.id,
+    format: record.format,
+    from: record.from,
+    to,
+    createdAt: record.createdAt,
+    recordCount,
+    objectKey,
+    bytes,
+    sha256,
+    firstEventHash,
+    lastEventHash,
+    chains: [...chains.values()].sort((a, b) => (a.chain < b.chain ? -1 : 1)),
+    previousManifestKey: previous?.key ?? null,
+    previousManifestSha256: previous?.sha256 ?? null,
+  };
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  const manifestSha256 = createHash('sha256').update(text).digest('hex');
+  try {
+    await objects.create(manifestKey, text, 'application/json');
+  } catch (error) {
+    if (error instanceof ObjectExists) {
+      throw new Error(`the manifest ${manifestKey} was already written by an interrupted run; export the range again`);
+    }
+    throw error;
+  }
+  const now = deps.clock.now();
+  const rest = cut ? { ...newExport(newId('exp', now), cut, record.to, record.format, now, record.createdBy) } : null;
+  const done: AuditExportRecord = {
+    ...record,
+    to,
+    status: 'Completed',
+    completedAt: now.toISOString(),
+    recordCount,
+    objectKey,
+    sha256,
+    manifestKey,
+    manifestSha256,
+    previousManifestSha256: manifest.previousManifestSha256,
+    leaseUntil: null,
+    continuedBy: rest?.id ?? null,
+    version: record.version + 1,
+  };
+  const seq = head?.seq === undefined ? null : Number(head.seq);
+  await deps.store.transact([
+    ops.updateExport(done, record.version),
+    ops.exportHead({ manifestSha256, manifestKey, seq: (seq ?? 0) + 1 }, seq, owner),
+    ops.audit(
+      auditEvent(
+        now,
+        SYSTEM_ACTOR,
+        'export.completed',
+        {},
+        {
+          exportId: record.id,
+          recordCount,
+          sha256,
+          manifestSha256,
+          ...(rest ? { to, continuedBy: rest.id } : {}),
+        },
+      ),
+    ),
+    ...(rest
+      ? [
+          ops.createExport(rest),
+          ops.audit(
+            auditEvent(
+              now,
+              SYSTEM_ACTOR,
+              'export.created',
+              {},
+              {
+                exportId: rest.id,
+                from: rest.from,
+                to: rest.to,
+                format: rest.format,
+                continues: record.id,
+              },
+            ),
+          ),
+        ]
+      : []),
+  ]);
+  chain.locked = false;
+  if (rest) await startExportJob(deps, rest.id);
+  return done;
+}
+
+/** Takes the manifest chain's lock, while the run still holds its export; waits while another run holds it. */
+async function lockChain(deps: Deps, record: AuditExportRecord, owner: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const head = await deps.store.get(keys.exportHead());
-    const manifest: Manifest = {
-      version: 1,
-      exportId: record.id,
-      format: record.format,
-      from: record.from,
-      to: record.to,
-      createdAt: record.createdAt,
-      recordCount,
-      objectKey,
-      bytes,
-      sha256,
-      firstEventHash,
-      lastEventHash,
-      chains: [...chains.values()].sort((a, b) => (a.chain < b.chain ? -1 : 1)),
-      previousManifestKey: head ? String(head.manifestKey) : null,
-      previousManifestSha256: head ? String(head.manifestSha256) : null,
-    };
-    const text = `${JSON.stringify(manifest, null, 2)}\n`;
-    const manifestSha256 = createHash('sha256').update(text).digest('hex');
-    await objects.put(manifestKey, text, 'application/json');
     const now = deps.clock.now();
-    const done: AuditExportRecord = {
-      ...record,
-      status: 'Completed',
-      completedAt: now.toISOString(),
-      recordCount,
-      objectKey,
-      sha256,
-      manifestKey,
-      manifestSha256,
-      previousManifestSha256: manifest.previousManifestSha256,
-      version: record.version + 1,
-    };
     try {
       await deps.store.transact([
-        ops.updateExport(done, record.version),
-        ops.exportHead(
-          { manifestSha256, manifestKey, seq: (head ? Number(head.seq) : 0) + 1 },
-          head ? Number(head.seq) : null,
-        ),
-        ops.audit(
-          auditEvent(
-            now,
-            SYSTEM_ACTOR,
-            'export.completed',
-            {},
-            { exportId: record.id, recordCount, sha256, manifestSha256 },
-          ),
-        ),
+        ops.exportHeld(record.id, record.version),
+        ops.lockExportChain(owner, now.toISOString(), new Date(now.getTime() + CHAIN_LOCK_MS).toISOString()),
       ]);
-      return done;
+      return;
     } catch (error) {
-      // Another export completed first: chain after it (the manifest is written again with the new previous).
-      if (!(error instanceof ExportHeadMoved) || attempt >= 8) throw error;
+      if (!(error instanceof ExportHeadMoved) || attempt >= 40) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * attempt)));
     }
   }
+}
+
+/** Lines in strings of about 64 KiB: one stream chunk per many events, not one per event. */
+async function* batched(source: AsyncIterable<string>): AsyncGenerator<string> {
+  let buffer = '';
+  for await (const line of source) {
+    buffer += line;
+    if (buffer.length >= 65_536) {
+      yield buffer;
+      buffer = '';
+    }
+  }
+  if (buffer) yield buffer;
 }

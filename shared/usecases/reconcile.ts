@@ -9,6 +9,7 @@ import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, strip } from '../store/records.ts';
 import { raise, readAlertSettings } from './alerts.ts';
 import { toAssignment } from './assignments.ts';
+import { NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { restartStaleExports } from './exports.ts';
@@ -31,22 +32,42 @@ export interface ReconcileReport {
   started: number;
   timedOut: number;
   reminded: number;
-  /** Audit exports still Pending minutes after they were asked for, whose job was started again. */
+  /** Audit exports whose job never ran, or whose run died (lease over), started again. */
   exportsRestarted: number;
+  /** False when the run's time budget ran out first: the rest is still due, and the next run takes it up. */
+  complete: boolean;
 }
 
 /** How late a workflow may be before its lateness is a finding. */
 const GRACE_MS = 60_000;
 
-export async function reconcile(deps: Deps): Promise<ReconcileReport> {
+/**
+ * Works in pages (one Query page in memory at a time) and within `budget`: once the invocation's time left falls
+ * under the reserve it stops, in order of importance (expiries first), and reports `complete: false`; whatever
+ * it did not reach is still due (still in the index it reads), so the next run goes on from there.
+ */
+export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Promise<ReconcileReport> {
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  const report: ReconcileReport = { expired: 0, missed: 0, started: 0, timedOut: 0, reminded: 0, exportsRestarted: 0 };
+  const report: ReconcileReport = {
+    expired: 0,
+    missed: 0,
+    started: 0,
+    timedOut: 0,
+    reminded: 0,
+    exportsRestarted: 0,
+    complete: true,
+  };
   const missed: Record<string, unknown>[] = [];
+  const outOfTime = () => {
+    if (budget.timeLeft() >= budget.reserveMs) return false;
+    report.complete = false;
+    return true;
+  };
 
   for (const status of ['Active', 'Scheduled'] as const) {
-    const items = await deps.store.all(queries.assignmentsByStatus(status, nowIso), false);
-    for (const item of items) {
+    for await (const item of deps.store.stream(queries.assignmentsByStatus(status, nowIso))) {
+      if (outOfTime()) break;
       const a = toAssignment(item);
       if (effectiveStatus(a, now) !== 'Expired') continue;
       const lateMs = now.getTime() - Date.parse(a.endDateTime as string);
@@ -88,21 +109,21 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
     }
   }
 
-  const scheduled = await deps.store.all(queries.assignmentsByStatus('Scheduled'), false);
-  for (const item of scheduled) {
+  for await (const item of deps.store.stream(queries.assignmentsByStatus('Scheduled'))) {
+    if (outOfTime()) break;
     const a = toAssignment(item);
     if (effectiveStatus(a, now) !== 'Active' || !a.requestId) continue;
     if ((await grantStep(deps, a.requestId)).granted) report.started++;
   }
-  const scheduledRequests = await deps.store.all(queries.requestsByStatus('Scheduled'), false);
-  for (const item of scheduledRequests) {
+  for await (const item of deps.store.stream(queries.requestsByStatus('Scheduled'))) {
+    if (outOfTime()) break;
     const r = strip<RequestRecord>(item);
     if (Date.parse(r.schedule.startDateTime) > now.getTime() - GRACE_MS) continue;
     if ((await grantStep(deps, r.id)).granted) report.started++;
   }
 
-  const pending = await deps.store.all(queries.requestsByStatus('PendingApproval'), false);
-  for (const item of pending) {
+  for await (const item of deps.store.stream(queries.requestsByStatus('PendingApproval'))) {
+    if (outOfTime()) break;
     const r = strip<RequestRecord>(item);
     const stage = r.approval.stages[currentStageIndex(r.approval)];
     if (!stage?.deadline || Date.parse(stage.deadline) > now.getTime() - GRACE_MS) continue;
@@ -110,11 +131,10 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
     if ((await readRequest(deps.store, r.id)).status === 'TimedOut') report.timedOut++;
   }
 
-  const endingSoon = await deps.store.all(
+  for await (const item of deps.store.stream(
     queries.assignmentsByStatus('Active', new Date(now.getTime() + 86_400_000).toISOString()),
-    false,
-  );
-  for (const item of endingSoon) {
+  )) {
+    if (outOfTime()) break;
     const a = toAssignment(item);
     if (effectiveStatus(a, now) !== 'Active' || !a.endDateTime) continue;
     const left = Date.parse(a.endDateTime) - now.getTime();
@@ -126,7 +146,9 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
     report.reminded++;
     await runEffects(deps, await reminder(deps, a, formatMs(left)));
   }
-  report.exportsRestarted = await restartStaleExports(deps);
+  if (!outOfTime()) {
+    report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
+  }
   log('info', 'reconcile done', { ...report });
   return report;
 }

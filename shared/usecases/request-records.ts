@@ -3,6 +3,7 @@ import type { Approval } from '../domain/approval.ts';
 import { stageTimeoutSeconds } from '../domain/approval.ts';
 import type { Assignment } from '../domain/assignment.ts';
 import { notFound } from '../domain/errors.ts';
+import { executionHorizon, waitTimestamp } from '../domain/execution.ts';
 import type { Request, RequestInput } from '../domain/request.ts';
 import type { Expiration, ResolvedSchedule } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
@@ -83,12 +84,12 @@ export const slotOf = (r: Pick<Request, 'principalType' | 'principalId' | 'roleI
   scope: r.scope,
 });
 
-/** A Step Functions standard execution lives at most a year: a wait is cut into spans of at most 300 days. */
-const MAX_WAIT_MS = 300 * 86_400_000;
-
-export function waitUntil(end: string | null, now: Date): string | null {
-  if (end === null) return null;
-  return Date.parse(end) - now.getTime() > MAX_WAIT_MS ? new Date(now.getTime() + MAX_WAIT_MS).toISOString() : end;
+/**
+ * When a workflow wakes up for an end: the end itself, rounded up to the second (Step Functions truncates a wait's
+ * timestamp). A wait past the execution's horizon is carried on by a new execution (see domain/execution.ts).
+ */
+export function waitUntil(end: string | null, _now: Date): string | null {
+  return end === null ? null : waitTimestamp(end);
 }
 
 export function workflowInput(
@@ -102,7 +103,8 @@ export function workflowInput(
   return {
     requestId: r.id,
     phase,
-    startDateTime: r.schedule.startDateTime,
+    startDateTime: waitTimestamp(r.schedule.startDateTime),
+    horizon: executionHorizon(now),
     stage: Math.max(
       0,
       r.approval.stages.findIndex((s) => s.status === 'Pending'),

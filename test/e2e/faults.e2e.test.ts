@@ -50,6 +50,8 @@ const ddb = () => deps().store.doc;
 const sfn = () => (deps().workflow as StepFunctionsWorkflow).client();
 const ses = () => (deps().mailer as SesMailer).client();
 const bus = () => (deps().events as EventBridgePublisher).client();
+/** How many attempts the SDK makes of one DynamoDB call before it gives up (its own retries included). */
+const sdkAttempts = () => ddb().config.maxAttempts();
 
 /** A fresh role alice is eligible for (approval by bob when asked). */
 async function eligibleRole(approval = false): Promise<string> {
@@ -213,6 +215,78 @@ describe('faults at DynamoDB', () => {
     expect(retry.status).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     await expectReplay(roleId, 'fault-throttle-long', retry);
+  });
+});
+
+describe('answers lost after the DynamoDB commit', () => {
+  // The SDK retries a lost answer itself (its maxAttempts); when every one of them is lost, the store sends the same
+  // transaction again: its ClientRequestToken (derived from the transaction) makes DynamoDB answer the committed
+  // transaction with success instead of failing its own conditions.
+  it('commits an activation without an Idempotency-Key once, when every SDK attempt lost its answer', async () => {
+    // Prepare
+    const roleId = await eligibleRole();
+    fault = injectFault(ddb(), {
+      command: 'TransactWriteItemsCommand',
+      matching: 'answer-lost-activation',
+      times: await sdkAttempts(),
+      when: 'after',
+      error: faults.timeout,
+    });
+
+    // Act
+    const first = await alice.post<Req>('/v1/requests', {
+      action: 'selfActivate',
+      assignmentType: 'active',
+      roleId,
+      justification: 'answer-lost-activation',
+      schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    });
+
+    // Assess
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(fault.injected).toBe(await sdkAttempts());
+    expect(fault.attempts).toBe((await sdkAttempts()) + 1);
+    expect(await allowed(roleId)).toBe(true);
+    const { records, requests } = await activationsOf(roleId);
+    expect(records).toHaveLength(1);
+    expect(requests).toHaveLength(1);
+    expect(executionStarted(first.body.id)).toBe(true);
+  });
+
+  it('answers an approval whose commit lost its answers with the grant, not a false 409, and resumes the workflow', async () => {
+    // Prepare
+    const roleId = await eligibleRole(true);
+    const asked = await activate(roleId, 'answer-lost-approval');
+    expect(asked.body.status).toBe('PendingApproval');
+    await settle(server);
+    fault = injectFault(ddb(), {
+      command: 'TransactWriteItemsCommand',
+      matching: 'request.approved',
+      times: await sdkAttempts(),
+      when: 'after',
+      error: faults.internal,
+    });
+
+    // Act
+    const approved = await api(server)
+      .as({ sub: 'bob', mfa: true })
+      .post<Req>(`/v1/requests/${asked.body.id}/approve`, { justification: 'ok' });
+    await settle(server);
+
+    // Assess
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.status).toBe('Granted');
+    expect(fault.injected).toBe(await sdkAttempts());
+    expect(await allowed(roleId)).toBe(true);
+    expect(server.statesEntered(asked.body.id)).toEqual([
+      'Phase',
+      'AwaitApproval',
+      'NextStage?',
+      'WaitForStart',
+      'Grant',
+      'Granted?',
+      'WaitForEnd',
+    ]);
   });
 });
 

@@ -151,18 +151,41 @@ function rawDefinition(): { StartAt: string; States: Record<string, State>; Quer
   return JSON.parse(text);
 }
 
-const LAMBDA_RETRY = {
-  ErrorEquals: [
-    'Lambda.ClientExecutionTimeoutException',
-    'Lambda.ServiceException',
-    'Lambda.AWSLambdaException',
-    'Lambda.SdkClientException',
-  ],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-};
-const TO_FAILED = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Failed' };
+/** Every task: a refusal is final; Lambda service errors (throttling, lost answers) and function errors retried. */
+const RETRY = [
+  { ErrorEquals: ['DomainError', 'Denied', 'Canceled'], MaxAttempts: 0 },
+  {
+    ErrorEquals: [
+      'Lambda.ClientExecutionTimeoutException',
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+      'Lambda.Unknown',
+    ],
+    IntervalSeconds: 2,
+    MaxAttempts: 8,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
+  {
+    ErrorEquals: ['States.TaskFailed'],
+    IntervalSeconds: 5,
+    MaxAttempts: 4,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
+];
+/** Only a domain refusal fails the request; whatever outlasts the retries ends the execution (the reconcile job takes over). */
+const TO_FAILED = { ErrorEquals: ['DomainError'], ResultPath: '$.error', Next: 'Failed' };
+const TO_GAVE_UP = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'GaveUp' };
+const pastHorizon = (path: string) => [
+  { Variable: path, IsPresent: true },
+  { Variable: path, IsTimestamp: true },
+  { Variable: path, TimestampGreaterThanPath: '$.horizon' },
+];
 
 describe('access workflow ASL', () => {
   it('has exactly the named states, JSONPath only, starting at Phase', () => {
@@ -186,19 +209,55 @@ describe('access workflow ASL', () => {
       Expire: 'Task',
       'Expired?': 'Choice',
       KeepWaiting: 'Pass',
+      WaitForHorizon: 'Wait',
+      Continue: 'Task',
+      Continued: 'Succeed',
+      GaveUp: 'Fail',
       Ended: 'Succeed',
     });
   });
 
-  it('branches on the phase', () => {
+  it('branches on the phase, waiting for the horizon instead when the start or the end is past it', () => {
     // Assess
     expect(rawDefinition().States.Phase).toEqual({
       Type: 'Choice',
       Choices: [
         { Variable: '$.phase', StringEquals: 'approval', Next: 'AwaitApproval' },
+        {
+          And: [{ Variable: '$.phase', StringEquals: 'start' }, ...pastHorizon('$.startDateTime')],
+          Next: 'WaitForHorizon',
+        },
         { Variable: '$.phase', StringEquals: 'start', Next: 'WaitForStart' },
+        { And: pastHorizon('$.grant.waitUntil'), Next: 'WaitForHorizon' },
       ],
       Default: 'WaitForEnd',
+    });
+  });
+
+  it('carries a wait past the horizon on in a new execution, so none outlives the one-year limit', () => {
+    // Prepare
+    const fn = `<${handlerId()}.Arn>`;
+
+    // Assess
+    const { States } = rawDefinition();
+    expect(States.WaitForHorizon).toEqual({ Type: 'Wait', TimestampPath: '$.horizon', Next: 'Continue' });
+    expect(States.Continue).toEqual({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: fn,
+        Payload: { kind: 'continue', 'requestId.$': '$.requestId', 'execution.$': '$$.Execution.Name' },
+      },
+      ResultPath: null,
+      Retry: RETRY,
+      Catch: [TO_GAVE_UP],
+      Next: 'Continued',
+    });
+    expect(States.Continued).toEqual({ Type: 'Succeed' });
+    expect(States.GaveUp).toEqual({
+      Type: 'Fail',
+      Error: 'Elevate.StepFailed',
+      Cause: 'a workflow step kept failing after its retries; the reconcile job does what it would have done',
     });
   });
 
@@ -222,11 +281,12 @@ describe('access workflow ASL', () => {
       },
       TimeoutSecondsPath: '$.stageTimeoutSeconds',
       ResultPath: '$.decision',
-      Retry: [LAMBDA_RETRY],
+      Retry: RETRY,
       Catch: [
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimeOut' },
         { ErrorEquals: ['Denied', 'Canceled'], ResultPath: '$.error', Next: 'Ended' },
         TO_FAILED,
+        TO_GAVE_UP,
       ],
       Next: 'NextStage?',
     });
@@ -237,15 +297,18 @@ describe('access workflow ASL', () => {
         Payload: { kind: 'timedOut', 'requestId.$': '$.requestId', 'stage.$': '$.stage' },
       },
       ResultPath: null,
+      Retry: RETRY,
+      Catch: [TO_GAVE_UP],
       Next: 'Ended',
     });
     expect(States.Failed).toMatchObject({
       Resource: 'arn:<AWS::Partition>:states:::lambda:invoke',
       Parameters: { FunctionName: fn, Payload: { kind: 'failed', 'requestId.$': '$.requestId', 'error.$': '$.error' } },
       ResultPath: null,
+      Retry: RETRY,
+      Catch: [TO_GAVE_UP],
       Next: 'Ended',
     });
-    expect(States.Failed?.Catch).toBeUndefined();
   });
 
   it('goes to the next stage while the decision names one, else waits for the start', () => {
@@ -261,6 +324,7 @@ describe('access workflow ASL', () => {
           ],
           Next: 'NextStage',
         },
+        { And: pastHorizon('$.startDateTime'), Next: 'WaitForHorizon' },
       ],
       Default: 'WaitForStart',
     });
@@ -270,6 +334,7 @@ describe('access workflow ASL', () => {
         'requestId.$': '$.requestId',
         'phase.$': '$.phase',
         'startDateTime.$': '$.startDateTime',
+        'horizon.$': '$.horizon',
         'stage.$': '$.decision.next',
         'stageTimeoutSeconds.$': '$.decision.stageTimeoutSeconds',
       },
@@ -289,22 +354,28 @@ describe('access workflow ASL', () => {
       Resource: fn,
       Parameters: { kind: 'grant', 'requestId.$': '$.requestId' },
       ResultPath: '$.grant',
-      Retry: [LAMBDA_RETRY],
-      Catch: [TO_FAILED],
+      Retry: RETRY,
+      Catch: [TO_FAILED, TO_GAVE_UP],
       Next: 'Granted?',
     });
+    const grantedWithEnd = [
+      { Variable: '$.grant.granted', IsPresent: true },
+      { Variable: '$.grant.granted', BooleanEquals: true },
+      { Variable: '$.grant.waitUntil', IsPresent: true },
+      { Variable: '$.grant.waitUntil', IsString: true },
+    ];
     expect(States['Granted?']).toEqual({
       Type: 'Choice',
       Choices: [
         {
           And: [
-            { Variable: '$.grant.granted', IsPresent: true },
-            { Variable: '$.grant.granted', BooleanEquals: true },
-            { Variable: '$.grant.waitUntil', IsPresent: true },
-            { Variable: '$.grant.waitUntil', IsString: true },
+            ...grantedWithEnd,
+            { Variable: '$.grant.waitUntil', IsTimestamp: true },
+            { Variable: '$.grant.waitUntil', TimestampGreaterThanPath: '$.horizon' },
           ],
-          Next: 'WaitForEnd',
+          Next: 'WaitForHorizon',
         },
+        { And: grantedWithEnd, Next: 'WaitForEnd' },
       ],
       Default: 'Ended',
     });
@@ -322,13 +393,16 @@ describe('access workflow ASL', () => {
       Resource: fn,
       Parameters: { kind: 'expire', 'requestId.$': '$.requestId' },
       ResultPath: '$.expiry',
-      Retry: [LAMBDA_RETRY],
-      Catch: [TO_FAILED],
+      Retry: RETRY,
+      Catch: [TO_FAILED, TO_GAVE_UP],
       Next: 'Expired?',
     });
     expect(States['Expired?']).toEqual({
       Type: 'Choice',
-      Choices: [{ Variable: '$.expiry.expired', BooleanEquals: true, Next: 'Ended' }],
+      Choices: [
+        { Variable: '$.expiry.expired', BooleanEquals: true, Next: 'Ended' },
+        { And: pastHorizon('$.expiry.waitUntil'), Next: 'WaitForHorizon' },
+      ],
       Default: 'KeepWaiting',
     });
     expect(States.KeepWaiting).toEqual({
@@ -337,6 +411,7 @@ describe('access workflow ASL', () => {
         'requestId.$': '$.requestId',
         'phase.$': '$.phase',
         'startDateTime.$': '$.startDateTime',
+        'horizon.$': '$.horizon',
         grant: { granted: true, 'waitUntil.$': '$.expiry.waitUntil' },
       },
       Next: 'WaitForEnd',
@@ -397,11 +472,16 @@ describe('access workflow resources', () => {
     ]);
   });
 
-  it('gives the workflow handler the table, task responses and mail (events go through the outbox), and the machine ARN by name', () => {
+  it('gives the workflow handler the table, its own continuation, task responses and mail (events go through the outbox), and the machine ARN by name', () => {
     // Assess
     expect(policyOf('WorkflowHandlerRole')).toEqual([
       logStatement('WorkflowHandlerLogGroup'),
       ...tableStatements(),
+      {
+        Action: 'states:StartExecution',
+        Effect: 'Allow',
+        Resource: pseudoArn('states', `stateMachine:${machineName}`),
+      },
       taskResponseAndQuota,
       sendEmail,
       // provisioning into Identity Center (the workflow's provisioning steps)

@@ -40,7 +40,7 @@ beforeAll(async () => {
   useClock(clock);
   // No S3 or Lambda in this tier: the export job is not started (its own tests are in the e2e tier).
   useExportPorts({
-    objects: { upload: async () => {}, put: async () => {}, presignGet: async (key) => `https://s3.invalid/${key}` },
+    objects: { upload: async () => {}, create: async () => {}, presignGet: async (key) => `https://s3.invalid/${key}` },
     jobs: { start: async () => {} },
   });
   table = await createTestTable();

@@ -46,6 +46,24 @@ describe('the reconcile job', () => {
     expect((await reconcile(depsFromEnv())).expired).toBe(0);
   });
 
+  it('works within its time budget, and the next run goes on from where it stopped', async () => {
+    // Prepare: three assignments past their end, and a run whose time is short after its first expiry.
+    for (const p of ['budget-1', 'budget-2', 'budget-3']) {
+      await assign(p, { schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } } });
+    }
+    clock.advance(2 * 3_600_000);
+    let checks = 0;
+    const budget = { timeLeft: () => (++checks > 1 ? 1_000 : 60_000), reserveMs: 5_000 };
+
+    // Act
+    const first = await reconcile(depsFromEnv(), budget);
+    const second = await reconcile(depsFromEnv());
+
+    // Assess
+    expect(first).toMatchObject({ expired: 1, complete: false });
+    expect(second).toMatchObject({ expired: 2, complete: true });
+  });
+
   it('starts a scheduled assignment whose start has come', async () => {
     const start = new Date(clock.now().getTime() + 3_600_000).toISOString();
     const res = await assign('early', {
@@ -75,7 +93,7 @@ describe('the reconcile job', () => {
     const started: string[] = [];
     let failing = true;
     useExportPorts({
-      objects: { upload: unused, put: unused, presignGet: unused },
+      objects: { upload: unused, create: unused, presignGet: unused },
       jobs: {
         start: async (id) => {
           if (failing) throw new Error('TooManyRequestsException: rate exceeded');

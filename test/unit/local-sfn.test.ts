@@ -9,7 +9,7 @@ import {
   prepareDefinition,
   WAIT_RESOURCE,
 } from '#infra/local/stepfunctions/asl.ts';
-import { LocalStepFunctions } from '#infra/local/stepfunctions/runner.ts';
+import { LocalStepFunctions, MAX_EXECUTION_SECONDS } from '#infra/local/stepfunctions/runner.ts';
 import { ClockTimers, MAX_TIMER_MS } from '#infra/local/stepfunctions/timers.ts';
 import { ManualClock, systemClock } from '#shared/clock.ts';
 
@@ -176,11 +176,14 @@ describe('LocalStepFunctions', () => {
       'real',
       machine({ Hold: { Type: 'Wait', TimestampPath: '$.at', End: true } }),
     );
-    const at = new Date(systemClock.now().getTime() + 50).toISOString();
+    // A whole second ahead (a timestamp wait ends at its second, as on AWS).
+    const at = new Date(Math.ceil(systemClock.now().getTime() / 1000) * 1000 + 1000).toISOString();
     const { executionArn } = runner.startExecution({ stateMachineArn: arn, input: JSON.stringify({ at }) });
     await runner.idle();
     expect(runner.describeExecution(executionArn).status).toBe('RUNNING');
-    await vi.waitFor(() => expect(runner.describeExecution(executionArn).status).toBe('SUCCEEDED'));
+    await vi.waitFor(() => expect(runner.describeExecution(executionArn).status).toBe('SUCCEEDED'), {
+      timeout: 10_000,
+    });
   });
 
   it('calls plain Lambda ARNs with the state input and uses the raw result', async () => {
@@ -277,6 +280,57 @@ describe('LocalStepFunctions', () => {
     clock.advance(60_000);
     await runner.idle();
     expect(runner.describeExecution(executionArn)).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+  });
+
+  it('times out an execution at one year, as AWS does with a STANDARD execution, whatever it waits for', async () => {
+    // Prepare
+    const { clock, runner } = setup();
+    const arn = runner.registerStateMachine(
+      'long',
+      machine({
+        Hold: { Type: 'Wait', Seconds: 400 * 86_400, Next: 'Done' },
+        Done: { Type: 'Succeed' },
+      }),
+    );
+    const { executionArn } = runner.startExecution({ stateMachineArn: arn });
+    await runner.idle();
+
+    // Act
+    clock.advance(365 * 86_400_000 - 1000);
+    await runner.idle();
+    const before = runner.describeExecution(executionArn).status;
+    clock.advance(1000);
+    await runner.idle();
+
+    // Assess
+    expect(MAX_EXECUTION_SECONDS).toBe(365 * 86_400);
+    expect(before).toBe('RUNNING');
+    expect(runner.describeExecution(executionArn)).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+  });
+
+  it('truncates a timestamp wait to the second, as AWS does: a wait until .900 ends at .000', async () => {
+    // Prepare
+    const { clock, runner } = setup();
+    const arn = runner.registerStateMachine(
+      'truncated',
+      machine({ Hold: { Type: 'Wait', TimestampPath: '$.at', End: true } }),
+    );
+    const { executionArn } = runner.startExecution({
+      stateMachineArn: arn,
+      input: JSON.stringify({ at: '2030-06-01T12:00:10.900Z' }),
+    });
+    await runner.idle();
+
+    // Act
+    clock.set(new Date('2030-06-01T12:00:09.999Z'));
+    await runner.idle();
+    const before = runner.describeExecution(executionArn).status;
+    clock.set(new Date('2030-06-01T12:00:10.000Z'));
+    await runner.idle();
+
+    // Assess
+    expect(before).toBe('RUNNING');
+    expect(runner.describeExecution(executionArn).status).toBe('SUCCEEDED');
   });
 
   it('gives each task its own token, also in parallel branches, and a context from the clock', async () => {

@@ -297,3 +297,109 @@ describe('the access workflow', () => {
     await settle(server);
   });
 });
+
+/** AWS limits the local runtime imposes (see infra/local/stepfunctions/runner.ts), and what the workflow does about them. */
+describe('the access workflow within the limits of Step Functions', () => {
+  const setClock = async (at: Date) => {
+    expect((await api(server).post('/_local/clock', { set: at.toISOString() })).status).toBe(200);
+    await settle(server);
+  };
+  const auditOf = async (roleId: string, action: string) =>
+    (
+      await admin.get<{ items: { action: string; actor: { id: string } }[] }>(
+        `/v1/audit-events?roleId=${roleId}&action=${action}`,
+      )
+    ).body.items;
+
+  it('retries a Grant the Lambda service throttled, and grants at the start', async () => {
+    // Prepare
+    const roleId = await roleFor();
+    const start = new Date(server.clock.now().getTime() + 3_600_000).toISOString();
+    const asked = await activate(roleId, 'PT1H', {
+      schedule: { startDateTime: start, expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    });
+    expect(asked.body.status).toBe('Scheduled');
+    const throttle = server.refuseWorkflowInvokes({
+      matching: `"kind":"grant","requestId":"${asked.body.id}"`,
+      times: 1,
+      error: 'Lambda.TooManyRequestsException',
+    });
+
+    // Act
+    await advance('PT1H');
+
+    // Assess
+    expect(throttle.refused).toBe(1);
+    expect((await request(asked.body.id)).status).toBe('Granted');
+    expect(await allowed(roleId)).toBe(true);
+    expect(server.statesEntered(asked.body.id)).toEqual(['Phase', 'WaitForStart', 'Grant', 'Granted?', 'WaitForEnd']);
+    await advance('PT1H');
+    expect(await allowed(roleId)).toBe(false);
+  });
+
+  it('expires at an end that is not on a whole second, once, though Step Functions truncates waits to the second', async () => {
+    // Prepare: the clock (and so the end) half a second past a whole second
+    const roleId = await roleFor();
+    await setClock(new Date(Math.ceil(server.clock.now().getTime() / 1000) * 1000 + 500));
+    const asked = await activate(roleId, 'PT1H');
+    const end = Date.parse(
+      (await admin.get<{ endDateTime: string }>(`/v1/assignments/${asked.body.assignmentId}`)).body.endDateTime,
+    );
+    expect(end % 1000).toBe(500);
+
+    // Act: the second the end falls in (where a truncated wait ends), then the next whole second
+    await setClock(new Date(end - 500));
+    const before = await allowed(roleId);
+    await setClock(new Date(end + 500));
+
+    // Assess
+    expect(before).toBe(true);
+    expect(await allowed(roleId)).toBe(false);
+    expect(server.statesEntered(asked.body.id)).toEqual(['Phase', 'WaitForEnd', 'Expire', 'Expired?', 'Ended']);
+  });
+
+  it('expires a P365D eligibility that starts tomorrow, carrying the wait on in a new execution', async () => {
+    // Prepare: the run's last test (it moves the clock more than a year)
+    const roleId = `wf-role-${++roleCount}`;
+    expect(
+      (await admin.post('/v1/roles', { id: roleId, displayName: 'A year of eligibility', privileged: false })).status,
+    ).toBe(201);
+    const start = new Date(server.clock.now().getTime() + 86_400_000);
+    const end = new Date(start.getTime() + 365 * 86_400_000);
+    const assigned = await admin.post<Req>('/v1/requests', {
+      action: 'adminAssign',
+      assignmentType: 'eligible',
+      principalId: 'carol',
+      roleId,
+      justification: 'a year of on-call',
+      schedule: { startDateTime: start.toISOString(), expiration: { type: 'afterDuration', duration: 'P365D' } },
+    });
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(201);
+    const assignment = `/v1/assignments/${assigned.body.assignmentId}`;
+
+    // Act: the start, the first execution's horizon (300 days), then ten minutes past the end
+    await advance('P1D');
+    const started = (await admin.get<{ status: string }>(assignment)).body.status;
+    await advance('P300D');
+    await setClock(new Date(end.getTime() + 600_000));
+
+    // Assess: the workflow expired it at its end (no false expiryMissed from the reconcile job)
+    expect(started).toBe('Active');
+    expect((await admin.get<{ status: string; endDateTime: string }>(assignment)).body).toMatchObject({
+      status: 'Expired',
+      endDateTime: end.toISOString(),
+    });
+    expect(await auditOf(roleId, 'assignment.expired')).toEqual([
+      expect.objectContaining({ actor: { id: 'elevate', type: 'system' } }),
+    ]);
+    expect(await auditOf(roleId, 'alert.expiryMissed')).toEqual([]);
+    expect(server.statesEntered(assigned.body.id).slice(-3)).toEqual(['WaitForHorizon', 'Continue', 'Continued']);
+    expect(server.statesEntered(`${assigned.body.id}-1`)).toEqual([
+      'Phase',
+      'WaitForEnd',
+      'Expire',
+      'Expired?',
+      'Ended',
+    ]);
+  });
+});

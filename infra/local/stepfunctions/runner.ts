@@ -117,6 +117,12 @@ interface Execution {
   blocked: number;
 }
 
+/**
+ * AWS: a STANDARD execution runs at most one year, then times out (`States.Timeout`, status TIMED_OUT) whatever
+ * it waits for, and no Catch of the machine sees it. The runner imposes it on the clock, like a TimeoutSeconds.
+ */
+export const MAX_EXECUTION_SECONDS = 365 * 86_400;
+
 /** Resume a pending wait an hour before the library's own (real-time) task timer would fire. */
 const CONTINUE_AFTER_MS = (LIBRARY_TASK_TIMEOUT_SECONDS - 3600) * 1000;
 const TOKEN_PREFIX = 'ELEVATELOCAL';
@@ -429,15 +435,16 @@ export class LocalStepFunctions {
         // the log ends with the execution; its errors are the execution's, reported there
       }
     })();
-    const timeoutSeconds = exec.machine.prepared.timeoutSeconds;
-    if (timeoutSeconds !== undefined) {
-      exec.cancelTimeout = this.#timers.at(exec.startDate.getTime() + timeoutSeconds * 1000, () => {
-        if (exec.status !== 'RUNNING') return;
-        exec.status = 'TIMED_OUT';
-        exec.error = 'States.Timeout';
-        this.#close(exec);
-      });
-    }
+    const timeoutSeconds = Math.min(
+      exec.machine.prepared.timeoutSeconds ?? MAX_EXECUTION_SECONDS,
+      MAX_EXECUTION_SECONDS,
+    );
+    exec.cancelTimeout = this.#timers.at(exec.startDate.getTime() + timeoutSeconds * 1000, () => {
+      if (exec.status !== 'RUNNING') return;
+      exec.status = 'TIMED_OUT';
+      exec.error = 'States.Timeout';
+      this.#close(exec);
+    });
     run.result.then(
       (output) => {
         if (exec.status !== 'RUNNING') return;
@@ -654,8 +661,9 @@ export class LocalStepFunctions {
         return this.#clock.now().getTime() + input.seconds * 1000;
       }
       if (typeof input.timestamp === 'string') {
+        // AWS truncates a Wait's timestamp to the second: `...T10:00:00.900Z` ends the wait at 10:00:00.
         const when = Date.parse(input.timestamp);
-        if (!Number.isNaN(when)) return when;
+        if (!Number.isNaN(when)) return Math.floor(when / 1000) * 1000;
       }
     }
     throw namedError('States.Runtime', 'the Wait state has no valid seconds or timestamp');
