@@ -25,6 +25,7 @@ import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import {
   activatedEffects,
+  activatedEvent,
   activationOf,
   activationsFitted,
   askedOf,
@@ -57,6 +58,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
         await ctx.store.transact([
           ...plan.writes,
           ctx.audit('request.created', targetOf(plan.request), { request: shown }),
+          ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
           ...ctx.remember(status, shown),
         ]);
       } catch (error) {
@@ -64,10 +66,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
         if (error instanceof StandingMoved && attempt < STANDING_ATTEMPTS) continue;
         throw error;
       }
-      await runEffects(ctx.deps, [
-        { kind: 'event', event: { type: 'elevate.request.created', detail: { request: shown } } },
-        ...(await plan.effects()),
-      ]);
+      await runEffects(ctx.deps, await plan.effects());
       return { kind: 'created', status, request: shown };
     }
   } catch (error) {
@@ -223,6 +222,7 @@ async function adminAssign(
       ctx.audit(input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned', targetOf(request), {
         assignment,
       }),
+      ...(assignment.status === 'Active' ? [activatedEvent(request, assignment, ctx.now)] : []),
     ],
     effects: async () => [
       ...keepTime(request, assignment, ctx.now),
@@ -440,6 +440,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
         ...ops.createAssignment(assignment),
         ops.createRequest(granted),
         ctx.audit('assignment.activated', targetOf(granted), { assignment }),
+        activatedEvent(granted, assignment, ctx.now),
       ],
       effects: async () => [
         {
