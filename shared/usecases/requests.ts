@@ -5,7 +5,7 @@ import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
-import { checkAdminAssignment, defaultAssignmentExpiration } from '../domain/rules.ts';
+import { checkAdminAssignment, checkSelfPrincipalType, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
@@ -94,11 +94,8 @@ async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
     throw forbidden(
       `'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`,
     );
-  } else if (input.principalType === 'group') {
-    throw new DomainError(
-      'InvalidPrincipalType',
-      `'${input.action}' acts on the caller, never a group; an administrator assigns roles to groups`,
-    );
+  } else {
+    checkSelfPrincipalType(input.action, input.principalType);
   }
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
