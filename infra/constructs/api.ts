@@ -72,7 +72,7 @@ export const THROTTLES: Readonly<Record<ThrottleClass, ApiThrottle>> = {
   poll: { rateLimit: 25, burstLimit: 50 },
   read: { rateLimit: 10, burstLimit: 20 },
   request: { rateLimit: 25, burstLimit: 50 },
-  decide: { rateLimit: 7, burstLimit: 14 },
+  decide: { rateLimit: 6, burstLimit: 12 },
   admin: { rateLimit: 2, burstLimit: 5 },
   export: { rateLimit: 1, burstLimit: 2 },
   public: { rateLimit: 5, burstLimit: 10 },

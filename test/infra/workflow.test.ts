@@ -539,6 +539,7 @@ describe('lifecycle bus and mail', () => {
       startExecution(),
       { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
       sendEmail,
+      sendQuota,
       ...idcCheckStatements(),
     ]);
     expect(variablesOf(governance)).toMatchObject({
