@@ -8,7 +8,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.ELEVATE_LOG ??= 'warn';
 
 /**
- * Five tiers, one project each: `vitest run --project unit` etc. Every project that needs DynamoDB shares
+ * Five tiers, one project each (and `cloud`, the optional smoke tier against a deployed stack): `vitest run --project unit` etc. Every project that needs DynamoDB shares
  * one DynamoDB Local per run (started by the global setup, see test/support/dynamodb-global-setup.ts); each
  * test file makes its own uniquely named table. For CI, set VITEST_JSON=<file> (or pass
  * `--reporter=default --reporter=json --outputFile.json=<file>`).
@@ -43,6 +43,16 @@ export default defineConfig({
           globalSetup: [dynamodb],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      // Against a deployed stack, only by `npm run test:cloud` (never by `npm test`); skipped without its env.
+      {
+        extends: true,
+        test: {
+          name: 'cloud',
+          include: ['test/cloud/**/*.test.ts'],
+          testTimeout: 30_000,
+          sequence: { concurrent: false },
         },
       },
       {

@@ -15,6 +15,7 @@ interface SynthesizedTable {
   readonly AttributeDefinitions: AttributeDefinition[];
   readonly GlobalSecondaryIndexes?: { IndexName: string; KeySchema: KeySchemaElement[]; Projection?: Projection }[];
   readonly TimeToLiveSpecification?: { AttributeName?: string; Enabled?: boolean };
+  readonly StreamSpecification?: { StreamViewType?: string };
 }
 
 /** The one DynamoDB table resource of the template; throws unless there is exactly one. */
@@ -32,7 +33,7 @@ function theTable(template: Template): SynthesizedTable {
 
 /**
  * The CreateTable input that builds, in DynamoDB Local, the table the template deploys: the same key schema,
- * attribute definitions and global secondary indexes, on-demand. TTL is not part of CreateTable: call
+ * attribute definitions, global secondary indexes and stream, on-demand. TTL is not part of CreateTable: call
  * UpdateTimeToLive with `tableTimeToLiveAttribute(template)`.
  */
 export function tableCreateInput(template: Template, tableName: string): CreateTableCommandInput {
@@ -46,6 +47,13 @@ export function tableCreateInput(template: Template, tableName: string): CreateT
       AttributeType: a.AttributeType,
     })),
   };
+  const streamViewType = table.StreamSpecification?.StreamViewType;
+  if (streamViewType !== undefined) {
+    input.StreamSpecification = {
+      StreamEnabled: true,
+      StreamViewType: streamViewType as NonNullable<CreateTableCommandInput['StreamSpecification']>['StreamViewType'],
+    };
+  }
   const indexes = table.GlobalSecondaryIndexes ?? [];
   if (indexes.length > 0) {
     input.GlobalSecondaryIndexes = indexes.map(

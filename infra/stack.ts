@@ -1,6 +1,7 @@
 import { CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import type { Role } from 'aws-cdk-lib/aws-iam';
+import type { IRole, Role } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { FunctionName } from '#functions/api/routes.ts';
@@ -11,13 +12,18 @@ import { Bootstrap } from '#infra/constructs/bootstrap.ts';
 import { DataTable } from '#infra/constructs/data.ts';
 import { IdentityCenterAccess } from '#infra/constructs/identity-center.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
+import { Monitoring } from '#infra/constructs/monitoring.ts';
+import { OutboxPublisher } from '#infra/constructs/outbox.ts';
 import { Schedules } from '#infra/constructs/schedules.ts';
 import { AccessWorkflow } from '#infra/constructs/workflow.ts';
+import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
+import { EVENT_SOURCE } from '#shared/ports/events.ts';
 
 /** The parameters' defaults, each overridable with a context value (`cdk synth -c oidcIssuer=...`). */
 export const PARAMETER_DEFAULTS = {
   oidcIssuer: 'https://idp.example.com',
   oidcAudience: 'elevate-api',
+  oidcScopes: DEFAULT_ACCEPTED_SCOPES,
   bootstrapAdmins: '',
   senderAddress: 'elevate@example.com',
   identityCenterInstanceArn: '',
@@ -65,26 +71,53 @@ export type Capability =
 
 /** The capabilities of the API functions (the others have none): `requests` serves the POSTs that decide. */
 export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Capability[]>>> = {
-  requests: ['start', 'taskResponse', 'stop', 'events', 'mail', 'idcCheck'],
+  requests: ['start', 'taskResponse', 'stop', 'mail', 'idcCheck'],
   roles: ['idcCheck'],
   exports: ['auditRead', 'exportStart'],
-  reviews: ['events', 'mail'],
-  // An approved pending change runs its original call: an admin request (workflow, events, mail, the pre-grant
-  // checks) or new targets (which must exist in Identity Center).
-  governance: ['start', 'stop', 'events', 'mail', 'idcCheck'],
+  reviews: ['mail'],
+  // An approved pending change runs its original call: an admin request (workflow, mail, the pre-grant checks)
+  // or new targets (which must exist in Identity Center). Its lifecycle events go out through the outbox.
+  governance: ['start', 'stop', 'mail', 'idcCheck'],
 };
 
 /** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */
-export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'events', 'mail', 'idcProvision'];
+export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'mail', 'idcProvision'];
+
+/**
+ * The capabilities of the outbox publisher: it alone puts lifecycle events on the bus (the others write them
+ * into the table with their change, see OutboxPublisher).
+ */
+export const OUTBOX_CAPABILITIES: readonly Capability[] = ['events'];
 
 /** The capabilities of each scheduled job, by name (a job not listed has none). */
 export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
-  reconcile: ['start', 'taskResponse', 'events', 'mail', 'exportStart'],
+  reconcile: ['start', 'taskResponse', 'mail', 'exportStart'],
   'audit-export': ['auditWrite'],
-  reviews: ['events', 'mail'],
+  reviews: ['mail'],
   alerts: ['mail'],
   digest: ['mail'],
   'organization-sync': ['organizationRead'],
+};
+
+/** The table access of each scheduled job (a job not listed reads and writes): the digest only reads and mails. */
+export const SCHEDULE_TABLE_ACCESS: Readonly<Record<string, 'read' | 'readWrite'>> = {
+  reconcile: 'readWrite',
+  'audit-export': 'readWrite',
+  reviews: 'readWrite',
+  alerts: 'readWrite',
+  digest: 'read',
+};
+
+/**
+ * The window in which each scheduled job must have run at least once, or its "did not run" alarm fires: three of
+ * reconcile's 5-minute runs, two of the hourly jobs', one day of the daily export. The weekly digest has none (its
+ * errors are alarmed; a missed digest costs nothing that the next one does not catch up).
+ */
+export const MISSED_RUN_WINDOWS: Readonly<Record<string, Duration | undefined>> = {
+  reconcile: Duration.minutes(15),
+  reviews: Duration.hours(2),
+  alerts: Duration.hours(2),
+  'audit-export': Duration.days(1),
 };
 
 export interface ElevateStackProps extends StackProps {
@@ -113,6 +146,8 @@ export class ElevateStack extends Stack {
   public readonly workflow: AccessWorkflow;
   public readonly schedules: Schedules;
   public readonly audit: AuditBucket;
+  public readonly outbox: OutboxPublisher;
+  public readonly monitoring: Monitoring;
   public readonly identityCenter: IdentityCenterAccess;
   /** The Identity Center settings every function with an Identity Center capability gets. */
   private readonly idcEnvironment: Record<string, string>;
@@ -138,6 +173,13 @@ export class ElevateStack extends Stack {
       type: 'String',
       description: 'Comma-separated audiences the API accepts (the aud claim)',
       default: fromContext('oidcAudience'),
+      minLength: 1,
+    });
+    const scopes = new CfnParameter(this, 'OidcScopes', {
+      type: 'String',
+      description:
+        'Comma-separated OAuth scopes; a token must carry one in its scope (or scp) claim, so ID tokens are refused',
+      default: fromContext('oidcScopes'),
       minLength: 1,
     });
     const bootstrapAdmins = new CfnParameter(this, 'BootstrapAdmins', {
@@ -226,6 +268,7 @@ export class ElevateStack extends Stack {
       data: this.data,
       jwtIssuer: issuer.valueAsString,
       jwtAudience: Fn.split(',', audience.valueAsString),
+      jwtScopes: Fn.split(',', scopes.valueAsString),
       environment,
     });
 
@@ -248,6 +291,7 @@ export class ElevateStack extends Stack {
       data: this.data,
       environment: withApiUrl,
       timeouts: { 'audit-export': Duration.minutes(15), reviews: Duration.minutes(15) },
+      tableAccess: SCHEDULE_TABLE_ACCESS,
       // Its S3 writes to the Object Lock bucket run on the SDK they were tested with, not the runtime's.
       bundleAwsSdk: ['audit-export'],
     });
@@ -259,6 +303,39 @@ export class ElevateStack extends Stack {
     this.wire(this.workflow.handler, WORKFLOW_CAPABILITIES);
     for (const [name, fnc] of Object.entries(this.schedules.functions))
       this.wire(fnc, SCHEDULE_CAPABILITIES[name] ?? []);
+    this.outbox = new OutboxPublisher(this, 'Outbox', { data: this.data, environment });
+    this.wire(this.outbox.handler, OUTBOX_CAPABILITIES);
+
+    const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
+      type: 'String',
+      description: 'The address the alarm topic mails (it confirms the subscription once); empty for none',
+      default: '',
+    });
+    const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: {
+        ...Object.fromEntries(Object.entries(this.api.functions).map(([fn, f]) => [`Api${pascal(fn)}`, f])),
+        ...Object.fromEntries(Object.entries(this.schedules.functions).map(([job, f]) => [`Job${pascal(job)}`, f])),
+        Workflow: this.workflow.handler,
+        Outbox: this.outbox.handler,
+        Bootstrap: this.bootstrap.handler,
+      },
+      schedules: Object.fromEntries(
+        Object.entries(this.schedules.functions).map(([job, fn]) => {
+          const window = MISSED_RUN_WINDOWS[job];
+          return [pascal(job), window === undefined ? { fn } : { fn, window }];
+        }),
+      ),
+      stateMachine: this.workflow.stateMachine,
+      table: this.data.table,
+      deadLetterQueues: { OutboxDeadLetters: this.outbox.deadLetters, JobFailures: this.schedules.failures },
+      alarmEmail,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'The SNS topic every alarm notifies (subscribe more endpoints to it)',
+    });
+    this.guardBus();
 
     new CfnOutput(this, 'StateMachineArn', {
       value: this.workflow.stateMachine.stateMachineArn,
@@ -270,6 +347,30 @@ export class ElevateStack extends Stack {
     });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'The lifecycle event bus' });
   }
+
+  /**
+   * The bus's resource policy: nobody but the roles of Elevate's own publishing functions may put an event of
+   * source `elevate` on it, whatever their identity policies allow (an explicit deny beats any allow). Other
+   * sources stay open to whoever the account lets put events, so provisioners can share the bus.
+   */
+  private guardBus(): void {
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyElevatePublishesElevateEvents',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          StringEquals: { 'events:source': EVENT_SOURCE },
+          ArnNotEquals: { 'aws:PrincipalArn': this.publishers.map((role) => role.roleArn) },
+        },
+      }),
+    );
+  }
+
+  /** The roles of the functions that publish lifecycle events (the `events` capability). */
+  private readonly publishers: IRole[] = [];
 
   /** Gives the function the environment variables and the grants of its capabilities. */
   private wire(fn: AppFunction, capabilities: readonly Capability[]): void {
@@ -284,10 +385,20 @@ export class ElevateStack extends Stack {
     if (has('events')) {
       fn.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
       this.bus.grantPutEventsTo(fn);
+      if (fn.role) this.publishers.push(fn.role);
     }
     if (has('mail')) {
       fn.addEnvironment('ELEVATE_SENDER_ADDRESS', this.mail.senderAddress);
       this.mail.grantSendEmail(fn);
+      // A role with task responses already acknowledges Resource "*" (TASK_RESPONSE_REASON); one per resource.
+      if (!has('taskResponse')) {
+        Validations.of(fn.role as Role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'ses:GetAccount (the send quota the mailer paces itself by) takes no resource; IAM only accepts ' +
+            'Resource "*" for it, and it reads nothing but the account sending limits',
+        });
+      }
     }
     if (has('idcCheck') || has('idcProvision') || has('organizationRead')) {
       for (const [name, value] of Object.entries(this.idcEnvironment)) fn.addEnvironment(name, value);

@@ -47,6 +47,6 @@ export function ulid(at: Date): string {
   );
 }
 
-export type IdKind = 'req' | 'asg' | 'evt' | 'exp' | 'rev' | 'rvi' | 'chg';
+export type IdKind = 'req' | 'asg' | 'evt' | 'evo' | 'exp' | 'rev' | 'rvi' | 'chg';
 
 export const newId = (kind: IdKind, at: Date): string => `${kind}_${ulid(at)}`;

@@ -9,7 +9,8 @@ import { deviceLogin, discover, revoke } from '../oidc.ts';
 import { paint, until } from '../output.ts';
 import { printable, printableDeep } from '../text.ts';
 
-const DEFAULT_OIDC_SCOPE = 'openid profile email offline_access';
+// The API scope is the deploy parameter OidcScopes' default (shared/auth/scopes.ts): the access token must carry it.
+const DEFAULT_OIDC_SCOPE = 'openid profile email offline_access elevate/api';
 
 const list = (v: string | undefined) =>
   v

@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parseList } from '#shared/config.ts';
 import { depsFromEnv } from '#shared/deps.ts';
-import { log } from '#shared/http/log.ts';
+import { log, withRequestId } from '#shared/http/log.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 
 /**
@@ -9,11 +9,11 @@ import { bootstrap } from '#shared/usecases/bootstrap.ts';
  * principal a permanent active elevate-admin assignment and makes sure the built-in roles exist.
  * On Delete it does nothing: the table is retained, and so is who may administer it.
  */
-export const handler = async (event: CloudFormationCustomResourceEvent) => {
+export const handler = withRequestId(async (event: CloudFormationCustomResourceEvent) => {
   if (event.RequestType !== 'Delete') {
     const admins = parseList(String(event.ResourceProperties.BootstrapAdmins ?? ''));
     const { created } = await bootstrap(depsFromEnv(), admins);
     log('info', 'bootstrap done', { admins: admins.length, created: created.length });
   }
   return { PhysicalResourceId: 'elevate-bootstrap' };
-};
+});

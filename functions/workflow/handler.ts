@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { depsFromEnv } from '#shared/deps.ts';
-import { log } from '#shared/http/log.ts';
+import { log, withRequestId } from '#shared/http/log.ts';
 import { awaitApprovalStep } from '#shared/usecases/approvals.ts';
 import { continueStep } from '#shared/usecases/continuation.ts';
 import { expireStep, failedStep, grantStep, timeOutStep } from '#shared/usecases/lifecycle.ts';
@@ -23,7 +23,7 @@ const Event = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('continue'), requestId: z.string(), execution: z.string().min(1) }),
 ]);
 
-export const handler = async (raw: unknown) => {
+export const handler = withRequestId(async (raw: unknown) => {
   const event = Event.parse(raw);
   const deps = depsFromEnv();
   log('debug', 'workflow step', { kind: event.kind, requestId: event.requestId });
@@ -41,4 +41,4 @@ export const handler = async (raw: unknown) => {
     case 'continue':
       return continueStep(deps, event.requestId, event.execution);
   }
-};
+});

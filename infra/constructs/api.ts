@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
@@ -19,20 +20,21 @@ import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
 
 /** What each API function may do to the table. */
-export type TableAccess = 'none' | 'readWrite';
+export type TableAccess = 'none' | 'read' | 'readWrite';
 
 /**
- * The table access of each API function. `meta` only serves the OpenAPI document. Every other function,
- * read-only routes included, records the caller's principal profile and audit events, so it writes.
+ * The table access of each API function. `meta` only serves the OpenAPI document. A function that serves only
+ * GETs reads: a refused read is not audited, and the caller's profile is recorded only by calls that change
+ * something (shared/http/api.ts). Every other function writes its changes and their audit events.
  */
 export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   meta: 'none',
   roles: 'readWrite',
   principals: 'readWrite',
   requests: 'readWrite',
-  assignments: 'readWrite',
-  access: 'readWrite',
-  audit: 'readWrite',
+  assignments: 'read',
+  access: 'read',
+  audit: 'read',
   exports: 'readWrite',
   reviews: 'readWrite',
   groups: 'readWrite',
@@ -40,12 +42,97 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   governance: 'readWrite',
 };
 
-/** Stage-wide request throttling. */
+/** A request throttle: API Gateway answers 429 beyond it. */
 export interface ApiThrottle {
   /** Steady-state requests per second. */
   readonly rateLimit: number;
   /** Requests allowed in a burst above the steady rate. */
   readonly burstLimit: number;
+}
+
+/**
+ * What a route costs, by kind. HTTP APIs have no stage-wide limit: each route has its own, so the service's
+ * ceiling is the sum over the routes, and that sum is what must fit the table and Lambda (`CAPACITY`).
+ * - `check`: `GET /v1/access`, the hot path of every consuming system (one or two strongly consistent Queries);
+ * - `poll`: what people and the CLI poll (`GET /v1/me/assignments`, `/v1/approvals`, `/v1/me/reviews`,
+ *   `/v1/requests/{id}`, which `elevate ... --wait` polls);
+ * - `read`: every other GET (a page may take up to 10 Queries);
+ * - `request`: `POST /v1/requests` (one transaction with its audit events);
+ * - `decide`: cancel, approve, deny, a review decision (one transaction each);
+ * - `admin`: the other changes, made by administrators by hand (roles, policies, principals, groups, alerts,
+ *   review definitions);
+ * - `export`: `POST /v1/audit-exports`, which starts a job of up to 15 minutes;
+ * - `public`: the OpenAPI document.
+ */
+export type ThrottleClass = 'check' | 'poll' | 'read' | 'request' | 'decide' | 'admin' | 'export' | 'public';
+
+/** The limit of each route of a class. */
+export const THROTTLES: Readonly<Record<ThrottleClass, ApiThrottle>> = {
+  check: { rateLimit: 200, burstLimit: 400 },
+  poll: { rateLimit: 25, burstLimit: 50 },
+  read: { rateLimit: 10, burstLimit: 20 },
+  request: { rateLimit: 25, burstLimit: 50 },
+  decide: { rateLimit: 7, burstLimit: 14 },
+  admin: { rateLimit: 2, burstLimit: 5 },
+  export: { rateLimit: 1, burstLimit: 2 },
+  public: { rateLimit: 5, burstLimit: 10 },
+};
+
+/** A route that no class names gets the stage default: the tightest limit a person still works with. */
+export const DEFAULT_THROTTLE: ApiThrottle = { rateLimit: 5, burstLimit: 10 };
+
+/**
+ * Per class: the seconds a call holds a Lambda execution environment (an upper estimate of the warm p99 against
+ * DynamoDB in-region; the local benchmarks put each under a tenth of these) and whether it writes a transaction.
+ */
+export const CLASS_COST: Readonly<Record<ThrottleClass, { seconds: number; writes: boolean }>> = {
+  check: { seconds: 0.1, writes: false },
+  poll: { seconds: 0.2, writes: false },
+  read: { seconds: 0.3, writes: false },
+  request: { seconds: 0.5, writes: true },
+  decide: { seconds: 0.5, writes: true },
+  admin: { seconds: 0.5, writes: true },
+  export: { seconds: 0.3, writes: true },
+  public: { seconds: 0.05, writes: false },
+};
+
+/**
+ * What the routes, all at their limits at once, may ask of the rest of the stack:
+ * - `writeTransactionsPerSecond`: every change appends to one of `AUDIT_SHARDS` (8) audit chain heads of the day,
+ *   each a single item under a condition; at 10 changes/s per head, two writers meet on a head in well under a
+ *   third of the changes, and the store's retries absorb them. 80 transactions/s of ~6 items (~24 WCU each) is
+ *   ~1,900 WCU/s, under the 4,000 WCU/s an on-demand table serves from its first day.
+ * - `lambdaConcurrency`: 150 concurrent executions, 15% of the default regional account limit of 1,000, so Elevate
+ *   at its ceiling leaves the account's other functions room (reserve concurrency if you need a guarantee).
+ */
+export const CAPACITY = { writeTransactionsPerSecond: 80, lambdaConcurrency: 150 } as const;
+
+const POLLED = new Set(['GET /v1/me/assignments', 'GET /v1/approvals', 'GET /v1/me/reviews', 'GET /v1/requests/{id}']);
+
+/** The throttle class of a route, from the route table's method, path and access. */
+export function throttleClassOf(route: Route): ThrottleClass {
+  const key = `${route.method} ${route.path}`;
+  if (route.access === 'public') return 'public';
+  if (key === 'GET /v1/access') return 'check';
+  if (POLLED.has(key)) return 'poll';
+  if (route.method === 'GET') return 'read';
+  if (key === 'POST /v1/requests') return 'request';
+  if (key === 'POST /v1/audit-exports') return 'export';
+  if (route.access === 'admin') return 'admin';
+  return 'decide';
+}
+
+/** The load of all routes at their limits: write transactions per second and Lambda concurrency. */
+export function throttleLoad(routes: readonly Route[]): { writesPerSecond: number; concurrency: number } {
+  let writesPerSecond = 0;
+  let concurrency = 0;
+  for (const route of routes) {
+    const cls = throttleClassOf(route);
+    const rate = THROTTLES[cls].rateLimit;
+    if (CLASS_COST[cls].writes) writesPerSecond += rate;
+    concurrency += rate * CLASS_COST[cls].seconds;
+  }
+  return { writesPerSecond, concurrency };
 }
 
 export interface ApiProps {
@@ -65,11 +152,17 @@ export interface ApiProps {
   readonly environment?: Readonly<Record<string, string>>;
 
   /**
-   * The default stage's throttling. Sized for an access-management API used by people and a few scripts;
-   * API Gateway answers 429 beyond it.
-   * @default { rateLimit: 50, burstLimit: 100 }
+   * The accepted OAuth scopes (`AuthorizationScopes` on every non-public route): a token must carry one of them
+   * in `scope` or `scp`, which an ID token never does.
+   * @default - no scope is required (ID tokens are accepted too)
    */
-  readonly throttle?: ApiThrottle;
+  readonly jwtScopes?: string[];
+
+  /**
+   * The limit of each route, by its class (`throttleClassOf`).
+   * @default THROTTLES
+   */
+  readonly throttles?: Readonly<Record<ThrottleClass, ApiThrottle>>;
 
   /**
    * How long the access log group keeps its events.
@@ -104,8 +197,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 
 /**
  * Elevate's HTTP API: an API Gateway HTTP API whose routes come from the route table, one `AppFunction`
- * per API function, a JWT authorizer on every route but the public ones, a throttled `$default` stage
- * with JSON access logs, and no CORS (callers are scripts and back ends, not browsers on other origins).
+ * per API function, a JWT authorizer (with the accepted scopes) on every route but the public ones, a
+ * `$default` stage with a throttle per route (`THROTTLES` by `throttleClassOf`) and JSON access logs, and no CORS (callers are scripts and back ends, not browsers on other origins).
  */
 export class Api extends Construct {
   /** The HTTP API. */
@@ -126,7 +219,7 @@ export class Api extends Construct {
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     const routes = props.routes ?? ROUTES;
-    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
+    const throttles = props.throttles ?? THROTTLES;
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: 'elevate',
@@ -142,10 +235,20 @@ export class Api extends Construct {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      throttle,
+      throttle: DEFAULT_THROTTLE,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
     this.url = this.stage.url;
+    // Each route's own limit (HttpStage has no prop for route settings; the L1 property takes them by route key).
+    (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+      routes.map((route) => {
+        const limit = throttles[throttleClassOf(route)];
+        return [
+          `${route.method} ${route.path}`,
+          { ThrottlingRateLimit: limit.rateLimit, ThrottlingBurstLimit: limit.burstLimit },
+        ];
+      }),
+    );
 
     this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, {
       authorizerName: 'elevate-jwt',
@@ -164,6 +267,7 @@ export class Api extends Construct {
         ...(props.environment === undefined ? {} : { environment: props.environment }),
       });
       if (TABLE_ACCESS[fn] === 'readWrite') props.data.grantReadWriteData(fnc);
+      else if (TABLE_ACCESS[fn] === 'read') props.data.grantReadData(fnc);
       functions[fn] = fnc;
       integrations[fn] = new HttpLambdaIntegration(`${pascal(fn)}Integration`, fnc);
     }
@@ -181,6 +285,7 @@ export class Api extends Construct {
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
         integration,
         authorizer,
+        ...(isPublic || props.jwtScopes === undefined ? {} : { authorizationScopes: props.jwtScopes }),
       });
       if (isPublic) {
         Validations.of(httpRoute).acknowledge({

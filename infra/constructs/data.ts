@@ -4,11 +4,13 @@ import {
   Billing,
   type GlobalSecondaryIndexPropsV2,
   type ITableV2,
+  StreamViewType,
   TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Effect, Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
 
 /** The table and its least-privilege grants: what other constructs take instead of a bare table. */
@@ -17,7 +19,7 @@ export interface IDataTable {
   readonly table: ITableV2;
   /** Lets the grantee read items and query the table and its indexes. */
   grantReadData(grantee: IGrantable): Grant;
-  /** Lets the grantee read and write items. */
+  /** Lets the grantee read and write items, never deleting or updating an audit event or chain head. */
   grantReadWriteData(grantee: IGrantable): Grant;
 }
 
@@ -33,7 +35,8 @@ export interface DataTableProps {
  * Elevate's one DynamoDB table, derived only from `TABLE` (shared/store/table.ts): key attributes, TTL
  * attribute and global secondary indexes (every key attribute a string, every index projecting ALL).
  *
- * On-demand billing, point-in-time recovery, deletion protection, retained on stack removal.
+ * On-demand billing, point-in-time recovery, deletion protection, retained on stack removal, and a stream of new
+ * images (the outbox publisher reads it).
  * Encryption at rest uses the AWS-managed key (`aws/dynamodb`): its use is logged in CloudTrail like a
  * customer-managed key's, it needs no key policy to keep in step with the functions' roles, and nothing in
  * Elevate needs cross-account key sharing or key-level revocation that only a customer-managed key gives.
@@ -59,6 +62,8 @@ export class DataTable extends Construct implements IDataTable {
       deletionProtection: true,
       encryption: TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // The transactional outbox: new outbox items reach the publisher through the stream (constructs/outbox.ts).
+      dynamoStream: StreamViewType.NEW_IMAGE,
     });
   }
 
@@ -73,10 +78,28 @@ export class DataTable extends Construct implements IDataTable {
 
   /**
    * Lets the grantee read, put, update and delete items; `TransactWriteItems` is authorized through these
-   * same item actions (with `ConditionCheckItem` for condition checks).
+   * same item actions (with `ConditionCheckItem` for condition checks). An explicit deny goes with it: no
+   * DeleteItem, UpdateItem or BatchWriteItem on an item whose partition key starts with one of
+   * `AUDIT_KEY_PREFIXES` (audit events and chain heads), whatever else the role is given.
+   *
+   * IAM cannot tell a PutItem that creates an item from one that replaces it (no condition key sees the
+   * ConditionExpression), so PutItem stays allowed there: an audit event is only ever put under
+   * `attribute_not_exists` and a chain head under its expected seq (records.ts), and `audit:verify` detects
+   * a replaced event through the hash chain.
    */
   public grantReadWriteData(grantee: IGrantable): Grant {
-    return this.grant(grantee, [...READ_ACTIONS, ...WRITE_ACTIONS]);
+    const grant = this.grant(grantee, [...READ_ACTIONS, ...WRITE_ACTIONS]);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: [...AUDIT_DENIED_ACTIONS],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': AUDIT_KEY_PREFIXES.map((prefix) => `${prefix}*`) },
+        },
+      }),
+    );
+    return grant;
   }
 
   private grant(grantee: IGrantable, tableActions: readonly string[]): Grant {
@@ -95,13 +118,11 @@ export const READ_ACTIONS = [
   'dynamodb:ConditionCheckItem',
 ] as const;
 
-/** Item writes the store performs (single items and TransactWriteItems). */
-export const WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-] as const;
+/** Item writes the store performs (single items and TransactWriteItems; it never calls BatchWriteItem). */
+export const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+
+/** Denied on the audit partitions (`AUDIT_KEY_PREFIXES`) to every function that writes. */
+export const AUDIT_DENIED_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] as const;
 
 /** Indexes are only ever queried. */
 export const INDEX_ACTIONS = ['dynamodb:Query'] as const;

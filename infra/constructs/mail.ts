@@ -33,8 +33,12 @@ export class MailSender extends Construct {
     });
   }
 
-  /** Lets the grantee send mail from the sender address (ses:SendEmail on its identity only). */
+  /**
+   * Lets the grantee send mail from the sender address (ses:SendEmail on its identity only) and read the account's
+   * send quota (ses:GetAccount, which takes no resource: the mailer paces itself by the quota's MaxSendRate).
+   */
   public grantSendEmail(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({ grantee, actions: ['ses:SendEmail'], resourceArns: [this.identityArn] });
+    const send = Grant.addToPrincipal({ grantee, actions: ['ses:SendEmail'], resourceArns: [this.identityArn] });
+    return send.combine(Grant.addToPrincipal({ grantee, actions: ['ses:GetAccount'], resourceArns: ['*'] }));
   }
 }

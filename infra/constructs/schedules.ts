@@ -1,6 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { AppFunction } from '#infra/constructs/app-function.ts';
@@ -90,6 +92,12 @@ export interface SchedulesProps {
   readonly timeouts?: Readonly<Record<string, Duration>>;
 
   /**
+   * The table access of each job by name: `read` for a job that only reads (and mails), `readWrite` else.
+   * @default - readWrite for every job
+   */
+  readonly tableAccess?: Readonly<Record<string, 'read' | 'readWrite'>>;
+
+  /**
    * Jobs whose function bundles the AWS SDK (`AppFunctionProps.bundleAwsSdk`), by job name.
    * @default - none
    */
@@ -113,7 +121,7 @@ const pascal = (name: string): string =>
 /**
  * Elevate's scheduled jobs: for each entry of the schedule table, an `AppFunction` on
  * `functions/scheduled/<fn>.ts` (local name `elevate-<name>`) and an EventBridge rule on the default bus
- * (schedules only run there) that invokes it. Each function gets read/write access to the table; other
+ * (schedules only run there) that invokes it. Each function gets the table access `tableAccess` names; other
  * grants (workflow, bus, mail) are the stack's.
  */
 export class Schedules extends Construct {
@@ -123,11 +131,29 @@ export class Schedules extends Construct {
   /** The rules, by job name. */
   public readonly rules: Readonly<Record<string, Rule>>;
 
+  /**
+   * Where a job's failure lands: the rules' dead-letter queue (EventBridge could not invoke the function) and the
+   * functions' on-failure destination (an asynchronous invocation failed after its retries: the scheduled runs,
+   * and the audit exports the API and reconcile start).
+   */
+  public readonly failures: Queue;
+
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
     const schedules = props.schedules ?? SCHEDULES;
     const functions: Record<string, AppFunction> = {};
     const rules: Record<string, Rule> = {};
+    this.failures = new Queue(this, 'Failures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'this queue is itself the dead-letter queue of the schedule rules and the on-failure destination of the ' +
+        "jobs' asynchronous invocations (which cdk-nag does not recognise as DLQs); it is alarmed on, not consumed",
+    });
     for (const job of schedules) {
       if (job.name in functions) throw new Error(`schedule ${job.name} is listed twice`);
       const schedule = parseSchedule(job.expression);
@@ -140,12 +166,14 @@ export class Schedules extends Construct {
         ...(props.bundleAwsSdk?.includes(job.name) ? { bundleAwsSdk: true } : {}),
         ...(props.environment === undefined ? {} : { environment: props.environment }),
       });
-      props.data.grantReadWriteData(fn);
+      if (props.tableAccess?.[job.name] === 'read') props.data.grantReadData(fn);
+      else props.data.grantReadWriteData(fn);
       rules[job.name] = new Rule(this, `${pascal(job.name)}Rule`, {
         description: `elevate ${job.name} (${job.expression})`,
         schedule,
-        targets: [new LambdaFunction(fn, { retryAttempts: props.retryAttempts ?? 2 })],
+        targets: [new LambdaFunction(fn, { retryAttempts: props.retryAttempts ?? 2, deadLetterQueue: this.failures })],
       });
+      fn.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.failures) });
       functions[job.name] = fn;
     }
     this.functions = functions;

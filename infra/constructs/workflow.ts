@@ -44,7 +44,8 @@ export const TASK_RESPONSE_ACTIONS = [
 /** The reason given for the `Resource: *` of the task-token actions (cdk-nag AwsSolutions-IAM5). */
 export const TASK_RESPONSE_REASON =
   'states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat do not support resource-level permissions ' +
-  '(the task token is the authorization); IAM only accepts Resource "*" for them';
+  '(the task token is the authorization); IAM only accepts Resource "*" for them (nor for ses:GetAccount, the ' +
+  'send quota, on the roles that also mail)';
 
 /**
  * Errors of the Lambda service itself, not of the function: the invoke was throttled, failed in the service, or

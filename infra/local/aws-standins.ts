@@ -46,6 +46,23 @@ export function isSesSendEmail(method: string, rawPath: string): boolean {
   return method === 'POST' && rawPath === SES_SEND_EMAIL_PATH;
 }
 
+/** SES v2 GetAccount (`GET /v2/email/account`): the send quota the mailer paces itself by. */
+export function isSesGetAccount(method: string, rawPath: string): boolean {
+  return method === 'GET' && rawPath === '/v2/email/account';
+}
+
+/** The local account's quota: a production account's default (14 messages a second, 50,000 a day). */
+export function sesGetAccount(): HttpResult {
+  return json(200, {
+    SendQuota: { Max24HourSend: 50_000, MaxSendRate: 14, SentLast24Hours: outbox.list().length },
+    ProductionAccessEnabled: true,
+    SendingEnabled: true,
+  });
+}
+
+/** SES takes at most 50 recipients (To, Cc and Bcc together) in one message. */
+export const SES_MAX_RECIPIENTS = 50;
+
 /** Whether a request is an EventBridge API call (JSON 1.1, `X-Amz-Target: AWSEvents.<Operation>`). */
 export function isEventsRequest(req: IncomingMessage): boolean {
   const target = req.headers['x-amz-target'];
@@ -74,6 +91,9 @@ export function sesSendEmail(body: Buffer): HttpResult {
     ...strings(destination.BccAddresses),
   ];
   if (to.length === 0) return sesError(400, 'BadRequestException', 'Missing required field Destination');
+  if (to.length > SES_MAX_RECIPIENTS) {
+    return sesError(400, 'MessageRejected', `Recipient count exceeds ${SES_MAX_RECIPIENTS}.`);
+  }
   const content = isRecord(input.Content) ? input.Content : {};
   const simple = isRecord(content.Simple) ? content.Simple : undefined;
   if (!simple) {

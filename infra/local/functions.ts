@@ -58,6 +58,23 @@ const SCHEDULED_FUNCTIONS: Record<ScheduledFn, LocalFunctionModule> = {
   },
 };
 
+/** The outbox publisher, which the local stream poller calls as Lambda's event source mapping would. */
+const OUTBOX_FUNCTION: LocalFunctionModule = {
+  entry: 'functions/stream/outbox.ts',
+  load: () => import('#functions/stream/outbox.ts') as Promise<{ handler: LocalHandler }>,
+};
+
+/** Invoke the outbox publisher with a batch of stream records; its partial batch response. */
+export async function invokeOutboxFunction(
+  records: unknown[],
+  region: string,
+): Promise<{ batchItemFailures?: { itemIdentifier: string }[] }> {
+  const { handler } = await OUTBOX_FUNCTION.load();
+  return (await handler({ Records: records }, lambdaContext('elevate-outbox', randomUUID(), region))) as {
+    batchItemFailures?: { itemIdentifier: string }[];
+  };
+}
+
 /** A Lambda context good enough for the handlers (30 s timeout, like the deployed functions). */
 export function lambdaContext(functionName: string, requestId: string, region: string): Context {
   // getRemainingTimeInMillis is about the real invocation deadline, so it uses process time, not the clock.
@@ -135,6 +152,12 @@ export function checkFunctions(template: Template, stateMachineFunctions: readon
     else if (declared && declared.entry !== local.entry) {
       problems.push(`${name}: the template's entry is ${declared.entry}, the local runtime runs ${local.entry}`);
     }
+  }
+  const outbox = inTemplate['elevate-outbox'];
+  if (outbox && outbox.entry !== OUTBOX_FUNCTION.entry) {
+    problems.push(
+      `elevate-outbox: the template's entry is ${outbox.entry}, the local runtime runs ${OUTBOX_FUNCTION.entry}`,
+    );
   }
   for (const schedule of SCHEDULES) {
     const declared = inTemplate[`elevate-${schedule.name}`];

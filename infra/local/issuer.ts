@@ -8,7 +8,10 @@
  *   no `aud`);
  * - `exp` must be in the future and `nbf` (when present) in the past, by the process clock `clock()` so the
  *   local manual clock governs expiry, with a small clock tolerance;
- * - `sub` is required (Elevate needs it as the principal id).
+ * - `sub` is required (Elevate needs it as the principal id);
+ * - the token must carry one of the accepted scopes in `scope` or `scp` (the authorizer's `AuthorizationScopes`,
+ *   deploy parameter `OidcScopes`): `ELEVATE_SCOPES` (comma-separated), default `DEFAULT_ACCEPTED_SCOPES`. An ID
+ *   token carries none and is refused. Minted tokens carry `openid` and the default scope.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +28,7 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
+import { DEFAULT_ACCEPTED_SCOPES, hasAcceptedScope, parseScopes } from '#shared/auth/scopes.ts';
 import { clock } from '#shared/clock.ts';
 
 /** The local issuer (the `iss` claim). Deployed stacks configure their real IdP instead. */
@@ -66,6 +70,11 @@ export interface LocalIssuer {
   /** Verify like API Gateway's JWT authorizer; resolves to the claims, rejects with an UnauthenticatedError. */
   verify(token: string): Promise<JWTPayload & { sub: string }>;
   jwks(): JSONWebKeySet;
+}
+
+/** The scopes the local authorizer accepts: `ELEVATE_SCOPES` (comma-separated) or the deployed default. */
+export function acceptedScopes(env: NodeJS.ProcessEnv = process.env): string[] {
+  return parseScopes(env.ELEVATE_SCOPES ?? DEFAULT_ACCEPTED_SCOPES);
 }
 
 /** A token that API Gateway's JWT authorizer would refuse (401). */
@@ -161,6 +170,7 @@ async function issuerFromKeyFile(keyFile: KeyFile): Promise<LocalIssuer> {
         amr: opts.mfa ? ['pwd', 'mfa'] : ['pwd'],
         auth_time: now,
         acrs: opts.acrs ?? [],
+        scope: `openid ${DEFAULT_ACCEPTED_SCOPES}`,
         iss: LOCAL_ISSUER,
         aud: LOCAL_AUDIENCE,
         iat: now,
@@ -206,6 +216,11 @@ async function issuerFromKeyFile(keyFile: KeyFile): Promise<LocalIssuer> {
       if (!audienceOk) throw new UnauthenticatedError("the token's aud claim is not accepted");
       if (typeof payload.exp !== 'number') throw new UnauthenticatedError('the token has no exp claim');
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new UnauthenticatedError('the token has no sub');
+      if (!hasAcceptedScope(payload, acceptedScopes())) {
+        throw new UnauthenticatedError(
+          `the token carries none of the accepted scopes (${acceptedScopes().join(', ')})`,
+        );
+      }
       return { ...payload, sub: payload.sub };
     },
   };

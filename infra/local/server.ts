@@ -23,6 +23,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { ROUTES, type Route, routeKey } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
+import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
 import { stateMachineDefinition } from '#infra/synth.ts';
 import { bearerToken } from '#shared/auth/caller.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
@@ -31,11 +32,19 @@ import { addDuration, tryParseDuration } from '#shared/domain/duration.ts';
 import { DomainError, type ErrorCode } from '#shared/domain/errors.ts';
 import { problemBody } from '#shared/http/problem.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
-import { eventsRequest, isEventsRequest, isSesSendEmail, sesSendEmail } from './aws-standins.ts';
+import {
+  eventsRequest,
+  isEventsRequest,
+  isSesGetAccount,
+  isSesSendEmail,
+  sesGetAccount,
+  sesSendEmail,
+} from './aws-standins.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
 import * as localEvents from './events.ts';
 import {
   checkFunctions,
+  invokeOutboxFunction,
   invokeScheduledFunction,
   invokeWorkflowFunction,
   lambdaContext,
@@ -57,6 +66,7 @@ import { LocalScheduler } from './scheduler.ts';
 import { registerSchedule, scheduledJob, scheduleNames } from './schedules.ts';
 import { isSfnRequest, sfnRequestHandler } from './stepfunctions/endpoint.ts';
 import { LocalStepFunctions } from './stepfunctions/runner.ts';
+import { LocalStreamPoller } from './streams.ts';
 import { ensureTable, localTemplate } from './table.ts';
 
 export const DEFAULT_TABLE_NAME = 'elevate';
@@ -305,6 +315,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   let manual: ManualClock | undefined;
   let runner: LocalStepFunctions | undefined;
   let scheduler: LocalScheduler | undefined;
+  let stream: LocalStreamPoller | undefined;
   let sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let identityCenter: idcStandIn.LocalIdentityCenter | undefined;
   const unregister: (() => void)[] = [];
@@ -317,6 +328,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     await runner?.idle();
     // Lambda functions invoked asynchronously (the audit export jobs), including what they set off.
     while (invocations.size > 0) await Promise.allSettled([...invocations]);
+    // The lifecycle events all that committed (the outbox, through the table's stream).
+    await stream?.drain().catch((error: unknown) => console.warn(`[elevate-local] stream: ${String(error)}`));
   };
 
   const loadHandler = (fn: string): Promise<ApiHandler> => {
@@ -408,7 +421,11 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       }
     }
     if (path === '/_local/events') {
-      if (method === 'GET') return jsonResult(200, { items: localEvents.list() });
+      if (method === 'GET') {
+        // What committed so far has been published (as it would have been by now in AWS, give or take a second).
+        await stream?.drain().catch((error: unknown) => console.warn(`[elevate-local] stream: ${String(error)}`));
+        return jsonResult(200, { items: localEvents.list() });
+      }
       if (method === 'DELETE') {
         localEvents.clear();
         return { status: 204, headers: {}, body: Buffer.alloc(0) };
@@ -535,6 +552,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     if (isEventsRequest(req)) return eventsRequest(req, body);
     if (identityCenter && idcStandIn.LocalIdentityCenter.handles(req)) return identityCenter.request(req, body);
     if (isSesSendEmail(method, rawPath)) return sesSendEmail(body);
+    if (isSesGetAccount(method, rawPath)) return sesGetAccount();
     const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(rawPath);
     if (invoke?.[1] && method === 'POST') {
       // Lambda Invoke (the exports function starting an export job): run the function in-process after the
@@ -704,11 +722,21 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
 
     issuer = await createIssuer(memory ? ':memory:' : resolve(dataDir));
     await bootstrap(depsFromEnv(), admins);
+    // The outbox: the table's stream to the publisher, as the deployed event source mapping does.
+    stream = new LocalStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName,
+      region,
+      filter: OUTBOX_STREAM_FILTER,
+      deliver: (records) => invokeOutboxFunction(records, region),
+    });
+    await stream.start();
     markStarted(true);
     // Last: connections are accepted only now that every request can be answered.
     await listen(server, port);
   } catch (error) {
     markStarted(false);
+    await stream?.stop();
     scheduler?.stop();
     for (const remove of unregister) remove();
     runner?.dispose();
@@ -735,6 +763,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       for (const remove of unregister) remove();
       runner?.dispose();
       while (invocations.size > 0) await Promise.allSettled([...invocations]);
+      await stream?.drain().catch(() => undefined);
+      await stream?.stop();
       await s3?.stop();
       await dynamo?.stop();
       env.restore();

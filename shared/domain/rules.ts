@@ -71,3 +71,12 @@ export function checkAdminAssignment(c: AdminAssignmentCheck): void {
     }
   }
 }
+
+/** A self action acts on the caller, and a caller (a token) is always a user: never a group or a service principal. */
+export function checkSelfPrincipalType(action: string, principalType: PrincipalType | undefined): void {
+  if (principalType === undefined || principalType === 'user') return;
+  throw new DomainError(
+    'InvalidPrincipalType',
+    `'${action}' acts on the caller, a user, never a ${principalType}; an administrator assigns roles to groups and service principals`,
+  );
+}

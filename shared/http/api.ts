@@ -14,7 +14,7 @@ import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
 import { proposeIfGoverned } from '../usecases/governance.ts';
 import { recordCaller } from '../usecases/principals.ts';
 import { claimOrReplay, releaseClaim, remembered } from './idempotency.ts';
-import { errorFields, log } from './log.ts';
+import { errorFields, log, withLogContext } from './log.ts';
 import { fieldErrors, internalError, problem } from './problem.ts';
 
 /**
@@ -49,8 +49,10 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 export const ok = (body: unknown, status = 200): Result => ({ status, body });
 
 export function apiHandler<F extends FunctionName>(fn: F, operations: Operations<F>, deps: () => Deps = depsFromEnv) {
-  const routes = new Map<string, Route>(routesOf(fn).map((r) => [`${r.method} ${r.path}`, r]));
-  return async (event: Event): Promise<Response> => {
+  const routes = new Map(routesOf(fn).map((r) => [`${r.method} ${r.path}`, r]));
+  return (event: Event): Promise<Response> =>
+    withLogContext({ requestId: event.requestContext?.requestId ?? randomUUID() }, () => handle(event));
+  async function handle(event: Event): Promise<Response> {
     const started = performance.now();
     const requestId = event.requestContext?.requestId ?? randomUUID();
     const route = routes.get(event.routeKey);
@@ -65,9 +67,14 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       const contract: OperationContract = CONTRACT[route.operationId as OperationId];
       const d = deps();
       const ctx = new Ctx(d, caller);
-      const recording = recordCaller(d, caller).catch((error) =>
-        log('warn', 'could not record caller', { callerId, ...errorFields(error) }),
-      );
+      // The caller's name and e-mail are recorded by calls that may change something, never by a read: the
+      // functions that only serve GETs hold read-only table access (infra/constructs/api.ts TABLE_ACCESS).
+      const recording =
+        route.method === 'GET'
+          ? undefined
+          : recordCaller(d, caller).catch((error) =>
+              log('warn', 'could not record caller', { callerId, ...errorFields(error) }),
+            );
       // Authority first: a caller who may not make this call learns that (403, audited), not what was malformed.
       const raw = rawBody(event, d.config.maxBodyBytes);
       await gate(ctx, route, raw);
@@ -130,7 +137,7 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       ms: Math.round(performance.now() - started),
     });
     return response;
-  };
+  }
 }
 
 const OVERLOADED = new Set([

@@ -71,7 +71,13 @@ export async function claimOrReplay(
       await ctx.store.transact([ops.idempotencyClaim(ctx.caller.id, key, { fingerprint, claim }, leaseEnd, ctx.now)]);
       return { claim };
     } catch (error) {
-      if (!(error instanceof IdempotencyRace)) throw error;
+      if (!(error instanceof IdempotencyRace)) {
+        // The claim may have been made though its answer was lost (a timeout after DynamoDB committed): the random
+        // claim id tells whether the record holds this call's claim; otherwise the failure stands.
+        const after = await current(ctx, key).catch(() => undefined);
+        if (after?.pending && after.claim === claim) return { claim };
+        throw error;
+      }
       // Another call claimed it between the read and the put: read again (and wait for it).
     }
   }

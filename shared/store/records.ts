@@ -10,6 +10,8 @@ import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
 import type { Target } from '../domain/targets.ts';
+import { newId } from '../ids.ts';
+import type { LifecycleEvent } from '../ports/events.ts';
 import type { Key, PartBounds } from './pagination.ts';
 import { type IndexName, TABLE } from './table.ts';
 
@@ -46,6 +48,7 @@ import { type IndexName, TABLE } from './table.ts';
  * | install     | META                 | INSTALL                         |                 |                      |                 |
  * | settings    | META                 | SETTINGS                        |                 |                      |                 |
  * | change      | CHANGE#<id>          | CHANGE                          | CHANGES / t#id  | CHANGESTATUS#<s> / expiresAt#id |      |
+ * | outbox      | OUTBOX#<yyyy-mm-dd>  | <time>#<id>                     |                 |                      |                 |
  *
  * Audit events live in the partition of their hash chain (`<yyyy-mm-dd>#<shard>`, picked per transaction by the
  * store), so concurrent writers spread over AUDIT_SHARDS partitions a day; the audit day item (written when a day's
@@ -122,6 +125,31 @@ const gsi = (index: IndexName, pk: string, sk: string): Item => ({
 
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 
+/**
+ * The partition-key prefixes of the audit trail: audit events (`AUDIT#`) and chain heads (`AUDITHEAD#`). No
+ * function's role may delete or update an item under them (infra/constructs/data.ts denies it in IAM); keep them
+ * in step with `keys.auditHead` and `auditItem` (test/infra/least-privilege.test.ts checks both).
+ */
+export const AUDIT_KEY_PREFIXES = ['AUDIT#', 'AUDITHEAD#'] as const;
+
+/**
+ * The transactional outbox: a lifecycle event is an item written in the transaction of the change it reports
+ * (`ops.publish`), so it exists exactly when the change committed. The table's stream carries each new outbox
+ * item to the publisher (functions/stream/outbox.ts), which puts it on the bus, retrying until EventBridge takes
+ * it: every committed change emits its events at least once. The item stays `OUTBOX_RETENTION_DAYS` (TTL) for a
+ * replay by day (`queries.outbox`).
+ */
+export const OUTBOX_ENTITY = 'outbox';
+export const OUTBOX_RETENTION_DAYS = 7;
+
+/** An outbox item as stored (what the publisher reads from the stream). */
+export interface OutboxRecord {
+  id: string;
+  type: string;
+  detail: Record<string, unknown>;
+  time: string;
+}
+
 /** A principal in a key: its type, then its id (types hold no `#`, so no two principals share a key). */
 const principalPart = (p: PrincipalRef): string => `${p.principalType}#${p.principalId}`;
 
@@ -177,6 +205,8 @@ export const keys = {
   exportHead: () => ({ [ATTR.pk]: 'EXPORTHEAD', [ATTR.sk]: 'HEAD' }),
   /** Where a run of a scheduled job (`alerts`, `digest`) cut short by its time budget stopped: the next run goes on. */
   jobProgress: (job: string) => ({ [ATTR.pk]: `JOB#${job}`, [ATTR.sk]: 'PROGRESS' }),
+  /** A lifecycle event waiting in the outbox, by its UTC day (for a replay) and time. */
+  outbox: (time: string, id: string) => ({ [ATTR.pk]: `OUTBOX#${time.slice(0, 10)}`, [ATTR.sk]: `${time}#${id}` }),
 };
 
 /** Query shapes: a partition (base table or index) and an optional sort-key condition. */
@@ -191,6 +221,8 @@ export interface QueryPart {
 
 export const queries = {
   roles: (): QueryPart => ({ index: 'gsi1', pk: 'ROLES' }),
+  /** The lifecycle events of one UTC day (`yyyy-mm-dd`) in the outbox, oldest first (a replay after an outage). */
+  outbox: (day: string): QueryPart => ({ pk: `OUTBOX#${day}` }),
   /** The organization's roots, OUs and accounts, in scope order (GET /v1/scopes, the organization-sync job). */
   scopes: (): QueryPart => ({ index: 'gsi1', pk: 'SCOPES' }),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
@@ -949,6 +981,23 @@ export const ops = {
   install: (installedAt: string): WriteOp => ({
     Put: { Item: { ...keys.install(), entity: 'install', installedAt }, ConditionExpression: NEW },
   }),
+  /** A lifecycle event, committed with the change it reports (the transactional outbox, see OUTBOX_ENTITY). */
+  publish: (event: LifecycleEvent, now: Date): WriteOp => {
+    const time = now.toISOString();
+    const id = newId('evo', now);
+    const record: OutboxRecord = { id, type: event.type, detail: event.detail, time };
+    return {
+      Put: {
+        Item: {
+          ...keys.outbox(time, id),
+          entity: OUTBOX_ENTITY,
+          ...record,
+          [ATTR.ttl]: Math.floor(now.getTime() / 1000) + OUTBOX_RETENTION_DAYS * 86_400,
+        },
+        ConditionExpression: NEW,
+      },
+    };
+  },
 };
 
 // ---- access reviews -------------------------------------------------------------------------------

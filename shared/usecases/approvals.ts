@@ -88,10 +88,10 @@ async function planDecision(
       ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
       ops.updateRequest(denied, r.version),
       ctx.audit('request.denied', targetOf(r), details),
+      ops.publish({ type: 'elevate.request.denied', detail: { request: presentRequest(denied) } }, ctx.now),
     );
     effects.push(
       { kind: 'failTask', token: r.taskToken, error: 'Denied', cause: `denied by ${ctx.caller.id}` },
-      { kind: 'event', event: { type: 'elevate.request.denied', detail: { request: presentRequest(denied) } } },
       { kind: 'mail', to: { principals: [r] }, mail: mail.requestOutcome(facts, 'denied') },
     );
     return { writes, effects, result: denied };
@@ -112,12 +112,12 @@ async function planDecision(
   }
   // The last stage passed.
   const approvedAudit = ctx.audit('request.approved', targetOf(r), details);
-  const event: Effect = { kind: 'event', event: { type: 'elevate.request.approved', detail: { requestId: r.id } } };
+  const event = ops.publish({ type: 'elevate.request.approved', detail: { requestId: r.id } }, ctx.now);
   const resume: Effect = { kind: 'resumeTask', token: r.taskToken, output: { next: null } };
   if (Date.parse(r.schedule.startDateTime) > ctx.now.getTime()) {
     const scheduled: RequestRecord = { ...next, status: 'Scheduled', decidedAt: nowIso, taskToken: null };
-    writes.push(ops.updateRequest(scheduled, r.version), approvedAudit);
-    effects.push(resume, event, {
+    writes.push(ops.updateRequest(scheduled, r.version), approvedAudit, event);
+    effects.push(resume, {
       kind: 'mail',
       to: { principals: [r] },
       mail: mail.requestOutcome(facts, 'approved'),
@@ -127,8 +127,8 @@ async function planDecision(
   const decided: RequestRecord = { ...next, status: 'Scheduled', decidedAt: nowIso };
   try {
     const grant = await grantNow(ctx.deps, decided, ctx.now, ctx.actor);
-    writes.push(...grant.writes.map((w) => retarget(w, r.version)), approvedAudit);
-    effects.push(resume, event, ...grant.effects);
+    writes.push(...grant.writes.map((w) => retarget(w, r.version)), approvedAudit, event);
+    effects.push(resume, ...grant.effects);
     return {
       writes,
       effects,
@@ -172,10 +172,10 @@ export async function cancelRequest(ctx: Ctx, id: string): Promise<Request> {
     ops.deletePending(slotOf(r), r.id),
     ops.updateRequest(canceled, r.version),
     ctx.audit('request.canceled', targetOf(r)),
+    ops.publish({ type: 'elevate.request.canceled', detail: { requestId: r.id } }, ctx.now),
   ]);
   await runEffects(ctx.deps, [
     { kind: 'failTask', token: r.taskToken, error: 'Canceled', cause: 'canceled by the requester' },
-    { kind: 'event', event: { type: 'elevate.request.canceled', detail: { requestId: r.id } } },
     ...(r.status === 'Scheduled'
       ? [{ kind: 'stopWorkflow' as const, name: r.id, cause: 'canceled by the requester' }]
       : []),

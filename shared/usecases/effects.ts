@@ -4,13 +4,13 @@ import { inForce } from '../domain/assignment.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import { ADMIN_ROLE } from '../domain/role.ts';
 import { errorFields, log } from '../http/log.ts';
-import type { LifecycleEvent } from '../ports/events.ts';
 import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
 import { keys, type Principal, queries, strip } from '../store/records.ts';
 
 /**
- * What happens after a change commits: workflow starts and resumptions, mail, lifecycle events.
+ * What happens after a change commits: workflow starts and resumptions, mail. (Lifecycle events are not effects:
+ * they are written in the change's transaction, `ops.publish`, and published from the table's stream.)
  * Each is retried a few times and its failure is logged; none can undo or fail the change. Whatever
  * must happen regardless (expiry, time-outs, grants at a scheduled start) the reconcile job also does.
  */
@@ -19,8 +19,7 @@ export type Effect =
   | { kind: 'stopWorkflow'; name: string; cause: string }
   | { kind: 'resumeTask'; token: string | null; output: unknown }
   | { kind: 'failTask'; token: string | null; error: string; cause: string }
-  | { kind: 'mail'; to: Recipients; mail: Omit<Mail, 'to'> }
-  | { kind: 'event'; event: LifecycleEvent };
+  | { kind: 'mail'; to: Recipients; mail: Omit<Mail, 'to'> };
 
 export interface Recipients {
   /** Principals by type and id: a user's mail goes to its profile's e-mail, a group's to the group profile's list. */
@@ -33,11 +32,7 @@ export interface Recipients {
 const ATTEMPTS = 3;
 
 export async function runEffects(deps: Deps, effects: Effect[]): Promise<void> {
-  const events = effects.flatMap((e) => (e.kind === 'event' ? [e.event] : []));
-  await Promise.all([
-    ...effects.filter((e) => e.kind !== 'event').map((e) => withRetry(e.kind, () => runOne(deps, e))),
-    ...(events.length ? [withRetry('event', () => deps.events.publish(events))] : []),
-  ]);
+  await Promise.all(effects.map((e) => withRetry(e.kind, () => runOne(deps, e))));
 }
 
 async function runOne(deps: Deps, effect: Effect): Promise<void> {
@@ -57,8 +52,6 @@ async function runOne(deps: Deps, effect: Effect): Promise<void> {
       if (to.length) await deps.mailer.send({ ...effect.mail, to });
       return;
     }
-    case 'event':
-      return deps.events.publish([effect.event]);
   }
 }
 

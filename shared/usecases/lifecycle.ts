@@ -50,14 +50,16 @@ export async function principalName(deps: Deps, p: PrincipalRef): Promise<string
   return item ? strip<Principal>(item).displayName : null;
 }
 
-/** The mail and event that say a role became active (to admins too when the role is privileged). */
+/** The lifecycle event that says a role became active, written with the change (the outbox). */
+export const activatedEvent = (r: RequestRecord, a: Assignment, now: Date): WriteOp =>
+  ops.publish({ type: 'elevate.assignment.activated', detail: { assignment: a, requestId: r.id } }, now);
+
+/** The mail that says a role became active (to admins too when the role is privileged). */
 export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignment): Promise<Effect[]> {
   const role = await requireRole(deps.store, r.roleId);
   const { policy } = await readPolicy(deps.store, r.roleId);
   const facts = factsOf(r, role.displayName, await principalName(deps, r), a);
-  const effects: Effect[] = [
-    { kind: 'event', event: { type: 'elevate.assignment.activated', detail: { assignment: a, requestId: r.id } } },
-  ];
+  const effects: Effect[] = [];
   if (!policy.notifications.criticalOnly) {
     effects.push({
       kind: 'mail',
@@ -177,6 +179,7 @@ export async function grantNow(
       ...pending,
       ops.updateRequest(granted, r.version),
       audit(now, actor, 'assignment.started', granted, { before: current, after: updated }),
+      activatedEvent(granted, updated, now),
     ],
     effects: await activatedEffects(deps, granted, updated),
   };
@@ -262,6 +265,7 @@ async function grantNew(
       ...pending,
       ops.updateRequest(granted, r.version),
       audit(now, actor, action, granted, { assignment }),
+      activatedEvent(granted, assignment, now),
     ],
     effects: await activatedEffects(deps, granted, assignment),
   };
@@ -305,8 +309,9 @@ export function failRequest(r: RequestRecord, now: Date, reason: string, actor: 
       ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
       ops.updateRequest(failed, r.version),
       audit(now, actor, 'request.failed', r, { reason }),
+      ops.publish({ type: 'elevate.request.failed', detail: { requestId: r.id, reason } }, now),
     ],
-    effects: [{ kind: 'event', event: { type: 'elevate.request.failed', detail: { requestId: r.id, reason } } }],
+    effects: [],
   };
 }
 
@@ -355,13 +360,15 @@ function endedCopy(a: Assignment, now: Date, status: 'Expired' | 'Revoked'): Ass
   };
 }
 
-const endedEvent = (a: Assignment): Effect => ({
-  kind: 'event',
-  event: {
-    type: a.status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked',
-    detail: { assignment: a },
-  },
-});
+/** The lifecycle event of an ended assignment, written with the change (the outbox). */
+const endedEvent = (a: Assignment, now: Date): WriteOp =>
+  ops.publish(
+    {
+      type: a.status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked',
+      detail: { assignment: a },
+    },
+    now,
+  );
 
 /**
  * The activations standing on an eligibility that changes (`after`) or ends (`after` null), fitted to it
@@ -396,8 +403,10 @@ export async function activationsFitted(
       const ended = endedCopy(a, now, fit.status);
       endings.push([ended, a.version]);
       const action = fit.status === 'Expired' ? 'assignment.expired' : 'assignment.revoked';
-      writes.push(ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })));
-      effects.push(endedEvent(ended));
+      writes.push(
+        ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })),
+        endedEvent(ended, now),
+      );
     } else if (fit.kind === 'clamp') {
       const moved: Assignment = {
         ...a,
@@ -443,9 +452,10 @@ export async function endWrites(
     writes: [
       ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
       ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
+      endedEvent(ended, now),
       ...dependents.writes,
     ],
-    effects: [endedEvent(ended), ...dependents.effects],
+    effects: [...dependents.effects],
   };
 }
 
@@ -548,6 +558,7 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
       ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
       ops.updateRequest(timedOut, r.version),
       audit(now, SYSTEM_ACTOR, 'request.timedOut', r),
+      ops.publish({ type: 'elevate.request.timedOut', detail: { requestId: r.id } }, now),
     ]);
   } catch (error) {
     if (error instanceof DomainError) return timeOutStep(deps, requestId);
@@ -555,7 +566,6 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
   }
   const role = await requireRole(deps.store, r.roleId);
   await runEffects(deps, [
-    { kind: 'event', event: { type: 'elevate.request.timedOut', detail: { requestId: r.id } } },
     {
       kind: 'mail',
       to: { principals: [r] },

@@ -5,7 +5,7 @@ import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
 import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
-import { checkAdminAssignment, defaultAssignmentExpiration } from '../domain/rules.ts';
+import { checkAdminAssignment, checkSelfPrincipalType, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
@@ -25,6 +25,7 @@ import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import {
   activatedEffects,
+  activatedEvent,
   activationOf,
   activationsFitted,
   askedOf,
@@ -57,6 +58,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
         await ctx.store.transact([
           ...plan.writes,
           ctx.audit('request.created', targetOf(plan.request), { request: shown }),
+          ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
           ...ctx.remember(status, shown),
         ]);
       } catch (error) {
@@ -64,10 +66,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
         if (error instanceof StandingMoved && attempt < STANDING_ATTEMPTS) continue;
         throw error;
       }
-      await runEffects(ctx.deps, [
-        { kind: 'event', event: { type: 'elevate.request.created', detail: { request: shown } } },
-        ...(await plan.effects()),
-      ]);
+      await runEffects(ctx.deps, await plan.effects());
       return { kind: 'created', status, request: shown };
     }
   } catch (error) {
@@ -95,11 +94,8 @@ async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
     throw forbidden(
       `'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`,
     );
-  } else if (input.principalType === 'group') {
-    throw new DomainError(
-      'InvalidPrincipalType',
-      `'${input.action}' acts on the caller, never a group; an administrator assigns roles to groups`,
-    );
+  } else {
+    checkSelfPrincipalType(input.action, input.principalType);
   }
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
@@ -223,6 +219,7 @@ async function adminAssign(
       ctx.audit(input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned', targetOf(request), {
         assignment,
       }),
+      ...(assignment.status === 'Active' ? [activatedEvent(request, assignment, ctx.now)] : []),
     ],
     effects: async () => [
       ...keepTime(request, assignment, ctx.now),
@@ -440,6 +437,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
         ...ops.createAssignment(assignment),
         ops.createRequest(granted),
         ctx.audit('assignment.activated', targetOf(granted), { assignment }),
+        activatedEvent(granted, assignment, ctx.now),
       ],
       effects: async () => [
         {

@@ -354,4 +354,29 @@ describe('faults after the DynamoDB commit', () => {
     expect((await events(server)).length).toBe(before);
     await expectReplay(roleId, 'fault-events', first);
   });
+
+  it('delivers the events of a committed change once EventBridge is back (the outbox, at least once)', async () => {
+    // Prepare: EventBridge refuses every PutEvents while the change commits
+    const roleId = await eligibleRole();
+    fault = injectFault(await bus(), { command: 'PutEventsCommand', error: faults.internal });
+    const activated = await activate(roleId, 'fault-events-later');
+    expect(activated.status, JSON.stringify(activated.body)).toBe(201);
+    await settle(server);
+    const ofRole = async () =>
+      (await events(server)).filter((e) => {
+        const assignment = (e.detail as { assignment?: { roleId?: string; assignmentType?: string } }).assignment;
+        return assignment?.roleId === roleId && assignment.assignmentType === 'active';
+      });
+    expect(await ofRole()).toEqual([]);
+
+    // Act: EventBridge comes back
+    fault.remove();
+    fault = undefined;
+    await settle(server);
+
+    // Assess: the event committed with the change is delivered after all
+    const delivered = await ofRole();
+    expect(delivered.map((e) => e.detailType)).toEqual(['elevate.assignment.activated']);
+    expect(delivered[0]).toMatchObject({ source: 'elevate', eventBusName: 'elevate' });
+  });
 });

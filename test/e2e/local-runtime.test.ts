@@ -162,6 +162,18 @@ describe('the local runtime', () => {
       expect((await api(server).withToken(listed).get('/_local/whoami')).status).toBe(200);
     });
 
+    it('answers 401 for an ID token or any token without the accepted scope, as the authorizer does', async () => {
+      // Prepare: an ID token carries no scope; another API's access token carries other scopes
+      const idToken = await server.issuer.mintToken({ sub: 'alice' }, { claims: { scope: undefined } });
+      const otherScope = await server.issuer.mintToken({ sub: 'alice' }, { claims: { scope: 'openid profile' } });
+      const accessToken = await server.issuer.mintToken({ sub: 'alice' });
+
+      // Act + Assess
+      await expect401(api(server).withToken(idToken).get(PROTECTED));
+      await expect401(api(server).withToken(otherScope).get(PROTECTED));
+      expect((await api(server).withToken(accessToken).get(PROTECTED)).status).toBe(200);
+    });
+
     it('answers 401 for alg none and for a token of another key', async () => {
       const now = Math.floor(server.clock.now().getTime() / 1000);
       const claims = { sub: 'admin', iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, iat: now, exp: now + 600 };

@@ -1,8 +1,11 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, ROUTES } from '#functions/api/routes.ts';
-import { INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { CAPACITY, THROTTLES, throttleClassOf, throttleLoad } from '#infra/constructs/api.ts';
+import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
 import { synthTemplate } from '#infra/synth.ts';
+import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
+import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
 import { idcCheckStatements } from '#test/support/idc-policy.ts';
 
@@ -63,7 +66,12 @@ describe('api routes', () => {
         'AWS::ApiGatewayV2::Route',
         route.access === 'public'
           ? { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE', AuthorizerId: Match.absent() }
-          : { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizer } },
+          : {
+              RouteKey: `${route.method} ${route.path}`,
+              AuthorizationType: 'JWT',
+              AuthorizerId: { Ref: authorizer },
+              AuthorizationScopes: { 'Fn::Split': [',', { Ref: 'OidcScopes' }] },
+            },
       );
     }
   });
@@ -98,17 +106,18 @@ describe('api routes', () => {
     });
     template.hasParameter('OidcIssuer', { Type: 'String', Default: 'https://idp.example.com' });
     template.hasParameter('OidcAudience', { Type: 'String', Default: 'elevate-api' });
+    template.hasParameter('OidcScopes', { Type: 'String', Default: DEFAULT_ACCEPTED_SCOPES, MinLength: 1 });
     template.hasParameter('BootstrapAdmins', { Type: 'String', Default: '' });
     template.hasParameter('SenderAddress', { Type: 'String' });
     template.hasParameter('AdminMfa', { Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] });
   });
 
-  it('throttles and access-logs the $default stage, without CORS', () => {
+  it('access-logs the $default stage, without CORS, the tightest throttle as the default of a route', () => {
     // Assess
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
       AccessLogSettings: {
         DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
         Format: Match.stringLikeRegexp('\\$context\\.requestId'),
@@ -119,6 +128,34 @@ describe('api routes', () => {
       CorsConfiguration: Match.absent(),
     });
     template.hasOutput('ApiUrl', {});
+  });
+
+  it('throttles every route by its class, from the route table', () => {
+    // Prepare
+    const stage = Object.values(resources('AWS::ApiGatewayV2::Stage'))[0];
+    const settings = stage?.Properties.RouteSettings as Record<string, Record<string, number>>;
+
+    // Assess
+    expect(Object.keys(settings).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of ROUTES) {
+      const limit = THROTTLES[throttleClassOf(route)];
+      expect(settings[`${route.method} ${route.path}`]).toEqual({
+        ThrottlingRateLimit: limit.rateLimit,
+        ThrottlingBurstLimit: limit.burstLimit,
+      });
+    }
+    expect(settings['GET /v1/access']).toEqual({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 });
+    expect(settings['POST /v1/requests']).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
+    expect(settings['POST /v1/audit-exports']).toEqual({ ThrottlingRateLimit: 1, ThrottlingBurstLimit: 2 });
+  });
+
+  it('keeps the sum of the route limits within the table and Lambda budgets', () => {
+    // Act
+    const load = throttleLoad(ROUTES);
+
+    // Assess
+    expect(load.writesPerSecond).toBeLessThanOrEqual(CAPACITY.writeTransactionsPerSecond);
+    expect(load.concurrency).toBeLessThanOrEqual(CAPACITY.lambdaConcurrency);
   });
 });
 
@@ -168,6 +205,12 @@ describe('api functions', () => {
       logStatement('RolesFunction'),
       { Action: [...READ_ACTIONS, ...WRITE_ACTIONS].sort(), Effect: 'Allow', Resource: tableRef() },
       { Action: INDEX_ACTIONS[0], Effect: 'Allow', Resource: indexArns },
+      {
+        Action: [...AUDIT_DENIED_ACTIONS].sort(),
+        Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': AUDIT_KEY_PREFIXES.map((p) => `${p}*`) } },
+        Effect: 'Deny',
+        Resource: tableRef(),
+      },
       // PUT /v1/roles/{roleId}/targets checks that each permission set and group exists
       ...idcCheckStatements(),
     ]);

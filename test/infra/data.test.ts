@@ -78,6 +78,7 @@ describe('tableCreateInput', () => {
       KeySchema: keySchema(TABLE.partitionKey, TABLE.sortKey),
       AttributeDefinitions: attributeDefinitions,
       GlobalSecondaryIndexes: globalSecondaryIndexes,
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
     });
   });
 

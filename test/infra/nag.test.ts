@@ -92,6 +92,7 @@ describe('cdk-nag AwsSolutions', () => {
         'Elevate/Api/GetOpenApi AwsSolutions-APIG4',
         // task tokens (SendTask*: no resource-level permissions) and the machine's executions (StopExecution)
         'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::*]',
+        'Elevate/Api/ReviewsFunctionRole AwsSolutions-IAM5[Resource::*]',
         `Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::${executions}]`,
         // an approved pending change may remove an assignment (StopExecution on the machine's executions)
         `Elevate/Api/GovernanceFunctionRole AwsSolutions-IAM5[Resource::${executions}]`,
@@ -102,7 +103,8 @@ describe('cdk-nag AwsSolutions', () => {
         ...SCHEDULES.flatMap((job) => {
           const pascal = job.name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
           const id = `Elevate/Schedules/${pascal}Function`;
-          const tokens = SCHEDULE_CAPABILITIES[job.name]?.includes('taskResponse') ?? false;
+          // task tokens (SendTask*) and the SES send quota (GetAccount) take no resource
+          const tokens = ['taskResponse', 'mail'].some((c) => SCHEDULE_CAPABILITIES[job.name]?.includes(c as never));
           return [`${id} AwsSolutions-L1`, ...(tokens ? [`${id}Role AwsSolutions-IAM5[Resource::*]`] : [])];
         }),
         // Identity Center: the instance's permission sets, identity store users/groups, member accounts (read)
@@ -127,6 +129,11 @@ describe('cdk-nag AwsSolutions', () => {
         // organizations:ListRoots has no resource-level permissions
         'Elevate/Schedules/OrganizationSyncFunctionRole AwsSolutions-IAM5[Resource::*]',
         'Elevate/Workflow/Handler AwsSolutions-L1',
+        // the outbox publisher: the house runtime, and its dead-letter queue (a Lambda on-failure destination)
+        'Elevate/Outbox/Handler AwsSolutions-L1',
+        'Elevate/Outbox/DeadLetters AwsSolutions-SQS3',
+        // the jobs' failure queue (the rules' DLQ and the asynchronous invocations' on-failure destination)
+        'Elevate/Schedules/Failures AwsSolutions-SQS3',
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::*]',
         'Elevate/Workflow/StateMachine AwsSolutions-SF1',
         'Elevate/Workflow/StateMachine AwsSolutions-SF2',

@@ -4,11 +4,13 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
-import { INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
 import { parseSchedule } from '#infra/constructs/schedules.ts';
 import { TASK_RESPONSE_ACTIONS } from '#infra/constructs/workflow.ts';
-import { API_CAPABILITIES, EVENT_BUS_NAME, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
+import { API_CAPABILITIES, EVENT_BUS_NAME, OUTBOX_CAPABILITIES, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
 import { localFunctions, STACK_NAME, scheduledTargets, stateMachineDefinition, synthTemplate } from '#infra/synth.ts';
+import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
 import {
   idcCheckStatements,
@@ -83,9 +85,36 @@ const tableStatements = () => [
     Effect: 'Allow',
     Resource: TABLE.globalSecondaryIndexes.map((i) => ({ 'Fn::Join': ['', [tableRef(), `/index/${i.indexName}`]] })),
   },
+  {
+    Action: [...AUDIT_DENIED_ACTIONS].sort(),
+    Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': AUDIT_KEY_PREFIXES.map((p) => `${p}*`) } },
+    Effect: 'Deny',
+    Resource: tableRef(),
+  },
 ];
-const taskResponse = { Action: [...TASK_RESPONSE_ACTIONS].sort(), Effect: 'Allow', Resource: '*' };
+/** The task-token actions and the SES send quota share the one Resource "*" statement of a role that does both. */
+const taskResponseAndQuota = {
+  Action: ['ses:GetAccount', ...TASK_RESPONSE_ACTIONS].sort(),
+  Effect: 'Allow',
+  Resource: '*',
+};
+const sendQuota = { Action: 'ses:GetAccount', Effect: 'Allow', Resource: '*' };
 const startExecution = () => ({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId() } });
+/** The scheduled jobs' on-failure destination (asynchronous invocations that failed after their retries). */
+const jobFailures = () => ({
+  Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+  Effect: 'Allow',
+  Resource: {
+    'Fn::GetAtt': [
+      onlyKey(
+        Object.fromEntries(
+          Object.entries(resources('AWS::SQS::Queue')).filter(([k]) => k.startsWith('SchedulesFailures')),
+        ),
+      ),
+      'Arn',
+    ],
+  },
+});
 const putEvents = () => ({ Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [busId(), 'Arn'] } });
 const sendEmail = { Action: 'ses:SendEmail', Effect: 'Allow', Resource: pseudoArn('ses', 'identity/') };
 const machineName = `${STACK_NAME}-access-workflow`;
@@ -443,7 +472,7 @@ describe('access workflow resources', () => {
     ]);
   });
 
-  it('gives the workflow handler the table, its own continuation, task responses, events and mail, and the machine ARN by name', () => {
+  it('gives the workflow handler the table, its own continuation, task responses and mail (events go through the outbox), and the machine ARN by name', () => {
     // Assess
     expect(policyOf('WorkflowHandlerRole')).toEqual([
       logStatement('WorkflowHandlerLogGroup'),
@@ -453,15 +482,14 @@ describe('access workflow resources', () => {
         Effect: 'Allow',
         Resource: pseudoArn('states', `stateMachine:${machineName}`),
       },
-      taskResponse,
-      putEvents(),
+      taskResponseAndQuota,
       sendEmail,
       // provisioning into Identity Center (the workflow's provisioning steps)
       ...idcProvisionStatements(),
     ]);
+    expect(variablesOf(handlerId()).EVENT_BUS_NAME).toBeUndefined();
     expect(variablesOf(handlerId())).toMatchObject({
       STATE_MACHINE_ARN: pseudoArn('states', `stateMachine:${machineName}`),
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
@@ -475,19 +503,18 @@ describe('lifecycle bus and mail', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: EVENT_BUS_NAME });
   });
 
-  it('gives requests start, task response, stop, events and mail, with their environment', () => {
+  it('gives requests start, task response, stop and mail, with their environment', () => {
     // Prepare
     const requests = logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'events', 'mail', 'idcCheck']);
+    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'mail', 'idcCheck']);
     expect(policyOf('ApiRequestsFunctionRole')).toEqual([
       logStatement('ApiRequestsFunctionLogGroup'),
       ...tableStatements(),
       startExecution(),
-      taskResponse,
+      taskResponseAndQuota,
       { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
-      putEvents(),
       sendEmail,
       // the pre-grant checks against Identity Center and Organizations
       ...idcCheckStatements(),
@@ -495,33 +522,69 @@ describe('lifecycle bus and mail', () => {
     expect(variablesOf(requests)).toMatchObject({
       ...idcEnvironment(),
       STATE_MACHINE_ARN: { Ref: machineId() },
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
   });
 
-  it('gives governance (an approved change runs an admin request or new targets) start, stop, events, mail and the Identity Center checks, no task response', () => {
+  it('gives governance (an approved change runs an admin request or new targets) start, stop, mail and the Identity Center checks, no task response', () => {
     // Prepare
     const governance = logicalId('AWS::Lambda::Function', /^ApiGovernanceFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(API_CAPABILITIES.governance).toEqual(['start', 'stop', 'events', 'mail', 'idcCheck']);
+    expect(API_CAPABILITIES.governance).toEqual(['start', 'stop', 'mail', 'idcCheck']);
     expect(policyOf('ApiGovernanceFunctionRole')).toEqual([
       logStatement('ApiGovernanceFunctionLogGroup'),
       ...tableStatements(),
       startExecution(),
       { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
-      putEvents(),
       sendEmail,
       ...idcCheckStatements(),
     ]);
     expect(variablesOf(governance)).toMatchObject({
       ...idcEnvironment(),
       STATE_MACHINE_ARN: { Ref: machineId() },
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
     });
+  });
+
+  it('publishes the lifecycle events from the table: the stream, filtered to new outbox items, to the one role that puts events', () => {
+    // Prepare
+    const fn = logicalId('AWS::Lambda::Function', /^OutboxHandler[0-9A-F]{8}$/);
+    const queue = logicalId('AWS::SQS::Queue', /^OutboxDeadLetters[0-9A-F]{8}$/);
+    const streamArn = { 'Fn::GetAtt': [onlyKey(resources('AWS::DynamoDB::GlobalTable')), 'StreamArn'] };
+
+    // Assess
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fn },
+      EventSourceArn: streamArn,
+      StartingPosition: 'TRIM_HORIZON',
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(OUTBOX_STREAM_FILTER) }] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 20,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+    });
+    expect(policyOf('OutboxHandlerRole')).toEqual([
+      logStatement('OutboxHandlerLogGroup'),
+      {
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+      },
+      {
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        Effect: 'Allow',
+        Resource: streamArn,
+      },
+      putEvents(),
+    ]);
+    expect(variablesOf(fn)).toMatchObject({ EVENT_BUS_NAME: { Ref: busId() } });
+    expect(OUTBOX_CAPABILITIES).toEqual(['events']);
+    expect(JSON.stringify(resources('AWS::IAM::Policy')).match(/events:PutEvents/g)).toHaveLength(1);
   });
 
   it('gives the other API functions the API URL but no workflow, bus or mail setting', () => {
@@ -565,19 +628,19 @@ describe('schedules', () => {
     }
   });
 
-  it('gives reconcile the table, start, task response, events, mail and the start of stale exports', () => {
+  it('gives reconcile the table, start, task response, mail and the start of stale exports', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReconcileFunction[0-9A-F]{8}$/);
     const exportJob = logicalId('AWS::Lambda::Function', /^SchedulesAuditExportFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'events', 'mail', 'exportStart']);
+    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart']);
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
       ...tableStatements(),
+      jobFailures(),
       startExecution(),
-      taskResponse,
-      putEvents(),
+      taskResponseAndQuota,
       sendEmail,
       {
         Action: 'lambda:InvokeFunction',
@@ -590,7 +653,6 @@ describe('schedules', () => {
     ]);
     expect(variablesOf(fn)).toMatchObject({
       STATE_MACHINE_ARN: { Ref: machineId() },
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
@@ -602,6 +664,7 @@ describe('schedules', () => {
     expect(policyOf('SchedulesOrganizationSyncFunctionRole')).toEqual([
       logStatement('SchedulesOrganizationSyncFunctionLogGroup'),
       ...tableStatements(),
+      jobFailures(),
       ...organizationReadStatements(),
     ]);
     const variables = variablesOf(logicalId('AWS::Lambda::Function', /^SchedulesOrganizationSyncFunction[0-9A-F]{8}$/));
@@ -628,21 +691,21 @@ describe('schedules', () => {
     expect(writers).toEqual(['WorkflowHandlerRole']);
   });
 
-  it('gives reviews the table, events and mail (no workflow), and 15 minutes a run', () => {
+  it('gives reviews the table and mail (no workflow), and 15 minutes a run', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReviewsFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reviews).toEqual(['events', 'mail']);
+    expect(SCHEDULE_CAPABILITIES.reviews).toEqual(['mail']);
     expect(policyOf('SchedulesReviewsFunctionRole')).toEqual([
       logStatement('SchedulesReviewsFunctionLogGroup'),
       ...tableStatements(),
-      putEvents(),
+      jobFailures(),
       sendEmail,
+      sendQuota,
     ]);
     expect(functionOf(fn).Properties.Timeout).toBe(900);
     expect(variablesOf(fn)).toMatchObject({
-      EVENT_BUS_NAME: { Ref: busId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });

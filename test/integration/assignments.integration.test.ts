@@ -272,8 +272,11 @@ describe('admin assignments', () => {
 });
 
 describe('principals', () => {
-  it('records a caller from its token claims, and lets an admin describe anyone', async () => {
-    await call('GET', '/v1/me/assignments', { as: { sub: 'dana', email: 'dana@example.com', name: 'Dana' } });
+  it('records a caller from its token claims (on a call that may change something), and lets an admin describe anyone', async () => {
+    const claims = { sub: 'dana', email: 'dana@example.com', name: 'Dana' };
+    await call('GET', '/v1/me/assignments', { as: claims });
+    expect((await call('GET', '/v1/principals/dana', { as: 'dana' })).status).toBe(404);
+    await call('POST', '/v1/requests/req_missing/cancel', { as: claims });
     expect((await call('GET', '/v1/principals/dana', { as: 'dana' })).body).toMatchObject({
       id: 'dana',
       type: 'user',

@@ -654,3 +654,55 @@ describe('fuzzing list cursors (issue 11, item 12)', () => {
     expect(statuses.get(400)).toBeGreaterThan(50);
   }, 90_000);
 });
+
+describe('fuzzing self actions (issue 11, item 13)', () => {
+  it('never lets a self action name a group, nor renew a role never held; nothing is left pending', async () => {
+    const refused = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('selfActivate', 'selfDeactivate', 'selfExtend', 'selfRenew'),
+        fc.constantFrom('fz-role', 'elevate-admin', 'elevate-auditor'),
+        fc.constantFrom<'user' | 'group' | 'servicePrincipal' | undefined>(
+          'group',
+          'servicePrincipal',
+          'user',
+          undefined,
+        ),
+        fc.constantFrom('fz-self', 'fz-grp', 'fz-never', undefined),
+        async (action, roleId, principalType, principalId) => {
+          const asGroup = principalType !== undefined && principalType !== 'user';
+          // selfRenew of a role fz-self never held: NotEligible; any self action for a non-user: InvalidPrincipalType.
+          if (!asGroup && action !== 'selfRenew') return;
+          const res = await call('POST', '/v1/requests', {
+            as: 'fz-self',
+            body: {
+              action,
+              assignmentType: 'active',
+              roleId,
+              scope: '/',
+              justification: 'fuzz',
+              schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } },
+              ...(principalType === undefined ? {} : { principalType }),
+              ...(principalId === undefined ? {} : { principalId }),
+            },
+          });
+          const code = (res.body as { code?: string }).code ?? `status ${res.status}`;
+          refused.set(code, (refused.get(code) ?? 0) + 1);
+          const what = JSON.stringify({ action, roleId, principalType, principalId, body: res.body });
+          if (principalId !== undefined && principalId !== 'fz-self') {
+            // Naming another principal is refused first, whatever its type.
+            expect(res.status, what).toBe(403);
+          } else {
+            expect(res.status, what).toBe(400);
+            expect(code, what).toBe(asGroup ? 'InvalidPrincipalType' : 'NotEligible');
+          }
+        },
+      ),
+      { numRuns: 150, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },
+    );
+    const pending = await call('GET', '/v1/requests?principalId=fz-self&status=PendingApproval', { as: 'admin' });
+    expect(pending.body.items).toHaveLength(0);
+    expect(refused.get('InvalidPrincipalType')).toBeGreaterThan(0);
+    expect(await checkInvariants(table)).toEqual([]);
+  }, 90_000);
+});

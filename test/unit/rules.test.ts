@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '#shared/domain/errors.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
-import { checkAdminAssignment, defaultAssignmentExpiration } from '#shared/domain/rules.ts';
+import { checkAdminAssignment, checkSelfPrincipalType, defaultAssignmentExpiration } from '#shared/domain/rules.ts';
 import { resolveSchedule } from '#shared/domain/schedule.ts';
 
 const now = new Date('2026-11-26T10:00:00Z');
@@ -113,6 +113,24 @@ describe('schedules', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(DomainError);
       expect((error as DomainError).errors?.[0]?.path).toBe('schedule.expiration.endDateTime');
+    }
+  });
+});
+
+describe('self actions act on the caller', () => {
+  it('lets a self action name no type or the user type, and refuses a group or a service principal', () => {
+    expect(() => checkSelfPrincipalType('selfActivate', undefined)).not.toThrow();
+    expect(() => checkSelfPrincipalType('selfActivate', 'user')).not.toThrow();
+    for (const type of ['group', 'servicePrincipal'] as const) {
+      const refusal = (() => {
+        try {
+          checkSelfPrincipalType('selfRenew', type);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(DomainError);
+      expect((refusal as DomainError).code).toBe('InvalidPrincipalType');
     }
   });
 });

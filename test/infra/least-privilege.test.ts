@@ -1,0 +1,169 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '#functions/api/routes.ts';
+import { SCHEDULES } from '#functions/scheduled/schedules.ts';
+import { TABLE_ACCESS } from '#infra/constructs/api.ts';
+import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { SCHEDULE_TABLE_ACCESS } from '#infra/stack.ts';
+import { synthTemplate } from '#infra/synth.ts';
+import { EVENT_SOURCE } from '#shared/ports/events.ts';
+import { AUDIT_KEY_PREFIXES, keys, ops } from '#shared/store/records.ts';
+import { auditEvent } from '#shared/usecases/context.ts';
+
+let template: Template;
+
+beforeAll(() => {
+  template = synthTemplate({ bundling: false });
+}, 120_000);
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown; Sid?: string };
+const all = (): Record<string, Resource> => (template.toJSON() as { Resources: Record<string, Resource> }).Resources;
+const ofType = (type: string) => Object.entries(all()).filter(([, r]) => r.Type === type);
+const tableId = (): string => ofType('AWS::DynamoDB::GlobalTable')[0]?.[0] as string;
+const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+/** Every statement of the policies attached to the role whose logical id starts with `rolePrefix`. */
+function statementsOf(rolePrefix: string): Statement[] {
+  const roles = ofType('AWS::IAM::Role').filter(([id]) => new RegExp(`^${rolePrefix}[0-9A-F]{8}$`).test(id));
+  expect(roles, rolePrefix).toHaveLength(1);
+  const roleId = roles[0]?.[0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const tableStatements = (rolePrefix: string): Statement[] =>
+  statementsOf(rolePrefix).filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+const AUDIT_DENY = {
+  Effect: 'Deny',
+  Action: [...AUDIT_DENIED_ACTIONS].sort(),
+  Resource: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+  Condition: {
+    'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': AUDIT_KEY_PREFIXES.map((p) => `${p}*`) },
+  },
+};
+
+function expectReadOnly(rolePrefix: string): void {
+  const found = tableStatements(rolePrefix);
+  expect(found.map((s) => s.Effect)).toEqual(['Allow', 'Allow']);
+  expect(actions(found[0] as Statement).sort()).toEqual([...READ_ACTIONS].sort());
+  expect(actions(found[1] as Statement)).toEqual([...INDEX_ACTIONS]);
+}
+
+function expectReadWrite(rolePrefix: string): void {
+  const found = tableStatements(rolePrefix);
+  expect(found).toHaveLength(3);
+  expect(found[0]).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [tableId(), 'Arn'] } });
+  expect(actions(found[0] as Statement).sort()).toEqual([...READ_ACTIONS, ...WRITE_ACTIONS].sort());
+  expect(actions(found[0] as Statement)).not.toContain('dynamodb:BatchWriteItem');
+  expect(found[1]).toMatchObject({ Effect: 'Allow', Action: INDEX_ACTIONS[0] });
+  expect(found[2]).toEqual({ ...AUDIT_DENY, Resource: { 'Fn::GetAtt': [tableId(), 'Arn'] } });
+}
+
+describe('least-privilege table access', () => {
+  it('grants no function BatchWriteItem (the store never calls it)', () => {
+    // Assess
+    expect(WRITE_ACTIONS).not.toContain('dynamodb:BatchWriteItem');
+    const allowing = ofType('AWS::IAM::Policy').flatMap(([, p]) =>
+      (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter(
+        (s) => s.Effect === 'Allow' && actions(s).includes('dynamodb:BatchWriteItem'),
+      ),
+    );
+    expect(allowing.length).toBe(0);
+  });
+
+  it('gives the API functions that only serve GETs read access only', () => {
+    // Assess
+    expect(TABLE_ACCESS).toMatchObject({ assignments: 'read', access: 'read', audit: 'read', meta: 'none' });
+    for (const fn of FUNCTIONS) {
+      const prefix = `Api${pascal(fn)}FunctionRole`;
+      if (TABLE_ACCESS[fn] === 'read') expectReadOnly(prefix);
+      else if (TABLE_ACCESS[fn] === 'readWrite') expectReadWrite(prefix);
+      else expect(tableStatements(prefix)).toEqual([]);
+    }
+  });
+
+  it('gives the digest job read access only and the other jobs read/write with the audit deny', () => {
+    // Assess
+    expect(SCHEDULE_TABLE_ACCESS.digest).toBe('read');
+    for (const job of SCHEDULES) {
+      const prefix = `Schedules${pascal(job.name)}FunctionRole`;
+      if (SCHEDULE_TABLE_ACCESS[job.name] === 'read') expectReadOnly(prefix);
+      else expectReadWrite(prefix);
+    }
+  });
+
+  it('denies every writer deleting or updating an audit event or a chain head', () => {
+    // Assess: every role with a table write also holds the explicit deny
+    const writers = ofType('AWS::IAM::Policy').filter(([, p]) =>
+      (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some(
+        (s) => s.Effect === 'Allow' && actions(s).includes('dynamodb:PutItem'),
+      ),
+    );
+    expect(writers.length).toBeGreaterThan(5);
+    for (const [, policy] of writers) {
+      const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      expect(statements).toContainEqual({ ...AUDIT_DENY, Resource: { 'Fn::GetAtt': [tableId(), 'Arn'] } });
+    }
+    expect(AUDIT_DENIED_ACTIONS).toEqual(
+      expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']),
+    );
+  });
+
+  it('names the key prefixes that the audit events and chain heads really use', () => {
+    // Prepare
+    const event = auditEvent(new Date('2026-01-02T03:04:05Z'), { id: 'u', type: 'user' }, 'x', {}, {});
+    const eventPk = String((ops.audit(event) as { Put: { Item: Record<string, unknown> } }).Put.Item.pk);
+    const headPk = String(keys.auditHead('2026-01-02#3').pk);
+
+    // Assess
+    expect(AUDIT_KEY_PREFIXES.some((p) => eventPk.startsWith(p))).toBe(true);
+    expect(AUDIT_KEY_PREFIXES.some((p) => headPk.startsWith(p))).toBe(true);
+    for (const other of [
+      keys.role('r'),
+      keys.principal({ principalType: 'user', principalId: 'p' }),
+      keys.request('q'),
+      keys.auditExport('e'),
+    ]) {
+      expect(AUDIT_KEY_PREFIXES.some((p) => String(other.pk).startsWith(p))).toBe(false);
+    }
+  });
+});
+
+describe('event bus policy', () => {
+  it('denies PutEvents of source elevate to every principal but the roles that publish', () => {
+    // Prepare
+    const publishers = ofType('AWS::IAM::Policy')
+      .filter(([, p]) =>
+        (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some((s) =>
+          actions(s).includes('events:PutEvents'),
+        ),
+      )
+      .flatMap(([, p]) => (p.Properties.Roles as { Ref: string }[]).map((r) => r.Ref));
+    const policies = ofType('AWS::Events::EventBusPolicy');
+    const bus = ofType('AWS::Events::EventBus')[0]?.[0] as string;
+
+    // Assess
+    expect(publishers.length).toBeGreaterThan(0);
+    expect(policies).toHaveLength(1);
+    const statement = policies[0]?.[1].Properties.Statement as Statement & { Principal: unknown };
+    expect(policies[0]?.[1].Properties.EventBusName).toEqual({ Ref: bus });
+    expect(statement).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': [bus, 'Arn'] },
+      Condition: {
+        StringEquals: { 'events:source': EVENT_SOURCE },
+        ArnNotEquals: { 'aws:PrincipalArn': expect.any(Array) },
+      },
+    });
+    const allowed = (statement.Condition as { ArnNotEquals: { 'aws:PrincipalArn': unknown[] } }).ArnNotEquals[
+      'aws:PrincipalArn'
+    ];
+    const byText = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    expect([...allowed].sort(byText)).toEqual(publishers.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })).sort(byText));
+  });
+});

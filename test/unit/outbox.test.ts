@@ -1,0 +1,55 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { describe, expect, it } from 'vitest';
+import type { LifecycleEvent } from '#shared/ports/events.ts';
+import { ops } from '#shared/store/records.ts';
+import { publishOutbox, type StreamRecord } from '#shared/usecases/outbox.ts';
+
+const now = new Date('2026-05-01T10:00:00Z');
+const insert = (item: Record<string, unknown>, sequence: string): StreamRecord => ({
+  eventName: 'INSERT',
+  dynamodb: { SequenceNumber: sequence, NewImage: marshall(item, { removeUndefinedValues: true }) },
+});
+const outboxItem = (n: number) =>
+  (ops.publish({ type: 'elevate.request.created', detail: { n } }, now) as { Put: { Item: Record<string, unknown> } })
+    .Put.Item;
+
+describe('publishOutbox', () => {
+  it('puts every outbox item on the bus in order, ten per call, and nothing else', async () => {
+    // Prepare
+    const calls: LifecycleEvent[][] = [];
+    const records = [
+      ...Array.from({ length: 12 }, (_, n) => insert(outboxItem(n), String(100 + n))),
+      insert({ pk: 'ROLE#r', sk: 'ROLE', entity: 'role' }, '200'),
+      { eventName: 'REMOVE', dynamodb: { SequenceNumber: '201' } },
+    ];
+
+    // Act
+    const out = await publishOutbox({ publish: async (e) => void calls.push(e) }, records);
+
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(calls.map((c) => c.length)).toEqual([10, 2]);
+    expect(calls.flat().map((e) => e.detail.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(calls[0]?.[0]).toEqual({ type: 'elevate.request.created', detail: { n: 0 } });
+  });
+
+  it('stops at the first refused call and names its first record, so the shard is retried from there', async () => {
+    // Prepare
+    let call = 0;
+    const records = Array.from({ length: 15 }, (_, n) => insert(outboxItem(n), String(300 + n)));
+
+    // Act
+    const out = await publishOutbox(
+      {
+        publish: async () => {
+          if (++call === 2) throw new Error('eventbridge is down');
+        },
+      },
+      records,
+    );
+
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: '310' }] });
+    expect(call).toBe(2);
+  });
+});
