@@ -37,6 +37,7 @@ import { type IndexName, TABLE } from './table.ts';
  * | export      | EXPORT#<id>          | EXPORT                          | EXPORTS / t#id  |                      |                 |
  * | export head | EXPORTHEAD           | HEAD                            |                 |                      |                 |
  * | daily export| EXPORTDAY#<day>      | DAILY                           |                 |                      |                 |
+ * | job progress| JOB#<alerts|digest>  | PROGRESS                        |                 |                      |                 |
  * | group       | GROUP#<id>           | GROUP                           | GROUPS / id     |                      |                 |
  * | alert       | ALERT#<type>#<subj.> | ALERT                           | ALERTS / <status>#<detectedAt> |       |                 |
  * | alert settings | META              | ALERTSETTINGS                   |                 |                      |                 |
@@ -202,6 +203,8 @@ export const keys = {
   dailyExport: (day: string) => ({ [ATTR.pk]: `EXPORTDAY#${day}`, [ATTR.sk]: 'DAILY' }),
   /** The head of the chain of export manifests: the SHA-256 and key of the last manifest written. */
   exportHead: () => ({ [ATTR.pk]: 'EXPORTHEAD', [ATTR.sk]: 'HEAD' }),
+  /** Where a run of a scheduled job (`alerts`, `digest`) cut short by its time budget stopped: the next run goes on. */
+  jobProgress: (job: string) => ({ [ATTR.pk]: `JOB#${job}`, [ATTR.sk]: 'PROGRESS' }),
   /** A lifecycle event waiting in the outbox, by its UTC day (for a replay) and time. */
   outbox: (time: string, id: string) => ({ [ATTR.pk]: `OUTBOX#${time.slice(0, 10)}`, [ATTR.sk]: `${time}#${id}` }),
 };
@@ -944,6 +947,11 @@ export const ops = {
     },
     onConflict: () => conflict(`alert '${a.id}' changed while this request ran; read it again and retry`),
   }),
+  /** A cut-short job's progress (its window, its position in the audit stream and what it has counted so far). */
+  putJobProgress: (job: string, progress: Record<string, unknown>): WriteOp => ({
+    Put: { Item: { ...keys.jobProgress(job), entity: 'jobProgress', job, progress } },
+  }),
+  deleteJobProgress: (job: string): WriteOp => ({ Delete: { Key: keys.jobProgress(job) } }),
   putAlertSettings: (settings: Record<string, unknown>): WriteOp => ({
     Put: { Item: { ...keys.alertSettings(), entity: 'alertSettings', settings } },
   }),

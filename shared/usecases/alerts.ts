@@ -134,8 +134,17 @@ export async function scanAlerts(
   budget: TimeBudget = NO_BUDGET,
 ): Promise<{ raised: number; resolved: number; active: number; complete: boolean }> {
   const settings = await readAlertSettings(deps);
-  const scan = { complete: true };
+  const saved = (await deps.store.get(keys.jobProgress('alerts')))?.progress as ScanProgress | undefined;
+  // A run that goes on from a cut-short one scans the same audit window, from where that one stopped.
+  const scan: Scan = {
+    complete: true,
+    saved,
+    next: { at: saved?.at ?? deps.clock.now().toISOString(), streams: {} },
+  };
   const findings = await findCauses(deps, settings, budget, scan);
+  await deps.store.transact([
+    scan.complete ? ops.deleteJobProgress('alerts') : ops.putJobProgress('alerts', { ...scan.next }),
+  ]);
   const found = new Set(findings.map((f) => alertId(f.type, f.subject)));
   let raised = 0;
   let failed = 0;
@@ -182,35 +191,56 @@ export async function scanAlerts(
   return { raised, resolved, active: found.size, complete: scan.complete };
 }
 
-/** Streams the window's audit events (a page at a time) to `visit` those of one action; notes an early stop. */
-async function auditEventsOf(
+/** Where a cut-short scan stopped in each of its audit streams, and what it had counted (the `alerts` job progress). */
+interface ScanProgress {
+  /** The time the scan's windows end at (the first, cut-short run's). */
+  at: string;
+  streams: Record<string, { after?: string | undefined; done: boolean; state: unknown }>;
+}
+interface Scan {
+  complete: boolean;
+  saved: ScanProgress | undefined;
+  next: ScanProgress;
+}
+
+/**
+ * Streams the window's audit events (a page at a time) to `visit` those of one action, going on from where a
+ * cut-short run stopped (with what it had counted: `state`); notes an early stop and the position reached.
+ */
+async function auditEventsOf<S>(
   deps: Deps,
   action: string,
   from: Date,
   to: Date,
   budget: TimeBudget,
-  scan: { complete: boolean },
-  visit: (e: AuditEvent) => void,
-): Promise<void> {
-  const { complete } = await forEachAuditEvent(
+  scan: Scan,
+  initial: S,
+  visit: (state: S, e: AuditEvent) => void,
+): Promise<S> {
+  const saved = scan.saved?.streams[action];
+  const state = saved ? (saved.state as S) : initial;
+  if (saved?.done) {
+    scan.next.streams[action] = saved;
+    return state;
+  }
+  const { complete, last } = await forEachAuditEvent(
     deps.store,
     from.toISOString(),
     to.toISOString(),
     (e) => {
-      if (e.action === action) visit(e);
+      if (e.action === action) visit(state, e);
     },
     budget,
+    saved?.after,
   );
+  scan.next.streams[action] = { after: last, done: complete, state };
   if (!complete) scan.complete = false;
+  return state;
 }
 
-async function findCauses(
-  deps: Deps,
-  s: AlertSettings,
-  budget: TimeBudget,
-  scan: { complete: boolean },
-): Promise<Finding[]> {
+async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan: Scan): Promise<Finding[]> {
   const now = deps.clock.now();
+  const windowEnd = new Date(scan.next.at);
   const findings: Finding[] = [];
   const roles = (await deps.store.all(queries.roles(), false)).map((i) => strip<RoleRecord>(i));
   const privileged = new Set(roles.filter((r) => r.privileged).map((r) => r.id));
@@ -242,14 +272,22 @@ async function findCauses(
     }
   }
   if (s.activatedTooFrequently.enabled) {
-    const from = new Date(now.getTime() - durationMs(s.activatedTooFrequently.window));
+    const from = new Date(windowEnd.getTime() - durationMs(s.activatedTooFrequently.window));
     // Counted per principal and role as the events stream by (memory: one count per pair, not the events).
-    const counts = new Map<string, number>();
-    await auditEventsOf(deps, 'assignment.activated', from, now, budget, scan, (e) => {
-      const key = `${e.target.principalId}#${e.target.roleId}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    });
-    for (const [key, count] of overThreshold(counts, s.activatedTooFrequently.threshold)) {
+    const counts = await auditEventsOf<Record<string, number>>(
+      deps,
+      'assignment.activated',
+      from,
+      windowEnd,
+      budget,
+      scan,
+      {},
+      (c, e) => {
+        const key = `${e.target.principalId}#${e.target.roleId}`;
+        c[key] = (c[key] ?? 0) + 1;
+      },
+    );
+    for (const [key, count] of overThreshold(new Map(Object.entries(counts)), s.activatedTooFrequently.threshold)) {
       const [principalId, roleId] = key.split('#');
       findings.push({
         type: 'activatedTooFrequently',
@@ -300,18 +338,24 @@ async function findCauses(
     }
   }
   if (s.expiryMissed.enabled) {
-    const from = new Date(now.getTime() - durationMs(s.expiryMissed.window));
-    const missed: AuditEvent[] = [];
-    await auditEventsOf(deps, 'alert.expiryMissed', from, now, budget, scan, (e) => missed.push(e));
+    const from = new Date(windowEnd.getTime() - durationMs(s.expiryMissed.window));
+    const missed = await auditEventsOf<Record<string, unknown>[]>(
+      deps,
+      'alert.expiryMissed',
+      from,
+      windowEnd,
+      budget,
+      scan,
+      [],
+      (m, e) => {
+        m.push({ assignmentId: e.target.assignmentId, principalId: e.target.principalId, roleId: e.target.roleId });
+      },
+    );
     if (missed.length) {
       findings.push({
         type: 'expiryMissed',
         subject: 'all',
-        affected: missed.map((e) => ({
-          assignmentId: e.target.assignmentId,
-          principalId: e.target.principalId,
-          roleId: e.target.roleId,
-        })),
+        affected: missed,
         details: { count: missed.length, window: s.expiryMissed.window },
       });
     }

@@ -119,7 +119,8 @@ export const NO_BUDGET: TimeBudget = { timeLeft: () => Infinity, reserveMs: 0 };
 
 /**
  * Hands every audit event in [from, to] to `visit`, a page at a time (memory stays flat), day by day, oldest
- * first. Stops early when the budget runs low; `complete` says whether every event was seen.
+ * first, starting after the event whose sort key is `after` (a previous run's `last`). Stops early when the budget
+ * runs low; `complete` says whether every event was seen, `last` is the sort key of the last event visited.
  */
 export async function forEachAuditEvent(
   store: Store,
@@ -127,14 +128,21 @@ export async function forEachAuditEvent(
   to: string,
   visit: (e: AuditEvent) => void,
   budget: TimeBudget = NO_BUDGET,
-): Promise<{ complete: boolean }> {
-  let read = 0;
+  after?: string,
+): Promise<{ complete: boolean; last?: string | undefined }> {
+  let last = after;
   for (const day of daysBetween(from, new Date(Date.parse(to) + 1).toISOString())) {
-    const parts = queries.auditDay(day, from, `${to}\uffff`, true);
+    if (after && day < dayOf(after)) continue;
+    const lo = after && after > from ? after : from;
+    const parts = queries.auditDay(day, lo, `${to}\uffff`, true);
     for await (const item of store.merge(parts, { pageSize: 1000, prefetch: true, windowMs: 60_000 })) {
-      if (++read % 200 === 0 && budget.timeLeft() < budget.reserveMs) return { complete: false };
-      visit(strip<AuditEvent>(item));
+      const e = strip<AuditEvent>(item);
+      const sk = `${e.time}#${e.id}`;
+      if (after && sk <= after) continue;
+      if (budget.timeLeft() < budget.reserveMs) return { complete: false, last };
+      visit(e);
+      last = sk;
     }
   }
-  return { complete: true };
+  return { complete: true, last };
 }

@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { log } from '../http/log.ts';
 import * as mail from '../notifications/templates.ts';
-import { type AlertRecord, queries, reviewQueries, strip } from '../store/records.ts';
+import { type AlertRecord, keys, ops, queries, reviewQueries, strip } from '../store/records.ts';
 import { forEachAuditEvent, NO_BUDGET, type TimeBudget } from './audit.ts';
 import { runEffects } from './effects.ts';
 
@@ -18,27 +18,41 @@ export interface Digest {
   pendingApprovals: number;
   openReviews: number;
   activeAlerts: { id: string; type: string; severity: string }[];
-  /** False when the run's time ran out before every event of the week was counted (the counts are then lower bounds). */
+  /**
+   * False when the run's time ran out before every event of the week was counted: it then keeps its progress, sends
+   * nothing, and the next run goes on counting the same week from there and sends the whole digest.
+   */
   complete: boolean;
 }
 
+/** A cut-short digest's progress: its week, its position in the audit stream and its counts so far. */
+interface DigestProgress {
+  to: string;
+  after?: string | undefined;
+  activated: Record<string, number>;
+  assigned: number;
+  removed: number;
+}
+
 export async function weeklyDigest(deps: Deps, budget: TimeBudget = NO_BUDGET): Promise<Digest> {
-  const now = deps.clock.now();
-  const to = now.toISOString();
-  const from = new Date(now.getTime() - 7 * 86_400_000).toISOString();
-  const counts = { activated: new Map<string, number>(), assigned: 0, removed: 0 };
-  // Streamed and counted (memory holds one page and a count per role, whatever the week's volume).
-  const { complete } = await forEachAuditEvent(
+  const saved = (await deps.store.get(keys.jobProgress('digest')))?.progress as DigestProgress | undefined;
+  const to = saved?.to ?? deps.clock.now().toISOString();
+  const from = new Date(Date.parse(to) - 7 * 86_400_000).toISOString();
+  const counts: DigestProgress = saved ?? { to, activated: {}, assigned: 0, removed: 0 };
+  // Streamed and counted (memory holds one page and a count per role, whatever the week's volume), from where a
+  // cut-short run stopped.
+  const { complete, last } = await forEachAuditEvent(
     deps.store,
     from,
     to,
     (e) => {
       if (e.action === 'assignment.activated' && e.target.roleId)
-        counts.activated.set(e.target.roleId, (counts.activated.get(e.target.roleId) ?? 0) + 1);
+        counts.activated[e.target.roleId] = (counts.activated[e.target.roleId] ?? 0) + 1;
       else if (e.action === 'assignment.assigned') counts.assigned++;
       else if (e.action === 'assignment.revoked') counts.removed++;
     },
     budget,
+    saved?.after,
   );
   const pending = await deps.store.all(queries.requestsByStatus('PendingApproval'), false);
   const alerts = (await deps.store.all(queries.alerts('active'), false)).map((i) => strip<AlertRecord>(i));
@@ -46,7 +60,7 @@ export async function weeklyDigest(deps: Deps, budget: TimeBudget = NO_BUDGET): 
   const digest: Digest = {
     from,
     to,
-    activationsPerRole: Object.fromEntries([...counts.activated].sort(([, a], [, b]) => b - a)),
+    activationsPerRole: Object.fromEntries(Object.entries(counts.activated).sort(([, a], [, b]) => b - a)),
     assigned: counts.assigned,
     removed: counts.removed,
     pendingApprovals: pending.length,
@@ -54,6 +68,12 @@ export async function weeklyDigest(deps: Deps, budget: TimeBudget = NO_BUDGET): 
     activeAlerts: alerts.map((a) => ({ id: a.id, type: a.type, severity: a.severity })),
     complete,
   };
+  if (!complete) {
+    await deps.store.transact([ops.putJobProgress('digest', { ...counts, after: last })]);
+    log('info', 'digest cut short by its time budget; the next run goes on', { after: last });
+    return digest;
+  }
+  if (saved) await deps.store.transact([ops.deleteJobProgress('digest')]);
   const lines = [
     `Elevate, ${from.slice(0, 10)} to ${to.slice(0, 10)}`,
     '',
@@ -67,9 +87,6 @@ export async function weeklyDigest(deps: Deps, budget: TimeBudget = NO_BUDGET): 
     `Open access reviews: ${digest.openReviews}`,
     `Active alerts: ${digest.activeAlerts.length}`,
     ...digest.activeAlerts.map((a) => `  ${a.severity} ${a.type} (${a.id})`),
-    ...(complete
-      ? []
-      : ['', 'Partial: the week had more events than one run could count; the counts are lower bounds.']),
   ];
   await runEffects(deps, [
     {
