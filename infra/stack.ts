@@ -14,7 +14,7 @@ import { IdentityCenterAccess } from '#infra/constructs/identity-center.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
 import { Monitoring } from '#infra/constructs/monitoring.ts';
 import { OutboxPublisher } from '#infra/constructs/outbox.ts';
-import { Schedules } from '#infra/constructs/schedules.ts';
+import { Schedules, type ScheduleTableAccess } from '#infra/constructs/schedules.ts';
 import { AccessWorkflow } from '#infra/constructs/workflow.ts';
 import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
 import { EVENT_SOURCE } from '#shared/ports/events.ts';
@@ -99,13 +99,16 @@ export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[
   'organization-sync': ['organizationRead'],
 };
 
-/** The table access of each scheduled job (a job not listed reads and writes): the digest only reads and mails. */
-export const SCHEDULE_TABLE_ACCESS: Readonly<Record<string, 'read' | 'readWrite'>> = {
+/**
+ * The table access of each scheduled job (a job not listed reads and writes): the digest reads, mails and keeps only
+ * its own progress record (a digest cut short by its time budget goes on from it).
+ */
+export const SCHEDULE_TABLE_ACCESS: Readonly<Record<string, ScheduleTableAccess>> = {
   reconcile: 'readWrite',
   'audit-export': 'readWrite',
   reviews: 'readWrite',
   alerts: 'readWrite',
-  digest: 'read',
+  digest: 'readAndOwnProgress',
 };
 
 /**

@@ -21,6 +21,7 @@ export interface IDataTable {
   grantReadData(grantee: IGrantable): Grant;
   /** Lets the grantee read and write items, never deleting or updating an audit event or chain head. */
   grantReadWriteData(grantee: IGrantable): Grant;
+  grantWriteOwnItems(grantee: IGrantable, partitionKeys: readonly string[]): Grant;
 }
 
 export interface DataTableProps {
@@ -100,6 +101,19 @@ export class DataTable extends Construct implements IDataTable {
       }),
     );
     return grant;
+  }
+
+  /**
+   * Lets the grantee put and delete only the items of the named partitions (`dynamodb:LeadingKeys`): a reading job's
+   * own progress record, and nothing else. `TransactWriteItems` is authorized through these item actions.
+   */
+  public grantWriteOwnItems(grantee: IGrantable, partitionKeys: readonly string[]): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...partitionKeys] } },
+    });
   }
 
   private grant(grantee: IGrantable, tableActions: readonly string[]): Grant {

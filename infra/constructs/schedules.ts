@@ -7,6 +7,10 @@ import { Construct } from 'constructs';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
+import { ATTR, keys } from '#shared/store/records.ts';
+
+/** A job's table access: read only, read and its own progress record (`JOB#<job>`), or read and write. */
+export type ScheduleTableAccess = 'read' | 'readAndOwnProgress' | 'readWrite';
 
 /** One scheduled job, as `SCHEDULES` (functions/scheduled/schedules.ts) lists them. */
 export interface ScheduleDefinition {
@@ -95,7 +99,7 @@ export interface SchedulesProps {
    * The table access of each job by name: `read` for a job that only reads (and mails), `readWrite` else.
    * @default - readWrite for every job
    */
-  readonly tableAccess?: Readonly<Record<string, 'read' | 'readWrite'>>;
+  readonly tableAccess?: Readonly<Record<string, ScheduleTableAccess>>;
 
   /**
    * Jobs whose function bundles the AWS SDK (`AppFunctionProps.bundleAwsSdk`), by job name.
@@ -166,8 +170,11 @@ export class Schedules extends Construct {
         ...(props.bundleAwsSdk?.includes(job.name) ? { bundleAwsSdk: true } : {}),
         ...(props.environment === undefined ? {} : { environment: props.environment }),
       });
-      if (props.tableAccess?.[job.name] === 'read') props.data.grantReadData(fn);
-      else props.data.grantReadWriteData(fn);
+      const access = props.tableAccess?.[job.name] ?? 'readWrite';
+      if (access === 'readWrite') props.data.grantReadWriteData(fn);
+      else props.data.grantReadData(fn);
+      // A reading job that resumes where it stopped writes its own progress record, and nothing else.
+      if (access === 'readAndOwnProgress') props.data.grantWriteOwnItems(fn, [keys.jobProgress(job.name)[ATTR.pk]]);
       rules[job.name] = new Rule(this, `${pascal(job.name)}Rule`, {
         description: `elevate ${job.name} (${job.expression})`,
         schedule,

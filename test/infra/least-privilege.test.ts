@@ -52,6 +52,20 @@ function expectReadOnly(rolePrefix: string): void {
   expect(actions(found[1] as Statement)).toEqual([...INDEX_ACTIONS]);
 }
 
+/** Reads, plus PutItem/DeleteItem on the job's own progress partition (`JOB#<job>`) and nothing else. */
+function expectReadAndOwnProgress(rolePrefix: string, job: string): void {
+  const found = tableStatements(rolePrefix);
+  expect(found).toHaveLength(3);
+  expect(actions(found[0] as Statement).sort()).toEqual([...READ_ACTIONS].sort());
+  expect(actions(found[1] as Statement)).toEqual([...INDEX_ACTIONS]);
+  expect(found[2]).toEqual({
+    Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+    Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`JOB#${job}`] } },
+    Effect: 'Allow',
+    Resource: { 'Fn::GetAtt': [tableId(), 'Arn'] },
+  });
+}
+
 function expectReadWrite(rolePrefix: string): void {
   const found = tableStatements(rolePrefix);
   expect(found).toHaveLength(3);
@@ -85,23 +99,35 @@ describe('least-privilege table access', () => {
     }
   });
 
-  it('gives the digest job read access only and the other jobs read/write with the audit deny', () => {
+  it('gives the digest job read access and its own progress record only, the other jobs read/write with the audit deny', () => {
     // Assess
-    expect(SCHEDULE_TABLE_ACCESS.digest).toBe('read');
+    expect(SCHEDULE_TABLE_ACCESS.digest).toBe('readAndOwnProgress');
     for (const job of SCHEDULES) {
       const prefix = `Schedules${pascal(job.name)}FunctionRole`;
-      if (SCHEDULE_TABLE_ACCESS[job.name] === 'read') expectReadOnly(prefix);
+      if (SCHEDULE_TABLE_ACCESS[job.name] === 'readAndOwnProgress') expectReadAndOwnProgress(prefix, job.name);
       else expectReadWrite(prefix);
     }
   });
 
   it('denies every writer deleting or updating an audit event or a chain head', () => {
-    // Assess: every role with a table write also holds the explicit deny
-    const writers = ofType('AWS::IAM::Policy').filter(([, p]) =>
-      (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some(
+    // Assess: every role with a table write on any key also holds the explicit deny; a write bound to named
+    // partitions (a job's own progress record) names none of the audit prefixes.
+    const puts = (p: { Properties: Record<string, unknown> }) =>
+      (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter(
         (s) => s.Effect === 'Allow' && actions(s).includes('dynamodb:PutItem'),
-      ),
-    );
+      );
+    const writers = ofType('AWS::IAM::Policy').filter(([, p]) => puts(p).some((s) => s.Condition === undefined));
+    const bound = ofType('AWS::IAM::Policy').flatMap(([, p]) => puts(p).filter((s) => s.Condition !== undefined));
+    expect(bound.length).toBeGreaterThan(0);
+    for (const statement of bound) {
+      const partitions = (statement.Condition as Record<string, Record<string, string[]>>)[
+        'ForAllValues:StringEquals'
+      ]?.['dynamodb:LeadingKeys'];
+      expect(partitions?.length).toBeGreaterThan(0);
+      for (const pk of partitions ?? []) {
+        expect(AUDIT_KEY_PREFIXES.some((prefix) => pk.startsWith(prefix))).toBe(false);
+      }
+    }
     expect(writers.length).toBeGreaterThan(5);
     for (const [, policy] of writers) {
       const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
