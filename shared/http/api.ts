@@ -58,6 +58,8 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
     const route = routes.get(event.routeKey);
     let response: Response;
     let callerId: string | undefined;
+    // Awaited whatever the answer, so a Lambda never freezes with the write half done.
+    let recording: Promise<unknown> | undefined;
     try {
       if (!route) throw new DomainError('NotFound', `no route ${event.routeKey}`);
       // The exact list claims come from the token of the Authorization header the authorizer verified.
@@ -69,7 +71,7 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       const ctx = new Ctx(d, caller);
       // The caller's name and e-mail are recorded by calls that may change something, never by a read: the
       // functions that only serve GETs hold read-only table access (infra/constructs/api.ts TABLE_ACCESS).
-      const recording =
+      recording =
         route.method === 'GET'
           ? undefined
           : recordCaller(d, caller).catch((error) =>
@@ -114,7 +116,6 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
           if (held && idempotency && !kept) await releaseClaim(ctx, idempotency.key, held.claim);
         }
       }
-      await recording;
     } catch (error) {
       if (error instanceof DomainError) response = problem(error);
       else if (isOverloaded(error)) {
@@ -129,6 +130,7 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
         response = internalError(requestId);
       }
     }
+    await recording;
     log('debug', 'request', {
       requestId,
       route: event.routeKey,

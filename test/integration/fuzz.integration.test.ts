@@ -474,6 +474,63 @@ describe('fuzzing every route at the handler', () => {
     }
   });
 
+  it('decides group approvers on the exact group names of the verified token (item 2)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(groupName, { maxLength: 4 }), fc.boolean(), async (groups, swapped) => {
+        const claims = { sub: 'fz-someone', amr: ['pwd', 'mfa'], groups };
+        // swapped: the header carries another subject's token (its groups must not count)
+        const headers: Record<string, string> = swapped
+          ? { authorization: authorizationOf({ ...claims, sub: 'fz-other' }) }
+          : {};
+        const member = groups.includes('fz-approvers') && !swapped;
+        const listed = await call('GET', '/v1/approvals', { as: claims, headers });
+        expect(listed.status).toBe(200);
+        const ids = (listed.body.items as { id: string }[]).map((r) => r.id);
+        expect(ids.includes(identity.pendingId), JSON.stringify({ groups, swapped })).toBe(member);
+        if (!member) {
+          const approve = await call('POST', `/v1/requests/${identity.pendingId}/approve`, {
+            as: claims,
+            headers,
+            body: { justification: 'fuzz' },
+          });
+          // Not an approver of any stage: the request is hidden from them (the 404 of a request that does not exist).
+          expect(approve.status, JSON.stringify({ groups, body: approve.body })).toBe(404);
+        }
+      }),
+      { numRuns: 150, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },
+    );
+  }, 120_000);
+
+  it('never lets a reviewer decide the item of a group she holds it through (item 4)', async () => {
+    const reviewer = fc.oneof(
+      fc.record({ sub: fc.constant('fz-rev'), groups: fc.array(groupName, { maxLength: 3 }) }),
+      fc.record({
+        sub: fc.constant('fz-idp'),
+        groups: fc.array(groupName, { maxLength: 3 }).map((g) => [...g, 'fz-grp']),
+      }),
+    );
+    const body = fc.record({
+      decision: fc.constantFrom('Approve', 'Deny', 'DontKnow'),
+      justification: fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(reviewer, body, async (who, decision) => {
+        const res = await call('POST', identity.groupDecisionPath, {
+          as: { ...who, amr: ['pwd', 'mfa'] },
+          body: decision,
+        });
+        expect(res.status, JSON.stringify({ who, body: res.body })).toBe(403);
+      }),
+      { numRuns: 60, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },
+    );
+    const decided = await call('GET', identity.groupDecisionPath.replace(/\/[^/]+$/, ''), { as: 'admin' });
+    const item = (decided.body.items as { principalType: string; decision: string }[]).find(
+      (d) => d.principalType === 'group',
+    );
+    expect(item?.decision).toBe('NotReviewed');
+  }, 120_000);
+
+  // After the identity properties: the random calls may remove the memberships those properties stand on.
   it('never answers 5xx or a malformed error, and leaves no partial write', async () => {
     const seen = new Map<string, number>();
     const statuses = new Map<string, number>();
@@ -509,61 +566,6 @@ describe('fuzzing every route at the handler', () => {
     expect(await checkInvariants(table)).toEqual([]);
     // The run covered the route table broadly (each route is picked with the same weight).
     expect(seen.size).toBeGreaterThan(ROUTES.length * 0.8);
-  }, 120_000);
-
-  it('decides group approvers on the exact group names of the verified token (item 2)', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(groupName, { maxLength: 4 }), fc.boolean(), async (groups, swapped) => {
-        const claims = { sub: 'fz-someone', amr: ['pwd', 'mfa'], groups };
-        // swapped: the header carries another subject's token (its groups must not count)
-        const headers: Record<string, string> = swapped
-          ? { authorization: authorizationOf({ ...claims, sub: 'fz-other' }) }
-          : {};
-        const member = groups.includes('fz-approvers') && !swapped;
-        const listed = await call('GET', '/v1/approvals', { as: claims, headers });
-        expect(listed.status).toBe(200);
-        const ids = (listed.body.items as { id: string }[]).map((r) => r.id);
-        expect(ids.includes(identity.pendingId), JSON.stringify({ groups, swapped })).toBe(member);
-        if (!member) {
-          const approve = await call('POST', `/v1/requests/${identity.pendingId}/approve`, {
-            as: claims,
-            headers,
-            body: { justification: 'fuzz' },
-          });
-          expect(approve.status, JSON.stringify({ groups, body: approve.body })).toBe(403);
-        }
-      }),
-      { numRuns: 150, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },
-    );
-  }, 120_000);
-
-  it('never lets a reviewer decide the item of a group she holds it through (item 4)', async () => {
-    const reviewer = fc.oneof(
-      fc.record({ sub: fc.constant('fz-rev'), groups: fc.array(groupName, { maxLength: 3 }) }),
-      fc.record({
-        sub: fc.constant('fz-idp'),
-        groups: fc.array(groupName, { maxLength: 3 }).map((g) => [...g, 'fz-grp']),
-      }),
-    );
-    const body = fc.record({
-      decision: fc.constantFrom('Approve', 'Deny', 'DontKnow'),
-      justification: fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined }),
-    });
-    await fc.assert(
-      fc.asyncProperty(reviewer, body, async (who, decision) => {
-        const res = await call('POST', identity.groupDecisionPath, {
-          as: { ...who, amr: ['pwd', 'mfa'] },
-          body: decision,
-        });
-        expect(res.status, JSON.stringify({ who, body: res.body })).toBe(403);
-      }),
-      { numRuns: 60, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },
-    );
-    const decided = await call('GET', identity.groupDecisionPath.replace(/\/[^/]+$/, ''), { as: 'admin' });
-    const item = (decided.body.items as { principalType: string; decision: string }[]).find(
-      (d) => d.principalType === 'group',
-    );
-    expect(item?.decision).toBe('NotReviewed');
   }, 120_000);
 });
 
