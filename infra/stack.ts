@@ -5,6 +5,7 @@ import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { FunctionName } from '#functions/api/routes.ts';
+import { SCHEDULE_TIMEOUT_SECONDS } from '#functions/scheduled/schedules.ts';
 import { Api } from '#infra/constructs/api.ts';
 import type { AppFunction } from '#infra/constructs/app-function.ts';
 import { AuditBucket } from '#infra/constructs/audit-bucket.ts';
@@ -293,7 +294,9 @@ export class ElevateStack extends Stack {
     this.schedules = new Schedules(this, 'Schedules', {
       data: this.data,
       environment: withApiUrl,
-      timeouts: { 'audit-export': Duration.minutes(15), reviews: Duration.minutes(15) },
+      timeouts: Object.fromEntries(
+        Object.entries(SCHEDULE_TIMEOUT_SECONDS).map(([job, seconds]) => [job, Duration.seconds(seconds)]),
+      ),
       tableAccess: SCHEDULE_TABLE_ACCESS,
       // Its S3 writes to the Object Lock bucket run on the SDK they were tested with, not the runtime's.
       bundleAwsSdk: ['audit-export'],

@@ -44,3 +44,17 @@ export const SCHEDULES = [
     description: 'copies the AWS Organizations tree (root, OUs, accounts) into the table: what /ous/<id> scopes cover',
   },
 ] as const;
+
+/**
+ * Each scheduled function's timeout in seconds (Lambda's own limit, 900 at most), read by the CDK stack and by the
+ * local runtime's Lambda context alike, so a job's time budget is the same in both: the audit export of a busy day
+ * and a review campaign stream for minutes; the others end well before their next run.
+ */
+export const SCHEDULE_TIMEOUT_SECONDS: Readonly<Record<(typeof SCHEDULES)[number]['name'], number>> = {
+  reconcile: 60,
+  'audit-export': 900,
+  reviews: 900,
+  alerts: 60,
+  digest: 60,
+  'organization-sync': 60,
+};

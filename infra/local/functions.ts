@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { SCHEDULES } from '#functions/scheduled/schedules.ts';
+import { SCHEDULE_TIMEOUT_SECONDS, SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { localFunctions } from '#infra/synth.ts';
 import { clock } from '#shared/clock.ts';
 
@@ -75,10 +75,10 @@ export async function invokeOutboxFunction(
   };
 }
 
-/** A Lambda context good enough for the handlers (30 s timeout, like the deployed functions). */
-export function lambdaContext(functionName: string, requestId: string, region: string): Context {
+/** A Lambda context good enough for the handlers (by default a 30 s timeout, like the deployed API functions). */
+export function lambdaContext(functionName: string, requestId: string, region: string, timeoutMs = 30_000): Context {
   // getRemainingTimeInMillis is about the real invocation deadline, so it uses process time, not the clock.
-  const deadline = performance.now() + 30_000;
+  const deadline = performance.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -114,7 +114,10 @@ export async function invokeScheduledFunction(functionName: string, payload: unk
   const schedule = SCHEDULES.find((s) => `elevate-${s.name}` === functionName);
   if (!schedule) throw notFound(functionName);
   const { handler } = await SCHEDULED_FUNCTIONS[schedule.fn].load();
-  return handler(payload, lambdaContext(functionName, randomUUID(), region));
+  return handler(
+    payload,
+    lambdaContext(functionName, randomUUID(), region, SCHEDULE_TIMEOUT_SECONDS[schedule.name] * 1000),
+  );
 }
 
 /** A scheduled job: its handler called with the event an EventBridge schedule rule sends. */
@@ -134,7 +137,10 @@ export function scheduledJobRunner(schedule: (typeof SCHEDULES)[number], region:
       resources: [`arn:aws:events:${region}:000000000000:rule/elevate-${schedule.name}`],
       detail: {},
     };
-    return handler(event, lambdaContext(functionName, randomUUID(), region));
+    return handler(
+      event,
+      lambdaContext(functionName, randomUUID(), region, SCHEDULE_TIMEOUT_SECONDS[schedule.name] * 1000),
+    );
   };
 }
 
