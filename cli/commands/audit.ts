@@ -23,7 +23,7 @@ interface AuditExport {
   from: string;
   to: string;
   format: 'jsonl' | 'csv';
-  status: 'Pending' | 'Completed' | 'Failed';
+  status: 'Pending' | 'Running' | 'Completed' | 'Failed';
   recordCount?: number | null;
   objectKey?: string | null;
   sha256?: string | null;
@@ -99,10 +99,13 @@ export const auditEvents: Command = {
   },
 };
 
+/** Not finished yet: waiting for its job (Pending) or being written by it (Running). */
+const unfinished = (e: AuditExport) => e.status === 'Pending' || e.status === 'Running';
+
 async function waitForExport(ctx: Context, id: string, pollMs: number): Promise<AuditExport> {
   for (;;) {
     const e = await ctx.client().get<AuditExport>(`/v1/audit-exports/${enc(id)}`);
-    if (e.status !== 'Pending') return e;
+    if (!unfinished(e)) return e;
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
@@ -140,7 +143,7 @@ export const auditExport: Command = {
     if (v.wait) e = await waitForExport(ctx, e.id, pollMs);
     ctx.out.data(e);
     printExport(ctx, e);
-    if (e.status === 'Pending') ctx.out.note(`Download when it is done: elevate audit download ${e.id}`);
+    if (unfinished(e)) ctx.out.note(`Download when it is done: elevate audit download ${e.id}`);
     return e.status === 'Failed' ? EXIT.failed : EXIT.ok;
   },
 };
@@ -178,11 +181,9 @@ and renamed when complete; its SHA-256 is checked against the export's when the 
   args: { min: 1, max: 1 },
   async run(ctx, v, [id]) {
     let e = await ctx.client().get<AuditExport>(`/v1/audit-exports/${enc(id as string)}`);
-    if (e.status === 'Pending' && v.wait) e = await waitForExport(ctx, e.id, toMillis(str(v.poll) ?? '2', '--poll'));
+    if (unfinished(e) && v.wait) e = await waitForExport(ctx, e.id, toMillis(str(v.poll) ?? '2', '--poll'));
     if (e.status !== 'Completed') {
-      throw new CliError(
-        `export ${e.id} is ${e.status}${e.status === 'Pending' ? ': add --wait, or try again later' : ''}`,
-      );
+      throw new CliError(`export ${e.id} is ${e.status}${unfinished(e) ? ': add --wait, or try again later' : ''}`);
     }
     if (!e.downloadUrl) throw new CliError(`export ${e.id} has no downloadUrl`);
     const target = str(v.output) ?? basename(e.objectKey ?? `${e.id}.${e.format}.gz`);
