@@ -511,7 +511,8 @@ describe('fuzzing every route at the handler', () => {
     );
     const body = fc.record({
       decision: fc.constantFrom('Approve', 'Deny', 'DontKnow'),
-      justification: fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined }),
+      // Valid justifications only: a malformed one is refused (400) before the item is read, which proves nothing here.
+      justification: fc.option(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 .,:#-]{0,19}$/), { nil: undefined }),
     });
     await fc.assert(
       fc.asyncProperty(reviewer, body, async (who, decision) => {
