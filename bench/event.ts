@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type FunctionName, ROUTES } from '#functions/api/routes.ts';
 import { matchRoute, queryParameters, stringifyClaims } from '#infra/local/http-event.ts';
 import { ensureTable } from '#infra/local/table.ts';
+import { type FunctionName, ROUTES } from '#shared/api/routes.ts';
 import { authorizationOf } from '#test/support/invoke.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;

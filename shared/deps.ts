@@ -1,10 +1,11 @@
 import { type Clock, clock } from './clock.ts';
 import { type Config, configFromEnv } from './config.ts';
-import { log } from './http/log.ts';
+import { log } from './log.ts';
 import { EventBridgePublisher, type EventPublisher } from './ports/events.ts';
 import { type IdentityCenter, SsoAdminIdentityCenter } from './ports/identity-center.ts';
 import { AwsIdentityStore, type IdentityStore } from './ports/identity-store.ts';
 import { type Mailer, SesMailer } from './ports/mailer.ts';
+import { type ExportJobs, LambdaExportJobs, type ObjectStore, S3ObjectStore } from './ports/objects.ts';
 import { AwsOrganizations, type Organizations } from './ports/organizations.ts';
 import { StepFunctionsWorkflow, type Workflow } from './ports/workflow.ts';
 import { Store } from './store/store.ts';
@@ -17,6 +18,10 @@ export interface Deps {
   workflow: Workflow;
   mailer: Mailer;
   events: EventPublisher;
+  /** The audit exports' bucket (AUDIT_BUCKET). */
+  objects: ObjectStore;
+  /** Starts an audit export job (an asynchronous invoke of EXPORT_FUNCTION_NAME). */
+  exportJobs: ExportJobs;
   /** IAM Identity Center, its identity store and Organizations; undefined when Identity Center is not configured. */
   provisioning: ProvisioningPorts | undefined;
 }
@@ -35,6 +40,11 @@ const processClock: Clock = { now: () => clock().now() };
 /** A port that is not configured in this environment: says so once per call, does nothing else. */
 const unconfigured = (what: string) => async () => {
   log('warn', `${what} is not configured; skipped`);
+};
+
+/** An export port that is not configured: every call fails, saying which setting is missing. */
+const missing = (name: string) => async (): Promise<never> => {
+  throw new Error(`${name} is not set: audit exports are not configured`);
 };
 
 /** Ports from the environment, cached per table (Lambda: one; local tests: one per test table). */
@@ -61,6 +71,16 @@ export function depsFromEnv(): Deps {
       events: config.eventBusName
         ? new EventBridgePublisher(config.eventBusName)
         : { publish: unconfigured('the event bus') },
+      objects: config.auditBucket
+        ? new S3ObjectStore(config.auditBucket)
+        : {
+            upload: missing('AUDIT_BUCKET'),
+            create: missing('AUDIT_BUCKET'),
+            presignGet: missing('AUDIT_BUCKET'),
+          },
+      exportJobs: config.exportFunctionName
+        ? new LambdaExportJobs(config.exportFunctionName)
+        : { start: missing('EXPORT_FUNCTION_NAME') },
       provisioning: config.identityCenter
         ? {
             identityCenter: new SsoAdminIdentityCenter(config.identityCenter.instanceArn),

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { depsFromEnv } from '#shared/deps.ts';
-import { withRequestId } from '#shared/http/log.ts';
+import { withRequestId } from '#shared/log.ts';
 import { weeklyDigest } from '#shared/usecases/digest.ts';
 
 /** EventBridge rule target (Mondays 08:00 UTC): the weekly digest mail to administrators, within the run's time. */

@@ -1,5 +1,5 @@
 import { depsFromEnv } from '#shared/deps.ts';
-import { withRequestId } from '#shared/http/log.ts';
+import { withRequestId } from '#shared/log.ts';
 import { type BatchResponse, publishOutbox, type StreamRecord } from '#shared/usecases/outbox.ts';
 
 /**

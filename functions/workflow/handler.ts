@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { depsFromEnv } from '#shared/deps.ts';
-import { log, withRequestId } from '#shared/http/log.ts';
+import { log, withRequestId } from '#shared/log.ts';
 import { awaitApprovalStep } from '#shared/usecases/approvals.ts';
 import { continueStep } from '#shared/usecases/continuation.ts';
 import { expireStep, failedStep, grantStep, timeOutStep } from '#shared/usecases/lifecycle.ts';

@@ -21,10 +21,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { ROUTES, type Route, routeKey } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
 import { stateMachineDefinition } from '#infra/synth.ts';
+import { ROUTES, type Route, routeKey } from '#shared/api/routes.ts';
 import { bearerToken } from '#shared/auth/caller.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';

@@ -1,20 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
-import type { FunctionName, Route } from '../../functions/api/routes.ts';
-import { routesOf } from '../../functions/api/routes.ts';
 import { CONTRACT, type Contract, type OperationContract } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
+import type { FunctionName, Route } from '../api/routes.ts';
+import { routesOf } from '../api/routes.ts';
 import { type Caller, callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { isGovernedOperation } from '../domain/governance.ts';
-import { IdempotencyRace } from '../store/records.ts';
+import { errorFields, log, withLogContext } from '../log.ts';
 import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
 import { proposeIfGoverned } from '../usecases/governance.ts';
+import { IdempotencyRace } from '../usecases/idempotency.ts';
 import { recordCaller } from '../usecases/principals.ts';
 import { claimOrReplay, releaseClaim, remembered } from './idempotency.ts';
-import { errorFields, log, withLogContext } from './log.ts';
 import { fieldErrors, internalError, problem } from './problem.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { errorFields, log } from '../http/log.ts';
+import { errorFields, log } from '../log.ts';
 import { lazyClient } from './lazy.ts';
 
 /** The mail port (SES). Mail is sent after a change commits and never decides whether it commits. */

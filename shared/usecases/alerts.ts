@@ -14,7 +14,7 @@ import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { durationMs } from '../domain/duration.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import { errorFields, log } from '../http/log.ts';
+import { errorFields, log } from '../log.ts';
 import { alertRaised } from '../notifications/templates.ts';
 import { type AlertRecord, keys, ops, type PolicyRecord, queries, type RoleRecord, strip } from '../store/records.ts';
 import type { Page } from '../store/store.ts';

@@ -3,7 +3,7 @@ import type { ApproverRef } from '../domain/approval.ts';
 import { inForce } from '../domain/assignment.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import { ADMIN_ROLE } from '../domain/role.ts';
-import { errorFields, log } from '../http/log.ts';
+import { errorFields, log } from '../log.ts';
 import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
 import { keys, type Principal, queries, strip } from '../store/records.ts';

@@ -7,10 +7,9 @@ import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { dayOf, daysBetween } from '../domain/audit-chain.ts';
 import { csvHeader, csvRow, jsonLine } from '../domain/audit-format.ts';
 import { DomainError, invalid, notFound } from '../domain/errors.ts';
-import { errorFields, log } from '../http/log.ts';
 import { newId } from '../ids.ts';
-import type { ExportJobs, ObjectStore } from '../ports/objects.ts';
-import { LambdaExportJobs, ObjectExists, S3ObjectStore } from '../ports/objects.ts';
+import { errorFields, log } from '../log.ts';
+import type { ObjectStore } from '../ports/objects.ts';
 import {
   type AuditExportRecord,
   ExportClaimed,
@@ -65,45 +64,17 @@ const FINISH_RESERVE_MS = 60_000;
 /** How long a run may hold the manifest chain's lock (it writes one small object meanwhile). */
 const CHAIN_LOCK_MS = 60_000;
 
-export interface ExportPorts {
-  objects: ObjectStore;
-  jobs: ExportJobs;
+let override: Pick<Deps, 'objects' | 'exportJobs'> | undefined;
+
+/** The object store and the job starter: the deps' own (built from the environment), unless a test replaced them. */
+function exportPorts(deps: Deps): Pick<Deps, 'objects' | 'exportJobs'> {
+  return override ?? deps;
 }
 
-let ports: ExportPorts | undefined;
-const built = new Map<string, ExportPorts>();
-
-/**
- * The ports from the environment (AUDIT_BUCKET, EXPORT_FUNCTION_NAME and the S3 endpoint), built once per setting
- * (the local tests run several runtimes, each with its own S3, in one process); tests may replace them.
- */
-export function exportPorts(deps: Deps): ExportPorts {
-  if (ports) return ports;
-  const { auditBucket, exportFunctionName } = deps.config;
-  const key = `${auditBucket}|${exportFunctionName}|${process.env.AWS_ENDPOINT_URL_S3 ?? ''}`;
-  const found = built.get(key);
-  if (found) return found;
-  const made: ExportPorts = {
-    objects: auditBucket
-      ? new S3ObjectStore(auditBucket)
-      : {
-          upload: missing('AUDIT_BUCKET'),
-          create: missing('AUDIT_BUCKET'),
-          presignGet: missing('AUDIT_BUCKET'),
-        },
-    jobs: exportFunctionName ? new LambdaExportJobs(exportFunctionName) : { start: missing('EXPORT_FUNCTION_NAME') },
-  };
-  built.set(key, made);
-  return made;
+/** Test hook: every export uses these ports instead of the deps' until called again with undefined. */
+export function useExportPorts(next: { objects: ObjectStore; jobs: Deps['exportJobs'] } | undefined): void {
+  override = next && { objects: next.objects, exportJobs: next.jobs };
 }
-
-export function useExportPorts(next: ExportPorts | undefined): void {
-  ports = next;
-}
-
-const missing = (name: string) => async (): Promise<never> => {
-  throw new Error(`${name} is not set: audit exports are not configured`);
-};
 
 const objectKeyOf = (r: Pick<AuditExportRecord, 'id' | 'from' | 'format'>, suffix: string): string =>
   `audit/${r.from.slice(0, 4)}/${r.from.slice(5, 7)}/${r.from.slice(8, 10)}/${r.id}${suffix}`;
@@ -174,7 +145,7 @@ export async function createAuditExport(
 export async function startExportJob(deps: Deps, exportId: string): Promise<boolean> {
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      await exportPorts(deps).jobs.start(exportId);
+      await exportPorts(deps).exportJobs.start(exportId);
       return true;
     } catch (error) {
       if (attempt === 3) {
@@ -455,13 +426,8 @@ async function run(
   };
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   const manifestSha256 = createHash('sha256').update(text).digest('hex');
-  try {
-    await objects.create(manifestKey, text, 'application/json');
-  } catch (error) {
-    if (error instanceof ObjectExists) {
-      throw new Error(`the manifest ${manifestKey} was already written by an interrupted run; export the range again`);
-    }
-    throw error;
+  if (!(await objects.create(manifestKey, text, 'application/json'))) {
+    throw new Error(`the manifest ${manifestKey} was already written by an interrupted run; export the range again`);
   }
   const now = deps.clock.now();
   const rest = cut ? { ...newExport(newId('exp', now), cut, record.to, record.format, now, record.createdBy) } : null;

@@ -5,8 +5,8 @@ import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
-import { log } from '../http/log.ts';
 import { newId } from '../ids.ts';
+import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
 import {
   keys,

@@ -4,7 +4,7 @@ import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { formatMs } from '../domain/duration.ts';
 import { DomainError } from '../domain/errors.ts';
-import { log } from '../http/log.ts';
+import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, strip } from '../store/records.ts';
 import { raise, readAlertSettings } from './alerts.ts';

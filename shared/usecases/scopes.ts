@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { accountScope, coversInOrganization, organizationNodeOf, ouOfScope, ouScope } from '../domain/scope.ts';
-import { log } from '../http/log.ts';
+import { log } from '../log.ts';
 import type { OrgAccount, OrgUnit } from '../ports/organizations.ts';
 import { keys, type OrgNodeRecord, ops, queries, strip, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';

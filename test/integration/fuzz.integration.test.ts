@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, type Route } from '#functions/api/routes.ts';
 import { stringifyClaims } from '#infra/local/http-event.ts';
+import { ROUTES, type Route } from '#shared/api/routes.ts';
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { AssignmentType } from '#shared/domain/assignment.ts';
@@ -40,7 +40,11 @@ beforeAll(async () => {
   useClock(clock);
   // No S3 or Lambda in this tier: the export job is not started (its own tests are in the e2e tier).
   useExportPorts({
-    objects: { upload: async () => {}, create: async () => {}, presignGet: async (key) => `https://s3.invalid/${key}` },
+    objects: {
+      upload: async () => {},
+      create: async () => true,
+      presignGet: async (key) => `https://s3.invalid/${key}`,
+    },
     jobs: { start: async () => {} },
   });
   table = await createTestTable();

@@ -4,8 +4,8 @@
  * no HTTP server in between.
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ROUTES } from '#functions/api/routes.ts';
 import { matchRoute, queryParameters, stringifyClaims } from '#infra/local/http-event.ts';
+import { ROUTES } from '#shared/api/routes.ts';
 
 export interface CallOptions {
   /** The caller: a subject (with MFA) or the full claims; none for an anonymous call. */

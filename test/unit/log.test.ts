@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Deps } from '#shared/deps.ts';
 import { apiHandler, ok } from '#shared/http/api.ts';
-import { log, withLogContext, withRequestId } from '#shared/http/log.ts';
+import { log, withLogContext, withRequestId } from '#shared/log.ts';
 
 const lines = (spy: { mock: { calls: unknown[][] } }) =>
   spy.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);
