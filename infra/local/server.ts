@@ -42,14 +42,7 @@ import {
 } from './aws-standins.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
 import * as localEvents from './events.ts';
-import {
-  checkFunctions,
-  invokeOutboxFunction,
-  invokeScheduledFunction,
-  invokeWorkflowFunction,
-  lambdaContext,
-  scheduledJobRunner,
-} from './functions.ts';
+import { checkFunctions, LocalFunctions, lambdaContext } from './functions.ts';
 import {
   buildEvent,
   type HttpResult,
@@ -318,6 +311,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   let stream: LocalStreamPoller | undefined;
   let sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let identityCenter: idcStandIn.LocalIdentityCenter | undefined;
+  let functions: LocalFunctions | undefined;
   const unregister: (() => void)[] = [];
   const refusals: { matching: string; times: number; error: string; refused: number }[] = [];
 
@@ -525,9 +519,9 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       port,
     });
     const handler = await loadHandler(route.fn);
-    const result = await handler(
-      event,
-      lambdaContext(`elevate-local-${route.fn}`, requestId, process.env.AWS_REGION ?? LOCAL_REGION),
+    const functionName = `elevate-local-${route.fn}`;
+    const result = await (functions as LocalFunctions).run(`functions/api/${route.fn}.ts`, functionName, () =>
+      handler(event, lambdaContext(functionName, requestId, process.env.AWS_REGION ?? LOCAL_REGION)),
     );
     const http = toHttpResult(result);
     http.headers['apigw-requestid'] = requestId;
@@ -559,7 +553,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       // answer, as an asynchronous (`Event`) invoke does; `idle()` waits for it.
       const name = decodeURIComponent(invoke[1]);
       const payload = body.length ? JSON.parse(body.toString('utf8')) : {};
-      const run: Promise<unknown> = invokeScheduledFunction(name, payload, process.env.AWS_REGION ?? LOCAL_REGION)
+      const run: Promise<unknown> = (functions as LocalFunctions)
+        .invokeScheduled(name, payload)
         .catch((error: unknown) => console.error(`[elevate-local] ${name} failed:`, error))
         .finally(() => invocations.delete(run));
       invocations.add(run);
@@ -660,6 +655,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     const template = await localTemplate();
     const asl = stateMachineDefinition(template, { region, accountId: LOCAL_ACCOUNT_ID });
     checkFunctions(template, Object.values(asl.lambdaFunctionNames));
+    const local = new LocalFunctions(template, region);
+    functions = local;
     const workflow = new LocalStepFunctions({
       clock: runnerClock,
       lambda: (functionName, payload) => {
@@ -668,7 +665,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
           refusal.refused++;
           return Promise.reject(Object.assign(new Error('Rate exceeded.'), { name: refusal.error }));
         }
-        return invokeWorkflowFunction(functionName, payload, region);
+        return local.invokeWorkflow(functionName, payload);
       },
       region,
       accountId: LOCAL_ACCOUNT_ID,
@@ -711,7 +708,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     const entries = SCHEDULES.map((schedule) => ({
       name: schedule.name,
       expression: schedule.expression,
-      run: scheduledJobRunner(schedule, region),
+      run: local.scheduledJob(schedule),
     }));
     for (const entry of entries) unregister.push(registerSchedule(entry.name, entry.run));
     scheduler = new LocalScheduler(entries, {
@@ -728,7 +725,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       tableName,
       region,
       filter: OUTBOX_STREAM_FILTER,
-      deliver: (records) => invokeOutboxFunction(records, region),
+      deliver: (records) => local.invokeOutbox(records),
     });
     await stream.start();
     markStarted(true);
