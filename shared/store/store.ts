@@ -141,6 +141,7 @@ export class Store {
    * One TransactWriteItems. A failed condition becomes the error its op names (or a 409);
    * a conflict with another transaction in flight is retried with backoff, then a 409.
    */
+  // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until the cancellation classification becomes a pure function (issue 14 item 8), and the retry one policy (item 4)
   async transact(givenOps: WriteOp[]): Promise<void> {
     if (givenOps.length === 0) return;
     const call = randomUUID();

@@ -76,6 +76,27 @@ export function useExportPorts(next: { objects: ObjectStore; jobs: Deps['exportJ
   override = next && { objects: next.objects, exportJobs: next.jobs };
 }
 
+/** Counts an event into its chain's entry of the manifest (its first and last seq and hash). */
+function noteChain(chains: Map<string, ChainInfo>, e: AuditEvent): void {
+  if (e.chain === undefined || e.seq === undefined) return;
+  const c = chains.get(e.chain);
+  if (!c) {
+    chains.set(e.chain, {
+      chain: e.chain,
+      firstSeq: e.seq,
+      lastSeq: e.seq,
+      firstHash: e.hash,
+      lastHash: e.hash,
+      count: 1,
+    });
+    return;
+  }
+  // Events sort by time; a chain's seq order can differ within it (commit order), so keep min and max.
+  if (e.seq < c.firstSeq) Object.assign(c, { firstSeq: e.seq, firstHash: e.hash });
+  if (e.seq > c.lastSeq) Object.assign(c, { lastSeq: e.seq, lastHash: e.hash });
+  c.count++;
+}
+
 const objectKeyOf = (r: Pick<AuditExportRecord, 'id' | 'from' | 'format'>, suffix: string): string =>
   `audit/${r.from.slice(0, 4)}/${r.from.slice(5, 7)}/${r.from.slice(8, 10)}/${r.id}${suffix}`;
 
@@ -362,24 +383,7 @@ async function run(
         recordCount++;
         firstEventHash ??= e.hash;
         lastEventHash = e.hash;
-        if (e.chain !== undefined && e.seq !== undefined) {
-          const c = chains.get(e.chain);
-          if (!c)
-            chains.set(e.chain, {
-              chain: e.chain,
-              firstSeq: e.seq,
-              lastSeq: e.seq,
-              firstHash: e.hash,
-              lastHash: e.hash,
-              count: 1,
-            });
-          else {
-            // Events sort by time; a chain's seq order can differ within it (commit order), so keep min and max.
-            if (e.seq < c.firstSeq) Object.assign(c, { firstSeq: e.seq, firstHash: e.hash });
-            if (e.seq > c.lastSeq) Object.assign(c, { lastSeq: e.seq, lastHash: e.hash });
-            c.count++;
-          }
-        }
+        noteChain(chains, e);
         yield record.format === 'csv' ? csvRow(e) : jsonLine(e);
       }
     }

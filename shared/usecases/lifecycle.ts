@@ -83,6 +83,7 @@ export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignme
  * conditional on it). Throws a DomainError when the request can no longer be granted (the caller then records it
  * as Failed): its eligibility ended, its window passed, or it is no longer the assignment's current request.
  */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until extending an activation and renewing an assignment split apart (issue 14 item 8), with the checked transitions of item 1
 export async function grantNow(
   deps: Deps,
   r: RequestRecord,

@@ -52,7 +52,6 @@ const GRACE_MS = 60_000;
  */
 export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Promise<ReconcileReport> {
   const now = deps.clock.now();
-  const nowIso = now.toISOString();
   const report: ReconcileReport = {
     expired: 0,
     missed: 0,
@@ -63,100 +62,140 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     complete: true,
     changesExpired: 0,
   };
-  const missed: Record<string, unknown>[] = [];
-  const outOfTime = () => {
-    if (budget.timeLeft() >= budget.reserveMs) return false;
-    report.complete = false;
-    return true;
+  const run: Sweep = {
+    deps,
+    now,
+    nowIso: now.toISOString(),
+    report,
+    outOfTime: () => {
+      if (budget.timeLeft() >= budget.reserveMs) return false;
+      report.complete = false;
+      return true;
+    },
   };
+  await raiseMissedExpiries(run, await expireDue(run));
+  await startDue(run);
+  await timeOutApprovals(run);
+  await remindBeforeEnd(run);
+  if (!run.outOfTime()) {
+    report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
+  }
+  if (!run.outOfTime()) report.changesExpired = await expireChanges(deps);
+  log('info', 'reconcile done', { ...report });
+  return report;
+}
 
+/** One run of the job, as each sweep sees it: the time it runs at, its report, and whether its time is up. */
+interface Sweep {
+  deps: Deps;
+  now: Date;
+  nowIso: string;
+  report: ReconcileReport;
+  /** True (and the report incomplete) once the invocation's time left is under the reserve. */
+  outOfTime(): boolean;
+}
+
+/** Ends the assignments past their end (Active, then Scheduled); the ones the workflow missed are findings. */
+async function expireDue(run: Sweep): Promise<Record<string, unknown>[]> {
+  const { deps, now, report } = run;
+  const missed: Record<string, unknown>[] = [];
   for (const status of ['Active', 'Scheduled'] as const) {
-    for await (const item of deps.store.stream(queries.assignmentsByStatus(status, nowIso))) {
-      if (outOfTime()) break;
+    for await (const item of deps.store.stream(queries.assignmentsByStatus(status, run.nowIso))) {
+      if (run.outOfTime()) break;
       const a = toAssignment(item);
       if (effectiveStatus(a, now) !== 'Expired') continue;
       const lateMs = now.getTime() - Date.parse(a.endDateTime as string);
       const step = await endWrites(deps, a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
       const finding = lateMs > GRACE_MS;
+      if (finding) step.writes.push(expiryMissedEvent(now, a, lateMs));
+      if (!(await attempt(() => deps.store.transact(step.writes)))) continue;
+      report.expired++;
       if (finding) {
-        step.writes.push(
-          ops.audit(
-            auditEvent(
-              now,
-              SYSTEM_ACTOR,
-              'alert.expiryMissed',
-              { principalId: a.principalId, roleId: a.roleId, scope: a.scope, assignmentId: a.id },
-              { endDateTime: a.endDateTime, lateBy: formatMs(lateMs) },
-            ),
-          ),
-        );
+        report.missed++;
+        missed.push({ assignmentId: a.id, principalId: a.principalId, roleId: a.roleId });
       }
-      if (await attempt(() => deps.store.transact(step.writes))) {
-        report.expired++;
-        if (finding) {
-          report.missed++;
-          missed.push({ assignmentId: a.id, principalId: a.principalId, roleId: a.roleId });
-        }
-        await runEffects(deps, step.effects);
-      }
+      await runEffects(deps, step.effects);
     }
   }
+  return missed;
+}
 
-  if (missed.length) {
-    // Raised at once (not at the next hourly scan): a workflow that misses expiries is an outage.
-    const settings = await readAlertSettings(deps);
-    if (settings.expiryMissed.enabled) {
-      await raise(
-        deps,
-        { type: 'expiryMissed', subject: 'all', affected: missed, details: { count: missed.length } },
-        settings,
-      ).catch((error: unknown) => log('warn', 'could not raise expiryMissed', { error: String(error) }));
-    }
-  }
+function expiryMissedEvent(now: Date, a: Assignment, lateMs: number) {
+  return ops.audit(
+    auditEvent(
+      now,
+      SYSTEM_ACTOR,
+      'alert.expiryMissed',
+      { principalId: a.principalId, roleId: a.roleId, scope: a.scope, assignmentId: a.id },
+      { endDateTime: a.endDateTime, lateBy: formatMs(lateMs) },
+    ),
+  );
+}
 
+/** Raised at once (not at the next hourly scan): a workflow that misses expiries is an outage. */
+async function raiseMissedExpiries({ deps }: Sweep, missed: Record<string, unknown>[]): Promise<void> {
+  if (!missed.length) return;
+  const settings = await readAlertSettings(deps);
+  if (!settings.expiryMissed.enabled) return;
+  await raise(
+    deps,
+    { type: 'expiryMissed', subject: 'all', affected: missed, details: { count: missed.length } },
+    settings,
+  ).catch((error: unknown) => log('warn', 'could not raise expiryMissed', { error: String(error) }));
+}
+
+/** Grants what is due and was not granted: Scheduled assignments now in force, Scheduled requests past their start. */
+async function startDue(run: Sweep): Promise<void> {
+  const { deps, now, report } = run;
   for await (const item of deps.store.stream(queries.assignmentsByStatus('Scheduled'))) {
-    if (outOfTime()) break;
+    if (run.outOfTime()) break;
     const a = toAssignment(item);
     if (effectiveStatus(a, now) !== 'Active' || !a.requestId) continue;
     if ((await grantStep(deps, a.requestId)).granted) report.started++;
   }
   for await (const item of deps.store.stream(queries.requestsByStatus('Scheduled'))) {
-    if (outOfTime()) break;
+    if (run.outOfTime()) break;
     const r = strip<RequestRecord>(item);
     if (Date.parse(r.schedule.startDateTime) > now.getTime() - GRACE_MS) continue;
     if ((await grantStep(deps, r.id)).granted) report.started++;
   }
+}
 
+/** Times out the approval stages past their deadline. */
+async function timeOutApprovals(run: Sweep): Promise<void> {
+  const { deps, now, report } = run;
   for await (const item of deps.store.stream(queries.requestsByStatus('PendingApproval'))) {
-    if (outOfTime()) break;
+    if (run.outOfTime()) break;
     const r = strip<RequestRecord>(item);
     const stage = r.approval.stages[currentStageIndex(r.approval)];
     if (!stage?.deadline || Date.parse(stage.deadline) > now.getTime() - GRACE_MS) continue;
     await timeOutStep(deps, r.id);
     if ((await readRequest(deps.store, r.id)).status === 'TimedOut') report.timedOut++;
   }
+}
 
-  for await (const item of deps.store.stream(
-    queries.assignmentsByStatus('Active', new Date(now.getTime() + 86_400_000).toISOString()),
-  )) {
-    if (outOfTime()) break;
+/** Which reminder is due for an assignment with `left` of its `lasts` (an hour or a day before its end), if any. */
+function reminderDue(left: number, lasts: number): '1h' | '1d' | undefined {
+  if (left <= 3_600_000 && lasts > 3_600_000) return '1h';
+  if (left <= 86_400_000 && lasts > 86_400_000) return '1d';
+  return undefined;
+}
+
+/** Reminds the holders of activations that end within a day (once per reminder: the reminder item is the guard). */
+async function remindBeforeEnd(run: Sweep): Promise<void> {
+  const { deps, now, report } = run;
+  const within = new Date(now.getTime() + 86_400_000).toISOString();
+  for await (const item of deps.store.stream(queries.assignmentsByStatus('Active', within))) {
+    if (run.outOfTime()) break;
     const a = toAssignment(item);
     if (effectiveStatus(a, now) !== 'Active' || !a.endDateTime) continue;
     const left = Date.parse(a.endDateTime) - now.getTime();
-    const lasts = Date.parse(a.endDateTime) - Date.parse(a.startDateTime);
-    const which =
-      left <= 3_600_000 && lasts > 3_600_000 ? '1h' : left <= 86_400_000 && lasts > 86_400_000 ? '1d' : undefined;
+    const which = reminderDue(left, Date.parse(a.endDateTime) - Date.parse(a.startDateTime));
     if (!which) continue;
-    if (!(await attempt(() => deps.store.transact([ops.reminder(a.id, which, nowIso)])))) continue;
+    if (!(await attempt(() => deps.store.transact([ops.reminder(a.id, which, run.nowIso)])))) continue;
     report.reminded++;
     await runEffects(deps, await reminder(deps, a, formatMs(left)));
   }
-  if (!outOfTime()) {
-    report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
-  }
-  if (!outOfTime()) report.changesExpired = await expireChanges(deps);
-  log('info', 'reconcile done', { ...report });
-  return report;
 }
 
 async function reminder(deps: Deps, a: Assignment, left: string): Promise<Effect[]> {
