@@ -247,6 +247,8 @@ describe('key declarations', () => {
     expect(stored.live.fromItem(liveItem as Item)).toEqual(s.assignment);
     expect(stored.request.fromItem(putItems(ops.createRequest(s.request))[0] as Item)).toEqual(s.request);
     expect(() => stored.assignment.fromItem(liveItem as Item)).toThrow(/is 'live', not 'assignment'/);
+    // Passed as a callback, it is still bound to its entity.
+    expect([assignmentItem as Item].map(stored.assignment.fromItem)).toEqual([s.assignment]);
     expect(() => stored.role.fromItem({ ...(putItems(ops.createRole(s.role))[0] as Item), version: '3' })).toThrow(
       /'version' is not number/,
     );
