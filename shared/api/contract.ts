@@ -97,8 +97,16 @@ export interface OperationContract {
   body?: z.ZodType;
   /** Honours an Idempotency-Key header (POSTs that create). */
   idempotent?: boolean;
+  /** The answers on success; the lowest status is the operation's own (`successStatus`), any other is the exception. */
   responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType }>>;
 }
+
+/**
+ * The status an operation answers when it succeeds: the lowest its contract lists (201 for a create, 202 for an
+ * export, 204 for a delete). Higher ones are the exceptions the operation names itself: a change held for a second
+ * administrator (202), a request waiting for approval (202).
+ */
+export const successStatus = (c: OperationContract): number => Math.min(...Object.keys(c.responses).map(Number));
 
 const AlertId = z.string().regex(/^[A-Za-z]+-[0-9a-f]{12}$/, 'an alert id such as roleWithoutMfa-0123456789ab');
 

@@ -143,7 +143,7 @@ export async function createAuditExport(
   await ctx.store.transact([
     ops.createExport(record),
     ctx.audit('export.created', {}, { exportId: record.id, from, to, format: record.format }),
-    ...ctx.remember(202, body),
+    ...ctx.remember(body),
   ]);
   await startExportJob(ctx.deps, record.id);
   return body;

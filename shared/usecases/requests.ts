@@ -59,7 +59,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
           ...plan.writes,
           ctx.audit('request.created', targetOf(plan.request), { request: shown }),
           ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
-          ...ctx.remember(status, shown),
+          ...ctx.remember(shown, status),
         ]);
       } catch (error) {
         // An eligibility and an activation of it met: plan again from what is stored now.

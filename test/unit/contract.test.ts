@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '#functions/api/routes.ts';
-import { CONTRACT } from '#shared/api/contract.ts';
+import { CONTRACT, type OperationContract, successStatus } from '#shared/api/contract.ts';
 import { canonicalJson, eventHash } from '#shared/domain/audit.ts';
 import { buildOpenApi } from '#shared/http/openapi.ts';
 import { decodeCursor, encodeCursor, type PartBounds } from '#shared/store/pagination.ts';
@@ -66,6 +66,34 @@ describe('the published contract', () => {
       .filter((ref) => !refs.has(ref));
     expect(unused).toEqual([]);
     expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it("gives each operation's success status once, in its contract: 201 for a create, 202 for an export, 204 for a delete", () => {
+    // Act
+    const statuses = Object.fromEntries(
+      Object.entries(CONTRACT).map(([operationId, c]) => [operationId, successStatus(c as OperationContract)]),
+    );
+
+    // Assess
+    expect(statuses).toMatchObject({
+      createRole: 201,
+      createGroup: 201,
+      createAccessReview: 201,
+      createAuditExport: 202,
+      deleteRole: 204,
+      // a request decided at once is 201 and one waiting for approval 202: the use case says which
+      createRequest: 200,
+      updateRole: 200,
+      getRole: 200,
+    });
+    const idempotent = Object.entries(CONTRACT).filter(([, c]) => (c as OperationContract).idempotent);
+    expect(idempotent.map(([id]) => id).sort()).toEqual([
+      'createAccessReview',
+      'createAuditExport',
+      'createGroup',
+      'createRequest',
+      'createRole',
+    ]);
   });
 
   it('has a contract for every route and a route for every contract', () => {
