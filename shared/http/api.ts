@@ -5,7 +5,7 @@ import type { FunctionName, Route } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
 import { CONTRACT, type Contract, type OperationContract, successStatus } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
-import { type Caller, callerFromRequest } from '../auth/caller.ts';
+import { callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { isGovernedOperation } from '../domain/governance.ts';
@@ -310,5 +310,3 @@ function toResponse(result: Result & { status: number }): Response {
     body: JSON.stringify(result.body),
   };
 }
-
-export type { Caller };

@@ -140,9 +140,9 @@ export const AUDIT_KEY_PREFIXES = ['AUDIT#', 'AUDITHEAD#'] as const;
 /**
  * The transactional outbox: a lifecycle event is an item written in the transaction of the change it reports
  * (`ops.publish`), so it exists exactly when the change committed. The table's stream carries each new outbox
- * item to the publisher (functions/stream/outbox.ts), which puts it on the bus, retrying until EventBridge takes
- * it: every committed change emits its events at least once. The item stays `OUTBOX_RETENTION_DAYS` (TTL) for a
- * replay by day (`queries.outbox`).
+ * item to the publisher (functions/stream/outbox.ts), which puts it on the bus at least once (the stream mapping
+ * retries a refused batch, then records its position in a dead-letter queue). The item stays
+ * `OUTBOX_RETENTION_DAYS` (TTL) for a replay by day (`queries.outbox`).
  */
 export const OUTBOX_ENTITY = 'outbox';
 export const OUTBOX_RETENTION_DAYS = 7;
