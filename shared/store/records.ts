@@ -1,14 +1,19 @@
 import type { Caller } from '../auth/caller.ts';
+import type { Alert } from '../domain/alerts.ts';
 import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { AUDIT_SHARDS, chainId } from '../domain/audit-chain.ts';
+import type { AuditExportRecord } from '../domain/audit-export.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { Change } from '../domain/governance.ts';
+import type { Group } from '../domain/group.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import type { PrincipalRef, PrincipalType } from '../domain/primitives.ts';
+import type { PrincipalRef } from '../domain/primitives.ts';
+import type { Principal } from '../domain/principal.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
+import type { OrgNode } from '../domain/scope.ts';
 import type { Target } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import type { LifecycleEvent } from '../ports/events.ts';
@@ -69,9 +74,9 @@ export const AUDIT_KEY_PREFIXES: readonly string[] = [partitionPrefix(E.audit), 
 /**
  * The transactional outbox: a lifecycle event is an item written in the transaction of the change it reports
  * (`ops.publish`), so it exists exactly when the change committed. The table's stream carries each new outbox
- * item to the publisher (functions/stream/outbox.ts), which puts it on the bus, retrying until EventBridge takes
- * it: every committed change emits its events at least once. The item stays `OUTBOX_RETENTION_DAYS` (TTL) for a
- * replay by day (`queries.outbox`).
+ * item to the publisher (functions/stream/outbox.ts), which puts it on the bus at least once (the stream mapping
+ * retries a refused batch, then records its position in a dead-letter queue). The item stays
+ * `OUTBOX_RETENTION_DAYS` (TTL) for a replay by day (`queries.outbox`).
  */
 export const OUTBOX_ENTITY = E.outbox.name;
 export const OUTBOX_RETENTION_DAYS = 7;
@@ -194,13 +199,8 @@ export interface PolicyRecord {
   updatedAt: string;
 }
 
-export interface Principal {
-  id: string;
-  type: PrincipalType;
-  displayName: string | null;
-  email: string | null;
-  updatedAt: string;
-}
+/** A principal's profile (shared/domain/principal.ts). */
+export type { Principal };
 
 export interface TargetsRecord {
   roleId: string;
@@ -210,19 +210,7 @@ export interface TargetsRecord {
 }
 
 /** A root, OU or account of the AWS organization (the organization-sync job keeps these). */
-export interface OrgNodeRecord {
-  scope: string;
-  type: 'root' | 'organizationalUnit' | 'account';
-  id: string;
-  name: string;
-  parentScope: string | null;
-  /** The ids of the root and OUs above it, from the root down (what `/ous/<id>` coverage reads). */
-  ancestors: string[];
-  /** An account's state in the organization (ACTIVE, SUSPENDED...); null for roots and OUs. */
-  status: string | null;
-  /** When the sync job last wrote it (a change). */
-  updatedAt: string;
-}
+export type OrgNodeRecord = OrgNode;
 
 /** The principal a profile is of. */
 export const principalOf = (p: Pick<Principal, 'type' | 'id'>): PrincipalRef => ({
@@ -230,28 +218,10 @@ export const principalOf = (p: Pick<Principal, 'type' | 'id'>): PrincipalRef => 
   principalId: p.id,
 });
 
-export interface GroupRecord {
-  id: string;
-  displayName: string;
-  description: string | null;
-  createdAt: string;
-}
+export type GroupRecord = Group;
 
-export interface AlertRecord {
-  /** `<type>#<subject>`: one alert per cause. */
-  id: string;
-  type: string;
-  severity: 'low' | 'medium' | 'high';
-  status: 'active' | 'dismissed' | 'resolved';
-  detectedAt: string;
-  updatedAt: string;
-  /** At most ALERT_SAMPLE of them (shared/domain/alerts.ts). */
-  affected: Record<string, unknown>[];
-  /** How many there are in all (absent on alerts written before the sample). */
-  affectedCount?: number;
-  details: Record<string, unknown>;
-  version: number;
-}
+/** An alert as stored: the API shape and a version. */
+export type AlertRecord = Alert & { version: number };
 
 /** A request as stored: the API shape plus what only the workflow needs. */
 export interface RequestRecord extends Request {
@@ -372,29 +342,7 @@ export class ExportHeadMoved extends Error {}
 /** Marks an export held by another run (or already done): this run leaves it alone. */
 export class ExportClaimed extends Error {}
 
-export interface AuditExportRecord {
-  id: string;
-  from: string;
-  to: string;
-  format: 'jsonl' | 'csv';
-  status: 'Pending' | 'Running' | 'Completed' | 'Failed';
-  createdAt: string;
-  createdBy: string;
-  /** The run that holds the export while Running, and until when (past the function timeout). */
-  owner: string | null;
-  leaseUntil: string | null;
-  /** When one run could not export the whole range in its time: the export that continues from `to`. */
-  continuedBy: string | null;
-  completedAt: string | null;
-  recordCount: number | null;
-  objectKey: string | null;
-  sha256: string | null;
-  manifestKey: string | null;
-  manifestSha256: string | null;
-  previousManifestSha256: string | null;
-  error: string | null;
-  version: number;
-}
+export type { AuditExportRecord };
 
 const exportItem = (r: AuditExportRecord): Item => E.auditExport.item(r);
 

@@ -1,4 +1,5 @@
 import {
+  type AccessAnswer,
   type Assignment,
   type AssignmentStatus,
   asOf,
@@ -127,14 +128,6 @@ export async function listMyAssignments(ctx: Ctx): Promise<Page<AssignmentView>>
     .filter((a) => isLive({ status: effectiveStatus(a, ctx.now) }))
     .map((a) => present(a, ctx.now));
   return { items, nextToken: null };
-}
-
-export interface AccessAnswer {
-  allowed: boolean;
-  assignmentId: string | null;
-  expiresAt: string | null;
-  /** The Elevate group through which the principal holds the role (null: held directly). */
-  viaGroup: string | null;
 }
 
 const NO: AccessAnswer = { allowed: false, assignmentId: null, expiresAt: null, viaGroup: null };

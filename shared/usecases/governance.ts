@@ -53,7 +53,7 @@ export async function putSettings(ctx: Ctx, settings: Settings): Promise<Setting
       current.version,
     ),
     ctx.audit('settings.updated', {}, { old: current.settings, new: settings }),
-    ...ctx.remember(200, settings),
+    ...ctx.remember(settings),
   ]);
   return settings;
 }
@@ -176,7 +176,7 @@ export async function proposeIfGoverned(ctx: Ctx, call: ChangeCall): Promise<Cha
   await ctx.store.transact([
     ops.createChange(record),
     ctx.audit('change.proposed', targetOf(call), { changeId: record.id, kind: record.kind, summary: record.summary }),
-    ...ctx.remember(202, shown),
+    ...ctx.remember(shown, 202),
   ]);
   return shown;
 }

@@ -42,7 +42,7 @@ export async function createGroup(ctx: Ctx, input: GroupInput): Promise<GroupRec
     ...member.writes,
     ...owner.writes,
     ctx.audit('group.created', { principalId: input.id }, { group, roles: [member.role.id, owner.role.id] }),
-    ...ctx.remember(201, group),
+    ...ctx.remember(group),
   ]);
   return group;
 }

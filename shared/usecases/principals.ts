@@ -1,15 +1,10 @@
 import type { Caller } from '../auth/caller.ts';
 import type { Deps } from '../deps.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
-import { type PrincipalRef, type PrincipalType, userRef } from '../domain/primitives.ts';
-import { keys, ops, type Principal, stored } from '../store/records.ts';
+import { type PrincipalRef, userRef } from '../domain/primitives.ts';
+import type { Principal, PrincipalInput } from '../domain/principal.ts';
+import { keys, ops, stored } from '../store/records.ts';
 import type { Ctx } from './context.ts';
-
-export interface PrincipalInput {
-  type: PrincipalType;
-  displayName: string;
-  email?: string | undefined;
-}
 
 export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput): Promise<Principal> {
   const principal: Principal = {

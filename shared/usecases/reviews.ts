@@ -108,7 +108,7 @@ export async function createReview(ctx: Ctx, input: ReviewInput): Promise<Review
   await ctx.store.transact([
     reviewOps.createReview(record),
     ctx.audit('review.created', {}, { review: out }),
-    ...ctx.remember(201, out),
+    ...ctx.remember(out),
   ]);
   return out;
 }

@@ -56,7 +56,7 @@ export async function createRole(ctx: Ctx, input: RoleInput): Promise<Role> {
   await ctx.store.transact([
     ...writes,
     ctx.audit('role.created', { roleId: role.id }, { role: out }),
-    ...ctx.remember(201, out),
+    ...ctx.remember(out),
   ]);
   return out;
 }
@@ -83,7 +83,7 @@ export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promis
   await ctx.store.transact([
     ops.updateRole(after, before.version),
     ctx.audit('role.updated', { roleId: id }, { before: toRole(before), after: out }),
-    ...ctx.remember(200, out),
+    ...ctx.remember(out),
   ]);
   return out;
 }
@@ -114,7 +114,7 @@ export async function putPolicy(ctx: Ctx, roleId: string, policy: RolePolicy): P
   await ctx.store.transact([
     ops.replacePolicy(next, current.version),
     ctx.audit('policy.updated', { roleId }, { old: current.policy, new: policy }),
-    ...ctx.remember(200, policy),
+    ...ctx.remember(policy),
   ]);
   return policy;
 }

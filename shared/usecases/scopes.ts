@@ -1,6 +1,13 @@
 import type { Deps } from '../deps.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
-import { accountScope, coversInOrganization, organizationNodeOf, ouOfScope, ouScope } from '../domain/scope.ts';
+import {
+  accountScope,
+  coversInOrganization,
+  organizationNodeOf,
+  ouOfScope,
+  ouScope,
+  type ScopeItem,
+} from '../domain/scope.ts';
 import { log } from '../http/log.ts';
 import type { OrgAccount, OrgUnit } from '../ports/organizations.ts';
 import { keys, type OrgNodeRecord, ops, queries, stored, type WriteOp } from '../store/records.ts';
@@ -11,14 +18,6 @@ import { auditEvent, type Ctx } from './context.ts';
  * Organization scopes (provisioning.md): `/ous/<ou-id>` covers the accounts under that OU, as the organization was
  * at the last run of the `organization-sync` job, which copies the AWS Organizations tree into the table.
  */
-export interface ScopeItem {
-  scope: string;
-  type: OrgNodeRecord['type'];
-  id: string;
-  name: string;
-  parentScope: string | null;
-}
-
 const present = (n: OrgNodeRecord): ScopeItem => ({
   scope: n.scope,
   type: n.type,
