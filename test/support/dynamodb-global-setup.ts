@@ -24,7 +24,7 @@ const shared: Shared = registry[KEY];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   shared.users++;
-  shared.dynamo ??= startDynamoDbLocal({ dataDir: ':memory:' });
+  shared.dynamo ??= startDynamoDbLocal({ dataDir: ':memory:', startTimeoutMs: 180_000 }) // Java starts slowly on a loaded machine;
   let dynamo: DynamoDbLocal;
   try {
     dynamo = await shared.dynamo;
