@@ -1,4 +1,4 @@
-import { type IdempotencyItem, IdempotencyRace, keys, ops, strip } from '../store/records.ts';
+import { type IdempotencyItem, IdempotencyRace, keys, ops, stored } from '../store/records.ts';
 import type { Ctx } from './context.ts';
 
 /**
@@ -14,7 +14,7 @@ export async function idempotencyRecord(ctx: Ctx, key: string): Promise<Idempote
   if (!item) return undefined;
   const expiresAt = Number(item.ttl);
   if (Number.isFinite(expiresAt) && expiresAt * 1000 <= ctx.now.getTime()) return undefined;
-  return strip<IdempotencyItem>(item);
+  return stored.idempotency.fromItem(item);
 }
 
 /**
