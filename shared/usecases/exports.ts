@@ -3,7 +3,7 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Deps } from '../deps.ts';
-import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
+import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { dayOf, daysBetween } from '../domain/audit-chain.ts';
 import type { AuditExport, AuditExportFormat } from '../domain/audit-export.ts';
 import { csvHeader, csvRow, jsonLine } from '../domain/audit-format.ts';
@@ -20,7 +20,7 @@ import {
   keys,
   ops,
   queries,
-  strip,
+  stored,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import { auditEvent, type Ctx } from './context.ts';
@@ -178,7 +178,7 @@ export async function restartStaleExports(deps: Deps, timeLeft: () => number = (
   let restarted = 0;
   for await (const item of deps.store.stream(queries.exports())) {
     if (timeLeft() < 5_000) break;
-    const record = strip<AuditExportRecord>(item);
+    const record = stored.auditExport.fromItem(item);
     const age = now - Date.parse(record.createdAt);
     if (age > 7 * 86_400_000) break; // newest first: older ones were settled long ago
     const stale =
@@ -192,14 +192,14 @@ export async function restartStaleExports(deps: Deps, timeLeft: () => number = (
 export async function getAuditExport(ctx: Ctx, id: string): Promise<AuditExport> {
   const item = await ctx.store.get(keys.auditExport(id));
   if (!item) throw notFound(`export '${id}'`);
-  return view(ctx.deps, strip<AuditExportRecord>(item));
+  return view(ctx.deps, stored.auditExport.fromItem(item));
 }
 
 export async function listAuditExports(
   ctx: Ctx,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<AuditExport>> {
-  const out = await ctx.store.page([queries.exports()], { ...page, map: (item) => strip<AuditExportRecord>(item) });
+  const out = await ctx.store.page([queries.exports()], { ...page, map: (item) => stored.auditExport.fromItem(item) });
   return { items: await Promise.all(out.items.map((r) => view(ctx.deps, r))), nextToken: out.nextToken };
 }
 
@@ -253,7 +253,7 @@ export async function runAuditExport(deps: Deps, exportId: string, opts: RunOpti
   const objects = opts.objects ?? exportPorts(deps).objects;
   const item = await deps.store.get(keys.auditExport(exportId));
   if (!item) throw notFound(`export '${exportId}'`);
-  const seen = strip<AuditExportRecord>(item);
+  const seen = stored.auditExport.fromItem(item);
   const now = deps.clock.now();
   const leaseOver = seen.status === 'Running' && seen.leaseUntil !== null && seen.leaseUntil < now.toISOString();
   if (seen.status !== 'Pending' && !leaseOver) return seen;
@@ -275,7 +275,7 @@ export async function runAuditExport(deps: Deps, exportId: string, opts: RunOpti
     if (error instanceof ExportClaimed) return seen;
     throw error;
   }
-  const record = strip<AuditExportRecord>((await deps.store.get(keys.auditExport(exportId))) as Item);
+  const record = stored.auditExport.fromItem((await deps.store.get(keys.auditExport(exportId))) as Item);
   if (record.owner !== owner) return record;
   const chain = { locked: false };
   try {
@@ -362,7 +362,7 @@ async function run(
     for (const day of daysBetween(record.from, record.to)) {
       const parts = queries.auditDay(day, record.from, record.to, true);
       for await (const raw of deps.store.merge(parts, { pageSize: EXPORT_PAGE, prefetch: true, windowMs: 60_000 })) {
-        const e = strip<AuditEvent>(raw);
+        const e = stored.audit.fromItem(raw);
         if (e.time >= record.to) continue;
         // Out of time: stop between two instants (every event of lastTime is out), the rest is continued.
         if (lastTime !== null && e.time > lastTime && timeLeft() < FINISH_RESERVE_MS) {
@@ -416,8 +416,10 @@ async function run(
   // The manifest chain: lock it (while still holding the export), read its head, create the manifest once.
   await lockChain(deps, record, owner);
   chain.locked = true;
-  const head = await deps.store.get(keys.exportHead());
-  const previous = head?.manifestKey ? { key: String(head.manifestKey), sha256: String(head.manifestSha256) } : null;
+  const item = await deps.store.get(keys.exportHead());
+  const head = item && stored.exportHead.fromItem(item);
+  const previous =
+    head?.manifestKey && head.manifestSha256 ? { key: head.manifestKey, sha256: head.manifestSha256 } : null;
   const manifest: Manifest = {
     version: 1,
     exportId: record.id,

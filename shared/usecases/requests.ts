@@ -16,7 +16,7 @@ import {
   queries,
   type RequestRecord,
   StandingMoved,
-  strip,
+  stored,
   type WriteOp,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
@@ -349,7 +349,7 @@ async function supersede(
 ): Promise<{ writes: WriteOp[]; effects: Effect[] } | undefined> {
   if (!current.requestId) return undefined;
   const item = await ctx.store.get(keys.request(current.requestId));
-  const old = item ? strip<RequestRecord>(item) : undefined;
+  const old = item ? stored.request.fromItem(item) : undefined;
   if (old?.status !== 'Scheduled') return undefined;
   const canceled: RequestRecord = {
     ...old,
@@ -684,7 +684,7 @@ export async function listRequests(
       (!principal.principalType || item.principalType === principal.principalType) &&
       (!filters.roleId || item.roleId === filters.roleId) &&
       (!filters.status || item.status === filters.status),
-    map: (item) => presentRequest(strip<RequestRecord>(item)),
+    map: (item) => presentRequest(stored.request.fromItem(item)),
   });
 }
 

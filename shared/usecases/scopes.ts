@@ -10,7 +10,7 @@ import {
 } from '../domain/scope.ts';
 import { log } from '../http/log.ts';
 import type { OrgAccount, OrgUnit } from '../ports/organizations.ts';
-import { keys, type OrgNodeRecord, ops, queries, strip, type WriteOp } from '../store/records.ts';
+import { keys, type OrgNodeRecord, ops, queries, stored, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import { auditEvent, type Ctx } from './context.ts';
 
@@ -31,7 +31,7 @@ export async function listScopes(
   ctx: Ctx,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<ScopeItem>> {
-  return ctx.store.page([queries.scopes()], { ...page, map: (item) => present(strip<OrgNodeRecord>(item)) });
+  return ctx.store.page([queries.scopes()], { ...page, map: (item) => present(stored.orgNode.fromItem(item)) });
 }
 
 /** The ids of the root and OUs above the account or OU that `scope` names (empty when it names neither). */
@@ -39,7 +39,7 @@ export async function organizationAncestors(store: Store, scope: string): Promis
   const node = organizationNodeOf(scope);
   if (!node) return [];
   const item = await store.get(keys.orgNode(node.id), false);
-  return item ? strip<OrgNodeRecord>(item).ancestors : [];
+  return item ? stored.orgNode.fromItem(item).ancestors : [];
 }
 
 /**
@@ -145,9 +145,9 @@ export async function syncOrganization(deps: Deps): Promise<SyncResult> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const current = await readOrganization(deps, at);
-  const stored = new Map(
+  const inTable = new Map(
     (await deps.store.all(queries.scopes())).map((item) => {
-      const n = strip<OrgNodeRecord>(item);
+      const n = stored.orgNode.fromItem(item);
       return [n.id, n] as const;
     }),
   );
@@ -157,7 +157,7 @@ export async function syncOrganization(deps: Deps): Promise<SyncResult> {
   const seen = new Set<string>();
   for (const node of current) {
     seen.add(node.id);
-    const before = stored.get(node.id);
+    const before = inTable.get(node.id);
     if (before && same(before, node)) continue;
     if (before) changed += 1;
     else added += 1;
@@ -174,7 +174,7 @@ export async function syncOrganization(deps: Deps): Promise<SyncResult> {
     });
   }
   let removed = 0;
-  for (const [id, before] of stored) {
+  for (const [id, before] of inTable) {
     if (seen.has(id)) continue;
     removed += 1;
     changes.push({ write: ops.deleteOrgNode(id), change: { change: 'removed', scope: before.scope } });
