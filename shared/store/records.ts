@@ -3,6 +3,7 @@ import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { AUDIT_SHARDS, chainId, dayOf } from '../domain/audit-chain.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
+import type { Fence } from '../domain/fence.ts';
 import type { Change } from '../domain/governance.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef, PrincipalType } from '../domain/primitives.ts';
@@ -163,6 +164,8 @@ export const keys = {
   policy: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'POLICY' }),
   /** Where a role's grants are provisioned in AWS (provisioning.md, "Targets"); absent: none. */
   targets: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'TARGETS' }),
+  /** The session fences Elevate keeps in one permission set's inline policy (shared/usecases/fence.ts). */
+  fences: (permissionSetArn: string) => ({ [ATTR.pk]: `FENCE#${permissionSetArn}`, [ATTR.sk]: 'FENCES' }),
   /** A root, organizational unit or account of the AWS organization, as the organization-sync job last saw it. */
   orgNode: (id: string) => ({ [ATTR.pk]: `ORG#${id}`, [ATTR.sk]: 'NODE' }),
   principal: (p: PrincipalRef) => ({ [ATTR.pk]: `PRINCIPAL#${principalPart(p)}`, [ATTR.sk]: 'PROFILE' }),
@@ -223,6 +226,8 @@ export const queries = {
   roles: (): QueryPart => ({ index: 'gsi1', pk: 'ROLES' }),
   /** The lifecycle events of one UTC day (`yyyy-mm-dd`) in the outbox, oldest first (a replay after an outage). */
   outbox: (day: string): QueryPart => ({ pk: `OUTBOX#${day}` }),
+  /** Permission sets with a fence to remove or a provisioning to follow by `before` (the reconcile job). */
+  fencesDue: (before: string): QueryPart => ({ index: 'gsi1', pk: 'FENCES', between: ['0', `${before}\uffff`] }),
   /** The organization's roots, OUs and accounts, in scope order (GET /v1/scopes, the organization-sync job). */
   scopes: (): QueryPart => ({ index: 'gsi1', pk: 'SCOPES' }),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
@@ -325,6 +330,33 @@ export interface TargetsRecord {
   targets: Target[];
   version: number;
   updatedAt: string;
+}
+
+/** A ProvisionPermissionSet that had not ended when its caller stopped waiting: the reconcile job follows it. */
+export interface PendingProvisioning {
+  accountId: string;
+  requestId: string;
+  startedAt: string;
+  /** Why the permission set was provisioned: a fence put in, or fences taken out. */
+  purpose: 'fence' | 'unfence';
+}
+
+/**
+ * The session fences of one permission set (shared/domain/fence.ts): the source of Elevate's statements in its
+ * inline policy, version-guarded (two fences racing never lose one). Indexed (sparse) by when something is due.
+ */
+export interface FenceRecord {
+  permissionSetArn: string;
+  fences: Fence[];
+  pending: PendingProvisioning[];
+  version: number;
+  updatedAt: string;
+}
+
+/** When the reconcile job next has work on a fence record (null: none). */
+export function fenceRecordDue(r: Pick<FenceRecord, 'fences' | 'pending'>): string | null {
+  const times = [...r.fences.map((f) => f.removeAfter), ...r.pending.map((p) => p.startedAt)].sort();
+  return times[0] ?? null;
 }
 
 /** A root, OU or account of the AWS organization (the organization-sync job keeps these). */
@@ -612,6 +644,24 @@ export const ops = {
     },
   ],
   deleteTargets: (roleId: string): WriteOp => ({ Delete: { Key: keys.targets(roleId) } }),
+  /** A permission set's fences, guarded by the version read (none yet: null); kept (unindexed) when empty. */
+  putFences: (r: FenceRecord, expectedVersion: number | null): WriteOp => {
+    const due = fenceRecordDue(r);
+    return {
+      Put: {
+        Item: {
+          ...keys.fences(r.permissionSetArn),
+          ...(due ? gsi('gsi1', 'FENCES', `${due}#${r.permissionSetArn}`) : {}),
+          entity: 'fences',
+          ...r,
+        },
+        ...(expectedVersion === null
+          ? { ConditionExpression: NEW }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+      },
+      onConflict: () => conflict(`the fences of ${r.permissionSetArn} changed meanwhile; read them again`),
+    };
+  },
   /** An organization node as the sync job saw it (last writer wins: the job is the only writer). */
   putOrgNode: (n: OrgNodeRecord): WriteOp => ({
     Put: { Item: { ...keys.orgNode(n.id), ...gsi('gsi1', 'SCOPES', n.scope), entity: 'orgNode', ...n } },
