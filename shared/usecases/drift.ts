@@ -19,7 +19,7 @@ import { alertId, raise, readAlertSettings, resolveAlert } from './alerts.ts';
 import { toAssignment } from './assignments.ts';
 import { NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent } from './context.ts';
-import { DEFAULT_POLL, type PollPolicy } from './fence.ts';
+import { JOB_POLL, type PollPolicy } from './fence.ts';
 import { identityCenterUserId } from './provisioning.ts';
 
 /**
@@ -194,7 +194,7 @@ export async function detectDrift(
   const settings = await readAlertSettings(deps);
   const { enabled, mode } = settings.assignedOutsideElevate;
   if (!enabled) return report;
-  const poll = opts.poll ?? DEFAULT_POLL;
+  const poll = opts.poll ?? JOB_POLL;
   const now = deps.clock.now();
   const managed = await managedTargets(deps);
 
@@ -233,7 +233,21 @@ export async function detectDrift(
     }
     const key = unitKey(unit);
     try {
-      await driftOfUnit(deps, ports, unit, { backed, managed, userIds, mode, poll, standing, report, now });
+      const done = await driftOfUnit(deps, ports, unit, {
+        backed,
+        managed,
+        userIds,
+        mode,
+        poll,
+        standing,
+        report,
+        budget,
+      });
+      if (!done) {
+        // Out of time inside the unit: the next run looks at it again from its start.
+        report.complete = false;
+        break;
+      }
     } catch (error) {
       report.failed++;
       log('error', 'drift: could not check a unit', { unit: key, ...errorFields(error) });
@@ -268,9 +282,9 @@ async function driftOfUnit(
     poll: PollPolicy;
     standing: Map<string, AlertRecord[]>;
     report: DriftReport;
-    now: Date;
+    budget: TimeBudget;
   },
-): Promise<void> {
+): Promise<boolean> {
   const key = unitKey(unit);
   const found = (await listUnit(ports, unit)).filter((f) => !ctx.backed.has(f.key));
   let stillBacked = new Set<string>();
@@ -285,6 +299,7 @@ async function driftOfUnit(
   const raised = new Set<string>();
   const settings = await readAlertSettings(deps);
   for (const f of found) {
+    if (ctx.budget.timeLeft() < ctx.budget.reserveMs) return false;
     if (stillBacked.has(f.key)) continue;
     ctx.report.found++;
     const what = describeFound(f);
@@ -324,4 +339,5 @@ async function driftOfUnit(
     if (raised.has(alert.id)) continue;
     if (await resolveAlert(deps, alert.id)) ctx.report.resolved++;
   }
+  return true;
 }

@@ -35,12 +35,19 @@ export interface PollPolicy {
   sleep: (ms: number) => Promise<void>;
 }
 
+/**
+ * About 11.5 s of waiting (0.5, 1, 2, 4, 4 s): well inside the workflow handler's 30 s, and more than a provisioning
+ * to one account usually takes.
+ */
 export const DEFAULT_POLL: PollPolicy = {
-  attempts: 8,
+  attempts: 5,
   baseDelayMs: 500,
   maxDelayMs: 4_000,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/** The scheduled jobs' shorter wait (3.5 s): what is still IN_PROGRESS is followed by the next run. */
+export const JOB_POLL: PollPolicy = { ...DEFAULT_POLL, attempts: 3 };
 
 export interface FenceInput {
   permissionSetArn: string;
@@ -285,7 +292,7 @@ export async function unfenceDue(
   const report: UnfenceReport = { unfenced: 0, followed: 0, failed: 0, complete: true };
   const ports = deps.provisioning;
   if (!ports) return report;
-  const poll = opts.poll ?? DEFAULT_POLL;
+  const poll = opts.poll ?? JOB_POLL;
   for await (const item of deps.store.stream(queries.fencesDue(now.toISOString()))) {
     if (budget.timeLeft() < budget.reserveMs) {
       report.complete = false;
@@ -351,10 +358,9 @@ async function unfence(
   const record = await readRecord(deps, permissionSetArn);
   const { due } = dueFences(record?.fences ?? [], now);
   if (due.length === 0) return;
-  const removed = new Set(due);
   const next = await updateRecord(deps, permissionSetArn, (r) => ({
     // Only the fences read as due, unchanged since (a fence merged meanwhile has a later removal).
-    fences: r.fences.filter((f) => ![...removed].some((d) => sameFence(d, f) && d.removeAfter === f.removeAfter)),
+    fences: r.fences.filter((f) => !due.some((d) => sameFence(d, f) && d.removeAfter === f.removeAfter)),
     pending: r.pending,
   }));
   const gone = due.filter((d) => !next.fences.some((f) => sameFence(d, f)));
