@@ -24,6 +24,7 @@ import { type FenceRecord, keys, strip } from '#shared/store/records.ts';
 import { alertId } from '#shared/usecases/alerts.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { fenceSession, type PollPolicy, unfenceDue } from '#shared/usecases/fence.ts';
+import { reconcile } from '#shared/usecases/reconcile.ts';
 import { call } from '#test/support/invoke.ts';
 import { createTestTable } from '#test/support/table.ts';
 
@@ -304,6 +305,25 @@ describe('fenceSession and unfenceDue', () => {
     expect(pending).toEqual([expect.objectContaining({ accountId: '333333333333', purpose: 'fence' })]);
     expect(followed.followed).toBe(1);
     expect((await record(READONLY))?.pending).toEqual([]);
+  });
+
+  it('is taken out by the reconcile job (every 5 minutes) once its time has come', async () => {
+    // Prepare
+    const end = clock.now();
+    const fenced = await fenceSession(
+      deps,
+      { permissionSetArn: ADMIN, accountId: '222222222222', userName: 'grace', end, requestId: 'req-g' },
+      { poll },
+    );
+    expect(fenced.status).toBe('fenced');
+    expect(JSON.stringify(policyOf(ADMIN))).toContain('*:grace');
+    // Act
+    clock.set(new Date(end.getTime() + 66 * 60_000));
+    const report = await reconcile(deps);
+    // Assess
+    expect(report.unfenced).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(policyOf(ADMIN) ?? null)).not.toContain('*:grace');
+    expect((await record(ADMIN))?.fences.some((f) => f.userName === 'grace')).toBe(false);
   });
 
   it('fences nothing with FenceSessions off', async () => {
