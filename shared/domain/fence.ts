@@ -243,3 +243,21 @@ export function renderPolicy(current: string | null, fences: readonly Fence[]): 
   const size = policySize(policy);
   return withinLimits(size) ? { kind: 'policy', policy, size } : { kind: 'tooLarge', size };
 }
+
+/** A ProvisionPermissionSet that had not ended when its caller stopped waiting: the reconcile job follows it. */
+export interface PendingProvisioning {
+  accountId: string;
+  requestId: string;
+  startedAt: string;
+  /** Why the permission set was provisioned: a fence put in, or fences taken out. */
+  purpose: 'fence' | 'unfence';
+}
+
+/** When the reconcile job next has work on a permission set's fences (null: none): a removal, or a provisioning. */
+export function fenceRecordDue(r: {
+  fences: readonly Fence[];
+  pending: readonly PendingProvisioning[];
+}): string | null {
+  const times = [...r.fences.map((f) => f.removeAfter), ...r.pending.map((p) => p.startedAt)].sort();
+  return times[0] ?? null;
+}

@@ -6,15 +6,7 @@ import { memberRole } from '../domain/group.ts';
 import type { Target } from '../domain/targets.ts';
 import { errorFields, log } from '../http/log.ts';
 import type { AccountAssignment } from '../ports/identity-center.ts';
-import {
-  type AlertRecord,
-  keys,
-  ops,
-  queries,
-  type RequestRecord,
-  strip,
-  type TargetsRecord,
-} from '../store/records.ts';
+import { type AlertRecord, keys, ops, queries, stored } from '../store/records.ts';
 import { alertId, raise, readAlertSettings, resolveAlert } from './alerts.ts';
 import { toAssignment } from './assignments.ts';
 import { NO_BUDGET, type TimeBudget } from './audit.ts';
@@ -54,7 +46,7 @@ interface Managed {
 async function managedTargets(deps: Deps): Promise<Managed> {
   const roleIds: string[] = [];
   for await (const item of deps.store.stream(queries.roles())) roleIds.push(String(item.id));
-  const records = (await deps.store.getMany(roleIds.map((id) => keys.targets(id)))).map((i) => strip<TargetsRecord>(i));
+  const records = (await deps.store.getMany(roleIds.map((id) => keys.targets(id)))).map(stored.targets.fromItem);
   const managed: Managed = { permissionSets: new Map(), groups: new Map(), targets: new Map() };
   for (const r of records) {
     if (r.targets.length === 0) continue;
@@ -92,7 +84,7 @@ async function backing(
     }
   }
   for await (const item of deps.store.stream(queries.requestsByStatus('Provisioning'))) {
-    const r = strip<RequestRecord>(item);
+    const r = stored.request.fromItem(item);
     if (wanted.has(r.roleId) && r.principalId)
       grants.push({ principalId: r.principalId, principalType: r.principalType, roleId: r.roleId, scope: r.scope });
   }
@@ -215,7 +207,7 @@ export async function detectDrift(
   const standing = new Map<string, AlertRecord[]>();
   for (const status of ['active', 'dismissed']) {
     for await (const item of deps.store.stream(queries.alerts(status))) {
-      const alert = strip<AlertRecord>(item);
+      const alert = stored.alert.fromItem(item);
       if (alert.type !== 'assignedOutsideElevate') continue;
       const unit = String(alert.details.unit ?? '');
       standing.set(unit, [...(standing.get(unit) ?? []), alert]);

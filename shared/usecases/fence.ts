@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors.ts';
 import { addFence, dueFences, type Fence, FenceRefused, newFence, renderPolicy } from '../domain/fence.ts';
 import { errorFields, log } from '../http/log.ts';
 import type { OperationStatus } from '../ports/identity-center.ts';
-import { type FenceRecord, keys, ops, type PendingProvisioning, queries, strip } from '../store/records.ts';
+import { type FenceRecord, keys, ops, type PendingProvisioning, queries, stored } from '../store/records.ts';
 import { alertId, raise, readAlertSettings, resolveAlert } from './alerts.ts';
 import { NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent } from './context.ts';
@@ -79,7 +79,7 @@ const emptyRecord = (permissionSetArn: string, now: string): FenceRecord => ({
 
 async function readRecord(deps: Deps, permissionSetArn: string): Promise<FenceRecord | undefined> {
   const item = await deps.store.get(keys.fences(permissionSetArn));
-  return item ? strip<FenceRecord>(item) : undefined;
+  return item ? stored.fences.fromItem(item) : undefined;
 }
 
 /** Changes the record with `change` (read, change, conditional write; again on a conflict). */

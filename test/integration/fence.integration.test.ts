@@ -20,7 +20,7 @@ import { type IdentityCenter, SsoAdminIdentityCenter } from '#shared/ports/ident
 import { AwsIdentityStore } from '#shared/ports/identity-store.ts';
 import { AwsOrganizations } from '#shared/ports/organizations.ts';
 import type { RetryPolicy } from '#shared/ports/retry.ts';
-import { type FenceRecord, keys, strip } from '#shared/store/records.ts';
+import { type FenceRecord, keys, stored } from '#shared/store/records.ts';
 import { alertId } from '#shared/usecases/alerts.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { fenceSession, type PollPolicy, unfenceDue } from '#shared/usecases/fence.ts';
@@ -65,7 +65,7 @@ const policyOf = (arn: string) => standIn.snapshot().inlinePolicies[arn] as { St
 
 async function record(arn: string): Promise<FenceRecord | undefined> {
   const item = await deps.store.get(keys.fences(arn));
-  return item ? strip<FenceRecord>(item) : undefined;
+  return item ? stored.fences.fromItem(item) : undefined;
 }
 
 async function auditOf(action: string) {
