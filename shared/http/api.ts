@@ -4,9 +4,9 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type * as z from 'zod';
 import type { FunctionName, Route } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
-import { CONTRACT, type Contract, type OperationContract } from '../api/contract.ts';
+import { CONTRACT, type Contract, type OperationContract, successStatus } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
-import { type Caller, callerFromRequest } from '../auth/caller.ts';
+import { callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { isGovernedOperation } from '../domain/governance.ts';
@@ -24,7 +24,8 @@ import { fieldErrors, internalError, problem } from './problem.ts';
  * Typed domain errors become problem+json in one step; anything else is logged and is a 500.
  */
 export interface Result {
-  status: number;
+  /** Absent: the operation's success status, as its contract gives it (`successStatus`). */
+  status?: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -47,7 +48,8 @@ type Response = APIGatewayProxyStructuredResultV2;
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export const ok = (body: unknown, status = 200): Result => ({ status, body });
+/** The operation's answer: with its contract's success status, unless `status` names another. */
+export const ok = (body: unknown, status?: number): Result => (status === undefined ? { body } : { status, body });
 
 /**
  * The API function of `fn`: a middy chain of named steps, each a thin wrapper over a function below or of the
@@ -119,6 +121,7 @@ function authenticate(routes: Map<string, Route>, deps: () => Deps): Step {
       const d = deps();
       call.route = route;
       call.ctx = new Ctx(d, caller, undefined, call.log);
+      call.ctx.successStatus = successStatus(CONTRACT[route.operationId as OperationId]);
       // The caller's name and e-mail are recorded by calls that may change something, never by a read: the
       // functions that only serve GETs hold read-only table access (infra/constructs/api.ts TABLE_ACCESS).
       call.recording =
@@ -227,7 +230,8 @@ function operation(operations: Record<string, (i: unknown) => Promise<Result>>) 
           body: jsonOf(call.raw),
         })
       : null;
-    return toResponse(proposal ? { status: 202, body: proposal } : await run({ ctx, ...call.input }));
+    const result = proposal ? { status: 202, body: proposal } : await run({ ctx, ...call.input });
+    return toResponse({ ...result, status: result.status ?? ctx.successStatus });
   };
 }
 
@@ -428,7 +432,7 @@ function idempotencyOf(event: Event, contract: OperationContract, method: string
   return { key, fingerprint };
 }
 
-function toResponse(result: Result): Response {
+function toResponse(result: Result & { status: number }): Response {
   if (result.body === undefined) return { statusCode: result.status, headers: result.headers ?? {} };
   return {
     statusCode: result.status,
@@ -436,5 +440,3 @@ function toResponse(result: Result): Response {
     body: JSON.stringify(result.body),
   };
 }
-
-export type { Caller };
