@@ -51,3 +51,19 @@ export const inForce = (a: Pick<Assignment, 'status' | 'startDateTime' | 'endDat
 
 /** The assignment as a reader sees it at `now`. */
 export const asOf = <A extends Assignment>(a: A, now: Date): A => ({ ...a, status: effectiveStatus(a, now) });
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The reminder due to the holder of a time-bound assignment at `now`: '1h' within its last hour, '1d' within its last
+ * day; each only for an assignment that lasts longer than that (a 30-minute activation gets no hour's notice).
+ */
+export function reminderDue(a: Pick<Assignment, 'startDateTime' | 'endDateTime'>, now: Date): '1h' | '1d' | undefined {
+  if (a.endDateTime === null) return undefined;
+  const left = Date.parse(a.endDateTime) - now.getTime();
+  const lasts = Date.parse(a.endDateTime) - Date.parse(a.startDateTime);
+  if (left <= HOUR_MS && lasts > HOUR_MS) return '1h';
+  if (left <= DAY_MS && lasts > DAY_MS) return '1d';
+  return undefined;
+}

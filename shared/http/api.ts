@@ -9,6 +9,7 @@ import { type Caller, callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { isGovernedOperation } from '../domain/governance.ts';
+import { isOverloaded } from '../retry.ts';
 import { IdempotencyRace } from '../store/records.ts';
 import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
 import { proposeIfGoverned } from '../usecases/governance.ts';
@@ -140,22 +141,6 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
     });
     return response;
   }
-}
-
-const OVERLOADED = new Set([
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-]);
-
-/** An AWS error that means "too busy now" (throttling, 503): the caller should retry, not report a bug. */
-function isOverloaded(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return OVERLOADED.has(error.name) || status === 503;
 }
 
 /** The body as text, refused at once when it is larger than the service takes. */

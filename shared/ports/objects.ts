@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 
 /**
  * The object store port (S3) of the audit exports, and the port that starts an export job (an asynchronous
@@ -36,7 +37,7 @@ export const CHECKSUM_ALGORITHM = 'SHA256' as const;
 
 export function s3Client(): S3Client {
   // Path-style only against a stand-in (its host has no bucket sub-domains).
-  return new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  return new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3), maxAttempts: SDK_MAX_ATTEMPTS });
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -117,7 +118,7 @@ export interface ExportJobs {
 }
 
 export class LambdaExportJobs implements ExportJobs {
-  readonly #client = new LambdaClient({});
+  readonly #client = new LambdaClient({ maxAttempts: SDK_MAX_ATTEMPTS });
   constructor(readonly functionName: string) {}
 
   async start(exportId: string): Promise<void> {

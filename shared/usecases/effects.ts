@@ -11,8 +11,9 @@ import { keys, type Principal, queries, strip } from '../store/records.ts';
 /**
  * What happens after a change commits: workflow starts and resumptions, mail. (Lifecycle events are not effects:
  * they are written in the change's transaction, `ops.publish`, and published from the table's stream.)
- * Each is retried a few times and its failure is logged; none can undo or fail the change. Whatever
- * must happen regardless (expiry, time-outs, grants at a scheduled start) the reconcile job also does.
+ * Each is tried once (its SDK client retries transport errors, 5xx and throttling: SDK_MAX_ATTEMPTS, see retry.ts;
+ * a second retry here would multiply the sends) and its failure is logged; none can undo or fail the change.
+ * Whatever must happen regardless (expiry, time-outs, grants at a scheduled start) the reconcile job also does.
  */
 export type Effect =
   | { kind: 'startWorkflow'; name: string; input: WorkflowInput }
@@ -29,10 +30,14 @@ export interface Recipients {
   addresses?: string[];
 }
 
-const ATTEMPTS = 3;
-
 export async function runEffects(deps: Deps, effects: Effect[]): Promise<void> {
-  await Promise.all(effects.map((e) => withRetry(e.kind, () => runOne(deps, e))));
+  await Promise.all(
+    effects.map((e) =>
+      runOne(deps, e).catch((error: unknown) =>
+        log('error', `after-commit ${e.kind} failed; the change stands`, errorFields(error)),
+      ),
+    ),
+  );
 }
 
 async function runOne(deps: Deps, effect: Effect): Promise<void> {
@@ -51,21 +56,6 @@ async function runOne(deps: Deps, effect: Effect): Promise<void> {
       const to = await resolve(deps, effect.to);
       if (to.length) await deps.mailer.send({ ...effect.mail, to });
       return;
-    }
-  }
-}
-
-async function withRetry(what: string, work: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    try {
-      await work();
-      return;
-    } catch (error) {
-      if (attempt === ATTEMPTS) {
-        log('error', `after-commit ${what} failed; the change stands`, errorFields(error));
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
   }
 }

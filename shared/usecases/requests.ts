@@ -4,8 +4,15 @@ import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.t
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
-import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
-import { checkAdminAssignment, checkSelfPrincipalType, defaultAssignmentExpiration } from '../domain/rules.ts';
+import {
+  checkActor,
+  isAdminAction,
+  type Request,
+  type RequestInput,
+  type RequestStatus,
+  transition,
+} from '../domain/request.ts';
+import { checkAdminAssignment, checkAdminUpdate, checkRenewal, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
@@ -85,23 +92,14 @@ interface Plan {
 }
 
 async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
-  const isAdminAction = input.action.startsWith('admin');
-  if (isAdminAction) {
-    if (!input.principalId)
-      throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
-    await ctx.requireAdmin(`the action '${input.action}'`);
-  } else if (input.principalId && input.principalId !== ctx.caller.id) {
-    throw forbidden(
-      `'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`,
-    );
-  } else {
-    checkSelfPrincipalType(input.action, input.principalType);
-  }
+  checkActor(input.action, input, ctx.caller.id);
+  const byAdmin = isAdminAction(input.action);
+  if (byAdmin) await ctx.requireAdmin(`the action '${input.action}'`);
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
   const { policy } = await readPolicy(ctx.store, input.roleId);
   // The caller is a user: self actions act on the user, never on a group or service principal of the same id.
-  const principalType = isAdminAction ? input.principalType : 'user';
+  const principalType = byAdmin ? input.principalType : 'user';
   const slot = {
     principalType,
     principalId,
@@ -125,7 +123,7 @@ async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
       return selfDeactivate(ctx, input, await requireLive(ctx, slot));
     case 'selfExtend':
     case 'selfRenew':
-      return selfExtend(ctx, input, policy, slot);
+      return selfExtendOrRenew(ctx, input, policy, slot);
   }
 }
 
@@ -184,6 +182,7 @@ async function adminAssign(
   }
   await checkGrantReady(ctx.deps, { ...input, principalId });
   if (input.validateOnly) return 'valid';
+  const later = schedule.start > ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -191,6 +190,7 @@ async function adminAssign(
     principalId,
     schedule,
     input.schedule?.expiration ?? fallback,
+    later ? 'Scheduled' : 'Granted',
   );
   const nowIso = ctx.now.toISOString();
   const assignment: Assignment = {
@@ -198,7 +198,7 @@ async function adminAssign(
     ...slotOf(request),
     principalType: input.principalType,
     origin: 'assigned',
-    status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
+    status: later ? 'Scheduled' : 'Active',
     startDateTime: schedule.start.toISOString(),
     endDateTime: schedule.end?.toISOString() ?? null,
     requestId: request.id,
@@ -210,7 +210,6 @@ async function adminAssign(
     version: 1,
   };
   request.assignmentId = assignment.id;
-  request.status = assignment.status === 'Scheduled' ? 'Scheduled' : 'Granted';
   return {
     request,
     writes: [
@@ -261,19 +260,12 @@ async function adminUpdate(
     ? { type: 'afterDateTime', endDateTime: current.endDateTime }
     : { type: 'noExpiration' };
   const schedule = resolveExpiration(start, input.schedule?.expiration ?? keep);
-  if (schedule.end && schedule.end <= ctx.now) {
-    throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [
-      { path: 'schedule.expiration', message: 'ends in the past' },
-    ]);
-  }
-  if (
-    input.action === 'adminExtend' &&
-    (current.endDateTime === null || (schedule.end !== null && schedule.end.toISOString() <= current.endDateTime))
-  ) {
-    throw invalid('adminExtend moves the end of a time-bound assignment later', [
-      { path: 'schedule.expiration', message: 'must end after the current end' },
-    ]);
-  }
+  checkAdminUpdate(
+    input.action === 'adminExtend' ? 'adminExtend' : 'adminUpdate',
+    current.endDateTime,
+    schedule,
+    ctx.now,
+  );
   checkAdminAssignment({
     policy,
     assignmentType: input.assignmentType,
@@ -283,6 +275,7 @@ async function adminUpdate(
     actorMfa: ctx.caller.mfa,
   });
   if (input.validateOnly) return 'valid';
+  const later = schedule.start > ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -290,19 +283,19 @@ async function adminUpdate(
     current.principalId,
     schedule,
     input.schedule?.expiration ?? keep,
+    later ? 'Scheduled' : 'Granted',
   );
   const updated: Assignment = {
     ...current,
     startDateTime: schedule.start.toISOString(),
     endDateTime: schedule.end?.toISOString() ?? null,
-    status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
+    status: later ? 'Scheduled' : 'Active',
     requestId: request.id,
     justification: input.justification ?? current.justification,
     updatedAt: ctx.now.toISOString(),
     version: current.version + 1,
   };
   request.assignmentId = current.id;
-  request.status = updated.status === 'Scheduled' ? 'Scheduled' : 'Granted';
   // A start still to come is kept by the request that set it: this one supersedes it (its workflow is stopped,
   // and its grant step would refuse it anyway: it is no longer the assignment's current request).
   const superseded = current.status === 'Scheduled' ? await supersede(ctx, current, request) : undefined;
@@ -348,9 +341,7 @@ async function supersede(
   const old = item ? strip<RequestRecord>(item) : undefined;
   if (old?.status !== 'Scheduled') return undefined;
   const canceled: RequestRecord = {
-    ...old,
-    status: 'Canceled',
-    decidedAt: old.decidedAt ?? ctx.now.toISOString(),
+    ...transition(old, 'Canceled', ctx.now),
     version: old.version + 1,
     taskToken: null,
   };
@@ -405,6 +396,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
   if (input.validateOnly) return 'valid';
   const stages = stagesFromPolicy(policy);
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
+  const atOnce = stages.length === 0 && schedule.start <= ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -412,17 +404,17 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
     ctx.caller.id,
     schedule,
     input.schedule?.expiration ?? fallback,
+    stages.length ? 'PendingApproval' : atOnce ? 'Granted' : 'Scheduled',
     approval,
   );
   request.eligibilityId = eligibility.id;
   // Refused now rather than at the grant when the eligibility ends before the start asked for.
   activationWindow(askedOf(request), eligibility, ctx.now);
-  if (stages.length === 0 && schedule.start <= ctx.now) {
+  if (atOnce) {
     // No approval and no later start: the access is in force when this transaction commits.
     const assignment = activationOf(request, eligibility, ctx.now);
     const granted: RequestRecord = {
       ...request,
-      status: 'Granted',
       assignmentId: assignment.id,
       schedule: {
         startDateTime: assignment.startDateTime,
@@ -449,7 +441,6 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
       ],
     };
   }
-  request.status = stages.length ? 'PendingApproval' : 'Scheduled';
   return {
     request,
     writes: [ops.slotFree(slot), ops.createPending(slot, request.id), ops.createRequest(request)],
@@ -478,111 +469,149 @@ async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment
     ctx.caller.id,
     { start: ctx.now, end: ctx.now },
     { type: 'afterDateTime', endDateTime: ctx.now.toISOString() },
+    'Revoked',
   );
   request.assignmentId = current.id;
-  request.status = 'Revoked';
   const end = await endWrites(ctx.deps, current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
   return { request, writes: [...end.writes, ops.createRequest(request)], effects: async () => end.effects };
 }
 
 /**
- * selfExtend / selfRenew. On an activation: a longer activation (counted against maxExtensions, approved
- * as activations are). On an assignment: a new end that an administrator approves.
+ * selfExtend / selfRenew act on the slot's live assignment: an activation is extended (extendActivation); an
+ * assignment, live or ended, is renewed (renewAssignment). An activation is never renewed.
  */
-async function selfExtend(
+async function selfExtendOrRenew(
   ctx: Ctx,
   input: RequestInput,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
 ): Promise<Plan | 'valid'> {
   const current = await readLive(ctx.store, slot);
-  const isActivation = current?.origin === 'activated';
   if (input.action === 'selfExtend' && !current)
     throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' at '${slot.scope}' to extend`);
-  if (input.action === 'selfRenew' && isActivation) {
+  if (current?.origin !== 'activated') return renewAssignment(ctx, input, policy, slot, current);
+  if (input.action === 'selfRenew') {
     throw invalid('an activation is extended, not renewed; activate again once it has ended', [
       { path: 'action', message: 'use selfExtend' },
     ]);
   }
+  return extendActivation(ctx, input, policy, slot, current);
+}
+
+/**
+ * A longer activation (checkExtension: counted against maxExtensions, never beyond its eligibility), approved as
+ * activations are: moved at once when the policy needs no approval.
+ */
+async function extendActivation(
+  ctx: Ctx,
+  input: RequestInput,
+  policy: RolePolicy,
+  slot: ReturnType<typeof slotOf>,
+  current: Assignment,
+): Promise<Plan | 'valid'> {
+  const eligibility = current.eligibilityId ? await readLiveAssignment(ctx, current.eligibilityId) : undefined;
+  const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
+  const end = checkExtension({
+    policy,
+    now: ctx.now,
+    activation: current,
+    eligibility: eligibility ?? null,
+    requested,
+  });
+  checkActivation({
+    policy,
+    caller: ctx.caller,
+    justification: input.justification,
+    ticket: input.ticket,
+    schedule: { start: ctx.now, end },
+  });
+  await refuseWhilePending(ctx, slot);
+  if (input.validateOnly) return 'valid';
+  const stages = stagesFromPolicy(policy);
+  const request = longerRequest(ctx, input, current, end, stages);
+  if (stages.length) return awaitingApproval(ctx, request, slot);
+  const updated: Assignment = {
+    ...current,
+    endDateTime: end.toISOString(),
+    extensions: current.extensions + 1,
+    requestId: request.id,
+    updatedAt: ctx.now.toISOString(),
+    version: current.version + 1,
+  };
+  return {
+    request,
+    writes: [
+      ...ops.replaceAssignment(updated, current.version),
+      ...(eligibility ? [ops.eligibilityStands(eligibility)] : []),
+      ops.createRequest(request),
+      ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
+    ],
+    effects: async () => [],
+  };
+}
+
+/** A new end for an assignment held (or held before), asked for by its holder: an administrator approves it. */
+async function renewAssignment(
+  ctx: Ctx,
+  input: RequestInput,
+  policy: RolePolicy,
+  slot: ReturnType<typeof slotOf>,
+  current: Assignment | undefined,
+): Promise<Plan | 'valid'> {
   if (input.action === 'selfRenew' && !current && !(await heldAssigned(ctx, slot))) {
     throw new DomainError(
       'NotEligible',
       `you never held an assignment of role '${slot.roleId}' at '${slot.scope}' to renew; ask an administrator for one`,
     );
   }
-  let end: Date;
-  let stages: Stage[];
-  const stands: WriteOp[] = [];
-  if (isActivation && current) {
-    // An extension re-checks the eligibility the activation stands on, and stops at its end.
-    const eligibility = current.eligibilityId ? await readLiveAssignment(ctx, current.eligibilityId) : undefined;
-    const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
-    end = checkExtension({ policy, now: ctx.now, activation: current, eligibility: eligibility ?? null, requested });
-    if (eligibility) stands.push(ops.eligibilityStands(eligibility));
-    checkActivation({
-      policy,
-      caller: ctx.caller,
-      justification: input.justification,
-      ticket: input.ticket,
-      schedule: { start: ctx.now, end },
-    });
-    stages = stagesFromPolicy(policy);
-  } else {
-    const fallback = {
-      type: 'afterDuration' as const,
-      duration: (slot.assignmentType === 'eligible' ? policy.eligibleAssignment : policy.activeAssignment).maxDuration,
-    };
-    const resolved = resolveExpiration(ctx.now, input.schedule?.expiration ?? fallback);
-    if (!resolved.end)
-      throw new DomainError('PermanentNotAllowed', 'a renewal or extension you ask for yourself has an end');
-    end = resolved.end;
-    checkAdminAssignment({
-      policy,
-      assignmentType: slot.assignmentType,
-      principalType: current?.principalType ?? input.principalType,
-      schedule: { start: ctx.now, end },
-      justification: input.justification ?? 'self',
-      actorMfa: true,
-    });
-    if (!input.justification)
-      throw new DomainError('JustificationRequired', 'say why you need the assignment for longer');
-    stages = [adminApprovalStage()];
-  }
-  if (!isActivation && current?.endDateTime && end.toISOString() <= current.endDateTime) {
-    throw invalid('an extension ends after the current end', [
-      { path: 'schedule.expiration', message: `must be after ${current.endDateTime}` },
-    ]);
-  }
+  const end = checkRenewal({
+    policy,
+    assignmentType: slot.assignmentType,
+    principalType: current?.principalType ?? input.principalType,
+    now: ctx.now,
+    expiration: input.schedule?.expiration,
+    justification: input.justification,
+    currentEnd: current?.endDateTime ?? null,
+  });
+  await refuseWhilePending(ctx, slot);
+  if (input.validateOnly) return 'valid';
+  return awaitingApproval(ctx, longerRequest(ctx, input, current, end, [adminApprovalStage()]), slot);
+}
+
+/** One request for the slot at a time: a second one waits until the first is decided. */
+async function refuseWhilePending(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<void> {
   if (await ctx.store.get(keys.pending(slot)))
     throw new DomainError('AlreadyActive', `a request for role '${slot.roleId}' at '${slot.scope}' is already pending`);
-  if (input.validateOnly) return 'valid';
+}
+
+/** The request of an extension or renewal to `end`: Granted at once without stages, else waiting for them. */
+function longerRequest(
+  ctx: Ctx,
+  input: RequestInput,
+  current: Assignment | undefined,
+  end: Date,
+  stages: Stage[],
+): RequestRecord {
   const expiration: Expiration = { type: 'afterDateTime', endDateTime: end.toISOString() };
   const start = current ? new Date(current.startDateTime) : ctx.now;
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
-  const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, { start, end }, expiration, approval);
+  const status = stages.length ? 'PendingApproval' : 'Granted';
+  const request = newRequestRecord(
+    ctx.caller,
+    ctx.now,
+    input,
+    ctx.caller.id,
+    { start, end },
+    expiration,
+    status,
+    approval,
+  );
   request.assignmentId = current?.id ?? null;
-  if (stages.length === 0 && current) {
-    const updated: Assignment = {
-      ...current,
-      endDateTime: end.toISOString(),
-      extensions: current.extensions + 1,
-      requestId: request.id,
-      updatedAt: ctx.now.toISOString(),
-      version: current.version + 1,
-    };
-    request.status = 'Granted';
-    return {
-      request,
-      writes: [
-        ...ops.replaceAssignment(updated, current.version),
-        ...stands,
-        ops.createRequest(request),
-        ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
-      ],
-      effects: async () => [],
-    };
-  }
-  request.status = 'PendingApproval';
+  return request;
+}
+
+/** A request that waits for its approvers: it holds the slot's pending marker; its workflow and mail start. */
+function awaitingApproval(ctx: Ctx, request: RequestRecord, slot: ReturnType<typeof slotOf>): Plan {
   return {
     request,
     writes: [ops.createPending(slot, request.id), ops.createRequest(request)],
