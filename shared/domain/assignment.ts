@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DomainError } from './errors.ts';
 import { PrincipalType } from './primitives.ts';
 
 export const AssignmentType = z.enum(['eligible', 'active']);
@@ -66,4 +67,17 @@ export function reminderDue(a: Pick<Assignment, 'startDateTime' | 'endDateTime'>
   if (left <= HOUR_MS && lasts > HOUR_MS) return '1h';
   if (left <= DAY_MS && lasts > DAY_MS) return '1d';
   return undefined;
+}
+
+/**
+ * The start of a scheduled assignment at `now` by request `requestId`: only by the assignment's current request (a
+ * moved start supersedes the request of the old one), and only once it is due (never early).
+ */
+export function checkStart(requestId: string, a: Pick<Assignment, 'requestId' | 'startDateTime'>, now: Date): void {
+  if (a.requestId !== requestId) {
+    throw new DomainError('Conflict', `request '${requestId}' was superseded by '${a.requestId}'`);
+  }
+  if (Date.parse(a.startDateTime) > now.getTime()) {
+    throw new DomainError('Conflict', `the assignment starts at ${a.startDateTime}, not before`);
+  }
 }

@@ -4,6 +4,7 @@ import {
   type AlertSettings,
   AlertSettings as AlertSettingsSchema,
   boundedAffected,
+  checkDismissable,
   defaultAlertSettings,
   type Finding,
   nextAlertStatus,
@@ -62,8 +63,7 @@ export async function dismissAlert(ctx: Ctx, id: string): Promise<ReturnType<typ
   const item = await ctx.store.get(keys.alert(id));
   if (!item) throw notFound(`alert '${id}'`);
   const alert = strip<AlertRecord>(item);
-  if (alert.status !== 'active')
-    throw new DomainError('Conflict', `the alert is ${alert.status}; only an active alert can be dismissed`);
+  checkDismissable(alert);
   const dismissed: AlertRecord = {
     ...alert,
     status: 'dismissed',

@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { type AskedActivation, activationWindow, checkExtension, fitToEligibility } from '../domain/activation.ts';
 import { closeCurrentStage } from '../domain/approval.ts';
-import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
+import { type Assignment, checkStart, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
@@ -161,12 +161,7 @@ export async function grantNow(
   }
   // The start of a scheduled assignment (adminAssign, adminRenew, or an adminUpdate that moved it): only by the
   // assignment's current request (a moved start supersedes the request of the old one), and only once it is due.
-  if (current.requestId !== r.id) {
-    throw new DomainError('Conflict', `request '${r.id}' was superseded by '${current.requestId}'`);
-  }
-  if (Date.parse(current.startDateTime) > now.getTime()) {
-    throw new DomainError('Conflict', `the assignment starts at ${current.startDateTime}, not before`);
-  }
+  checkStart(r.id, current, now);
   const updated: Assignment = { ...current, status: 'Active', updatedAt: nowIso, version: current.version + 1 };
   return {
     assignment: updated,

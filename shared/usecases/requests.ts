@@ -1,4 +1,10 @@
-import { activationWindow, checkActivation, checkExtension } from '../domain/activation.ts';
+import {
+  activationWindow,
+  checkActivation,
+  checkActivationType,
+  checkDeactivation,
+  checkExtension,
+} from '../domain/activation.ts';
 import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '../domain/approval.ts';
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
@@ -364,11 +370,7 @@ async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): 
 // ---- self actions -------------------------------------------------------------------------------
 
 async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): Promise<Plan | 'valid'> {
-  if (input.assignmentType !== 'active') {
-    throw invalid('selfActivate makes an active assignment from an eligible one', [
-      { path: 'assignmentType', message: "must be 'active'" },
-    ]);
-  }
+  checkActivationType(input.assignmentType);
   const eligibility = await standingEligibility(
     ctx.deps,
     { principalType: 'user', principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
@@ -456,11 +458,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
 }
 
 async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
-  if (current.origin !== 'activated') {
-    throw invalid('only an activation can be deactivated; an assigned role is removed by an administrator', [
-      { path: 'assignmentType', message: 'not an activation' },
-    ]);
-  }
+  checkDeactivation(current);
   if (input.validateOnly) return 'valid';
   const request = newRequestRecord(
     ctx.caller,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { checkDismissable } from '#shared/domain/alerts.ts';
 import { DomainError } from '#shared/domain/errors.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
+import { checkRoleDeletable } from '#shared/domain/role.ts';
 import {
   checkAdminAssignment,
   checkAdminUpdate,
@@ -199,5 +201,23 @@ describe('renewals a holder asks for', () => {
       'ValidationFailed',
     );
     expect(checkRenewal({ ...renewal, expiration: later, currentEnd: hours(24).toISOString() })).toEqual(hours(48));
+  });
+});
+
+describe('deleting a role and dismissing an alert', () => {
+  it('deletes only a role that is not built in and holds no live assignment', () => {
+    expect(codeOf(() => checkRoleDeletable({ id: 'ops', builtIn: false, liveAssignments: 0 }))).toBe(undefined);
+    expect(() => checkRoleDeletable({ id: 'elevate-admin', builtIn: true, liveAssignments: 0 })).toThrow(
+      "'elevate-admin' is a built-in role and cannot be deleted",
+    );
+    expect(() => checkRoleDeletable({ id: 'ops', builtIn: false, liveAssignments: 2 })).toThrow(
+      "role 'ops' still has 2 live assignment(s); remove them first",
+    );
+  });
+
+  it('dismisses only an active alert', () => {
+    expect(codeOf(() => checkDismissable({ status: 'active' }))).toBe(undefined);
+    expect(codeOf(() => checkDismissable({ status: 'dismissed' }))).toBe('Conflict');
+    expect(codeOf(() => checkDismissable({ status: 'resolved' }))).toBe('Conflict');
   });
 });
