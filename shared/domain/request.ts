@@ -165,8 +165,11 @@ export function checkInitialStatus(status: RequestStatus): void {
 
 // ---- actions -------------------------------------------------------------------------------------
 
-/** Actions an admin takes on someone's assignment, and actions a principal takes on its own. */
-export const isAdminAction = (a: RequestAction): boolean => a.startsWith('admin');
+/**
+ * Actions an admin takes on someone's assignment (`admin*`), and actions a principal takes on its own (`self*`).
+ * Also asked of an action named in a body not parsed yet (the governance gate, a refusal's audit): by its prefix.
+ */
+export const isAdminAction = (a: string): boolean => a.startsWith('admin');
 
 /**
  * Does a request of this action hold its slot's pending marker while it waits (for a decision or a start)? Every

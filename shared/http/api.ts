@@ -9,6 +9,7 @@ import { type Caller, callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { isGovernedOperation } from '../domain/governance.ts';
+import { isAdminAction } from '../domain/request.ts';
 import { isOverloaded } from '../retry.ts';
 import { IdempotencyRace } from '../store/records.ts';
 import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
@@ -230,7 +231,7 @@ async function gate(ctx: Ctx, route: Route, raw: string): Promise<void> {
 function adminActionOf(operationId: string, raw: string): string | null {
   if (operationId !== 'createRequest') return null;
   const action = (jsonOf(raw) as { action?: unknown } | undefined)?.action;
-  return typeof action === 'string' && action.startsWith('admin') ? action : null;
+  return typeof action === 'string' && isAdminAction(action) ? action : null;
 }
 
 async function auditRefusal(
