@@ -1,5 +1,6 @@
 import { conflict, DomainError } from '../domain/errors.ts';
 import { THROTTLING_CODES } from '../retry.ts';
+import { auditHead } from './entities.ts';
 import { AuditHeadMoved, IdempotencyRace, type WriteOp } from './records.ts';
 
 /** One reason of a canceled TransactWriteItems, as DynamoDB gives it (`CancellationReasons[i].Code`). */
@@ -49,7 +50,7 @@ export function classifyCancellation(
 }
 
 const isAuditHead = (op: WriteOp | undefined): boolean =>
-  op !== undefined && 'Put' in op && op.Put.Item.entity === 'auditHead';
+  op !== undefined && 'Put' in op && op.Put.Item.entity === auditHead.name;
 
 /** Only audit chain heads moved (see headMoved): retried at once; a 409 when they keep moving. */
 export class ChainHeadsMoved extends DomainError {

@@ -29,7 +29,7 @@ import {
   queries,
   type RequestRecord,
   StandingMoved,
-  strip,
+  stored,
   type WriteOp,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
@@ -63,7 +63,7 @@ export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Requ
 export async function createRequest(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> {
   try {
     for (let attempt = 1; ; attempt++) {
-      const plan = await plan_(ctx, input);
+      const plan = await planRequest(ctx, input);
       if (plan === 'valid') return { kind: 'valid' };
       const status = plan.request.status === 'PendingApproval' ? 202 : 201;
       const shown = presentRequest(plan.request);
@@ -72,7 +72,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
           ...plan.writes,
           ctx.audit('request.created', targetOf(plan.request), { request: shown }),
           ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
-          ...ctx.remember(status, shown),
+          ...ctx.remember(shown, status),
         ]);
       } catch (error) {
         // An eligibility and an activation of it met: plan again from what is stored now.
@@ -97,7 +97,11 @@ interface Plan {
   effects: () => Promise<Effect[]>;
 }
 
-async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
+/**
+ * The request checked against the caller's authority and the role's policy, as the writes of its change and the
+ * effects that follow the commit; 'valid' for a validateOnly call that passed every check. Writes nothing.
+ */
+async function planRequest(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
   checkActor(input.action, input, ctx.caller.id);
   const byAdmin = isAdminAction(input.action);
   if (byAdmin) await ctx.requireAdmin(`the action '${input.action}'`);
@@ -227,7 +231,7 @@ async function adminAssign(
       ...(assignment.status === 'Active' ? [activatedEvent(request, assignment, ctx.now)] : []),
     ],
     effects: async () => [
-      ...keepTime(request, assignment, ctx.now),
+      ...startAccessWorkflow(request, assignment, ctx.now),
       ...(assignment.status === 'Active' ? await activatedEffects(ctx.deps, request, assignment) : []),
     ],
   };
@@ -243,8 +247,8 @@ async function hadAssignment(ctx: Ctx, principalId: string, input: RequestInput)
   );
 }
 
-/** The workflow that keeps an assignment's time: its start (when in the future) and its end. */
-function keepTime(r: RequestRecord, a: Assignment, now: Date): Effect[] {
+/** Starts the access workflow that keeps an assignment's time: its start (when in the future) and its end. */
+function startAccessWorkflow(r: RequestRecord, a: Assignment, now: Date): Effect[] {
   if (a.status === 'Scheduled') return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'start', now) }];
   if (a.endDateTime)
     return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'expiry', now, a.endDateTime) }];
@@ -329,7 +333,7 @@ async function adminUpdate(
       ...(superseded?.effects ?? []),
       ...fitted.effects,
       ...(current.endDateTime === null || updated.status === 'Scheduled' || startsNow
-        ? keepTime(request, updated, ctx.now)
+        ? startAccessWorkflow(request, updated, ctx.now)
         : []),
       ...(startsNow ? await activatedEffects(ctx.deps, request, updated) : []),
     ],
@@ -344,7 +348,7 @@ async function supersede(
 ): Promise<{ writes: WriteOp[]; effects: Effect[] } | undefined> {
   if (!current.requestId) return undefined;
   const item = await ctx.store.get(keys.request(current.requestId));
-  const old = item ? strip<RequestRecord>(item) : undefined;
+  const old = item ? stored.request.fromItem(item) : undefined;
   if (old?.status !== 'Scheduled') return undefined;
   const canceled: RequestRecord = {
     ...transition(old, 'Canceled', ctx.now),
@@ -707,7 +711,7 @@ export async function listRequests(
       (!principal.principalType || item.principalType === principal.principalType) &&
       (!filters.roleId || item.roleId === filters.roleId) &&
       (!filters.status || item.status === filters.status),
-    map: (item) => presentRequest(strip<RequestRecord>(item)),
+    map: (item) => presentRequest(stored.request.fromItem(item)),
   });
 }
 
