@@ -25,7 +25,7 @@ import type {
 
 /**
  * Every entity of the one table and every access pattern, declared once (see keyspace.ts). The item keys, the
- * gets, the queries (records.ts `keys`, `queries`) and the key table of docs/architecture.md all come from here.
+ * gets, the queries (records.ts `keys`, `queries`) and the key table of docs/data-model.md all come from here.
  *
  * `{p}` is a principal: `<principalType>#<principalId>` (`user#alice`, `group#dbas`). Users, groups and service
  * principals have separate id spaces: a user token whose sub is a group's id never reads or writes the group's items.

@@ -29,7 +29,7 @@ export * as stored from './entities.ts';
  * The writes of the table (each with the condition that guards it and the error a failed condition means), the
  * gets and the queries, all in one module. The key recipes themselves are declared once, per entity and access
  * pattern, in entities.ts; `keys` and `queries` here only name them for the use cases, and the key table in
- * docs/architecture.md is generated from the same declarations (`npm run keys:doc`, checked by a unit test).
+ * docs/data-model.md is generated from the same declarations (`npm run keys:doc`, checked by a unit test).
  */
 export type { Item, QueryPart };
 export { ATTR, principalPart };

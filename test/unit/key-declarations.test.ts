@@ -258,9 +258,9 @@ describe('key declarations', () => {
     expect(() => keys.role(undefined as unknown as string)).toThrow(/field 'id' is missing/);
   });
 
-  it('keeps the key table of docs/architecture.md as the declarations generate it (npm run keys:doc)', () => {
+  it('keeps the key table of docs/data-model.md as the declarations generate it (npm run keys:doc)', () => {
     // Prepare
-    const doc = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/data-model.md', import.meta.url), 'utf8');
 
     // Act
     const current = withKeyTable(doc, ENTITIES);
