@@ -212,12 +212,6 @@ export interface TargetsRecord {
 /** A root, OU or account of the AWS organization (the organization-sync job keeps these). */
 export type OrgNodeRecord = OrgNode;
 
-/** The principal a profile is of. */
-export const principalOf = (p: Pick<Principal, 'type' | 'id'>): PrincipalRef => ({
-  principalType: p.type,
-  principalId: p.id,
-});
-
 export type GroupRecord = Group;
 
 /** An alert as stored: the API shape and a version. */
