@@ -38,6 +38,21 @@ const pageQuery = {
 
 const Id = z.string().regex(/^[a-z]{3}_[0-9A-Z]{26}$/, 'an Elevate id such as req_01J...');
 
+const MailStatus = z
+  .object({
+    suppressed: z.boolean().meta({
+      description: 'true: SES reported a permanent bounce or a complaint for the address; no mail goes to it',
+    }),
+    reason: z.enum(['bounce', 'complaint']).nullable(),
+    kind: z
+      .string()
+      .nullable()
+      .meta({ description: "SES's bounce type and subtype (Permanent/General) or the complaint's feedback type" }),
+    diagnostic: z.string().nullable().meta({ description: "the receiving server's SMTP diagnostic, if SES gave one" }),
+    since: z.string().nullable().meta({ description: 'when the bounce or complaint happened' }),
+  })
+  .meta({ id: 'MailStatus' });
+
 const Principal = z
   .object({
     id: z.string(),
@@ -45,6 +60,7 @@ const Principal = z
     displayName: z.string().nullable(),
     email: z.string().nullable(),
     updatedAt: z.string(),
+    mail: MailStatus,
   })
   .meta({ id: 'Principal' });
 
@@ -54,6 +70,10 @@ export const PrincipalInput = z.strictObject({
   type: PrincipalType,
   displayName: z.string().trim().min(1).max(200),
   email: Email.optional(),
+  mail: z
+    .strictObject({ suppressed: z.literal(false) })
+    .optional()
+    .meta({ description: "{ suppressed: false } clears the suppression of the principal's address (audited)" }),
 });
 
 export const AccessAnswer = z

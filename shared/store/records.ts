@@ -4,6 +4,7 @@ import type { AuditEvent } from '../domain/audit.ts';
 import { AUDIT_SHARDS, chainId, dayOf } from '../domain/audit-chain.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { Change } from '../domain/governance.ts';
+import type { MailSuppression } from '../domain/mail-feedback.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef, PrincipalType } from '../domain/primitives.ts';
 import type { Request } from '../domain/request.ts';
@@ -25,6 +26,7 @@ import { type IndexName, TABLE } from './table.ts';
  * | targets     | ROLE#<id>            | TARGETS                         |                 |                      |                 |
  * | org node    | ORG#<root|ou|acct id>| NODE                            | SCOPES / <scope>|                      |                 |
  * | principal   | PRINCIPAL#<p>        | PROFILE                         |                 |                      |                 |
+ * | mail supp.  | MAILSUPPRESS#<addr.> | SUPPRESSION                     |                 |                      |                 |
  * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<p>        |
  * | live slot   | P#<p>                | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
  * | pending     | P#<p>                | PENDING#<role>#<type>#<scope>   |                 |                      |                 |
@@ -132,6 +134,9 @@ const END_OF_TIME = '9999-12-31T23:59:59.999Z';
  */
 export const AUDIT_KEY_PREFIXES = ['AUDIT#', 'AUDITHEAD#'] as const;
 
+/** The partition-key prefix of mail suppressions (the mail feedback function writes these and audit events only). */
+export const MAIL_SUPPRESSION_PREFIX = 'MAILSUPPRESS#';
+
 /**
  * The transactional outbox: a lifecycle event is an item written in the transaction of the change it reports
  * (`ops.publish`), so it exists exactly when the change committed. The table's stream carries each new outbox
@@ -166,6 +171,11 @@ export const keys = {
   /** A root, organizational unit or account of the AWS organization, as the organization-sync job last saw it. */
   orgNode: (id: string) => ({ [ATTR.pk]: `ORG#${id}`, [ATTR.sk]: 'NODE' }),
   principal: (p: PrincipalRef) => ({ [ATTR.pk]: `PRINCIPAL#${principalPart(p)}`, [ATTR.sk]: 'PROFILE' }),
+  /** An address SES reported a permanent bounce or a complaint for (normalised: mail-feedback.ts); no mail goes to it. */
+  mailSuppression: (address: string) => ({
+    [ATTR.pk]: `${MAIL_SUPPRESSION_PREFIX}${address}`,
+    [ATTR.sk]: 'SUPPRESSION',
+  }),
   assignment: (id: string) => ({ [ATTR.pk]: `ASG#${id}`, [ATTR.sk]: 'ASG' }),
   live: (a: Slot) => ({
     [ATTR.pk]: `P#${principalPart(a)}`,
@@ -593,6 +603,19 @@ export const ops = {
   }),
   putPrincipal: (p: Principal): WriteOp => ({
     Put: { Item: { ...keys.principal(principalOf(p)), entity: 'principal', ...p } },
+  }),
+  /** Records (or replaces) an address's suppression. */
+  putMailSuppression: (s: MailSuppression): WriteOp => ({
+    Put: { Item: { ...keys.mailSuppression(s.address), entity: 'mailSuppression', ...s } },
+  }),
+  /** Clears an address's suppression, only if it is still the one read (a new bounce since is not cleared unseen). */
+  clearMailSuppression: (address: string, feedbackId: string): WriteOp => ({
+    Delete: {
+      Key: keys.mailSuppression(address),
+      ConditionExpression: 'feedbackId = :f',
+      ExpressionAttributeValues: { ':f': feedbackId },
+    },
+    onConflict: () => conflict('the mail suppression changed while this request ran; read the principal again'),
   }),
   /** A role's targets, guarded by the version read (none yet: null), on a role that still exists. */
   putTargets: (t: TargetsRecord, expectedVersion: number | null): WriteOp[] => [
