@@ -603,6 +603,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       })
       .then((result) => {
         try {
+          // The Date header by the runtime's clock (in AWS, the service's time): clients reckon time left from it.
+          if (!res.hasHeader('date')) res.setHeader('date', clock().now().toUTCString());
           res.writeHead(result.status, result.headers);
           res.end(result.body);
         } catch (error) {
