@@ -603,8 +603,9 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       })
       .then((result) => {
         try {
-          // The Date header by the runtime's clock (in AWS, the service's time): clients reckon time left from it.
-          if (!res.hasHeader('date')) res.setHeader('date', clock().now().toUTCString());
+          // The API's Date header by the runtime's clock (in AWS, the service's time): clients reckon time left
+          // from it. The AWS stand-ins keep the real time, as AWS does (the SDK corrects its signing clock by it).
+          if (/^\/(v1|_local)\//.test(req.url ?? '')) res.setHeader('date', clock().now().toUTCString());
           res.writeHead(result.status, result.headers);
           res.end(result.body);
         } catch (error) {
