@@ -14,7 +14,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
-import { AUDIT_KEY_PREFIXES, MAIL_SUPPRESSION_PREFIX } from '#shared/store/records.ts';
+import { AUDIT_WRITE_PREFIXES, MAIL_SUPPRESSION_PREFIX } from '#shared/store/records.ts';
 
 /** The local name (and entry) of the mail feedback function, which the local SES stand-in runs too. */
 export const MAIL_FEEDBACK_LOCAL_NAME = 'elevate-mail-feedback';
@@ -30,7 +30,7 @@ export const MAIL_FEEDBACK_PATTERN = {
  * The partitions the feedback function may put items in: mail suppressions and the audit trail (events, chain
  * heads, days). Nothing else: it never updates or deletes, and never touches a profile.
  */
-export const MAIL_FEEDBACK_WRITE_PREFIXES = [MAIL_SUPPRESSION_PREFIX, ...AUDIT_KEY_PREFIXES, 'AUDITDAY#'] as const;
+export const MAIL_FEEDBACK_WRITE_PREFIXES: readonly string[] = [MAIL_SUPPRESSION_PREFIX, ...AUDIT_WRITE_PREFIXES];
 
 export interface MailSenderProps {
   /** The address Elevate sends from (may be a parameter token); it must be a verified SES identity. */

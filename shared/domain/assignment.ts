@@ -28,6 +28,18 @@ export const Assignment = z.object({
 });
 export type Assignment = z.infer<typeof Assignment>;
 
+/** GET /v1/access: does the principal hold the role at the scope now, and which assignment says so. */
+export const AccessAnswer = z.object({
+  allowed: z.boolean(),
+  assignmentId: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  viaGroup: z
+    .string()
+    .nullable()
+    .meta({ description: 'the Elevate group through which the role is held; null when held directly' }),
+});
+export type AccessAnswer = z.infer<typeof AccessAnswer>;
+
 /** Live assignments (Scheduled or Active) are the ones that can still grant access. */
 export const isLive = (a: Pick<Assignment, 'status'>): boolean => a.status === 'Scheduled' || a.status === 'Active';
 

@@ -173,13 +173,19 @@ export function principalFromTags(tags: Record<string, string[]> | undefined): P
 }
 
 /** What an admin sees of a principal's mail: whether its address is suppressed, why and since when. */
-export interface MailStatus {
-  suppressed: boolean;
-  reason: SuppressionReason | null;
-  kind: string | null;
-  diagnostic: string | null;
-  since: string | null;
-}
+export const MailStatus = z.object({
+  suppressed: z.boolean().meta({
+    description: 'true: SES reported a permanent bounce or a complaint for the address; no mail goes to it',
+  }),
+  reason: SuppressionReason.nullable(),
+  kind: z
+    .string()
+    .nullable()
+    .meta({ description: "SES's bounce type and subtype (Permanent/General) or the complaint's feedback type" }),
+  diagnostic: z.string().nullable().meta({ description: "the receiving server's SMTP diagnostic, if SES gave one" }),
+  since: z.string().nullable().meta({ description: 'when the bounce or complaint happened' }),
+});
+export type MailStatus = z.infer<typeof MailStatus>;
 
 export function mailStatus(s: MailSuppression | undefined): MailStatus {
   return s

@@ -7,7 +7,7 @@ import { ADMIN_ROLE } from '../domain/role.ts';
 import { errorFields, log } from '../http/log.ts';
 import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
-import { keys, type Principal, principalOf, queries, strip } from '../store/records.ts';
+import { keys, principalOf, queries, stored } from '../store/records.ts';
 import { suppressedAmong } from './mail-feedback.ts';
 
 /**
@@ -89,8 +89,9 @@ async function resolve(deps: Deps, r: Recipients): Promise<Map<string, Principal
   if (r.admins) for (const id of await activeAdmins(deps)) add(userRef(id));
   const found = wanted.size ? await deps.store.getMany([...wanted.values()].map((p) => keys.principal(p))) : [];
   const out = new Map<string, PrincipalRef | null>();
-  for (const p of found.map((i) => strip<Principal>(i)))
+  for (const p of found.map((i) => stored.principal.fromItem(i))) {
     if (p.email && !out.has(p.email)) out.set(p.email, principalOf(p));
+  }
   for (const address of r.addresses ?? []) if (!out.has(address)) out.set(address, null);
   return out;
 }

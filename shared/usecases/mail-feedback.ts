@@ -9,7 +9,7 @@ import {
   suppressionsOf,
 } from '../domain/mail-feedback.ts';
 import { log } from '../http/log.ts';
-import { keys, ops, strip, type WriteOp } from '../store/records.ts';
+import { keys, ops, stored, type WriteOp } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { auditEvent } from './context.ts';
 
@@ -50,7 +50,7 @@ export async function recordMailFeedback(deps: Deps, event: unknown): Promise<Fe
   }
   const existing = new Map(
     (await deps.store.getMany(wanted.map((s) => keys.mailSuppression(s.address)))).map((i) => {
-      const s = strip<MailSuppression>(i);
+      const s = stored.mailSuppression.fromItem(i);
       return [s.address, s.feedbackId];
     }),
   );
@@ -88,7 +88,7 @@ export async function recordMailFeedback(deps: Deps, event: unknown): Promise<Fe
 export async function suppressionOf(store: Store, address: string | null): Promise<MailSuppression | undefined> {
   if (!address) return undefined;
   const item = await store.get(keys.mailSuppression(normalizeAddress(address)));
-  return item ? strip<MailSuppression>(item) : undefined;
+  return item ? stored.mailSuppression.fromItem(item) : undefined;
 }
 
 /** The mail status of a principal's address. */
@@ -100,5 +100,5 @@ export async function mailStatusOf(store: Store, address: string | null): Promis
 export async function suppressedAmong(store: Store, addresses: readonly string[]): Promise<Set<string>> {
   if (addresses.length === 0) return new Set();
   const found = await store.getMany([...new Set(addresses.map(normalizeAddress))].map(keys.mailSuppression));
-  return new Set(found.map((i) => strip<MailSuppression>(i).address));
+  return new Set(found.map((i) => stored.mailSuppression.fromItem(i).address));
 }

@@ -1,22 +1,12 @@
 import type { Caller } from '../auth/caller.ts';
 import type { Deps } from '../deps.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
-import { type MailStatus, mailStatus } from '../domain/mail-feedback.ts';
-import { type PrincipalRef, type PrincipalType, userRef } from '../domain/primitives.ts';
-import { keys, ops, type Principal, strip } from '../store/records.ts';
+import { mailStatus } from '../domain/mail-feedback.ts';
+import { type PrincipalRef, userRef } from '../domain/primitives.ts';
+import type { Principal, PrincipalInput, PrincipalView } from '../domain/principal.ts';
+import { keys, ops, stored } from '../store/records.ts';
 import type { Ctx } from './context.ts';
 import { mailStatusOf, suppressionOf } from './mail-feedback.ts';
-
-export interface PrincipalInput {
-  type: PrincipalType;
-  displayName: string;
-  email?: string | undefined;
-  /** `{ suppressed: false }` clears the suppression of the principal's address (mail-feedback.ts). */
-  mail?: { suppressed: false } | undefined;
-}
-
-/** A principal as the API shows it: its profile and the state of its mail. */
-export type PrincipalView = Principal & { mail: MailStatus };
 
 /**
  * Sets a principal's profile. The suppression of its address (a permanent bounce or a complaint) is not part of
@@ -58,7 +48,7 @@ export async function getPrincipal(ctx: Ctx, p: PrincipalRef): Promise<Principal
   }
   const item = await ctx.store.get(keys.principal(p));
   if (!item) throw notFound(`${p.principalType} '${p.principalId}'`);
-  const principal = strip<Principal>(item);
+  const principal = stored.principal.fromItem(item);
   return { ...principal, mail: await mailStatusOf(ctx.store, principal.email) };
 }
 
@@ -75,7 +65,7 @@ export async function recordCaller(deps: Deps, caller: Caller): Promise<void> {
   const seen = `${caller.email ?? ''}\u0000${caller.name ?? ''}`;
   if (recorded.get(caller.id) === seen) return;
   const current = await deps.store.get(keys.principal(userRef(caller.id)), false);
-  const existing = current ? strip<Principal>(current) : undefined;
+  const existing = current ? stored.principal.fromItem(current) : undefined;
   if (existing?.email !== caller.email || existing?.displayName !== caller.name) {
     await deps.store.transact([
       ops.putPrincipal({
