@@ -14,7 +14,9 @@ import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
 import {
   idcCheckStatements,
+  idcDriftStatements,
   idcEnvironment,
+  idcFenceStatements,
   idcProvisionStatements,
   organizationReadStatements,
 } from '#test/support/idc-policy.ts';
@@ -506,7 +508,7 @@ describe('access workflow resources', () => {
       },
       taskResponseAndQuota,
       sendEmail,
-      // provisioning into Identity Center (the workflow's provisioning steps)
+      // provisioning into Identity Center (the workflow's provisioning steps) and the session fence on removal
       ...idcProvisionStatements(),
     ]);
     expect(variablesOf(handlerId()).EVENT_BUS_NAME).toBeUndefined();
@@ -652,13 +654,13 @@ describe('schedules', () => {
     }
   });
 
-  it('gives reconcile the table, start, task response, mail and the start of stale exports', () => {
+  it('gives reconcile the table, start, task response, mail, the session fence and the start of stale exports', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReconcileFunction[0-9A-F]{8}$/);
     const exportJob = logicalId('AWS::Lambda::Function', /^SchedulesAuditExportFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart']);
+    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart', 'idcFence']);
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
       ...tableStatements(),
@@ -666,6 +668,8 @@ describe('schedules', () => {
       startExecution(),
       taskResponseAndQuota,
       sendEmail,
+      // unfenceDue: the inline policy, ProvisionPermissionSet and the IAM actions AWS documents for it
+      ...idcFenceStatements(),
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
@@ -676,10 +680,26 @@ describe('schedules', () => {
       },
     ]);
     expect(variablesOf(fn)).toMatchObject({
+      ...idcEnvironment(),
       STATE_MACHINE_ARN: { Ref: machineId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
+  });
+
+  it('gives drift the table, the listing and removal of what AWS has of managed targets, and nothing else', () => {
+    // Assess
+    expect(SCHEDULE_CAPABILITIES.drift).toEqual(['idcDrift']);
+    expect(policyOf('SchedulesDriftFunctionRole')).toEqual([
+      logStatement('SchedulesDriftFunctionLogGroup'),
+      ...tableStatements(),
+      jobFailures(),
+      ...idcDriftStatements(),
+    ]);
+    const variables = variablesOf(logicalId('AWS::Lambda::Function', /^SchedulesDriftFunction[0-9A-F]{8}$/));
+    expect(variables).toMatchObject(idcEnvironment());
+    for (const key of ['STATE_MACHINE_ARN', 'EVENT_BUS_NAME', 'ELEVATE_SENDER_ADDRESS'])
+      expect(variables[key]).toBeUndefined();
   });
 
   it('gives organization-sync the table, the Organizations walk and the Identity Center settings, nothing else', () => {
