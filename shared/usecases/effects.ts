@@ -7,7 +7,7 @@ import { ADMIN_ROLE } from '../domain/role.ts';
 import { log as defaultLog, errorFields, type Log } from '../http/log.ts';
 import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
-import { keys, principalOf, queries, stored } from '../store/records.ts';
+import { keys, queries, stored } from '../store/records.ts';
 import { suppressedAmong } from './mail-feedback.ts';
 
 /**
@@ -91,7 +91,7 @@ async function resolve(deps: Deps, r: Recipients): Promise<Map<string, Principal
   const found = wanted.size ? await deps.store.getMany([...wanted.values()].map((p) => keys.principal(p))) : [];
   const out = new Map<string, PrincipalRef | null>();
   for (const p of found.map((i) => stored.principal.fromItem(i))) {
-    if (p.email && !out.has(p.email)) out.set(p.email, principalOf(p));
+    if (p.email && !out.has(p.email)) out.set(p.email, { principalType: p.type, principalId: p.id });
   }
   for (const address of r.addresses ?? []) if (!out.has(address)) out.set(address, null);
   return out;
@@ -106,7 +106,7 @@ async function withoutSuppressed(deps: Deps, addresses: string[]): Promise<strin
   const suppressed = await suppressedAmong(deps.store, addresses);
   if (suppressed.size === 0) return addresses;
   const kept = addresses.filter((a) => !suppressed.has(normalizeAddress(a)));
-  log('info', 'mail not sent to suppressed recipients (a permanent bounce or a complaint)', {
+  defaultLog('info', 'mail not sent to suppressed recipients (a permanent bounce or a complaint)', {
     suppressedRecipients: addresses.length - kept.length,
     recipients: kept.length,
   });
