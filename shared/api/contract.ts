@@ -5,9 +5,10 @@ import { AuditEvent } from '../domain/audit.ts';
 import { AuditExport, AuditExportInput } from '../domain/audit-export.ts';
 import { Change, ChangeDecisionInput, ChangeStatus, Settings } from '../domain/governance.ts';
 import { Group, GroupInput } from '../domain/group.ts';
+import { MailStatus } from '../domain/mail-feedback.ts';
 import { RolePolicy } from '../domain/policy.ts';
 import { IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
-import { Principal, PrincipalInput } from '../domain/principal.ts';
+import { PrincipalInput, PrincipalView } from '../domain/principal.ts';
 import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { Decision, Instance, Review, ReviewDecisionInput, ReviewInput } from '../domain/review.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
@@ -56,7 +57,8 @@ const PUBLISHED: Record<string, z.ZodType> = {
   GroupInput,
   GroupMember,
   IsoDateTime,
-  Principal,
+  MailStatus,
+  Principal: PrincipalView,
   PrincipalInput,
   Request,
   RequestInput,
@@ -161,12 +163,12 @@ export const CONTRACT = {
   putPrincipal: {
     params: z.strictObject({ principalId: PrincipalId }),
     body: PrincipalInput,
-    responses: { 200: { description: 'The principal', schema: Principal } },
+    responses: { 200: { description: 'The principal', schema: PrincipalView } },
   },
   getPrincipal: {
     params: z.strictObject({ principalId: PrincipalId }),
     query: z.strictObject({ principalType: PrincipalType.default('user') }),
-    responses: { 200: { description: 'The principal', schema: Principal } },
+    responses: { 200: { description: 'The principal', schema: PrincipalView } },
   },
 
   createRequest: {

@@ -2,6 +2,7 @@ import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { chainId, dayOf } from '../domain/audit-chain.ts';
 import { fenceRecordDue } from '../domain/fence.ts';
+import type { MailSuppression } from '../domain/mail-feedback.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import { type AttrType, type EntityInfo, entity } from './keyspace.ts';
 import type {
@@ -98,6 +99,14 @@ export const principal = entity<Principal>()({
   patterns: { primary: { pk: 'PRINCIPAL#{p}', sk: 'PROFILE' } },
   fields: { p: (r) => principalPart({ principalType: r.type, principalId: r.id }) },
   shape: { id: 'string', type: 'string', displayName: 'string?', email: 'string?' },
+});
+
+/** An address SES reported a permanent bounce or a complaint for (normalised: mail-feedback.ts); no mail goes to it. */
+export const mailSuppression = entity<MailSuppression>()({
+  name: 'mailSuppression',
+  doc: 'an address no mail goes to (a permanent bounce or a complaint), and why',
+  patterns: { primary: { pk: 'MAILSUPPRESS#{address}', sk: 'SUPPRESSION' } },
+  shape: { address: 'string', reason: 'string', kind: 'string', feedbackId: 'string', since: 'string' },
 });
 
 const ASSIGNMENT_SHAPE = {
@@ -430,6 +439,7 @@ export const ENTITIES: readonly EntityInfo[] = [
   fences,
   orgNode,
   principal,
+  mailSuppression,
   assignment,
   live,
   pending,

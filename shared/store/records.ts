@@ -8,6 +8,7 @@ import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { Fence, PendingProvisioning } from '../domain/fence.ts';
 import type { Change } from '../domain/governance.ts';
 import type { Group } from '../domain/group.ts';
+import type { MailSuppression } from '../domain/mail-feedback.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -73,6 +74,13 @@ const partitionPrefix = (e: { patterns: { primary: { pk: string } } }): string =
 export const AUDIT_KEY_PREFIXES: readonly string[] = [partitionPrefix(E.audit), partitionPrefix(E.auditHead)];
 
 /**
+ * What the mail feedback function may put: mail suppressions and the audit trail (events, chain heads, days),
+ * nothing else (infra/constructs/mail.ts grants PutItem under these prefixes only).
+ */
+export const MAIL_SUPPRESSION_PREFIX = partitionPrefix(E.mailSuppression);
+export const AUDIT_WRITE_PREFIXES: readonly string[] = [...AUDIT_KEY_PREFIXES, partitionPrefix(E.auditDay)];
+
+/**
  * The transactional outbox: a lifecycle event is an item written in the transaction of the change it reports
  * (`ops.publish`), so it exists exactly when the change committed. The table's stream carries each new outbox
  * item to the publisher (functions/stream/outbox.ts), which puts it on the bus at least once (the stream mapping
@@ -109,6 +117,7 @@ export const keys = {
   fences: (permissionSetArn: string) => E.fences.key({ permissionSetArn }),
   orgNode: (id: string) => E.orgNode.key({ id }),
   principal: (p: PrincipalRef) => E.principal.key({ p: principalPart(p) }),
+  mailSuppression: (address: string) => E.mailSuppression.key({ address }),
   assignment: (id: string) => E.assignment.key({ id }),
   live: (a: Slot) => E.live.key(slotKey(a)),
   pending: (a: Slot) => E.pending.key(slotKey(a)),
@@ -401,6 +410,19 @@ export const ops = {
   }),
   putPrincipal: (p: Principal): WriteOp => ({
     Put: { Item: E.principal.item(p) },
+  }),
+  /** Records (or replaces) an address's suppression. */
+  putMailSuppression: (s: MailSuppression): WriteOp => ({
+    Put: { Item: E.mailSuppression.item(s) },
+  }),
+  /** Clears an address's suppression, only if it is still the one read (a new bounce since is not cleared unseen). */
+  clearMailSuppression: (address: string, feedbackId: string): WriteOp => ({
+    Delete: {
+      Key: keys.mailSuppression(address),
+      ConditionExpression: 'feedbackId = :f',
+      ExpressionAttributeValues: { ':f': feedbackId },
+    },
+    onConflict: () => conflict('the mail suppression changed while this request ran; read the principal again'),
   }),
   /** A role's targets, guarded by the version read (none yet: null), on a role that still exists. */
   putTargets: (t: TargetsRecord, expectedVersion: number | null): WriteOp[] => [

@@ -118,7 +118,29 @@ const jobFailures = () => ({
   },
 });
 const putEvents = () => ({ Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [busId(), 'Arn'] } });
-const sendEmail = { Action: 'ses:SendEmail', Effect: 'Allow', Resource: pseudoArn('ses', 'identity/') };
+/** SES authorizes a send against the sender identity and the configuration set it goes out under. */
+const sendEmail = {
+  Action: 'ses:SendEmail',
+  Effect: 'Allow',
+  Resource: [
+    {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ses:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':configuration-set/',
+          { Ref: expect.stringMatching(/^MailConfigurationSet[0-9A-F]{8}$/) },
+        ],
+      ],
+    },
+    pseudoArn('ses', 'identity/'),
+  ],
+};
 const machineName = `${STACK_NAME}-access-workflow`;
 /** The $default stage's URL: it refers to the HTTP API only (no function), so any function may hold it. */
 const apiUrl = () => ({
@@ -608,7 +630,8 @@ describe('lifecycle bus and mail', () => {
 describe('schedules', () => {
   it('has one rule per scheduled job, on its expression, invoking its function', () => {
     // Assess
-    template.resourceCountIs('AWS::Events::Rule', SCHEDULES.length);
+    // (and the mail feedback rule: test/infra/mail.test.ts)
+    template.resourceCountIs('AWS::Events::Rule', SCHEDULES.length + 1);
     for (const job of SCHEDULES) {
       const fn = logicalId('AWS::Lambda::Function', new RegExp(`^Schedules${pascal(job.name)}Function[0-9A-F]{8}$`));
       const rule = logicalId('AWS::Events::Rule', new RegExp(`^Schedules${pascal(job.name)}Rule[0-9A-F]{8}$`));

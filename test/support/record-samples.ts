@@ -1,5 +1,6 @@
 import type { Assignment } from '#shared/domain/assignment.ts';
 import type { AuditEvent } from '#shared/domain/audit.ts';
+import type { MailSuppression } from '#shared/domain/mail-feedback.ts';
 import type {
   AlertRecord,
   AuditExportRecord,
@@ -75,6 +76,16 @@ export const principal: Principal = {
   displayName: 'Alice',
   email: 'alice@example.com',
   updatedAt: T,
+};
+
+export const mailSuppression: MailSuppression = {
+  address: 'alice@example.com',
+  reason: 'bounce',
+  kind: 'Permanent/General',
+  diagnostic: 'smtp; 550 5.1.1 user unknown',
+  feedbackId: 'fb-1',
+  since: T,
+  principal: { principalType: 'user', principalId: 'alice' },
 };
 
 export const assignment: Assignment = {

@@ -53,6 +53,7 @@ const ITEMS: Item[] = [
   // A permission set whose fences are all gone: kept, out of the index.
   ...putItems(ops.putFences({ ...s.fences, permissionSetArn: `${s.fences.permissionSetArn}x`, fences: [] }, 1)),
   ...putItems(ops.putPrincipal(s.principal)),
+  ...putItems(ops.putMailSuppression(s.mailSuppression)),
   ...putItems(ops.createAssignment(s.assignment)),
   ...putItems(ops.createAssignment(s.permanent)),
   ...putItems(ops.createPending(s.assignment, s.request.id)),

@@ -49,6 +49,11 @@ describe('stored key formats', () => {
       sk: 'PROFILE',
       entity: 'principal',
     });
+    expect(keysOf(ops.putMailSuppression(s.mailSuppression))).toEqual({
+      pk: 'MAILSUPPRESS#alice@example.com',
+      sk: 'SUPPRESSION',
+      entity: 'mailSuppression',
+    });
   });
 
   it('keeps the keys of the session fences of a permission set, indexed only while something is due', () => {
