@@ -6,6 +6,7 @@ import { Change, ChangeDecisionInput, ChangeStatus, Settings } from '../domain/g
 import { GroupInput } from '../domain/group.ts';
 import { RolePolicy } from '../domain/policy.ts';
 import { Email, IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
+import { ProvisioningStatus, ProvisioningView } from '../domain/provisioning.ts';
 import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { Decision, Instance, Review, ReviewDecisionInput, ReviewInput } from '../domain/review.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
@@ -48,7 +49,9 @@ const Principal = z
   })
   .meta({ id: 'Principal' });
 
-const AssignmentView = Assignment.omit({ version: true }).meta({ id: 'Assignment' });
+const AssignmentView = Assignment.omit({ version: true })
+  .extend({ provisioning: ProvisioningView })
+  .meta({ id: 'Assignment' });
 
 export const PrincipalInput = z.strictObject({
   type: PrincipalType,
@@ -65,6 +68,10 @@ export const AccessAnswer = z
       .string()
       .nullable()
       .meta({ description: 'the Elevate group through which the role is held; null when held directly' }),
+    provisioning: ProvisioningStatus.nullable().meta({
+      description:
+        'where the assignment that answers stands in AWS IAM Identity Center (provisioning.md); null when not allowed',
+    }),
   })
   .meta({ id: 'AccessAnswer' });
 

@@ -12,6 +12,7 @@ export const ALERT_TYPES = [
   'staleEligibility',
   'emergencyAccountUsed',
   'expiryMissed',
+  'provisioningFailed',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
@@ -33,6 +34,10 @@ export const AlertSettings = z.strictObject({
   staleEligibility: z.strictObject({ enabled: z.boolean(), severity: Severity, days: z.int().min(1).max(3650) }),
   emergencyAccountUsed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
   expiryMissed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
+  /** A grant AWS could not carry out (rolled back), or a removal AWS refused (provisioning.md). */
+  provisioningFailed: z
+    .strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration })
+    .default({ enabled: true, severity: 'high', window: 'P7D' }),
 });
 export type AlertSettings = z.infer<typeof AlertSettings>;
 
@@ -44,6 +49,7 @@ export function defaultAlertSettings(): AlertSettings {
     staleEligibility: { enabled: true, severity: 'low', days: 30 },
     emergencyAccountUsed: { enabled: true, severity: 'high', window: 'P1D' },
     expiryMissed: { enabled: true, severity: 'medium', window: 'P7D' },
+    provisioningFailed: { enabled: true, severity: 'high', window: 'P7D' },
   };
 }
 

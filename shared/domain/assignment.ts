@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { PrincipalType } from './primitives.ts';
+import type { Provisioning } from './provisioning.ts';
 
 export const AssignmentType = z.enum(['eligible', 'active']);
 export type AssignmentType = z.infer<typeof AssignmentType>;
@@ -26,7 +27,11 @@ export const Assignment = z.object({
   updatedAt: z.string(),
   version: z.int(),
 });
-export type Assignment = z.infer<typeof Assignment>;
+/**
+ * An assignment as stored. `provisioning` (provisioning.md, "States"): where an active grant of a role with targets
+ * stands in AWS; absent when nothing is provisioned for it (NotRequired).
+ */
+export type Assignment = z.infer<typeof Assignment> & { provisioning?: Provisioning | undefined };
 
 /** Live assignments (Scheduled or Active) are the ones that can still grant access. */
 export const isLive = (a: Pick<Assignment, 'status'>): boolean => a.status === 'Scheduled' || a.status === 'Active';

@@ -15,6 +15,7 @@ import { type Effect, runEffects } from './effects.ts';
 import { restartStaleExports } from './exports.ts';
 import { expireChanges } from './governance.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
+import { resumeProvisioning } from './provisioning-steps.ts';
 import { factsOf, readRequest } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
@@ -40,6 +41,8 @@ export interface ReconcileReport {
   complete: boolean;
   /** Pending changes (requireSecondAdmin) past their 7 days, now Expired. */
   changesExpired: number;
+  /** Grants whose provisioning (or removal) in AWS had stalled (its execution gave up), moved on again. */
+  provisioningResumed: number;
 }
 
 /** How late a workflow may be before its lateness is a finding. */
@@ -62,6 +65,7 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     exportsRestarted: 0,
     complete: true,
     changesExpired: 0,
+    provisioningResumed: 0,
   };
   const missed: Record<string, unknown>[] = [];
   const outOfTime = () => {
@@ -155,6 +159,7 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
   }
   if (!outOfTime()) report.changesExpired = await expireChanges(deps);
+  if (!outOfTime()) report.provisioningResumed = await resumeProvisioning(deps, outOfTime);
   log('info', 'reconcile done', { ...report });
   return report;
 }

@@ -187,6 +187,11 @@ const pastHorizon = (path: string) => [
   { Variable: path, TimestampGreaterThanPath: '$.horizon' },
 ];
 
+const stillDeprovisioning = [
+  { Variable: '$.expiry.deprovisioning', IsPresent: true },
+  { Variable: '$.expiry.deprovisioning', BooleanEquals: true },
+];
+
 describe('access workflow ASL', () => {
   it('has exactly the named states, JSONPath only, starting at Phase', () => {
     // Act
@@ -204,10 +209,17 @@ describe('access workflow ASL', () => {
       NextStage: 'Pass',
       WaitForStart: 'Wait',
       Grant: 'Task',
+      'Provisioning?': 'Choice',
+      Provision: 'Task',
+      'Provisioned?': 'Choice',
+      WaitToProvision: 'Wait',
       'Granted?': 'Choice',
       WaitForEnd: 'Wait',
       Expire: 'Task',
       'Expired?': 'Choice',
+      Deprovision: 'Task',
+      'Deprovisioned?': 'Choice',
+      WaitToDeprovision: 'Wait',
       KeepWaiting: 'Pass',
       WaitForHorizon: 'Wait',
       Continue: 'Task',
@@ -223,6 +235,8 @@ describe('access workflow ASL', () => {
       Type: 'Choice',
       Choices: [
         { Variable: '$.phase', StringEquals: 'approval', Next: 'AwaitApproval' },
+        { Variable: '$.phase', StringEquals: 'provision', Next: 'Provision' },
+        { Variable: '$.phase', StringEquals: 'deprovision', Next: 'Deprovision' },
         {
           And: [{ Variable: '$.phase', StringEquals: 'start' }, ...pastHorizon('$.startDateTime')],
           Next: 'WaitForHorizon',
@@ -356,7 +370,7 @@ describe('access workflow ASL', () => {
       ResultPath: '$.grant',
       Retry: RETRY,
       Catch: [TO_FAILED, TO_GAVE_UP],
-      Next: 'Granted?',
+      Next: 'Provisioning?',
     });
     const grantedWithEnd = [
       { Variable: '$.grant.granted', IsPresent: true },
@@ -400,6 +414,7 @@ describe('access workflow ASL', () => {
     expect(States['Expired?']).toEqual({
       Type: 'Choice',
       Choices: [
+        { And: stillDeprovisioning, Next: 'Deprovision' },
         { Variable: '$.expiry.expired', BooleanEquals: true, Next: 'Ended' },
         { And: pastHorizon('$.expiry.waitUntil'), Next: 'WaitForHorizon' },
       ],
@@ -417,6 +432,65 @@ describe('access workflow ASL', () => {
       Next: 'WaitForEnd',
     });
     expect(States.Ended).toEqual({ Type: 'Succeed' });
+  });
+
+  it('provisions a grant in AWS before it keeps its end: create, then look again after the wait the step asks for', () => {
+    // Prepare
+    const fn = `<${handlerId()}.Arn>`;
+    const stillProvisioning = [
+      { Variable: '$.grant.provisioning', IsPresent: true },
+      { Variable: '$.grant.provisioning', BooleanEquals: true },
+    ];
+
+    // Assess
+    const { States } = rawDefinition();
+    expect(States['Provisioning?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ And: stillProvisioning, Next: 'Provision' }],
+      Default: 'Granted?',
+    });
+    expect(States.Provision).toEqual({
+      Type: 'Task',
+      Resource: fn,
+      Parameters: { kind: 'provision', 'requestId.$': '$.requestId', 'assignmentId.$': '$.grant.assignmentId' },
+      ResultPath: '$.grant',
+      Retry: RETRY,
+      Catch: [TO_FAILED, TO_GAVE_UP],
+      Next: 'Provisioned?',
+    });
+    expect(States['Provisioned?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ And: stillProvisioning, Next: 'WaitToProvision' }],
+      Default: 'Granted?',
+    });
+    expect(States.WaitToProvision).toEqual({ Type: 'Wait', SecondsPath: '$.grant.waitSeconds', Next: 'Provision' });
+  });
+
+  it('takes an ended grant away in AWS: delete, then look again after the wait the step asks for', () => {
+    // Prepare
+    const fn = `<${handlerId()}.Arn>`;
+
+    // Assess
+    const { States } = rawDefinition();
+    expect(States.Deprovision).toEqual({
+      Type: 'Task',
+      Resource: fn,
+      Parameters: { kind: 'deprovision', 'requestId.$': '$.requestId', 'assignmentId.$': '$.expiry.assignmentId' },
+      ResultPath: '$.expiry',
+      Retry: RETRY,
+      Catch: [TO_FAILED, TO_GAVE_UP],
+      Next: 'Deprovisioned?',
+    });
+    expect(States['Deprovisioned?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ And: stillDeprovisioning, Next: 'WaitToDeprovision' }],
+      Default: 'Ended',
+    });
+    expect(States.WaitToDeprovision).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.expiry.waitSeconds',
+      Next: 'Deprovision',
+    });
   });
 });
 
