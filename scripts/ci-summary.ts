@@ -2,7 +2,7 @@
  * The closing count of a CI run (.ci/run): `node --import tsx scripts/ci-summary.ts <reports-dir>`.
  *
  * <reports-dir> holds vitest's JSON reports (one per vitest invocation, any name ending in .json) and
- * steps.tsv (`<step>\t<exit code>\t<report file>` per step of `npm test`). Tests are counted from the
+ * steps.tsv (`<step>\t<exit code>\t<report file>\t<seconds>` per step of `npm test`; the seconds are shown). Tests are counted from the
  * reports only, never from vitest's console summary. A failure that is not a failed test still counts,
  * so a red run can never print `0 failed`:
  * - a test file that failed without a failed test (it did not load or compile, a hook threw): 1 each;
@@ -35,11 +35,13 @@ interface Step {
   command: string;
   exitCode: number;
   report: string;
+  seconds: number | null;
 }
 
 interface Row {
   name: string;
   exitCode: number | null;
+  seconds: number | null;
   passed: number;
   failed: number;
   skipped: number;
@@ -60,8 +62,9 @@ function readSteps(): Step[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [command = '', exitCode = '1', report = ''] = line.split('\t');
-      return { command, exitCode: Number(exitCode), report };
+      const [command = '', exitCode = '1', report = '', seconds] = line.split('\t');
+      const s = seconds === undefined || seconds === '' ? null : Number(seconds);
+      return { command, exitCode: Number(exitCode), report, seconds: Number.isFinite(s) ? s : null };
     });
 }
 
@@ -116,7 +119,15 @@ const failures: string[] = [];
 const seen = new Set<string>();
 
 for (const step of steps) {
-  const row: Row = { name: step.command, exitCode: step.exitCode, passed: 0, failed: 0, skipped: 0, notes: [] };
+  const row: Row = {
+    name: step.command,
+    exitCode: step.exitCode,
+    seconds: step.seconds,
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    notes: [],
+  };
   const file = join(dir, step.report);
   if (step.report && existsSync(file)) {
     seen.add(step.report);
@@ -141,7 +152,7 @@ for (const step of steps) {
 // Reports that no step claims (a step that runs vitest more than once, a tool writing into the dir): still counted.
 for (const name of readdirSync(dir).sort()) {
   if (!name.endsWith('.json') || seen.has(name)) continue;
-  const row: Row = { name, exitCode: null, passed: 0, failed: 0, skipped: 0, notes: [] };
+  const row: Row = { name, exitCode: null, seconds: null, passed: 0, failed: 0, skipped: 0, notes: [] };
   const report = readReport(join(dir, name));
   if (typeof report === 'string') {
     row.failed++;
@@ -154,6 +165,7 @@ if (rows.length === 0) {
   rows.push({
     name: '(nothing ran)',
     exitCode: null,
+    seconds: null,
     passed: 0,
     failed: 1,
     skipped: 0,
@@ -162,11 +174,11 @@ if (rows.length === 0) {
 }
 
 const width = Math.max(...rows.map((r) => r.name.length), 4);
-console.log(`${'step'.padEnd(width)}  exit  passed  failed  skipped`);
+console.log(`${'step'.padEnd(width)}  exit  passed  failed  skipped  seconds`);
 for (const r of rows) {
   const exit = r.exitCode === null ? '-' : String(r.exitCode);
   console.log(
-    `${r.name.padEnd(width)}  ${exit.padStart(4)}  ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}`,
+    `${r.name.padEnd(width)}  ${exit.padStart(4)}  ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${(r.seconds === null ? '-' : String(r.seconds)).padStart(7)}`,
   );
   for (const note of r.notes) console.log(`${''.padEnd(width)}  ↳ ${note}`);
 }
