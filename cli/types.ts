@@ -14,6 +14,8 @@ export interface Assignment {
   requestId: string | null;
   eligibilityId?: string | null;
   extensions?: number;
+  /** Where the grant stands in AWS IAM Identity Center (NotRequired for roles without targets). */
+  provisioning?: { status: string; targets: { status: string; failureReason: string | null }[] };
 }
 
 export interface Stage {
@@ -43,6 +45,8 @@ export interface AccessRequest {
   decidedAt: string | null;
   assignmentId: string | null;
   approval: { stages: Stage[] };
+  /** Why a Failed request failed (the AWS reason when provisioning failed). */
+  failureReason?: string | null;
 }
 
 export const FINAL_STATUSES = new Set(['Granted', 'Scheduled', 'Denied', 'Canceled', 'TimedOut', 'Revoked', 'Failed']);

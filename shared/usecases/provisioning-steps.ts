@@ -180,8 +180,8 @@ export async function resumeProvisioning(deps: Deps, outOfTime: () => boolean): 
   return resumed;
 }
 
-type Outcome = { kind: 'moved' } | { kind: 'wait'; seconds: number } | { kind: 'settled' };
-const MOVED: Outcome = { kind: 'moved' };
+/** A move made (with the assignment as it now is), a wait for AWS or another grant, or nothing left to do. */
+type Outcome = { kind: 'moved'; a: Assignment } | { kind: 'wait'; seconds: number } | { kind: 'settled' };
 const SETTLED: Outcome = { kind: 'settled' };
 
 async function readAssignment(deps: Deps, id: string): Promise<Assignment | undefined> {
@@ -310,7 +310,7 @@ async function commit(
   }
   await deps.store.transact(writes);
   if (alert !== undefined) await raiseFailed(deps, a, alert);
-  return MOVED;
+  return { kind: 'moved', a: updated };
 }
 
 /** The `provisioningFailed` alert (high): raised at once, as the workflow sees the failure. */
@@ -549,9 +549,12 @@ const MOVES_PER_STEP = 12;
  */
 export async function provisionStep(deps: Deps, assignmentId: string): Promise<ProvisionResult> {
   const none = { assignmentId, done: true, waitSeconds: 0, granted: false, waitUntil: null };
+  // The assignment as the last move left it (read again only after a move of someone else's).
+  let known: Assignment | undefined;
   for (let moves = 0; moves < MOVES_PER_STEP; moves++) {
     const now = deps.clock.now();
-    const a = await readAssignment(deps, assignmentId);
+    const a = known ?? (await readAssignment(deps, assignmentId));
+    known = undefined;
     if (!a?.provisioning?.targets.length)
       return { ...none, granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
     const live = isLive(a);
@@ -566,8 +569,10 @@ export async function provisionStep(deps: Deps, assignmentId: string): Promise<P
       let moved = false;
       for (let i = 0; i < a.provisioning.targets.length && !moved; i++) {
         const outcome = await advanceTarget(deps, ports, a, i, now);
-        if (outcome.kind === 'moved') moved = true;
-        else if (outcome.kind === 'wait') wait = Math.min(wait ?? outcome.seconds, outcome.seconds);
+        if (outcome.kind === 'moved') {
+          moved = true;
+          known = outcome.a;
+        } else if (outcome.kind === 'wait') wait = Math.min(wait ?? outcome.seconds, outcome.seconds);
       }
       if (moved) continue;
       if (wait !== null) return { assignmentId, done: false, waitSeconds: wait, granted: false, waitUntil: null };
