@@ -92,7 +92,9 @@ export const OUTBOX_CAPABILITIES: readonly Capability[] = ['events'];
 
 /** The capabilities of each scheduled job, by name (a job not listed has none). */
 export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
-  reconcile: ['start', 'taskResponse', 'mail', 'exportStart'],
+  // idcCheck: a scheduled start it grants finds the principal's Identity Center user (provisioning.md); the
+  // provisioning itself is the workflow's.
+  reconcile: ['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck'],
   'audit-export': ['auditWrite'],
   reviews: ['mail'],
   alerts: ['mail'],

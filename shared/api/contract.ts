@@ -214,7 +214,10 @@ export const CONTRACT = {
     idempotent: true,
     responses: {
       200: { description: 'validateOnly: every check passed', schema: z.object({ valid: z.literal(true) }) },
-      201: { description: 'Decided at once: Granted, Provisioning (being made in AWS), Scheduled or Revoked', schema: Request.meta({ id: 'Request' }) },
+      201: {
+        description: 'Decided at once: Granted, Provisioning (being made in AWS), Scheduled or Revoked',
+        schema: Request.meta({ id: 'Request' }),
+      },
       202: {
         description:
           'Waiting for approval (PendingApproval); or, with requireSecondAdmin, a change held for a second administrator',

@@ -136,8 +136,8 @@ export const STALLED_MS = 20 * 60_000;
 
 /**
  * The reconcile job's part: grants still Provisioning, and grants ended in the last 2 days still Deprovisioning,
- * whose targets have not moved for STALLED_MS (their execution gave up, or was never started): one step now,
- * and a new execution to carry on when it is not done. Returns how many were taken up.
+ * whose targets have not moved for STALLED_MS (their execution gave up, or was never started): a new execution
+ * carries each on. Returns how many were taken up.
  */
 export async function resumeProvisioning(deps: Deps, outOfTime: () => boolean): Promise<number> {
   const now = deps.clock.now();
@@ -164,18 +164,11 @@ export async function resumeProvisioning(deps: Deps, outOfTime: () => boolean): 
     if (!a || !p || (p.status !== 'InProgress' && p.status !== 'Deprovisioning' && p.status !== 'Failed')) continue;
     if (p.status === 'Failed' && !isLive(a)) continue;
     if (p.targets.some((t) => t.updatedAt >= before)) continue;
-    const step = await provisionStep(deps, id);
+    // A new execution carries it on (the job itself makes no call to Identity Center).
+    await runEffects(deps, [
+      { kind: 'startWorkflow', name: `${id}-resume-${Math.floor(now.getTime() / 60_000)}`, input: stepInput(a, now) },
+    ]);
     resumed++;
-    const after = await readAssignment(deps, id);
-    if (!step.done && after) {
-      await runEffects(deps, [
-        {
-          kind: 'startWorkflow',
-          name: `${id}-resume-${Math.floor(now.getTime() / 60_000)}`,
-          input: stepInput(after, now),
-        },
-      ]);
-    }
   }
   return resumed;
 }

@@ -703,13 +703,13 @@ describe('schedules', () => {
     }
   });
 
-  it('gives reconcile the table, start, task response, mail and the start of stale exports', () => {
+  it('gives reconcile the table, start, task response, mail, the start of stale exports and the Identity Center user lookup', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReconcileFunction[0-9A-F]{8}$/);
     const exportJob = logicalId('AWS::Lambda::Function', /^SchedulesAuditExportFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart']);
+    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck']);
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
       ...tableStatements(),
@@ -717,6 +717,8 @@ describe('schedules', () => {
       startExecution(),
       taskResponseAndQuota,
       sendEmail,
+      // a scheduled start of a role with targets finds the Identity Center user (the workflow provisions it)
+      ...idcCheckStatements(),
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
@@ -727,6 +729,7 @@ describe('schedules', () => {
       },
     ]);
     expect(variablesOf(fn)).toMatchObject({
+      ...idcEnvironment(),
       STATE_MACHINE_ARN: { Ref: machineId() },
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),

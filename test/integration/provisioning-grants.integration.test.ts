@@ -13,15 +13,21 @@ import {
   LocalIdentityCenter,
   startIdentityCenterEndpoint,
 } from '#infra/local/identity-center.ts';
-import { ManualClock } from '#shared/clock.ts';
+import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
+import type { WorkflowInput } from '#shared/ports/workflow.ts';
 import { keys } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
-import { type ProvisionResult, provisionStep } from '#shared/usecases/provisioning-steps.ts';
+import { type ProvisionResult, provisionStep, STALLED_MS } from '#shared/usecases/provisioning-steps.ts';
+import { reconcile } from '#shared/usecases/reconcile.ts';
 import { call } from '#test/support/invoke.ts';
 import { createTestTable } from '#test/support/table.ts';
 
 const awsClock = new ManualClock(new Date('2026-12-01T00:00:00Z'));
+/** Elevate's own clock (the reconcile test moves it); the stand-in's runs apart. */
+const elevateClock = new ManualClock(new Date('2026-12-01T00:00:00Z'));
+/** The executions Elevate starts (no Step Functions here: the test drives the steps itself). */
+const started: { name: string; input: WorkflowInput }[] = [];
 const standIn = new LocalIdentityCenter({ clock: awsClock, latency: 'PT5S' });
 let endpoint: IdentityCenterEndpoint;
 const ENV = [
@@ -45,7 +51,17 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = endpoint.url;
   process.env.ELEVATE_IDC_INSTANCE_ARN = LOCAL_IDC_INSTANCE_ARN;
   process.env.ELEVATE_IDENTITY_STORE_ID = LOCAL_IDENTITY_STORE_ID;
-  await bootstrap(depsFromEnv(), ['admin']);
+  useClock(elevateClock);
+  const deps = depsFromEnv();
+  deps.workflow = {
+    start: async (name, input) => {
+      started.push({ name, input });
+    },
+    stop: async () => {},
+    succeed: async () => false,
+    fail: async () => false,
+  };
+  await bootstrap(deps, ['admin']);
   // Three roles that all deliver ps-admin (one grant of each overlaps the others in AWS), one with two targets.
   for (const [id, targets] of [
     ['ops-a', [ADMIN_PS]],
@@ -310,5 +326,48 @@ describe('overlapping grants of one (user, permission set, account)', () => {
       await drive(made.body.assignmentId);
       expect(inAws(user)).toBe(false);
     }
+  });
+});
+
+describe('the reconcile job and provisioning', () => {
+  it('hands a grant whose provisioning stalled (its execution gave up) to a new execution, and a stalled removal too', async () => {
+    // Prepare: a grant left Provisioning with no execution driving it
+    const user = await newUser('ops-a');
+    const made = await activate(user, 'ops-a');
+    expect(made.body.status).toBe('Provisioning');
+    elevateClock.advance(STALLED_MS + 60_000);
+    // Act
+    const report = await reconcile(depsFromEnv());
+    // Assess
+    expect(report.provisioningResumed).toBeGreaterThanOrEqual(1);
+    const resumed = started.find((s) => s.name.startsWith(`${made.body.assignmentId}-resume-`));
+    expect(resumed?.input).toMatchObject({
+      phase: 'provision',
+      grant: { provisioning: true, assignmentId: made.body.assignmentId },
+    });
+    await drive(made.body.assignmentId);
+    expect((await request(made.body.id)).status).toBe('Granted');
+
+    // Prepare: its removal left Deprovisioning
+    expect((await deactivate(user, 'ops-a')).status).toBe(201);
+    expect(started.some((s) => s.name === `${made.body.assignmentId}-end` && s.input.phase === 'deprovision')).toBe(
+      true,
+    );
+    elevateClock.advance(STALLED_MS + 60_000);
+    // Act
+    await reconcile(depsFromEnv());
+    // Assess
+    const again = started.filter((s) => s.name.startsWith(`${made.body.assignmentId}-resume-`));
+    expect(again.at(-1)?.input).toMatchObject({
+      phase: 'deprovision',
+      expiry: { deprovisioning: true, assignmentId: made.body.assignmentId },
+    });
+    await drive(made.body.assignmentId);
+    expect(inAws(user)).toBe(false);
+    // Nothing stalled any more: nothing is handed on.
+    elevateClock.advance(STALLED_MS + 60_000);
+    const count = started.length;
+    await reconcile(depsFromEnv());
+    expect(started.slice(count).filter((s) => s.name.includes('-resume-'))).toEqual([]);
   });
 });
