@@ -128,7 +128,7 @@ export interface AccessWorkflowProps {
  *   the execution `<requestId>-<n>` that carries the wait on) → `Continued` (Succeed). A STANDARD execution lives
  *   at most a year, and AWS ends it with a time-out no `Catch` sees: no execution waits past its horizon.
  * - Provisioning (a grant of a role with targets, provisioning.md): `Grant`'s result with `provisioning: true` goes
- *   `Provisioning?` → `Provision` (`{ kind: 'provision', requestId, assignmentId: $.grant.assignmentId }`, result
+ *   from `Granted?` (its first choice) → `Provision` (`{ kind: 'provision', requestId, assignmentId: $.grant.assignmentId }`, result
  *   `{ granted, waitUntil, provisioning, waitSeconds, assignmentId }` into `$.grant`) → `Provisioned?`: still
  *   provisioning → `WaitToProvision` (Wait `$.grant.waitSeconds`: 1 s at first, backing off to 30 s) → `Provision`;
  *   otherwise → `Granted?`. Phase `provision` (a grant the API made) starts at `Provision`.
@@ -364,17 +364,7 @@ export class AccessWorkflow extends Construct {
       Condition.isPresent('$.grant.waitUntil'),
       Condition.isString('$.grant.waitUntil'),
     ];
-    const granted = Choice.jsonPath(this, 'Granted?')
-      .when(
-        Condition.and(
-          ...grantedWithEnd,
-          Condition.isTimestamp('$.grant.waitUntil'),
-          Condition.timestampGreaterThanJsonPath('$.grant.waitUntil', '$.horizon'),
-        ),
-        waitForHorizon,
-      )
-      .when(Condition.and(...grantedWithEnd), expiry)
-      .otherwise(ended);
+    const granted = Choice.jsonPath(this, 'Granted?');
     // A grant of a role with targets is made in AWS before it is Granted: create, then look again (every second
     // at first, backing off) until AWS has done it; the request is Granted (or Failed and rolled back) by the step.
     const provision = guarded(
@@ -401,8 +391,20 @@ export class AccessWorkflow extends Construct {
     provision.next(
       Choice.jsonPath(this, 'Provisioned?').when(stillProvisioning, waitToProvision.next(provision)).otherwise(granted),
     );
-    const provisioning = Choice.jsonPath(this, 'Provisioning?').when(stillProvisioning, provision).otherwise(granted);
-    const start = Chain.start(waitForStart).next(grant).next(provisioning);
+    // `Granted?` goes to `Provision` first while the grant is being made in AWS (no extra state for other grants).
+    granted
+      .when(stillProvisioning, provision)
+      .when(
+        Condition.and(
+          ...grantedWithEnd,
+          Condition.isTimestamp('$.grant.waitUntil'),
+          Condition.timestampGreaterThanJsonPath('$.grant.waitUntil', '$.horizon'),
+        ),
+        waitForHorizon,
+      )
+      .when(Condition.and(...grantedWithEnd), expiry)
+      .otherwise(ended);
+    const start = Chain.start(waitForStart).next(grant).next(granted);
 
     const next = Choice.jsonPath(this, 'NextStage?')
       .when(
