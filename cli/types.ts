@@ -1,53 +1,28 @@
-/** The shapes of the API's answers the CLI reads (see docs/openapi.json); extra fields pass through. */
+/**
+ * The shapes of the API's answers the CLI reads: the domain's zod schemas, the ones docs/openapi.json publishes,
+ * imported as types only (erased when cli/build.mjs bundles the CLI, which carries neither zod nor the domain).
+ */
+import type { Assignment as StoredAssignment } from '#shared/domain/assignment.ts';
+import type { AuditEvent } from '#shared/domain/audit.ts';
+import type { AuditExport } from '#shared/domain/audit-export.ts';
+import type { Request, RequestStatus } from '#shared/domain/request.ts';
+import type { Decision } from '#shared/domain/review.ts';
 
-export interface Assignment {
-  id: string;
-  principalId: string;
-  principalType: string;
-  roleId: string;
-  scope: string;
-  assignmentType: 'eligible' | 'active';
-  origin: 'assigned' | 'activated';
-  status: string;
-  startDateTime: string;
-  endDateTime: string | null;
-  requestId: string | null;
-  eligibilityId?: string | null;
-  extensions?: number;
-  /** Where the grant stands in AWS IAM Identity Center (NotRequired for roles without targets). */
-  provisioning?: { status: string; targets: { status: string; failureReason: string | null }[] };
-}
+export type { AuditEvent, AuditExport };
+/** An assignment as the API shows it (without its version counter). */
+export type Assignment = Omit<StoredAssignment, 'version'>;
+export type AccessRequest = Request;
+/** A decision item of an access review (GET /v1/me/reviews). */
+export type ReviewDecision = Decision;
 
-export interface Stage {
-  status: string;
-  approvers?: { type: string; id: string }[];
-  requiredApprovals?: number;
-  deadline?: string | null;
-  decisions: { approverId: string; decision: string; justification: string | null; at: string }[];
-}
-
-export interface AccessRequest {
-  id: string;
-  action: string;
-  status: string;
-  assignmentType: string;
-  principalId: string;
-  roleId: string;
-  scope: string;
-  justification: string | null;
-  ticket: { system: string; number: string } | null;
-  schedule: {
-    startDateTime: string;
-    expiration: { type: string; endDateTime: string | null; duration: string | null };
-  };
-  createdBy: string;
-  createdAt: string;
-  decidedAt: string | null;
-  assignmentId: string | null;
-  approval: { stages: Stage[] };
-  /** Why a Failed request failed (the AWS reason when provisioning failed). */
-  failureReason?: string | null;
-}
-
-export const FINAL_STATUSES = new Set(['Granted', 'Scheduled', 'Denied', 'Canceled', 'TimedOut', 'Revoked', 'Failed']);
-export const NOT_GRANTED = new Set(['Denied', 'Canceled', 'TimedOut', 'Failed']);
+/** The statuses after which a request changes no more (for `--wait`): decided, one way or the other. */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set<RequestStatus>([
+  'Granted',
+  'Scheduled',
+  'Denied',
+  'Canceled',
+  'TimedOut',
+  'Revoked',
+  'Failed',
+]);
+export const NOT_GRANTED: ReadonlySet<string> = new Set<RequestStatus>(['Denied', 'Canceled', 'TimedOut', 'Failed']);

@@ -9,27 +9,7 @@ import { str, toIsoDuration, toMillis } from '../args.ts';
 import { enc, type Page } from '../client.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { paint, span, status, table, when } from '../output.ts';
-
-interface AuditEvent {
-  id: string;
-  time: string;
-  action: string;
-  actor: { id: string; type: string };
-  target: { principalId?: string | null; roleId?: string | null; scope?: string | null; requestId?: string | null };
-}
-
-interface AuditExport {
-  id: string;
-  from: string;
-  to: string;
-  format: 'jsonl' | 'csv';
-  status: 'Pending' | 'Running' | 'Completed' | 'Failed';
-  recordCount?: number | null;
-  objectKey?: string | null;
-  sha256?: string | null;
-  downloadUrl?: string | null;
-  error?: string | null;
-}
+import type { AuditEvent, AuditExport } from '../types.ts';
 
 /** `2026-11-25` → midnight UTC; a date-time as is; `24h` / `7d` → that long ago. */
 export function toTime(text: string, option: string, now = Date.now()): string {

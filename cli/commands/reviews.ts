@@ -7,23 +7,7 @@ import { str } from '../args.ts';
 import { enc, type Page } from '../client.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { paint, status, table } from '../output.ts';
-
-/** A decision as api.md describes it, plus the ids of its review and instance (needed to decide it). */
-interface ReviewDecision {
-  id: string;
-  reviewId?: string;
-  instanceId?: string;
-  reviewDisplayName?: string;
-  assignmentId: string;
-  principalId: string;
-  roleId: string;
-  scope: string;
-  assignmentType: string;
-  recommendation: string | null;
-  recommendationReason: string | null;
-  decision: string;
-  justification?: string | null;
-}
+import type { ReviewDecision } from '../types.ts';
 
 async function allMyReviews(ctx: Context): Promise<ReviewDecision[]> {
   const items: ReviewDecision[] = [];
@@ -51,7 +35,7 @@ export const reviews: Command = {
     const c = ctx.out.color;
     const rows = items.map((d) => [
       d.id,
-      d.reviewDisplayName ?? d.reviewId ?? '',
+      d.reviewId,
       d.principalId,
       d.roleId,
       d.scope,

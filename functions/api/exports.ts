@@ -2,7 +2,7 @@ import { apiHandler, ok } from '#shared/http/api.ts';
 import { createAuditExport, getAuditExport, listAuditExports } from '#shared/usecases/exports.ts';
 
 export const handler = apiHandler('exports', {
-  createAuditExport: async ({ ctx, body }) => ok(await createAuditExport(ctx, body), 202),
+  createAuditExport: async ({ ctx, body }) => ok(await createAuditExport(ctx, body)),
   listAuditExports: async ({ ctx, query }) => ok(await listAuditExports(ctx, query)),
   getAuditExport: async ({ ctx, params }) => ok(await getAuditExport(ctx, params.id)),
 });

@@ -2,7 +2,7 @@ import { apiHandler, ok } from '#shared/http/api.ts';
 import { createGroup, listGroups, listMembers } from '#shared/usecases/groups.ts';
 
 export const handler = apiHandler('groups', {
-  createGroup: async ({ ctx, body }) => ok(await createGroup(ctx, body), 201),
+  createGroup: async ({ ctx, body }) => ok(await createGroup(ctx, body)),
   listGroups: async ({ ctx, query }) => ok(await listGroups(ctx, query)),
   listGroupMembers: async ({ ctx, params, query }) => ok(await listMembers(ctx, params.id, query)),
 });

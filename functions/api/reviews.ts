@@ -12,7 +12,7 @@ import {
 } from '#shared/usecases/reviews.ts';
 
 export const handler = apiHandler('reviews', {
-  createAccessReview: async ({ ctx, body }) => ok(await createReview(ctx, body), 201),
+  createAccessReview: async ({ ctx, body }) => ok(await createReview(ctx, body)),
   listAccessReviews: async ({ ctx, query }) => ok(await listReviews(ctx, query)),
   getAccessReview: async ({ ctx, params }) => ok(await getReview(ctx, params.id)),
   listAccessReviewInstances: async ({ ctx, params, query }) => ok(await listInstances(ctx, params.id, query)),

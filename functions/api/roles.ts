@@ -12,7 +12,7 @@ import { listScopes } from '#shared/usecases/scopes.ts';
 import { getTargets, putTargets } from '#shared/usecases/targets.ts';
 
 export const handler = apiHandler('roles', {
-  createRole: async ({ ctx, body }) => ok(await createRole(ctx, body), 201),
+  createRole: async ({ ctx, body }) => ok(await createRole(ctx, body)),
   listRoles: async ({ ctx, query }) => ok(await listRoles(ctx, query)),
   getRole: async ({ ctx, params }) => ok(await getRole(ctx, params.roleId)),
   updateRole: async ({ ctx, params, body }) => ok(await updateRole(ctx, params.roleId, body)),

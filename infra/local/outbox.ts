@@ -1,6 +1,7 @@
 /**
- * The local outbox: the mail that SES would have sent, kept in memory for `GET /_local/emails`.
- * The local mailer adapter (later work) calls `add`; tests read `emails` or the HTTP control.
+ * The mail that SES would have sent, kept in memory for `GET /_local/emails` (not the transactional outbox of
+ * lifecycle events, shared/usecases/outbox.ts). The local SES stand-in (aws-standins.ts) calls `add` for each
+ * SendEmail the real mailer adapter sends; tests read `list()` or the HTTP control.
  */
 export interface LocalEmail {
   readonly to: readonly string[];

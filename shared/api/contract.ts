@@ -1,23 +1,25 @@
 import * as z from 'zod';
-import { ALERT_TYPES, AlertSettings } from '../domain/alerts.ts';
-import { Assignment, AssignmentStatus, AssignmentType } from '../domain/assignment.ts';
+import { Alert, AlertSettings, AlertStatus } from '../domain/alerts.ts';
+import { AccessAnswer, Assignment, AssignmentStatus, AssignmentType } from '../domain/assignment.ts';
 import { AuditEvent } from '../domain/audit.ts';
+import { AuditExport, AuditExportInput } from '../domain/audit-export.ts';
 import { Change, ChangeDecisionInput, ChangeStatus, Settings } from '../domain/governance.ts';
-import { GroupInput } from '../domain/group.ts';
+import { Group, GroupInput } from '../domain/group.ts';
 import { RolePolicy } from '../domain/policy.ts';
-import { Email, IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
-import { ProvisioningStatus, ProvisioningView } from '../domain/provisioning.ts';
+import { IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
+import { Principal, PrincipalInput } from '../domain/principal.ts';
+import { ProvisioningView } from '../domain/provisioning.ts';
 import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { Decision, Instance, Review, ReviewDecisionInput, ReviewInput } from '../domain/review.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
-import { Scope } from '../domain/scope.ts';
+import { Scope, ScopeItem } from '../domain/scope.ts';
 import { Targets } from '../domain/targets.ts';
 import type { OperationId } from './operations.ts';
 
 /**
  * The HTTP contract in zod: for each operation of the route table, its path parameters, query, body and
  * responses. The wrapper validates with these schemas and the OpenAPI document is generated from them,
- * so what is published is what is enforced.
+ * so what is published is what is enforced. The shapes are the domain's (shared/domain), declared once there.
  */
 export const Problem = z
   .object({
@@ -30,7 +32,56 @@ export const Problem = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
-const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextToken: z.string().nullable() });
+const AssignmentView = Assignment.omit({ version: true }).extend({ provisioning: ProvisioningView });
+const GroupMember = AssignmentView.extend({ relation: z.enum(['member', 'owner']) });
+
+/**
+ * The shapes the OpenAPI document publishes by name, in `components.schemas`, and refers to with `$ref` wherever
+ * they are used: the name is the `id` of the schema's zod metadata (zod's global registry), which
+ * shared/http/openapi.ts reads. A few domain schemas name themselves (`Change`, `Settings`, `Targets`, the access
+ * review's `AccessReview*`).
+ */
+const PUBLISHED: Record<string, z.ZodType> = {
+  AccessAnswer,
+  AccessReviewDecisionInput: ReviewDecisionInput,
+  AccessReviewInput: ReviewInput,
+  Alert,
+  AlertSettings,
+  Assignment: AssignmentView,
+  AuditEvent,
+  AuditExport,
+  AuditExportInput,
+  ChangeDecisionInput,
+  DecisionInput,
+  Group,
+  GroupInput,
+  GroupMember,
+  IsoDateTime,
+  Principal,
+  PrincipalInput,
+  Request,
+  RequestInput,
+  Role,
+  RoleInput,
+  RolePatch,
+  RolePolicy,
+  ScopeItem,
+};
+for (const [id, schema] of Object.entries(PUBLISHED))
+  z.globalRegistry.add(schema, { ...z.globalRegistry.get(schema), id });
+
+const pages = new Map<z.ZodType, z.ZodType>();
+/** A page of items and the cursor of the next (null on the last); `<Item>Page` in the document for a named item. */
+const page = <T extends z.ZodType>(item: T) => {
+  const found = pages.get(item) as ReturnType<typeof pageOf<T>> | undefined;
+  if (found) return found;
+  const made = pageOf(item);
+  const id = z.globalRegistry.get(item)?.id;
+  const named = id ? made.meta({ id: `${id}Page` }) : made;
+  pages.set(item, named);
+  return named;
+};
+const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextToken: z.string().nullable() });
 
 const pageQuery = {
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -38,74 +89,6 @@ const pageQuery = {
 };
 
 const Id = z.string().regex(/^[a-z]{3}_[0-9A-Z]{26}$/, 'an Elevate id such as req_01J...');
-
-const Principal = z
-  .object({
-    id: z.string(),
-    type: PrincipalType,
-    displayName: z.string().nullable(),
-    email: z.string().nullable(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Principal' });
-
-const AssignmentView = Assignment.omit({ version: true })
-  .extend({ provisioning: ProvisioningView })
-  .meta({ id: 'Assignment' });
-
-export const PrincipalInput = z.strictObject({
-  type: PrincipalType,
-  displayName: z.string().trim().min(1).max(200),
-  email: Email.optional(),
-});
-
-export const AccessAnswer = z
-  .object({
-    allowed: z.boolean(),
-    assignmentId: z.string().nullable(),
-    expiresAt: z.string().nullable(),
-    viaGroup: z
-      .string()
-      .nullable()
-      .meta({ description: 'the Elevate group through which the role is held; null when held directly' }),
-    provisioning: ProvisioningStatus.nullable().meta({
-      description:
-        'where the assignment that answers stands in AWS IAM Identity Center (provisioning.md); null when not allowed',
-    }),
-  })
-  .meta({ id: 'AccessAnswer' });
-
-export const AuditExportInput = z.strictObject({
-  from: IsoDateTime,
-  to: IsoDateTime,
-  format: z.enum(['jsonl', 'csv']).default('jsonl'),
-});
-
-const AuditExport = z.object({
-  id: z.string(),
-  from: z.string(),
-  to: z.string(),
-  format: z.enum(['jsonl', 'csv']),
-  status: z
-    .enum(['Pending', 'Running', 'Completed', 'Failed'])
-    .describe('Running: a run of the export job holds it (its lease outlasts the job function timeout)'),
-  createdAt: z.string(),
-  createdBy: z.string(),
-  recordCount: z.int().nullable(),
-  objectKey: z.string().nullable(),
-  sha256: z.string().nullable(),
-  manifestKey: z.string().nullable(),
-  previousManifestSha256: z.string().nullable(),
-  error: z.string().nullable(),
-  continuedBy: z
-    .string()
-    .nullable()
-    .describe(
-      'When one run could not export the whole range in its time: the export that continues it from `to` ' +
-        '(this export then covers [from, to) only)',
-    ),
-  downloadUrl: z.string().nullable().describe('A presigned S3 GET of the object, valid 15 minutes'),
-});
 
 const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -115,38 +98,16 @@ export interface OperationContract {
   body?: z.ZodType;
   /** Honours an Idempotency-Key header (POSTs that create). */
   idempotent?: boolean;
+  /** The answers on success; the lowest status is the operation's own (`successStatus`), any other is the exception. */
   responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType }>>;
 }
 
-const Group = z
-  .object({ id: z.string(), displayName: z.string(), description: z.string().nullable(), createdAt: z.string() })
-  .meta({ id: 'Group' });
-
-const Alert = z
-  .object({
-    id: z.string(),
-    type: z.enum(ALERT_TYPES),
-    severity: z.enum(['low', 'medium', 'high']),
-    status: z.enum(['active', 'dismissed', 'resolved']),
-    detectedAt: z.string(),
-    updatedAt: z.string(),
-    affected: z
-      .array(z.record(z.string(), z.unknown()))
-      .meta({ description: 'A sample: the first 100 affected items (affectedCount says how many there are)' }),
-    affectedCount: z.number().int().optional(),
-    details: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: 'Alert' });
-
-const ScopeItem = z
-  .object({
-    scope: z.string(),
-    type: z.enum(['root', 'organizationalUnit', 'account']),
-    id: z.string(),
-    name: z.string(),
-    parentScope: z.string().nullable(),
-  })
-  .meta({ id: 'ScopeItem' });
+/**
+ * The status an operation answers when it succeeds: the lowest its contract lists (201 for a create, 202 for an
+ * export, 204 for a delete). Higher ones are the exceptions the operation names itself: a change held for a second
+ * administrator (202), a request waiting for approval (202).
+ */
+export const successStatus = (c: OperationContract): number => Math.min(...Object.keys(c.responses).map(Number));
 
 const AlertId = z.string().regex(/^[A-Za-z]+-[0-9a-f]{12}$/, 'an alert id such as roleWithoutMfa-0123456789ab');
 
@@ -159,7 +120,7 @@ export const CONTRACT = {
   createRole: {
     body: RoleInput,
     idempotent: true,
-    responses: { 201: { description: 'The role', schema: Role.meta({ id: 'Role' }) } },
+    responses: { 201: { description: 'The role', schema: Role } },
   },
   listRoles: { query: z.strictObject(pageQuery), responses: { 200: { description: 'Roles', schema: page(Role) } } },
   getRole: { params: z.strictObject({ roleId: Slug }), responses: { 200: { description: 'The role', schema: Role } } },
@@ -171,7 +132,7 @@ export const CONTRACT = {
   deleteRole: { params: z.strictObject({ roleId: Slug }), responses: { 204: { description: 'Deleted' } } },
   getPolicy: {
     params: z.strictObject({ roleId: Slug }),
-    responses: { 200: { description: 'The policy', schema: RolePolicy.meta({ id: 'RolePolicy' }) } },
+    responses: { 200: { description: 'The policy', schema: RolePolicy } },
   },
   putPolicy: {
     params: z.strictObject({ roleId: Slug }),
@@ -216,7 +177,7 @@ export const CONTRACT = {
       200: { description: 'validateOnly: every check passed', schema: z.object({ valid: z.literal(true) }) },
       201: {
         description: 'Decided at once: Granted, Provisioning (being made in AWS), Scheduled or Revoked',
-        schema: Request.meta({ id: 'Request' }),
+        schema: Request,
       },
       202: {
         description:
@@ -297,12 +258,12 @@ export const CONTRACT = {
     responses: {
       200: {
         description: 'Active members and owners, each an assignment with its relation',
-        schema: page(AssignmentView.extend({ relation: z.enum(['member', 'owner']) })),
+        schema: page(GroupMember),
       },
     },
   },
   listAlerts: {
-    query: z.strictObject({ ...pageQuery, status: z.enum(['active', 'dismissed', 'resolved']).optional() }),
+    query: z.strictObject({ ...pageQuery, status: AlertStatus.optional() }),
     responses: { 200: { description: 'Alerts', schema: page(Alert) } },
   },
   dismissAlert: {
@@ -310,7 +271,7 @@ export const CONTRACT = {
     responses: { 200: { description: 'The dismissed alert', schema: Alert } },
   },
   getAlertSettings: {
-    responses: { 200: { description: 'The settings', schema: AlertSettings.meta({ id: 'AlertSettings' }) } },
+    responses: { 200: { description: 'The settings', schema: AlertSettings } },
   },
   putAlertSettings: { body: AlertSettings, responses: { 200: { description: 'The settings', schema: AlertSettings } } },
 
@@ -329,14 +290,14 @@ export const CONTRACT = {
         .optional(),
     }),
     responses: {
-      200: { description: 'Audit events, newest first', schema: page(AuditEvent.meta({ id: 'AuditEvent' })) },
+      200: { description: 'Audit events, newest first', schema: page(AuditEvent) },
     },
   },
 
   createAuditExport: {
     body: AuditExportInput,
     idempotent: true,
-    responses: { 202: { description: 'The export, Pending', schema: AuditExport.meta({ id: 'AuditExport' }) } },
+    responses: { 202: { description: 'The export, Pending', schema: AuditExport } },
   },
   listAuditExports: {
     query: z.strictObject(pageQuery),

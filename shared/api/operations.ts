@@ -1,6 +1,5 @@
-import { type FunctionName, ROUTES } from '../../functions/api/routes.ts';
+import type { FunctionName, ROUTES } from '../../functions/api/routes.ts';
 
 type RouteUnion = (typeof ROUTES)[number];
 export type OperationId = RouteUnion['operationId'];
 export type OperationsOf<F extends FunctionName> = Extract<RouteUnion, { fn: F }>['operationId'];
-export const routeOf = (operationId: OperationId) => ROUTES.find((r) => r.operationId === operationId);

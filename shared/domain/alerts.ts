@@ -18,6 +18,26 @@ export type AlertType = (typeof ALERT_TYPES)[number];
 
 const Severity = z.enum(['low', 'medium', 'high']);
 
+export const AlertStatus = z.enum(['active', 'dismissed', 'resolved']);
+export type AlertStatus = z.infer<typeof AlertStatus>;
+
+/** An alert: one per cause (`<type>-<hash of the subject>`), as the API shows it. */
+export const Alert = z.object({
+  id: z.string(),
+  type: z.enum(ALERT_TYPES),
+  severity: Severity,
+  status: AlertStatus,
+  detectedAt: z.string(),
+  updatedAt: z.string(),
+  affected: z
+    .array(z.record(z.string(), z.unknown()))
+    .meta({ description: 'A sample: the first 100 affected items (affectedCount says how many there are)' }),
+  /** How many there are in all (absent on alerts written before the sample). */
+  affectedCount: z.number().int().optional(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type Alert = z.infer<typeof Alert>;
+
 export const AlertSettings = z.strictObject({
   roleWithoutMfa: z.strictObject({ enabled: z.boolean(), severity: Severity }),
   tooManyPermanentAssignments: z.strictObject({
@@ -76,9 +96,7 @@ export function boundedAffected(
   return { affected: affected.slice(0, max), affectedCount: affected.length };
 }
 
-export interface AlertState {
-  status: 'active' | 'dismissed' | 'resolved';
-}
+export type AlertState = Pick<Alert, 'status'>;
 
 /** What happens to an alert given whether its cause is found now. */
 export function nextAlertStatus(

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PrincipalType } from './primitives.ts';
-import type { Provisioning } from './provisioning.ts';
+import { type Provisioning, ProvisioningStatus } from './provisioning.ts';
 
 export const AssignmentType = z.enum(['eligible', 'active']);
 export type AssignmentType = z.infer<typeof AssignmentType>;
@@ -32,6 +32,22 @@ export const Assignment = z.object({
  * stands in AWS; absent when nothing is provisioned for it (NotRequired).
  */
 export type Assignment = z.infer<typeof Assignment> & { provisioning?: Provisioning | undefined };
+
+/** GET /v1/access: does the principal hold the role at the scope now, and which assignment says so. */
+export const AccessAnswer = z.object({
+  allowed: z.boolean(),
+  assignmentId: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  viaGroup: z
+    .string()
+    .nullable()
+    .meta({ description: 'the Elevate group through which the role is held; null when held directly' }),
+  provisioning: ProvisioningStatus.nullable().meta({
+    description:
+      'where the assignment that answers stands in AWS IAM Identity Center (provisioning.md); null when not allowed',
+  }),
+});
+export type AccessAnswer = z.infer<typeof AccessAnswer>;
 
 /** Live assignments (Scheduled or Active) are the ones that can still grant access. */
 export const isLive = (a: Pick<Assignment, 'status'>): boolean => a.status === 'Scheduled' || a.status === 'Active';

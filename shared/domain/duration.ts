@@ -18,8 +18,6 @@ export interface Duration {
 const PATTERN =
   /^P(?:(\d{1,4})Y)?(?:(\d{1,4})M)?(?:(\d{1,4})W)?(?:(\d{1,5})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,7})M)?(?:(\d{1,9})S)?)?$/;
 
-export const DURATION_PATTERN = PATTERN;
-
 export function isDuration(text: string): boolean {
   return tryParseDuration(text) !== undefined;
 }

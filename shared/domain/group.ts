@@ -17,6 +17,14 @@ export const GroupInput = z.strictObject({
 });
 export type GroupInput = z.infer<typeof GroupInput>;
 
+export const Group = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  description: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type Group = z.infer<typeof Group>;
+
 export const memberRole = (groupId: string) => `group-${groupId}-member`;
 export const ownerRole = (groupId: string) => `group-${groupId}-owner`;
 

@@ -49,6 +49,3 @@ export const Text = (max: number) =>
   z.string().overwrite(normalizeText).min(1, 'blank: it has no visible characters').max(max);
 
 export const Justification = Text(1000);
-
-/** Normalises an ISO time to the canonical form with milliseconds (lexically sortable). */
-export const iso = (d: Date): string => d.toISOString();

@@ -76,3 +76,25 @@ export function organizationNodeOf(scope: string): { type: 'account' | 'organiza
   if (ou) return { type: 'organizationalUnit', id: ou };
   return undefined;
 }
+
+/** A root, OU or account of the AWS organization, as the organization-sync job last copied it. */
+export const OrgNode = z.object({
+  scope: z.string(),
+  type: z.enum(['root', 'organizationalUnit', 'account']),
+  id: z.string(),
+  name: z.string(),
+  parentScope: z.string().nullable(),
+  /** The ids of the root and OUs above it, from the root down (what `/ous/<id>` coverage reads). */
+  ancestors: z.array(z.string()),
+  /** An account's state in the organization (ACTIVE, SUSPENDED...); null for roots and OUs. */
+  status: z.string().nullable(),
+  /** When the sync job last wrote it (a change). */
+  updatedAt: z.string(),
+});
+export type OrgNode = z.infer<typeof OrgNode>;
+
+/** A node as GET /v1/scopes shows it. */
+export const ScopeItem = OrgNode.pick({ scope: true, type: true, id: true, name: true, parentScope: true }).meta({
+  id: 'ScopeItem',
+});
+export type ScopeItem = z.infer<typeof ScopeItem>;

@@ -3,9 +3,9 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type * as z from 'zod';
 import type { FunctionName, Route } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
-import { CONTRACT, type Contract, type OperationContract } from '../api/contract.ts';
+import { CONTRACT, type Contract, type OperationContract, successStatus } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
-import { type Caller, callerFromRequest } from '../auth/caller.ts';
+import { callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { isGovernedOperation } from '../domain/governance.ts';
@@ -23,7 +23,8 @@ import { fieldErrors, internalError, problem } from './problem.ts';
  * Typed domain errors become problem+json here, in one place; anything else is logged and is a 500.
  */
 export interface Result {
-  status: number;
+  /** Absent: the operation's success status, as its contract gives it (`successStatus`). */
+  status?: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -46,7 +47,8 @@ type Response = APIGatewayProxyStructuredResultV2;
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export const ok = (body: unknown, status = 200): Result => ({ status, body });
+/** The operation's answer: with its contract's success status, unless `status` names another. */
+export const ok = (body: unknown, status?: number): Result => (status === undefined ? { body } : { status, body });
 
 export function apiHandler<F extends FunctionName>(fn: F, operations: Operations<F>, deps: () => Deps = depsFromEnv) {
   const routes = new Map(routesOf(fn).map((r) => [`${r.method} ${r.path}`, r]));
@@ -69,6 +71,7 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
       const contract: OperationContract = CONTRACT[route.operationId as OperationId];
       const d = deps();
       const ctx = new Ctx(d, caller);
+      ctx.successStatus = successStatus(contract);
       // The caller's name and e-mail are recorded by calls that may change something, never by a read: the
       // functions that only serve GETs hold read-only table access (infra/constructs/api.ts TABLE_ACCESS).
       recording =
@@ -102,7 +105,8 @@ export function apiHandler<F extends FunctionName>(fn: F, operations: Operations
                 body: jsonOf(raw),
               })
             : null;
-          response = toResponse(proposal ? { status: 202, body: proposal } : await operation({ ctx, ...input }));
+          const result = proposal ? { status: 202, body: proposal } : await operation({ ctx, ...input });
+          response = toResponse({ ...result, status: result.status ?? ctx.successStatus });
           kept = ctx.remembered;
         } catch (error) {
           if (!(error instanceof IdempotencyRace) || !idempotency) throw error;
@@ -298,7 +302,7 @@ function idempotencyOf(event: Event, contract: OperationContract, method: string
   return { key, fingerprint };
 }
 
-function toResponse(result: Result): Response {
+function toResponse(result: Result & { status: number }): Response {
   if (result.body === undefined) return { statusCode: result.status, headers: result.headers ?? {} };
   return {
     statusCode: result.status,
@@ -306,5 +310,3 @@ function toResponse(result: Result): Response {
     body: JSON.stringify(result.body),
   };
 }
-
-export type { Caller };

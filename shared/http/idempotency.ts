@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DomainError } from '../domain/errors.ts';
-import { type IdempotencyItem, IdempotencyRace, keys, ops, strip } from '../store/records.ts';
+import { type IdempotencyItem, IdempotencyRace, keys, ops, stored } from '../store/records.ts';
 import type { Ctx } from '../usecases/context.ts';
 import { problem } from './problem.ts';
 
@@ -26,7 +26,7 @@ async function current(ctx: Ctx, key: string): Promise<IdempotencyItem | undefin
   if (!item) return undefined;
   const expiresAt = Number(item.ttl);
   if (Number.isFinite(expiresAt) && expiresAt * 1000 <= ctx.now.getTime()) return undefined;
-  return strip<IdempotencyItem>(item);
+  return stored.idempotency.fromItem(item);
 }
 
 function differentRequest(): DomainError {

@@ -1,97 +1,38 @@
 import type { Caller } from '../auth/caller.ts';
+import type { Alert } from '../domain/alerts.ts';
 import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
-import { AUDIT_SHARDS, chainId, dayOf } from '../domain/audit-chain.ts';
+import { AUDIT_SHARDS, chainId } from '../domain/audit-chain.ts';
+import type { AuditExportRecord } from '../domain/audit-export.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { Change } from '../domain/governance.ts';
+import type { Group } from '../domain/group.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import type { PrincipalRef, PrincipalType } from '../domain/primitives.ts';
+import type { PrincipalRef } from '../domain/primitives.ts';
+import type { Principal } from '../domain/principal.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
+import type { OrgNode } from '../domain/scope.ts';
 import type { Target } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import type { LifecycleEvent } from '../ports/events.ts';
+import * as E from './entities.ts';
+import { principalPart } from './entities.ts';
+import { ATTR, attrsOf, INDEX_ATTRS, type Item, type QueryPart } from './keyspace.ts';
 import type { Key, PartBounds } from './pagination.ts';
-import { type IndexName, TABLE } from './table.ts';
+import type { IndexName } from './table.ts';
 
+/** The entities and their typed `fromItem` (`stored.role.fromItem(item)`): no cast of a read item anywhere else. */
+export * as stored from './entities.ts';
 /**
- * Every key recipe and every condition expression of the table, in one module.
- *
- * | entity      | pk                   | sk                              | gsi1            | gsi2                 | gsi3            |
- * |-------------|----------------------|---------------------------------|-----------------|----------------------|-----------------|
- * | role        | ROLE#<id>            | ROLE                            | ROLES / id      |                      |                 |
- * | policy      | ROLE#<id>            | POLICY                          |                 |                      |                 |
- * | targets     | ROLE#<id>            | TARGETS                         |                 |                      |                 |
- * | org node    | ORG#<root|ou|acct id>| NODE                            | SCOPES / <scope>|                      |                 |
- * | principal   | PRINCIPAL#<p>        | PROFILE                         |                 |                      |                 |
- * | assignment  | ASG#<id>             | ASG                             | ROLEASG#<role>  | ASGSTATUS#<s> / end  | ASGP#<p>        |
- * | live slot   | P#<p>                | LIVE#<role>#<type>#<scope>      |                 |                      |                 |
- * | pending     | P#<p>                | PENDING#<role>#<type>#<scope>   |                 |                      |                 |
- * | reminder    | ASG#<id>             | REMINDER#<1d|1h>                |                 |                      |                 |
- * | last use    | ASG#<eligibility id> | LASTUSE                         |                 |                      |                 |
- * | request     | REQ#<id>             | REQ                             | REQP#<p>        | REQSTATUS#<s>        | REQS            |
- * | audit event | AUDIT#<day>#<shard>  | <time>#<id>                     | AUDITP#<princ.> | AUDITA#<actor>       | AUDITR#<role>   |
- * | audit head  | AUDITHEAD#<day>#<sh.>| HEAD                            |                 |                      |                 |
- * | audit day   | AUDITDAY#<day>       | DAY                             | AUDITDAYS / day |                      |                 |
- * | export      | EXPORT#<id>          | EXPORT                          | EXPORTS / t#id  |                      |                 |
- * | export head | EXPORTHEAD           | HEAD                            |                 |                      |                 |
- * | daily export| EXPORTDAY#<day>      | DAILY                           |                 |                      |                 |
- * | job progress| JOB#<alerts|digest>  | PROGRESS                        |                 |                      |                 |
- * | group       | GROUP#<id>           | GROUP                           | GROUPS / id     |                      |                 |
- * | alert       | ALERT#<type>#<subj.> | ALERT                           | ALERTS / <status>#<detectedAt> |       |                 |
- * | alert settings | META              | ALERTSETTINGS                   |                 |                      |                 |
- * | review      | REVIEW#<id>          | REVIEW                          | REVIEWS / t#id  | REVIEWDUE / next#id  |                 |
- * | rv instance | REVIEW#<review>      | INST#<id>                       |                 |                      | RVWORK / id (*) |
- * | rv decision | RVI#<instance>       | DEC#<id>                        | RVDP#<i>#<p>    | RVDR#<i>#<role>      | RVDI#<i>        |
- * | idempotency | IDEM#<caller>#<key>  | IDEM                            |                 |                      |                 |
- * | install     | META                 | INSTALL                         |                 |                      |                 |
- * | settings    | META                 | SETTINGS                        |                 |                      |                 |
- * | change      | CHANGE#<id>          | CHANGE                          | CHANGES / t#id  | CHANGESTATUS#<s> / expiresAt#id |      |
- * | outbox      | OUTBOX#<yyyy-mm-dd>  | <time>#<id>                     |                 |                      |                 |
- * | aws ref     | AWSREF#<ref id>      | REF                             |                 |                      |                 |
- *
- * Audit events live in the partition of their hash chain (`<yyyy-mm-dd>#<shard>`, picked per transaction by the
- * store), so concurrent writers spread over AUDIT_SHARDS partitions a day; the audit day item (written when a day's
- * chain starts) lists the days that have events, so a newest-first listing skips empty days.
- *
- * `<p>` is a principal: `<principalType>#<principalId>` (`user#alice`, `group#dbas`). Users, groups and service
- * principals have separate id spaces: a user token whose sub is a group's id never reads or writes the group's items.
- *
- * Access reviews: REVIEWDUE holds only definitions with a next instance; RVWORK (*) only instances the job still
- * works on. A decision sits in exactly one reviewer queue (gsi1 by principal for `self`, gsi2 by role for
- * `approvers`, gsi3 by instance for `principals`) with the sort key `<decision>#<id>`, so `NotReviewed#` is the queue.
- *
- * The live slot is the strongly consistent view of a principal's Scheduled and Active assignments
- * (its key makes a duplicate live assignment impossible, and the access check one Query). It is a copy of
- * the assignment, written in the same transaction, and deleted when the assignment ends.
+ * The writes of the table (each with the condition that guards it and the error a failed condition means), the
+ * gets and the queries, all in one module. The key recipes themselves are declared once, per entity and access
+ * pattern, in entities.ts; `keys` and `queries` here only name them for the use cases, and the key table in
+ * docs/architecture.md is generated from the same declarations (`npm run keys:doc`, checked by a unit test).
  */
-export type Item = Record<string, unknown>;
-
-export const ATTR = {
-  pk: TABLE.partitionKey,
-  sk: TABLE.sortKey,
-  ttl: TABLE.timeToLiveAttribute,
-} as const;
-
-const INDEX_ATTRS: Record<IndexName, { pk: string; sk: string }> = Object.fromEntries(
-  TABLE.globalSecondaryIndexes.map((g) => [g.indexName, { pk: g.partitionKey, sk: g.sortKey }]),
-) as Record<IndexName, { pk: string; sk: string }>;
-
-const KEY_ATTRS = new Set<string>([
-  ATTR.pk,
-  ATTR.sk,
-  ATTR.ttl,
-  'entity',
-  ...Object.values(INDEX_ATTRS).flatMap((a) => [a.pk, a.sk]),
-]);
-
-/** The entity without its key attributes. */
-export function strip<T>(item: Item): T {
-  const out: Item = {};
-  for (const [k, v] of Object.entries(item)) if (!KEY_ATTRS.has(k)) out[k] = v;
-  return out as T;
-}
+export type { Item, QueryPart };
+export { ATTR, principalPart };
 
 /** The attributes that position an item in the base table or an index (the cursor of a page). */
 export function positionOf(item: Item, index: IndexName | undefined): Key {
@@ -116,31 +57,28 @@ export function cursorBounds(q: QueryPart): PartBounds {
   };
 }
 
-export const partitionAttr = (index: IndexName | undefined): string => (index ? INDEX_ATTRS[index].pk : ATTR.pk);
-export const sortAttr = (index: IndexName | undefined): string => (index ? INDEX_ATTRS[index].sk : ATTR.sk);
+export const partitionAttr = (index: IndexName | undefined): string => attrsOf(index).pk;
+export const sortAttr = (index: IndexName | undefined): string => attrsOf(index).sk;
 
-const gsi = (index: IndexName, pk: string, sk: string): Item => ({
-  [INDEX_ATTRS[index].pk]: pk,
-  [INDEX_ATTRS[index].sk]: sk,
-});
-
-const END_OF_TIME = '9999-12-31T23:59:59.999Z';
+/** The literal start of an entity's partition key (`AUDIT#` of `AUDIT#{chain}`). */
+const partitionPrefix = (e: { patterns: { primary: { pk: string } } }): string =>
+  e.patterns.primary.pk.split('{')[0] as string;
 
 /**
- * The partition-key prefixes of the audit trail: audit events (`AUDIT#`) and chain heads (`AUDITHEAD#`). No
- * function's role may delete or update an item under them (infra/constructs/data.ts denies it in IAM); keep them
- * in step with `keys.auditHead` and `auditItem` (test/infra/least-privilege.test.ts checks both).
+ * The partition-key prefixes of the audit trail: audit events (`AUDIT#`) and chain heads (`AUDITHEAD#`), taken
+ * from their declarations. No function's role may delete or update an item under them (infra/constructs/data.ts
+ * denies it in IAM; test/infra/least-privilege.test.ts checks it).
  */
-export const AUDIT_KEY_PREFIXES = ['AUDIT#', 'AUDITHEAD#'] as const;
+export const AUDIT_KEY_PREFIXES: readonly string[] = [partitionPrefix(E.audit), partitionPrefix(E.auditHead)];
 
 /**
  * The transactional outbox: a lifecycle event is an item written in the transaction of the change it reports
  * (`ops.publish`), so it exists exactly when the change committed. The table's stream carries each new outbox
- * item to the publisher (functions/stream/outbox.ts), which puts it on the bus, retrying until EventBridge takes
- * it: every committed change emits its events at least once. The item stays `OUTBOX_RETENTION_DAYS` (TTL) for a
- * replay by day (`queries.outbox`).
+ * item to the publisher (functions/stream/outbox.ts), which puts it on the bus at least once (the stream mapping
+ * retries a refused batch, then records its position in a dead-letter queue). The item stays
+ * `OUTBOX_RETENTION_DAYS` (TTL) for a replay by day (`queries.outbox`).
  */
-export const OUTBOX_ENTITY = 'outbox';
+export const OUTBOX_ENTITY = E.outbox.name;
 export const OUTBOX_RETENTION_DAYS = 7;
 
 /** An outbox item as stored (what the publisher reads from the stream). */
@@ -151,161 +89,103 @@ export interface OutboxRecord {
   time: string;
 }
 
-/** A principal in a key: its type, then its id (types hold no `#`, so no two principals share a key). */
-const principalPart = (p: PrincipalRef): string => `${p.principalType}#${p.principalId}`;
-
 /** A slot: one principal's live (or pending) assignment of a role, type and scope. */
 export type Slot = Pick<Assignment, 'principalType' | 'principalId' | 'roleId' | 'assignmentType' | 'scope'>;
 
-// ---- key recipes ----------------------------------------------------------------------------------
+const slotKey = (a: Slot) => ({
+  p: principalPart(a),
+  roleId: a.roleId,
+  assignmentType: a.assignmentType,
+  scope: a.scope,
+});
+
+// ---- gets: the table key of one item ------------------------------------------------------------------
 
 export const keys = {
-  role: (id: string) => ({ [ATTR.pk]: `ROLE#${id}`, [ATTR.sk]: 'ROLE' }),
-  policy: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'POLICY' }),
-  /** Where a role's grants are provisioned in AWS (provisioning.md, "Targets"); absent: none. */
-  targets: (roleId: string) => ({ [ATTR.pk]: `ROLE#${roleId}`, [ATTR.sk]: 'TARGETS' }),
-  /** A root, organizational unit or account of the AWS organization, as the organization-sync job last saw it. */
-  orgNode: (id: string) => ({ [ATTR.pk]: `ORG#${id}`, [ATTR.sk]: 'NODE' }),
-  principal: (p: PrincipalRef) => ({ [ATTR.pk]: `PRINCIPAL#${principalPart(p)}`, [ATTR.sk]: 'PROFILE' }),
-  assignment: (id: string) => ({ [ATTR.pk]: `ASG#${id}`, [ATTR.sk]: 'ASG' }),
-  live: (a: Slot) => ({
-    [ATTR.pk]: `P#${principalPart(a)}`,
-    [ATTR.sk]: `LIVE#${a.roleId}#${a.assignmentType}#${a.scope}`,
-  }),
-  /** While a request for a slot waits (approval, or a scheduled start), no second one may be made. */
-  pending: (a: Slot) => ({
-    [ATTR.pk]: `P#${principalPart(a)}`,
-    [ATTR.sk]: `PENDING#${a.roleId}#${a.assignmentType}#${a.scope}`,
-  }),
-  /** Marks a reminder as sent, so each reminder goes out once (`1d`, `1h` before the end). */
-  reminder: (assignmentId: string, which: string) => ({
-    [ATTR.pk]: `ASG#${assignmentId}`,
-    [ATTR.sk]: `REMINDER#${which}`,
-  }),
-  request: (id: string) => ({ [ATTR.pk]: `REQ#${id}`, [ATTR.sk]: 'REQ' }),
-  idempotency: (callerId: string, key: string) => ({ [ATTR.pk]: `IDEM#${callerId}#${key}`, [ATTR.sk]: 'IDEM' }),
-  install: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'INSTALL' }),
-  /** When an eligibility was last activated (written with each activation; stale-eligibility alerts, reviews). */
-  lastUse: (eligibilityId: string) => ({ [ATTR.pk]: `ASG#${eligibilityId}`, [ATTR.sk]: 'LASTUSE' }),
-  group: (id: string) => ({ [ATTR.pk]: `GROUP#${id}`, [ATTR.sk]: 'GROUP' }),
-  /** One alert per type and subject (`<type>#<subject>`), raised and resolved by the alerts scan. */
-  alert: (id: string) => ({ [ATTR.pk]: `ALERT#${id}`, [ATTR.sk]: 'ALERT' }),
-  alertSettings: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'ALERTSETTINGS' }),
-  /** The governance settings (GET/PUT /v1/settings). */
-  settings: () => ({ [ATTR.pk]: 'META', [ATTR.sk]: 'SETTINGS' }),
-  /** A change held for a second administrator (requireSecondAdmin). */
-  change: (id: string) => ({ [ATTR.pk]: `CHANGE#${id}`, [ATTR.sk]: 'CHANGE' }),
-  /** The head of one audit hash chain (`<yyyy-mm-dd>#<shard>`): `{ hash, seq }` of its last event. */
-  auditHead: (chain: string) => ({ [ATTR.pk]: `AUDITHEAD#${chain}`, [ATTR.sk]: 'HEAD' }),
-  /** A UTC day that has audit events (written with the first event of each of its chains). */
-  auditDay: (day: string) => ({ [ATTR.pk]: `AUDITDAY#${day}`, [ATTR.sk]: 'DAY' }),
-  auditExport: (id: string) => ({ [ATTR.pk]: `EXPORT#${id}`, [ATTR.sk]: 'EXPORT' }),
-  /** The daily export of one UTC day was started (once per day, whatever the retries of the schedule). */
-  dailyExport: (day: string) => ({ [ATTR.pk]: `EXPORTDAY#${day}`, [ATTR.sk]: 'DAILY' }),
-  /** The head of the chain of export manifests: the SHA-256 and key of the last manifest written. */
-  exportHead: () => ({ [ATTR.pk]: 'EXPORTHEAD', [ATTR.sk]: 'HEAD' }),
-  /** Where a run of a scheduled job (`alerts`, `digest`) cut short by its time budget stopped: the next run goes on. */
-  jobProgress: (job: string) => ({ [ATTR.pk]: `JOB#${job}`, [ATTR.sk]: 'PROGRESS' }),
-  /** A lifecycle event waiting in the outbox, by its UTC day (for a replay) and time. */
-  outbox: (time: string, id: string) => ({ [ATTR.pk]: `OUTBOX#${time.slice(0, 10)}`, [ATTR.sk]: `${time}#${id}` }),
-  /**
-   * One AWS account assignment (user × permission set × account) or membership (user × group) that Elevate
-   * provisions (domain/provisioning.ts refIdOf): the grants that hold it, and what Elevate knows of it in AWS.
-   */
-  awsRef: (refId: string) => ({ [ATTR.pk]: `AWSREF#${refId}`, [ATTR.sk]: 'REF' }),
+  role: (id: string) => E.role.key({ id }),
+  policy: (roleId: string) => E.policy.key({ roleId }),
+  targets: (roleId: string) => E.targets.key({ roleId }),
+  orgNode: (id: string) => E.orgNode.key({ id }),
+  principal: (p: PrincipalRef) => E.principal.key({ p: principalPart(p) }),
+  assignment: (id: string) => E.assignment.key({ id }),
+  live: (a: Slot) => E.live.key(slotKey(a)),
+  pending: (a: Slot) => E.pending.key(slotKey(a)),
+  reminder: (assignmentId: string, which: string) => E.reminder.key({ assignmentId, which }),
+  request: (id: string) => E.request.key({ id }),
+  idempotency: (callerId: string, key: string) => E.idempotency.key({ callerId, key }),
+  install: () => E.install.key({}),
+  lastUse: (eligibilityId: string) => E.lastUse.key({ eligibilityId }),
+  group: (id: string) => E.group.key({ id }),
+  alert: (id: string) => E.alert.key({ id }),
+  alertSettings: () => E.alertSettings.key({}),
+  settings: () => E.settings.key({}),
+  change: (id: string) => E.change.key({ id }),
+  auditHead: (chain: string) => E.auditHead.key({ chain }),
+  auditDay: (day: string) => E.auditDay.key({ day }),
+  auditExport: (id: string) => E.auditExport.key({ id }),
+  dailyExport: (day: string) => E.dailyExport.key({ day }),
+  exportHead: () => E.exportHead.key({}),
+  jobProgress: (job: string) => E.jobProgress.key({ job }),
+  outbox: (time: string, id: string) => E.outbox.key({ day: time.slice(0, 10), time, id }),
+  /** One AWS account assignment or membership Elevate provisions (domain/provisioning.ts refIdOf). */
+  awsRef: (refId: string) => E.awsRef.key({ refId }),
 };
 
-/** Query shapes: a partition (base table or index) and an optional sort-key condition. */
-export interface QueryPart {
-  index?: IndexName;
-  pk: string;
-  beginsWith?: string;
-  between?: [string, string];
-  /** Newest/highest first when false. @default true */
-  forward?: boolean;
-}
+// ---- queries ------------------------------------------------------------------------------------------
 
 export const queries = {
-  roles: (): QueryPart => ({ index: 'gsi1', pk: 'ROLES' }),
+  roles: (): QueryPart => E.role.query('all', {}),
   /** The lifecycle events of one UTC day (`yyyy-mm-dd`) in the outbox, oldest first (a replay after an outage). */
-  outbox: (day: string): QueryPart => ({ pk: `OUTBOX#${day}` }),
+  outbox: (day: string): QueryPart => E.outbox.query('primary', { day }),
   /** The organization's roots, OUs and accounts, in scope order (GET /v1/scopes, the organization-sync job). */
-  scopes: (): QueryPart => ({ index: 'gsi1', pk: 'SCOPES' }),
+  scopes: (): QueryPart => E.orgNode.query('scopes', {}),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
-  live: (p: PrincipalRef, roleId?: string, type?: string): QueryPart => ({
-    pk: `P#${principalPart(p)}`,
-    beginsWith: `LIVE#${roleId ? `${roleId}#${type ? `${type}#` : ''}` : ''}`,
-  }),
+  live: (p: PrincipalRef, roleId?: string, type?: string): QueryPart =>
+    E.live.query('primary', { p: principalPart(p) }, { beginsWith: { roleId, assignmentType: type } }),
   /** Live slots of every role whose id starts with a prefix (the built-in elevate-* roles in one query). */
-  liveRolePrefix: (p: PrincipalRef, rolePrefix: string): QueryPart => ({
-    pk: `P#${principalPart(p)}`,
-    beginsWith: `LIVE#${rolePrefix}`,
-  }),
-  assignmentsOfRole: (roleId: string): QueryPart => ({ index: 'gsi1', pk: `ROLEASG#${roleId}`, forward: false }),
-  assignmentsByStatus: (status: string, endBefore?: string): QueryPart => ({
-    index: 'gsi2',
-    pk: `ASGSTATUS#${status}`,
-    ...(endBefore ? { between: ['0', endBefore] as [string, string] } : {}),
-  }),
+  liveRolePrefix: (p: PrincipalRef, rolePrefix: string): QueryPart =>
+    E.live.query('primary', { p: principalPart(p) }, { beginsWith: { roleId: rolePrefix }, open: true }),
+  assignmentsOfRole: (roleId: string): QueryPart => E.assignment.query('byRole', { roleId }, { forward: false }),
+  assignmentsByStatus: (status: string, endBefore?: string): QueryPart =>
+    E.assignment.query('byStatus', { status }, endBefore ? { between: ['0', endBefore] } : {}),
   /** Assignments of a stored status whose end is in [from, to] (recently ended ones: provisioning's reconcile). */
-  assignmentsEndedBetween: (status: string, from: string, to: string): QueryPart => ({
-    index: 'gsi2',
-    pk: `ASGSTATUS#${status}`,
-    between: [from, `${to}\uffff`],
-  }),
-  assignmentsOfPrincipal: (p: PrincipalRef): QueryPart => ({
-    index: 'gsi3',
-    pk: `ASGP#${principalPart(p)}`,
-    forward: false,
-  }),
-  requestsOfPrincipal: (p: PrincipalRef): QueryPart => ({
-    index: 'gsi1',
-    pk: `REQP#${principalPart(p)}`,
-    forward: false,
-  }),
-  requestsByStatus: (status: string): QueryPart => ({ index: 'gsi2', pk: `REQSTATUS#${status}`, forward: false }),
-  allRequests: (): QueryPart => ({ index: 'gsi3', pk: 'REQS', forward: false }),
-  groups: (): QueryPart => ({ index: 'gsi1', pk: 'GROUPS' }),
-  alerts: (status?: string): QueryPart => ({
-    index: 'gsi1',
-    pk: 'ALERTS',
-    ...(status ? { beginsWith: `${status}#` } : {}),
-  }),
+  assignmentsEndedBetween: (status: string, from: string, to: string): QueryPart =>
+    E.assignment.query('byStatus', { status }, { between: [from, `${to}\uffff`] }),
+  assignmentsOfPrincipal: (p: PrincipalRef): QueryPart =>
+    E.assignment.query('byPrincipal', { p: principalPart(p) }, { forward: false }),
+  requestsOfPrincipal: (p: PrincipalRef): QueryPart =>
+    E.request.query('byPrincipal', { p: principalPart(p) }, { forward: false }),
+  requestsByStatus: (status: string): QueryPart => E.request.query('byStatus', { status }, { forward: false }),
+  allRequests: (): QueryPart => E.request.query('all', {}, { forward: false }),
+  groups: (): QueryPart => E.group.query('all', {}),
+  alerts: (status?: string): QueryPart => E.alert.query('all', {}, status ? { beginsWith: { status } } : {}),
   /** Live active permanent assignments (their end sorts as the end of time). */
-  permanentActive: (): QueryPart => ({ index: 'gsi2', pk: 'ASGSTATUS#Active', beginsWith: '9999-' }),
+  permanentActive: (): QueryPart =>
+    E.assignment.query('byStatus', { status: 'Active' }, { beginsWith: { end: '9999-' }, open: true }),
   /** The audit partitions of one UTC day (one per chain shard): each in [lo, hi] of the sort key `<time>#<id>`. */
   auditDay: (day: string, lo: string, hi: string, forward: boolean): QueryPart[] =>
-    Array.from({ length: AUDIT_SHARDS }, (_, shard) => ({
-      pk: `AUDIT#${chainId(day, shard)}`,
-      between: [lo, hi] as [string, string],
-      forward,
-    })),
+    Array.from({ length: AUDIT_SHARDS }, (_, shard) =>
+      E.audit.query('primary', { chain: chainId(day, shard) }, { between: [lo, hi], forward }),
+    ),
   /** The UTC days in [fromDay, toDay] that have audit events, newest first. */
-  auditDays: (fromDay: string, toDay: string): QueryPart => ({
-    index: 'gsi1',
-    pk: 'AUDITDAYS',
-    between: [fromDay, toDay],
-    forward: false,
-  }),
-  exports: (): QueryPart => ({ index: 'gsi1', pk: 'EXPORTS', forward: false }),
+  auditDays: (fromDay: string, toDay: string): QueryPart =>
+    E.auditDay.query('all', {}, { between: [fromDay, toDay], forward: false }),
+  exports: (): QueryPart => E.auditExport.query('all', {}, { forward: false }),
   /** Pending changes, newest first. */
-  changes: (): QueryPart => ({ index: 'gsi1', pk: 'CHANGES', forward: false }),
+  changes: (): QueryPart => E.change.query('all', {}, { forward: false }),
   /** Changes of one stored status whose expiry is before `before` (the reconcile job's Pending ones). */
-  changesExpiringBefore: (status: string, before: string): QueryPart => ({
-    index: 'gsi2',
-    pk: `CHANGESTATUS#${status}`,
-    between: ['0', before],
-  }),
+  changesExpiringBefore: (status: string, before: string): QueryPart =>
+    E.change.query('byStatus', { status }, { between: ['0', before] }),
   /** Audit events of one principal/actor/role (indexes), newest first in [from, to]. */
   audit: (
     by: { principalId: string } | { actorId: string } | { roleId: string },
     from: string,
     to: string,
   ): QueryPart => {
-    const between: [string, string] = [from, `${to}\uffff`];
-    if ('principalId' in by) return { index: 'gsi1', pk: `AUDITP#${by.principalId}`, between, forward: false };
-    if ('actorId' in by) return { index: 'gsi2', pk: `AUDITA#${by.actorId}`, between, forward: false };
-    return { index: 'gsi3', pk: `AUDITR#${by.roleId}`, between, forward: false };
+    const cond = { between: [from, `${to}\uffff`] as [string, string], forward: false };
+    if ('principalId' in by) return E.audit.query('byPrincipal', by, cond);
+    if ('actorId' in by) return E.audit.query('byActor', by, cond);
+    return E.audit.query('byRole', by, cond);
   },
 };
 
@@ -324,13 +204,8 @@ export interface PolicyRecord {
   updatedAt: string;
 }
 
-export interface Principal {
-  id: string;
-  type: PrincipalType;
-  displayName: string | null;
-  email: string | null;
-  updatedAt: string;
-}
+/** A principal's profile (shared/domain/principal.ts). */
+export type { Principal };
 
 export interface TargetsRecord {
   roleId: string;
@@ -340,19 +215,7 @@ export interface TargetsRecord {
 }
 
 /** A root, OU or account of the AWS organization (the organization-sync job keeps these). */
-export interface OrgNodeRecord {
-  scope: string;
-  type: 'root' | 'organizationalUnit' | 'account';
-  id: string;
-  name: string;
-  parentScope: string | null;
-  /** The ids of the root and OUs above it, from the root down (what `/ous/<id>` coverage reads). */
-  ancestors: string[];
-  /** An account's state in the organization (ACTIVE, SUSPENDED...); null for roots and OUs. */
-  status: string | null;
-  /** When the sync job last wrote it (a change). */
-  updatedAt: string;
-}
+export type OrgNodeRecord = OrgNode;
 
 /** The principal a profile is of. */
 export const principalOf = (p: Pick<Principal, 'type' | 'id'>): PrincipalRef => ({
@@ -360,28 +223,10 @@ export const principalOf = (p: Pick<Principal, 'type' | 'id'>): PrincipalRef => 
   principalId: p.id,
 });
 
-export interface GroupRecord {
-  id: string;
-  displayName: string;
-  description: string | null;
-  createdAt: string;
-}
+export type GroupRecord = Group;
 
-export interface AlertRecord {
-  /** `<type>#<subject>`: one alert per cause. */
-  id: string;
-  type: string;
-  severity: 'low' | 'medium' | 'high';
-  status: 'active' | 'dismissed' | 'resolved';
-  detectedAt: string;
-  updatedAt: string;
-  /** At most ALERT_SAMPLE of them (shared/domain/alerts.ts). */
-  affected: Record<string, unknown>[];
-  /** How many there are in all (absent on alerts written before the sample). */
-  affectedCount?: number;
-  details: Record<string, unknown>;
-  version: number;
-}
+/** An alert as stored: the API shape and a version. */
+export type AlertRecord = Alert & { version: number };
 
 /** A request as stored: the API shape plus what only the workflow needs. */
 export interface RequestRecord extends Request {
@@ -411,55 +256,26 @@ export interface IdempotencyRecord {
 }
 
 /** The item under an Idempotency-Key: a response, or a claim of a call still running (pending). */
+/** When an eligibility was last activated, and by which activation (`ops.noNewActivations` reads it). */
+export interface LastUseRecord {
+  eligibilityId: string;
+  assignmentId?: string;
+  at: string;
+  principalId?: string;
+}
+
 export type IdempotencyItem =
   | (IdempotencyRecord & { pending?: undefined })
   | { fingerprint: string; claim: string; pending: true };
 
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
-const changeItem = (c: ChangeRecord): Item => ({
-  ...keys.change(c.id),
-  ...gsi('gsi1', 'CHANGES', `${c.proposedAt}#${c.id}`),
-  ...gsi('gsi2', `CHANGESTATUS#${c.status}`, `${c.expiresAt}#${c.id}`),
-  entity: 'change',
-  ...c,
-});
-
-const roleItem = (r: RoleRecord): Item => ({ ...keys.role(r.id), ...gsi('gsi1', 'ROLES', r.id), entity: 'role', ...r });
-
-const assignmentItem = (a: Assignment): Item => ({
-  ...keys.assignment(a.id),
-  ...gsi('gsi1', `ROLEASG#${a.roleId}`, `${a.createdAt}#${a.id}`),
-  ...gsi('gsi2', `ASGSTATUS#${a.status}`, `${a.endDateTime ?? END_OF_TIME}#${a.id}`),
-  ...gsi('gsi3', `ASGP#${principalPart(a)}`, `${a.createdAt}#${a.id}`),
-  entity: 'assignment',
-  ...a,
-});
-
-const liveItem = (a: Assignment): Item => ({ ...keys.live(a), entity: 'live', ...a });
-
-const requestItem = (r: RequestRecord): Item => ({
-  ...keys.request(r.id),
-  ...gsi('gsi1', `REQP#${principalPart(r)}`, `${r.createdAt}#${r.id}`),
-  ...gsi('gsi2', `REQSTATUS#${r.status}`, `${r.createdAt}#${r.id}`),
-  ...gsi('gsi3', 'REQS', `${r.createdAt}#${r.id}`),
-  entity: 'request',
-  ...r,
-});
-
-/** An event's partition is its chain's (`<day>#<shard>`); an event not yet linked sits in shard 0 of its day. */
-const auditItem = (e: AuditEvent): Item => {
-  const sk = `${e.time}#${e.id}`;
-  return {
-    [ATTR.pk]: `AUDIT#${e.chain ?? chainId(dayOf(e.time), 0)}`,
-    [ATTR.sk]: sk,
-    ...(e.target.principalId ? gsi('gsi1', `AUDITP#${e.target.principalId}`, sk) : {}),
-    ...gsi('gsi2', `AUDITA#${e.actor.id}`, sk),
-    ...(e.target.roleId ? gsi('gsi3', `AUDITR#${e.target.roleId}`, sk) : {}),
-    entity: 'audit',
-    ...e,
-  };
-};
+const changeItem = (c: ChangeRecord): Item => E.change.item(c);
+const roleItem = (r: RoleRecord): Item => E.role.item(r);
+const assignmentItem = (a: Assignment): Item => E.assignment.item(a);
+const liveItem = (a: Assignment): Item => E.live.item(a);
+const requestItem = (r: RequestRecord): Item => E.request.item(r);
+const auditItem = (e: AuditEvent): Item => E.audit.item(e);
 
 // ---- writes: each with the condition that guards it and the error a failed condition means --------
 
@@ -550,36 +366,9 @@ export class ExportHeadMoved extends Error {}
 /** Marks an export held by another run (or already done): this run leaves it alone. */
 export class ExportClaimed extends Error {}
 
-export interface AuditExportRecord {
-  id: string;
-  from: string;
-  to: string;
-  format: 'jsonl' | 'csv';
-  status: 'Pending' | 'Running' | 'Completed' | 'Failed';
-  createdAt: string;
-  createdBy: string;
-  /** The run that holds the export while Running, and until when (past the function timeout). */
-  owner: string | null;
-  leaseUntil: string | null;
-  /** When one run could not export the whole range in its time: the export that continues from `to`. */
-  continuedBy: string | null;
-  completedAt: string | null;
-  recordCount: number | null;
-  objectKey: string | null;
-  sha256: string | null;
-  manifestKey: string | null;
-  manifestSha256: string | null;
-  previousManifestSha256: string | null;
-  error: string | null;
-  version: number;
-}
+export type { AuditExportRecord };
 
-const exportItem = (r: AuditExportRecord): Item => ({
-  ...keys.auditExport(r.id),
-  ...gsi('gsi1', 'EXPORTS', `${r.createdAt}#${r.id}`),
-  entity: 'export',
-  ...r,
-});
+const exportItem = (r: AuditExportRecord): Item => E.auditExport.item(r);
 
 /** A head (audit chain or manifest chain) as read, or null when there is none yet. */
 const headGuard = (expectedSeq: number | null) =>
@@ -610,12 +399,12 @@ export const ops = {
   }),
   deletePolicy: (roleId: string): WriteOp => ({ Delete: { Key: keys.policy(roleId) } }),
   createPolicy: (p: PolicyRecord): WriteOp => ({
-    Put: { Item: { ...keys.policy(p.roleId), entity: 'policy', ...p }, ConditionExpression: NEW },
+    Put: { Item: E.policy.item(p), ConditionExpression: NEW },
     onConflict: () => conflict(`role '${p.roleId}' already has a policy`),
   }),
   replacePolicy: (p: PolicyRecord, expectedVersion: number): WriteOp => ({
     Put: {
-      Item: { ...keys.policy(p.roleId), entity: 'policy', ...p },
+      Item: E.policy.item(p),
       ConditionExpression: 'version = :v',
       ExpressionAttributeValues: { ':v': expectedVersion },
     },
@@ -623,13 +412,13 @@ export const ops = {
       conflict(`the policy of role '${p.roleId}' changed while this request ran; read it again and retry`),
   }),
   putPrincipal: (p: Principal): WriteOp => ({
-    Put: { Item: { ...keys.principal(principalOf(p)), entity: 'principal', ...p } },
+    Put: { Item: E.principal.item(p) },
   }),
   /** A role's targets, guarded by the version read (none yet: null), on a role that still exists. */
   putTargets: (t: TargetsRecord, expectedVersion: number | null): WriteOp[] => [
     {
       Put: {
-        Item: { ...keys.targets(t.roleId), entity: 'targets', ...t },
+        Item: E.targets.item(t),
         ...(expectedVersion === null
           ? { ConditionExpression: NEW }
           : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
@@ -645,7 +434,7 @@ export const ops = {
   deleteTargets: (roleId: string): WriteOp => ({ Delete: { Key: keys.targets(roleId) } }),
   /** An organization node as the sync job saw it (last writer wins: the job is the only writer). */
   putOrgNode: (n: OrgNodeRecord): WriteOp => ({
-    Put: { Item: { ...keys.orgNode(n.id), ...gsi('gsi1', 'SCOPES', n.scope), entity: 'orgNode', ...n } },
+    Put: { Item: E.orgNode.item(n) },
   }),
   deleteOrgNode: (id: string): WriteOp => ({ Delete: { Key: keys.orgNode(id) } }),
 
@@ -658,14 +447,12 @@ export const ops = {
       ? [
           {
             Put: {
-              Item: {
-                ...keys.lastUse(a.eligibilityId),
-                entity: 'lastUse',
+              Item: E.lastUse.item({
                 eligibilityId: a.eligibilityId,
                 assignmentId: a.id,
                 at: a.createdAt,
                 principalId: a.principalId,
-              },
+              }),
             },
           },
         ]
@@ -747,7 +534,7 @@ export const ops = {
    * Every activation rewrites the eligibility's last-use item with its own id (createAssignment), so `lastUse` is
    * that item as read (undefined: none yet) BEFORE the activations were queried.
    */
-  noNewActivations: (eligibilityId: string, lastUse: Item | undefined): WriteOp => ({
+  noNewActivations: (eligibilityId: string, lastUse: LastUseRecord | undefined): WriteOp => ({
     ConditionCheck: {
       Key: keys.lastUse(eligibilityId),
       ...(lastUse === undefined
@@ -863,7 +650,7 @@ export const ops = {
       ),
   }),
   createPending: (slot: Slot, requestId: string): WriteOp => ({
-    Put: { Item: { ...keys.pending(slot), entity: 'pending', requestId }, ConditionExpression: NEW },
+    Put: { Item: E.pending.item({ requestId }, slotKey(slot)), ConditionExpression: NEW },
     onConflict: () =>
       new DomainError(
         'AlreadyActive',
@@ -878,18 +665,18 @@ export const ops = {
     },
   }),
   reminder: (assignmentId: string, which: string, at: string): WriteOp => ({
-    Put: { Item: { ...keys.reminder(assignmentId, which), entity: 'reminder', at }, ConditionExpression: NEW },
+    Put: { Item: E.reminder.item({ at }, { assignmentId, which }), ConditionExpression: NEW },
     onConflict: () => conflict('reminder already sent'),
   }),
   audit: (e: AuditEvent): WriteOp => ({ Put: { Item: auditItem(e), ConditionExpression: NEW }, audit: e }),
   /** The chain's new head, guarded by the seq read (none: the chain's first event). */
   auditHead: (chain: string, head: { hash: string; seq: number }, expectedSeq: number | null): WriteOp => ({
-    Put: { Item: { ...keys.auditHead(chain), entity: 'auditHead', chain, ...head }, ...headGuard(expectedSeq) },
+    Put: { Item: E.auditHead.item({ chain, ...head }), ...headGuard(expectedSeq) },
     onConflict: () => new AuditHeadMoved(`audit chain ${chain} moved`),
   }),
   /** Marks a day as having audit events (idempotent: every chain of the day writes the same item once). */
   auditDay: (day: string): WriteOp => ({
-    Put: { Item: { ...keys.auditDay(day), ...gsi('gsi1', 'AUDITDAYS', day), entity: 'auditDay', day } },
+    Put: { Item: E.auditDay.item({ day }) },
   }),
   createExport: (r: AuditExportRecord): WriteOp => ({
     Put: { Item: exportItem(r), ConditionExpression: NEW },
@@ -904,7 +691,7 @@ export const ops = {
     onConflict: () => conflict(`export '${r.id}' changed while it ran`),
   }),
   dailyExportMarker: (day: string, exportId: string): WriteOp => ({
-    Put: { Item: { ...keys.dailyExport(day), entity: 'dailyExport', exportId }, ConditionExpression: NEW },
+    Put: { Item: E.dailyExport.item({ exportId }, { day }), ConditionExpression: NEW },
     onConflict: () => conflict(`the daily export of ${day} was already made`),
   }),
   /**
@@ -946,7 +733,7 @@ export const ops = {
       Key: keys.exportHead(),
       UpdateExpression: 'SET entity = :entity, lockedBy = :owner, lockUntil = :until',
       ConditionExpression: 'attribute_not_exists(lockedBy) OR lockUntil < :now OR lockedBy = :owner',
-      ExpressionAttributeValues: { ':entity': 'exportHead', ':owner': owner, ':until': lockUntil, ':now': now },
+      ExpressionAttributeValues: { ':entity': E.exportHead.name, ':owner': owner, ':until': lockUntil, ':now': now },
     },
     onConflict: () => new ExportHeadMoved('the export manifest chain is locked by another run'),
   }),
@@ -966,7 +753,7 @@ export const ops = {
     owner: string,
   ): WriteOp => ({
     Put: {
-      Item: { ...keys.exportHead(), entity: 'exportHead', ...head },
+      Item: E.exportHead.item(head),
       ConditionExpression: `lockedBy = :owner AND ${expectedSeq === null ? 'attribute_not_exists(seq)' : 'seq = :seq'}`,
       ExpressionAttributeValues: { ':owner': owner, ...(expectedSeq === null ? {} : { ':seq': expectedSeq }) },
     },
@@ -985,10 +772,7 @@ export const ops = {
   ): WriteOp => ({
     Put: {
       Item: {
-        ...keys.idempotency(callerId, key),
-        entity: 'idempotency',
-        ...claim,
-        pending: true,
+        ...E.idempotency.item({ ...claim, pending: true }, { callerId, key }),
         [ATTR.ttl]: epochSeconds(leaseEnd),
       },
       ConditionExpression: `${NEW} OR #ttl < :now`,
@@ -1006,12 +790,7 @@ export const ops = {
     claim?: string,
   ): WriteOp => ({
     Put: {
-      Item: {
-        ...keys.idempotency(callerId, key),
-        entity: 'idempotency',
-        ...record,
-        [ATTR.ttl]: epochSeconds(expiresAt),
-      },
+      Item: { ...E.idempotency.item(record, { callerId, key }), [ATTR.ttl]: epochSeconds(expiresAt) },
       ...(claim === undefined
         ? { ConditionExpression: NEW }
         : {
@@ -1034,7 +813,7 @@ export const ops = {
   }),
   createGroup: (g: GroupRecord): WriteOp => ({
     Put: {
-      Item: { ...keys.group(g.id), ...gsi('gsi1', 'GROUPS', g.id), entity: 'group', ...g },
+      Item: E.group.item(g),
       ConditionExpression: NEW,
     },
     onConflict: () => conflict(`group '${g.id}' already exists`),
@@ -1042,12 +821,7 @@ export const ops = {
   /** An alert's new state, guarded by the version read (the scan and a dismissal can meet). */
   putAlert: (a: AlertRecord, expectedVersion: number | null): WriteOp => ({
     Put: {
-      Item: {
-        ...keys.alert(a.id),
-        ...gsi('gsi1', 'ALERTS', `${a.status}#${a.detectedAt}#${a.id}`),
-        entity: 'alert',
-        ...a,
-      },
+      Item: E.alert.item(a),
       ...(expectedVersion === null
         ? { ConditionExpression: NEW }
         : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
@@ -1056,16 +830,16 @@ export const ops = {
   }),
   /** A cut-short job's progress (its window, its position in the audit stream and what it has counted so far). */
   putJobProgress: (job: string, progress: Record<string, unknown>): WriteOp => ({
-    Put: { Item: { ...keys.jobProgress(job), entity: 'jobProgress', job, progress } },
+    Put: { Item: E.jobProgress.item({ job, progress }) },
   }),
   deleteJobProgress: (job: string): WriteOp => ({ Delete: { Key: keys.jobProgress(job) } }),
   putAlertSettings: (settings: Record<string, unknown>): WriteOp => ({
-    Put: { Item: { ...keys.alertSettings(), entity: 'alertSettings', settings } },
+    Put: { Item: E.alertSettings.item({ settings }) },
   }),
   /** The governance settings, guarded by the version read (none: never stored). */
   putSettings: (r: SettingsRecord, expectedVersion: number | null): WriteOp => ({
     Put: {
-      Item: { ...keys.settings(), entity: 'settings', ...r },
+      Item: E.settings.item(r),
       ...(expectedVersion === null
         ? { ConditionExpression: NEW }
         : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
@@ -1086,7 +860,7 @@ export const ops = {
     onConflict: () => new DomainError('AlreadyDecided', `change '${c.id}' was decided meanwhile`),
   }),
   install: (installedAt: string): WriteOp => ({
-    Put: { Item: { ...keys.install(), entity: 'install', installedAt }, ConditionExpression: NEW },
+    Put: { Item: E.install.item({ installedAt }), ConditionExpression: NEW },
   }),
   /** A lifecycle event, committed with the change it reports (the transactional outbox, see OUTBOX_ENTITY). */
   publish: (event: LifecycleEvent, now: Date): WriteOp => {
@@ -1096,9 +870,7 @@ export const ops = {
     return {
       Put: {
         Item: {
-          ...keys.outbox(time, id),
-          entity: OUTBOX_ENTITY,
-          ...record,
+          ...E.outbox.item(record),
           [ATTR.ttl]: Math.floor(now.getTime() / 1000) + OUTBOX_RETENTION_DAYS * 86_400,
         },
         ConditionExpression: NEW,
@@ -1141,37 +913,15 @@ export interface DecisionRecord extends Decision {
 }
 
 export const reviewKeys = {
-  review: (id: string) => ({ [ATTR.pk]: `REVIEW#${id}`, [ATTR.sk]: 'REVIEW' }),
-  reviewInstance: (reviewId: string, id: string) => ({ [ATTR.pk]: `REVIEW#${reviewId}`, [ATTR.sk]: `INST#${id}` }),
-  reviewDecision: (instanceId: string, id: string) => ({ [ATTR.pk]: `RVI#${instanceId}`, [ATTR.sk]: `DEC#${id}` }),
+  review: (id: string) => E.review.key({ id }),
+  reviewInstance: (reviewId: string, id: string) => E.reviewInstance.key({ reviewId, id }),
+  reviewDecision: (instanceId: string, id: string) => E.reviewDecision.key({ instanceId, id }),
 };
 
-const reviewItem = (r: ReviewRecord): Item => ({
-  ...reviewKeys.review(r.id),
-  ...gsi('gsi1', 'REVIEWS', `${r.createdAt}#${r.id}`),
-  ...(r.nextStartDateTime ? gsi('gsi2', 'REVIEWDUE', `${r.nextStartDateTime}#${r.id}`) : {}),
-  entity: 'review',
-  ...r,
-});
-
-const instanceItem = (i: InstanceRecord): Item => ({
-  ...reviewKeys.reviewInstance(i.reviewId, i.id),
-  ...(i.phase === 'done' ? {} : gsi('gsi3', 'RVWORK', i.id)),
-  entity: 'reviewInstance',
-  ...i,
-});
-
+const reviewItem = (r: ReviewRecord): Item => E.review.item(r);
+const instanceItem = (i: InstanceRecord): Item => E.reviewInstance.item(i);
 /** The reviewer queue of a decision: by principal (self), by role (approvers) or by instance (principals). */
-const decisionItem = (d: DecisionRecord): Item => {
-  const sk = `${d.decision}#${d.id}`;
-  const queue =
-    d.queue === 'self'
-      ? gsi('gsi1', `RVDP#${d.instanceId}#${principalPart(d)}`, sk)
-      : d.queue === 'approvers'
-        ? gsi('gsi2', `RVDR#${d.instanceId}#${d.roleId}`, sk)
-        : gsi('gsi3', `RVDI#${d.instanceId}`, sk);
-  return { ...reviewKeys.reviewDecision(d.instanceId, d.id), ...queue, entity: 'reviewDecision', ...d };
-};
+const decisionItem = (d: DecisionRecord): Item => E.reviewDecision.item(d);
 
 /** Job progress on an instance: each step is guarded by the phase and cursor it read (two runs cannot both move it). */
 export interface InstanceStep {
@@ -1180,24 +930,22 @@ export interface InstanceStep {
 }
 
 export const reviewQueries = {
-  reviews: (): QueryPart => ({ index: 'gsi1', pk: 'REVIEWS', forward: false }),
+  reviews: (): QueryPart => E.review.query('all', {}, { forward: false }),
   /** Definitions whose next instance starts at or before `now`. */
-  reviewsDue: (now: string): QueryPart => ({ index: 'gsi2', pk: 'REVIEWDUE', between: ['0', `${now}#\uffff`] }),
-  instancesOfReview: (reviewId: string): QueryPart => ({
-    pk: `REVIEW#${reviewId}`,
-    beginsWith: 'INST#',
-    forward: false,
-  }),
+  reviewsDue: (now: string): QueryPart => E.review.query('due', {}, { between: ['0', `${now}#\uffff`] }),
+  instancesOfReview: (reviewId: string): QueryPart =>
+    E.reviewInstance.query('primary', { reviewId }, { beginsWith: {}, forward: false }),
   /** Instances the job still has work on (sparse: gone once an instance is done). */
-  instancesAtWork: (): QueryPart => ({ index: 'gsi3', pk: 'RVWORK' }),
-  decisionsOfInstance: (instanceId: string): QueryPart => ({ pk: `RVI#${instanceId}`, beginsWith: 'DEC#' }),
+  instancesAtWork: (): QueryPart => E.reviewInstance.query('atWork', {}),
+  decisionsOfInstance: (instanceId: string): QueryPart =>
+    E.reviewDecision.query('primary', { instanceId }, { beginsWith: {} }),
   /** A reviewer queue of an instance; only the NotReviewed items with `open`. */
   decisionQueue: (instanceId: string, by: PrincipalRef | { roleId: string } | 'all', open: boolean): QueryPart => {
     // All of a queue: no sort-key condition (DynamoDB refuses begins_with an empty string).
-    const sk = open ? { beginsWith: 'NotReviewed#' } : {};
-    if (by === 'all') return { index: 'gsi3', pk: `RVDI#${instanceId}`, ...sk };
-    if ('principalId' in by) return { index: 'gsi1', pk: `RVDP#${instanceId}#${principalPart(by)}`, ...sk };
-    return { index: 'gsi2', pk: `RVDR#${instanceId}#${by.roleId}`, ...sk };
+    const cond = open ? { beginsWith: { decision: 'NotReviewed' } } : {};
+    if (by === 'all') return E.reviewDecision.query('byInstance', { instanceId }, cond);
+    if ('principalId' in by) return E.reviewDecision.query('byPrincipal', { instanceId, p: principalPart(by) }, cond);
+    return E.reviewDecision.query('byRole', { instanceId, roleId: by.roleId }, cond);
   },
 };
 
@@ -1247,12 +995,14 @@ export const reviewOps = {
       sets.push(`#counts.#c_${k} = #counts.#c_${k} + :c_${k}`);
     }
     const done = step.set?.phase === 'done';
+    const work = attrsOf(E.reviewInstance.patterns.atWork.index);
     if (step.set?.phase && !done) {
       // Back at work (an apply by hand after the job was done): into the work index again.
-      names['#wpk'] = INDEX_ATTRS.gsi3.pk;
-      names['#wsk'] = INDEX_ATTRS.gsi3.sk;
-      values[':wpk'] = 'RVWORK';
-      values[':wsk'] = i.id;
+      const key = E.reviewInstance.keyIn('atWork', { id: i.id });
+      names['#wpk'] = work.pk;
+      names['#wsk'] = work.sk;
+      values[':wpk'] = key[work.pk];
+      values[':wsk'] = key[work.sk];
       sets.push('#wpk = :wpk', '#wsk = :wsk');
     }
     let condition = '#phase = :phase AND #cursor = :cursor';
@@ -1264,7 +1014,7 @@ export const reviewOps = {
     return {
       Update: {
         Key: reviewKeys.reviewInstance(i.reviewId, i.id),
-        UpdateExpression: `SET ${sets.join(', ')}${done ? ` REMOVE ${INDEX_ATTRS.gsi3.pk}, ${INDEX_ATTRS.gsi3.sk}` : ''}`,
+        UpdateExpression: `SET ${sets.join(', ')}${done ? ` REMOVE ${work.pk}, ${work.sk}` : ''}`,
         ConditionExpression: condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_SHARDS, type ChainHead, chainId, dayOf, linkEvents } from '../domain/audit-chain.ts';
 import { conflict } from '../domain/errors.ts';
+import { auditHead as auditHeadEntity } from './entities.ts';
 import { decodeCursor, encodeCursor, type Key, queryFingerprint } from './pagination.ts';
 import {
   AuditHeadMoved,
@@ -245,7 +246,8 @@ export class Store {
     for (const [day, events] of byDay) {
       const chain = chainId(day, Math.floor(Math.random() * AUDIT_SHARDS));
       const item = await this.get(keys.auditHead(chain));
-      const head: ChainHead | null = item ? { hash: String(item.hash), seq: Number(item.seq) } : null;
+      const stored = item && auditHeadEntity.fromItem(item);
+      const head: ChainHead | null = stored ? { hash: stored.hash, seq: stored.seq } : null;
       const out = linkEvents(events, chain, head);
       for (const e of out.events) linked.set(e.id, ops.audit(e));
       heads.push(ops.auditHead(chain, out.head, head?.seq ?? null));
@@ -497,6 +499,6 @@ export class Store {
 }
 
 const isAuditHead = (op: WriteOp | undefined): boolean =>
-  op !== undefined && 'Put' in op && op.Put.Item.entity === 'auditHead';
+  op !== undefined && 'Put' in op && op.Put.Item.entity === auditHeadEntity.name;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

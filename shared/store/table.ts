@@ -1,8 +1,9 @@
 /**
- * The one DynamoDB table's shape: its key attributes and global secondary indexes.
+ * The one DynamoDB table's shape: its key attributes, its time-to-live attribute and its global secondary indexes.
  * The CDK data construct and the local runtime both derive the real table from this definition
  * (the local runtime through the synthesized template), so the two can never disagree.
- * Every attribute named here is a string; what goes into each is decided in keys.ts alone.
+ * Every key attribute named here is a string (`ttl` holds epoch seconds); what goes into each is decided in
+ * records.ts alone.
  */
 export const TABLE = {
   partitionKey: 'pk',

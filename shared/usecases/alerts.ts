@@ -16,7 +16,7 @@ import { DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import { errorFields, log } from '../http/log.ts';
 import { alertRaised } from '../notifications/templates.ts';
-import { type AlertRecord, keys, ops, type PolicyRecord, queries, type RoleRecord, strip } from '../store/records.ts';
+import { type AlertRecord, keys, ops, queries, stored } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import { toAssignment } from './assignments.ts';
 import { forEachAuditEvent, NO_BUDGET, type TimeBudget } from './audit.ts';
@@ -32,7 +32,7 @@ export const alertId = (type: string, subject: string) =>
 
 export async function readAlertSettings(deps: Pick<Deps, 'store'>): Promise<AlertSettings> {
   const item = await deps.store.get(keys.alertSettings(), false);
-  const parsed = AlertSettingsSchema.safeParse(item?.settings);
+  const parsed = AlertSettingsSchema.safeParse(item && stored.alertSettings.fromItem(item).settings);
   return parsed.success ? parsed.data : defaultAlertSettings();
 }
 
@@ -55,13 +55,16 @@ export async function listAlerts(
   status: string | undefined,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<ReturnType<typeof presentAlert>>> {
-  return ctx.store.page([queries.alerts(status)], { ...page, map: (item) => presentAlert(strip<AlertRecord>(item)) });
+  return ctx.store.page([queries.alerts(status)], {
+    ...page,
+    map: (item) => presentAlert(stored.alert.fromItem(item)),
+  });
 }
 
 export async function dismissAlert(ctx: Ctx, id: string): Promise<ReturnType<typeof presentAlert>> {
   const item = await ctx.store.get(keys.alert(id));
   if (!item) throw notFound(`alert '${id}'`);
-  const alert = strip<AlertRecord>(item);
+  const alert = stored.alert.fromItem(item);
   if (alert.status !== 'active')
     throw new DomainError('Conflict', `the alert is ${alert.status}; only an active alert can be dismissed`);
   const dismissed: AlertRecord = {
@@ -86,7 +89,7 @@ export async function raise(
   const now = deps.clock.now();
   const id = alertId(finding.type, finding.subject);
   const item = await deps.store.get(keys.alert(id));
-  const current = item ? strip<AlertRecord>(item) : undefined;
+  const current = item ? stored.alert.fromItem(item) : undefined;
   const next = nextAlertStatus(current, true);
   if (next === 'keep') return 'kept';
   const nowIso = now.toISOString();
@@ -134,7 +137,9 @@ export async function scanAlerts(
   budget: TimeBudget = NO_BUDGET,
 ): Promise<{ raised: number; resolved: number; active: number; complete: boolean }> {
   const settings = await readAlertSettings(deps);
-  const saved = (await deps.store.get(keys.jobProgress('alerts')))?.progress as ScanProgress | undefined;
+  const progress = await deps.store.get(keys.jobProgress('alerts'));
+  // The job's own record of its progress, in the shape it wrote.
+  const saved = progress && (stored.jobProgress.fromItem(progress).progress as ScanProgress);
   // A run that goes on from a cut-short one scans the same audit window, from where that one stopped.
   const scan: Scan = {
     complete: true,
@@ -165,7 +170,7 @@ export async function scanAlerts(
   const now = deps.clock.now();
   // An alert is resolved only by a scan that saw everything (one cut short by its time budget resolves nothing).
   for await (const item of scan.complete ? deps.store.stream(queries.alerts()) : []) {
-    const alert = strip<AlertRecord>(item);
+    const alert = stored.alert.fromItem(item);
     if (found.has(alert.id) || alert.status === 'resolved') continue;
     const next: AlertRecord = {
       ...alert,
@@ -242,12 +247,12 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
   const now = deps.clock.now();
   const windowEnd = new Date(scan.next.at);
   const findings: Finding[] = [];
-  const roles = (await deps.store.all(queries.roles(), false)).map((i) => strip<RoleRecord>(i));
+  const roles = (await deps.store.all(queries.roles(), false)).map((i) => stored.role.fromItem(i));
   const privileged = new Set(roles.filter((r) => r.privileged).map((r) => r.id));
 
   if (s.roleWithoutMfa.enabled && privileged.size) {
     const policies = await deps.store.getMany([...privileged].map((id) => keys.policy(id)));
-    for (const p of policies.map((i) => strip<PolicyRecord>(i))) {
+    for (const p of policies.map((i) => stored.policy.fromItem(i))) {
       if (!(p.policy as RolePolicy).activation.requireMfa) {
         findings.push({
           type: 'roleWithoutMfa',
@@ -306,7 +311,7 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
           a.assignmentType === 'eligible' && privileged.has(a.roleId) && a.createdAt < cutoff.toISOString(),
       );
     const uses = await deps.store.getMany(eligible.map((a) => keys.lastUse(a.id)));
-    const lastUse = new Map(uses.map((i) => [String(i.eligibilityId), String(i.at)]));
+    const lastUse = new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u.at]));
     const stale = eligible.filter((a) => (lastUse.get(a.id) ?? '') < cutoff.toISOString());
     if (stale.length) {
       findings.push({

@@ -3,7 +3,7 @@ import { closeCurrentStage, currentStageIndex, decide, isApprover, stageTimeoutS
 import { DomainError, forbidden } from '../domain/errors.ts';
 import type { Request } from '../domain/request.ts';
 import * as mail from '../notifications/templates.ts';
-import { ops, queries, type RequestRecord, strip, type WriteOp } from '../store/records.ts';
+import { ops, queries, type RequestRecord, stored, type WriteOp } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
@@ -126,8 +126,9 @@ async function planDecision(
   }
   const decided: RequestRecord = { ...next, status: 'Scheduled', decidedAt: nowIso };
   try {
-    const grant = await grantNow(ctx.deps, decided, ctx.now, ctx.actor);
-    writes.push(...grant.writes.map((w) => retarget(w, r.version)), approvedAudit, event);
+    // `decided` is a step ahead of what was read: its write is guarded by the version read.
+    const grant = await grantNow(ctx.deps, decided, ctx.now, ctx.actor, r.version);
+    writes.push(...grant.writes, approvedAudit, event);
     effects.push(resume, ...grant.effects);
     return {
       writes,
@@ -137,19 +138,11 @@ async function planDecision(
     };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    const failed = failRequest(decided, ctx.now, error.message, ctx.actor);
-    writes.push(...failed.writes.map((w) => retarget(w, r.version)), approvedAudit);
+    const failed = failRequest(decided, ctx.now, error.message, ctx.actor, r.version);
+    writes.push(...failed.writes, approvedAudit);
     effects.push({ kind: 'failTask', token: r.taskToken, error: 'Failed', cause: error.message }, ...failed.effects);
     return { writes, effects, result: { ...decided, status: 'Failed' as const, version: r.version + 1 } };
   }
-}
-
-/** grantNow/failRequest guard the request on the version they were given; here it is the version read. */
-function retarget(w: WriteOp, readVersion: number): WriteOp {
-  if ('Put' in w && w.Put.Item.entity === 'request') {
-    return { ...w, Put: { ...w.Put, ExpressionAttributeValues: { ':v': readVersion } } };
-  }
-  return w;
 }
 
 /** POST /v1/requests/{id}/cancel: the requester withdraws a request that is still waiting. */
@@ -192,7 +185,7 @@ export async function listApprovals(
   return ctx.store.page([queries.requestsByStatus('PendingApproval')], {
     ...page,
     filter: (item) => {
-      const r = item as unknown as RequestRecord;
+      const r = stored.request.fromItem(item);
       const stage = r.approval.stages[currentStageIndex(r.approval)];
       return (
         r.principalId !== ctx.caller.id &&
@@ -202,7 +195,7 @@ export async function listApprovals(
         isApprover(stage, ctx.caller, facts)
       );
     },
-    map: (item) => presentRequest(strip<RequestRecord>(item)),
+    map: (item) => presentRequest(stored.request.fromItem(item)),
   });
 }
 

@@ -1,4 +1,5 @@
 import {
+  type AccessAnswer,
   type Assignment,
   type AssignmentStatus,
   asOf,
@@ -9,7 +10,7 @@ import {
 import { forbidden, notFound } from '../domain/errors.ts';
 import { type PrincipalRef, PrincipalType, userRef } from '../domain/primitives.ts';
 import { type ProvisioningStatus, presentProvisioning } from '../domain/provisioning.ts';
-import { type Item, keys, type QueryPart, queries, type RoleRecord, type Slot, strip } from '../store/records.ts';
+import { type Item, keys, type QueryPart, queries, type Slot, stored } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 import { memberships } from './groups.ts';
@@ -18,10 +19,13 @@ import { coveringInOrganization } from './scopes.ts';
 /** A principal's live assignment in one slot (principal, role, type, scope), strongly consistent. */
 export async function readLive(store: Store, slot: Slot): Promise<Assignment | undefined> {
   const item = await store.get(keys.live(slot));
-  return item ? toAssignment(item) : undefined;
+  return item ? fromLiveSlot(item) : undefined;
 }
 
-export const toAssignment = (item: Item): Assignment => strip<Assignment>(item);
+/** The assignment an assignment item holds. */
+export const toAssignment = (item: Item): Assignment => stored.assignment.fromItem(item);
+/** The assignment a live slot holds (its copy, written in the same transaction). */
+export const fromLiveSlot = (item: Item): Assignment => stored.live.fromItem(item);
 
 /** What the API shows of an assignment: the record as of now, without its version counter. */
 export function present(a: Assignment, now: Date) {
@@ -59,7 +63,7 @@ export async function listAssignments(
   else if (filters.privileged) {
     const roles = await ctx.store.all(queries.roles(), false);
     parts = roles
-      .map((r) => strip<RoleRecord>(r))
+      .map((r) => stored.role.fromItem(r))
       .filter((r) => r.privileged)
       .map((r) => queries.assignmentsOfRole(r.id));
   } else {
@@ -73,7 +77,7 @@ export async function listAssignments(
     const roles = await ctx.store.all(queries.roles(), false);
     privilegedRoles = new Set(
       roles
-        .map((r) => strip<RoleRecord>(r))
+        .map((r) => stored.role.fromItem(r))
         .filter((r) => r.privileged)
         .map((r) => r.id),
     );
@@ -82,7 +86,7 @@ export async function listAssignments(
   return ctx.store.page(parts, {
     ...page,
     filter: (item) => {
-      const a = item as unknown as Assignment;
+      const a = stored.assignment.fromItem(item);
       return (
         (!filters.principalId || a.principalId === filters.principalId) &&
         (!filters.principalType || a.principalType === filters.principalType) &&
@@ -121,23 +125,14 @@ export async function getAssignment(ctx: Ctx, id: string): Promise<AssignmentVie
 export async function listMyAssignments(ctx: Ctx): Promise<Page<AssignmentView>> {
   const live = await ctx.store.all(queries.live(userRef(ctx.caller.id)));
   const items = live
-    .map(toAssignment)
+    .map(fromLiveSlot)
     .filter((a) => isLive({ status: effectiveStatus(a, ctx.now) }))
     .map((a) => present(a, ctx.now));
   return { items, nextToken: null };
 }
 
-export interface AccessAnswer {
-  allowed: boolean;
-  assignmentId: string | null;
-  expiresAt: string | null;
-  /** The Elevate group through which the principal holds the role (null: held directly). */
-  viaGroup: string | null;
-  /** Where the answering assignment stands in AWS (null when not allowed). */
-  provisioning: ProvisioningStatus | null;
-}
-
 const NO: AccessAnswer = { allowed: false, assignmentId: null, expiresAt: null, viaGroup: null, provisioning: null };
+/** Where the answering assignment stands in AWS (NotRequired: nothing is provisioned for it). */
 const provisioningOf = (a: Assignment): ProvisioningStatus => a.provisioning?.status ?? 'NotRequired';
 
 /**
@@ -158,7 +153,7 @@ export async function checkAccess(
     throw forbidden("checking another principal's access needs elevate-admin or elevate-auditor");
   }
   const own = await ctx.store.all(queries.live(principal, q.roleId, 'active'));
-  const direct = bestOf(await coveringInOrganization(ctx.store, own.map(toAssignment), q.scope), ctx.now);
+  const direct = bestOf(await coveringInOrganization(ctx.store, own.map(fromLiveSlot), q.scope), ctx.now);
   if (direct) {
     return {
       allowed: true,
@@ -175,7 +170,7 @@ export async function checkAccess(
         await coveringInOrganization(
           ctx.store,
           (await ctx.store.all(queries.live({ principalType: 'group', principalId: groupId }, q.roleId, 'active'))).map(
-            toAssignment,
+            fromLiveSlot,
           ),
           q.scope,
         ),

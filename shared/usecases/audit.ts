@@ -2,7 +2,7 @@ import type { AuditEvent } from '../domain/audit.ts';
 import { AUDIT_SHARDS, dayOf, daysBetween } from '../domain/audit-chain.ts';
 import { invalid } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor, queryFingerprint } from '../store/pagination.ts';
-import { type Item, keys, queries, strip } from '../store/records.ts';
+import { type Item, keys, queries, stored } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 
@@ -20,8 +20,9 @@ const installs = new Map<string, string>();
 async function installedAt(store: Store): Promise<string | undefined> {
   const known = installs.get(store.tableName);
   if (known) return known;
-  const install = await store.get(keys.install(), false);
-  if (typeof install?.installedAt !== 'string') return undefined;
+  const item = await store.get(keys.install(), false);
+  const install = item && stored.install.fromItem(item);
+  if (!install) return undefined;
   installs.set(store.tableName, install.installedAt);
   return install.installedAt;
 }
@@ -49,7 +50,7 @@ export async function listAuditEvents(
     (!f.actorId || (item.actor as { id?: string } | undefined)?.id === f.actorId) &&
     (!f.roleId || (item.target as { roleId?: string } | undefined)?.roleId === f.roleId) &&
     (!f.principalId || (item.target as { principalId?: string } | undefined)?.principalId === f.principalId);
-  const map = (item: Item) => strip<AuditEvent>(item);
+  const map = (item: Item) => stored.audit.fromItem(item);
   if (f.principalId || f.actorId || f.roleId) {
     const by = f.principalId
       ? { principalId: f.principalId }
@@ -86,7 +87,9 @@ async function listByDay<T>(
     below = sk;
   }
   const hi = below ?? `${range.to}\uffff`;
-  const days = (await store.all(queries.auditDays(dayOf(range.from), dayOf(hi)), false)).map((d) => String(d.day));
+  const days = (await store.all(queries.auditDays(dayOf(range.from), dayOf(hi)), false)).map(
+    (d) => stored.auditDay.fromItem(d).day,
+  );
   const readsBefore = store.stats.reads;
   const perShard = Math.max(4, Math.ceil(((range.action ? 2 : 1) * page.limit) / AUDIT_SHARDS) + 1);
   const items: T[] = [];
@@ -136,7 +139,7 @@ export async function forEachAuditEvent(
     const lo = after && after > from ? after : from;
     const parts = queries.auditDay(day, lo, `${to}\uffff`, true);
     for await (const item of store.merge(parts, { pageSize: 1000, prefetch: true, windowMs: 60_000 })) {
-      const e = strip<AuditEvent>(item);
+      const e = stored.audit.fromItem(item);
       const sk = `${e.time}#${e.id}`;
       if (after && sk <= after) continue;
       if (budget.timeLeft() < budget.reserveMs) return { complete: false, last };

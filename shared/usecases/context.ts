@@ -96,10 +96,17 @@ export class Ctx {
   remembered = false;
 
   /**
+   * The status this call answers when it succeeds: its operation's, as the API contract gives it (the HTTP wrapper
+   * sets it). 200 for a call made outside the API: an approved change applied as its proposer's call.
+   */
+  successStatus = 200;
+
+  /**
    * The writes that go into the call's main transaction with its response: the Idempotency-Key's record (none
    * without a key) and, when the call applies an approved change, the change's Applied record and audit event.
+   * The response's status is the call's success status, unless `status` names another.
    */
-  remember(status: number, body: unknown): WriteOp[] {
+  remember(body: unknown, status: number = this.successStatus): WriteOp[] {
     const writes: WriteOp[] = [];
     if (this.change && !this.change.committed) {
       writes.push(...this.change.applied({ status, body }));

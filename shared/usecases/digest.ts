@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { log } from '../http/log.ts';
 import * as mail from '../notifications/templates.ts';
-import { type AlertRecord, keys, ops, queries, reviewQueries, strip } from '../store/records.ts';
+import { keys, ops, queries, reviewQueries, stored } from '../store/records.ts';
 import { forEachAuditEvent, NO_BUDGET, type TimeBudget } from './audit.ts';
 import { runEffects } from './effects.ts';
 
@@ -35,7 +35,9 @@ interface DigestProgress {
 }
 
 export async function weeklyDigest(deps: Deps, budget: TimeBudget = NO_BUDGET): Promise<Digest> {
-  const saved = (await deps.store.get(keys.jobProgress('digest')))?.progress as DigestProgress | undefined;
+  const progress = await deps.store.get(keys.jobProgress('digest'));
+  // The job's own record of its progress, in the shape it wrote.
+  const saved = progress && (stored.jobProgress.fromItem(progress).progress as DigestProgress);
   const to = saved?.to ?? deps.clock.now().toISOString();
   const from = new Date(Date.parse(to) - 7 * 86_400_000).toISOString();
   const counts: DigestProgress = saved ?? { to, activated: {}, assigned: 0, removed: 0 };
@@ -55,7 +57,7 @@ export async function weeklyDigest(deps: Deps, budget: TimeBudget = NO_BUDGET): 
     saved?.after,
   );
   const pending = await deps.store.all(queries.requestsByStatus('PendingApproval'), false);
-  const alerts = (await deps.store.all(queries.alerts('active'), false)).map((i) => strip<AlertRecord>(i));
+  const alerts = (await deps.store.all(queries.alerts('active'), false)).map((i) => stored.alert.fromItem(i));
   const openReviews = await countOpenReviews(deps);
   const digest: Digest = {
     from,

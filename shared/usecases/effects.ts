@@ -6,7 +6,7 @@ import { ADMIN_ROLE } from '../domain/role.ts';
 import { errorFields, log } from '../http/log.ts';
 import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
-import { keys, type Principal, queries, strip } from '../store/records.ts';
+import { keys, queries, stored } from '../store/records.ts';
 
 /**
  * What happens after a change commits: workflow starts and resumptions, mail. (Lifecycle events are not effects:
@@ -85,7 +85,7 @@ async function resolve(deps: Deps, r: Recipients): Promise<string[]> {
   }
   if (r.admins) for (const id of await activeAdmins(deps)) add(userRef(id));
   const found = wanted.size ? await deps.store.getMany([...wanted.values()].map((p) => keys.principal(p))) : [];
-  const emails = found.map((i) => strip<Principal>(i).email).filter((e): e is string => !!e);
+  const emails = found.map((i) => stored.principal.fromItem(i).email).filter((e): e is string => !!e);
   return [...new Set([...emails, ...(r.addresses ?? [])])];
 }
 

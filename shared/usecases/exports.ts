@@ -3,8 +3,9 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Deps } from '../deps.ts';
-import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
+import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { dayOf, daysBetween } from '../domain/audit-chain.ts';
+import type { AuditExport, AuditExportFormat } from '../domain/audit-export.ts';
 import { csvHeader, csvRow, jsonLine } from '../domain/audit-format.ts';
 import { DomainError, invalid, notFound } from '../domain/errors.ts';
 import { errorFields, log } from '../http/log.ts';
@@ -19,7 +20,7 @@ import {
   keys,
   ops,
   queries,
-  strip,
+  stored,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import { auditEvent, type Ctx } from './context.ts';
@@ -35,25 +36,6 @@ import { auditEvent, type Ctx } from './context.ts';
  * manifest, and completes the export. A run that nears its time budget stops between two instants, completes
  * the export up to there, and hands the rest of the range to a new export that continues it (`continuedBy`).
  */
-export type ExportFormat = 'jsonl' | 'csv';
-
-export interface ExportView {
-  id: string;
-  from: string;
-  to: string;
-  format: ExportFormat;
-  status: AuditExportRecord['status'];
-  createdAt: string;
-  createdBy: string;
-  recordCount: number | null;
-  objectKey: string | null;
-  sha256: string | null;
-  manifestKey: string | null;
-  previousManifestSha256: string | null;
-  error: string | null;
-  downloadUrl: string | null;
-}
-
 export const DOWNLOAD_URL_SECONDS = 15 * 60;
 const MAX_RANGE_DAYS = 366;
 /** A claim holds the export past the function's 15-minute timeout: a run still alive always still owns it. */
@@ -108,7 +90,7 @@ const missing = (name: string) => async (): Promise<never> => {
 const objectKeyOf = (r: Pick<AuditExportRecord, 'id' | 'from' | 'format'>, suffix: string): string =>
   `audit/${r.from.slice(0, 4)}/${r.from.slice(5, 7)}/${r.from.slice(8, 10)}/${r.id}${suffix}`;
 
-async function view(deps: Deps, r: AuditExportRecord): Promise<ExportView> {
+async function view(deps: Deps, r: AuditExportRecord): Promise<AuditExport> {
   const { version: _v, manifestSha256: _m, completedAt: _c, owner: _o, leaseUntil: _l, ...rest } = r;
   const downloadUrl =
     r.status === 'Completed' && r.objectKey
@@ -118,7 +100,7 @@ async function view(deps: Deps, r: AuditExportRecord): Promise<ExportView> {
 }
 
 /** A new export record, Pending. */
-export function newExport(id: string, from: string, to: string, format: ExportFormat, at: Date, by: string) {
+export function newExport(id: string, from: string, to: string, format: AuditExportFormat, at: Date, by: string) {
   const record: AuditExportRecord = {
     id,
     from,
@@ -146,8 +128,8 @@ export function newExport(id: string, from: string, to: string, format: ExportFo
 /** POST /v1/audit-exports: a Pending export, then its job is started. */
 export async function createAuditExport(
   ctx: Ctx,
-  input: { from: string; to: string; format: ExportFormat },
-): Promise<ExportView> {
+  input: { from: string; to: string; format: AuditExportFormat },
+): Promise<AuditExport> {
   const from = new Date(input.from).toISOString();
   const to = new Date(input.to).toISOString();
   if (from >= to) throw invalid('from must be before to', [{ path: 'from', message: 'must be before to' }]);
@@ -161,7 +143,7 @@ export async function createAuditExport(
   await ctx.store.transact([
     ops.createExport(record),
     ctx.audit('export.created', {}, { exportId: record.id, from, to, format: record.format }),
-    ...ctx.remember(202, body),
+    ...ctx.remember(body),
   ]);
   await startExportJob(ctx.deps, record.id);
   return body;
@@ -196,7 +178,7 @@ export async function restartStaleExports(deps: Deps, timeLeft: () => number = (
   let restarted = 0;
   for await (const item of deps.store.stream(queries.exports())) {
     if (timeLeft() < 5_000) break;
-    const record = strip<AuditExportRecord>(item);
+    const record = stored.auditExport.fromItem(item);
     const age = now - Date.parse(record.createdAt);
     if (age > 7 * 86_400_000) break; // newest first: older ones were settled long ago
     const stale =
@@ -207,17 +189,17 @@ export async function restartStaleExports(deps: Deps, timeLeft: () => number = (
   return restarted;
 }
 
-export async function getAuditExport(ctx: Ctx, id: string): Promise<ExportView> {
+export async function getAuditExport(ctx: Ctx, id: string): Promise<AuditExport> {
   const item = await ctx.store.get(keys.auditExport(id));
   if (!item) throw notFound(`export '${id}'`);
-  return view(ctx.deps, strip<AuditExportRecord>(item));
+  return view(ctx.deps, stored.auditExport.fromItem(item));
 }
 
 export async function listAuditExports(
   ctx: Ctx,
   page: { limit: number; nextToken?: string | undefined },
-): Promise<Page<ExportView>> {
-  const out = await ctx.store.page([queries.exports()], { ...page, map: (item) => strip<AuditExportRecord>(item) });
+): Promise<Page<AuditExport>> {
+  const out = await ctx.store.page([queries.exports()], { ...page, map: (item) => stored.auditExport.fromItem(item) });
   return { items: await Promise.all(out.items.map((r) => view(ctx.deps, r))), nextToken: out.nextToken };
 }
 
@@ -271,7 +253,7 @@ export async function runAuditExport(deps: Deps, exportId: string, opts: RunOpti
   const objects = opts.objects ?? exportPorts(deps).objects;
   const item = await deps.store.get(keys.auditExport(exportId));
   if (!item) throw notFound(`export '${exportId}'`);
-  const seen = strip<AuditExportRecord>(item);
+  const seen = stored.auditExport.fromItem(item);
   const now = deps.clock.now();
   const leaseOver = seen.status === 'Running' && seen.leaseUntil !== null && seen.leaseUntil < now.toISOString();
   if (seen.status !== 'Pending' && !leaseOver) return seen;
@@ -293,7 +275,7 @@ export async function runAuditExport(deps: Deps, exportId: string, opts: RunOpti
     if (error instanceof ExportClaimed) return seen;
     throw error;
   }
-  const record = strip<AuditExportRecord>((await deps.store.get(keys.auditExport(exportId))) as Item);
+  const record = stored.auditExport.fromItem((await deps.store.get(keys.auditExport(exportId))) as Item);
   if (record.owner !== owner) return record;
   const chain = { locked: false };
   try {
@@ -339,7 +321,7 @@ interface ChainInfo {
 export interface Manifest {
   version: 1;
   exportId: string;
-  format: ExportFormat;
+  format: AuditExportFormat;
   from: string;
   to: string;
   createdAt: string;
@@ -380,7 +362,7 @@ async function run(
     for (const day of daysBetween(record.from, record.to)) {
       const parts = queries.auditDay(day, record.from, record.to, true);
       for await (const raw of deps.store.merge(parts, { pageSize: EXPORT_PAGE, prefetch: true, windowMs: 60_000 })) {
-        const e = strip<AuditEvent>(raw);
+        const e = stored.audit.fromItem(raw);
         if (e.time >= record.to) continue;
         // Out of time: stop between two instants (every event of lastTime is out), the rest is continued.
         if (lastTime !== null && e.time > lastTime && timeLeft() < FINISH_RESERVE_MS) {
@@ -434,8 +416,10 @@ async function run(
   // The manifest chain: lock it (while still holding the export), read its head, create the manifest once.
   await lockChain(deps, record, owner);
   chain.locked = true;
-  const head = await deps.store.get(keys.exportHead());
-  const previous = head?.manifestKey ? { key: String(head.manifestKey), sha256: String(head.manifestSha256) } : null;
+  const item = await deps.store.get(keys.exportHead());
+  const head = item && stored.exportHead.fromItem(item);
+  const previous =
+    head?.manifestKey && head.manifestSha256 ? { key: head.manifestKey, sha256: head.manifestSha256 } : null;
   const manifest: Manifest = {
     version: 1,
     exportId: record.id,

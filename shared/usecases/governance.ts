@@ -18,7 +18,7 @@ import { RequestInput } from '../domain/request.ts';
 import { RolePatch } from '../domain/role.ts';
 import { Targets } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
-import { type ChangeRecord, keys, ops, queries, strip, type WriteOp } from '../store/records.ts';
+import { type ChangeRecord, keys, ops, queries, stored, type WriteOp } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import { auditEvent, Ctx } from './context.ts';
 import { checkTargetsExist } from './provisioning.ts';
@@ -53,7 +53,7 @@ export async function putSettings(ctx: Ctx, settings: Settings): Promise<Setting
       current.version,
     ),
     ctx.audit('settings.updated', {}, { old: current.settings, new: settings }),
-    ...ctx.remember(200, settings),
+    ...ctx.remember(settings),
   ]);
   return settings;
 }
@@ -176,7 +176,7 @@ export async function proposeIfGoverned(ctx: Ctx, call: ChangeCall): Promise<Cha
   await ctx.store.transact([
     ops.createChange(record),
     ctx.audit('change.proposed', targetOf(call), { changeId: record.id, kind: record.kind, summary: record.summary }),
-    ...ctx.remember(202, shown),
+    ...ctx.remember(shown, 202),
   ]);
   return shown;
 }
@@ -186,7 +186,7 @@ export async function proposeIfGoverned(ctx: Ctx, call: ChangeCall): Promise<Cha
 async function readChange(ctx: Ctx, id: string): Promise<ChangeRecord> {
   const item = await ctx.store.get(keys.change(id));
   if (!item) throw notFound(`change '${id}'`);
-  return strip<ChangeRecord>(item);
+  return stored.change.fromItem(item);
 }
 
 export async function getChange(ctx: Ctx, id: string): Promise<Change> {
@@ -200,8 +200,8 @@ export async function listChanges(
 ): Promise<Page<Change>> {
   return ctx.store.page([queries.changes()], {
     ...page,
-    filter: (item) => !status || effectiveChangeStatus(strip<ChangeRecord>(item), ctx.now) === status,
-    map: (item) => presentChange(strip<ChangeRecord>(item), ctx.now),
+    filter: (item) => !status || effectiveChangeStatus(stored.change.fromItem(item), ctx.now) === status,
+    map: (item) => presentChange(stored.change.fromItem(item), ctx.now),
   });
 }
 
@@ -336,7 +336,7 @@ export async function expireChanges(deps: Deps): Promise<number> {
   const now = deps.clock.now();
   let expired = 0;
   for await (const item of deps.store.stream(queries.changesExpiringBefore('Pending', now.toISOString()))) {
-    const c = strip<ChangeRecord>(item);
+    const c = stored.change.fromItem(item);
     if (effectiveChangeStatus(c, now) === 'Expired' && (await expireOne(deps, c))) expired++;
   }
   return expired;

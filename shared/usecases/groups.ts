@@ -1,10 +1,10 @@
-import { type Assignment, inForce } from '../domain/assignment.ts';
+import { inForce } from '../domain/assignment.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
 import { type GroupInput, groupOfRole, memberRole, ownerRole } from '../domain/group.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
-import { type GroupRecord, keys, ops, queries, strip } from '../store/records.ts';
+import { type GroupRecord, keys, ops, queries, stored } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
-import { present, toAssignment } from './assignments.ts';
+import { fromLiveSlot, present, toAssignment } from './assignments.ts';
 import type { Ctx } from './context.ts';
 import { newRoleOps } from './roles.ts';
 
@@ -42,7 +42,7 @@ export async function createGroup(ctx: Ctx, input: GroupInput): Promise<GroupRec
     ...member.writes,
     ...owner.writes,
     ctx.audit('group.created', { principalId: input.id }, { group, roles: [member.role.id, owner.role.id] }),
-    ...ctx.remember(201, group),
+    ...ctx.remember(group),
   ]);
   return group;
 }
@@ -51,7 +51,7 @@ export async function listGroups(
   ctx: Ctx,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<GroupRecord>> {
-  return ctx.store.page([queries.groups()], { ...page, map: (item) => strip<GroupRecord>(item) });
+  return ctx.store.page([queries.groups()], { ...page, map: (item) => stored.group.fromItem(item) });
 }
 
 /** GET /v1/groups/{id}/members: active members and owners now, with their end times. */
@@ -67,7 +67,7 @@ export async function listMembers(ctx: Ctx, groupId: string, page: { limit: numb
     [queries.assignmentsOfRole(memberRole(groupId)), queries.assignmentsOfRole(ownerRole(groupId))],
     {
       ...page,
-      filter: (item) => item.assignmentType === 'active' && inForce(item as unknown as Assignment, ctx.now),
+      filter: (item) => item.assignmentType === 'active' && inForce(stored.assignment.fromItem(item), ctx.now),
       map: (item) => {
         const a = toAssignment(item);
         return { ...present(a, ctx.now), relation: groupOfRole(a.roleId)?.relation ?? 'member' };
@@ -89,7 +89,7 @@ export async function memberships(
   const members = new Map<string, string | null>();
   const owners = new Map<string, string | null>();
   for (const item of slots) {
-    const a = toAssignment(item);
+    const a = fromLiveSlot(item);
     const g = groupOfRole(a.roleId);
     if (!g || a.assignmentType !== 'active' || !inForce(a, now)) continue;
     (g.relation === 'member' ? members : owners).set(g.groupId, a.endDateTime);

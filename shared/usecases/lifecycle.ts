@@ -9,17 +9,8 @@ import { endingProvisioning } from '../domain/provisioning.ts';
 import { log } from '../http/log.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
-import {
-  keys,
-  ops,
-  type Principal,
-  queries,
-  type RequestRecord,
-  StandingMoved,
-  strip,
-  type WriteOp,
-} from '../store/records.ts';
-import { readLive, toAssignment } from './assignments.ts';
+import { keys, ops, queries, type RequestRecord, StandingMoved, stored, type WriteOp } from '../store/records.ts';
+import { fromLiveSlot, readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { deprovisionEffect, deprovisionName, planProvisioning, releases } from './provisioning-steps.ts';
@@ -49,7 +40,7 @@ export const holdsPending = (r: RequestRecord): boolean => r.action.startsWith('
 
 export async function principalName(deps: Deps, p: PrincipalRef): Promise<string | null> {
   const item = await deps.store.get(keys.principal(p), false);
-  return item ? strip<Principal>(item).displayName : null;
+  return item ? stored.principal.fromItem(item).displayName : null;
 }
 
 /** The lifecycle event that says a role became active, written with the change (the outbox). */
@@ -84,12 +75,14 @@ export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignme
  * end, or start a scheduled assignment. Re-checks that the eligibility still stands (and makes the transaction
  * conditional on it). Throws a DomainError when the request can no longer be granted (the caller then records it
  * as Failed): its eligibility ended, its window passed, or it is no longer the assignment's current request.
+ * The request's write is guarded by `readVersion`: the version read, when `r` is already a step ahead of it.
  */
 export async function grantNow(
   deps: Deps,
   r: RequestRecord,
   now: Date,
   actor: Actor,
+  readVersion: number = r.version,
 ): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   const nowIso = now.toISOString();
   const granted: RequestRecord = {
@@ -106,7 +99,7 @@ export async function grantNow(
     const assignment = activationOf(r, eligibility, now);
     const windowed = withWindow(granted, assignment);
     const holds = await provisioned(deps, windowed, assignment, now);
-    const step = await grantNew(deps, r, windowed, assignment, now, actor, pending, 'assignment.activated');
+    const step = await grantNew(deps, readVersion, windowed, assignment, now, actor, pending, 'assignment.activated');
     return { ...step, writes: [...step.writes, ...holds, ops.eligibilityStands(eligibility)] };
   }
 
@@ -116,7 +109,7 @@ export async function grantNow(
     if (r.action === 'selfRenew') {
       const renewed = renewalOf(r, now);
       const holds = await provisioned(deps, granted, renewed, now);
-      const step = await grantNew(deps, r, granted, renewed, now, actor, pending, 'assignment.renewed');
+      const step = await grantNew(deps, readVersion, granted, renewed, now, actor, pending, 'assignment.renewed');
       return { ...step, writes: [...step.writes, ...holds] };
     }
     throw new DomainError('Conflict', 'the assignment this request acts on has ended');
@@ -153,7 +146,7 @@ export async function grantNow(
         ...ops.replaceAssignment(updated, current.version),
         ...stands,
         ...pending,
-        ops.updateRequest(granted, r.version),
+        ops.updateRequest(granted, readVersion),
         audit(now, actor, 'assignment.extended', granted, { before: current, after: updated }),
       ],
       effects: [],
@@ -176,7 +169,7 @@ export async function grantNow(
       ...ops.replaceAssignment(updated, current.version),
       ...holds,
       ...pending,
-      ops.updateRequest(granted, r.version),
+      ops.updateRequest(granted, readVersion),
       audit(now, actor, 'assignment.started', granted, { before: current, after: updated }),
       activatedEvent(granted, updated, now),
     ],
@@ -259,7 +252,7 @@ function renewalOf(r: RequestRecord, now: Date): Assignment {
 /** The writes and effects that grant a request by creating its assignment. */
 async function grantNew(
   deps: Deps,
-  r: RequestRecord,
+  readVersion: number,
   granted: RequestRecord,
   assignment: Assignment,
   now: Date,
@@ -274,7 +267,7 @@ async function grantNew(
     writes: [
       ...ops.createAssignment(assignment),
       ...pending,
-      ops.updateRequest(granted, r.version),
+      ops.updateRequest(granted, readVersion),
       audit(now, actor, action, granted, { assignment }),
       activatedEvent(granted, assignment, now),
     ],
@@ -295,7 +288,7 @@ export async function standingEligibility(
 ): Promise<Assignment> {
   const slots = await deps.store.all(queries.live(r, r.roleId, 'eligible'));
   // An eligibility at an OU covers the accounts under it as the organization is now (organization-sync).
-  const covering = await coveringInOrganization(deps.store, slots.map(toAssignment), r.scope);
+  const covering = await coveringInOrganization(deps.store, slots.map(fromLiveSlot), r.scope);
   const eligibility = covering.find((a) => inForce(a, now));
   if (!eligibility) {
     throw new DomainError(
@@ -306,8 +299,17 @@ export async function standingEligibility(
   return eligibility;
 }
 
-/** A request that can no longer be carried out: Failed, its pending marker released, audited. */
-export function failRequest(r: RequestRecord, now: Date, reason: string, actor: Actor = SYSTEM_ACTOR): Step {
+/**
+ * A request that can no longer be carried out: Failed, its pending marker released, audited. Its write is guarded
+ * by `readVersion`: the version read, when `r` is already a step ahead of it.
+ */
+export function failRequest(
+  r: RequestRecord,
+  now: Date,
+  reason: string,
+  actor: Actor = SYSTEM_ACTOR,
+  readVersion: number = r.version,
+): Step {
   const failed: RequestRecord = {
     ...r,
     status: 'Failed',
@@ -319,7 +321,7 @@ export function failRequest(r: RequestRecord, now: Date, reason: string, actor: 
   return {
     writes: [
       ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
-      ops.updateRequest(failed, r.version),
+      ops.updateRequest(failed, readVersion),
       audit(now, actor, 'request.failed', r, { reason }),
       ops.publish({ type: 'elevate.request.failed', detail: { requestId: r.id, reason } }, now),
     ],
@@ -418,9 +420,10 @@ export async function activationsFitted(
   now: Date,
   actor: Actor,
 ): Promise<{ endings: [Assignment, number][]; writes: WriteOp[]; effects: Effect[] }> {
-  const lastUse = await deps.store.get(keys.lastUse(eligibility.id));
+  const lastUseItem = await deps.store.get(keys.lastUse(eligibility.id));
+  const lastUse = lastUseItem && stored.lastUse.fromItem(lastUseItem);
   const live = await deps.store.all(queries.live(eligibility, eligibility.roleId, 'active'));
-  const standing = live.map(toAssignment).filter((a) => a.origin === 'activated' && a.eligibilityId === eligibility.id);
+  const standing = live.map(fromLiveSlot).filter((a) => a.origin === 'activated' && a.eligibilityId === eligibility.id);
   const endings: [Assignment, number][] = [];
   const writes: WriteOp[] = [ops.noNewActivations(eligibility.id, lastUse)];
   const effects: Effect[] = [];

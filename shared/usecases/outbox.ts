@@ -34,8 +34,9 @@ const PUT_EVENTS_MAX = 10;
 /**
  * Publishes the outbox items of a batch of stream records, in order, ten per PutEvents. At the first batch the bus
  * refuses (or that fails), it stops and names that record: Lambda (and the local poller) retries the shard from it,
- * so nothing after a failure is skipped and every committed event is published at least once (a retry may publish
- * an event twice; provisioners confirm with GET /v1/access, see docs/events.md).
+ * so nothing after a failure is skipped (a retry may publish an event twice; provisioners confirm with
+ * GET /v1/access). A batch still refused after the stream mapping's retries (20, within a day) goes to the
+ * dead-letter queue as a position; its items stay in the table 7 days for a replay (docs/events.md).
  */
 export async function publishOutbox(events: EventPublisher, records: readonly StreamRecord[]): Promise<BatchResponse> {
   const pending: { sequence: string; event: LifecycleEvent }[] = [];

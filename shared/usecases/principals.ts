@@ -1,15 +1,10 @@
 import type { Caller } from '../auth/caller.ts';
 import type { Deps } from '../deps.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
-import { type PrincipalRef, type PrincipalType, userRef } from '../domain/primitives.ts';
-import { keys, ops, type Principal, strip } from '../store/records.ts';
+import { type PrincipalRef, userRef } from '../domain/primitives.ts';
+import type { Principal, PrincipalInput } from '../domain/principal.ts';
+import { keys, ops, stored } from '../store/records.ts';
 import type { Ctx } from './context.ts';
-
-export interface PrincipalInput {
-  type: PrincipalType;
-  displayName: string;
-  email?: string | undefined;
-}
 
 export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput): Promise<Principal> {
   const principal: Principal = {
@@ -34,7 +29,7 @@ export async function getPrincipal(ctx: Ctx, p: PrincipalRef): Promise<Principal
   }
   const item = await ctx.store.get(keys.principal(p));
   if (!item) throw notFound(`${p.principalType} '${p.principalId}'`);
-  return strip<Principal>(item);
+  return stored.principal.fromItem(item);
 }
 
 /** What this process last recorded per caller, so a caller's name and e-mail are written once, not per call. */
@@ -50,7 +45,7 @@ export async function recordCaller(deps: Deps, caller: Caller): Promise<void> {
   const seen = `${caller.email ?? ''}\u0000${caller.name ?? ''}`;
   if (recorded.get(caller.id) === seen) return;
   const current = await deps.store.get(keys.principal(userRef(caller.id)), false);
-  const existing = current ? strip<Principal>(current) : undefined;
+  const existing = current ? stored.principal.fromItem(current) : undefined;
   if (existing?.email !== caller.email || existing?.displayName !== caller.name) {
     await deps.store.transact([
       ops.putPrincipal({

@@ -24,7 +24,7 @@ import {
   queries,
   RefMoved,
   type RequestRecord,
-  strip,
+  stored,
   type WriteOp,
 } from '../store/records.ts';
 import { raise, readAlertSettings } from './alerts.ts';
@@ -145,7 +145,7 @@ export async function resumeProvisioning(deps: Deps, outOfTime: () => boolean): 
   const ids = new Set<string>();
   for await (const item of deps.store.stream(queries.requestsByStatus('Provisioning'))) {
     if (outOfTime()) break;
-    const r = strip<RequestRecord>(item);
+    const r = stored.request.fromItem(item);
     if (r.assignmentId) ids.add(r.assignmentId);
   }
   const from = new Date(now.getTime() - 2 * 86_400_000).toISOString();
@@ -184,7 +184,7 @@ async function readAssignment(deps: Deps, id: string): Promise<Assignment | unde
 
 async function readRef(deps: Deps, refId: string): Promise<AwsRefRecord | undefined> {
   const item = await deps.store.get(keys.awsRef(refId));
-  return item ? strip<AwsRefRecord>(item) : undefined;
+  return item ? stored.awsRef.fromItem(item) : undefined;
 }
 
 /** An AWS error as a target's failure reason (a FAILED status gives its own). */

@@ -3,7 +3,7 @@ import type { AssignmentType } from '../domain/assignment.ts';
 import { DomainError } from '../domain/errors.ts';
 import { type PrincipalType, userRef } from '../domain/primitives.ts';
 import { provisioningAccount, type Target } from '../domain/targets.ts';
-import { keys, type Principal, strip, type TargetsRecord } from '../store/records.ts';
+import { keys, stored, type TargetsRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { Store } from '../store/store.ts';
  */
 export async function readTargets(store: Store, roleId: string): Promise<TargetsRecord | undefined> {
   const item = await store.get(keys.targets(roleId));
-  return item ? strip<TargetsRecord>(item) : undefined;
+  return item ? stored.targets.fromItem(item) : undefined;
 }
 
 const notReady = (reasons: string[]) => new DomainError('TargetNotReady', reasons.join('; '));
@@ -99,7 +99,7 @@ export async function identityCenterUserId(
 ): Promise<{ userId: string | null; lookedUp: string }> {
   if (deps.config.identityCenter?.userAttribute === 'email') {
     const item = await deps.store.get(keys.principal(userRef(principalId)), false);
-    const email = item ? strip<Principal>(item).email : null;
+    const email = item ? stored.principal.fromItem(item).email : null;
     if (!email) return { userId: null, lookedUp: `no e-mail is recorded for '${principalId}'` };
     return { userId: await ports.identityStore.findUserId({ email }), lookedUp: `with the primary e-mail ${email}` };
   }

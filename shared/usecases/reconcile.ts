@@ -6,7 +6,7 @@ import { formatMs } from '../domain/duration.ts';
 import { DomainError } from '../domain/errors.ts';
 import { log } from '../http/log.ts';
 import * as mail from '../notifications/templates.ts';
-import { ops, queries, type RequestRecord, strip } from '../store/records.ts';
+import { ops, queries, stored } from '../store/records.ts';
 import { raise, readAlertSettings } from './alerts.ts';
 import { toAssignment } from './assignments.ts';
 import { NO_BUDGET, type TimeBudget } from './audit.ts';
@@ -126,14 +126,14 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
   }
   for await (const item of deps.store.stream(queries.requestsByStatus('Scheduled'))) {
     if (outOfTime()) break;
-    const r = strip<RequestRecord>(item);
+    const r = stored.request.fromItem(item);
     if (Date.parse(r.schedule.startDateTime) > now.getTime() - GRACE_MS) continue;
     if ((await grantStep(deps, r.id)).granted) report.started++;
   }
 
   for await (const item of deps.store.stream(queries.requestsByStatus('PendingApproval'))) {
     if (outOfTime()) break;
-    const r = strip<RequestRecord>(item);
+    const r = stored.request.fromItem(item);
     const stage = r.approval.stages[currentStageIndex(r.approval)];
     if (!stage?.deadline || Date.parse(stage.deadline) > now.getTime() - GRACE_MS) continue;
     await timeOutStep(deps, r.id);

@@ -9,7 +9,7 @@ import type { Expiration, ResolvedSchedule } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import type { RequestFacts } from '../notifications/templates.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
-import { keys, type RequestRecord, strip } from '../store/records.ts';
+import { keys, type RequestRecord, stored } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 
 /** Building, reading and presenting request records, shared by every action. */
@@ -67,7 +67,7 @@ export function presentRequest(r: RequestRecord): Request {
 export async function readRequest(store: Store, id: string): Promise<RequestRecord> {
   const item = await store.get(keys.request(id));
   if (!item) throw notFound(`request '${id}'`);
-  return strip<RequestRecord>(item);
+  return stored.request.fromItem(item);
 }
 
 export const targetOf = (r: Pick<Request, 'principalId' | 'roleId' | 'scope' | 'assignmentId' | 'id'>) => ({

@@ -5,7 +5,7 @@ import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import { waitTimestamp } from '../domain/execution.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
-import type { Request, RequestInput, RequestStatus } from '../domain/request.ts';
+import { isAdminAction, type Request, type RequestInput, type RequestStatus } from '../domain/request.ts';
 import { checkAdminAssignment, checkSelfPrincipalType, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
@@ -17,7 +17,7 @@ import {
   queries,
   type RequestRecord,
   StandingMoved,
-  strip,
+  stored,
   type WriteOp,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
@@ -52,7 +52,7 @@ export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Requ
 export async function createRequest(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> {
   try {
     for (let attempt = 1; ; attempt++) {
-      const plan = await plan_(ctx, input);
+      const plan = await planRequest(ctx, input);
       if (plan === 'valid') return { kind: 'valid' };
       const status = plan.request.status === 'PendingApproval' ? 202 : 201;
       const shown = presentRequest(plan.request);
@@ -61,7 +61,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
           ...plan.writes,
           ctx.audit('request.created', targetOf(plan.request), { request: shown }),
           ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
-          ...ctx.remember(status, shown),
+          ...ctx.remember(shown, status),
         ]);
       } catch (error) {
         // An eligibility and an activation of it met: plan again from what is stored now.
@@ -86,9 +86,13 @@ interface Plan {
   effects: () => Promise<Effect[]>;
 }
 
-async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
-  const isAdminAction = input.action.startsWith('admin');
-  if (isAdminAction) {
+/**
+ * The request checked against the caller's authority and the role's policy, as the writes of its change and the
+ * effects that follow the commit; 'valid' for a validateOnly call that passed every check. Writes nothing.
+ */
+async function planRequest(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
+  const byAdmin = isAdminAction(input.action);
+  if (byAdmin) {
     if (!input.principalId)
       throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
     await ctx.requireAdmin(`the action '${input.action}'`);
@@ -103,7 +107,7 @@ async function plan_(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
   await requireRole(ctx.store, input.roleId);
   const { policy } = await readPolicy(ctx.store, input.roleId);
   // The caller is a user: self actions act on the user, never on a group or service principal of the same id.
-  const principalType = isAdminAction ? input.principalType : 'user';
+  const principalType = byAdmin ? input.principalType : 'user';
   const slot = {
     principalType,
     principalId,
@@ -226,7 +230,7 @@ async function adminAssign(
       ...(assignment.status === 'Active' ? [activatedEvent(request, assignment, ctx.now)] : []),
     ],
     effects: async () => [
-      ...keepTime(request, assignment, ctx.now),
+      ...startAccessWorkflow(request, assignment, ctx.now),
       ...(assignment.status === 'Active' ? await activatedEffects(ctx.deps, request, assignment) : []),
     ],
   };
@@ -243,10 +247,10 @@ async function hadAssignment(ctx: Ctx, principalId: string, input: RequestInput)
 }
 
 /**
- * The workflow that keeps an assignment's time: its start (when in the future) and its end; a grant being made in
- * AWS first (Provisioning), then its end.
+ * Starts the access workflow that keeps an assignment's time: its start (when in the future) and its end; a grant
+ * being made in AWS first (Provisioning), then its end.
  */
-function keepTime(r: RequestRecord, a: Assignment, now: Date): Effect[] {
+function startAccessWorkflow(r: RequestRecord, a: Assignment, now: Date): Effect[] {
   if (a.status === 'Scheduled') return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'start', now) }];
   if (r.status === 'Provisioning') return [{ kind: 'startWorkflow', name: r.id, input: provisionInput(r, a, now) }];
   if (a.endDateTime)
@@ -355,7 +359,7 @@ async function adminUpdate(
       ...(superseded?.effects ?? []),
       ...fitted.effects,
       ...(current.endDateTime === null || updated.status === 'Scheduled' || startsNow
-        ? keepTime(request, updated, ctx.now)
+        ? startAccessWorkflow(request, updated, ctx.now)
         : []),
       ...(startsNow ? await activatedEffects(ctx.deps, request, updated) : []),
     ],
@@ -370,7 +374,7 @@ async function supersede(
 ): Promise<{ writes: WriteOp[]; effects: Effect[] } | undefined> {
   if (!current.requestId) return undefined;
   const item = await ctx.store.get(keys.request(current.requestId));
-  const old = item ? strip<RequestRecord>(item) : undefined;
+  const old = item ? stored.request.fromItem(item) : undefined;
   if (old?.status !== 'Scheduled') return undefined;
   const canceled: RequestRecord = {
     ...old,
@@ -709,7 +713,7 @@ export async function listRequests(
       (!principal.principalType || item.principalType === principal.principalType) &&
       (!filters.roleId || item.roleId === filters.roleId) &&
       (!filters.status || item.status === filters.status),
-    map: (item) => presentRequest(strip<RequestRecord>(item)),
+    map: (item) => presentRequest(stored.request.fromItem(item)),
   });
 }
 

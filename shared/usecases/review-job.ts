@@ -30,7 +30,7 @@ import {
   reviewKeys,
   reviewOps,
   reviewQueries,
-  strip,
+  stored,
   type WriteOp,
 } from '../store/records.ts';
 import { toAssignment } from './assignments.ts';
@@ -107,7 +107,7 @@ export async function runReviewJob(deps: Deps, opts: RunOptions): Promise<Review
 
 export async function readInstance(deps: Deps, reviewId: string, id: string): Promise<InstanceRecord | undefined> {
   const item = await deps.store.get(reviewKeys.reviewInstance(reviewId, id));
-  return item ? strip<InstanceRecord>(item) : undefined;
+  return item ? stored.reviewInstance.fromItem(item) : undefined;
 }
 
 // ---- starting instances --------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ export async function readInstance(deps: Deps, reviewId: string, id: string): Pr
 async function startDue(deps: Deps, report: ReviewJobReport): Promise<void> {
   const now = deps.clock.now();
   for await (const item of deps.store.stream(reviewQueries.reviewsDue(now.toISOString()))) {
-    const review = strip<ReviewRecord>(item);
+    const review = stored.review.fromItem(item);
     if (review.nextIndex === null) continue;
     const plan = duePlan(review.recurrence, review.duration, review.nextIndex, now);
     const next: ReviewRecord = {
@@ -271,7 +271,7 @@ async function populate(deps: Deps, i: InstanceRecord, report: ReviewJobReport):
       limit: POPULATE_BATCH,
       ...(i.cursor ? { nextToken: i.cursor } : {}),
       filter: (item) => {
-        const a = item as unknown as Assignment;
+        const a = stored.assignment.fromItem(item);
         return a.origin === 'assigned' && types.has(a.assignmentType) && isLive({ status: effectiveStatus(a, now) });
       },
       map: toAssignment,
@@ -281,7 +281,7 @@ async function populate(deps: Deps, i: InstanceRecord, report: ReviewJobReport):
   const uses = await deps.store.getMany(
     page.items.filter((a) => a.assignmentType === 'eligible').map((a) => keys.lastUse(a.id)),
   );
-  const lastUse = new Map(uses.map((u) => [String(u.eligibilityId), String(u.at)]));
+  const lastUse = new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u.at]));
   const decisions = page.items.map((a) => decisionFor(i, a, lastUse.get(a.id) ?? null, now));
   const n = decisions.length;
   const last = page.nextToken === null;
@@ -358,8 +358,8 @@ function decisionPage(deps: Deps, i: InstanceRecord, limit: number, keep: (d: De
     limit,
     ...(i.cursor ? { nextToken: i.cursor } : {}),
     consistent: true,
-    filter: (item) => keep(item as unknown as DecisionRecord),
-    map: (item) => strip<DecisionRecord>(item),
+    filter: (item) => keep(stored.reviewDecision.fromItem(item)),
+    map: (item) => stored.reviewDecision.fromItem(item),
   });
 }
 

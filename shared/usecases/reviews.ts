@@ -1,6 +1,6 @@
 import { type ApproverRef, isApprover } from '../domain/approval.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
-import { type PrincipalRef, userRef } from '../domain/primitives.ts';
+import { userRef } from '../domain/primitives.ts';
 import {
   type Decision,
   holdsAccessOf,
@@ -23,7 +23,7 @@ import {
   reviewKeys,
   reviewOps,
   reviewQueries,
-  strip,
+  stored,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import type { Ctx } from './context.ts';
@@ -108,19 +108,19 @@ export async function createReview(ctx: Ctx, input: ReviewInput): Promise<Review
   await ctx.store.transact([
     reviewOps.createReview(record),
     ctx.audit('review.created', {}, { review: out }),
-    ...ctx.remember(201, out),
+    ...ctx.remember(out),
   ]);
   return out;
 }
 
 export async function listReviews(ctx: Ctx, page: PageArgs): Promise<Page<Review>> {
-  return ctx.store.page([reviewQueries.reviews()], { ...page, map: (i) => presentReview(strip<ReviewRecord>(i)) });
+  return ctx.store.page([reviewQueries.reviews()], { ...page, map: (i) => presentReview(stored.review.fromItem(i)) });
 }
 
 async function readReview(ctx: Ctx, id: string): Promise<ReviewRecord> {
   const item = await ctx.store.get(reviewKeys.review(id));
   if (!item) throw notFound(`access review '${id}'`);
-  return strip<ReviewRecord>(item);
+  return stored.review.fromItem(item);
 }
 
 export async function getReview(ctx: Ctx, id: string): Promise<Review> {
@@ -131,7 +131,7 @@ export async function listInstances(ctx: Ctx, reviewId: string, page: PageArgs):
   await readReview(ctx, reviewId);
   return ctx.store.page([reviewQueries.instancesOfReview(reviewId)], {
     ...page,
-    map: (i) => presentInstance(strip<InstanceRecord>(i)),
+    map: (i) => presentInstance(stored.reviewInstance.fromItem(i)),
   });
 }
 
@@ -183,7 +183,7 @@ function queuesOf(i: InstanceRecord, ctx: Ctx, reviewer: Reviewer, open: boolean
 
 /** A reviewer never sees an item whose access it holds, directly or through a group, outside a self review. */
 const notOwnUnlessSelf = (i: InstanceRecord, ctx: Ctx, reviewer: Reviewer) => (item: Record<string, unknown>) =>
-  i.reviewers.type === 'self' || !holdsAccessOf(item as unknown as PrincipalRef, ctx.caller, reviewer.memberOf);
+  i.reviewers.type === 'self' || !holdsAccessOf(stored.reviewDecision.fromItem(item), ctx.caller, reviewer.memberOf);
 
 export async function listDecisions(
   ctx: Ctx,
@@ -192,7 +192,7 @@ export async function listDecisions(
   page: PageArgs,
 ): Promise<Page<Decision>> {
   const i = await requireInstance(ctx, reviewId, instanceId);
-  const map = (item: Record<string, unknown>) => presentDecision(strip<DecisionRecord>(item));
+  const map = (item: Record<string, unknown>) => presentDecision(stored.reviewDecision.fromItem(item));
   if (await ctx.isReader()) return ctx.store.page([reviewQueries.decisionsOfInstance(i.id)], { ...page, map });
   const reviewer = await reviewerOf(ctx);
   const parts = queuesOf(i, ctx, reviewer, false);
@@ -206,7 +206,7 @@ export async function listMyReviews(ctx: Ctx, page: PageArgs): Promise<Page<Deci
   const parts: QueryPart[] = [];
   const filters = new Map<string, (item: Record<string, unknown>) => boolean>();
   for await (const item of ctx.store.stream(reviewQueries.instancesAtWork())) {
-    const i = strip<InstanceRecord>(item);
+    const i = stored.reviewInstance.fromItem(item);
     if (i.status !== 'InProgress' || Date.parse(i.endDateTime) <= ctx.now.getTime()) continue;
     filters.set(i.id, notOwnUnlessSelf(i, ctx, reviewer));
     parts.push(...queuesOf(i, ctx, reviewer, true));
@@ -214,7 +214,7 @@ export async function listMyReviews(ctx: Ctx, page: PageArgs): Promise<Page<Deci
   return ctx.store.page(parts, {
     ...page,
     filter: (item) => item.decision === 'NotReviewed' && (filters.get(String(item.instanceId))?.(item) ?? false),
-    map: (item) => presentDecision(strip<DecisionRecord>(item)),
+    map: (item) => presentDecision(stored.reviewDecision.fromItem(item)),
   });
 }
 
@@ -235,7 +235,7 @@ export async function decideReview(
   const i = await requireInstance(ctx, reviewId, instanceId);
   const item = await ctx.store.get(reviewKeys.reviewDecision(i.id, decisionId));
   if (!item) throw notFound(`decision '${decisionId}'`);
-  const d = strip<DecisionRecord>(item);
+  const d = stored.reviewDecision.fromItem(item);
   const reviewer = await reviewerOf(ctx);
   const verdict = reviewerVerdict(i.reviewers, d, ctx.caller, reviewer.matches, reviewer.memberOf);
   if (verdict === 'notReviewer') throw forbidden('you are not a reviewer of this item');

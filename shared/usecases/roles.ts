@@ -1,7 +1,7 @@
 import { conflict, invalid, notFound } from '../domain/errors.ts';
 import { defaultPolicy, policyProblems, type RolePolicy, withDefaults } from '../domain/policy.ts';
 import type { Role, RoleInput, RolePatch } from '../domain/role.ts';
-import { keys, ops, type PolicyRecord, queries, type RoleRecord, strip, type WriteOp } from '../store/records.ts';
+import { keys, ops, type PolicyRecord, queries, type RoleRecord, stored, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
 
@@ -17,7 +17,7 @@ export const toRole = (r: RoleRecord): Role => ({
 
 export async function readRole(store: Store, id: string): Promise<RoleRecord | undefined> {
   const item = await store.get(keys.role(id));
-  return item ? strip<RoleRecord>(item) : undefined;
+  return item ? stored.role.fromItem(item) : undefined;
 }
 
 export async function requireRole(store: Store, id: string): Promise<RoleRecord> {
@@ -29,7 +29,7 @@ export async function requireRole(store: Store, id: string): Promise<RoleRecord>
 export async function readPolicy(store: Store, roleId: string): Promise<PolicyRecord> {
   const item = await store.get(keys.policy(roleId));
   if (!item) throw notFound(`role '${roleId}'`);
-  const record = strip<PolicyRecord>(item);
+  const record = stored.policy.fromItem(item);
   return { ...record, policy: withDefaults(record.policy) };
 }
 
@@ -56,13 +56,13 @@ export async function createRole(ctx: Ctx, input: RoleInput): Promise<Role> {
   await ctx.store.transact([
     ...writes,
     ctx.audit('role.created', { roleId: role.id }, { role: out }),
-    ...ctx.remember(201, out),
+    ...ctx.remember(out),
   ]);
   return out;
 }
 
 export async function listRoles(ctx: Ctx, page: { limit: number; nextToken?: string }): Promise<Page<Role>> {
-  return ctx.store.page([queries.roles()], { ...page, map: (item) => toRole(strip<RoleRecord>(item)) });
+  return ctx.store.page([queries.roles()], { ...page, map: (item) => toRole(stored.role.fromItem(item)) });
 }
 
 export async function getRole(ctx: Ctx, id: string): Promise<Role> {
@@ -83,7 +83,7 @@ export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promis
   await ctx.store.transact([
     ops.updateRole(after, before.version),
     ctx.audit('role.updated', { roleId: id }, { before: toRole(before), after: out }),
-    ...ctx.remember(200, out),
+    ...ctx.remember(out),
   ]);
   return out;
 }
@@ -114,7 +114,7 @@ export async function putPolicy(ctx: Ctx, roleId: string, policy: RolePolicy): P
   await ctx.store.transact([
     ops.replacePolicy(next, current.version),
     ctx.audit('policy.updated', { roleId }, { old: current.policy, new: policy }),
-    ...ctx.remember(200, policy),
+    ...ctx.remember(policy),
   ]);
   return policy;
 }

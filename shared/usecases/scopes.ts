@@ -1,9 +1,16 @@
 import type { Deps } from '../deps.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
-import { accountScope, coversInOrganization, organizationNodeOf, ouOfScope, ouScope } from '../domain/scope.ts';
+import {
+  accountScope,
+  coversInOrganization,
+  organizationNodeOf,
+  ouOfScope,
+  ouScope,
+  type ScopeItem,
+} from '../domain/scope.ts';
 import { log } from '../http/log.ts';
 import type { OrgAccount, OrgUnit } from '../ports/organizations.ts';
-import { keys, type OrgNodeRecord, ops, queries, strip, type WriteOp } from '../store/records.ts';
+import { keys, type OrgNodeRecord, ops, queries, stored, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import { auditEvent, type Ctx } from './context.ts';
 
@@ -11,14 +18,6 @@ import { auditEvent, type Ctx } from './context.ts';
  * Organization scopes (provisioning.md): `/ous/<ou-id>` covers the accounts under that OU, as the organization was
  * at the last run of the `organization-sync` job, which copies the AWS Organizations tree into the table.
  */
-export interface ScopeItem {
-  scope: string;
-  type: OrgNodeRecord['type'];
-  id: string;
-  name: string;
-  parentScope: string | null;
-}
-
 const present = (n: OrgNodeRecord): ScopeItem => ({
   scope: n.scope,
   type: n.type,
@@ -32,7 +31,7 @@ export async function listScopes(
   ctx: Ctx,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<ScopeItem>> {
-  return ctx.store.page([queries.scopes()], { ...page, map: (item) => present(strip<OrgNodeRecord>(item)) });
+  return ctx.store.page([queries.scopes()], { ...page, map: (item) => present(stored.orgNode.fromItem(item)) });
 }
 
 /** The ids of the root and OUs above the account or OU that `scope` names (empty when it names neither). */
@@ -40,7 +39,7 @@ export async function organizationAncestors(store: Store, scope: string): Promis
   const node = organizationNodeOf(scope);
   if (!node) return [];
   const item = await store.get(keys.orgNode(node.id), false);
-  return item ? strip<OrgNodeRecord>(item).ancestors : [];
+  return item ? stored.orgNode.fromItem(item).ancestors : [];
 }
 
 /**
@@ -146,9 +145,9 @@ export async function syncOrganization(deps: Deps): Promise<SyncResult> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const current = await readOrganization(deps, at);
-  const stored = new Map(
+  const inTable = new Map(
     (await deps.store.all(queries.scopes())).map((item) => {
-      const n = strip<OrgNodeRecord>(item);
+      const n = stored.orgNode.fromItem(item);
       return [n.id, n] as const;
     }),
   );
@@ -158,7 +157,7 @@ export async function syncOrganization(deps: Deps): Promise<SyncResult> {
   const seen = new Set<string>();
   for (const node of current) {
     seen.add(node.id);
-    const before = stored.get(node.id);
+    const before = inTable.get(node.id);
     if (before && same(before, node)) continue;
     if (before) changed += 1;
     else added += 1;
@@ -175,7 +174,7 @@ export async function syncOrganization(deps: Deps): Promise<SyncResult> {
     });
   }
   let removed = 0;
-  for (const [id, before] of stored) {
+  for (const [id, before] of inTable) {
     if (seen.has(id)) continue;
     removed += 1;
     changes.push({ write: ops.deleteOrgNode(id), change: { change: 'removed', scope: before.scope } });

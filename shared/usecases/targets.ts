@@ -27,7 +27,7 @@ export async function putTargets(ctx: Ctx, roleId: string, input: Targets): Prom
   await ctx.store.transact([
     ...ops.putTargets(next, current?.version ?? null),
     ctx.audit('role.targetsUpdated', { roleId }, { old: current?.targets ?? [], new: input.targets }),
-    ...ctx.remember(200, { targets: input.targets }),
+    ...ctx.remember({ targets: input.targets }),
   ]);
   return { targets: input.targets };
 }

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { depsFromEnv } from '#shared/deps.ts';
 import type { AuditEvent } from '#shared/domain/audit.ts';
 import { AUDIT_SHARDS, chainId, dayOf, verifyEvents } from '#shared/domain/audit-chain.ts';
-import { keys, queries, strip } from '#shared/store/records.ts';
+import { keys, queries, stored } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { call } from '#test/support/invoke.ts';
 import { createTestTable } from '#test/support/table.ts';
@@ -25,7 +25,7 @@ describe('the audit hash chain under concurrent writers', () => {
     const now = new Date().toISOString();
     const events: { event: AuditEvent; at: string }[] = [];
     for await (const item of store.merge(queries.auditDay(now.slice(0, 10), '0', '9', true), { pageSize: 100 })) {
-      const event = strip<AuditEvent>(item);
+      const event = stored.audit.fromItem(item);
       events.push({ event, at: event.id });
     }
     expect(events.filter((e) => e.event.target.roleId?.startsWith('par-')).length).toBe(50);

@@ -13,7 +13,7 @@ import { depsFromEnv } from '#shared/deps.ts';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { verifyExports } from '#shared/domain/audit-verify.ts';
 import { getBytes, listKeys, S3ObjectStore } from '#shared/ports/objects.ts';
-import { type AuditExportRecord, keys, ops, strip } from '#shared/store/records.ts';
+import { keys, ops, stored } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { auditEvent } from '#shared/usecases/context.ts';
 import { newExport, restartStaleExports, runAuditExport, useExportPorts } from '#shared/usecases/exports.ts';
@@ -74,7 +74,7 @@ async function createExport(from: string, to: string): Promise<string> {
   return record.id;
 }
 
-const read = async (id: string) => strip<AuditExportRecord>((await deps.store.get(keys.auditExport(id))) ?? {});
+const read = async (id: string) => stored.auditExport.fromItem((await deps.store.get(keys.auditExport(id))) ?? {});
 
 /** Everything in the bucket, verified as `npm run audit:verify -- s3://elevate-audit/audit/` does. */
 async function verifyBucket() {

@@ -12,9 +12,8 @@ import {
   type InstanceRecord,
   type Item,
   ops,
-  type ReviewRecord,
   reviewQueries,
-  strip,
+  stored,
 } from '#shared/store/records.ts';
 import { Store } from '#shared/store/store.ts';
 import { runReviewJob } from '#shared/usecases/review-job.ts';
@@ -58,7 +57,9 @@ beforeAll(async () => {
 const instanceOf = (reviewId: string): Promise<InstanceRecord> => instanceOfReview(deps, reviewId);
 
 async function decisionsOf(instanceId: string): Promise<DecisionRecord[]> {
-  return (await deps.store.all(reviewQueries.decisionsOfInstance(instanceId))).map((i) => strip<DecisionRecord>(i));
+  return (await deps.store.all(reviewQueries.decisionsOfInstance(instanceId))).map((i) =>
+    stored.reviewDecision.fromItem(i),
+  );
 }
 
 describe('the review job, step by step', () => {
@@ -98,7 +99,7 @@ describe('the review job, step by step', () => {
 
   it('with defaultDecision none leaves NotReviewed items alone and removes nothing', async () => {
     // Prepare
-    const review = strip<ReviewRecord>(
+    const review = stored.review.fromItem(
       (await deps.store.all(reviewQueries.reviews())).find((i) => i.displayName === 'steps review') as Item,
     );
     // Act

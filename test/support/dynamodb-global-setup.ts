@@ -24,7 +24,8 @@ const shared: Shared = registry[KEY];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   shared.users++;
-  shared.dynamo ??= startDynamoDbLocal({ dataDir: ':memory:' });
+  // Java starts slowly on a loaded machine: give it minutes, not the default one.
+  shared.dynamo ??= startDynamoDbLocal({ dataDir: ':memory:', startTimeoutMs: 180_000 });
   let dynamo: DynamoDbLocal;
   try {
     dynamo = await shared.dynamo;

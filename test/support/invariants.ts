@@ -4,9 +4,8 @@
  * whatever the requests were and however they failed, the table must never be left half-written.
  */
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditEvent } from '#shared/domain/audit.ts';
 import { verifyEvents } from '#shared/domain/audit-chain.ts';
-import { type Item, strip } from '#shared/store/records.ts';
+import { type Item, stored } from '#shared/store/records.ts';
 import { testDynamoClient } from './table.ts';
 
 export interface TableRef {
@@ -59,7 +58,7 @@ export function invariantViolations(items: readonly Item[]): string[] {
   }
   const of = (entity: string) => byEntity.get(entity) ?? [];
   const requests = new Set(of('request').map((r) => String(r.id)));
-  const events = of('audit').map((i) => strip<AuditEvent>(i));
+  const events = of('audit').map((i) => stored.audit.fromItem(i));
   const auditedAssignments = new Set(events.map((e) => e.target.assignmentId).filter(Boolean));
   const assignments = new Map(of('assignment').map((a) => [String(a.id), a]));
 

@@ -22,7 +22,7 @@ import {
   type ReviewRecord,
   reviewOps,
   reviewQueries,
-  strip,
+  stored,
 } from '#shared/store/records.ts';
 import { type ReviewJobReport, runReviewJob } from '#shared/usecases/review-job.ts';
 import { newRoleOps } from '#shared/usecases/roles.ts';
@@ -159,7 +159,7 @@ export async function defineReview(
 export async function instanceOf(deps: Deps, reviewId: string): Promise<InstanceRecord> {
   const items = await deps.store.all(reviewQueries.instancesOfReview(reviewId));
   if (items.length !== 1) throw new Error(`review ${reviewId} has ${items.length} instances, not 1`);
-  return strip<InstanceRecord>(items[0] as Item);
+  return stored.reviewInstance.fromItem(items[0] as Item);
 }
 
 export interface Measured {
@@ -224,7 +224,7 @@ export async function runCampaign(
     clock.advance(15 * DAY);
     const apply = await measure(() => runReviewJob(deps, noLimit));
     const applied = await instanceOf(deps, review.id);
-    const role = strip<{ liveAssignments: number }>((await deps.store.get(keys.role(opts.roleId))) as Item);
+    const role = stored.role.fromItem((await deps.store.get(keys.role(opts.roleId))) as Item);
     return { seedMs, start, apply, open, applied, liveAfter: role.liveAssignments, peakRss, peakHeap, baseline };
   } finally {
     clearInterval(sampler);

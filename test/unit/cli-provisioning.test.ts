@@ -8,6 +8,7 @@ const request = (over: Partial<AccessRequest>): AccessRequest => ({
   status: 'Granted',
   assignmentType: 'active',
   principalId: 'alice',
+  principalType: 'user',
   roleId: 'ops',
   scope: '/accounts/111111111111',
   justification: 'x',
@@ -21,6 +22,8 @@ const request = (over: Partial<AccessRequest>): AccessRequest => ({
   decidedAt: '2026-12-01T10:00:00Z',
   assignmentId: 'asg_1',
   approval: { stages: [] },
+  eligibilityId: null,
+  failureReason: null,
   ...over,
 });
 

@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '#functions/api/routes.ts';
-import { CONTRACT } from '#shared/api/contract.ts';
+import { CONTRACT, type OperationContract, successStatus } from '#shared/api/contract.ts';
 import { canonicalJson, eventHash } from '#shared/domain/audit.ts';
 import { buildOpenApi } from '#shared/http/openapi.ts';
 import { decodeCursor, encodeCursor, type PartBounds } from '#shared/store/pagination.ts';
@@ -12,6 +12,88 @@ describe('the published contract', () => {
   it('is the checked-in docs/openapi.json (run `npm run openapi` after changing a schema)', () => {
     const checkedIn = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));
     expect(checkedIn).toEqual(buildOpenApi());
+  });
+
+  it('stays under 100 KB, each named schema written once under components and referenced with $ref', () => {
+    // Prepare
+    const file = new URL('../../docs/openapi.json', import.meta.url);
+    const doc = buildOpenApi() as { components: { schemas: Record<string, unknown> }; paths: unknown };
+    const text = JSON.stringify(doc);
+    const bodies = Object.entries(doc.components.schemas).map(([name, schema]) => [name, JSON.stringify(schema)]);
+
+    // Assess
+    expect(statSync(file).size).toBeLessThan(100 * 1024);
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['Role', 'RolePolicy', 'Request', 'Principal', 'Group', 'Alert', 'AuditExport']),
+    );
+    // No operation or schema carries its own copy of a named one: no local $defs, no named body written out again.
+    expect(text).not.toContain('$defs');
+    const paths = JSON.stringify(doc.paths);
+    const copied = bodies.filter(
+      ([name, body = '']) =>
+        paths.includes(body) || bodies.some(([other, b = '']) => other !== name && b !== body && b.includes(body)),
+    );
+    expect(copied.map(([name]) => name)).toEqual([]);
+  });
+
+  it('is a valid document: every $ref resolves, and every component is referenced', () => {
+    // Prepare
+    const doc = buildOpenApi();
+    const refs = new Set<string>();
+    const walk = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === '$ref') refs.add(x as string);
+          else walk(x);
+        }
+      }
+    };
+    walk(doc);
+    const resolve = (ref: string) =>
+      ref
+        .slice(2)
+        .split('/')
+        .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+        .reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], doc);
+
+    // Assess
+    expect([...refs].filter((ref) => !ref.startsWith('#/') || resolve(ref) === undefined)).toEqual([]);
+    const components = doc.components as Record<string, Record<string, unknown>>;
+    const unused = Object.entries(components)
+      .filter(([kind]) => kind !== 'securitySchemes')
+      .flatMap(([kind, entries]) => Object.keys(entries).map((name) => `#/components/${kind}/${name}`))
+      .filter((ref) => !refs.has(ref));
+    expect(unused).toEqual([]);
+    expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it("gives each operation's success status once, in its contract: 201 for a create, 202 for an export, 204 for a delete", () => {
+    // Act
+    const statuses = Object.fromEntries(
+      Object.entries(CONTRACT).map(([operationId, c]) => [operationId, successStatus(c as OperationContract)]),
+    );
+
+    // Assess
+    expect(statuses).toMatchObject({
+      createRole: 201,
+      createGroup: 201,
+      createAccessReview: 201,
+      createAuditExport: 202,
+      deleteRole: 204,
+      // a request decided at once is 201 and one waiting for approval 202: the use case says which
+      createRequest: 200,
+      updateRole: 200,
+      getRole: 200,
+    });
+    const idempotent = Object.entries(CONTRACT).filter(([, c]) => (c as OperationContract).idempotent);
+    expect(idempotent.map(([id]) => id).sort()).toEqual([
+      'createAccessReview',
+      'createAuditExport',
+      'createGroup',
+      'createRequest',
+      'createRole',
+    ]);
   });
 
   it('has a contract for every route and a route for every contract', () => {

@@ -1,0 +1,22 @@
+import * as z from 'zod';
+import { Email, PrincipalType } from './primitives.ts';
+
+/**
+ * A principal's profile: who mail goes to. A user's is recorded from its token's claims on each call that may
+ * change something; a group's or service principal's is set by an admin (PUT /v1/principals/{id}).
+ */
+export const Principal = z.object({
+  id: z.string(),
+  type: PrincipalType,
+  displayName: z.string().nullable(),
+  email: z.string().nullable(),
+  updatedAt: z.string(),
+});
+export type Principal = z.infer<typeof Principal>;
+
+export const PrincipalInput = z.strictObject({
+  type: PrincipalType,
+  displayName: z.string().trim().min(1).max(200),
+  email: Email.optional(),
+});
+export type PrincipalInput = z.infer<typeof PrincipalInput>;
