@@ -48,6 +48,10 @@ const SCHEDULED_FUNCTIONS: Record<ScheduledFn, LocalFunctionModule> = {
     entry: 'functions/scheduled/alerts.ts',
     load: () => import('#functions/scheduled/alerts.ts'),
   },
+  drift: {
+    entry: 'functions/scheduled/drift.ts',
+    load: () => import('#functions/scheduled/drift.ts'),
+  },
   digest: {
     entry: 'functions/scheduled/digest.ts',
     load: () => import('#functions/scheduled/digest.ts'),

@@ -65,6 +65,21 @@ export class AwsIdentityStore implements IdentityStore {
     }
   }
 
+  /** The UserName of an Identity Center user (null when there is no such user): the session fence names it. */
+  async userName(userId: string): Promise<string | null> {
+    const { sdk, client } = await this.#ids.get();
+    try {
+      const out = await withBackoff(
+        () => client.send(new sdk.DescribeUserCommand({ IdentityStoreId: this.identityStoreId, UserId: userId })),
+        this.retry,
+      );
+      return out.UserName ?? null;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
   async groupExists(groupId: string): Promise<boolean> {
     const { sdk, client } = await this.#ids.get();
     try {

@@ -1,6 +1,7 @@
 import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { chainId, dayOf } from '../domain/audit-chain.ts';
+import { fenceRecordDue } from '../domain/fence.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import { type AttrType, type EntityInfo, entity } from './keyspace.ts';
 import type {
@@ -9,6 +10,7 @@ import type {
   AwsRefRecord,
   ChangeRecord,
   DecisionRecord,
+  FenceRecord,
   GroupRecord,
   IdempotencyItem,
   InstanceRecord,
@@ -62,6 +64,23 @@ export const targets = entity<TargetsRecord>()({
   doc: "where a role's grants are provisioned in AWS (absent: none)",
   patterns: { primary: { pk: 'ROLE#{roleId}', sk: 'TARGETS' } },
   shape: { roleId: 'string', targets: 'array', ...VERSIONED },
+});
+
+export const fences = entity<FenceRecord>()({
+  name: 'fences',
+  doc: "the session fences Elevate keeps in one permission set's inline policy",
+  patterns: {
+    primary: { pk: 'FENCE#{permissionSetArn}', sk: 'FENCES' },
+    due: {
+      index: 'gsi1',
+      pk: 'FENCES',
+      sk: '{due}#{permissionSetArn}',
+      when: (r) => fenceRecordDue(r) !== null,
+      doc: 'what the reconcile job has to do next (sparse)',
+    },
+  },
+  fields: { due: (r) => fenceRecordDue(r) ?? '' },
+  shape: { permissionSetArn: 'string', fences: 'array', pending: 'array', ...VERSIONED },
 });
 
 export const orgNode = entity<OrgNodeRecord>()({
@@ -420,6 +439,7 @@ export const ENTITIES: readonly EntityInfo[] = [
   role,
   policy,
   targets,
+  fences,
   orgNode,
   principal,
   assignment,

@@ -5,6 +5,7 @@ import type { AuditEvent } from '../domain/audit.ts';
 import { AUDIT_SHARDS, chainId } from '../domain/audit-chain.ts';
 import type { AuditExportRecord } from '../domain/audit-export.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
+import type { Fence, PendingProvisioning } from '../domain/fence.ts';
 import type { Change } from '../domain/governance.ts';
 import type { Group } from '../domain/group.ts';
 import type { RolePolicy } from '../domain/policy.ts';
@@ -105,6 +106,7 @@ export const keys = {
   role: (id: string) => E.role.key({ id }),
   policy: (roleId: string) => E.policy.key({ roleId }),
   targets: (roleId: string) => E.targets.key({ roleId }),
+  fences: (permissionSetArn: string) => E.fences.key({ permissionSetArn }),
   orgNode: (id: string) => E.orgNode.key({ id }),
   principal: (p: PrincipalRef) => E.principal.key({ p: principalPart(p) }),
   assignment: (id: string) => E.assignment.key({ id }),
@@ -137,6 +139,8 @@ export const queries = {
   roles: (): QueryPart => E.role.query('all', {}),
   /** The lifecycle events of one UTC day (`yyyy-mm-dd`) in the outbox, oldest first (a replay after an outage). */
   outbox: (day: string): QueryPart => E.outbox.query('primary', { day }),
+  /** Permission sets with a fence to remove or a provisioning to follow by `before` (the reconcile job). */
+  fencesDue: (before: string): QueryPart => E.fences.query('due', {}, { between: ['0', `${before}\uffff`] }),
   /** The organization's roots, OUs and accounts, in scope order (GET /v1/scopes, the organization-sync job). */
   scopes: (): QueryPart => E.orgNode.query('scopes', {}),
   /** A principal's live slots, optionally of one role and type: `LIVE#<role>#<type>#`. */
@@ -214,14 +218,22 @@ export interface TargetsRecord {
   updatedAt: string;
 }
 
+/**
+ * The session fences of one permission set (shared/domain/fence.ts): the source of Elevate's statements in its
+ * inline policy, version-guarded (two fences racing never lose one). Indexed (sparse) by when something is due.
+ */
+export type { PendingProvisioning };
+
+export interface FenceRecord {
+  permissionSetArn: string;
+  fences: Fence[];
+  pending: PendingProvisioning[];
+  version: number;
+  updatedAt: string;
+}
+
 /** A root, OU or account of the AWS organization (the organization-sync job keeps these). */
 export type OrgNodeRecord = OrgNode;
-
-/** The principal a profile is of. */
-export const principalOf = (p: Pick<Principal, 'type' | 'id'>): PrincipalRef => ({
-  principalType: p.type,
-  principalId: p.id,
-});
 
 export type GroupRecord = Group;
 
@@ -432,6 +444,16 @@ export const ops = {
     },
   ],
   deleteTargets: (roleId: string): WriteOp => ({ Delete: { Key: keys.targets(roleId) } }),
+  /** A permission set's fences, guarded by the version read (none yet: null); kept (unindexed) when empty. */
+  putFences: (r: FenceRecord, expectedVersion: number | null): WriteOp => ({
+    Put: {
+      Item: E.fences.item(r),
+      ...(expectedVersion === null
+        ? { ConditionExpression: NEW }
+        : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+    },
+    onConflict: () => conflict(`the fences of ${r.permissionSetArn} changed meanwhile; read them again`),
+  }),
   /** An organization node as the sync job saw it (last writer wins: the job is the only writer). */
   putOrgNode: (n: OrgNodeRecord): WriteOp => ({
     Put: { Item: E.orgNode.item(n) },

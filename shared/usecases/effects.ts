@@ -3,7 +3,7 @@ import type { ApproverRef } from '../domain/approval.ts';
 import { inForce } from '../domain/assignment.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import { ADMIN_ROLE } from '../domain/role.ts';
-import { errorFields, log } from '../http/log.ts';
+import { log as defaultLog, errorFields, type Log } from '../http/log.ts';
 import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
 import { keys, queries, stored } from '../store/records.ts';
@@ -31,8 +31,9 @@ export interface Recipients {
 
 const ATTEMPTS = 3;
 
-export async function runEffects(deps: Deps, effects: Effect[]): Promise<void> {
-  await Promise.all(effects.map((e) => withRetry(e.kind, () => runOne(deps, e))));
+/** Runs the effects; a failure is logged with `log` (an API call's `ctx.log`: the line names its request). */
+export async function runEffects(deps: Deps, effects: Effect[], log: Log = defaultLog): Promise<void> {
+  await Promise.all(effects.map((e) => withRetry(e.kind, () => runOne(deps, e), log)));
 }
 
 async function runOne(deps: Deps, effect: Effect): Promise<void> {
@@ -55,7 +56,7 @@ async function runOne(deps: Deps, effect: Effect): Promise<void> {
   }
 }
 
-async function withRetry(what: string, work: () => Promise<void>): Promise<void> {
+async function withRetry(what: string, work: () => Promise<void>, log: Log): Promise<void> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {
       await work();

@@ -31,6 +31,7 @@ import { raise, readAlertSettings } from './alerts.ts';
 import { toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
+import { fenceSession } from './fence.ts';
 import { endWrites } from './lifecycle.ts';
 import { identityCenterUserId, readTargets } from './provisioning.ts';
 import { readRequest, targetOf, waitUntil } from './request-records.ts';
@@ -328,6 +329,34 @@ const waitOn = (since: string | null | undefined, now: Date): Outcome => ({
   seconds: pollDelaySeconds(since ? now.getTime() - Date.parse(since) : 0),
 });
 
+/**
+ * The session fence of an account assignment this grant removed (provisioning.md, "Sessions end when access
+ * ends"): a Deny on sessions of that user in that account issued before the access ended. `fenceSession` never
+ * throws (a failure raises `sessionFenceFailed`), so the removal stands whatever happens to the fence.
+ */
+async function fenceRemoved(
+  deps: Deps,
+  ports: ProvisioningPorts,
+  a: Assignment,
+  t: ProvisionedTarget,
+  now: Date,
+): Promise<void> {
+  const ended = a.endDateTime && Date.parse(a.endDateTime) < now.getTime() ? a.endDateTime : now.toISOString();
+  const named =
+    deps.config.identityCenter?.userAttribute === 'email'
+      ? await aws(() => ports.identityStore.userName(t.identityCenterUserId))
+      : { ok: a.principalId };
+  await fenceSession(deps, {
+    permissionSetArn: t.permissionSetArn as string,
+    accountId: t.accountId as string,
+    // Unknown (the user is gone, or the lookup failed): fenceSession refuses it loudly (sessionFenceFailed).
+    userName: 'ok' in named && named.ok ? named.ok : '',
+    end: ended,
+    requestId: a.provisioning?.requestId ?? a.requestId ?? a.id,
+    principalId: a.principalId,
+  });
+}
+
 /** One target one move further (or the time to wait before the next look). */
 async function advanceTarget(
   deps: Deps,
@@ -424,6 +453,9 @@ async function advanceTarget(
       }
     }
     if (status.status === 'SUCCEEDED') {
+      // Sessions already issued outlive the assignment: fence them before the removal is recorded (a retry fences
+      // again, which merges into the same statement), so a crash between the two never leaves them running.
+      if (!membership) await fenceRemoved(deps, ports, a, t, now);
       return set(
         { status: 'Deprovisioned', operationId: null },
         move({ state: 'deleting', owner: a.id }, { state: 'absent', owner: null }),

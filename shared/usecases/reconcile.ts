@@ -13,6 +13,7 @@ import { NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { restartStaleExports } from './exports.ts';
+import { unfenceDue } from './fence.ts';
 import { expireChanges } from './governance.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
 import { resumeProvisioning } from './provisioning-steps.ts';
@@ -26,7 +27,8 @@ import { readPolicy, requireRole } from './roles.ts';
  * - times out approval stages past their deadline,
  * - reminds holders 1 day and 1 hour before the end (once each, for assignments that last that long),
  * - starts again the audit exports whose job never ran,
- * - expires the pending changes (requireSecondAdmin) that no second administrator decided within 7 days.
+ * - expires the pending changes (requireSecondAdmin) that no second administrator decided within 7 days,
+ * - takes out the session fences whose SessionDuration + 5 minutes has passed (fence.ts, `unfenceDue`).
  * Each action goes through the same idempotent step the workflow uses, so racing it is harmless.
  */
 export interface ReconcileReport {
@@ -43,6 +45,8 @@ export interface ReconcileReport {
   changesExpired: number;
   /** Grants whose provisioning (or removal) in AWS had stalled (its execution gave up), moved on again. */
   provisioningResumed: number;
+  /** Session fence statements taken out of permission sets' inline policies. */
+  unfenced: number;
 }
 
 /** How late a workflow may be before its lateness is a finding. */
@@ -66,6 +70,7 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     complete: true,
     changesExpired: 0,
     provisioningResumed: 0,
+    unfenced: 0,
   };
   const missed: Record<string, unknown>[] = [];
   const outOfTime = () => {
@@ -160,6 +165,11 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
   }
   if (!outOfTime()) report.changesExpired = await expireChanges(deps);
   if (!outOfTime()) report.provisioningResumed = await resumeProvisioning(deps, outOfTime);
+  if (!outOfTime()) {
+    const unfence = await unfenceDue(deps, now, budget);
+    report.unfenced = unfence.unfenced;
+    if (!unfence.complete) report.complete = false;
+  }
   log('info', 'reconcile done', { ...report });
   return report;
 }

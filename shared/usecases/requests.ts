@@ -68,7 +68,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
         if (error instanceof StandingMoved && attempt < STANDING_ATTEMPTS) continue;
         throw error;
       }
-      await runEffects(ctx.deps, await plan.effects());
+      await runEffects(ctx.deps, await plan.effects(), ctx.log);
       return { kind: 'created', status, request: shown };
     }
   } catch (error) {
@@ -149,7 +149,7 @@ async function sweepExpired(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<
       'assignment.expired',
     );
     await ctx.store.transact(step.writes);
-    await runEffects(ctx.deps, step.effects);
+    await runEffects(ctx.deps, step.effects, ctx.log);
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
   }

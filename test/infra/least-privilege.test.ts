@@ -193,3 +193,46 @@ describe('event bus policy', () => {
     expect([...allowed].sort(byText)).toEqual(publishers.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })).sort(byText));
   });
 });
+
+describe('least-privilege Identity Center actions of the session fence and drift', () => {
+  /** The roles (logical id without its hash) whose policies allow `action`. */
+  const holders = (action: string): string[] =>
+    ofType('AWS::IAM::Policy')
+      .filter(([, p]) =>
+        (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some(
+          (s) => s.Effect === 'Allow' && actions(s).includes(action),
+        ),
+      )
+      .flatMap(([, p]) => (p.Properties.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/[0-9A-F]{8}$/, '')))
+      .sort();
+
+  it.each([
+    // the fence: the removal path (workflow handler) and unfenceDue (reconcile)
+    ['sso:GetInlinePolicyForPermissionSet', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:PutInlinePolicyToPermissionSet', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:DeleteInlinePolicyFromPermissionSet', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:ProvisionPermissionSet', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:DescribePermissionSetProvisioningStatus', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    // drift: listing, and removal in remove mode (the workflow handler deletes what its grants provisioned)
+    ['sso:ListAccountsForProvisionedPermissionSet', ['SchedulesDriftFunctionRole']],
+    ['sso:ListAccountAssignments', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:DeleteAccountAssignment', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:DescribeAccountAssignmentDeletionStatus', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    ['identitystore:ListGroupMemberships', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    ['identitystore:DeleteGroupMembership', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    // the IAM actions AWS documents for the assignment and provisioning calls, on Identity Center's own roles
+    ['iam:PutRolePolicy', ['SchedulesDriftFunctionRole', 'SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+  ])('grants %s to exactly the functions that call it', (action, roles) => {
+    expect(holders(action)).toEqual(roles);
+  });
+
+  it('grants the IAM actions only on the roles and SAML providers Identity Center manages', () => {
+    for (const role of ['SchedulesReconcileFunctionRole', 'SchedulesDriftFunctionRole']) {
+      const iam = statementsOf(role).filter((s) => actions(s).some((a) => a.startsWith('iam:')));
+      expect(iam.map((s) => JSON.stringify(s.Resource))).toEqual([
+        expect.stringContaining(':iam::*:role/aws-reserved/sso.amazonaws.com/*'),
+        expect.stringContaining(':iam::*:saml-provider/AWSSSO_*'),
+      ]);
+    }
+  });
+});

@@ -131,6 +131,17 @@ describe('cdk-nag AwsSolutions', () => {
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/aws-reserved/sso.amazonaws.com/*]',
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:saml-provider/AWSSSO_*]',
+        // the session fence (reconcile: unfenceDue): permission sets' inline policies, provisioned to member accounts
+        ...['Elevate/Schedules/ReconcileFunctionRole', 'Elevate/Schedules/DriftFunctionRole'].flatMap((role) => [
+          `${role} AwsSolutions-IAM5[Resource::${PERMISSION_SETS}]`,
+          `${role} AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sso:::account/*]`,
+          `${role} AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/aws-reserved/sso.amazonaws.com/*]`,
+          `${role} AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:saml-provider/AWSSSO_*]`,
+        ]),
+        // drift: users looked up, managed groups' memberships listed and (remove mode) removed
+        'Elevate/Schedules/DriftFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+        'Elevate/Schedules/DriftFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]',
+        'Elevate/Schedules/DriftFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
         // organizations:ListRoots has no resource-level permissions
         'Elevate/Schedules/OrganizationSyncFunctionRole AwsSolutions-IAM5[Resource::*]',
         'Elevate/Workflow/Handler AwsSolutions-L1',

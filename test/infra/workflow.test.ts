@@ -14,7 +14,9 @@ import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
 import {
   idcCheckStatements,
+  idcDriftStatements,
   idcEnvironment,
+  idcFenceStatements,
   idcProvisionStatements,
   organizationReadStatements,
 } from '#test/support/idc-policy.ts';
@@ -553,7 +555,7 @@ describe('access workflow resources', () => {
       },
       taskResponseAndQuota,
       sendEmail,
-      // provisioning into Identity Center (the workflow's provisioning steps)
+      // provisioning into Identity Center (the workflow's provisioning steps) and the session fence on removal
       ...idcProvisionStatements(),
     ]);
     expect(variablesOf(handlerId()).EVENT_BUS_NAME).toBeUndefined();
@@ -698,13 +700,13 @@ describe('schedules', () => {
     }
   });
 
-  it('gives reconcile the table, start, task response, mail, the start of stale exports and the Identity Center user lookup', () => {
+  it('gives reconcile the table, start, task response, mail, the start of stale exports, the Identity Center user lookup and the session fence', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReconcileFunction[0-9A-F]{8}$/);
     const exportJob = logicalId('AWS::Lambda::Function', /^SchedulesAuditExportFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck']);
+    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck', 'idcFence']);
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
       ...tableStatements(),
@@ -714,6 +716,8 @@ describe('schedules', () => {
       sendEmail,
       // a scheduled start of a role with targets finds the Identity Center user (the workflow provisions it)
       ...idcCheckStatements(),
+      // unfenceDue: the inline policy, ProvisionPermissionSet and the IAM actions AWS documents for it
+      ...idcFenceStatements(),
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
@@ -729,6 +733,21 @@ describe('schedules', () => {
       ELEVATE_SENDER_ADDRESS: { Ref: 'SenderAddress' },
       ELEVATE_API_URL: apiUrl(),
     });
+  });
+
+  it('gives drift the table, the listing and removal of what AWS has of managed targets, and nothing else', () => {
+    // Assess
+    expect(SCHEDULE_CAPABILITIES.drift).toEqual(['idcDrift']);
+    expect(policyOf('SchedulesDriftFunctionRole')).toEqual([
+      logStatement('SchedulesDriftFunctionLogGroup'),
+      ...tableStatements(),
+      jobFailures(),
+      ...idcDriftStatements(),
+    ]);
+    const variables = variablesOf(logicalId('AWS::Lambda::Function', /^SchedulesDriftFunction[0-9A-F]{8}$/));
+    expect(variables).toMatchObject(idcEnvironment());
+    for (const key of ['STATE_MACHINE_ARN', 'EVENT_BUS_NAME', 'ELEVATE_SENDER_ADDRESS'])
+      expect(variables[key]).toBeUndefined();
   });
 
   it('gives organization-sync the table, the Organizations walk and the Identity Center settings, nothing else', () => {

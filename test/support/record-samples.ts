@@ -5,6 +5,7 @@ import type {
   AuditExportRecord,
   ChangeRecord,
   DecisionRecord,
+  FenceRecord,
   GroupRecord,
   InstanceRecord,
   OrgNodeRecord,
@@ -39,6 +40,23 @@ export const role: RoleRecord = {
 export const policy = { roleId: 'db-admin', policy: {}, version: 1, updatedAt: T } as unknown as PolicyRecord;
 
 export const targets: TargetsRecord = { roleId: 'db-admin', targets: [], version: 1, updatedAt: T };
+
+export const fences: FenceRecord = {
+  permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef',
+  fences: [
+    {
+      userName: 'alice',
+      accountId: '111122223333',
+      end: '2026-05-01T10:00:00Z',
+      removeAfter: '2026-05-01T11:05:00.000Z',
+      requestId: 'req-1',
+      principalId: 'alice',
+    },
+  ],
+  pending: [],
+  version: 1,
+  updatedAt: T,
+};
 
 export const orgNode: OrgNodeRecord = {
   scope: '/ous/ou-1/accounts/111122223333',

@@ -50,6 +50,9 @@ const ITEMS: Item[] = [
   ...putItems(ops.createPolicy(s.policy)),
   ...putItems(ops.putTargets(s.targets, null)),
   ...putItems(ops.putOrgNode(s.orgNode)),
+  ...putItems(ops.putFences(s.fences, null)),
+  // A permission set whose fences are all gone: kept, out of the index.
+  ...putItems(ops.putFences({ ...s.fences, permissionSetArn: `${s.fences.permissionSetArn}x`, fences: [] }, 1)),
   ...putItems(ops.putPrincipal(s.principal)),
   ...putItems(ops.createAssignment(s.assignment)),
   ...putItems(ops.createAssignment(s.permanent)),
@@ -97,6 +100,8 @@ describe('key declarations', () => {
   it.each<[string, () => QueryPart | QueryPart[], string, number]>([
     ['roles', () => queries.roles(), 'role', 1],
     ['scopes', () => queries.scopes(), 'orgNode', 1],
+    ['fences due', () => queries.fencesDue('2026-05-01T11:05:00.000Z'), 'fences', 1],
+    ['fences not yet due', () => queries.fencesDue('2026-05-01T11:04:59.999Z'), 'fences', 0],
     ['outbox', () => queries.outbox('2026-05-01'), 'outbox', 1],
     ['live: all of a principal', () => queries.live(alice), 'live', 2],
     ['live: of a role and type', () => queries.live(alice, 'db-admin', 'active'), 'live', 1],
@@ -146,6 +151,7 @@ describe('key declarations', () => {
       [keys.policy('db-admin'), 'policy'],
       [keys.targets('db-admin'), 'targets'],
       [keys.orgNode(s.orgNode.id), 'orgNode'],
+      [keys.fences(s.fences.permissionSetArn), 'fences'],
       [keys.principal(alice), 'principal'],
       [keys.assignment('asg-1'), 'assignment'],
       [keys.live(s.assignment), 'live'],

@@ -17,6 +17,7 @@ interface Req {
 interface Snapshot {
   accountAssignments: { accountId: string; permissionSetArn: string; principalId: string }[];
   users: { userId: string; userName: string }[];
+  inlinePolicies: Record<string, string | null>;
 }
 
 const PS = 'arn:aws:sso:::permissionSet/ssoins-local/ps-admin';
@@ -47,6 +48,13 @@ async function inAws(): Promise<boolean> {
   const alice = s.users.find((u) => u.userName === 'alice');
   return s.accountAssignments.some(
     (a) => a.accountId === ACCOUNT && a.permissionSetArn === PS && a.principalId === alice?.userId,
+  );
+}
+/** Elevate's fence statement for alice in the inline policy (undefined when there is none). */
+function fenceOf(policy: string | null | undefined): Record<string, unknown> | undefined {
+  const doc = policy ? (JSON.parse(policy) as { Statement?: Record<string, unknown>[] }) : {};
+  return (doc.Statement ?? []).find(
+    (st) => String(st.Sid).startsWith('ElevateFence') && JSON.stringify(st.Condition).includes('*:alice'),
   );
 }
 /** Moves the clock a second at a time (each poll of the workflow waits at least a second), settling each time. */
@@ -126,6 +134,20 @@ describe('provisioning in the access workflow', () => {
     expect(ended.body.status).toBe('Expired');
     expect(ended.body.provisioning.status).toBe('Deprovisioned');
     expect(await inAws()).toBe(false);
+    // Assess: alice's sessions in the account issued before the end are fenced (the contract's Deny)
+    const fenced = fenceOf((await snapshot()).inlinePolicies[PS]);
+    expect(fenced).toMatchObject({
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: { StringLike: { 'aws:userid': '*:alice' }, StringEquals: { 'aws:PrincipalAccount': ACCOUNT } },
+    });
+    // Act: ps-admin's session duration (PT1H) and 5 minutes pass; the reconcile job runs
+    expect((await api(server).post('/_local/clock', { advance: 'PT1H6M' })).status).toBe(200);
+    expect((await api(server).post('/_local/schedules/reconcile/run', {})).status).toBeLessThan(300);
+    await settle(server);
+    // Assess: the fence is taken out
+    expect(fenceOf((await snapshot()).inlinePolicies[PS])).toBeUndefined();
   });
 
   it('an approved activation is Provisioning at the approval, Granted once provisioned', async () => {
