@@ -342,15 +342,16 @@ async function fenceRemoved(
   now: Date,
 ): Promise<void> {
   const ended = a.endDateTime && Date.parse(a.endDateTime) < now.getTime() ? a.endDateTime : now.toISOString();
-  const named =
-    deps.config.identityCenter?.userAttribute === 'email'
-      ? await aws(() => ports.identityStore.userName(t.identityCenterUserId))
-      : { ok: a.principalId };
+  let userName: string | null = a.principalId;
+  if (deps.config.identityCenter?.userAttribute === 'email') {
+    const named = await aws(() => ports.identityStore.userName(t.identityCenterUserId));
+    userName = 'ok' in named ? named.ok : null;
+  }
   await fenceSession(deps, {
     permissionSetArn: t.permissionSetArn as string,
     accountId: t.accountId as string,
     // Unknown (the user is gone, or the lookup failed): fenceSession refuses it loudly (sessionFenceFailed).
-    userName: 'ok' in named && named.ok ? named.ok : '',
+    userName: userName ?? '',
     end: ended,
     requestId: a.provisioning?.requestId ?? a.requestId ?? a.id,
     principalId: a.principalId,
