@@ -17,7 +17,7 @@ interface Req {
 interface Snapshot {
   accountAssignments: { accountId: string; permissionSetArn: string; principalId: string }[];
   users: { userId: string; userName: string }[];
-  inlinePolicies: Record<string, string | null>;
+  inlinePolicies: Record<string, { Statement?: Record<string, unknown>[] } | null>;
 }
 
 const PS = 'arn:aws:sso:::permissionSet/ssoins-local/ps-admin';
@@ -51,9 +51,8 @@ async function inAws(): Promise<boolean> {
   );
 }
 /** Elevate's fence statement for alice in the inline policy (undefined when there is none). */
-function fenceOf(policy: string | null | undefined): Record<string, unknown> | undefined {
-  const doc = policy ? (JSON.parse(policy) as { Statement?: Record<string, unknown>[] }) : {};
-  return (doc.Statement ?? []).find(
+function fenceOf(policy: { Statement?: Record<string, unknown>[] } | null | undefined) {
+  return (policy?.Statement ?? []).find(
     (st) => String(st.Sid).startsWith('ElevateFence') && JSON.stringify(st.Condition).includes('*:alice'),
   );
 }
