@@ -99,8 +99,10 @@ export const OUTBOX_CAPABILITIES: readonly Capability[] = ['events'];
 
 /** The capabilities of each scheduled job, by name (a job not listed has none). */
 export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
-  // idcFence: the reconcile job takes out the session fences whose time has come (fence.ts, unfenceDue).
-  reconcile: ['start', 'taskResponse', 'mail', 'exportStart', 'idcFence'],
+  // idcCheck: a scheduled start it grants finds the principal's Identity Center user (provisioning.md); the
+  // provisioning itself is the workflow's. idcFence: it takes out the session fences whose time has come
+  // (fence.ts, unfenceDue).
+  reconcile: ['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck', 'idcFence'],
   'audit-export': ['auditWrite'],
   reviews: ['mail'],
   alerts: ['mail'],

@@ -9,6 +9,7 @@ import { MailStatus } from '../domain/mail-feedback.ts';
 import { RolePolicy } from '../domain/policy.ts';
 import { IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
 import { PrincipalInput, PrincipalView } from '../domain/principal.ts';
+import { ProvisioningView } from '../domain/provisioning.ts';
 import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { Decision, Instance, Review, ReviewDecisionInput, ReviewInput } from '../domain/review.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
@@ -32,7 +33,7 @@ export const Problem = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
-const AssignmentView = Assignment.omit({ version: true });
+const AssignmentView = Assignment.omit({ version: true }).extend({ provisioning: ProvisioningView });
 const GroupMember = AssignmentView.extend({ relation: z.enum(['member', 'owner']) });
 
 /**
@@ -176,7 +177,10 @@ export const CONTRACT = {
     idempotent: true,
     responses: {
       200: { description: 'validateOnly: every check passed', schema: z.object({ valid: z.literal(true) }) },
-      201: { description: 'Decided at once: Granted, Scheduled or Revoked', schema: Request },
+      201: {
+        description: 'Decided at once: Granted, Provisioning (being made in AWS), Scheduled or Revoked',
+        schema: Request,
+      },
       202: {
         description:
           'Waiting for approval (PendingApproval); or, with requireSecondAdmin, a change held for a second administrator',

@@ -12,6 +12,7 @@ export const ALERT_TYPES = [
   'staleEligibility',
   'emergencyAccountUsed',
   'expiryMissed',
+  'provisioningFailed',
   'sessionFenceFailed',
   'assignedOutsideElevate',
 ] as const;
@@ -84,6 +85,10 @@ export const AlertSettings = z.strictObject({
   staleEligibility: z.strictObject({ enabled: z.boolean(), severity: Severity, days: z.int().min(1).max(3650) }),
   emergencyAccountUsed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
   expiryMissed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
+  /** A grant AWS could not carry out (rolled back), or a removal AWS refused (provisioning.md). */
+  provisioningFailed: z
+    .strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration })
+    .default({ enabled: true, severity: 'high', window: 'P7D' }),
   /** Optional in a PUT (then the default), always in a GET: settings saved before it existed stay valid. */
   assignedOutsideElevate: AssignedOutsideElevate.default({ enabled: true, mode: 'alert' }),
 });
@@ -97,6 +102,7 @@ export function defaultAlertSettings(): AlertSettings {
     staleEligibility: { enabled: true, severity: 'low', days: 30 },
     emergencyAccountUsed: { enabled: true, severity: 'high', window: 'P1D' },
     expiryMissed: { enabled: true, severity: 'medium', window: 'P7D' },
+    provisioningFailed: { enabled: true, severity: 'high', window: 'P7D' },
     assignedOutsideElevate: { enabled: true, mode: 'alert' },
   };
 }

@@ -21,6 +21,7 @@ export type RequestAction = z.infer<typeof RequestAction>;
 export const RequestStatus = z.enum([
   'PendingApproval',
   'Granted',
+  'Provisioning',
   'Scheduled',
   'Denied',
   'Canceled',
@@ -91,14 +92,18 @@ export const Request = z.object({
   }),
   /** The eligible assignment an activation stands on. */
   eligibilityId: z.string().nullable(),
+  /** Why a Failed request failed (the AWS reason when provisioning failed); null otherwise. */
+  failureReason: z.string().nullable(),
 });
 export type Request = z.infer<typeof Request>;
 
 const FINAL: ReadonlySet<RequestStatus> = new Set(['Denied', 'Canceled', 'TimedOut', 'Revoked', 'Failed']);
 
 const NEXT: Record<RequestStatus, readonly RequestStatus[]> = {
-  PendingApproval: ['Granted', 'Scheduled', 'Denied', 'Canceled', 'TimedOut', 'Failed'],
-  Scheduled: ['Granted', 'Canceled', 'Revoked', 'Failed'],
+  PendingApproval: ['Granted', 'Provisioning', 'Scheduled', 'Denied', 'Canceled', 'TimedOut', 'Failed'],
+  Scheduled: ['Granted', 'Provisioning', 'Canceled', 'Revoked', 'Failed'],
+  /** The grant is being made in AWS: Granted once every target is there, Failed (rolled back) when one fails. */
+  Provisioning: ['Granted', 'Failed', 'Revoked'],
   Granted: ['Revoked'],
   Denied: [],
   Canceled: [],

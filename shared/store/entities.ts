@@ -8,6 +8,7 @@ import { type AttrType, type EntityInfo, entity } from './keyspace.ts';
 import type {
   AlertRecord,
   AuditExportRecord,
+  AwsRefRecord,
   ChangeRecord,
   DecisionRecord,
   FenceRecord,
@@ -431,6 +432,17 @@ export const reviewDecision = entity<DecisionRecord>()({
   shape: { id: 'string', instanceId: 'string', decision: 'string', queue: 'string', ...VERSIONED },
 });
 
+/**
+ * One AWS account assignment (user × permission set × account) or membership (user × group) that Elevate
+ * provisions: the grants that hold it, and what Elevate knows of it in AWS (shared/usecases/provisioning-steps.ts).
+ */
+export const awsRef = entity<AwsRefRecord>()({
+  name: 'awsRef',
+  doc: 'an AWS account assignment or membership Elevate provisions: the grants holding it, its state in AWS',
+  patterns: { primary: { pk: 'AWSREF#{refId}', sk: 'REF' } },
+  shape: { refId: 'string' },
+});
+
 /** Every entity, in the order of the doc table. */
 export const ENTITIES: readonly EntityInfo[] = [
   role,
@@ -461,6 +473,7 @@ export const ENTITIES: readonly EntityInfo[] = [
   change,
   idempotency,
   outbox,
+  awsRef,
   review,
   reviewInstance,
   reviewDecision,

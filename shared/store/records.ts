@@ -138,6 +138,8 @@ export const keys = {
   exportHead: () => E.exportHead.key({}),
   jobProgress: (job: string) => E.jobProgress.key({ job }),
   outbox: (time: string, id: string) => E.outbox.key({ day: time.slice(0, 10), time, id }),
+  /** One AWS account assignment or membership Elevate provisions (domain/provisioning.ts refIdOf). */
+  awsRef: (refId: string) => E.awsRef.key({ refId }),
 };
 
 // ---- queries ------------------------------------------------------------------------------------------
@@ -159,6 +161,9 @@ export const queries = {
   assignmentsOfRole: (roleId: string): QueryPart => E.assignment.query('byRole', { roleId }, { forward: false }),
   assignmentsByStatus: (status: string, endBefore?: string): QueryPart =>
     E.assignment.query('byStatus', { status }, endBefore ? { between: ['0', endBefore] } : {}),
+  /** Assignments of a stored status whose end is in [from, to] (recently ended ones: provisioning's reconcile). */
+  assignmentsEndedBetween: (status: string, from: string, to: string): QueryPart =>
+    E.assignment.query('byStatus', { status }, { between: [from, `${to}\uffff`] }),
   assignmentsOfPrincipal: (p: PrincipalRef): QueryPart =>
     E.assignment.query('byPrincipal', { p: principalPart(p) }, { forward: false }),
   requestsOfPrincipal: (p: PrincipalRef): QueryPart =>
@@ -356,6 +361,25 @@ export class StandingMoved extends DomainError {
     super('Conflict', detail);
   }
 }
+
+/** What Elevate knows of an AWS assignment or membership it provisions (domain/provisioning.ts RefState). */
+export type AwsRefState = 'absent' | 'creating' | 'present' | 'deleting';
+
+/** An AWS reference item as stored. */
+export interface AwsRefRecord {
+  refId: string;
+  /** The grants (assignment ids) that need it; absent when none does. */
+  holders?: Set<string>;
+  state?: AwsRefState;
+  /** The grant whose creation or deletion is in flight. */
+  owner?: string;
+  /** It was in AWS before Elevate granted it: Elevate never removes it. */
+  preexisting?: boolean;
+  updatedAt?: string;
+}
+
+/** Marks a provisioning step that met another on the same AWS assignment or grant: it reads again and goes on. */
+export class RefMoved extends Error {}
 
 /** Marks a manifest chain locked by another run (or moved under a lost lock). */
 export class ExportHeadMoved extends Error {}
@@ -564,6 +588,82 @@ export const ops = {
           : { ConditionExpression: 'assignmentId = :a', ExpressionAttributeValues: { ':a': lastUse.assignmentId } }),
     },
     onConflict: () => new StandingMoved(`an activation of eligibility '${eligibilityId}' was made meanwhile; retry`),
+  }),
+  /** The grant holds the AWS assignment or membership (in the grant's transaction): it may not be removed now. */
+  holdRef: (refId: string, assignmentId: string): WriteOp => ({
+    Update: {
+      Key: keys.awsRef(refId),
+      UpdateExpression: 'ADD #holders :a SET #entity = :entity, #refId = :refId',
+      ExpressionAttributeNames: { '#holders': 'holders', '#entity': 'entity', '#refId': 'refId' },
+      ExpressionAttributeValues: { ':a': new Set([assignmentId]), ':entity': 'awsRef', ':refId': refId },
+    },
+  }),
+  /** The grant no longer needs it (in the transaction that ends the grant). The last holder's step removes it. */
+  releaseRef: (refId: string, assignmentId: string): WriteOp => ({
+    Update: {
+      Key: keys.awsRef(refId),
+      UpdateExpression: 'DELETE #holders :a',
+      ExpressionAttributeNames: { '#holders': 'holders' },
+      ExpressionAttributeValues: { ':a': new Set([assignmentId]) },
+    },
+  }),
+  /**
+   * Moves what Elevate knows of an AWS assignment on, only from the state read (and owner, when one works on it):
+   * of two grants racing for it, one wins. A deletion also needs nobody holding it and that it was not there before
+   * Elevate (`unheld`).
+   */
+  moveRef: (
+    refId: string,
+    from: { state: AwsRefState; owner: string | null; unheld?: boolean },
+    to: { state: AwsRefState; owner: string | null; preexisting?: boolean; at: string },
+  ): WriteOp => {
+    const names: Record<string, string> = { '#state': 'state', '#owner': 'owner', '#at': 'updatedAt' };
+    const values: Item = { ':to': to.state, ':at': to.at };
+    const sets = ['#state = :to', '#at = :at'];
+    const removes: string[] = [];
+    if (to.owner === null) removes.push('#owner');
+    else {
+      sets.push('#owner = :newOwner');
+      values[':newOwner'] = to.owner;
+    }
+    if (to.preexisting !== undefined) {
+      names['#pre'] = 'preexisting';
+      values[':pre'] = to.preexisting;
+      sets.push('#pre = :pre');
+    }
+    const conditions = [
+      from.state === 'absent' ? '(attribute_not_exists(#state) OR #state = :from)' : '#state = :from',
+    ];
+    values[':from'] = from.state;
+    if (from.owner !== null) {
+      conditions.push('#owner = :owner');
+      values[':owner'] = from.owner;
+    }
+    if (from.unheld) {
+      names['#holders'] = 'holders';
+      names['#pre'] = 'preexisting';
+      values[':true'] = true;
+      conditions.push('attribute_not_exists(#holders)', '(attribute_not_exists(#pre) OR #pre <> :true)');
+    }
+    return {
+      Update: {
+        Key: keys.awsRef(refId),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      onConflict: () => new RefMoved(`the AWS assignment ${refId} moved on meanwhile`),
+    };
+  },
+  /** An ended assignment's record changes (its provisioning), guarded by the version read; it has no live slot. */
+  replaceEndedAssignment: (a: Assignment, expectedVersion: number): WriteOp => ({
+    Put: {
+      Item: assignmentItem(a),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () => new RefMoved(`assignment '${a.id}' changed while it was provisioned`),
   }),
   createRequest: (r: RequestRecord): WriteOp => ({
     Put: { Item: requestItem(r), ConditionExpression: NEW },

@@ -390,5 +390,35 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
       });
     }
   }
+  if (s.provisioningFailed.enabled) {
+    // Raised by the workflow as it sees the failure; kept while a failure is within the window.
+    const from = new Date(windowEnd.getTime() - durationMs(s.provisioningFailed.window));
+    const failed = await auditEventsOf<Record<string, unknown>[]>(
+      deps,
+      'assignment.provisioningFailed',
+      from,
+      windowEnd,
+      budget,
+      scan,
+      [],
+      (m, e) => {
+        m.push({
+          assignmentId: e.target.assignmentId,
+          principalId: e.target.principalId,
+          roleId: e.target.roleId,
+          scope: e.target.scope,
+          failureReason: e.details.failureReason ?? null,
+        });
+      },
+    );
+    for (const { failureReason, ...f } of failed) {
+      findings.push({
+        type: 'provisioningFailed',
+        subject: String(f.assignmentId),
+        affected: [f],
+        details: { failureReason },
+      });
+    }
+  }
   return findings;
 }

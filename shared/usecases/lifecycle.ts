@@ -5,6 +5,7 @@ import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
+import { endingProvisioning } from '../domain/provisioning.ts';
 import { log } from '../http/log.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
@@ -12,6 +13,7 @@ import { keys, ops, queries, type RequestRecord, StandingMoved, stored, type Wri
 import { fromLiveSlot, readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
+import { deprovisionEffect, deprovisionName, planProvisioning, releases } from './provisioning-steps.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 import { coveringInOrganization } from './scopes.ts';
@@ -95,17 +97,10 @@ export async function grantNow(
   if (r.action === 'selfActivate') {
     const eligibility = await standingEligibility(deps, r, now);
     const assignment = activationOf(r, eligibility, now);
-    const step = await grantNew(
-      deps,
-      readVersion,
-      withWindow(granted, assignment),
-      assignment,
-      now,
-      actor,
-      pending,
-      'assignment.activated',
-    );
-    return { ...step, writes: [...step.writes, ops.eligibilityStands(eligibility)] };
+    const windowed = withWindow(granted, assignment);
+    const holds = await provisioned(deps, windowed, assignment, now);
+    const step = await grantNew(deps, readVersion, windowed, assignment, now, actor, pending, 'assignment.activated');
+    return { ...step, writes: [...step.writes, ...holds, ops.eligibilityStands(eligibility)] };
   }
 
   // Everything else acts on an existing assignment: start it, or move its end.
@@ -113,7 +108,9 @@ export async function grantNow(
   if (!current || !isLive(current)) {
     if (r.action === 'selfRenew') {
       const renewed = renewalOf(r, now);
-      return grantNew(deps, readVersion, granted, renewed, now, actor, pending, 'assignment.renewed');
+      const holds = await provisioned(deps, granted, renewed, now);
+      const step = await grantNew(deps, readVersion, granted, renewed, now, actor, pending, 'assignment.renewed');
+      return { ...step, writes: [...step.writes, ...holds] };
     }
     throw new DomainError('Conflict', 'the assignment this request acts on has ended');
   }
@@ -164,11 +161,13 @@ export async function grantNow(
     throw new DomainError('Conflict', `the assignment starts at ${current.startDateTime}, not before`);
   }
   const updated: Assignment = { ...current, status: 'Active', updatedAt: nowIso, version: current.version + 1 };
+  const holds = await provisioned(deps, granted, updated, now);
   return {
     assignment: updated,
     request: granted,
     writes: [
       ...ops.replaceAssignment(updated, current.version),
+      ...holds,
       ...pending,
       ops.updateRequest(granted, readVersion),
       audit(now, actor, 'assignment.started', granted, { before: current, after: updated }),
@@ -176,6 +175,18 @@ export async function grantNow(
     ],
     effects: await activatedEffects(deps, granted, updated),
   };
+}
+
+/**
+ * An active grant of a role with targets is made in AWS before it is Granted: the request goes Provisioning, the
+ * assignment gets its targets (InProgress) and the grant's transaction holds what they need (provisioning-steps.ts).
+ */
+export async function provisioned(deps: Deps, granted: RequestRecord, a: Assignment, now: Date): Promise<WriteOp[]> {
+  const plan = await planProvisioning(deps, a, granted.id, now);
+  if (!plan) return [];
+  a.provisioning = plan.provisioning;
+  granted.status = 'Provisioning';
+  return plan.writes;
 }
 
 /** What an activation request asked for, as activationWindow reads it. */
@@ -303,6 +314,7 @@ export function failRequest(
     ...r,
     status: 'Failed',
     decidedAt: r.decidedAt ?? now.toISOString(),
+    failureReason: reason,
     version: r.version + 1,
     taskToken: null,
   };
@@ -318,12 +330,28 @@ export function failRequest(
 }
 
 /** Workflow step `grant`: at the start time, grant what was approved (or scheduled). */
-export async function grantStep(
-  deps: Deps,
-  requestId: string,
-): Promise<{ granted: boolean; waitUntil: string | null }> {
+export interface GrantResult {
+  granted: boolean;
+  waitUntil: string | null;
+  /** The grant is being made in AWS: the workflow's `provision` step goes on with it. */
+  provisioning?: boolean;
+  waitSeconds?: number;
+  assignmentId?: string;
+}
+
+export async function grantStep(deps: Deps, requestId: string): Promise<GrantResult> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
+  if (r.status === 'Provisioning' && r.assignmentId) {
+    const a = await readAssignment(deps, r.assignmentId);
+    return {
+      granted: !!a && isLive(a),
+      waitUntil: a ? waitUntil(a.endDateTime, now) : null,
+      provisioning: true,
+      waitSeconds: 0,
+      assignmentId: r.assignmentId,
+    };
+  }
   if (r.status === 'Granted') {
     const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
     return { granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
@@ -338,7 +366,12 @@ export async function grantStep(
     const step = await grantNow(deps, r, now, SYSTEM_ACTOR);
     await deps.store.transact(step.writes);
     await runEffects(deps, step.effects);
-    return { granted: true, waitUntil: waitUntil(step.assignment.endDateTime, now) };
+    const provisioning = step.request.status === 'Provisioning';
+    return {
+      granted: true,
+      waitUntil: waitUntil(step.assignment.endDateTime, now),
+      ...(provisioning && { provisioning, waitSeconds: 0, assignmentId: step.assignment.id }),
+    };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     const fresh = await readRequest(deps.store, requestId);
@@ -353,12 +386,14 @@ export async function grantStep(
 /** The assignment as it ends now: the record keeps it with its real end. */
 function endedCopy(a: Assignment, now: Date, status: 'Expired' | 'Revoked'): Assignment {
   const nowIso = now.toISOString();
+  const provisioning = endingProvisioning(a.provisioning, now);
   return {
     ...a,
     status,
     endDateTime: a.endDateTime && a.endDateTime < nowIso ? a.endDateTime : nowIso,
     updatedAt: nowIso,
     version: a.version + 1,
+    ...(provisioning && { provisioning }),
   };
 }
 
@@ -409,7 +444,9 @@ export async function activationsFitted(
       writes.push(
         ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })),
         endedEvent(ended, now),
+        ...releases(a),
       );
+      effects.push(...deprovisionEffect(ended, now));
     } else if (fit.kind === 'clamp') {
       const moved: Assignment = {
         ...a,
@@ -456,9 +493,11 @@ export async function endWrites(
       ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
       ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
       endedEvent(ended, now),
+      // What it held in AWS is let go of with the end, and taken away after it (provisioning-steps.ts).
+      ...releases(a),
       ...dependents.writes,
     ],
-    effects: [...dependents.effects],
+    effects: [...deprovisionEffect(ended, now), ...dependents.effects],
   };
 }
 
@@ -521,10 +560,16 @@ export async function removeAssignment(
 }
 
 /** Workflow step `expire`: at the end time, expire the assignment, unless its end moved (then wait again). */
-export async function expireStep(
-  deps: Deps,
-  requestId: string,
-): Promise<{ expired: boolean; waitUntil: string | null }> {
+export interface ExpireResult {
+  expired: boolean;
+  waitUntil: string | null;
+  /** The ended grant is being taken away in AWS: the workflow's `deprovision` step goes on with it. */
+  deprovisioning?: boolean;
+  waitSeconds?: number;
+  assignmentId?: string;
+}
+
+export async function expireStep(deps: Deps, requestId: string): Promise<ExpireResult> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
   const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
@@ -539,7 +584,15 @@ export async function expireStep(
     if (error instanceof DomainError) return expireStep(deps, requestId);
     throw error;
   }
-  await runEffects(deps, step.effects);
+  // This execution takes the access away in AWS itself (no second execution for it).
+  const own = deprovisionName(a.id);
+  await runEffects(
+    deps,
+    step.effects.filter((e) => !(e.kind === 'startWorkflow' && e.name === own)),
+  );
+  if (a.provisioning?.targets.length) {
+    return { expired: true, waitUntil: null, deprovisioning: true, waitSeconds: 0, assignmentId: a.id };
+  }
   return { expired: true, waitUntil: null };
 }
 

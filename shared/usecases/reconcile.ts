@@ -16,6 +16,7 @@ import { restartStaleExports } from './exports.ts';
 import { unfenceDue } from './fence.ts';
 import { expireChanges } from './governance.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
+import { resumeProvisioning } from './provisioning-steps.ts';
 import { factsOf, readRequest } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
@@ -42,6 +43,8 @@ export interface ReconcileReport {
   complete: boolean;
   /** Pending changes (requireSecondAdmin) past their 7 days, now Expired. */
   changesExpired: number;
+  /** Grants whose provisioning (or removal) in AWS had stalled (its execution gave up), moved on again. */
+  provisioningResumed: number;
   /** Session fence statements taken out of permission sets' inline policies. */
   unfenced: number;
 }
@@ -66,6 +69,7 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     exportsRestarted: 0,
     complete: true,
     changesExpired: 0,
+    provisioningResumed: 0,
     unfenced: 0,
   };
   const missed: Record<string, unknown>[] = [];
@@ -160,6 +164,7 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
   }
   if (!outOfTime()) report.changesExpired = await expireChanges(deps);
+  if (!outOfTime()) report.provisioningResumed = await resumeProvisioning(deps, outOfTime);
   if (!outOfTime()) {
     const unfence = await unfenceDue(deps, now, budget);
     report.unfenced = unfence.unfenced;

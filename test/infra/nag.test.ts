@@ -116,6 +116,8 @@ describe('cdk-nag AwsSolutions', () => {
           'Elevate/Api/RequestsFunctionRole',
           'Elevate/Api/GovernanceFunctionRole',
           'Elevate/Workflow/HandlerRole',
+          // reconcile grants scheduled starts: it finds the principal's Identity Center user
+          'Elevate/Schedules/ReconcileFunctionRole',
         ].flatMap((role) => [
           `${role} AwsSolutions-IAM5[Resource::${PERMISSION_SETS}]`,
           `${role} AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]`,
@@ -124,6 +126,7 @@ describe('cdk-nag AwsSolutions', () => {
         'Elevate/Api/RolesFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
         'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
         'Elevate/Api/GovernanceFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
+        'Elevate/Schedules/ReconcileFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
         // the provisioner: member accounts, memberships, and the IAM actions AWS documents on Identity Center's roles
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sso:::account/*]',
         'Elevate/Workflow/HandlerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',

@@ -135,6 +135,7 @@ export const request: RequestRecord = {
   assignmentId: null,
   approval: { stages: [] },
   eligibilityId: 'asg-0',
+  failureReason: null,
   version: 1,
   taskToken: null,
 };

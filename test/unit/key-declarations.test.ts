@@ -44,6 +44,7 @@ const putItems = (w: WriteOp | WriteOp[]): Item[] =>
  * where they can (a role, its policy and its targets; an assignment and its reminder; a live slot and a pending
  * marker; a review and its instance): a query that strays into a neighbour's items shows here.
  */
+const AWS_REF = 'acct|111122223333|arn:aws:sso:::permissionSet/ssoins-1/ps-1|u-1';
 const ITEMS: Item[] = [
   ...putItems(ops.createRole(s.role)),
   ...putItems(ops.createPolicy(s.policy)),
@@ -79,6 +80,8 @@ const ITEMS: Item[] = [
   ...putItems(reviewOps.createDecision(s.decision)),
   ...putItems(reviewOps.createDecision({ ...s.decision, id: 'rvd-2', queue: 'approvers' })),
   ...putItems(reviewOps.createDecision({ ...s.decision, id: 'rvd-3', queue: 'principals' })),
+  // Written by Updates (ops.holdRef / moveRef), so built here as holdRef makes it.
+  { ...keys.awsRef(AWS_REF), entity: 'awsRef', refId: AWS_REF, holders: new Set(['asg-1']) },
 ];
 
 const alice = { principalType: 'user', principalId: 'alice' } as const;
@@ -170,6 +173,7 @@ describe('key declarations', () => {
       [keys.settings(), 'settings'],
       [keys.install(), 'install'],
       [keys.change('chg-1'), 'change'],
+      [keys.awsRef(AWS_REF), 'awsRef'],
     ];
 
     // Act
