@@ -48,13 +48,18 @@ export const EVENT_BUS_NAME = 'elevate';
  * - `stop`: STATE_MACHINE_ARN; states:StopExecution on the machine's executions.
  * - `taskResponse`: STATE_MACHINE_ARN (the workflow port needs it to exist); states:SendTask* (on `*`).
  * - `events`: EVENT_BUS_NAME; events:PutEvents on the bus.
- * - `mail`: ELEVATE_SENDER_ADDRESS; ses:SendEmail on the sender address's identity.
+ * - `mail`: ELEVATE_SENDER_ADDRESS and ELEVATE_MAIL_CONFIGURATION_SET; ses:SendEmail on the sender address's
+ *   identity and the configuration set.
  * - `auditWrite`: AUDIT_BUCKET; s3:PutObject (+ multipart) under `audit/` (the export job).
  * - `auditRead`: AUDIT_BUCKET; s3:GetObject under `audit/` (presigned downloads).
  * - `exportStart`: EXPORT_FUNCTION_NAME; lambda:InvokeFunction on the audit-export function.
  * - `idcCheck`: the Identity Center settings; the pre-grant checks' reads (IdentityCenterAccess.grantCheck).
- * - `idcProvision`: the Identity Center settings; account assignments, memberships and the session fence, with the
- *   IAM actions AWS documents for them (IdentityCenterAccess.grantProvision).
+ * - `idcProvision`: the Identity Center settings; account assignments and memberships, with the IAM actions AWS
+ *   documents for them (IdentityCenterAccess.grantProvision).
+ * - `idcFence`: the Identity Center settings; the session fence: the permission set's inline policy and its
+ *   provisioning (IdentityCenterAccess.grantFence).
+ * - `idcDrift`: the Identity Center settings; the drift job's listing (and, in remove mode, deleting) of what AWS
+ *   has of the managed permission sets and groups (IdentityCenterAccess.grantDrift).
  * - `organizationRead`: the Identity Center settings; the organization-sync walk (grantOrganizationRead).
  */
 export type Capability =
@@ -68,6 +73,8 @@ export type Capability =
   | 'exportStart'
   | 'idcCheck'
   | 'idcProvision'
+  | 'idcFence'
+  | 'idcDrift'
   | 'organizationRead';
 
 /** The capabilities of the API functions (the others have none): `requests` serves the POSTs that decide. */
@@ -82,7 +89,7 @@ export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Ca
 };
 
 /** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */
-export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'mail', 'idcProvision'];
+export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'mail', 'idcProvision', 'idcFence'];
 
 /**
  * The capabilities of the outbox publisher: it alone puts lifecycle events on the bus (the others write them
@@ -92,12 +99,16 @@ export const OUTBOX_CAPABILITIES: readonly Capability[] = ['events'];
 
 /** The capabilities of each scheduled job, by name (a job not listed has none). */
 export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
-  reconcile: ['start', 'taskResponse', 'mail', 'exportStart'],
+  // idcCheck: a scheduled start it grants finds the principal's Identity Center user (provisioning.md); the
+  // provisioning itself is the workflow's. idcFence: it takes out the session fences whose time has come
+  // (fence.ts, unfenceDue).
+  reconcile: ['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck', 'idcFence'],
   'audit-export': ['auditWrite'],
   reviews: ['mail'],
   alerts: ['mail'],
   digest: ['mail'],
   'organization-sync': ['organizationRead'],
+  drift: ['idcDrift'],
 };
 
 /**
@@ -122,6 +133,7 @@ export const MISSED_RUN_WINDOWS: Readonly<Record<string, Duration | undefined>> 
   reviews: Duration.hours(2),
   alerts: Duration.hours(2),
   'audit-export': Duration.days(1),
+  drift: Duration.hours(2),
 };
 
 export interface ElevateStackProps extends StackProps {
@@ -287,7 +299,11 @@ export class ElevateStack extends Stack {
       eventBusName: EVENT_BUS_NAME,
       description: 'Elevate lifecycle events: requests, decisions, grants, expiries',
     });
-    this.mail = new MailSender(this, 'Mail', { senderAddress: senderAddress.valueAsString });
+    this.mail = new MailSender(this, 'Mail', {
+      senderAddress: senderAddress.valueAsString,
+      data: this.data,
+      environment,
+    });
 
     const withApiUrl = { ...environment, ELEVATE_API_URL: this.api.url };
     this.workflow = new AccessWorkflow(this, 'Workflow', { data: this.data, environment: withApiUrl });
@@ -325,6 +341,7 @@ export class ElevateStack extends Stack {
         Workflow: this.workflow.handler,
         Outbox: this.outbox.handler,
         Bootstrap: this.bootstrap.handler,
+        MailFeedback: this.mail.feedback,
       },
       schedules: Object.fromEntries(
         Object.entries(this.schedules.functions).map(([job, fn]) => {
@@ -334,7 +351,11 @@ export class ElevateStack extends Stack {
       ),
       stateMachine: this.workflow.stateMachine,
       table: this.data.table,
-      deadLetterQueues: { OutboxDeadLetters: this.outbox.deadLetters, JobFailures: this.schedules.failures },
+      deadLetterQueues: {
+        OutboxDeadLetters: this.outbox.deadLetters,
+        JobFailures: this.schedules.failures,
+        MailFeedbackFailures: this.mail.feedbackFailures,
+      },
       alarmEmail,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
@@ -395,6 +416,7 @@ export class ElevateStack extends Stack {
     }
     if (has('mail')) {
       fn.addEnvironment('ELEVATE_SENDER_ADDRESS', this.mail.senderAddress);
+      fn.addEnvironment('ELEVATE_MAIL_CONFIGURATION_SET', this.mail.configurationSet.configurationSetName);
       this.mail.grantSendEmail(fn);
       // A role with task responses already acknowledges Resource "*" (TASK_RESPONSE_REASON); one per resource.
       if (!has('taskResponse')) {
@@ -406,11 +428,13 @@ export class ElevateStack extends Stack {
         });
       }
     }
-    if (has('idcCheck') || has('idcProvision') || has('organizationRead')) {
+    if (has('idcCheck') || has('idcProvision') || has('idcFence') || has('idcDrift') || has('organizationRead')) {
       for (const [name, value] of Object.entries(this.idcEnvironment)) fn.addEnvironment(name, value);
     }
     if (has('idcCheck')) this.identityCenter.grantCheck(fn);
     if (has('idcProvision')) this.identityCenter.grantProvision(fn);
+    if (has('idcFence')) this.identityCenter.grantFence(fn);
+    if (has('idcDrift')) this.identityCenter.grantDrift(fn);
     if (has('organizationRead')) this.identityCenter.grantOrganizationRead(fn);
     if (has('auditWrite') || has('auditRead')) fn.addEnvironment('AUDIT_BUCKET', this.audit.bucket.bucketName);
     if (has('auditWrite')) this.audit.grantWriteExports(fn);

@@ -56,7 +56,7 @@ export function depsFromEnv(): Deps {
       config,
       workflow,
       mailer: config.senderAddress
-        ? new SesMailer(config.senderAddress)
+        ? new SesMailer(config.senderAddress, undefined, config.mailConfigurationSet)
         : { send: unconfigured('mail (ELEVATE_SENDER_ADDRESS)') },
       events: config.eventBusName
         ? new EventBridgePublisher(config.eventBusName)

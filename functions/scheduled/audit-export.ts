@@ -1,6 +1,5 @@
-import type { Context } from 'aws-lambda';
 import { depsFromEnv } from '#shared/deps.ts';
-import { withRequestId } from '#shared/http/log.ts';
+import { invocationHandler, timeLeftOf } from '#shared/invocation.ts';
 import { dailyAuditExport, runAuditExport } from '#shared/usecases/exports.ts';
 
 /**
@@ -8,15 +7,13 @@ import { dailyAuditExport, runAuditExport } from '#shared/usecases/exports.ts';
  * invokes it asynchronously with `{ exportId }` to run an on-demand export. The run works within the invocation's
  * remaining time: a range too long for one run is completed up to where it stopped and continued by a new export.
  */
-export const handler = withRequestId(
-  async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>) => {
-    const deps = depsFromEnv();
-    const timeLeft = () => context?.getRemainingTimeInMillis() ?? 900_000;
-    const exportId = (event as { exportId?: unknown } | null)?.exportId;
-    if (typeof exportId === 'string') {
-      const done = await runAuditExport(deps, exportId, { timeLeft });
-      return { exportId, status: done.status };
-    }
-    return dailyAuditExport(deps, timeLeft);
-  },
-);
+export const handler = invocationHandler('audit-export', async (event, context) => {
+  const deps = depsFromEnv();
+  const timeLeft = timeLeftOf(context, 900_000);
+  const exportId = (event as { exportId?: unknown } | null)?.exportId;
+  if (typeof exportId === 'string') {
+    const done = await runAuditExport(deps, exportId, { timeLeft });
+    return { exportId, status: done.status };
+  }
+  return dailyAuditExport(deps, timeLeft);
+});

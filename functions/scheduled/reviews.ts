@@ -1,6 +1,5 @@
-import type { Context } from 'aws-lambda';
 import { depsFromEnv } from '#shared/deps.ts';
-import { withRequestId } from '#shared/http/log.ts';
+import { invocationHandler, timeLeftOf } from '#shared/invocation.ts';
 import { runReviewJob } from '#shared/usecases/review-job.ts';
 
 /**
@@ -8,7 +7,6 @@ import { runReviewJob } from '#shared/usecases/review-job.ts';
  * halfway, completes, fills defaults and applies. Works until little of the invocation's time is left; the next
  * run continues from each instance's recorded cursor.
  */
-export const handler = withRequestId(
-  async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>) =>
-    runReviewJob(depsFromEnv(), { timeLeft: () => context?.getRemainingTimeInMillis() ?? 900_000 }),
+export const handler = invocationHandler('reviews', async (_event, context) =>
+  runReviewJob(depsFromEnv(), { timeLeft: timeLeftOf(context, 900_000) }),
 );

@@ -43,6 +43,13 @@ export const SCHEDULES = [
     expression: 'rate(1 hour)',
     description: 'copies the AWS Organizations tree (root, OUs, accounts) into the table: what /ous/<id> scopes cover',
   },
+  {
+    name: 'drift',
+    fn: 'drift',
+    expression: 'rate(1 hour)',
+    description:
+      'assignments of managed permission sets and groups that no live grant backs: alert assignedOutsideElevate (or remove)',
+  },
 ] as const;
 
 /**
@@ -57,4 +64,6 @@ export const SCHEDULE_TIMEOUT_SECONDS: Readonly<Record<(typeof SCHEDULES)[number
   alerts: 60,
   digest: 60,
   'organization-sync': 60,
+  // Lists every account each managed permission set is provisioned to; goes on from where a cut-short run stopped.
+  drift: 300,
 };

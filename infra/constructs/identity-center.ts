@@ -16,11 +16,17 @@ export interface IdentityCenterAccessProps {
  *
  * - `grantCheck`: the pre-grant checks and PUT targets: sso:DescribePermissionSet, identitystore:GetUserId and
  *   DescribeGroup, organizations:DescribeAccount.
- * - `grantProvision`: creating and removing account assignments and memberships and the session fence:
- *   sso:Create/DeleteAccountAssignment, Describe*Status, ListAccountAssignments, DescribePermissionSet,
- *   Put/Get/DeleteInlinePolicy…PermissionSet, ProvisionPermissionSet; identitystore memberships; plus the IAM actions
- *   AWS documents that CreateAccountAssignment and ProvisionPermissionSet need of their caller (on the roles and
- *   SAML providers Identity Center manages: `role/aws-reserved/sso.amazonaws.com/*`, `saml-provider/AWSSSO_*`).
+ * - `grantProvision`: creating and removing account assignments and memberships:
+ *   sso:Create/DeleteAccountAssignment, Describe…CreationStatus/DeletionStatus, ListAccountAssignments,
+ *   DescribePermissionSet; identitystore memberships; plus the IAM actions AWS documents that CreateAccountAssignment
+ *   needs of its caller (on the roles and SAML providers Identity Center manages:
+ *   `role/aws-reserved/sso.amazonaws.com/*`, `saml-provider/AWSSSO_*`).
+ * - `grantFence`: the session fence (shared/usecases/fence.ts: the removal path and the reconcile job):
+ *   sso:Get/Put/DeleteInlinePolicy…PermissionSet, ProvisionPermissionSet, DescribePermissionSetProvisioningStatus,
+ *   DescribePermissionSet (its SessionDuration), and the same IAM actions for ProvisionPermissionSet.
+ * - `grantDrift`: the drift job: sso:ListAccountsForProvisionedPermissionSet, ListAccountAssignments,
+ *   DeleteAccountAssignment and DescribeAccountAssignmentDeletionStatus (remove mode); identitystore:GetUserId,
+ *   ListGroupMemberships, DeleteGroupMembership; and the IAM actions for DeleteAccountAssignment.
  * - `grantOrganizationRead`: the organization-sync walk: organizations:ListRoots (no resource-level permissions),
  *   ListOrganizationalUnitsForParent, ListAccountsForParent.
  */
@@ -61,11 +67,16 @@ export class IdentityCenterAccess extends Construct {
    */
   private acknowledge(grantee: IGrantable, resource: string, reason: string): void {
     const shown = resource === this.permissionSets ? JSON.stringify(Stack.of(this).resolve(resource)) : resource;
-    Validations.of(grantee.grantPrincipal as unknown as Construct).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${shown}]`,
-      reason,
-    });
+    const id = `AwsSolutions-IAM5[Resource::${shown}]`;
+    // A grantee with two grants on one resource (the workflow handler: provisioning and the fence) has one finding.
+    const acknowledged = this.acknowledged.get(grantee) ?? new Set<string>();
+    if (acknowledged.has(id)) return;
+    this.acknowledged.set(grantee, acknowledged.add(id));
+    Validations.of(grantee.grantPrincipal as unknown as Construct).acknowledge({ id, reason });
   }
+
+  /** The findings acknowledged per grantee already. */
+  private readonly acknowledged = new Map<IGrantable, Set<string>>();
 
   private acknowledgeReads(grantee: IGrantable): void {
     this.acknowledge(
@@ -119,29 +130,21 @@ export class IdentityCenterAccess extends Construct {
     );
   }
 
-  /** Creating, polling and removing account assignments and memberships, and the session fence. */
+  /** Creating, polling and removing account assignments and memberships. */
   public grantProvision(grantee: IGrantable): void {
     Grant.addToPrincipal({
       grantee,
       actions: [
         'sso:CreateAccountAssignment',
         'sso:DeleteAccountAssignment',
-        'sso:DeleteInlinePolicyFromPermissionSet',
         'sso:DescribePermissionSet',
-        'sso:GetInlinePolicyForPermissionSet',
         'sso:ListAccountAssignments',
-        'sso:ProvisionPermissionSet',
-        'sso:PutInlinePolicyToPermissionSet',
       ],
       resourceArns: [this.instanceResource, this.permissionSets, `arn:${Aws.PARTITION}:sso:::account/*`],
     });
     Grant.addToPrincipal({
       grantee,
-      actions: [
-        'sso:DescribeAccountAssignmentCreationStatus',
-        'sso:DescribeAccountAssignmentDeletionStatus',
-        'sso:DescribePermissionSetProvisioningStatus',
-      ],
+      actions: ['sso:DescribeAccountAssignmentCreationStatus', 'sso:DescribeAccountAssignmentDeletionStatus'],
       resourceArns: [this.instanceResource],
     });
     Grant.addToPrincipal({
@@ -149,6 +152,7 @@ export class IdentityCenterAccess extends Construct {
       actions: [
         'identitystore:CreateGroupMembership',
         'identitystore:DeleteGroupMembership',
+        'identitystore:DescribeUser',
         'identitystore:GetGroupMembershipId',
         'identitystore:GetUserId',
         'identitystore:ListGroupMemberships',
@@ -160,8 +164,31 @@ export class IdentityCenterAccess extends Construct {
         `arn:${Aws.PARTITION}:identitystore:::membership/*`,
       ],
     });
-    // What AWS documents CreateAccountAssignment and ProvisionPermissionSet need of their caller: Identity Center
-    // manages the role of each permission set and the SAML provider in the target account on the caller's behalf.
+    this.grantManagedRoles(grantee);
+    this.acknowledgeReads(grantee);
+    this.acknowledge(
+      grantee,
+      `arn:<AWS::Partition>:sso:::account/*`,
+      "an assignment is made in the account a grant's scope names, any member account of the organization",
+    );
+    this.acknowledge(
+      grantee,
+      `arn:<AWS::Partition>:identitystore:::membership/*`,
+      'memberships of the groups that roles target are created and removed; the identity store resource bounds it',
+    );
+  }
+
+  /** The grantees that have the IAM actions of grantManagedRoles already (one statement per role). */
+  private readonly managedRoleGrantees = new Set<IGrantable>();
+
+  /**
+   * What AWS documents CreateAccountAssignment, DeleteAccountAssignment and ProvisionPermissionSet need of their
+   * caller: Identity Center manages the role of each permission set and the SAML provider in the target account
+   * on the caller's behalf. Only on the roles and SAML providers Identity Center manages.
+   */
+  private grantManagedRoles(grantee: IGrantable): void {
+    if (this.managedRoleGrantees.has(grantee)) return;
+    this.managedRoleGrantees.add(grantee);
     Grant.addToPrincipal({
       grantee,
       actions: [
@@ -184,26 +211,86 @@ export class IdentityCenterAccess extends Construct {
       actions: ['iam:CreateSAMLProvider', 'iam:GetSAMLProvider', 'iam:UpdateSAMLProvider'],
       resourceArns: [`arn:${Aws.PARTITION}:iam::*:saml-provider/AWSSSO_*`],
     });
-    this.acknowledgeReads(grantee);
-    this.acknowledge(
-      grantee,
-      `arn:<AWS::Partition>:sso:::account/*`,
-      "an assignment is made in the account a grant's scope names, any member account of the organization",
-    );
-    this.acknowledge(
-      grantee,
-      `arn:<AWS::Partition>:identitystore:::membership/*`,
-      'memberships of the groups that roles target are created and removed; the identity store resource bounds it',
-    );
     this.acknowledge(
       grantee,
       `arn:<AWS::Partition>:iam::*:role/aws-reserved/sso.amazonaws.com/*`,
-      'the IAM actions AWS documents for CreateAccountAssignment, on only the roles Identity Center manages',
+      'the IAM actions AWS documents for the assignment and provisioning calls, on only the roles Identity Center manages',
     );
     this.acknowledge(
       grantee,
       `arn:<AWS::Partition>:iam::*:saml-provider/AWSSSO_*`,
-      'the IAM actions AWS documents for CreateAccountAssignment, on only the SAML providers Identity Center manages',
+      'the IAM actions AWS documents for the assignment and provisioning calls, on only the SAML providers Identity Center manages',
+    );
+  }
+
+  /** The session fence: the permission set's inline policy, its provisioning to an account, and its status. */
+  public grantFence(grantee: IGrantable): void {
+    Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'sso:DeleteInlinePolicyFromPermissionSet',
+        'sso:DescribePermissionSet',
+        'sso:GetInlinePolicyForPermissionSet',
+        'sso:ProvisionPermissionSet',
+        'sso:PutInlinePolicyToPermissionSet',
+      ],
+      resourceArns: [this.instanceResource, this.permissionSets, `arn:${Aws.PARTITION}:sso:::account/*`],
+    });
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['sso:DescribePermissionSetProvisioningStatus'],
+      resourceArns: [this.instanceResource],
+    });
+    this.grantManagedRoles(grantee);
+    this.acknowledge(
+      grantee,
+      this.permissionSets,
+      "the fence writes the inline policy of the permission set a removed grant's role targets, any of the instance's",
+    );
+    this.acknowledge(
+      grantee,
+      `arn:<AWS::Partition>:sso:::account/*`,
+      'the permission set is provisioned to the account the removed grant was in, any member account',
+    );
+  }
+
+  /** The drift job: what AWS has of the managed permission sets and groups, and (remove mode) deleting it. */
+  public grantDrift(grantee: IGrantable): void {
+    Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'sso:DeleteAccountAssignment',
+        'sso:ListAccountAssignments',
+        'sso:ListAccountsForProvisionedPermissionSet',
+      ],
+      resourceArns: [this.instanceResource, this.permissionSets, `arn:${Aws.PARTITION}:sso:::account/*`],
+    });
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['sso:DescribeAccountAssignmentDeletionStatus'],
+      resourceArns: [this.instanceResource],
+    });
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['identitystore:DeleteGroupMembership', 'identitystore:GetUserId', 'identitystore:ListGroupMemberships'],
+      resourceArns: [
+        this.identityStoreResource,
+        `arn:${Aws.PARTITION}:identitystore:::user/*`,
+        `arn:${Aws.PARTITION}:identitystore:::group/*`,
+        `arn:${Aws.PARTITION}:identitystore:::membership/*`,
+      ],
+    });
+    this.grantManagedRoles(grantee);
+    this.acknowledgeReads(grantee);
+    this.acknowledge(
+      grantee,
+      `arn:<AWS::Partition>:sso:::account/*`,
+      'drift lists (and in remove mode deletes) assignments in every account a managed permission set is provisioned to',
+    );
+    this.acknowledge(
+      grantee,
+      `arn:<AWS::Partition>:identitystore:::membership/*`,
+      'drift removes (remove mode) memberships of managed groups that no grant backs; the identity store bounds it',
     );
   }
 

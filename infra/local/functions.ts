@@ -48,6 +48,10 @@ const SCHEDULED_FUNCTIONS: Record<ScheduledFn, LocalFunctionModule> = {
     entry: 'functions/scheduled/alerts.ts',
     load: () => import('#functions/scheduled/alerts.ts'),
   },
+  drift: {
+    entry: 'functions/scheduled/drift.ts',
+    load: () => import('#functions/scheduled/drift.ts'),
+  },
   digest: {
     entry: 'functions/scheduled/digest.ts',
     load: () => import('#functions/scheduled/digest.ts'),
@@ -63,6 +67,18 @@ const OUTBOX_FUNCTION: LocalFunctionModule = {
   entry: 'functions/stream/outbox.ts',
   load: () => import('#functions/stream/outbox.ts') as Promise<{ handler: LocalHandler }>,
 };
+
+/** The mail feedback function, which the local SES stand-in calls as the stack's EventBridge rule would. */
+const MAIL_FEEDBACK_FUNCTION: LocalFunctionModule = {
+  entry: 'functions/mail/feedback.ts',
+  load: () => import('#functions/mail/feedback.ts') as Promise<{ handler: LocalHandler }>,
+};
+
+/** Invoke the mail feedback function with an SES bounce or complaint event (an EventBridge rule target). */
+export async function invokeMailFeedbackFunction(event: unknown, region: string): Promise<unknown> {
+  const { handler } = await MAIL_FEEDBACK_FUNCTION.load();
+  return handler(event, lambdaContext('elevate-mail-feedback', randomUUID(), region));
+}
 
 /** Invoke the outbox publisher with a batch of stream records; its partial batch response. */
 export async function invokeOutboxFunction(
@@ -163,6 +179,12 @@ export function checkFunctions(template: Template, stateMachineFunctions: readon
   if (outbox && outbox.entry !== OUTBOX_FUNCTION.entry) {
     problems.push(
       `elevate-outbox: the template's entry is ${outbox.entry}, the local runtime runs ${OUTBOX_FUNCTION.entry}`,
+    );
+  }
+  const feedback = inTemplate['elevate-mail-feedback'];
+  if (feedback && feedback.entry !== MAIL_FEEDBACK_FUNCTION.entry) {
+    problems.push(
+      `elevate-mail-feedback: the template's entry is ${feedback.entry}, the local runtime runs ${MAIL_FEEDBACK_FUNCTION.entry}`,
     );
   }
   for (const schedule of SCHEDULES) {

@@ -35,12 +35,30 @@ const TARGETS = {
   store: 'AWSIdentityStore.',
   org: 'AWSOrganizationsV20161128.',
 } as const;
-/** AWS's limit on a permission set's inline policy. */
-const MAX_INLINE_POLICY = 32_768;
+/**
+ * AWS's limits on a permission set's inline policy (IAM Identity Center quotas: "Maximum size of inline policy per
+ * permission set: 32,768 bytes; maximum size of non-whitespace characters ... 10,240 bytes"; the API's pattern
+ * allows tab, LF, CR and U+0020..U+00FF only).
+ */
+export const MAX_INLINE_POLICY_BYTES = 32_768;
+export const MAX_INLINE_POLICY_NON_WHITESPACE = 10_240;
+/** The API's pattern for a policy: tab, LF, CR and U+0020..U+00FF. */
+const ALLOWED_POLICY_CHAR = (code: number): boolean =>
+  code === 0x09 || code === 0x0a || code === 0x0d || (code >= 0x20 && code <= 0xff);
 
 type Body = Record<string, unknown>;
 type Kind = 'create' | 'delete' | 'provision';
-export type FaultOperation = 'CreateAccountAssignment' | 'DeleteAccountAssignment' | 'CreateGroupMembership';
+export type FaultOperation =
+  | 'CreateAccountAssignment'
+  | 'DeleteAccountAssignment'
+  | 'CreateGroupMembership'
+  | 'ProvisionPermissionSet';
+const FAULT_OPERATIONS: FaultOperation[] = [
+  'CreateAccountAssignment',
+  'DeleteAccountAssignment',
+  'CreateGroupMembership',
+  'ProvisionPermissionSet',
+];
 
 export interface Fault {
   operation: FaultOperation;
@@ -125,6 +143,8 @@ export class LocalIdentityCenter {
     { arn: string; name: string; sessionDuration: string; inline: string | null }
   >();
   readonly #assignments = new Set<string>();
+  /** The accounts each permission set is provisioned to (ListAccountsForProvisionedPermissionSet): never shrinks. */
+  readonly #provisioned = new Map<string, Set<string>>();
   readonly #operations = new Map<string, Operation>();
   readonly #org = new Map<string, OrgNode>();
   #faults: Fault[] = [];
@@ -185,6 +205,7 @@ export class LocalIdentityCenter {
     if (account?.kind !== 'account') throw new AwsError('ResourceNotFoundException', `no account ${accountId}`);
     const user = this.ensureUser(userName);
     this.#assignments.add(assignmentKey(accountId, permissionSetArn, 'USER', user.userId));
+    this.#markProvisioned(permissionSetArn, accountId);
   }
 
   /** Moves an account (or an OU) under another parent: the organization changes as it can in AWS. */
@@ -284,7 +305,14 @@ export class LocalIdentityCenter {
       if (op.failureReason !== null) continue;
       if (op.kind === 'create') this.#assignments.add(op.key);
       if (op.kind === 'delete') this.#assignments.delete(op.key);
+      if (op.kind === 'create' || op.kind === 'provision') this.#markProvisioned(op.permissionSetArn, op.accountId);
     }
+  }
+
+  #markProvisioned(permissionSetArn: string, accountId: string): void {
+    const accounts = this.#provisioned.get(permissionSetArn) ?? new Set<string>();
+    accounts.add(accountId);
+    this.#provisioned.set(permissionSetArn, accounts);
   }
 
   #takeFault(operation: FaultOperation, accountId?: string, permissionSetArn?: string): string | null {
@@ -372,6 +400,11 @@ export class LocalIdentityCenter {
         }));
       return { AccountAssignments: found };
     },
+    ListAccountsForProvisionedPermissionSet: (b) => {
+      this.#instance(b);
+      const ps = this.#permissionSet(b);
+      return { AccountIds: [...(this.#provisioned.get(ps.arn) ?? [])].sort() };
+    },
     DescribePermissionSet: (b) => {
       this.#instance(b);
       const ps = this.#permissionSet(b);
@@ -386,8 +419,18 @@ export class LocalIdentityCenter {
       this.#instance(b);
       const ps = this.#permissionSet(b);
       const policy = str(b, 'InlinePolicy');
-      if (policy.length > MAX_INLINE_POLICY) {
-        throw new AwsError('ValidationException', `the inline policy is over ${MAX_INLINE_POLICY} characters`);
+      if (policy.length > MAX_INLINE_POLICY_BYTES) {
+        throw new AwsError('ValidationException', `the inline policy is over ${MAX_INLINE_POLICY_BYTES} characters`);
+      }
+      if ([...policy].some((c) => !ALLOWED_POLICY_CHAR(c.charCodeAt(0)))) {
+        throw new AwsError('ValidationException', 'the inline policy has characters outside the allowed pattern');
+      }
+      const nonWhitespace = policy.replace(/[\s]/g, '').length;
+      if (nonWhitespace > MAX_INLINE_POLICY_NON_WHITESPACE) {
+        throw new AwsError(
+          'ServiceQuotaExceededException',
+          `the inline policy has ${nonWhitespace} non-whitespace characters, over ${MAX_INLINE_POLICY_NON_WHITESPACE}`,
+        );
       }
       try {
         JSON.parse(policy);
@@ -405,19 +448,33 @@ export class LocalIdentityCenter {
     ProvisionPermissionSet: (b) => {
       this.#instance(b);
       const ps = this.#permissionSet(b);
+      if (str(b, 'TargetType') !== 'AWS_ACCOUNT')
+        throw new AwsError('ValidationException', 'the stand-in provisions to one account (TargetType AWS_ACCOUNT)');
+      const accountId = str(b, 'TargetId');
+      if (this.#org.get(accountId)?.kind !== 'account')
+        throw new AwsError('ValidationException', `no account ${accountId}`);
+      // One update of a permission set's role at a time (IAM Identity Center quotas), as AWS answers.
+      if (
+        [...this.#operations.values()].some(
+          (op) => op.kind === 'provision' && !op.done && op.permissionSetArn === ps.arn,
+        )
+      ) {
+        throw new AwsError('ConflictException', 'the permission set is being provisioned; try again later');
+      }
       const op: Operation = {
         requestId: randomUUID(),
         kind: 'provision',
         key: `provision|${ps.arn}`,
-        accountId: typeof b.TargetId === 'string' ? b.TargetId : '',
+        accountId,
         permissionSetArn: ps.arn,
         principalType: '',
         principalId: '',
         startedAt: this.#clock.now().getTime(),
-        failureReason: null,
+        failureReason: this.#takeFault('ProvisionPermissionSet', accountId, ps.arn),
         done: false,
       };
       this.#operations.set(op.requestId, op);
+      this.#settle();
       return { PermissionSetProvisioningStatus: statusOf(op, this.#clock) };
     },
     DescribePermissionSetProvisioningStatus: (b) => {
@@ -581,9 +638,8 @@ export function parseFault(value: unknown): Fault | string {
   const allowed = new Set(['operation', 'accountId', 'permissionSetArn', 'failureReason', 'count']);
   const unknown = Object.keys(v).filter((k) => !allowed.has(k));
   if (unknown.length) return `unknown field(s): ${unknown.join(', ')}`;
-  const ops: FaultOperation[] = ['CreateAccountAssignment', 'DeleteAccountAssignment', 'CreateGroupMembership'];
-  const operation = ops.find((o) => o === v.operation);
-  if (!operation) return `operation must be one of ${ops.join(', ')}`;
+  const operation = FAULT_OPERATIONS.find((o) => o === v.operation);
+  if (!operation) return `operation must be one of ${FAULT_OPERATIONS.join(', ')}`;
   if (typeof v.failureReason !== 'string' || v.failureReason === '') return 'failureReason must be a non-empty string';
   if (v.accountId !== undefined && (typeof v.accountId !== 'string' || !/^\d{12}$/.test(v.accountId))) {
     return 'accountId must be 12 digits';

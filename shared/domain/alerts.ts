@@ -13,10 +13,42 @@ export const ALERT_TYPES = [
   'staleEligibility',
   'emergencyAccountUsed',
   'expiryMissed',
+  'provisioningFailed',
+  'sessionFenceFailed',
+  'assignedOutsideElevate',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
+/**
+ * The types the hourly alerts scan finds the causes of, and so resolves when their cause has gone. The others are
+ * raised where their cause happens and resolved there: `sessionFenceFailed` by the fence (a later fence of the same
+ * permission set, account and user that succeeds), `assignedOutsideElevate` by the drift job.
+ */
+export const SCANNED_ALERT_TYPES: ReadonlySet<AlertType> = new Set([
+  'roleWithoutMfa',
+  'tooManyPermanentAssignments',
+  'activatedTooFrequently',
+  'staleEligibility',
+  'emergencyAccountUsed',
+  'expiryMissed',
+]);
+
 const Severity = z.enum(['low', 'medium', 'high']);
+type Severity = z.infer<typeof Severity>;
+
+/** The severity of the types whose settings have none (provisioning.md fixes them). */
+const FIXED_SEVERITY: Partial<Record<AlertType, Severity>> = {
+  sessionFenceFailed: 'high',
+  assignedOutsideElevate: 'high',
+};
+
+/** What drift does with an assignment or membership no live grant backs: alert only, or also remove it. */
+export const DriftMode = z.enum(['alert', 'remove']);
+export type DriftMode = z.infer<typeof DriftMode>;
+
+const AssignedOutsideElevate = z
+  .strictObject({ enabled: z.boolean(), mode: DriftMode })
+  .meta({ description: 'Drift: an assignment of a managed permission set or group that no live grant backs' });
 
 export const AlertStatus = z.enum(['active', 'dismissed', 'resolved']);
 export type AlertStatus = z.infer<typeof AlertStatus>;
@@ -54,6 +86,12 @@ export const AlertSettings = z.strictObject({
   staleEligibility: z.strictObject({ enabled: z.boolean(), severity: Severity, days: z.int().min(1).max(3650) }),
   emergencyAccountUsed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
   expiryMissed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
+  /** A grant AWS could not carry out (rolled back), or a removal AWS refused (provisioning.md). */
+  provisioningFailed: z
+    .strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration })
+    .default({ enabled: true, severity: 'high', window: 'P7D' }),
+  /** Optional in a PUT (then the default), always in a GET: settings saved before it existed stay valid. */
+  assignedOutsideElevate: AssignedOutsideElevate.default({ enabled: true, mode: 'alert' }),
 });
 export type AlertSettings = z.infer<typeof AlertSettings>;
 
@@ -65,7 +103,24 @@ export function defaultAlertSettings(): AlertSettings {
     staleEligibility: { enabled: true, severity: 'low', days: 30 },
     emergencyAccountUsed: { enabled: true, severity: 'high', window: 'P1D' },
     expiryMissed: { enabled: true, severity: 'medium', window: 'P7D' },
+    provisioningFailed: { enabled: true, severity: 'high', window: 'P7D' },
+    assignedOutsideElevate: { enabled: true, mode: 'alert' },
   };
+}
+
+/** The severity an alert of this type is raised with. */
+export function alertSeverity(settings: AlertSettings, type: AlertType): Severity {
+  const own = (settings as Record<string, { severity?: Severity } | undefined>)[type]?.severity;
+  return own ?? FIXED_SEVERITY[type] ?? 'high';
+}
+
+/**
+ * Stored settings as they are read: a type added since they were saved gets its default, so saving once before an
+ * upgrade does not turn the others back to their defaults.
+ */
+export function withDefaults(stored: unknown): unknown {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return stored;
+  return { ...defaultAlertSettings(), ...stored };
 }
 
 /** A cause the scan found: one alert per type and subject. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DomainError } from './errors.ts';
 import { PrincipalType } from './primitives.ts';
+import { type Provisioning, ProvisioningStatus } from './provisioning.ts';
 
 export const AssignmentType = z.enum(['eligible', 'active']);
 export type AssignmentType = z.infer<typeof AssignmentType>;
@@ -27,7 +28,11 @@ export const Assignment = z.object({
   updatedAt: z.string(),
   version: z.int(),
 });
-export type Assignment = z.infer<typeof Assignment>;
+/**
+ * An assignment as stored. `provisioning` (provisioning.md, "States"): where an active grant of a role with targets
+ * stands in AWS; absent when nothing is provisioned for it (NotRequired).
+ */
+export type Assignment = z.infer<typeof Assignment> & { provisioning?: Provisioning | undefined };
 
 /** GET /v1/access: does the principal hold the role at the scope now, and which assignment says so. */
 export const AccessAnswer = z.object({
@@ -38,6 +43,10 @@ export const AccessAnswer = z.object({
     .string()
     .nullable()
     .meta({ description: 'the Elevate group through which the role is held; null when held directly' }),
+  provisioning: ProvisioningStatus.nullable().meta({
+    description:
+      'where the assignment that answers stands in AWS IAM Identity Center (provisioning.md); null when not allowed',
+  }),
 });
 export type AccessAnswer = z.infer<typeof AccessAnswer>;
 

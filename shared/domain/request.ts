@@ -25,6 +25,7 @@ export const RequestStatus = z.enum([
   /** Approved and due; its targets are being provisioned in AWS (provisioning.md). */
   'Provisioning',
   'Granted',
+  'Provisioning',
   'Scheduled',
   'Denied',
   'Canceled',
@@ -95,6 +96,8 @@ export const Request = z.object({
   }),
   /** The eligible assignment an activation stands on. */
   eligibilityId: z.string().nullable(),
+  /** Why a Failed request failed (the AWS reason when provisioning failed); null otherwise. */
+  failureReason: z.string().nullable(),
 });
 export type Request = z.infer<typeof Request>;
 

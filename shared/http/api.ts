@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { FunctionName, Route } from '../../functions/api/routes.ts';
 import { routesOf } from '../../functions/api/routes.ts';
@@ -16,13 +17,13 @@ import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
 import { proposeIfGoverned } from '../usecases/governance.ts';
 import { recordCaller } from '../usecases/principals.ts';
 import { claimOrReplay, releaseClaim, remembered } from './idempotency.ts';
-import { errorFields, log, withLogContext } from './log.ts';
+import { errorFields, type Log, withRequestLog } from './log.ts';
 import { fieldErrors, internalError, problem } from './problem.ts';
 
 /**
- * The HTTP wrapper of every API function: route → caller → parse and validate (strict zod schemas of
- * the contract) → coarse authority gate of the route table → idempotency → the operation → response.
- * Typed domain errors become problem+json here, in one place; anything else is logged and is a 500.
+ * The HTTP wrapper of every API function, a middy chain (`apiHandler`): route and caller → coarse authority gate of
+ * the route table → parse and validate (strict zod schemas of the contract) → idempotency → the operation → response.
+ * Typed domain errors become problem+json in one step; anything else is logged and is a 500.
  */
 export interface Result {
   /** Absent: the operation's success status, as its contract gives it (`successStatus`). */
@@ -52,100 +53,229 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The operation's answer: with its contract's success status, unless `status` names another. */
 export const ok = (body: unknown, status?: number): Result => (status === undefined ? { body } : { status, body });
 
+/**
+ * The API function of `fn`: a middy chain of named steps, each a thin wrapper over a function below or of the
+ * use cases. Authority is checked before the input is validated (a caller who may not make a call learns that, not
+ * what was malformed), so the order is: authenticate → readBody → gate → validateInput → idempotency → operation,
+ * with problem+json and the request log around them (their onError/after run last).
+ */
 export function apiHandler<F extends FunctionName>(fn: F, operations: Operations<F>, deps: () => Deps = depsFromEnv) {
   const routes = new Map(routesOf(fn).map((r) => [`${r.method} ${r.path}`, r]));
-  return (event: Event): Promise<Response> =>
-    withLogContext({ requestId: event.requestContext?.requestId ?? randomUUID() }, () => handle(event));
-  async function handle(event: Event): Promise<Response> {
-    const started = performance.now();
+  // No early time-out answer from middy: a call that runs out of time ends as Lambda ends it, as before.
+  const chain = middy<Event, Response, Error, ApiContext>({ timeoutEarlyInMillis: 0 })
+    .use(requestLog())
+    .use(problemJson())
+    .use(authenticate(routes, deps))
+    .use(readBody())
+    .use(gate())
+    .use(validateInput())
+    .use(idempotency())
+    .handler(operation(operations as Record<string, (i: unknown) => Promise<Result>>));
+  return (event: Event, lambda?: Context): Promise<Response> => {
     const requestId = event.requestContext?.requestId ?? randomUUID();
-    const route = routes.get(event.routeKey);
-    let response: Response;
-    let callerId: string | undefined;
-    // Awaited whatever the answer, so a Lambda never freezes with the write half done.
-    let recording: Promise<unknown> | undefined;
-    try {
+    return withRequestLog(requestId, (log) => chain(event, callContext(lambda, newCall(requestId, log))));
+  };
+}
+
+/** What the steps of one call share, carried on its Lambda context (`context.call`). */
+export interface Call {
+  requestId: string;
+  started: number;
+  log: Log;
+  route?: Route;
+  ctx?: Ctx;
+  /** The caller's name and e-mail being recorded (a change only); awaited before the call answers. */
+  recording?: Promise<unknown>;
+  raw: string;
+  input?: { params: unknown; query: unknown; body: unknown };
+  /** The first call's response under the Idempotency-Key, when this call is its replay. */
+  replayed?: Response;
+  /** This call's claim on its Idempotency-Key, while it holds one. */
+  claim?: string;
+}
+
+type ApiContext = Context & { call: Call };
+type Step = MiddlewareObj<Event, Response, Error, ApiContext> & { name: string };
+
+const newCall = (requestId: string, log: Log): Call => ({ requestId, started: performance.now(), log, raw: '' });
+
+/** The invocation's context, with the call's state on top (the runtime's own object is left as it is). */
+function callContext(lambda: Context | undefined, call: Call): ApiContext {
+  return Object.assign(Object.create(lambda ?? null) as Context, { call });
+}
+
+/** The route, the caller and the call's Ctx are known after authenticate: a step after it may rely on them. */
+function established(call: Call): { route: Route; ctx: Ctx } {
+  if (!call.route || !call.ctx) throw new Error('authenticate did not run before this step');
+  return { route: call.route, ctx: call.ctx };
+}
+
+/** The route of the call and its caller (from the token the authorizer verified); a change records the caller. */
+function authenticate(routes: Map<string, Route>, deps: () => Deps): Step {
+  return {
+    name: 'authenticate',
+    before: ({ event, context: { call } }) => {
+      const route = routes.get(event.routeKey);
       if (!route) throw new DomainError('NotFound', `no route ${event.routeKey}`);
       // The exact list claims come from the token of the Authorization header the authorizer verified.
       const caller = callerFromRequest(event.requestContext?.authorizer?.jwt?.claims, event.headers?.authorization);
       if (!caller) throw new DomainError('Unauthenticated', 'a valid bearer token with a subject is required');
-      callerId = caller.id;
-      const contract: OperationContract = CONTRACT[route.operationId as OperationId];
       const d = deps();
-      const ctx = new Ctx(d, caller);
-      ctx.successStatus = successStatus(contract);
+      call.route = route;
+      call.ctx = new Ctx(d, caller, undefined, call.log);
+      call.ctx.successStatus = successStatus(CONTRACT[route.operationId as OperationId]);
       // The caller's name and e-mail are recorded by calls that may change something, never by a read: the
       // functions that only serve GETs hold read-only table access (infra/constructs/api.ts TABLE_ACCESS).
-      recording =
+      call.recording =
         route.method === 'GET'
           ? undefined
           : recordCaller(d, caller).catch((error) =>
-              log('warn', 'could not record caller', { callerId, ...errorFields(error) }),
+              call.log('warn', 'could not record caller', { callerId: caller.id, ...errorFields(error) }),
             );
-      // Authority first: a caller who may not make this call learns that (403, audited), not what was malformed.
-      const raw = rawBody(event, d.config.maxBodyBytes);
-      await gate(ctx, route, raw);
-      const input = parse(event, contract, raw);
-      const idempotency = idempotencyOf(event, contract, route.method);
-      ctx.idempotency = idempotency;
-      const held = idempotency && (await claimOrReplay(ctx, idempotency.key, idempotency.fingerprint));
-      if (held && 'response' in held) {
-        response = held.response;
-      } else {
-        const operation = (operations as Record<string, (i: unknown) => Promise<Result>>)[route.operationId];
-        if (!operation) throw new DomainError('NotFound', `no operation ${route.operationId}`);
-        if (held && idempotency) idempotency.claim = held.claim;
-        let kept = false;
-        try {
-          // With governance.requireSecondAdmin, a governed change becomes a pending change (202) instead.
-          const proposal = isGovernedOperation(route.operationId)
-            ? await proposeIfGoverned(ctx, {
-                operationId: route.operationId,
-                method: route.method,
-                path: event.rawPath ?? route.path,
-                params: (event.pathParameters ?? {}) as Record<string, string>,
-                body: jsonOf(raw),
-              })
-            : null;
-          const result = proposal ? { status: 202, body: proposal } : await operation({ ctx, ...input });
-          response = toResponse({ ...result, status: result.status ?? ctx.successStatus });
-          kept = ctx.remembered;
-        } catch (error) {
-          if (!(error instanceof IdempotencyRace) || !idempotency) throw error;
+    },
+  };
+}
+
+/** The body as text, refused at once when it is larger than the service takes. */
+function readBody(): Step {
+  return {
+    name: 'readBody',
+    before: ({ event, context: { call } }) => {
+      call.raw = rawBody(event, established(call).ctx.deps.config.maxBodyBytes);
+    },
+  };
+}
+
+/** The route table's coarse authority gate (see `checkAuthority`). */
+function gate(): Step {
+  return {
+    name: 'gate',
+    before: async ({ context: { call } }) => {
+      const { ctx, route } = established(call);
+      await checkAuthority(ctx, route, call.raw);
+    },
+  };
+}
+
+/** Path, query and body against the operation's strict zod schemas of the contract. */
+function validateInput(): Step {
+  return {
+    name: 'validateInput',
+    before: ({ event, context: { call } }) => {
+      const { route } = established(call);
+      call.input = parse(event, CONTRACT[route.operationId as OperationId], call.raw);
+    },
+  };
+}
+
+/**
+ * Idempotency-Key (idempotency.ts): a call whose key already answered is answered the same; otherwise it claims
+ * the key, and the operation's own transaction replaces the claim with its response (`Ctx.remember`). A claim the
+ * call did not turn into a response is given up, whatever happened.
+ */
+function idempotency(): Step {
+  const release = async (call: Call) => {
+    const claim = call.claim;
+    call.claim = undefined;
+    const key = call.ctx?.idempotency;
+    if (claim && key && call.ctx) await releaseClaim(call.ctx, key.key, claim);
+  };
+  return {
+    name: 'idempotency',
+    before: async ({ event, context: { call } }) => {
+      const { ctx, route } = established(call);
+      const key = idempotencyOf(event, CONTRACT[route.operationId as OperationId], route.method);
+      ctx.idempotency = key;
+      if (!key) return;
+      const held = await claimOrReplay(ctx, key.key, key.fingerprint);
+      if ('response' in held) call.replayed = held.response;
+      else call.claim = key.claim = held.claim;
+    },
+    after: async ({ context: { call } }) => {
+      if (call.claim && !established(call).ctx.remembered) await release(call);
+      call.claim = undefined;
+    },
+    onError: async (request) => {
+      const { call } = request.context;
+      const key = call.ctx?.idempotency;
+      try {
+        if (request.error instanceof IdempotencyRace && key && call.ctx) {
           // The claim was lost (its lease ran out) and another call answered: answer what it answered.
-          response =
-            (await remembered(ctx, idempotency.key, idempotency.fingerprint)) ??
+          request.response =
+            (await remembered(call.ctx, key.key, key.fingerprint)) ??
             problem(new DomainError('Conflict', 'a request with this Idempotency-Key is in progress; retry'), {
               'retry-after': '1',
             });
-        } finally {
-          if (held && idempotency && !kept) await releaseClaim(ctx, idempotency.key, held.claim);
         }
+        await release(call);
+      } catch (error) {
+        request.response = null;
+        request.error = error as Error;
       }
-    } catch (error) {
-      if (error instanceof DomainError) response = problem(error);
+    },
+  };
+}
+
+/** The operation (or, with governance.requireSecondAdmin, a governed change proposed instead: 202). */
+function operation(operations: Record<string, (i: unknown) => Promise<Result>>) {
+  return async (event: Event, { call }: ApiContext): Promise<Response> => {
+    if (call.replayed) return call.replayed;
+    const { ctx, route } = established(call);
+    const run = operations[route.operationId];
+    if (!run) throw new DomainError('NotFound', `no operation ${route.operationId}`);
+    const proposal = isGovernedOperation(route.operationId)
+      ? await proposeIfGoverned(ctx, {
+          operationId: route.operationId,
+          method: route.method,
+          path: event.rawPath ?? route.path,
+          params: (event.pathParameters ?? {}) as Record<string, string>,
+          body: jsonOf(call.raw),
+        })
+      : null;
+    const result = proposal ? { status: 202, body: proposal } : await run({ ctx, ...call.input });
+    return toResponse({ ...result, status: result.status ?? ctx.successStatus });
+  };
+}
+
+/**
+ * Every error becomes problem+json here, in one place: a typed domain error its own status; AWS saying "not now"
+ * past the SDK's retries a 503 (nothing was written); anything else is logged and is a 500 naming the request id.
+ */
+function problemJson(): Step {
+  return {
+    name: 'problemJson',
+    onError: (request) => {
+      if (request.response) return; // a later step answered the error itself
+      const { call } = request.context;
+      const error = request.error;
+      const route = request.event.routeKey;
+      if (error instanceof DomainError) request.response = problem(error);
       else if (isOverloaded(error)) {
-        // AWS said "not now" past the SDK's own retries: nothing was written, and a later retry will do.
-        log('warn', 'a dependency is overloaded', { requestId, route: event.routeKey, ...errorFields(error) });
-        response = problem(
+        call.log('warn', 'a dependency is overloaded', { route, ...errorFields(error) });
+        request.response = problem(
           new DomainError('Unavailable', 'the service is busy; nothing was changed; retry in a moment'),
           { 'retry-after': '1' },
         );
       } else {
-        log('error', 'unhandled error', { requestId, route: event.routeKey, ...errorFields(error) });
-        response = internalError(requestId);
+        call.log('error', 'unhandled error', { route, ...errorFields(error) });
+        request.response = internalError(call.requestId);
       }
-    }
-    await recording;
-    log('debug', 'request', {
-      requestId,
+    },
+  };
+}
+
+/** Outermost: waits for the caller's record (a Lambda never freezes with the write half done), logs the call. */
+function requestLog(): Step {
+  const done = async ({ event, response, context: { call } }: Parameters<NonNullable<Step['after']>>[0]) => {
+    await call.recording;
+    call.log('debug', 'request', {
       route: event.routeKey,
-      status: response.statusCode,
-      callerId,
-      ms: Math.round(performance.now() - started),
+      status: response?.statusCode,
+      callerId: call.ctx?.caller.id,
+      ms: Math.round(performance.now() - call.started),
     });
-    return response;
-  }
+  };
+  return { name: 'requestLog', after: done, onError: done };
 }
 
 /** The body as text, refused at once when it is larger than the service takes. */
@@ -214,7 +344,7 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: string):
  * admin action of POST /v1/requests is held to the admin rule here too, so a non-admin's malformed admin request is
  * refused for its authority. A refused change is audited like any other refusal; refused reads are not.
  */
-async function gate(ctx: Ctx, route: Route, raw: string): Promise<void> {
+async function checkAuthority(ctx: Ctx, route: Route, raw: string): Promise<void> {
   const { access, operationId, method } = route;
   const change = method !== 'GET';
   const adminAction = adminActionOf(operationId, raw);

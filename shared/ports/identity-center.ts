@@ -40,6 +40,8 @@ export interface IdentityCenter {
   describeAssignmentDeletion(requestId: string): Promise<OperationStatus>;
   /** Every assignment of a permission set in an account (all pages). */
   listAccountAssignments(accountId: string, permissionSetArn: string): Promise<AccountAssignment[]>;
+  /** The accounts the permission set is provisioned to (all pages): where its assignments can be (drift). */
+  listAccountsForPermissionSet(permissionSetArn: string): Promise<string[]>;
   /** The permission set, or null when it does not exist. */
   describePermissionSet(permissionSetArn: string): Promise<PermissionSet | null>;
   /** The inline policy document (JSON text), or null when it has none. */
@@ -80,17 +82,7 @@ export class SsoAdminIdentityCenter implements IdentityCenter {
   async createAccountAssignment(a: AccountAssignment): Promise<OperationStatus> {
     const { sdk, client } = await this.#sso.get();
     const out = await withBackoff(
-      () =>
-        client.send(
-          new sdk.CreateAccountAssignmentCommand({
-            InstanceArn: this.instanceArn,
-            TargetId: a.accountId,
-            TargetType: 'AWS_ACCOUNT',
-            PermissionSetArn: a.permissionSetArn,
-            PrincipalType: a.principalType,
-            PrincipalId: a.principalId,
-          }),
-        ),
+      () => client.send(new sdk.CreateAccountAssignmentCommand(this.#assignmentInput(a))),
       this.retry,
     );
     return operationStatus(out.AccountAssignmentCreationStatus, 'CreateAccountAssignment');
@@ -99,20 +91,22 @@ export class SsoAdminIdentityCenter implements IdentityCenter {
   async deleteAccountAssignment(a: AccountAssignment): Promise<OperationStatus> {
     const { sdk, client } = await this.#sso.get();
     const out = await withBackoff(
-      () =>
-        client.send(
-          new sdk.DeleteAccountAssignmentCommand({
-            InstanceArn: this.instanceArn,
-            TargetId: a.accountId,
-            TargetType: 'AWS_ACCOUNT',
-            PermissionSetArn: a.permissionSetArn,
-            PrincipalType: a.principalType,
-            PrincipalId: a.principalId,
-          }),
-        ),
+      () => client.send(new sdk.DeleteAccountAssignmentCommand(this.#assignmentInput(a))),
       this.retry,
     );
     return operationStatus(out.AccountAssignmentDeletionStatus, 'DeleteAccountAssignment');
+  }
+
+  /** The input CreateAccountAssignment and DeleteAccountAssignment share (one assignment, in one account). */
+  #assignmentInput(a: AccountAssignment) {
+    return {
+      InstanceArn: this.instanceArn,
+      TargetId: a.accountId,
+      TargetType: 'AWS_ACCOUNT' as const,
+      PermissionSetArn: a.permissionSetArn,
+      PrincipalType: a.principalType,
+      PrincipalId: a.principalId,
+    };
   }
 
   async describeAssignmentCreation(requestId: string): Promise<OperationStatus> {
@@ -166,6 +160,28 @@ export class SsoAdminIdentityCenter implements IdentityCenter {
         if (!a.PrincipalId || (a.PrincipalType !== 'USER' && a.PrincipalType !== 'GROUP')) continue;
         found.push({ accountId, permissionSetArn, principalId: a.PrincipalId, principalType: a.PrincipalType });
       }
+      token = out.NextToken;
+    } while (token);
+    return found;
+  }
+
+  async listAccountsForPermissionSet(permissionSetArn: string): Promise<string[]> {
+    const { sdk, client } = await this.#sso.get();
+    const found: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await withBackoff(
+        () =>
+          client.send(
+            new sdk.ListAccountsForProvisionedPermissionSetCommand({
+              InstanceArn: this.instanceArn,
+              PermissionSetArn: permissionSetArn,
+              ...(token ? { NextToken: token } : {}),
+            }),
+          ),
+        this.retry,
+      );
+      found.push(...(out.AccountIds ?? []));
       token = out.NextToken;
     } while (token);
     return found;

@@ -19,6 +19,8 @@ export interface IdentityStore {
   readonly identityStoreId: string;
   /** The user id of the user with that UserName or primary e-mail, or null when there is none. */
   findUserId(by: UserLookup): Promise<string | null>;
+  /** The UserName of an Identity Center user (null: no such user). */
+  userName(userId: string): Promise<string | null>;
   groupExists(groupId: string): Promise<boolean>;
   /** The membership id of the user in the group, or null when the user is not a member. */
   membershipId(groupId: string, userId: string): Promise<string | null>;
@@ -60,6 +62,21 @@ export class AwsIdentityStore implements IdentityStore {
         this.retry,
       );
       return out.UserId ?? null;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** The UserName of an Identity Center user (null when there is no such user): the session fence names it. */
+  async userName(userId: string): Promise<string | null> {
+    const { sdk, client } = await this.#ids.get();
+    try {
+      const out = await withBackoff(
+        () => client.send(new sdk.DescribeUserCommand({ IdentityStoreId: this.identityStoreId, UserId: userId })),
+        this.retry,
+      );
+      return out.UserName ?? null;
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;

@@ -3,12 +3,16 @@ import type { Deps } from '../deps.ts';
 import {
   type AlertSettings,
   AlertSettings as AlertSettingsSchema,
+  type AlertType,
+  alertSeverity,
   boundedAffected,
   checkDismissable,
   defaultAlertSettings,
   type Finding,
   nextAlertStatus,
   overThreshold,
+  SCANNED_ALERT_TYPES,
+  withDefaults,
 } from '../domain/alerts.ts';
 import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
 import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
@@ -33,7 +37,7 @@ export const alertId = (type: string, subject: string) =>
 
 export async function readAlertSettings(deps: Pick<Deps, 'store'>): Promise<AlertSettings> {
   const item = await deps.store.get(keys.alertSettings(), false);
-  const parsed = AlertSettingsSchema.safeParse(item && stored.alertSettings.fromItem(item).settings);
+  const parsed = AlertSettingsSchema.safeParse(withDefaults(item && stored.alertSettings.fromItem(item).settings));
   return parsed.success ? parsed.data : defaultAlertSettings();
 }
 
@@ -93,7 +97,7 @@ export async function raise(
   const next = nextAlertStatus(current, true);
   if (next === 'keep') return 'kept';
   const nowIso = now.toISOString();
-  const { severity } = settings[finding.type];
+  const severity = alertSeverity(settings, finding.type);
   const alert: AlertRecord = {
     id,
     type: finding.type,
@@ -129,6 +133,26 @@ export async function raise(
     ]);
   }
   return next === 'raise' ? 'raised' : 'updated';
+}
+
+/**
+ * Resolves an active (or dismissed) alert whose cause has gone, for the types raised where their cause happens
+ * (SCANNED_ALERT_TYPES are resolved by the scan). False when there is none to resolve.
+ */
+export async function resolveAlert(deps: Deps, id: string): Promise<boolean> {
+  const item = await deps.store.get(keys.alert(id));
+  if (!item) return false;
+  const alert = stored.alert.fromItem(item);
+  if (alert.status === 'resolved') return false;
+  const now = deps.clock.now();
+  await deps.store.transact([
+    ops.putAlert(
+      { ...alert, status: 'resolved', updatedAt: now.toISOString(), version: alert.version + 1 },
+      alert.version,
+    ),
+    ops.audit(auditEvent(now, SYSTEM_ACTOR, 'alert.resolved', {}, { alertId: alert.id, type: alert.type })),
+  ]);
+  return true;
 }
 
 /** The hourly scan. */
@@ -172,6 +196,7 @@ export async function scanAlerts(
   for await (const item of scan.complete ? deps.store.stream(queries.alerts()) : []) {
     const alert = stored.alert.fromItem(item);
     if (found.has(alert.id) || alert.status === 'resolved') continue;
+    if (!SCANNED_ALERT_TYPES.has(alert.type as AlertType)) continue;
     const next: AlertRecord = {
       ...alert,
       status: 'resolved',
@@ -362,6 +387,36 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
         subject: 'all',
         affected: missed,
         details: { count: missed.length, window: s.expiryMissed.window },
+      });
+    }
+  }
+  if (s.provisioningFailed.enabled) {
+    // Raised by the workflow as it sees the failure; kept while a failure is within the window.
+    const from = new Date(windowEnd.getTime() - durationMs(s.provisioningFailed.window));
+    const failed = await auditEventsOf<Record<string, unknown>[]>(
+      deps,
+      'assignment.provisioningFailed',
+      from,
+      windowEnd,
+      budget,
+      scan,
+      [],
+      (m, e) => {
+        m.push({
+          assignmentId: e.target.assignmentId,
+          principalId: e.target.principalId,
+          roleId: e.target.roleId,
+          scope: e.target.scope,
+          failureReason: e.details.failureReason ?? null,
+        });
+      },
+    );
+    for (const { failureReason, ...f } of failed) {
+      findings.push({
+        type: 'provisioningFailed',
+        subject: String(f.assignmentId),
+        affected: [f],
+        details: { failureReason },
       });
     }
   }

@@ -48,7 +48,7 @@ export async function decideRequest(
       if (error instanceof DomainError && error.code === 'AlreadyDecided' && attempt < DECISION_ATTEMPTS) continue;
       throw error;
     }
-    await runEffects(ctx.deps, effects);
+    await runEffects(ctx.deps, effects, ctx.log);
     return presentRequest(result);
   }
 }
@@ -166,12 +166,16 @@ export async function cancelRequest(ctx: Ctx, id: string): Promise<Request> {
     ctx.audit('request.canceled', targetOf(r)),
     ops.publish({ type: 'elevate.request.canceled', detail: { requestId: r.id } }, ctx.now),
   ]);
-  await runEffects(ctx.deps, [
-    { kind: 'failTask', token: r.taskToken, error: 'Canceled', cause: 'canceled by the requester' },
-    ...(r.status === 'Scheduled'
-      ? [{ kind: 'stopWorkflow' as const, name: r.id, cause: 'canceled by the requester' }]
-      : []),
-  ]);
+  await runEffects(
+    ctx.deps,
+    [
+      { kind: 'failTask', token: r.taskToken, error: 'Canceled', cause: 'canceled by the requester' },
+      ...(r.status === 'Scheduled'
+        ? [{ kind: 'stopWorkflow' as const, name: r.id, cause: 'canceled by the requester' }]
+        : []),
+    ],
+    ctx.log,
+  );
   return presentRequest(canceled);
 }
 

@@ -5,6 +5,7 @@ import type { Deps } from '../deps.ts';
 import { type Actor, type AuditEvent, type AuditTarget, emptyTarget, eventHash } from '../domain/audit.ts';
 import { forbidden } from '../domain/errors.ts';
 import { adminMfaRequired, checkAdminMfa, type Settings } from '../domain/governance.ts';
+import { log as invocationLog, type Log } from '../http/log.ts';
 import { newId } from '../ids.ts';
 import { ops, type WriteOp } from '../store/records.ts';
 import { readSettings } from './settings.ts';
@@ -29,7 +30,10 @@ export interface ApplyingChange {
   approvedBy: string;
 }
 
-/** One API call: who calls, when (one `now` for the whole call), and the ports. */
+/**
+ * One API call: who calls, when (one `now` for the whole call), the ports, and its logger (whose lines carry the
+ * call's request id, passed on to what runs after the change commits: `runEffects(..., ctx.log)`).
+ */
 export class Ctx {
   readonly now: Date;
   #authority: Promise<Authority> | undefined;
@@ -41,6 +45,7 @@ export class Ctx {
     readonly deps: Deps,
     readonly caller: Caller,
     public idempotency?: IdempotencyKey,
+    readonly log: Log = invocationLog,
   ) {
     this.now = deps.clock.now();
   }

@@ -279,7 +279,7 @@ export async function decideChange(
     await ctx.store.transact(writes);
     return presentChange(closed, ctx.now);
   }
-  const proposer = new Ctx(ctx.deps, c.proposer);
+  const proposer = new Ctx(ctx.deps, c.proposer, undefined, ctx.log);
   if (!(await proposer.authority()).admin) {
     throw conflict(`'${c.proposedBy}' who proposed this change no longer holds elevate-admin; reject it`);
   }

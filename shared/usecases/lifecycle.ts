@@ -5,6 +5,7 @@ import { type Assignment, checkStart, inForce, isLive } from '../domain/assignme
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
+import { endingProvisioning } from '../domain/provisioning.ts';
 import { holdsPending, transition } from '../domain/request.ts';
 import { log } from '../http/log.ts';
 import { newId } from '../ids.ts';
@@ -14,6 +15,7 @@ import { keys, ops, queries, type RequestRecord, StandingMoved, stored, type Wri
 import { fromLiveSlot, readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
+import { deprovisionEffect, deprovisionName, planProvisioning, releases } from './provisioning-steps.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 import { coveringInOrganization } from './scopes.ts';
@@ -92,17 +94,10 @@ export async function grantNow(
   if (r.action === 'selfActivate') {
     const eligibility = await standingEligibility(deps, r, now);
     const assignment = activationOf(r, eligibility, now);
-    const step = await grantNew(
-      deps,
-      readVersion,
-      withWindow(granted, assignment),
-      assignment,
-      now,
-      actor,
-      pending,
-      'assignment.activated',
-    );
-    return { ...step, writes: [...step.writes, ops.eligibilityStands(eligibility)] };
+    const windowed = withWindow(granted, assignment);
+    const holds = await provisioned(deps, windowed, assignment, now);
+    const step = await grantNew(deps, readVersion, windowed, assignment, now, actor, pending, 'assignment.activated');
+    return { ...step, writes: [...step.writes, ...holds, ops.eligibilityStands(eligibility)] };
   }
 
   // Everything else acts on an existing assignment: start it, or move its end.
@@ -110,7 +105,9 @@ export async function grantNow(
   if (!current || !isLive(current)) {
     if (r.action === 'selfRenew') {
       const renewed = renewalOf(r, now);
-      return grantNew(deps, readVersion, granted, renewed, now, actor, pending, 'assignment.renewed');
+      const holds = await provisioned(deps, granted, renewed, now);
+      const step = await grantNew(deps, readVersion, granted, renewed, now, actor, pending, 'assignment.renewed');
+      return { ...step, writes: [...step.writes, ...holds] };
     }
     throw new DomainError('Conflict', 'the assignment this request acts on has ended');
   }
@@ -156,11 +153,13 @@ export async function grantNow(
   // assignment's current request (a moved start supersedes the request of the old one), and only once it is due.
   checkStart(r.id, current, now);
   const updated: Assignment = { ...current, status: 'Active', updatedAt: nowIso, version: current.version + 1 };
+  const holds = await provisioned(deps, granted, updated, now);
   return {
     assignment: updated,
     request: granted,
     writes: [
       ...ops.replaceAssignment(updated, current.version),
+      ...holds,
       ...pending,
       ops.updateRequest(granted, readVersion),
       audit(now, actor, 'assignment.started', granted, { before: current, after: updated }),
@@ -168,6 +167,18 @@ export async function grantNow(
     ],
     effects: await activatedEffects(deps, granted, updated),
   };
+}
+
+/**
+ * An active grant of a role with targets is made in AWS before it is Granted: the request goes Provisioning, the
+ * assignment gets its targets (InProgress) and the grant's transaction holds what they need (provisioning-steps.ts).
+ */
+export async function provisioned(deps: Deps, granted: RequestRecord, a: Assignment, now: Date): Promise<WriteOp[]> {
+  const plan = await planProvisioning(deps, a, granted.id, now);
+  if (!plan) return [];
+  a.provisioning = plan.provisioning;
+  granted.status = 'Provisioning';
+  return plan.writes;
 }
 
 /** What an activation request asked for, as activationWindow reads it. */
@@ -291,7 +302,12 @@ export function failRequest(
   actor: Actor = SYSTEM_ACTOR,
   readVersion: number = r.version,
 ): Step {
-  const failed: RequestRecord = { ...transition(r, 'Failed', now), version: r.version + 1, taskToken: null };
+  const failed: RequestRecord = {
+    ...transition(r, 'Failed', now),
+    failureReason: reason,
+    version: r.version + 1,
+    taskToken: null,
+  };
   return {
     writes: [
       ...releasePending(r),
@@ -304,12 +320,28 @@ export function failRequest(
 }
 
 /** Workflow step `grant`: at the start time, grant what was approved (or scheduled). */
-export async function grantStep(
-  deps: Deps,
-  requestId: string,
-): Promise<{ granted: boolean; waitUntil: string | null }> {
+export interface GrantResult {
+  granted: boolean;
+  waitUntil: string | null;
+  /** The grant is being made in AWS: the workflow's `provision` step goes on with it. */
+  provisioning?: boolean;
+  waitSeconds?: number;
+  assignmentId?: string;
+}
+
+export async function grantStep(deps: Deps, requestId: string): Promise<GrantResult> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
+  if (r.status === 'Provisioning' && r.assignmentId) {
+    const a = await readAssignment(deps, r.assignmentId);
+    return {
+      granted: !!a && isLive(a),
+      waitUntil: a ? waitUntil(a.endDateTime, now) : null,
+      provisioning: true,
+      waitSeconds: 0,
+      assignmentId: r.assignmentId,
+    };
+  }
   if (r.status !== 'Scheduled') return grantOutcome(deps, r, now);
   if (Date.parse(r.schedule.startDateTime) > now.getTime()) {
     // Woken before the start (it never grants early): the request stays Scheduled; the reconcile job grants it.
@@ -320,7 +352,12 @@ export async function grantStep(
     const step = await grantNow(deps, r, now, SYSTEM_ACTOR);
     await deps.store.transact(step.writes);
     await runEffects(deps, step.effects);
-    return { granted: true, waitUntil: waitUntil(step.assignment.endDateTime, now) };
+    const provisioning = step.request.status === 'Provisioning';
+    return {
+      granted: true,
+      waitUntil: waitUntil(step.assignment.endDateTime, now),
+      ...(provisioning && { provisioning, waitSeconds: 0, assignmentId: step.assignment.id }),
+    };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     const fresh = await readRequest(deps.store, requestId);
@@ -355,12 +392,14 @@ const rereadOnConflict = retryOn(STEP_REREAD, (e) => e instanceof DomainError &&
 /** The assignment as it ends now: the record keeps it with its real end. */
 function endedCopy(a: Assignment, now: Date, status: 'Expired' | 'Revoked'): Assignment {
   const nowIso = now.toISOString();
+  const provisioning = endingProvisioning(a.provisioning, now);
   return {
     ...a,
     status,
     endDateTime: a.endDateTime && a.endDateTime < nowIso ? a.endDateTime : nowIso,
     updatedAt: nowIso,
     version: a.version + 1,
+    ...(provisioning && { provisioning }),
   };
 }
 
@@ -411,7 +450,9 @@ export async function activationsFitted(
       writes.push(
         ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })),
         endedEvent(ended, now),
+        ...releases(a),
       );
+      effects.push(...deprovisionEffect(ended, now));
     } else if (fit.kind === 'clamp') {
       const moved: Assignment = {
         ...a,
@@ -458,9 +499,11 @@ export async function endWrites(
       ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
       ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
       endedEvent(ended, now),
+      // What it held in AWS is let go of with the end, and taken away after it (provisioning-steps.ts).
+      ...releases(a),
       ...dependents.writes,
     ],
-    effects: [...dependents.effects],
+    effects: [...deprovisionEffect(ended, now), ...dependents.effects],
   };
 }
 
@@ -523,11 +566,20 @@ export async function removeAssignment(
 }
 
 /** Workflow step `expire`: at the end time, expire the assignment, unless its end moved (then wait again). */
-export function expireStep(deps: Deps, requestId: string): Promise<{ expired: boolean; waitUntil: string | null }> {
+export interface ExpireResult {
+  expired: boolean;
+  waitUntil: string | null;
+  /** The ended grant is being taken away in AWS: the workflow's `deprovision` step goes on with it. */
+  deprovisioning?: boolean;
+  waitSeconds?: number;
+  assignmentId?: string;
+}
+
+export function expireStep(deps: Deps, requestId: string): Promise<ExpireResult> {
   return retry(() => expireOnce(deps, requestId), rereadOnConflict);
 }
 
-async function expireOnce(deps: Deps, requestId: string): Promise<{ expired: boolean; waitUntil: string | null }> {
+async function expireOnce(deps: Deps, requestId: string): Promise<ExpireResult> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
   const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
@@ -536,7 +588,15 @@ async function expireOnce(deps: Deps, requestId: string): Promise<{ expired: boo
   if (Date.parse(a.endDateTime) > now.getTime()) return { expired: false, waitUntil: waitUntil(a.endDateTime, now) };
   const step = await endWrites(deps, a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
   await deps.store.transact(step.writes);
-  await runEffects(deps, step.effects);
+  // This execution takes the access away in AWS itself (no second execution for it).
+  const own = deprovisionName(a.id);
+  await runEffects(
+    deps,
+    step.effects.filter((e) => !(e.kind === 'startWorkflow' && e.name === own)),
+  );
+  if (a.provisioning?.targets.length) {
+    return { expired: true, waitUntil: null, deprovisioning: true, waitSeconds: 0, assignmentId: a.id };
+  }
   return { expired: true, waitUntil: null };
 }
 

@@ -13,8 +13,10 @@ import { NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { restartStaleExports } from './exports.ts';
+import { unfenceDue } from './fence.ts';
 import { expireChanges } from './governance.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
+import { resumeProvisioning } from './provisioning-steps.ts';
 import { factsOf, readRequest } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
@@ -25,7 +27,8 @@ import { readPolicy, requireRole } from './roles.ts';
  * - times out approval stages past their deadline,
  * - reminds holders 1 day and 1 hour before the end (once each, for assignments that last that long),
  * - starts again the audit exports whose job never ran,
- * - expires the pending changes (requireSecondAdmin) that no second administrator decided within 7 days.
+ * - expires the pending changes (requireSecondAdmin) that no second administrator decided within 7 days,
+ * - takes out the session fences whose SessionDuration + 5 minutes has passed (fence.ts, `unfenceDue`).
  * Each action goes through the same idempotent step the workflow uses, so racing it is harmless.
  */
 export interface ReconcileReport {
@@ -40,6 +43,10 @@ export interface ReconcileReport {
   complete: boolean;
   /** Pending changes (requireSecondAdmin) past their 7 days, now Expired. */
   changesExpired: number;
+  /** Grants whose provisioning (or removal) in AWS had stalled (its execution gave up), moved on again. */
+  provisioningResumed: number;
+  /** Session fence statements taken out of permission sets' inline policies. */
+  unfenced: number;
 }
 
 /** How late a workflow may be before its lateness is a finding. */
@@ -61,6 +68,8 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     exportsRestarted: 0,
     complete: true,
     changesExpired: 0,
+    provisioningResumed: 0,
+    unfenced: 0,
   };
   const run: Run = {
     deps,
@@ -81,6 +90,12 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
   }
   if (!run.outOfTime()) report.changesExpired = await expireChanges(deps);
+  if (!run.outOfTime()) report.provisioningResumed = await resumeProvisioning(deps, run.outOfTime);
+  if (!run.outOfTime()) {
+    const unfence = await unfenceDue(deps, now, budget);
+    report.unfenced = unfence.unfenced;
+    if (!unfence.complete) report.complete = false;
+  }
   log('info', 'reconcile done', { ...report });
   return report;
 }

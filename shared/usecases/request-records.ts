@@ -53,6 +53,7 @@ export function newRequestRecord(
     assignmentId: null,
     approval,
     eligibilityId: null,
+    failureReason: null,
     version: 1,
     taskToken: null,
   };
@@ -61,7 +62,8 @@ export function newRequestRecord(
 /** What the API shows of a request (no version counter, no task token). */
 export function presentRequest(r: RequestRecord): Request {
   const { version: _v, taskToken: _t, ...rest } = r;
-  return rest;
+  // Requests stored before `failureReason` existed show null.
+  return { ...rest, failureReason: r.failureReason ?? null };
 }
 
 export async function readRequest(store: Store, id: string): Promise<RequestRecord> {

@@ -8,6 +8,7 @@ import {
 import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '../domain/approval.ts';
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
+import { waitTimestamp } from '../domain/execution.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
 import {
@@ -44,6 +45,7 @@ import {
   askedOf,
   endWrites,
   principalName,
+  provisioned,
   removalPlan,
   STANDING_ATTEMPTS,
   standingEligibility,
@@ -79,7 +81,7 @@ export async function createRequest(ctx: Ctx, input: RequestInput): Promise<Requ
         if (error instanceof StandingMoved && attempt < STANDING_ATTEMPTS) continue;
         throw error;
       }
-      await runEffects(ctx.deps, await plan.effects());
+      await runEffects(ctx.deps, await plan.effects(), ctx.log);
       return { kind: 'created', status, request: shown };
     }
   } catch (error) {
@@ -151,7 +153,7 @@ async function sweepExpired(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<
       'assignment.expired',
     );
     await ctx.store.transact(step.writes);
-    await runEffects(ctx.deps, step.effects);
+    await runEffects(ctx.deps, step.effects, ctx.log);
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
   }
@@ -220,10 +222,12 @@ async function adminAssign(
     version: 1,
   };
   request.assignmentId = assignment.id;
+  const holds = assignment.status === 'Active' ? await provisioned(ctx.deps, request, assignment, ctx.now) : [];
   return {
     request,
     writes: [
       ...ops.createAssignment(assignment),
+      ...holds,
       ops.createRequest(request),
       ctx.audit(input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned', targetOf(request), {
         assignment,
@@ -247,12 +251,31 @@ async function hadAssignment(ctx: Ctx, principalId: string, input: RequestInput)
   );
 }
 
-/** Starts the access workflow that keeps an assignment's time: its start (when in the future) and its end. */
+/**
+ * Starts the access workflow that keeps an assignment's time: its start (when in the future) and its end; a grant
+ * being made in AWS first (Provisioning), then its end.
+ */
 function startAccessWorkflow(r: RequestRecord, a: Assignment, now: Date): Effect[] {
   if (a.status === 'Scheduled') return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'start', now) }];
+  if (r.status === 'Provisioning') return [{ kind: 'startWorkflow', name: r.id, input: provisionInput(r, a, now) }];
   if (a.endDateTime)
     return [{ kind: 'startWorkflow', name: r.id, input: workflowInput(r, 'expiry', now, a.endDateTime) }];
   return [];
+}
+
+/** The execution of a grant made now that is being made in AWS: the `provision` step first, then its end. */
+function provisionInput(r: RequestRecord, a: Assignment, now: Date) {
+  const input = workflowInput(r, 'provision', now, a.endDateTime);
+  return {
+    ...input,
+    grant: {
+      granted: true as const,
+      waitUntil: input.endDateTime ? waitTimestamp(input.endDateTime) : null,
+      provisioning: true,
+      waitSeconds: 0,
+      assignmentId: a.id,
+    },
+  };
 }
 
 async function adminUpdate(
@@ -306,6 +329,8 @@ async function adminUpdate(
     version: current.version + 1,
   };
   request.assignmentId = current.id;
+  const startsNow = current.status === 'Scheduled' && updated.status === 'Active';
+  const holds = startsNow ? await provisioned(ctx.deps, request, updated, ctx.now) : [];
   // A start still to come is kept by the request that set it: this one supersedes it (its workflow is stopped,
   // and its grant step would refuse it anyway: it is no longer the assignment's current request).
   const superseded = current.status === 'Scheduled' ? await supersede(ctx, current, request) : undefined;
@@ -314,11 +339,11 @@ async function adminUpdate(
     current.assignmentType === 'eligible'
       ? await activationsFitted(ctx.deps, current, updated, ctx.now, ctx.actor)
       : { endings: [], writes: [], effects: [] };
-  const startsNow = current.status === 'Scheduled' && updated.status === 'Active';
   return {
     request,
     writes: [
       ...ops.replaceAssignment(updated, current.version),
+      ...holds,
       ...(fitted.endings.length ? ops.endAssignments(fitted.endings) : []),
       ...fitted.writes,
       ...(superseded?.writes ?? []),
@@ -427,22 +452,26 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
         expiration: { ...request.schedule.expiration, endDateTime: assignment.endDateTime },
       },
     };
+    const holds = await provisioned(ctx.deps, granted, assignment, ctx.now);
     return {
       request: granted,
       writes: [
         ops.pendingFree(slot),
         ops.eligibilityStands(eligibility),
         ...ops.createAssignment(assignment),
+        ...holds,
         ops.createRequest(granted),
         ctx.audit('assignment.activated', targetOf(granted), { assignment }),
         activatedEvent(granted, assignment, ctx.now),
       ],
       effects: async () => [
-        {
-          kind: 'startWorkflow',
-          name: granted.id,
-          input: workflowInput(granted, 'expiry', ctx.now, assignment.endDateTime),
-        },
+        granted.status === 'Provisioning'
+          ? { kind: 'startWorkflow', name: granted.id, input: provisionInput(granted, assignment, ctx.now) }
+          : {
+              kind: 'startWorkflow',
+              name: granted.id,
+              input: workflowInput(granted, 'expiry', ctx.now, assignment.endDateTime),
+            },
         ...(await activatedEffects(ctx.deps, granted, assignment)),
       ],
     };

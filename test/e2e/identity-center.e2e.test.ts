@@ -142,7 +142,7 @@ describe('the Identity Center stand-in of npm start', () => {
     expect(atRoot.status).toBe(400);
     expect(atRoot.body.code).toBe('ScopeNotProvisionable');
     expect(inAccount.status).toBe(201);
-    expect(inAccount.body.status).toBe('Granted');
+    expect(inAccount.body.status).toBe('Provisioning');
   });
 
   it('syncs the organization into GET /v1/scopes, and follows a moved account', async () => {
@@ -166,5 +166,28 @@ describe('the Identity Center stand-in of npm start', () => {
       '/ous/ou-local-prod',
     ]);
     expect(scopes.body.items.find((i) => i.scope === '/accounts/333333333333')?.parentScope).toBe('/ous/ou-local-prod');
+  });
+
+  it('runs the drift job on demand: the assignment made outside Elevate raises assignedOutsideElevate', async () => {
+    // Act: prod-admin (targets ps-admin) is managed; carol's ps-admin in 333333333333 came from outside.
+    const run = await http.post<{ result: { found: number; removed: number; complete: boolean } }>(
+      '/_local/schedules/drift/run',
+    );
+    const alerts = await admin.get<{ items: { type: string; severity: string; affected: unknown[] }[] }>(
+      '/v1/alerts?status=active',
+    );
+    // Assess
+    expect(run.status).toBe(200);
+    expect(run.body.result).toMatchObject({ found: 1, removed: 0, complete: true });
+    const drift = alerts.body.items.filter((a) => a.type === 'assignedOutsideElevate');
+    expect(drift).toHaveLength(1);
+    expect(drift[0]?.severity).toBe('high');
+    expect(drift[0]?.affected).toEqual([
+      expect.objectContaining({
+        accountId: '333333333333',
+        permissionSetArn: LOCAL_PERMISSION_SETS.admin,
+        principalType: 'USER',
+      }),
+    ]);
   });
 });

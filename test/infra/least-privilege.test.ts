@@ -4,6 +4,7 @@ import { FUNCTIONS } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { TABLE_ACCESS } from '#infra/constructs/api.ts';
 import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { MAIL_FEEDBACK_WRITE_PREFIXES } from '#infra/constructs/mail.ts';
 import { SCHEDULE_TABLE_ACCESS } from '#infra/stack.ts';
 import { synthTemplate } from '#infra/synth.ts';
 import { EVENT_SOURCE } from '#shared/ports/events.ts';
@@ -117,8 +118,13 @@ describe('least-privilege table access', () => {
         (s) => s.Effect === 'Allow' && actions(s).includes('dynamodb:PutItem'),
       );
     const writers = ofType('AWS::IAM::Policy').filter(([, p]) => puts(p).some((s) => s.Condition === undefined));
-    const bound = ofType('AWS::IAM::Policy').flatMap(([, p]) => puts(p).filter((s) => s.Condition !== undefined));
+    const conditioned = ofType('AWS::IAM::Policy').flatMap(([, p]) => puts(p).filter((s) => s.Condition !== undefined));
+    const prefixed = conditioned.filter((s) => JSON.stringify(s.Condition).includes('ForAllValues:StringLike'));
+    const bound = conditioned.filter((s) => !prefixed.includes(s));
     expect(bound.length).toBeGreaterThan(0);
+    // A write bound to key prefixes (the mail feedback function's) may put audit items, but never update or delete.
+    expect(prefixed.length).toBe(1);
+    for (const statement of prefixed) expect(actions(statement)).toEqual(['dynamodb:PutItem']);
     for (const statement of bound) {
       const partitions = (statement.Condition as Record<string, Record<string, string[]>>)[
         'ForAllValues:StringEquals'
@@ -158,6 +164,61 @@ describe('least-privilege table access', () => {
   });
 });
 
+describe('the mail feedback function', () => {
+  it('reads the table and puts only mail suppressions and audit items: no update, no delete, no other service', () => {
+    // Prepare
+    const statements = statementsOf('MailFeedbackFunctionRole');
+    const table = { 'Fn::GetAtt': [tableId(), 'Arn'] };
+
+    // Assess: reads (table and indexes), the prefix-bound put, its logs, its failure queue; nothing else
+    expect(statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))).toEqual([
+      { Effect: 'Allow', Action: [...READ_ACTIONS].sort(), Resource: table },
+      { Effect: 'Allow', Action: INDEX_ACTIONS[0], Resource: expect.any(Array) },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: table,
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': MAIL_FEEDBACK_WRITE_PREFIXES.map((p) => `${p}*`) },
+        },
+      },
+    ]);
+    expect(MAIL_FEEDBACK_WRITE_PREFIXES).toEqual(['MAILSUPPRESS#', ...AUDIT_KEY_PREFIXES, 'AUDITDAY#']);
+    const services = new Set(statements.flatMap((s) => actions(s).map((a) => a.split(':')[0])));
+    expect([...services].sort()).toEqual(['dynamodb', 'logs', 'sqs']);
+    expect(statements.filter((s) => actions(s).some((a) => a.startsWith('sqs:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^MailFeedbackFailures[0-9A-F]{8}$/), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('keys every item it writes under the prefixes its grant allows', () => {
+    // Prepare
+    const event = auditEvent(new Date('2026-01-02T03:04:05Z'), { id: 'elevate', type: 'system' }, 'x', {}, {});
+    const pks = [
+      String(keys.mailSuppression('a@example.com').pk),
+      String((ops.audit(event) as { Put: { Item: Record<string, unknown> } }).Put.Item.pk),
+      String(keys.auditHead('2026-01-02#3').pk),
+      String(keys.auditDay('2026-01-02').pk),
+    ];
+
+    // Assess
+    for (const pk of pks)
+      expect(
+        MAIL_FEEDBACK_WRITE_PREFIXES.some((p) => pk.startsWith(p)),
+        pk,
+      ).toBe(true);
+    expect(
+      MAIL_FEEDBACK_WRITE_PREFIXES.some((p) =>
+        String(keys.principal({ principalType: 'user', principalId: 'a' }).pk).startsWith(p),
+      ),
+    ).toBe(false);
+  });
+});
+
 describe('event bus policy', () => {
   it('denies PutEvents of source elevate to every principal but the roles that publish', () => {
     // Prepare
@@ -191,5 +252,48 @@ describe('event bus policy', () => {
     ];
     const byText = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
     expect([...allowed].sort(byText)).toEqual(publishers.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })).sort(byText));
+  });
+});
+
+describe('least-privilege Identity Center actions of the session fence and drift', () => {
+  /** The roles (logical id without its hash) whose policies allow `action`. */
+  const holders = (action: string): string[] =>
+    ofType('AWS::IAM::Policy')
+      .filter(([, p]) =>
+        (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some(
+          (s) => s.Effect === 'Allow' && actions(s).includes(action),
+        ),
+      )
+      .flatMap(([, p]) => (p.Properties.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/[0-9A-F]{8}$/, '')))
+      .sort();
+
+  it.each([
+    // the fence: the removal path (workflow handler) and unfenceDue (reconcile)
+    ['sso:GetInlinePolicyForPermissionSet', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:PutInlinePolicyToPermissionSet', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:DeleteInlinePolicyFromPermissionSet', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:ProvisionPermissionSet', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:DescribePermissionSetProvisioningStatus', ['SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+    // drift: listing, and removal in remove mode (the workflow handler deletes what its grants provisioned)
+    ['sso:ListAccountsForProvisionedPermissionSet', ['SchedulesDriftFunctionRole']],
+    ['sso:ListAccountAssignments', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:DeleteAccountAssignment', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    ['sso:DescribeAccountAssignmentDeletionStatus', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    ['identitystore:ListGroupMemberships', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    ['identitystore:DeleteGroupMembership', ['SchedulesDriftFunctionRole', 'WorkflowHandlerRole']],
+    // the IAM actions AWS documents for the assignment and provisioning calls, on Identity Center's own roles
+    ['iam:PutRolePolicy', ['SchedulesDriftFunctionRole', 'SchedulesReconcileFunctionRole', 'WorkflowHandlerRole']],
+  ])('grants %s to exactly the functions that call it', (action, roles) => {
+    expect(holders(action)).toEqual(roles);
+  });
+
+  it('grants the IAM actions only on the roles and SAML providers Identity Center manages', () => {
+    for (const role of ['SchedulesReconcileFunctionRole', 'SchedulesDriftFunctionRole']) {
+      const iam = statementsOf(role).filter((s) => actions(s).some((a) => a.startsWith('iam:')));
+      expect(iam.map((s) => JSON.stringify(s.Resource))).toEqual([
+        expect.stringContaining(':iam::*:role/aws-reserved/sso.amazonaws.com/*'),
+        expect.stringContaining(':iam::*:saml-provider/AWSSSO_*'),
+      ]);
+    }
   });
 });

@@ -146,6 +146,75 @@ describe('the Identity Center stand-in, through the real SDK clients', () => {
     expect(await idc.getInlinePolicy(LOCAL_PERMISSION_SETS.admin)).toBeNull();
   });
 
+  it('refuses an inline policy over the documented limits: 32,768 characters or 10,240 non-whitespace', async () => {
+    // Prepare: one statement whose condition carries n characters of user names.
+    const policyOf = (n: number, pad = '') =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Deny',
+            Action: '*',
+            Resource: '*',
+            Condition: { StringLike: { 'aws:userid': `*:${'a'.repeat(n)}` } },
+          },
+        ],
+      }).replace('"Effect"', `${pad}"Effect"`);
+    const fits = policyOf(10_000);
+    const tooManyCharacters = policyOf(10_300);
+    const tooLong = policyOf(100, ' '.repeat(33_000));
+    // Act / Assess
+    await idc.putInlinePolicy(LOCAL_PERMISSION_SETS.readonly, fits);
+    await expect(idc.putInlinePolicy(LOCAL_PERMISSION_SETS.readonly, tooManyCharacters)).rejects.toMatchObject({
+      name: 'ServiceQuotaExceededException',
+    });
+    await expect(idc.putInlinePolicy(LOCAL_PERMISSION_SETS.readonly, tooLong)).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
+    expect(await idc.getInlinePolicy(LOCAL_PERMISSION_SETS.readonly)).toBe(fits);
+    await idc.deleteInlinePolicy(LOCAL_PERMISSION_SETS.readonly);
+  });
+
+  it('lists the accounts a permission set is provisioned to; one provisioning of a permission set at a time', async () => {
+    // Prepare
+    const before = await idc.listAccountsForPermissionSet(LOCAL_PERMISSION_SETS.readonly);
+    standIn.assignOutside('333333333333', LOCAL_PERMISSION_SETS.readonly, 'dave');
+    // Act
+    const first = await idc.provisionPermissionSet(LOCAL_PERMISSION_SETS.readonly, '222222222222');
+    const second = idc.provisionPermissionSet(LOCAL_PERMISSION_SETS.readonly, '111111111111');
+    // Assess: the second is refused while the first runs (the adapter's retries do not move the manual clock).
+    await expect(second).rejects.toMatchObject({ name: 'ConflictException' });
+    clock.advance(5_000);
+    expect((await idc.describeProvisioning(first.requestId)).status).toBe('SUCCEEDED');
+    expect(before).not.toContain('333333333333');
+    expect(await idc.listAccountsForPermissionSet(LOCAL_PERMISSION_SETS.readonly)).toEqual(
+      expect.arrayContaining(['222222222222', '333333333333']),
+    );
+    const dave = (await store.findUserId({ userName: 'dave' })) as string;
+    expect(await idc.listAccountAssignments('333333333333', LOCAL_PERMISSION_SETS.readonly)).toContainEqual({
+      accountId: '333333333333',
+      permissionSetArn: LOCAL_PERMISSION_SETS.readonly,
+      principalId: dave,
+      principalType: 'USER',
+    });
+  });
+
+  it('ends an injected ProvisionPermissionSet fault FAILED with its reason', async () => {
+    standIn.addFault({
+      operation: 'ProvisionPermissionSet',
+      accountId: '111111111111',
+      failureReason: 'LimitExceeded: role policy size',
+      count: 1,
+    });
+    const started = await idc.provisionPermissionSet(LOCAL_PERMISSION_SETS.admin, '111111111111');
+    clock.advance(5_000);
+    expect(await idc.describeProvisioning(started.requestId)).toEqual({
+      requestId: started.requestId,
+      status: 'FAILED',
+      failureReason: 'LimitExceeded: role policy size',
+    });
+  });
+
   it('finds users by e-mail, checks groups and keeps memberships', async () => {
     const dave = (await store.findUserId({ email: 'dave@example.com' })) as string;
     expect(dave).toBeTruthy();

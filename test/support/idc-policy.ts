@@ -47,7 +47,10 @@ export const idcCheckStatements = () => [
   { Action: 'organizations:DescribeAccount', Effect: 'Allow', Resource: arn(':organizations::*:account/o-*/*') },
 ];
 
-/** grantProvision: assignments, memberships, the fence, and the IAM actions AWS documents for them. */
+/**
+ * The workflow handler's: grantProvision (assignments, memberships) and grantFence (the session fence on its removal
+ * path), as IAM policy minimization merges them (same resources), and the IAM actions AWS documents for them.
+ */
 export const idcProvisionStatements = () => [
   {
     Action: [
@@ -76,6 +79,7 @@ export const idcProvisionStatements = () => [
     Action: [
       'identitystore:CreateGroupMembership',
       'identitystore:DeleteGroupMembership',
+      'identitystore:DescribeUser',
       'identitystore:GetGroupMembershipId',
       'identitystore:GetUserId',
       'identitystore:ListGroupMemberships',
@@ -88,6 +92,11 @@ export const idcProvisionStatements = () => [
       arn(':identitystore:::user/*'),
     ],
   },
+  ...managedRoleStatements(),
+];
+
+/** The IAM actions AWS documents for the assignment and provisioning calls, on the roles and SAML providers it manages. */
+const managedRoleStatements = () => [
   {
     Action: [
       'iam:AttachRolePolicy',
@@ -110,6 +119,48 @@ export const idcProvisionStatements = () => [
     Effect: 'Allow',
     Resource: arn(':iam::*:saml-provider/AWSSSO_*'),
   },
+];
+
+/** grantFence alone (the reconcile job): the inline policy, ProvisionPermissionSet and its status, SessionDuration. */
+export const idcFenceStatements = () => [
+  {
+    Action: [
+      'sso:DeleteInlinePolicyFromPermissionSet',
+      'sso:DescribePermissionSet',
+      'sso:GetInlinePolicyForPermissionSet',
+      'sso:ProvisionPermissionSet',
+      'sso:PutInlinePolicyToPermissionSet',
+    ],
+    Effect: 'Allow',
+    Resource: [permissionSets, instance, arn(':sso:::account/*')],
+  },
+  { Action: 'sso:DescribePermissionSetProvisioningStatus', Effect: 'Allow', Resource: instance },
+  ...managedRoleStatements(),
+];
+
+/** grantDrift (the drift job): listing what AWS has of managed targets and, in remove mode, deleting it. */
+export const idcDriftStatements = () => [
+  {
+    Action: [
+      'sso:DeleteAccountAssignment',
+      'sso:ListAccountAssignments',
+      'sso:ListAccountsForProvisionedPermissionSet',
+    ],
+    Effect: 'Allow',
+    Resource: [permissionSets, instance, arn(':sso:::account/*')],
+  },
+  { Action: 'sso:DescribeAccountAssignmentDeletionStatus', Effect: 'Allow', Resource: instance },
+  {
+    Action: ['identitystore:DeleteGroupMembership', 'identitystore:GetUserId', 'identitystore:ListGroupMemberships'],
+    Effect: 'Allow',
+    Resource: [
+      identityStore,
+      arn(':identitystore:::group/*'),
+      arn(':identitystore:::membership/*'),
+      arn(':identitystore:::user/*'),
+    ],
+  },
+  ...managedRoleStatements(),
 ];
 
 /** grantOrganizationRead: the organization-sync walk. */

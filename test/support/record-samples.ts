@@ -1,10 +1,12 @@
 import type { Assignment } from '#shared/domain/assignment.ts';
 import type { AuditEvent } from '#shared/domain/audit.ts';
+import type { MailSuppression } from '#shared/domain/mail-feedback.ts';
 import type {
   AlertRecord,
   AuditExportRecord,
   ChangeRecord,
   DecisionRecord,
+  FenceRecord,
   GroupRecord,
   InstanceRecord,
   OrgNodeRecord,
@@ -40,6 +42,23 @@ export const policy = { roleId: 'db-admin', policy: {}, version: 1, updatedAt: T
 
 export const targets: TargetsRecord = { roleId: 'db-admin', targets: [], version: 1, updatedAt: T };
 
+export const fences: FenceRecord = {
+  permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef',
+  fences: [
+    {
+      userName: 'alice',
+      accountId: '111122223333',
+      end: '2026-05-01T10:00:00Z',
+      removeAfter: '2026-05-01T11:05:00.000Z',
+      requestId: 'req-1',
+      principalId: 'alice',
+    },
+  ],
+  pending: [],
+  version: 1,
+  updatedAt: T,
+};
+
 export const orgNode: OrgNodeRecord = {
   scope: '/ous/ou-1/accounts/111122223333',
   type: 'account',
@@ -57,6 +76,16 @@ export const principal: Principal = {
   displayName: 'Alice',
   email: 'alice@example.com',
   updatedAt: T,
+};
+
+export const mailSuppression: MailSuppression = {
+  address: 'alice@example.com',
+  reason: 'bounce',
+  kind: 'Permanent/General',
+  diagnostic: 'smtp; 550 5.1.1 user unknown',
+  feedbackId: 'fb-1',
+  since: T,
+  principal: { principalType: 'user', principalId: 'alice' },
 };
 
 export const assignment: Assignment = {
@@ -106,6 +135,7 @@ export const request: RequestRecord = {
   assignmentId: null,
   approval: { stages: [] },
   eligibilityId: 'asg-0',
+  failureReason: null,
   version: 1,
   taskToken: null,
 };

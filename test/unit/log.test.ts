@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Caller } from '#shared/auth/caller.ts';
 import type { Deps } from '#shared/deps.ts';
 import { apiHandler, ok } from '#shared/http/api.ts';
-import { log, withLogContext, withRequestId } from '#shared/http/log.ts';
+import { log, logWith, withLogContext, withRequestId } from '#shared/http/log.ts';
+import { Ctx } from '#shared/usecases/context.ts';
+import { runEffects } from '#shared/usecases/effects.ts';
 
 const lines = (spy: { mock: { calls: unknown[][] } }) =>
   spy.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);
@@ -41,7 +44,7 @@ describe('structured logs', () => {
     expect(response.statusCode).toBe(200);
     const all = [...lines(out), ...lines(err)];
     expect(all.map((l) => l.msg).sort()).toEqual(['and a warning', 'deep inside the operation', 'request']);
-    for (const line of all) expect(line).toMatchObject({ requestId: 'req-123' });
+    for (const line of all) expect(line).toMatchObject({ requestId: 'req-123', coldStart: expect.any(Boolean) });
   });
 
   it('gives a Lambda handler the invocation id as the request id, and nothing outside it', async () => {
@@ -61,9 +64,100 @@ describe('structured logs', () => {
     // Assess
     expect(result).toBe(7);
     expect(lines(out)).toEqual([
-      { level: 'info', msg: 'job ran', requestId: 'inv-9', n: 7 },
+      { level: 'info', msg: 'job ran', requestId: 'inv-9', coldStart: expect.any(Boolean), n: 7 },
       { level: 'info', msg: 'outside' },
       { level: 'info', msg: 'inside', requestId: 'explicit' },
     ]);
+  });
+
+  it('marks the first invocation of a process as its cold start, and no later one', async () => {
+    // Prepare: a fresh process's logger
+    process.env.ELEVATE_LOG = 'info';
+    const out = vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.resetModules();
+    const fresh = await import('#shared/http/log.ts');
+    const job = fresh.withRequestId(async () => fresh.log('info', 'ran'));
+
+    // Act
+    await job({}, { awsRequestId: 'first' });
+    await job({}, { awsRequestId: 'second' });
+
+    // Assess
+    expect(lines(out)).toEqual([
+      { level: 'info', msg: 'ran', requestId: 'first', coldStart: true },
+      { level: 'info', msg: 'ran', requestId: 'second', coldStart: false },
+    ]);
+  });
+
+  it("traces a failed after-commit mail to its request through the call's Ctx, wherever the mail runs", async () => {
+    // Prepare: a call whose Ctx logs as request req-42, and a mailer that always fails
+    process.env.ELEVATE_LOG = 'info';
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const deps = {
+      clock: { now: () => new Date('2026-01-01T00:00:00Z') },
+      mailer: { send: vi.fn(async () => Promise.reject(new Error('SES is down'))) },
+    } as unknown as Deps;
+    const caller = { id: 'alice' } as Caller;
+    const ctx = new Ctx(deps, caller, undefined, logWith({ requestId: 'req-42', coldStart: false }));
+
+    // Act: the effect runs in another invocation's log context
+    await withLogContext({ requestId: 'another-invocation' }, () =>
+      runEffects(
+        ctx.deps,
+        [{ kind: 'mail', to: { addresses: ['bob@secret.example'] }, mail: { subject: 's', text: 'body', html: 'b' } }],
+        ctx.log,
+      ),
+    );
+
+    // Assess: three tries, one error line naming the request, no address
+    expect(deps.mailer.send).toHaveBeenCalledTimes(3);
+    const failed = lines(err).filter((l) => l.level === 'error');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        msg: 'after-commit mail failed; the change stands',
+        requestId: 'req-42',
+        coldStart: false,
+        error: 'Error',
+        message: 'SES is down',
+      }),
+    ]);
+    expect(JSON.stringify(failed)).not.toContain('secret.example');
+  });
+
+  it("logs an API call's failing after-commit mail with the call's request id", async () => {
+    // Prepare
+    process.env.ELEVATE_LOG = 'info';
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const deps = {
+      config: { maxBodyBytes: 1024 },
+      clock: { now: () => new Date() },
+      mailer: { send: async () => Promise.reject(new Error('SES is down')) },
+    } as unknown as Deps;
+    const handler = apiHandler(
+      'meta',
+      {
+        getOpenApi: async ({ ctx }) => {
+          await runEffects(
+            ctx.deps,
+            [{ kind: 'mail', to: { addresses: ['a@x.example'] }, mail: { subject: 's', text: 't', html: 'h' } }],
+            ctx.log,
+          );
+          return ok({});
+        },
+      },
+      () => deps,
+    );
+
+    // Act
+    const response = await handler({
+      routeKey: 'GET /v1/openapi.json',
+      requestContext: { requestId: 'req-api-7', authorizer: { jwt: { claims: { sub: 'u' }, scopes: null } } },
+    } as never);
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(lines(err)).toContainEqual(
+      expect.objectContaining({ msg: 'after-commit mail failed; the change stands', requestId: 'req-api-7' }),
+    );
   });
 });

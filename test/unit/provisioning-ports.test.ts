@@ -27,6 +27,7 @@ import {
   DescribePermissionSetProvisioningStatusCommand,
   GetInlinePolicyForPermissionSetCommand,
   ListAccountAssignmentsCommand,
+  ListAccountsForProvisionedPermissionSetCommand,
   ProvisionPermissionSetCommand,
   PutInlinePolicyToPermissionSetCommand,
   ResourceNotFoundException,
@@ -186,6 +187,48 @@ describe('Identity Center adapter (sso-admin)', () => {
     });
   });
 
+  it('deletes an account assignment with the same exact input as its creation', async () => {
+    sso.on(CreateAccountAssignmentCommand).resolves({
+      AccountAssignmentCreationStatus: { RequestId: 'c-1', Status: 'IN_PROGRESS' },
+    });
+    sso.on(DeleteAccountAssignmentCommand).resolves({
+      AccountAssignmentDeletionStatus: { RequestId: 'd-1', Status: 'IN_PROGRESS' },
+    });
+    const idc = new SsoAdminIdentityCenter(INSTANCE, fastRetry());
+    const group = {
+      accountId: '222222222222',
+      permissionSetArn: PS,
+      principalId: 'g-9',
+      principalType: 'GROUP' as const,
+    };
+    await idc.createAccountAssignment(group);
+    await idc.deleteAccountAssignment(group);
+    const expected = {
+      InstanceArn: INSTANCE,
+      TargetId: '222222222222',
+      TargetType: 'AWS_ACCOUNT',
+      PermissionSetArn: PS,
+      PrincipalType: 'GROUP',
+      PrincipalId: 'g-9',
+    };
+    expect(sso.commandCalls(CreateAccountAssignmentCommand)[0]?.args[0].input).toEqual(expected);
+    expect(sso.commandCalls(DeleteAccountAssignmentCommand)[0]?.args[0].input).toEqual(expected);
+  });
+
+  it('lists the accounts a permission set is provisioned to, every page', async () => {
+    sso
+      .on(ListAccountsForProvisionedPermissionSetCommand, { NextToken: undefined })
+      .resolves({ AccountIds: ['111111111111'], NextToken: 'p2' })
+      .on(ListAccountsForProvisionedPermissionSetCommand, { NextToken: 'p2' })
+      .resolves({ AccountIds: ['222222222222'] });
+    const idc = new SsoAdminIdentityCenter(INSTANCE, fastRetry());
+    expect(await idc.listAccountsForPermissionSet(PS)).toEqual(['111111111111', '222222222222']);
+    expect(sso.commandCalls(ListAccountsForProvisionedPermissionSetCommand).map((c) => c.args[0].input)).toEqual([
+      { InstanceArn: INSTANCE, PermissionSetArn: PS },
+      { InstanceArn: INSTANCE, PermissionSetArn: PS, NextToken: 'p2' },
+    ]);
+  });
+
   it('describes a permission set, and answers null for one that does not exist', async () => {
     sso
       .on(DescribePermissionSetCommand, { PermissionSetArn: PS })
@@ -303,6 +346,35 @@ describe('identity store adapter', () => {
       MembershipId: 'm-1',
     });
     expect(ids).toHaveReceivedCommandWith(ListGroupMembershipsCommand, { IdentityStoreId: STORE, GroupId: 'g-1' });
+  });
+});
+
+describe('identity store adapter: group memberships for drift', () => {
+  it("lists every page of a group's memberships and skips members that are not users", async () => {
+    ids
+      .on(ListGroupMembershipsCommand, { NextToken: undefined })
+      .resolves({
+        GroupMemberships: [
+          { IdentityStoreId: STORE, MembershipId: 'm-1', GroupId: 'g-1', MemberId: { UserId: 'u-1' } },
+          { IdentityStoreId: STORE, MembershipId: 'm-x', GroupId: 'g-1', MemberId: undefined },
+        ],
+        NextToken: 't2',
+      })
+      .on(ListGroupMembershipsCommand, { NextToken: 't2' })
+      .resolves({
+        GroupMemberships: [
+          { IdentityStoreId: STORE, MembershipId: 'm-2', GroupId: 'g-1', MemberId: { UserId: 'u-2' } },
+        ],
+      });
+    const store = new AwsIdentityStore(STORE, fastRetry());
+    expect(await store.listMemberships('g-1')).toEqual([
+      { membershipId: 'm-1', groupId: 'g-1', userId: 'u-1' },
+      { membershipId: 'm-2', groupId: 'g-1', userId: 'u-2' },
+    ]);
+    expect(ids.commandCalls(ListGroupMembershipsCommand).map((c) => c.args[0].input)).toEqual([
+      { IdentityStoreId: STORE, GroupId: 'g-1' },
+      { IdentityStoreId: STORE, GroupId: 'g-1', NextToken: 't2' },
+    ]);
   });
 });
 

@@ -1,0 +1,335 @@
+import type { Deps, ProvisioningPorts } from '../deps.ts';
+import { type Assignment, inForce } from '../domain/assignment.ts';
+import { SYSTEM_ACTOR } from '../domain/audit.ts';
+import { assignmentKey, backedKeys, backsNow, type DriftUnit, membershipKey, unitKey } from '../domain/drift.ts';
+import { memberRole } from '../domain/group.ts';
+import type { Target } from '../domain/targets.ts';
+import { errorFields, log } from '../http/log.ts';
+import type { AccountAssignment } from '../ports/identity-center.ts';
+import { type AlertRecord, keys, ops, queries, stored } from '../store/records.ts';
+import { alertId, raise, readAlertSettings, resolveAlert } from './alerts.ts';
+import { toAssignment } from './assignments.ts';
+import { NO_BUDGET, type TimeBudget } from './audit.ts';
+import { auditEvent } from './context.ts';
+import { JOB_POLL, type PollPolicy } from './fence.ts';
+import { identityCenterUserId } from './provisioning.ts';
+
+/**
+ * The `drift` job (hourly; provisioning.md, "Drift"; the rules are shared/domain/drift.ts). For every managed
+ * permission set (named in any role's targets), in every account it is provisioned to, and every managed group, it
+ * lists what AWS has and raises `assignedOutsideElevate` (high) for each account assignment or membership that no
+ * live Elevate grant backs; in `remove` mode it also deletes it (a deletion is polled until it ends) and audits
+ * `drift.removed`, after checking once more, just before, that no grant backs it now. An alert whose cause has gone
+ * is resolved by the run that looks at its unit again.
+ *
+ * Works a unit (a permission set in one account, or a group) at a time within `budget`; a run cut short keeps
+ * where it stopped (job progress `drift`) and the next run goes on from there.
+ */
+export interface DriftReport {
+  units: number;
+  found: number;
+  removed: number;
+  resolved: number;
+  failed: number;
+  complete: boolean;
+}
+
+const JOB = 'drift';
+
+interface Managed {
+  /** The roles whose targets name each permission set / group. */
+  permissionSets: Map<string, Set<string>>;
+  groups: Map<string, Set<string>>;
+  targets: Map<string, Target[]>;
+}
+
+async function managedTargets(deps: Deps): Promise<Managed> {
+  const roleIds: string[] = [];
+  for await (const item of deps.store.stream(queries.roles())) roleIds.push(String(item.id));
+  const records = (await deps.store.getMany(roleIds.map((id) => keys.targets(id)))).map(stored.targets.fromItem);
+  const managed: Managed = { permissionSets: new Map(), groups: new Map(), targets: new Map() };
+  for (const r of records) {
+    if (r.targets.length === 0) continue;
+    managed.targets.set(r.roleId, r.targets);
+    for (const t of r.targets) {
+      const [map, key] =
+        t.type === 'identityCenterAccountAssignment'
+          ? [managed.permissionSets, t.permissionSetArn]
+          : [managed.groups, t.groupId];
+      map.set(key, (map.get(key) ?? new Set()).add(r.roleId));
+    }
+  }
+  return managed;
+}
+
+/**
+ * What the live grants of these roles back now (assignment and membership keys with Identity Center user ids): their
+ * active assignments in force or just ended, each group principal expanded to its active members, and the requests
+ * being provisioned.
+ */
+async function backing(
+  deps: Deps,
+  ports: ProvisioningPorts,
+  roles: Iterable<string>,
+  targets: Map<string, Target[]>,
+  now: Date,
+  userIds: Map<string, string | null>,
+): Promise<Set<string>> {
+  const grants: { principalId: string; principalType: string; roleId: string; scope: string }[] = [];
+  const wanted = new Set(roles);
+  for (const roleId of wanted) {
+    for await (const item of deps.store.stream(queries.assignmentsOfRole(roleId))) {
+      const a = toAssignment(item);
+      if (backsNow(a, now)) grants.push(a);
+    }
+  }
+  for await (const item of deps.store.stream(queries.requestsByStatus('Provisioning'))) {
+    const r = stored.request.fromItem(item);
+    if (wanted.has(r.roleId) && r.principalId)
+      grants.push({ principalId: r.principalId, principalType: r.principalType, roleId: r.roleId, scope: r.scope });
+  }
+  const userOf = async (principalId: string): Promise<string | null> => {
+    if (!userIds.has(principalId)) {
+      userIds.set(principalId, (await identityCenterUserId(deps, ports, principalId)).userId);
+    }
+    return userIds.get(principalId) ?? null;
+  };
+  const membersOf = new Map<string, string[]>();
+  const keysBacked = new Set<string>();
+  for (const g of grants) {
+    let users = [g.principalId];
+    if (g.principalType === 'group') {
+      if (!membersOf.has(g.principalId)) {
+        const members: string[] = [];
+        for await (const item of deps.store.stream(queries.assignmentsOfRole(memberRole(g.principalId)))) {
+          const m = toAssignment(item) as Assignment;
+          if (m.assignmentType === 'active' && m.principalType === 'user' && inForce(m, now))
+            members.push(m.principalId);
+        }
+        membersOf.set(g.principalId, members);
+      }
+      users = membersOf.get(g.principalId) ?? [];
+    }
+    for (const principalId of users) {
+      const userId = await userOf(principalId);
+      if (userId) for (const k of backedKeys(targets.get(g.roleId) ?? [], g.scope, userId)) keysBacked.add(k);
+    }
+  }
+  return keysBacked;
+}
+
+/** One thing in AWS that a unit lists: an account assignment (user or group) or a group membership. */
+type Found =
+  | { kind: 'assignment'; key: string; assignment: AccountAssignment }
+  | { kind: 'membership'; key: string; groupId: string; userId: string; membershipId: string };
+
+async function listUnit(ports: ProvisioningPorts, unit: DriftUnit): Promise<Found[]> {
+  if (unit.kind === 'accountAssignments') {
+    const found = await ports.identityCenter.listAccountAssignments(unit.accountId, unit.permissionSetArn);
+    return found.map((a) => ({
+      kind: 'assignment',
+      // A group's assignment is never one Elevate made: its key names no user a grant could back.
+      key:
+        a.principalType === 'USER'
+          ? assignmentKey(a.permissionSetArn, a.accountId, a.principalId)
+          : `ps|${a.permissionSetArn}|${a.accountId}|GROUP:${a.principalId}`,
+      assignment: a,
+    }));
+  }
+  const members = await ports.identityStore.listMemberships(unit.groupId);
+  return members.map((m) => ({
+    kind: 'membership',
+    key: membershipKey(m.groupId, m.userId),
+    groupId: m.groupId,
+    userId: m.userId,
+    membershipId: m.membershipId,
+  }));
+}
+
+const describeFound = (f: Found): Record<string, unknown> =>
+  f.kind === 'assignment'
+    ? {
+        type: 'identityCenterAccountAssignment',
+        permissionSetArn: f.assignment.permissionSetArn,
+        accountId: f.assignment.accountId,
+        principalType: f.assignment.principalType,
+        principalId: f.assignment.principalId,
+      }
+    : { type: 'identityCenterGroupMembership', groupId: f.groupId, userId: f.userId };
+
+/** Deletes what drift found (an assignment: polled until its deletion ends). */
+async function remove(
+  ports: ProvisioningPorts,
+  f: Found,
+  poll: PollPolicy,
+): Promise<{ status: string; reason: string | null }> {
+  if (f.kind === 'membership') {
+    await ports.identityStore.deleteMembership(f.membershipId);
+    return { status: 'SUCCEEDED', reason: null };
+  }
+  let status = await ports.identityCenter.deleteAccountAssignment(f.assignment);
+  for (let attempt = 0; status.status === 'IN_PROGRESS' && attempt < poll.attempts; attempt++) {
+    await poll.sleep(Math.min(poll.maxDelayMs, poll.baseDelayMs * 2 ** attempt));
+    status = await ports.identityCenter.describeAssignmentDeletion(status.requestId);
+  }
+  return { status: status.status, reason: status.failureReason };
+}
+
+export async function detectDrift(
+  deps: Deps,
+  budget: TimeBudget = NO_BUDGET,
+  opts: { poll?: PollPolicy } = {},
+): Promise<DriftReport> {
+  const report: DriftReport = { units: 0, found: 0, removed: 0, resolved: 0, failed: 0, complete: true };
+  const ports = deps.provisioning;
+  if (!ports) return report;
+  const settings = await readAlertSettings(deps);
+  const { enabled, mode } = settings.assignedOutsideElevate;
+  if (!enabled) return report;
+  const poll = opts.poll ?? JOB_POLL;
+  const now = deps.clock.now();
+  const managed = await managedTargets(deps);
+
+  const units: DriftUnit[] = [];
+  for (const permissionSetArn of [...managed.permissionSets.keys()].sort()) {
+    for (const accountId of (await ports.identityCenter.listAccountsForPermissionSet(permissionSetArn)).sort()) {
+      units.push({ kind: 'accountAssignments', permissionSetArn, accountId });
+    }
+  }
+  for (const groupId of [...managed.groups.keys()].sort()) units.push({ kind: 'groupMemberships', groupId });
+
+  const progress = (await deps.store.get(keys.jobProgress(JOB)))?.progress as { after?: string } | undefined;
+  const after = progress?.after;
+  const order = units.map(unitKey);
+  const start = after ? order.indexOf(after) + 1 : 0;
+
+  // The drift alerts standing now, by unit (each is resolved by the run that looks at its unit again).
+  const standing = new Map<string, AlertRecord[]>();
+  for (const status of ['active', 'dismissed']) {
+    for await (const item of deps.store.stream(queries.alerts(status))) {
+      const alert = stored.alert.fromItem(item);
+      if (alert.type !== 'assignedOutsideElevate') continue;
+      const unit = String(alert.details.unit ?? '');
+      standing.set(unit, [...(standing.get(unit) ?? []), alert]);
+    }
+  }
+
+  const all = [...managed.permissionSets.values(), ...managed.groups.values()].flatMap((s) => [...s]);
+  const userIds = new Map<string, string | null>();
+  const backed = await backing(deps, ports, all, managed.targets, now, userIds);
+  let last: string | undefined = after;
+  for (const unit of units.slice(start)) {
+    if (budget.timeLeft() < budget.reserveMs) {
+      report.complete = false;
+      break;
+    }
+    const key = unitKey(unit);
+    try {
+      const done = await driftOfUnit(deps, ports, unit, {
+        backed,
+        managed,
+        userIds,
+        mode,
+        poll,
+        standing,
+        report,
+        budget,
+      });
+      if (!done) {
+        // Out of time inside the unit: the next run looks at it again from its start.
+        report.complete = false;
+        break;
+      }
+    } catch (error) {
+      report.failed++;
+      log('error', 'drift: could not check a unit', { unit: key, ...errorFields(error) });
+    }
+    report.units++;
+    last = key;
+  }
+  if (report.complete) {
+    // The units that are gone (a permission set or group no longer managed): their alerts' cause is gone too.
+    const current = new Set(order);
+    for (const [unit, alerts] of standing) {
+      if (current.has(unit)) continue;
+      for (const a of alerts) if (await resolveAlert(deps, a.id)) report.resolved++;
+    }
+    await deps.store.transact([ops.deleteJobProgress(JOB)]);
+  } else {
+    await deps.store.transact([ops.putJobProgress(JOB, { after: last ?? null })]);
+  }
+  log('info', 'drift done', { ...report, mode });
+  return report;
+}
+
+async function driftOfUnit(
+  deps: Deps,
+  ports: ProvisioningPorts,
+  unit: DriftUnit,
+  ctx: {
+    backed: Set<string>;
+    managed: Managed;
+    userIds: Map<string, string | null>;
+    mode: 'alert' | 'remove';
+    poll: PollPolicy;
+    standing: Map<string, AlertRecord[]>;
+    report: DriftReport;
+    budget: TimeBudget;
+  },
+): Promise<boolean> {
+  const key = unitKey(unit);
+  const found = (await listUnit(ports, unit)).filter((f) => !ctx.backed.has(f.key));
+  let stillBacked = new Set<string>();
+  if (found.length && ctx.mode === 'remove') {
+    // Once more, fresh, just before removing: a grant made since the run began backs what it provisioned.
+    const roles =
+      unit.kind === 'accountAssignments'
+        ? ctx.managed.permissionSets.get(unit.permissionSetArn)
+        : ctx.managed.groups.get(unit.groupId);
+    stillBacked = await backing(deps, ports, roles ?? [], ctx.managed.targets, deps.clock.now(), new Map());
+  }
+  const raised = new Set<string>();
+  const settings = await readAlertSettings(deps);
+  for (const f of found) {
+    if (ctx.budget.timeLeft() < ctx.budget.reserveMs) return false;
+    if (stillBacked.has(f.key)) continue;
+    ctx.report.found++;
+    const what = describeFound(f);
+    let removal: { status: string; reason: string | null } | null = null;
+    if (ctx.mode === 'remove') {
+      try {
+        removal = await remove(ports, f, ctx.poll);
+      } catch (error) {
+        removal = { status: 'FAILED', reason: error instanceof Error ? error.message : String(error) };
+      }
+      // IN_PROGRESS: AWS is deleting it (the poll stopped waiting); the next run sees it gone.
+      if (removal.status === 'FAILED') ctx.report.failed++;
+      else ctx.report.removed++;
+      await deps.store.transact([
+        ops.audit(auditEvent(deps.clock.now(), SYSTEM_ACTOR, 'drift.removed', {}, { ...what, unit: key, ...removal })),
+      ]);
+    }
+    const subject = f.key;
+    raised.add(alertId('assignedOutsideElevate', subject));
+    await raise(
+      deps,
+      {
+        type: 'assignedOutsideElevate',
+        subject,
+        affected: [what],
+        details: {
+          unit: key,
+          mode: ctx.mode,
+          removed: removal !== null && removal.status !== 'FAILED',
+          ...(removal?.status === 'FAILED' ? { removeFailed: removal } : {}),
+        },
+      },
+      settings,
+    );
+  }
+  for (const alert of ctx.standing.get(key) ?? []) {
+    if (raised.has(alert.id)) continue;
+    if (await resolveAlert(deps, alert.id)) ctx.report.resolved++;
+  }
+  return true;
+}
