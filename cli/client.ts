@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { type Credentials, expiryOf, normalizeUrl, type Store } from './config.ts';
 import { ApiError, CliError, NotLoggedIn, type Problem } from './errors.ts';
 import { refresh } from './oidc.ts';
+import { observeServerDate } from './output.ts';
 import { printableDeep } from './text.ts';
 
 /** Renew this long before the token's expiry, so it does not expire in flight. */
@@ -146,6 +147,7 @@ export class ApiClient {
       await res.body?.cancel();
       res = await attempt(true);
     }
+    observeServerDate(res.headers.get('date'));
     const text = await res.text();
     if (!res.ok) throw new ApiError(toProblem(res.status, text));
     if (text === '') return { status: res.status, body: undefined as T };

@@ -97,9 +97,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const cmd = COMMANDS.find((c) => c.name === (error.command ?? current));
         out.note(cmd ? `usage: elevate ${cmd.name} ${cmd.usage}  (see --help)` : 'see `elevate --help`');
       }
-      if (json && !(error instanceof UsageError)) {
-        const problem = 'problem' in error ? (error as { problem: unknown }).problem : undefined;
-        out.data({ error: problem ?? { code: 'CliError', detail: error.message }, exitCode: error.exitCode });
+      if (json) {
+        const problem =
+          error instanceof UsageError
+            ? { code: 'UsageError', detail: error.message }
+            : 'problem' in error
+              ? (error as { problem: unknown }).problem
+              : { code: error instanceof NotLoggedIn ? 'NotLoggedIn' : 'CliError', detail: error.message };
+        out.data({ error: problem, exitCode: error.exitCode });
       }
       return error.exitCode;
     }
@@ -160,9 +165,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const token = str(values.token);
     let client: ApiClient | undefined;
     const apiUrl = () => {
-      const url = api ?? env.ELEVATE_API ?? settings.api;
-      if (!url)
+      const url = api ?? (env.ELEVATE_API || undefined) ?? settings.api;
+      if (!url) {
+        // Never logged in (no API and no token anywhere): exit 3, as for any other missing credentials.
+        if (cmd.name !== 'login' && token === undefined && !env.ELEVATE_TOKEN) {
+          throw new NotLoggedIn(
+            'not logged in: run `elevate login --api URL` (or `elevate login --local`), or pass --api and --token',
+          );
+        }
         throw new UsageError('no API configured: pass --api URL, set ELEVATE_API, or `elevate login --api URL`');
+      }
       if (!/^https?:\/\//.test(url))
         throw new UsageError(`the API URL must start with http:// or https:// (got '${url}')`);
       return normalizeUrl(url);

@@ -112,8 +112,25 @@ export function span(ms: number): string {
   return [d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean).join(' ') || '0m';
 }
 
-/** `until 2026-11-26 12:00Z (1h 59m left)`, `permanent`, or `ended 2026-...`. */
-export function until(end: string | null | undefined, now = Date.now()): string {
+/** How far the server's clock is ahead of this machine's (ms), from the last `Date` header the API sent. */
+let serverOffsetMs = 0;
+
+/**
+ * Records the server's clock from an HTTP `Date` header (RFC 9110: when the answer was made, to the second): the
+ * time left of an assignment is the server's to decide, whatever this machine's clock says.
+ */
+export function observeServerDate(header: string | null | undefined, localNow = Date.now()): void {
+  const at = header ? Date.parse(header) : Number.NaN;
+  if (Number.isFinite(at)) serverOffsetMs = at - localNow;
+}
+
+/** Now by the server's clock, as last seen (this machine's clock until the API has answered once). */
+export function serverNow(localNow = Date.now()): number {
+  return localNow + serverOffsetMs;
+}
+
+/** `until 2026-11-26 12:00Z (1h 59m left)`, `permanent`, or `ended 2026-...`; left by the server's clock. */
+export function until(end: string | null | undefined, now = serverNow()): string {
   if (end === null || end === undefined) return 'permanent';
   const left = new Date(end).getTime() - now;
   return left > 0 ? `until ${when(end)} (${span(left)} left)` : `ended ${when(end)}`;

@@ -48,7 +48,8 @@ export const EVENT_BUS_NAME = 'elevate';
  * - `stop`: STATE_MACHINE_ARN; states:StopExecution on the machine's executions.
  * - `taskResponse`: STATE_MACHINE_ARN (the workflow port needs it to exist); states:SendTask* (on `*`).
  * - `events`: EVENT_BUS_NAME; events:PutEvents on the bus.
- * - `mail`: ELEVATE_SENDER_ADDRESS; ses:SendEmail on the sender address's identity.
+ * - `mail`: ELEVATE_SENDER_ADDRESS and ELEVATE_MAIL_CONFIGURATION_SET; ses:SendEmail on the sender address's
+ *   identity and the configuration set.
  * - `auditWrite`: AUDIT_BUCKET; s3:PutObject (+ multipart) under `audit/` (the export job).
  * - `auditRead`: AUDIT_BUCKET; s3:GetObject under `audit/` (presigned downloads).
  * - `exportStart`: EXPORT_FUNCTION_NAME; lambda:InvokeFunction on the audit-export function.
@@ -98,8 +99,10 @@ export const OUTBOX_CAPABILITIES: readonly Capability[] = ['events'];
 
 /** The capabilities of each scheduled job, by name (a job not listed has none). */
 export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
-  // idcFence: the reconcile job takes out the session fences whose time has come (fence.ts, unfenceDue).
-  reconcile: ['start', 'taskResponse', 'mail', 'exportStart', 'idcFence'],
+  // idcCheck: a scheduled start it grants finds the principal's Identity Center user (provisioning.md); the
+  // provisioning itself is the workflow's. idcFence: it takes out the session fences whose time has come
+  // (fence.ts, unfenceDue).
+  reconcile: ['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck', 'idcFence'],
   'audit-export': ['auditWrite'],
   reviews: ['mail'],
   alerts: ['mail'],
@@ -296,7 +299,11 @@ export class ElevateStack extends Stack {
       eventBusName: EVENT_BUS_NAME,
       description: 'Elevate lifecycle events: requests, decisions, grants, expiries',
     });
-    this.mail = new MailSender(this, 'Mail', { senderAddress: senderAddress.valueAsString });
+    this.mail = new MailSender(this, 'Mail', {
+      senderAddress: senderAddress.valueAsString,
+      data: this.data,
+      environment,
+    });
 
     const withApiUrl = { ...environment, ELEVATE_API_URL: this.api.url };
     this.workflow = new AccessWorkflow(this, 'Workflow', { data: this.data, environment: withApiUrl });
@@ -334,6 +341,7 @@ export class ElevateStack extends Stack {
         Workflow: this.workflow.handler,
         Outbox: this.outbox.handler,
         Bootstrap: this.bootstrap.handler,
+        MailFeedback: this.mail.feedback,
       },
       schedules: Object.fromEntries(
         Object.entries(this.schedules.functions).map(([job, fn]) => {
@@ -343,7 +351,11 @@ export class ElevateStack extends Stack {
       ),
       stateMachine: this.workflow.stateMachine,
       table: this.data.table,
-      deadLetterQueues: { OutboxDeadLetters: this.outbox.deadLetters, JobFailures: this.schedules.failures },
+      deadLetterQueues: {
+        OutboxDeadLetters: this.outbox.deadLetters,
+        JobFailures: this.schedules.failures,
+        MailFeedbackFailures: this.mail.feedbackFailures,
+      },
       alarmEmail,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
@@ -404,6 +416,7 @@ export class ElevateStack extends Stack {
     }
     if (has('mail')) {
       fn.addEnvironment('ELEVATE_SENDER_ADDRESS', this.mail.senderAddress);
+      fn.addEnvironment('ELEVATE_MAIL_CONFIGURATION_SET', this.mail.configurationSet.configurationSetName);
       this.mail.grantSendEmail(fn);
       // A role with task responses already acknowledges Resource "*" (TASK_RESPONSE_REASON); one per resource.
       if (!has('taskResponse')) {

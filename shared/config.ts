@@ -18,6 +18,8 @@ export interface Config {
   stateMachineArn: string | undefined;
   /** SES sender (unset: no mail is sent, and that is logged). */
   senderAddress: string | undefined;
+  /** The SES configuration set every message is sent under (its bounce and complaint events are recorded). */
+  mailConfigurationSet: string | undefined;
   /** The lifecycle event bus (unset: no events are published). */
   eventBusName: string | undefined;
   /** The API's base URL, for links in mail. */
@@ -107,6 +109,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = functionEnv()): Config {
     maxBodyBytes: 64 * 1024,
     stateMachineArn: env.STATE_MACHINE_ARN || undefined,
     senderAddress: env.ELEVATE_SENDER_ADDRESS || undefined,
+    mailConfigurationSet: env.ELEVATE_MAIL_CONFIGURATION_SET || undefined,
     eventBusName: env.EVENT_BUS_NAME || undefined,
     apiUrl: (env.ELEVATE_API_URL || 'https://elevate.example.com').replace(/\/$/, ''),
     auditBucket: env.AUDIT_BUCKET || undefined,

@@ -101,7 +101,11 @@ export function depsFromEnv(): Deps {
       config,
       workflow: workflowOf(config),
       mailer: senderAddress
-        ? adapter(config, `mail|${senderAddress}`, () => new SesMailer(senderAddress))
+        ? adapter(
+            config,
+            `mail|${senderAddress}|${config.mailConfigurationSet ?? ''}`,
+            () => new SesMailer(senderAddress, undefined, config.mailConfigurationSet),
+          )
         : { send: unconfigured(config, 'mail', 'ELEVATE_SENDER_ADDRESS', 'mail') },
       events: eventBusName
         ? adapter(config, `events|${eventBusName}`, () => new EventBridgePublisher(eventBusName))

@@ -33,7 +33,7 @@ export const roles: Command = {
     const activeText = (a: Assignment) =>
       a.status === 'Scheduled'
         ? `${status(c, 'Scheduled')} from ${when(a.startDateTime)}`
-        : `${paint(c, 'green', 'active')} ${until(a.endDateTime)}`;
+        : `${paint(c, 'green', 'active')} ${until(a.endDateTime)}${inAws(ctx, a)}`;
     const rows = eligible.map((e) => {
       const on =
         active.find((a) => a.eligibilityId === e.id) ??
@@ -55,6 +55,22 @@ export const roles: Command = {
     for (const l of table(c, ['ROLE', 'SCOPE', 'ELIGIBLE', 'ACTIVE'], rows)) ctx.out.line(l);
     return EXIT.ok;
   },
+};
+
+/** Where an active assignment stands in AWS IAM Identity Center, when it is provisioned there. */
+function inAws(ctx: Context, a: Assignment): string {
+  const p = a.provisioning?.status;
+  if (!p || p === 'NotRequired') return '';
+  const c = ctx.out.color;
+  if (p === 'Provisioned') return `, ${paint(c, 'green', 'in AWS')}`;
+  if (p === 'InProgress') return `, ${paint(c, 'yellow', 'provisioning in AWS…')}`;
+  return `, ${paint(c, 'red', `AWS: ${p}`)}`;
+}
+
+/** The AWS access portal the user signs in to once a grant is ready (ELEVATE_ACCESS_PORTAL_URL). */
+const portal = (): string => {
+  const url = process.env.ELEVATE_ACCESS_PORTAL_URL;
+  return url ? `; sign in at ${url}` : '';
 };
 
 /** Does an assignment at `outer` cover `inner` (the same scope or one below it)? */
@@ -106,7 +122,7 @@ function outcomeLine(ctx: Context, o: Outcome, width: number): string {
   if (r.action === 'selfDeactivate' && r.status === 'Revoked') return `${paint(c, 'green', '✓')} ${head}  deactivated`;
   const mark = NOT_GRANTED.has(r.status)
     ? paint(c, 'red', '✗')
-    : r.status === 'PendingApproval'
+    : r.status === 'PendingApproval' || r.status === 'Provisioning'
       ? paint(c, 'yellow', '…')
       : paint(c, 'green', '✓');
   return `${mark} ${head}  ${status(c, r.status)}  ${describe(r)}`;
@@ -116,7 +132,11 @@ function outcomeLine(ctx: Context, o: Outcome, width: number): string {
 export function describe(r: AccessRequest): string {
   switch (r.status) {
     case 'Granted':
-      return until(r.schedule.expiration.endDateTime);
+      return `${until(r.schedule.expiration.endDateTime)}${r.assignmentId && provisionedGrants.has(r.id) ? portal() : ''}`;
+    case 'Provisioning':
+      return `provisioning in AWS… (request ${r.id})`;
+    case 'Failed':
+      return `request ${r.id}${r.failureReason ? `: ${r.failureReason}` : ''}`;
     case 'Scheduled':
       return `from ${when(r.schedule.startDateTime)}`;
     case 'PendingApproval': {
@@ -130,6 +150,9 @@ export function describe(r: AccessRequest): string {
     }
   }
 }
+
+/** Requests seen Provisioning: once Granted, their access is in AWS (the portal URL is shown for them). */
+const provisionedGrants = new Set<string>();
 
 async function submit(
   ctx: Context,
@@ -152,23 +175,31 @@ async function submit(
     }),
   );
   const width = Math.max(...roleIds.map((r) => r.length));
-  const pending = outcomes.filter((o) => o.request?.status === 'PendingApproval');
+  const waits = (o: Outcome) => o.request?.status === 'PendingApproval' || o.request?.status === 'Provisioning';
+  for (const o of outcomes) if (o.request?.status === 'Provisioning') provisionedGrants.add(o.request.id);
+  const pending = outcomes.filter(waits);
   if (v.wait && pending.length > 0) {
     const tracked: Tracked[] = outcomes.map((o) => ({
       line: () => outcomeLine(ctx, o, width),
-      ...(o.request?.status === 'PendingApproval' && {
-        requestId: o.request.id,
-        update: (r: AccessRequest) => {
-          o.request = r;
-        },
-        done: () => FINAL_STATUSES.has(o.request?.status ?? ''),
-      }),
+      ...(o.request &&
+        waits(o) && {
+          requestId: o.request.id,
+          update: (r: AccessRequest) => {
+            // An approval whose grant is made in AWS goes Provisioning before Granted.
+            if (r.status === 'Provisioning') provisionedGrants.add(r.id);
+            o.request = r;
+          },
+          done: () => FINAL_STATUSES.has(o.request?.status ?? ''),
+        }),
     }));
     await waitForRequests(ctx, tracked, toMillis(str(v.poll) ?? '3', '--poll'));
   } else {
     for (const o of outcomes) ctx.out.line(outcomeLine(ctx, o, width));
     if (pending.length > 0 && !ctx.out.json) {
-      ctx.out.note(paint(ctx.out.errColor, 'dim', 'Pending approval: follow with `elevate requests` or add --wait.'));
+      const what = pending.some((o) => o.request?.status === 'PendingApproval')
+        ? 'Pending approval'
+        : 'Being provisioned in AWS';
+      ctx.out.note(paint(ctx.out.errColor, 'dim', `${what}: follow with \`elevate requests\` or add --wait.`));
     }
   }
   ctx.out.data({
@@ -192,7 +223,11 @@ const requestOptions = {
   for: { type: 'string', arg: 'DURATION', description: 'how long: 2h, 30m, 1h30m (default: the policy maximum)' },
   reason: { type: 'string', short: 'r', arg: 'TEXT', description: 'justification' },
   ticket: { type: 'string', arg: 'SYS:NUM', description: 'ticket, e.g. jira:OPS-1' },
-  wait: { type: 'boolean', short: 'w', description: 'follow requests that need approval until they are decided' },
+  wait: {
+    type: 'boolean',
+    short: 'w',
+    description: 'follow requests that need approval, or are being provisioned in AWS, until they are decided',
+  },
   poll: { type: 'string', arg: 'SECONDS', description: 'with --wait: how often to ask (default 3)' },
 } as const;
 
@@ -211,8 +246,10 @@ export const activate: Command = {
   summary: 'activate one or more roles you are eligible for (each its own request)',
   usage: 'ROLE... [--scope S] [--for 2h] [--reason R] [--ticket SYS:NUM] [--wait]',
   description: `Activate one or more roles you are eligible for; each role is its own request (POST /v1/requests,
-selfActivate). A role is granted at once (201) or waits for approval (202). With --wait, the requests that
-wait are followed, one live line per role, until Granted, Denied, TimedOut, Canceled or Failed.
+selfActivate). A role is granted at once (201) or waits for approval (202); a role delivered in AWS IAM Identity
+Center is Provisioning until AWS has made it. With --wait, the requests that wait are followed, one live line
+per role ("provisioning in AWS…" meanwhile), until Granted, Denied, TimedOut, Canceled or Failed; a grant made in
+AWS prints the access portal to sign in at when ELEVATE_ACCESS_PORTAL_URL is set.
 Without --scope, each role is activated at the scope you are eligible at.
 
 Exit code: 1 when the API refused any role (the line says why), else 4 when --wait saw any request end

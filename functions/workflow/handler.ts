@@ -1,10 +1,11 @@
 import * as z from 'zod';
 import { depsFromEnv } from '#shared/deps.ts';
-import { log } from '#shared/log.ts';
 import { invocationHandler } from '#shared/invocation.ts';
+import { log } from '#shared/log.ts';
 import { awaitApprovalStep } from '#shared/usecases/approvals.ts';
 import { continueStep } from '#shared/usecases/continuation.ts';
 import { expireStep, failedStep, grantStep, timeOutStep } from '#shared/usecases/lifecycle.ts';
+import { provisionStep } from '#shared/usecases/provisioning-steps.ts';
 
 /**
  * The access workflow's one Lambda: each state of the state machine calls it with a `kind`.
@@ -22,6 +23,8 @@ const Event = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('expire'), requestId: z.string() }),
   z.object({ kind: z.literal('failed'), requestId: z.string(), error: z.unknown().optional() }),
   z.object({ kind: z.literal('continue'), requestId: z.string(), execution: z.string().min(1) }),
+  z.object({ kind: z.literal('provision'), requestId: z.string(), assignmentId: z.string().min(1) }),
+  z.object({ kind: z.literal('deprovision'), requestId: z.string(), assignmentId: z.string().min(1) }),
 ]);
 
 export const handler = invocationHandler(
@@ -42,6 +45,28 @@ export const handler = invocationHandler(
         return failedStep(deps, event.requestId, event.error);
       case 'continue':
         return continueStep(deps, event.requestId, event.execution);
+      case 'provision': {
+        // The grant's shape (`$.grant`): `Provisioned?` loops while provisioning, then `Granted?` keeps the end.
+        const r = await provisionStep(deps, event.assignmentId);
+        return {
+          granted: r.granted,
+          waitUntil: r.waitUntil,
+          provisioning: !r.done,
+          waitSeconds: r.waitSeconds,
+          assignmentId: r.assignmentId,
+        };
+      }
+      case 'deprovision': {
+        // The expiry's shape (`$.expiry`): `Deprovisioned?` loops while the access is being taken away.
+        const r = await provisionStep(deps, event.assignmentId);
+        return {
+          expired: true,
+          waitUntil: null,
+          deprovisioning: !r.done,
+          waitSeconds: r.waitSeconds,
+          assignmentId: r.assignmentId,
+        };
+      }
     }
   },
   (raw) => Event.parse(raw),

@@ -22,6 +22,8 @@ export interface IDataTable {
   /** Lets the grantee read and write items, never deleting or updating an audit event or chain head. */
   grantReadWriteData(grantee: IGrantable): Grant;
   grantWriteOwnItems(grantee: IGrantable, partitionKeys: readonly string[]): Grant;
+  /** Lets the grantee put (create or replace) items whose partition key starts with one of the prefixes, only. */
+  grantPutItemsUnder(grantee: IGrantable, prefixes: readonly string[]): Grant;
 }
 
 export interface DataTableProps {
@@ -113,6 +115,20 @@ export class DataTable extends Construct implements IDataTable {
       actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
       resourceArns: [this.table.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...partitionKeys] } },
+    });
+  }
+
+  /**
+   * Lets the grantee put items whose partition key starts with one of the prefixes (`dynamodb:LeadingKeys`), and
+   * nothing else: no update, no delete (so no audit deny is needed). `TransactWriteItems` is authorized through
+   * PutItem per item.
+   */
+  public grantPutItemsUnder(grantee: IGrantable, prefixes: readonly string[]): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) } },
     });
   }
 

@@ -152,6 +152,7 @@ export class IdentityCenterAccess extends Construct {
       actions: [
         'identitystore:CreateGroupMembership',
         'identitystore:DeleteGroupMembership',
+        'identitystore:DescribeUser',
         'identitystore:GetGroupMembershipId',
         'identitystore:GetUserId',
         'identitystore:ListGroupMemberships',

@@ -127,6 +127,15 @@ export interface AccessWorkflowProps {
  * - `WaitForHorizon` (Wait until `$.horizon`) → `Continue` (`{ kind: 'continue', requestId, execution }`: starts
  *   the execution `<requestId>-<n>` that carries the wait on) → `Continued` (Succeed). A STANDARD execution lives
  *   at most a year, and AWS ends it with a time-out no `Catch` sees: no execution waits past its horizon.
+ * - Provisioning (a grant of a role with targets, provisioning.md): `Grant`'s result with `provisioning: true` goes
+ *   from `Granted?` (its first choice) → `Provision` (`{ kind: 'provision', requestId, assignmentId: $.grant.assignmentId }`, result
+ *   `{ granted, waitUntil, provisioning, waitSeconds, assignmentId }` into `$.grant`) → `Provisioned?`: still
+ *   provisioning → `WaitToProvision` (Wait `$.grant.waitSeconds`: 1 s at first, backing off to 30 s) → `Provision`;
+ *   otherwise → `Granted?`. Phase `provision` (a grant the API made) starts at `Provision`.
+ * - Deprovisioning: `Expire`'s result with `deprovisioning: true` (and phase `deprovision`: an ending the API or a
+ *   job made) → `Deprovision` (`{ kind: 'deprovision', requestId, assignmentId: $.expiry.assignmentId }`, result
+ *   into `$.expiry`) → `Deprovisioned?`: still → `WaitToDeprovision` (Wait `$.expiry.waitSeconds`) →
+ *   `Deprovision`; otherwise → `Ended`.
  * - `Failed` (`{ kind: 'failed', requestId, error }`) → `Ended`; `Grant` and `Expire` catch `DomainError` (a refusal)
  *   into it. Only a refusal fails a request.
  * - `Ended` (Succeed). `GaveUp` (Fail, `Elevate.StepFailed`): a step kept failing after its retries; every task
@@ -314,7 +323,36 @@ export class AccessWorkflow extends Construct {
       },
     });
 
+    // An ended grant of a role with targets is taken away in AWS: delete, then look again until AWS has done it.
+    const deprovision = guarded(
+      LambdaInvoke.jsonPath(this, 'Deprovision', {
+        lambdaFunction: handler,
+        payload: TaskInput.fromObject({
+          kind: 'deprovision',
+          requestId,
+          assignmentId: JsonPath.stringAt('$.expiry.assignmentId'),
+        }),
+        payloadResponseOnly: true,
+        resultPath: '$.expiry',
+        retryOnServiceExceptions: false,
+      }),
+      [refused],
+    );
+    const stillDeprovisioning = Condition.and(
+      Condition.isPresent('$.expiry.deprovisioning'),
+      Condition.booleanEquals('$.expiry.deprovisioning', true),
+    );
+    const waitToDeprovision = Wait.jsonPath(this, 'WaitToDeprovision', {
+      time: WaitTime.secondsPath('$.expiry.waitSeconds'),
+    });
+    deprovision.next(
+      Choice.jsonPath(this, 'Deprovisioned?')
+        .when(stillDeprovisioning, waitToDeprovision.next(deprovision))
+        .otherwise(ended),
+    );
+
     const expired = Choice.jsonPath(this, 'Expired?')
+      .when(stillDeprovisioning, deprovision)
       .when(Condition.booleanEquals('$.expiry.expired', true), ended)
       .when(pastHorizon('$.expiry.waitUntil'), waitForHorizon)
       .otherwise(keepWaiting.next(waitForEnd));
@@ -326,7 +364,36 @@ export class AccessWorkflow extends Construct {
       Condition.isPresent('$.grant.waitUntil'),
       Condition.isString('$.grant.waitUntil'),
     ];
-    const granted = Choice.jsonPath(this, 'Granted?')
+    const granted = Choice.jsonPath(this, 'Granted?');
+    // A grant of a role with targets is made in AWS before it is Granted: create, then look again (every second
+    // at first, backing off) until AWS has done it; the request is Granted (or Failed and rolled back) by the step.
+    const provision = guarded(
+      LambdaInvoke.jsonPath(this, 'Provision', {
+        lambdaFunction: handler,
+        payload: TaskInput.fromObject({
+          kind: 'provision',
+          requestId,
+          assignmentId: JsonPath.stringAt('$.grant.assignmentId'),
+        }),
+        payloadResponseOnly: true,
+        resultPath: '$.grant',
+        retryOnServiceExceptions: false,
+      }),
+      [refused],
+    );
+    const stillProvisioning = Condition.and(
+      Condition.isPresent('$.grant.provisioning'),
+      Condition.booleanEquals('$.grant.provisioning', true),
+    );
+    const waitToProvision = Wait.jsonPath(this, 'WaitToProvision', {
+      time: WaitTime.secondsPath('$.grant.waitSeconds'),
+    });
+    provision.next(
+      Choice.jsonPath(this, 'Provisioned?').when(stillProvisioning, waitToProvision.next(provision)).otherwise(granted),
+    );
+    // `Granted?` goes to `Provision` first while the grant is being made in AWS (no extra state for other grants).
+    granted
+      .when(stillProvisioning, provision)
       .when(
         Condition.and(
           ...grantedWithEnd,
@@ -350,6 +417,8 @@ export class AccessWorkflow extends Construct {
 
     const phase = Choice.jsonPath(this, 'Phase')
       .when(Condition.stringEquals('$.phase', 'approval'), approval)
+      .when(Condition.stringEquals('$.phase', 'provision'), provision)
+      .when(Condition.stringEquals('$.phase', 'deprovision'), deprovision)
       .when(
         Condition.and(Condition.stringEquals('$.phase', 'start'), ...pastHorizonAt('$.startDateTime')),
         waitForHorizon,

@@ -80,10 +80,99 @@ function contentData(value: unknown): string | undefined {
   return isRecord(value) && typeof value.Data === 'string' ? value.Data : undefined;
 }
 
-/** SES v2 SendEmail: record the mail in the outbox at the clock's time. */
-export function sesSendEmail(body: Buffer): HttpResult {
+/** The configuration set of the local runtime (the only one the stand-in knows, as the stack creates one). */
+export const LOCAL_MAIL_CONFIGURATION_SET = 'elevate-local';
+
+/**
+ * The SES mailbox simulator's addresses (a `+label` may follow the local part, as in AWS), and what SES reports
+ * about a message to each: a permanent bounce, a complaint, or a bounce because the address is on the account's
+ * suppression list. Every other address is delivered. (The simulator has no transient bounce.)
+ */
+const SIMULATOR = /^(bounce|complaint|suppressionlist)(\+[^@]*)?@simulator\.amazonses\.com$/i;
+
+/** A bounce or complaint event as SES puts it on the default EventBridge bus for a configuration set. */
+export type SesFeedback = Record<string, unknown>;
+
+function feedbackOf(
+  address: string,
+  messageId: string,
+  source: string,
+  tags: Record<string, string[]>,
+  region: string,
+): SesFeedback | undefined {
+  const kind = SIMULATOR.exec(address)?.[1]?.toLowerCase();
+  if (!kind) return undefined;
+  const now = clock().now().toISOString();
+  const mail = { timestamp: now, source, sendingAccountId: '000000000000', messageId, destination: [address], tags };
+  const detail =
+    kind === 'complaint'
+      ? {
+          eventType: 'Complaint',
+          complaint: {
+            feedbackId: `local-${randomUUID()}`,
+            complainedRecipients: [{ emailAddress: address }],
+            complaintFeedbackType: 'abuse',
+            timestamp: now,
+          },
+          mail,
+        }
+      : {
+          eventType: 'Bounce',
+          bounce: {
+            feedbackId: `local-${randomUUID()}`,
+            bounceType: 'Permanent',
+            bounceSubType: kind === 'bounce' ? 'General' : 'OnAccountSuppressionList',
+            bouncedRecipients: [
+              {
+                emailAddress: address,
+                action: 'failed',
+                status: '5.1.1',
+                diagnosticCode:
+                  kind === 'bounce' ? 'smtp; 550 5.1.1 user unknown' : 'Amazon SES did not send the message',
+              },
+            ],
+            timestamp: now,
+            reportingMTA: 'dns; local.simulator.amazonses.com',
+          },
+          mail,
+        };
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': kind === 'complaint' ? 'Email Complaint Received' : 'Email Bounced',
+    source: 'aws.ses',
+    account: '000000000000',
+    time: now,
+    region,
+    resources: [`arn:aws:ses:${region}:000000000000:configuration-set/${tags['ses:configuration-set']?.[0] ?? ''}`],
+    detail,
+  };
+}
+
+/** The message tags of a SendEmail (`EmailTags: [{ Name, Value }]`), as SES reports them (lists of values). */
+function tagsOf(value: unknown, configurationSet: string): Record<string, string[]> {
+  const tags: Record<string, string[]> = { 'ses:configuration-set': [configurationSet] };
+  if (Array.isArray(value)) {
+    for (const tag of value) {
+      if (isRecord(tag) && typeof tag.Name === 'string' && typeof tag.Value === 'string') tags[tag.Name] = [tag.Value];
+    }
+  }
+  return tags;
+}
+
+/**
+ * SES v2 SendEmail: record the mail in the outbox at the clock's time. A message sent under the configuration set
+ * to a mailbox simulator address that bounces or complains is then reported as SES would: its event goes to
+ * `feedback` (the local runtime runs the mail feedback function with it, as the stack's rule does). Without the
+ * configuration set nothing is reported, as in AWS; an unknown set is refused, as in AWS.
+ */
+export function sesSendEmail(body: Buffer, feedback?: (event: SesFeedback) => void, region = 'us-east-1'): HttpResult {
   const input = parseJson(body);
   if (!isRecord(input)) return sesError(400, 'BadRequestException', 'the request body must be a JSON object');
+  const configurationSet = input.ConfigurationSetName;
+  if (configurationSet !== undefined && configurationSet !== LOCAL_MAIL_CONFIGURATION_SET) {
+    return sesError(404, 'NotFoundException', `Configuration set <${String(configurationSet)}> does not exist.`);
+  }
   const destination = isRecord(input.Destination) ? input.Destination : {};
   const to = [
     ...strings(destination.ToAddresses),
@@ -104,6 +193,7 @@ export function sesSendEmail(body: Buffer): HttpResult {
     );
   }
   const mailBody = isRecord(simple.Body) ? simple.Body : {};
+  const messageId = `local-${randomUUID()}`;
   outbox.add({
     to,
     subject: contentData(simple.Subject) ?? '',
@@ -111,7 +201,15 @@ export function sesSendEmail(body: Buffer): HttpResult {
     html: contentData(mailBody.Html) ?? '',
     sentAt: clock().now().toISOString(),
   });
-  return json(200, { MessageId: `local-${randomUUID()}` });
+  if (feedback && typeof configurationSet === 'string') {
+    const tags = tagsOf(input.EmailTags, configurationSet);
+    const source = typeof input.FromEmailAddress === 'string' ? input.FromEmailAddress : '';
+    for (const address of to) {
+      const event = feedbackOf(address, messageId, source, tags, region);
+      if (event) feedback(event);
+    }
+  }
+  return json(200, { MessageId: messageId });
 }
 
 function eventsError(type: string, message: string): HttpResult {

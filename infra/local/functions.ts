@@ -69,6 +69,12 @@ const OUTBOX_FUNCTION: LocalFunctionModule = {
   load: () => import('#functions/stream/outbox.ts') as Promise<{ handler: LocalHandler }>,
 };
 
+/** The mail feedback function, which the local SES stand-in calls as the stack's EventBridge rule would. */
+const MAIL_FEEDBACK_FUNCTION: LocalFunctionModule = {
+  entry: 'functions/mail/feedback.ts',
+  load: () => import('#functions/mail/feedback.ts') as Promise<{ handler: LocalHandler }>,
+};
+
 /** A Lambda context good enough for the handlers (by default a 30 s timeout, like the deployed API functions). */
 export function lambdaContext(functionName: string, requestId: string, region: string, timeoutMs = 30_000): Context {
   // getRemainingTimeInMillis is about the real invocation deadline, so it uses process time, not the clock.
@@ -124,6 +130,15 @@ export class LocalFunctions {
     return (await this.run(OUTBOX_FUNCTION.entry, name, () =>
       handler({ Records: records }, lambdaContext(name, randomUUID(), this.region)),
     )) as { batchItemFailures?: { itemIdentifier: string }[] };
+  }
+
+  /** Invoke the mail feedback function with an SES bounce or complaint event (an EventBridge rule target). */
+  async invokeMailFeedback(event: unknown): Promise<unknown> {
+    const { handler } = await MAIL_FEEDBACK_FUNCTION.load();
+    const name = 'elevate-mail-feedback';
+    return this.run(MAIL_FEEDBACK_FUNCTION.entry, name, () =>
+      handler(event, lambdaContext(name, randomUUID(), this.region)),
+    );
   }
 
   /** Invoke a function of the state machine by its local name, in-process (the runner's LambdaInvoker). */
@@ -192,6 +207,12 @@ export function checkFunctions(template: Template, stateMachineFunctions: readon
   if (outbox && outbox.entry !== OUTBOX_FUNCTION.entry) {
     problems.push(
       `elevate-outbox: the template's entry is ${outbox.entry}, the local runtime runs ${OUTBOX_FUNCTION.entry}`,
+    );
+  }
+  const feedback = inTemplate['elevate-mail-feedback'];
+  if (feedback && feedback.entry !== MAIL_FEEDBACK_FUNCTION.entry) {
+    problems.push(
+      `elevate-mail-feedback: the template's entry is ${feedback.entry}, the local runtime runs ${MAIL_FEEDBACK_FUNCTION.entry}`,
     );
   }
   for (const schedule of SCHEDULES) {

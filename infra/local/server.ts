@@ -34,6 +34,8 @@ import {
   isEventsRequest,
   isSesGetAccount,
   isSesSendEmail,
+  LOCAL_MAIL_CONFIGURATION_SET,
+  type SesFeedback,
   sesGetAccount,
   sesSendEmail,
 } from './aws-standins.ts';
@@ -214,6 +216,18 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     await stream?.drain().catch((error: unknown) => console.warn(`[elevate-local] stream: ${String(error)}`));
   };
 
+  /** An SES bounce or complaint: the mail feedback function runs after the send's answer, as the rule's target. */
+  const deliverMailFeedback = (event: SesFeedback): void => {
+    const run: Promise<unknown> = new Promise((r) => setImmediate(r))
+      .then(() => {
+        if (!functions) throw new Error('the local functions are not started');
+        return functions.invokeMailFeedback(event);
+      })
+      .catch((error: unknown) => console.error('[elevate-local] elevate-mail-feedback failed:', error))
+      .finally(() => invocations.delete(run));
+    invocations.add(run);
+  };
+
   const loadHandler = (fn: string): Promise<ApiHandler> => {
     let loading = handlers.get(fn);
     if (!loading) {
@@ -316,7 +330,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     // The AWS stand-ins (SigV4-signed by the SDK; the signature is not checked).
     if (isEventsRequest(req)) return eventsRequest(req, body);
     if (identityCenter && idcStandIn.LocalIdentityCenter.handles(req)) return identityCenter.request(req, body);
-    if (isSesSendEmail(method, rawPath)) return sesSendEmail(body);
+    if (isSesSendEmail(method, rawPath))
+      return sesSendEmail(body, deliverMailFeedback, process.env.AWS_REGION ?? LOCAL_REGION);
     if (isSesGetAccount(method, rawPath)) return sesGetAccount();
     const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(rawPath);
     if (invoke?.[1] && method === 'POST') {
@@ -357,6 +372,9 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       })
       .then((result) => {
         try {
+          // The API's Date header by the runtime's clock (in AWS, the service's time): clients reckon time left
+          // from it. The AWS stand-ins keep the real time, as AWS does (the SDK corrects its signing clock by it).
+          if (/^\/(v1|_local)\//.test(req.url ?? '')) res.setHeader('date', clock().now().toUTCString());
           res.writeHead(result.status, result.headers);
           res.end(result.body);
         } catch (error) {
@@ -450,6 +468,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     env.set('STATE_MACHINE_ARN', stateMachineArn);
     env.set('AWS_ENDPOINT_URL_SFN', url);
     env.setDefault('ELEVATE_SENDER_ADDRESS', LOCAL_SENDER_ADDRESS);
+    env.setDefault('ELEVATE_MAIL_CONFIGURATION_SET', LOCAL_MAIL_CONFIGURATION_SET);
     env.set('AWS_ENDPOINT_URL_SESV2', url);
     env.set('EVENT_BUS_NAME', LOCAL_EVENT_BUS_NAME);
     env.set('AWS_ENDPOINT_URL_EVENTBRIDGE', url);

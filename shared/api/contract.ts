@@ -5,9 +5,11 @@ import { AuditEvent } from '../domain/audit.ts';
 import { AuditExport, AuditExportInput } from '../domain/audit-export.ts';
 import { Change, ChangeDecisionInput, ChangeStatus, Settings } from '../domain/governance.ts';
 import { Group, GroupInput } from '../domain/group.ts';
+import { MailStatus } from '../domain/mail-feedback.ts';
 import { RolePolicy } from '../domain/policy.ts';
 import { IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
-import { Principal, PrincipalInput } from '../domain/principal.ts';
+import { PrincipalInput, PrincipalView } from '../domain/principal.ts';
+import { ProvisioningView } from '../domain/provisioning.ts';
 import { DecisionInput, Request, RequestInput, RequestStatus } from '../domain/request.ts';
 import { Decision, Instance, Review, ReviewDecisionInput, ReviewInput } from '../domain/review.ts';
 import { Role, RoleInput, RolePatch } from '../domain/role.ts';
@@ -31,7 +33,7 @@ export const Problem = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
-const AssignmentView = Assignment.omit({ version: true });
+const AssignmentView = Assignment.omit({ version: true }).extend({ provisioning: ProvisioningView });
 const GroupMember = AssignmentView.extend({ relation: z.enum(['member', 'owner']) });
 
 /**
@@ -56,7 +58,8 @@ const PUBLISHED: Record<string, z.ZodType> = {
   GroupInput,
   GroupMember,
   IsoDateTime,
-  Principal,
+  MailStatus,
+  Principal: PrincipalView,
   PrincipalInput,
   Request,
   RequestInput,
@@ -161,12 +164,12 @@ export const CONTRACT = {
   putPrincipal: {
     params: z.strictObject({ principalId: PrincipalId }),
     body: PrincipalInput,
-    responses: { 200: { description: 'The principal', schema: Principal } },
+    responses: { 200: { description: 'The principal', schema: PrincipalView } },
   },
   getPrincipal: {
     params: z.strictObject({ principalId: PrincipalId }),
     query: z.strictObject({ principalType: PrincipalType.default('user') }),
-    responses: { 200: { description: 'The principal', schema: Principal } },
+    responses: { 200: { description: 'The principal', schema: PrincipalView } },
   },
 
   createRequest: {
@@ -174,7 +177,10 @@ export const CONTRACT = {
     idempotent: true,
     responses: {
       200: { description: 'validateOnly: every check passed', schema: z.object({ valid: z.literal(true) }) },
-      201: { description: 'Decided at once: Granted, Scheduled or Revoked', schema: Request },
+      201: {
+        description: 'Decided at once: Granted, Provisioning (being made in AWS), Scheduled or Revoked',
+        schema: Request,
+      },
       202: {
         description:
           'Waiting for approval (PendingApproval); or, with requireSecondAdmin, a change held for a second administrator',

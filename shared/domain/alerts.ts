@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DomainError } from './errors.ts';
 import { IsoDuration } from './primitives.ts';
 
 /**
@@ -12,6 +13,7 @@ export const ALERT_TYPES = [
   'staleEligibility',
   'emergencyAccountUsed',
   'expiryMissed',
+  'provisioningFailed',
   'sessionFenceFailed',
   'assignedOutsideElevate',
 ] as const;
@@ -84,6 +86,10 @@ export const AlertSettings = z.strictObject({
   staleEligibility: z.strictObject({ enabled: z.boolean(), severity: Severity, days: z.int().min(1).max(3650) }),
   emergencyAccountUsed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
   expiryMissed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
+  /** A grant AWS could not carry out (rolled back), or a removal AWS refused (provisioning.md). */
+  provisioningFailed: z
+    .strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration })
+    .default({ enabled: true, severity: 'high', window: 'P7D' }),
   /** Optional in a PUT (then the default), always in a GET: settings saved before it existed stay valid. */
   assignedOutsideElevate: AssignedOutsideElevate.default({ enabled: true, mode: 'alert' }),
 });
@@ -97,6 +103,7 @@ export function defaultAlertSettings(): AlertSettings {
     staleEligibility: { enabled: true, severity: 'low', days: 30 },
     emergencyAccountUsed: { enabled: true, severity: 'high', window: 'P1D' },
     expiryMissed: { enabled: true, severity: 'medium', window: 'P7D' },
+    provisioningFailed: { enabled: true, severity: 'high', window: 'P7D' },
     assignedOutsideElevate: { enabled: true, mode: 'alert' },
   };
 }
@@ -156,4 +163,11 @@ export function nextAlertStatus(
 /** Counts per key above a threshold: `activatedTooFrequently` over (principal, role) pairs. */
 export function overThreshold(counts: ReadonlyMap<string, number>, threshold: number): Map<string, number> {
   return new Map([...counts].filter(([, n]) => n > threshold));
+}
+
+/** Only an active alert is dismissed (a resolved one has no cause left; a dismissed one is already). */
+export function checkDismissable(alert: { status: 'active' | 'dismissed' | 'resolved' }): void {
+  if (alert.status !== 'active') {
+    throw new DomainError('Conflict', `the alert is ${alert.status}; only an active alert can be dismissed`);
+  }
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MailStatus } from './mail-feedback.ts';
 import { Email, PrincipalType } from './primitives.ts';
 
 /**
@@ -14,9 +15,17 @@ export const Principal = z.object({
 });
 export type Principal = z.infer<typeof Principal>;
 
+/** A principal as the API shows it: its profile and the state of its mail (mail-feedback.ts). */
+export const PrincipalView = Principal.extend({ mail: MailStatus });
+export type PrincipalView = z.infer<typeof PrincipalView>;
+
 export const PrincipalInput = z.strictObject({
   type: PrincipalType,
   displayName: z.string().trim().min(1).max(200),
   email: Email.optional(),
+  mail: z
+    .strictObject({ suppressed: z.literal(false) })
+    .optional()
+    .meta({ description: "{ suppressed: false } clears the suppression of the principal's address (audited)" }),
 });
 export type PrincipalInput = z.infer<typeof PrincipalInput>;

@@ -1,4 +1,5 @@
 import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { SDK_SINGLE_ATTEMPT } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 import { DEFAULT_RETRY, isNotFound, type RetryPolicy, withBackoff } from './retry.ts';
 
@@ -18,6 +19,8 @@ export interface IdentityStore {
   readonly identityStoreId: string;
   /** The user id of the user with that UserName or primary e-mail, or null when there is none. */
   findUserId(by: UserLookup): Promise<string | null>;
+  /** The UserName of an Identity Center user (null: no such user). */
+  userName(userId: string): Promise<string | null>;
   groupExists(groupId: string): Promise<boolean>;
   /** The membership id of the user in the group, or null when the user is not a member. */
   membershipId(groupId: string, userId: string): Promise<string | null>;
@@ -31,7 +34,7 @@ export class AwsIdentityStore implements IdentityStore {
   /** The SDK is loaded on first use (see lazy.ts); one attempt per call, the retries are `withBackoff`'s. */
   readonly #ids = lazyClient(
     () => import('@aws-sdk/client-identitystore'),
-    (m) => new m.IdentitystoreClient({ maxAttempts: 1 }),
+    (m) => new m.IdentitystoreClient({ maxAttempts: SDK_SINGLE_ATTEMPT }),
   );
 
   constructor(
@@ -59,6 +62,21 @@ export class AwsIdentityStore implements IdentityStore {
         this.retry,
       );
       return out.UserId ?? null;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** The UserName of an Identity Center user (null when there is no such user): the session fence names it. */
+  async userName(userId: string): Promise<string | null> {
+    const { sdk, client } = await this.#ids.get();
+    try {
+      const out = await withBackoff(
+        () => client.send(new sdk.DescribeUserCommand({ IdentityStoreId: this.identityStoreId, UserId: userId })),
+        this.retry,
+      );
+      return out.UserName ?? null;
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;

@@ -1,5 +1,8 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { PRINCIPAL_TAG, principalTag } from '../domain/mail-feedback.ts';
+import type { PrincipalRef } from '../domain/primitives.ts';
 import { errorFields, log } from '../log.ts';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 
 /** The mail port (SES). Mail is sent after a change commits and never decides whether it commits. */
@@ -8,6 +11,11 @@ export interface Mail {
   subject: string;
   text: string;
   html: string;
+  /**
+   * The principal each address was resolved from (absent for a literal address): the message to it carries the
+   * principal's tag, so SES's bounce or complaint about it names the principal (mail-feedback.ts).
+   */
+  principals?: ReadonlyMap<string, PrincipalRef>;
 }
 
 export interface Mailer {
@@ -53,18 +61,23 @@ export class SendRateLimiter {
  * SES v2. One message per recipient (SES takes at most 50 recipients a message, and one bad address would reject
  * the whole message): a recipient SES refuses is logged and the others still get theirs; the call fails only when
  * every recipient was refused. Sends keep to the account's send rate (`SendRateLimiter`).
+ *
+ * Every message goes out under the configuration set (when one is configured; the deployed stack always does), whose
+ * event destination reports bounces and complaints to the mail feedback function; the message's tag names the
+ * principal its recipient was resolved from.
  */
 export class SesMailer implements Mailer {
   /** The SDK is loaded on first use (see lazy.ts). */
   readonly #ses = lazyClient(
     () => import('@aws-sdk/client-sesv2'),
-    (m) => new m.SESv2Client({}),
+    (m) => new m.SESv2Client({ maxAttempts: SDK_MAX_ATTEMPTS }),
   );
   readonly #limiter: SendRateLimiter;
 
   constructor(
     private readonly from: string,
     limiter?: SendRateLimiter,
+    private readonly configurationSet?: string,
   ) {
     this.#limiter =
       limiter ??
@@ -88,11 +101,15 @@ export class SesMailer implements Mailer {
     let lastError: unknown;
     for (const address of recipients) {
       await this.#limiter.take();
+      const principal = mail.principals?.get(address);
+      const tag = principal && principalTag(principal);
       try {
         await client.send(
           new sdk.SendEmailCommand({
             FromEmailAddress: this.from,
             Destination: { ToAddresses: [address] },
+            ...(this.configurationSet ? { ConfigurationSetName: this.configurationSet } : {}),
+            ...(tag ? { EmailTags: [{ Name: PRINCIPAL_TAG, Value: tag }] } : {}),
             Content: {
               Simple: {
                 Subject: { Data: mail.subject, Charset: 'UTF-8' },

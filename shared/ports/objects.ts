@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 import { type LazyClient, lazyClient } from './lazy.ts';
 
 /**
@@ -27,6 +28,7 @@ export const CHECKSUM_ALGORITHM = 'SHA256' as const;
 /** Path-style only against a stand-in (its host has no bucket sub-domains). */
 const s3Options = (endpoint = process.env.AWS_ENDPOINT_URL_S3) => ({
   forcePathStyle: Boolean(endpoint),
+  maxAttempts: SDK_MAX_ATTEMPTS,
   ...(endpoint && { endpoint }),
 });
 
@@ -137,7 +139,7 @@ export class LambdaExportJobs implements ExportJobs {
   /** The SDK is loaded on first use (see lazy.ts). */
   readonly #lambda = lazyClient(
     () => import('@aws-sdk/client-lambda'),
-    (m): LambdaClient => new m.LambdaClient({}),
+    (m): LambdaClient => new m.LambdaClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
   );
   constructor(readonly functionName: string) {}
 

@@ -1,4 +1,5 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 
 /**
@@ -7,8 +8,12 @@ import { lazyClient } from './lazy.ts';
  */
 export interface WorkflowInput {
   requestId: string;
-  /** 'approval': run the approval stages first; 'start': wait for the start, grant; 'expiry': only keep the time. */
-  phase: 'approval' | 'start' | 'expiry';
+  /**
+   * 'approval': run the approval stages first; 'start': wait for the start, grant; 'expiry': only keep the time;
+   * 'provision': make a grant of `grant.assignmentId` in AWS, then keep its time; 'deprovision': take an ended grant
+   * (`expiry.assignmentId`) away in AWS.
+   */
+  phase: 'approval' | 'start' | 'expiry' | 'provision' | 'deprovision';
   /** The start, rounded up to the second (a Wait timestamp). */
   startDateTime: string;
   /**
@@ -19,8 +24,16 @@ export interface WorkflowInput {
   /** The approval stage to wait for, and its time-out (the task's TimeoutSecondsPath). */
   stage: number;
   stageTimeoutSeconds: number;
-  /** Given for 'expiry': the first time to wake up and check the end. */
-  grant?: { granted: true; waitUntil: string };
+  /** Given for 'expiry': the first time to wake up and check the end; for 'provision', the grant to make. */
+  grant?: {
+    granted: true;
+    waitUntil: string | null;
+    provisioning?: boolean;
+    waitSeconds?: number;
+    assignmentId?: string;
+  };
+  /** Given for 'deprovision': the ended grant to take away. */
+  expiry?: { expired: true; waitUntil: null; deprovisioning: true; waitSeconds: number; assignmentId: string };
   endDateTime: string | null;
   stages: { timeoutSeconds: number }[];
 }
@@ -37,7 +50,7 @@ export class StepFunctionsWorkflow implements Workflow {
   /** The SDK is loaded on first use: functions that never start a workflow do not pay for it at cold start. */
   readonly #sfn = lazyClient(
     () => import('@aws-sdk/client-sfn'),
-    (m) => new m.SFNClient({}),
+    (m) => new m.SFNClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
   );
 
   constructor(private readonly stateMachineArn: string) {}

@@ -2,11 +2,13 @@ import type { Assignment } from '../domain/assignment.ts';
 import type { AuditEvent } from '../domain/audit.ts';
 import { chainId, dayOf } from '../domain/audit-chain.ts';
 import { fenceRecordDue } from '../domain/fence.ts';
+import type { MailSuppression } from '../domain/mail-feedback.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import { type AttrType, type EntityInfo, entity } from './keyspace.ts';
 import type {
   AlertRecord,
   AuditExportRecord,
+  AwsRefRecord,
   ChangeRecord,
   DecisionRecord,
   FenceRecord,
@@ -27,7 +29,7 @@ import type {
 
 /**
  * Every entity of the one table and every access pattern, declared once (see keyspace.ts). The item keys, the
- * gets, the queries (records.ts `keys`, `queries`) and the key table of docs/architecture.md all come from here.
+ * gets, the queries (records.ts `keys`, `queries`) and the key table of docs/data-model.md all come from here.
  *
  * `{p}` is a principal: `<principalType>#<principalId>` (`user#alice`, `group#dbas`). Users, groups and service
  * principals have separate id spaces: a user token whose sub is a group's id never reads or writes the group's items.
@@ -98,6 +100,14 @@ export const principal = entity<Principal>()({
   patterns: { primary: { pk: 'PRINCIPAL#{p}', sk: 'PROFILE' } },
   fields: { p: (r) => principalPart({ principalType: r.type, principalId: r.id }) },
   shape: { id: 'string', type: 'string', displayName: 'string?', email: 'string?' },
+});
+
+/** An address SES reported a permanent bounce or a complaint for (normalised: mail-feedback.ts); no mail goes to it. */
+export const mailSuppression = entity<MailSuppression>()({
+  name: 'mailSuppression',
+  doc: 'an address no mail goes to (a permanent bounce or a complaint), and why',
+  patterns: { primary: { pk: 'MAILSUPPRESS#{address}', sk: 'SUPPRESSION' } },
+  shape: { address: 'string', reason: 'string', kind: 'string', feedbackId: 'string', since: 'string' },
 });
 
 const ASSIGNMENT_SHAPE = {
@@ -422,6 +432,17 @@ export const reviewDecision = entity<DecisionRecord>()({
   shape: { id: 'string', instanceId: 'string', decision: 'string', queue: 'string', ...VERSIONED },
 });
 
+/**
+ * One AWS account assignment (user × permission set × account) or membership (user × group) that Elevate
+ * provisions: the grants that hold it, and what Elevate knows of it in AWS (shared/usecases/provisioning-steps.ts).
+ */
+export const awsRef = entity<AwsRefRecord>()({
+  name: 'awsRef',
+  doc: 'an AWS account assignment or membership Elevate provisions: the grants holding it, its state in AWS',
+  patterns: { primary: { pk: 'AWSREF#{refId}', sk: 'REF' } },
+  shape: { refId: 'string' },
+});
+
 /** Every entity, in the order of the doc table. */
 export const ENTITIES: readonly EntityInfo[] = [
   role,
@@ -430,6 +451,7 @@ export const ENTITIES: readonly EntityInfo[] = [
   fences,
   orgNode,
   principal,
+  mailSuppression,
   assignment,
   live,
   pending,
@@ -451,6 +473,7 @@ export const ENTITIES: readonly EntityInfo[] = [
   change,
   idempotency,
   outbox,
+  awsRef,
   review,
   reviewInstance,
   reviewDecision,

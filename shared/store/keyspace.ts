@@ -5,7 +5,7 @@ import { type IndexName, TABLE } from './table.ts';
  * index (none: the table's own key) and a template for its partition and sort keys, e.g.
  * `{ index: 'gsi1', pk: 'ROLEASG#{roleId}', sk: '{createdAt}#{id}' }`. From that one declaration come the keys
  * an item is written with, the keys a get or delete uses, the queries that find it, and the key table of
- * docs/architecture.md (test/unit/key-declarations.test.ts checks all four agree).
+ * docs/data-model.md (test/unit/key-declarations.test.ts checks all four agree).
  *
  * A template is literal text with `{field}` placeholders. A field's value is the record's attribute of that name,
  * or what the entity's `fields` derive from the record (a principal as `<type>#<id>`, an open end as the end of
@@ -275,7 +275,7 @@ export const entity =
 const shown = (template: string): string => `\`${template.replace(/\{([A-Za-z0-9_]+)\}/g, '<$1>')}\``;
 
 /**
- * The key table of docs/architecture.md, generated from the declarations (`npm run keys:doc`): one row per
+ * The key table of docs/data-model.md, generated from the declarations (`npm run keys:doc`): one row per
  * entity, its table key and its key in each index (`*`: sparse, only some items are in it).
  */
 export function keyTable(entities: readonly EntityInfo[]): string {

@@ -8,9 +8,11 @@ import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import type { Fence, PendingProvisioning } from '../domain/fence.ts';
 import type { Change } from '../domain/governance.ts';
 import type { Group } from '../domain/group.ts';
+import type { MailSuppression } from '../domain/mail-feedback.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import type { Principal } from '../domain/principal.ts';
+import type { RefState } from '../domain/provisioning.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
@@ -30,7 +32,7 @@ export * as stored from './entities.ts';
  * The writes of the table (each with the condition that guards it and the error a failed condition means), the
  * gets and the queries, all in one module. The key recipes themselves are declared once, per entity and access
  * pattern, in entities.ts; `keys` and `queries` here only name them for the use cases, and the key table in
- * docs/architecture.md is generated from the same declarations (`npm run keys:doc`, checked by a unit test).
+ * docs/data-model.md is generated from the same declarations (`npm run keys:doc`, checked by a unit test).
  */
 export type { Item, QueryPart };
 export { ATTR, principalPart };
@@ -73,6 +75,13 @@ const partitionPrefix = (e: { patterns: { primary: { pk: string } } }): string =
 export const AUDIT_KEY_PREFIXES: readonly string[] = [partitionPrefix(E.audit), partitionPrefix(E.auditHead)];
 
 /**
+ * What the mail feedback function may put: mail suppressions and the audit trail (events, chain heads, days),
+ * nothing else (infra/constructs/mail.ts grants PutItem under these prefixes only).
+ */
+export const MAIL_SUPPRESSION_PREFIX = partitionPrefix(E.mailSuppression);
+export const AUDIT_WRITE_PREFIXES: readonly string[] = [...AUDIT_KEY_PREFIXES, partitionPrefix(E.auditDay)];
+
+/**
  * The transactional outbox: a lifecycle event is an item written in the transaction of the change it reports
  * (`ops.publish`), so it exists exactly when the change committed. The table's stream carries each new outbox
  * item to the publisher (functions/stream/outbox.ts), which puts it on the bus at least once (the stream mapping
@@ -109,6 +118,7 @@ export const keys = {
   fences: (permissionSetArn: string) => E.fences.key({ permissionSetArn }),
   orgNode: (id: string) => E.orgNode.key({ id }),
   principal: (p: PrincipalRef) => E.principal.key({ p: principalPart(p) }),
+  mailSuppression: (address: string) => E.mailSuppression.key({ address }),
   assignment: (id: string) => E.assignment.key({ id }),
   live: (a: Slot) => E.live.key(slotKey(a)),
   pending: (a: Slot) => E.pending.key(slotKey(a)),
@@ -129,6 +139,8 @@ export const keys = {
   exportHead: () => E.exportHead.key({}),
   jobProgress: (job: string) => E.jobProgress.key({ job }),
   outbox: (time: string, id: string) => E.outbox.key({ day: time.slice(0, 10), time, id }),
+  /** One AWS account assignment or membership Elevate provisions (domain/provisioning.ts refIdOf). */
+  awsRef: (refId: string) => E.awsRef.key({ refId }),
 };
 
 // ---- queries ------------------------------------------------------------------------------------------
@@ -150,6 +162,9 @@ export const queries = {
   assignmentsOfRole: (roleId: string): QueryPart => E.assignment.query('byRole', { roleId }, { forward: false }),
   assignmentsByStatus: (status: string, endBefore?: string): QueryPart =>
     E.assignment.query('byStatus', { status }, endBefore ? { between: ['0', endBefore] } : {}),
+  /** Assignments of a stored status whose end is in [from, to] (recently ended ones: provisioning's reconcile). */
+  assignmentsEndedBetween: (status: string, from: string, to: string): QueryPart =>
+    E.assignment.query('byStatus', { status }, { between: [from, `${to}\uffff`] }),
   assignmentsOfPrincipal: (p: PrincipalRef): QueryPart =>
     E.assignment.query('byPrincipal', { p: principalPart(p) }, { forward: false }),
   requestsOfPrincipal: (p: PrincipalRef): QueryPart =>
@@ -348,6 +363,25 @@ export class StandingMoved extends DomainError {
   }
 }
 
+/** What Elevate knows of an AWS assignment or membership it provisions (domain/provisioning.ts RefState). */
+export type AwsRefState = RefState;
+
+/** An AWS reference item as stored. */
+export interface AwsRefRecord {
+  refId: string;
+  /** The grants (assignment ids) that need it; absent when none does. */
+  holders?: Set<string>;
+  state?: AwsRefState;
+  /** The grant whose creation or deletion is in flight. */
+  owner?: string;
+  /** It was in AWS before Elevate granted it: Elevate never removes it. */
+  preexisting?: boolean;
+  updatedAt?: string;
+}
+
+/** Marks a provisioning step that met another on the same AWS assignment or grant: it reads again and goes on. */
+export class RefMoved extends Error {}
+
 /** Marks a manifest chain locked by another run (or moved under a lost lock). */
 export class ExportHeadMoved extends Error {}
 
@@ -401,6 +435,19 @@ export const ops = {
   }),
   putPrincipal: (p: Principal): WriteOp => ({
     Put: { Item: E.principal.item(p) },
+  }),
+  /** Records (or replaces) an address's suppression. */
+  putMailSuppression: (s: MailSuppression): WriteOp => ({
+    Put: { Item: E.mailSuppression.item(s) },
+  }),
+  /** Clears an address's suppression, only if it is still the one read (a new bounce since is not cleared unseen). */
+  clearMailSuppression: (address: string, feedbackId: string): WriteOp => ({
+    Delete: {
+      Key: keys.mailSuppression(address),
+      ConditionExpression: 'feedbackId = :f',
+      ExpressionAttributeValues: { ':f': feedbackId },
+    },
+    onConflict: () => conflict('the mail suppression changed while this request ran; read the principal again'),
   }),
   /** A role's targets, guarded by the version read (none yet: null), on a role that still exists. */
   putTargets: (t: TargetsRecord, expectedVersion: number | null): WriteOp[] => [
@@ -542,6 +589,82 @@ export const ops = {
           : { ConditionExpression: 'assignmentId = :a', ExpressionAttributeValues: { ':a': lastUse.assignmentId } }),
     },
     onConflict: () => new StandingMoved(`an activation of eligibility '${eligibilityId}' was made meanwhile; retry`),
+  }),
+  /** The grant holds the AWS assignment or membership (in the grant's transaction): it may not be removed now. */
+  holdRef: (refId: string, assignmentId: string): WriteOp => ({
+    Update: {
+      Key: keys.awsRef(refId),
+      UpdateExpression: 'ADD #holders :a SET #entity = :entity, #refId = :refId',
+      ExpressionAttributeNames: { '#holders': 'holders', '#entity': 'entity', '#refId': 'refId' },
+      ExpressionAttributeValues: { ':a': new Set([assignmentId]), ':entity': 'awsRef', ':refId': refId },
+    },
+  }),
+  /** The grant no longer needs it (in the transaction that ends the grant). The last holder's step removes it. */
+  releaseRef: (refId: string, assignmentId: string): WriteOp => ({
+    Update: {
+      Key: keys.awsRef(refId),
+      UpdateExpression: 'DELETE #holders :a',
+      ExpressionAttributeNames: { '#holders': 'holders' },
+      ExpressionAttributeValues: { ':a': new Set([assignmentId]) },
+    },
+  }),
+  /**
+   * Moves what Elevate knows of an AWS assignment on, only from the state read (and owner, when one works on it):
+   * of two grants racing for it, one wins. A deletion also needs nobody holding it and that it was not there before
+   * Elevate (`unheld`).
+   */
+  moveRef: (
+    refId: string,
+    from: { state: AwsRefState; owner: string | null; unheld?: boolean },
+    to: { state: AwsRefState; owner: string | null; preexisting?: boolean; at: string },
+  ): WriteOp => {
+    const names: Record<string, string> = { '#state': 'state', '#owner': 'owner', '#at': 'updatedAt' };
+    const values: Item = { ':to': to.state, ':at': to.at };
+    const sets = ['#state = :to', '#at = :at'];
+    const removes: string[] = [];
+    if (to.owner === null) removes.push('#owner');
+    else {
+      sets.push('#owner = :newOwner');
+      values[':newOwner'] = to.owner;
+    }
+    if (to.preexisting !== undefined) {
+      names['#pre'] = 'preexisting';
+      values[':pre'] = to.preexisting;
+      sets.push('#pre = :pre');
+    }
+    const conditions = [
+      from.state === 'absent' ? '(attribute_not_exists(#state) OR #state = :from)' : '#state = :from',
+    ];
+    values[':from'] = from.state;
+    if (from.owner !== null) {
+      conditions.push('#owner = :owner');
+      values[':owner'] = from.owner;
+    }
+    if (from.unheld) {
+      names['#holders'] = 'holders';
+      names['#pre'] = 'preexisting';
+      values[':true'] = true;
+      conditions.push('attribute_not_exists(#holders)', '(attribute_not_exists(#pre) OR #pre <> :true)');
+    }
+    return {
+      Update: {
+        Key: keys.awsRef(refId),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      onConflict: () => new RefMoved(`the AWS assignment ${refId} moved on meanwhile`),
+    };
+  },
+  /** An ended assignment's record changes (its provisioning), guarded by the version read; it has no live slot. */
+  replaceEndedAssignment: (a: Assignment, expectedVersion: number): WriteOp => ({
+    Put: {
+      Item: assignmentItem(a),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () => new RefMoved(`assignment '${a.id}' changed while it was provisioned`),
   }),
   createRequest: (r: RequestRecord): WriteOp => ({
     Put: { Item: requestItem(r), ConditionExpression: NEW },

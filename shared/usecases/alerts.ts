@@ -6,6 +6,7 @@ import {
   type AlertType,
   alertSeverity,
   boundedAffected,
+  checkDismissable,
   defaultAlertSettings,
   type Finding,
   nextAlertStatus,
@@ -69,8 +70,7 @@ export async function dismissAlert(ctx: Ctx, id: string): Promise<ReturnType<typ
   const item = await ctx.store.get(keys.alert(id));
   if (!item) throw notFound(`alert '${id}'`);
   const alert = stored.alert.fromItem(item);
-  if (alert.status !== 'active')
-    throw new DomainError('Conflict', `the alert is ${alert.status}; only an active alert can be dismissed`);
+  checkDismissable(alert);
   const dismissed: AlertRecord = {
     ...alert,
     status: 'dismissed',
@@ -337,6 +337,36 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
         subject: 'all',
         affected: missed,
         details: { count: missed.length, window: s.expiryMissed.window },
+      });
+    }
+  }
+  if (s.provisioningFailed.enabled) {
+    // Raised by the workflow as it sees the failure; kept while a failure is within the window.
+    const from = new Date(windowEnd.getTime() - durationMs(s.provisioningFailed.window));
+    const failed = await auditEventsOf<Record<string, unknown>[]>(
+      deps,
+      'assignment.provisioningFailed',
+      from,
+      windowEnd,
+      budget,
+      scan,
+      [],
+      (m, e) => {
+        m.push({
+          assignmentId: e.target.assignmentId,
+          principalId: e.target.principalId,
+          roleId: e.target.roleId,
+          scope: e.target.scope,
+          failureReason: e.details.failureReason ?? null,
+        });
+      },
+    );
+    for (const { failureReason, ...f } of failed) {
+      findings.push({
+        type: 'provisioningFailed',
+        subject: String(f.assignmentId),
+        affected: [f],
+        details: { failureReason },
       });
     }
   }

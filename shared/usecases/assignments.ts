@@ -9,6 +9,7 @@ import {
 } from '../domain/assignment.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
 import { type PrincipalRef, PrincipalType, userRef } from '../domain/primitives.ts';
+import { type ProvisioningStatus, presentProvisioning } from '../domain/provisioning.ts';
 import { type Item, keys, type QueryPart, queries, type Slot, stored } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
@@ -28,8 +29,8 @@ export const fromLiveSlot = (item: Item): Assignment => stored.live.fromItem(ite
 
 /** What the API shows of an assignment: the record as of now, without its version counter. */
 export function present(a: Assignment, now: Date) {
-  const { version: _version, ...rest } = asOf(a, now);
-  return rest;
+  const { version: _version, provisioning, ...rest } = asOf(a, now);
+  return { ...rest, provisioning: presentProvisioning(provisioning) };
 }
 export type AssignmentView = ReturnType<typeof present>;
 
@@ -130,7 +131,9 @@ export async function listMyAssignments(ctx: Ctx): Promise<Page<AssignmentView>>
   return { items, nextToken: null };
 }
 
-const NO: AccessAnswer = { allowed: false, assignmentId: null, expiresAt: null, viaGroup: null };
+const NO: AccessAnswer = { allowed: false, assignmentId: null, expiresAt: null, viaGroup: null, provisioning: null };
+/** Where the answering assignment stands in AWS (NotRequired: nothing is provisioned for it). */
+const provisioningOf = (a: Assignment): ProvisioningStatus => a.provisioning?.status ?? 'NotRequired';
 
 /**
  * Does `principalId` hold `roleId` at `scope` right now? One strongly consistent Query of the principal's live
@@ -151,7 +154,15 @@ export async function checkAccess(
   }
   const own = await ctx.store.all(queries.live(principal, q.roleId, 'active'));
   const direct = bestOf(await coveringInOrganization(ctx.store, own.map(fromLiveSlot), q.scope), ctx.now);
-  if (direct) return { allowed: true, assignmentId: direct.id, expiresAt: direct.endDateTime, viaGroup: null };
+  if (direct) {
+    return {
+      allowed: true,
+      assignmentId: direct.id,
+      expiresAt: direct.endDateTime,
+      viaGroup: null,
+      provisioning: provisioningOf(direct),
+    };
+  }
   const groups = await memberships(ctx.store, principal, ctx.now);
   const held = await Promise.all(
     [...groups.members].map(async ([groupId, membershipEnd]) => {
@@ -170,7 +181,15 @@ export async function checkAccess(
   );
   let best: { groupId: string; a: Assignment; end: string | null } | undefined;
   for (const h of held) if (h && (!best || lasts(h.end, best.end))) best = h;
-  return best ? { allowed: true, assignmentId: best.a.id, expiresAt: best.end, viaGroup: best.groupId } : NO;
+  return best
+    ? {
+        allowed: true,
+        assignmentId: best.a.id,
+        expiresAt: best.end,
+        viaGroup: best.groupId,
+        provisioning: provisioningOf(best.a),
+      }
+    : NO;
 }
 
 /** Of assignments that cover the scope asked about, the one in force that lasts longest. */

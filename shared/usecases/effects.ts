@@ -1,18 +1,21 @@
 import type { Deps } from '../deps.ts';
 import type { ApproverRef } from '../domain/approval.ts';
 import { inForce } from '../domain/assignment.ts';
+import { normalizeAddress } from '../domain/mail-feedback.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import { ADMIN_ROLE } from '../domain/role.ts';
 import { log as defaultLog, errorFields, type Log } from '../log.ts';
 import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
 import { keys, queries, stored } from '../store/records.ts';
+import { suppressedAmong } from './mail-feedback.ts';
 
 /**
  * What happens after a change commits: workflow starts and resumptions, mail. (Lifecycle events are not effects:
  * they are written in the change's transaction, `ops.publish`, and published from the table's stream.)
- * Each is retried a few times and its failure is logged; none can undo or fail the change. Whatever
- * must happen regardless (expiry, time-outs, grants at a scheduled start) the reconcile job also does.
+ * Each is tried once (its SDK client retries transport errors, 5xx and throttling: SDK_MAX_ATTEMPTS, see retry.ts;
+ * a second retry here would multiply the sends) and its failure is logged; none can undo or fail the change.
+ * Whatever must happen regardless (expiry, time-outs, grants at a scheduled start) the reconcile job also does.
  */
 export type Effect =
   | { kind: 'startWorkflow'; name: string; input: WorkflowInput }
@@ -29,11 +32,16 @@ export interface Recipients {
   addresses?: string[];
 }
 
-const ATTEMPTS = 3;
-
-/** Runs the effects; a failure is logged with `log` (an API call's `ctx.log`: the line names its request). */
+/** Runs the effects once each (the SDK retries transport errors); a failure is logged with `log` (an API call's
+ * `ctx.log`: the line names its request) and the change stands. */
 export async function runEffects(deps: Deps, effects: Effect[], log: Log = defaultLog): Promise<void> {
-  await Promise.all(effects.map((e) => withRetry(e.kind, () => runOne(deps, e), log)));
+  await Promise.all(
+    effects.map((e) =>
+      runOne(deps, e).catch((error: unknown) =>
+        log('error', `after-commit ${e.kind} failed; the change stands`, errorFields(error)),
+      ),
+    ),
+  );
 }
 
 async function runOne(deps: Deps, effect: Effect): Promise<void> {
@@ -49,24 +57,10 @@ async function runOne(deps: Deps, effect: Effect): Promise<void> {
       if (effect.token) await deps.workflow.fail(effect.token, effect.error, effect.cause);
       return;
     case 'mail': {
-      const to = await resolve(deps, effect.to);
-      if (to.length) await deps.mailer.send({ ...effect.mail, to });
+      const resolved = await resolve(deps, effect.to);
+      const to = await withoutSuppressed(deps, [...resolved.keys()]);
+      if (to.length) await deps.mailer.send({ ...effect.mail, to, principals: principalsOf(resolved, to) });
       return;
-    }
-  }
-}
-
-async function withRetry(what: string, work: () => Promise<void>, log: Log): Promise<void> {
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    try {
-      await work();
-      return;
-    } catch (error) {
-      if (attempt === ATTEMPTS) {
-        log('error', `after-commit ${what} failed; the change stands`, errorFields(error));
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
   }
 }
@@ -76,7 +70,7 @@ async function withRetry(what: string, work: () => Promise<void>, log: Log): Pro
  * Each profile is read under its principal type: an approver `user` is a user's profile, an approver `group` or
  * `groupOwners` the group's, admins are users. (Owners have no list of their own: the group's list is mailed.)
  */
-async function resolve(deps: Deps, r: Recipients): Promise<string[]> {
+async function resolve(deps: Deps, r: Recipients): Promise<Map<string, PrincipalRef | null>> {
   const wanted = new Map<string, PrincipalRef>();
   const add = (p: PrincipalRef) => wanted.set(`${p.principalType}\u0000${p.principalId}`, p);
   for (const p of r.principals ?? []) add(p);
@@ -86,8 +80,37 @@ async function resolve(deps: Deps, r: Recipients): Promise<string[]> {
   }
   if (r.admins) for (const id of await activeAdmins(deps)) add(userRef(id));
   const found = wanted.size ? await deps.store.getMany([...wanted.values()].map((p) => keys.principal(p))) : [];
-  const emails = found.map((i) => stored.principal.fromItem(i).email).filter((e): e is string => !!e);
-  return [...new Set([...emails, ...(r.addresses ?? [])])];
+  const out = new Map<string, PrincipalRef | null>();
+  for (const p of found.map((i) => stored.principal.fromItem(i))) {
+    if (p.email && !out.has(p.email)) out.set(p.email, { principalType: p.type, principalId: p.id });
+  }
+  for (const address of r.addresses ?? []) if (!out.has(address)) out.set(address, null);
+  return out;
+}
+
+/**
+ * The addresses that are not suppressed (SES reported a permanent bounce or a complaint: mail-feedback.ts). A
+ * skipped recipient is logged and counted (never by address: logs hold none); the others are mailed. A failure to
+ * read the suppressions fails this mail effect only (retried, then logged), never the change.
+ */
+async function withoutSuppressed(deps: Deps, addresses: string[]): Promise<string[]> {
+  const suppressed = await suppressedAmong(deps.store, addresses);
+  if (suppressed.size === 0) return addresses;
+  const kept = addresses.filter((a) => !suppressed.has(normalizeAddress(a)));
+  defaultLog('info', 'mail not sent to suppressed recipients (a permanent bounce or a complaint)', {
+    suppressedRecipients: addresses.length - kept.length,
+    recipients: kept.length,
+  });
+  return kept;
+}
+
+function principalsOf(resolved: Map<string, PrincipalRef | null>, to: string[]): Map<string, PrincipalRef> {
+  const out = new Map<string, PrincipalRef>();
+  for (const address of to) {
+    const p = resolved.get(address);
+    if (p) out.set(address, p);
+  }
+  return out;
 }
 
 async function activeAdmins(deps: Deps): Promise<string[]> {

@@ -11,6 +11,7 @@ import { DomainError, invalid, notFound } from '../domain/errors.ts';
 import { newId } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
 import type { ObjectStore } from '../ports/objects.ts';
+import { policy, retry, retryOn } from '../retry.ts';
 import {
   type AuditExportRecord,
   ExportClaimed,
@@ -45,6 +46,8 @@ const PENDING_RESTART_MS = 5 * 60_000;
 const FINISH_RESERVE_MS = 60_000;
 /** How long a run may hold the manifest chain's lock (it writes one small object meanwhile). */
 const CHAIN_LOCK_MS = 60_000;
+/** Waits for the manifest chain's lock while another run holds it: about 40 s in all, on average. */
+const CHAIN_LOCK_WAIT = policy(45, 50, 2_000);
 
 let override: Pick<Deps, 'objects' | 'exportJobs'> | undefined;
 
@@ -142,23 +145,18 @@ export async function createAuditExport(
 }
 
 /**
- * Starts the export job after the record committed. Retried; a failure is logged and never fails the call:
- * the reconcile job starts again any export still Pending after a few minutes (restartStaleExports).
+ * Starts the export job after the record committed (its SDK client retries transport errors: retry.ts); a
+ * failure is logged and never fails the call: the reconcile job starts again any export still Pending after a few
+ * minutes (restartStaleExports).
  */
 export async function startExportJob(deps: Deps, exportId: string): Promise<boolean> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      await exportPorts(deps).exportJobs.start(exportId);
-      return true;
-    } catch (error) {
-      if (attempt === 3) {
-        log('error', 'could not start the export job; the reconcile job will', { exportId, ...errorFields(error) });
-        return false;
-      }
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-    }
+  try {
+    await exportPorts(deps).exportJobs.start(exportId);
+    return true;
+  } catch (error) {
+    log('error', 'could not start the export job; the reconcile job will', { exportId, ...errorFields(error) });
+    return false;
   }
-  return false;
 }
 
 /**
@@ -481,19 +479,16 @@ async function run(
 
 /** Takes the manifest chain's lock, while the run still holds its export; waits while another run holds it. */
 async function lockChain(deps: Deps, record: AuditExportRecord, owner: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const now = deps.clock.now();
-    try {
+  await retry(
+    async () => {
+      const now = deps.clock.now();
       await deps.store.transact([
         ops.exportHeld(record.id, record.version),
         ops.lockExportChain(owner, now.toISOString(), new Date(now.getTime() + CHAIN_LOCK_MS).toISOString()),
       ]);
-      return;
-    } catch (error) {
-      if (!(error instanceof ExportHeadMoved) || attempt >= 40) throw error;
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * attempt)));
-    }
-  }
+    },
+    retryOn(CHAIN_LOCK_WAIT, (e) => e instanceof ExportHeadMoved),
+  );
 }
 
 /** Lines in strings of about 64 KiB: one stream chunk per many events, not one per event. */

@@ -1,17 +1,21 @@
 import type { Deps } from '../deps.ts';
 import { type AskedActivation, activationWindow, checkExtension, fitToEligibility } from '../domain/activation.ts';
 import { closeCurrentStage } from '../domain/approval.ts';
-import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
+import { type Assignment, checkStart, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
+import { endingProvisioning } from '../domain/provisioning.ts';
+import { holdsPending, transition } from '../domain/request.ts';
 import { newId } from '../ids.ts';
 import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
+import { policy, retry, retryOn } from '../retry.ts';
 import { keys, ops, queries, type RequestRecord, StandingMoved, stored, type WriteOp } from '../store/records.ts';
 import { fromLiveSlot, readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
+import { deprovisionEffect, deprovisionName, planProvisioning, releases } from './provisioning-steps.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 import { coveringInOrganization } from './scopes.ts';
@@ -33,8 +37,9 @@ export const STANDING_ATTEMPTS = 4;
 const audit = (now: Date, actor: Actor, action: string, r: RequestRecord, details: Record<string, unknown> = {}) =>
   ops.audit(auditEvent(now, actor, action, targetOf(r), details));
 
-/** Does the request hold the slot's pending marker (activations and self requests waiting for a decision or a start)? */
-export const holdsPending = (r: RequestRecord): boolean => r.action.startsWith('self') && r.action !== 'selfDeactivate';
+/** The slot's pending marker released, when the request holds one (see holdsPending in the domain). */
+const releasePending = (r: RequestRecord): WriteOp[] =>
+  holdsPending(r.action) ? [ops.deletePending(slotOf(r), r.id)] : [];
 
 export async function principalName(deps: Deps, p: PrincipalRef): Promise<string | null> {
   const item = await deps.store.get(keys.principal(p), false);
@@ -75,7 +80,6 @@ export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignme
  * as Failed): its eligibility ended, its window passed, or it is no longer the assignment's current request.
  * The request's write is guarded by `readVersion`: the version read, when `r` is already a step ahead of it.
  */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until extending an activation and renewing an assignment split apart (issue 14 item 8), with the checked transitions of item 1
 export async function grantNow(
   deps: Deps,
   r: RequestRecord,
@@ -84,29 +88,16 @@ export async function grantNow(
   readVersion: number = r.version,
 ): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   const nowIso = now.toISOString();
-  const granted: RequestRecord = {
-    ...r,
-    status: 'Granted',
-    decidedAt: r.decidedAt ?? nowIso,
-    version: r.version + 1,
-    taskToken: null,
-  };
-  const pending = holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : [];
+  const granted: RequestRecord = { ...transition(r, 'Granted', now), version: r.version + 1, taskToken: null };
+  const pending = releasePending(r);
 
   if (r.action === 'selfActivate') {
     const eligibility = await standingEligibility(deps, r, now);
     const assignment = activationOf(r, eligibility, now);
-    const step = await grantNew(
-      deps,
-      readVersion,
-      withWindow(granted, assignment),
-      assignment,
-      now,
-      actor,
-      pending,
-      'assignment.activated',
-    );
-    return { ...step, writes: [...step.writes, ops.eligibilityStands(eligibility)] };
+    const windowed = withWindow(granted, assignment);
+    const holds = await provisioned(deps, windowed, assignment, now);
+    const step = await grantNew(deps, readVersion, windowed, assignment, now, actor, pending, 'assignment.activated');
+    return { ...step, writes: [...step.writes, ...holds, ops.eligibilityStands(eligibility)] };
   }
 
   // Everything else acts on an existing assignment: start it, or move its end.
@@ -114,7 +105,9 @@ export async function grantNow(
   if (!current || !isLive(current)) {
     if (r.action === 'selfRenew') {
       const renewed = renewalOf(r, now);
-      return grantNew(deps, readVersion, granted, renewed, now, actor, pending, 'assignment.renewed');
+      const holds = await provisioned(deps, granted, renewed, now);
+      const step = await grantNew(deps, readVersion, granted, renewed, now, actor, pending, 'assignment.renewed');
+      return { ...step, writes: [...step.writes, ...holds] };
     }
     throw new DomainError('Conflict', 'the assignment this request acts on has ended');
   }
@@ -158,18 +151,15 @@ export async function grantNow(
   }
   // The start of a scheduled assignment (adminAssign, adminRenew, or an adminUpdate that moved it): only by the
   // assignment's current request (a moved start supersedes the request of the old one), and only once it is due.
-  if (current.requestId !== r.id) {
-    throw new DomainError('Conflict', `request '${r.id}' was superseded by '${current.requestId}'`);
-  }
-  if (Date.parse(current.startDateTime) > now.getTime()) {
-    throw new DomainError('Conflict', `the assignment starts at ${current.startDateTime}, not before`);
-  }
+  checkStart(r.id, current, now);
   const updated: Assignment = { ...current, status: 'Active', updatedAt: nowIso, version: current.version + 1 };
+  const holds = await provisioned(deps, granted, updated, now);
   return {
     assignment: updated,
     request: granted,
     writes: [
       ...ops.replaceAssignment(updated, current.version),
+      ...holds,
       ...pending,
       ops.updateRequest(granted, readVersion),
       audit(now, actor, 'assignment.started', granted, { before: current, after: updated }),
@@ -177,6 +167,18 @@ export async function grantNow(
     ],
     effects: await activatedEffects(deps, granted, updated),
   };
+}
+
+/**
+ * An active grant of a role with targets is made in AWS before it is Granted: the request goes Provisioning, the
+ * assignment gets its targets (InProgress) and the grant's transaction holds what they need (provisioning-steps.ts).
+ */
+export async function provisioned(deps: Deps, granted: RequestRecord, a: Assignment, now: Date): Promise<WriteOp[]> {
+  const plan = await planProvisioning(deps, a, granted.id, now);
+  if (!plan) return [];
+  a.provisioning = plan.provisioning;
+  granted.status = 'Provisioning';
+  return plan.writes;
 }
 
 /** What an activation request asked for, as activationWindow reads it. */
@@ -301,15 +303,14 @@ export function failRequest(
   readVersion: number = r.version,
 ): Step {
   const failed: RequestRecord = {
-    ...r,
-    status: 'Failed',
-    decidedAt: r.decidedAt ?? now.toISOString(),
+    ...transition(r, 'Failed', now),
+    failureReason: reason,
     version: r.version + 1,
     taskToken: null,
   };
   return {
     writes: [
-      ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
+      ...releasePending(r),
       ops.updateRequest(failed, readVersion),
       audit(now, actor, 'request.failed', r, { reason }),
       ops.publish({ type: 'elevate.request.failed', detail: { requestId: r.id, reason } }, now),
@@ -319,17 +320,29 @@ export function failRequest(
 }
 
 /** Workflow step `grant`: at the start time, grant what was approved (or scheduled). */
-export async function grantStep(
-  deps: Deps,
-  requestId: string,
-): Promise<{ granted: boolean; waitUntil: string | null }> {
+export interface GrantResult {
+  granted: boolean;
+  waitUntil: string | null;
+  /** The grant is being made in AWS: the workflow's `provision` step goes on with it. */
+  provisioning?: boolean;
+  waitSeconds?: number;
+  assignmentId?: string;
+}
+
+export async function grantStep(deps: Deps, requestId: string): Promise<GrantResult> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
-  if (r.status === 'Granted') {
-    const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
-    return { granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
+  if (r.status === 'Provisioning' && r.assignmentId) {
+    const a = await readAssignment(deps, r.assignmentId);
+    return {
+      granted: !!a && isLive(a),
+      waitUntil: a ? waitUntil(a.endDateTime, now) : null,
+      provisioning: true,
+      waitSeconds: 0,
+      assignmentId: r.assignmentId,
+    };
   }
-  if (r.status !== 'Scheduled') return { granted: false, waitUntil: null };
+  if (r.status !== 'Scheduled') return grantOutcome(deps, r, now);
   if (Date.parse(r.schedule.startDateTime) > now.getTime()) {
     // Woken before the start (it never grants early): the request stays Scheduled; the reconcile job grants it.
     log('warn', 'grant step ran before the start; not granted', { requestId, start: r.schedule.startDateTime });
@@ -339,11 +352,17 @@ export async function grantStep(
     const step = await grantNow(deps, r, now, SYSTEM_ACTOR);
     await deps.store.transact(step.writes);
     await runEffects(deps, step.effects);
-    return { granted: true, waitUntil: waitUntil(step.assignment.endDateTime, now) };
+    const provisioning = step.request.status === 'Provisioning';
+    return {
+      granted: true,
+      waitUntil: waitUntil(step.assignment.endDateTime, now),
+      ...(provisioning && { provisioning, waitSeconds: 0, assignmentId: step.assignment.id }),
+    };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     const fresh = await readRequest(deps.store, requestId);
-    if (fresh.status !== 'Scheduled') return grantStep(deps, requestId);
+    // Granted, canceled or failed meanwhile by someone else: that is the outcome.
+    if (fresh.status !== 'Scheduled') return grantOutcome(deps, fresh, now);
     const step = failRequest(fresh, now, error.message);
     await deps.store.transact(step.writes);
     await runEffects(deps, step.effects);
@@ -351,15 +370,36 @@ export async function grantStep(
   }
 }
 
+/** What the grant step answers for a request that is no longer Scheduled (granted or ended by then). */
+async function grantOutcome(
+  deps: Deps,
+  r: RequestRecord,
+  now: Date,
+): Promise<{ granted: boolean; waitUntil: string | null }> {
+  if (r.status !== 'Granted') return { granted: false, waitUntil: null };
+  const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
+  return { granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
+}
+
+/**
+ * A workflow step that found the state changed under it (a DomainError from its transaction: a deactivation, a
+ * removal, the reconcile job, an extension came first) reads it again, a bounded number of times: the step then
+ * fails with that error (final in the state machine), and the reconcile job does what is still due.
+ */
+const STEP_REREAD = policy(5, 20, 200);
+const rereadOnConflict = retryOn(STEP_REREAD, (e) => e instanceof DomainError && e.code !== 'NotFound');
+
 /** The assignment as it ends now: the record keeps it with its real end. */
 function endedCopy(a: Assignment, now: Date, status: 'Expired' | 'Revoked'): Assignment {
   const nowIso = now.toISOString();
+  const provisioning = endingProvisioning(a.provisioning, now);
   return {
     ...a,
     status,
     endDateTime: a.endDateTime && a.endDateTime < nowIso ? a.endDateTime : nowIso,
     updatedAt: nowIso,
     version: a.version + 1,
+    ...(provisioning && { provisioning }),
   };
 }
 
@@ -410,7 +450,9 @@ export async function activationsFitted(
       writes.push(
         ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })),
         endedEvent(ended, now),
+        ...releases(a),
       );
+      effects.push(...deprovisionEffect(ended, now));
     } else if (fit.kind === 'clamp') {
       const moved: Assignment = {
         ...a,
@@ -457,9 +499,11 @@ export async function endWrites(
       ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
       ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
       endedEvent(ended, now),
+      // What it held in AWS is let go of with the end, and taken away after it (provisioning-steps.ts).
+      ...releases(a),
       ...dependents.writes,
     ],
-    effects: [...dependents.effects],
+    effects: [...deprovisionEffect(ended, now), ...dependents.effects],
   };
 }
 
@@ -489,9 +533,9 @@ export async function removalPlan(
     a.principalId,
     { start: now, end: now },
     { type: 'afterDateTime', endDateTime: now.toISOString() },
+    'Revoked',
   );
   request.assignmentId = a.id;
-  request.status = 'Revoked';
   return { request, step: await endWrites(deps, a, now, 'Revoked', actor, 'assignment.revoked', request) };
 }
 
@@ -522,10 +566,20 @@ export async function removeAssignment(
 }
 
 /** Workflow step `expire`: at the end time, expire the assignment, unless its end moved (then wait again). */
-export async function expireStep(
-  deps: Deps,
-  requestId: string,
-): Promise<{ expired: boolean; waitUntil: string | null }> {
+export interface ExpireResult {
+  expired: boolean;
+  waitUntil: string | null;
+  /** The ended grant is being taken away in AWS: the workflow's `deprovision` step goes on with it. */
+  deprovisioning?: boolean;
+  waitSeconds?: number;
+  assignmentId?: string;
+}
+
+export function expireStep(deps: Deps, requestId: string): Promise<ExpireResult> {
+  return retry(() => expireOnce(deps, requestId), rereadOnConflict);
+}
+
+async function expireOnce(deps: Deps, requestId: string): Promise<ExpireResult> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
   const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
@@ -533,41 +587,23 @@ export async function expireStep(
   if (a.endDateTime === null) return { expired: true, waitUntil: null };
   if (Date.parse(a.endDateTime) > now.getTime()) return { expired: false, waitUntil: waitUntil(a.endDateTime, now) };
   const step = await endWrites(deps, a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
-  try {
-    await deps.store.transact(step.writes);
-  } catch (error) {
-    // Someone else (deactivation, removal, the reconcile job, an extension) changed it first: look again.
-    if (error instanceof DomainError) return expireStep(deps, requestId);
-    throw error;
+  await deps.store.transact(step.writes);
+  // This execution takes the access away in AWS itself (no second execution for it).
+  const own = deprovisionName(a.id);
+  await runEffects(
+    deps,
+    step.effects.filter((e) => !(e.kind === 'startWorkflow' && e.name === own)),
+  );
+  if (a.provisioning?.targets.length) {
+    return { expired: true, waitUntil: null, deprovisioning: true, waitSeconds: 0, assignmentId: a.id };
   }
-  await runEffects(deps, step.effects);
   return { expired: true, waitUntil: null };
 }
 
 /** Workflow step `timedOut` (and the reconcile job): a stage's time ran out before it was decided. */
 export async function timeOutStep(deps: Deps, requestId: string): Promise<void> {
-  const now = deps.clock.now();
-  const r = await readRequest(deps.store, requestId);
-  if (r.status !== 'PendingApproval') return;
-  const timedOut: RequestRecord = {
-    ...r,
-    status: 'TimedOut',
-    approval: closeCurrentStage(r.approval, 'TimedOut'),
-    decidedAt: now.toISOString(),
-    version: r.version + 1,
-    taskToken: null,
-  };
-  try {
-    await deps.store.transact([
-      ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
-      ops.updateRequest(timedOut, r.version),
-      audit(now, SYSTEM_ACTOR, 'request.timedOut', r),
-      ops.publish({ type: 'elevate.request.timedOut', detail: { requestId: r.id } }, now),
-    ]);
-  } catch (error) {
-    if (error instanceof DomainError) return timeOutStep(deps, requestId);
-    throw error;
-  }
+  const r = await retry(() => timeOutOnce(deps, requestId), rereadOnConflict);
+  if (!r) return;
   const role = await requireRole(deps.store, r.roleId);
   await runEffects(deps, [
     {
@@ -576,6 +612,26 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
       mail: mail.requestOutcome(factsOf(r, role.displayName, null), 'timed out'),
     },
   ]);
+}
+
+/** The request timed out now, or undefined when it no longer waits for a decision. */
+async function timeOutOnce(deps: Deps, requestId: string): Promise<RequestRecord | undefined> {
+  const now = deps.clock.now();
+  const r = await readRequest(deps.store, requestId);
+  if (r.status !== 'PendingApproval') return undefined;
+  const timedOut: RequestRecord = {
+    ...transition(r, 'TimedOut', now),
+    approval: closeCurrentStage(r.approval, 'TimedOut'),
+    version: r.version + 1,
+    taskToken: null,
+  };
+  await deps.store.transact([
+    ...releasePending(r),
+    ops.updateRequest(timedOut, r.version),
+    audit(now, SYSTEM_ACTOR, 'request.timedOut', r),
+    ops.publish({ type: 'elevate.request.timedOut', detail: { requestId: r.id } }, now),
+  ]);
+  return r;
 }
 
 /** Workflow step `failed`: the workflow could not go on; the request must not stay pending forever. */

@@ -1,12 +1,19 @@
 import type { Caller } from '../auth/caller.ts';
 import type { Deps } from '../deps.ts';
 import { forbidden, notFound } from '../domain/errors.ts';
+import { mailStatus } from '../domain/mail-feedback.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
-import type { Principal, PrincipalInput } from '../domain/principal.ts';
+import type { Principal, PrincipalInput, PrincipalView } from '../domain/principal.ts';
 import { keys, ops, stored } from '../store/records.ts';
 import type { Ctx } from './context.ts';
+import { mailStatusOf, suppressionOf } from './mail-feedback.ts';
 
-export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput): Promise<Principal> {
+/**
+ * Sets a principal's profile. The suppression of its address (a permanent bounce or a complaint) is not part of
+ * the profile and stays as it is, unless the input clears it (`mail: { suppressed: false }`), audited as
+ * `principal.mailUnsuppressed` in the same transaction.
+ */
+export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput): Promise<PrincipalView> {
   const principal: Principal = {
     id,
     type: input.type,
@@ -14,22 +21,35 @@ export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput):
     email: input.email ?? null,
     updatedAt: ctx.now.toISOString(),
   };
+  const suppression = await suppressionOf(ctx.store, principal.email);
+  const clear = input.mail?.suppressed === false && suppression !== undefined;
   await ctx.store.transact([
     ops.putPrincipal(principal),
     ctx.audit('principal.updated', { principalId: id }, { principal }),
+    ...(clear
+      ? [
+          ops.clearMailSuppression(suppression.address, suppression.feedbackId),
+          ctx.audit(
+            'principal.mailUnsuppressed',
+            { principalId: id },
+            { principalType: principal.type, address: suppression.address, was: suppression },
+          ),
+        ]
+      : []),
   ]);
-  return principal;
+  return { ...principal, mail: mailStatus(clear ? undefined : suppression) };
 }
 
 /** A profile, by principal type and id: the caller reads its own user profile, admins and auditors any. */
-export async function getPrincipal(ctx: Ctx, p: PrincipalRef): Promise<Principal> {
+export async function getPrincipal(ctx: Ctx, p: PrincipalRef): Promise<PrincipalView> {
   const own = p.principalType === 'user' && p.principalId === ctx.caller.id;
   if (!own && !(await ctx.isReader())) {
     throw forbidden('reading another principal needs elevate-admin or elevate-auditor');
   }
   const item = await ctx.store.get(keys.principal(p));
   if (!item) throw notFound(`${p.principalType} '${p.principalId}'`);
-  return stored.principal.fromItem(item);
+  const principal = stored.principal.fromItem(item);
+  return { ...principal, mail: await mailStatusOf(ctx.store, principal.email) };
 }
 
 /** What this process last recorded per caller, so a caller's name and e-mail are written once, not per call. */

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { currentStageIndex } from '../domain/approval.ts';
-import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
+import { type Assignment, effectiveStatus, reminderDue } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { formatMs } from '../domain/duration.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -16,6 +16,7 @@ import { restartStaleExports } from './exports.ts';
 import { unfenceDue } from './fence.ts';
 import { expireChanges } from './governance.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
+import { resumeProvisioning } from './provisioning-steps.ts';
 import { factsOf, readRequest } from './request-records.ts';
 import { readPolicy, requireRole } from './roles.ts';
 
@@ -42,6 +43,8 @@ export interface ReconcileReport {
   complete: boolean;
   /** Pending changes (requireSecondAdmin) past their 7 days, now Expired. */
   changesExpired: number;
+  /** Grants whose provisioning (or removal) in AWS had stalled (its execution gave up), moved on again. */
+  provisioningResumed: number;
   /** Session fence statements taken out of permission sets' inline policies. */
   unfenced: number;
 }
@@ -65,12 +68,12 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     exportsRestarted: 0,
     complete: true,
     changesExpired: 0,
+    provisioningResumed: 0,
     unfenced: 0,
   };
-  const run: Sweep = {
+  const run: Run = {
     deps,
     now,
-    nowIso: now.toISOString(),
     report,
     outOfTime: () => {
       if (budget.timeLeft() >= budget.reserveMs) return false;
@@ -78,14 +81,16 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
       return true;
     },
   };
-  await raiseMissedExpiries(run, await expireDue(run));
+  // In order of importance: whatever the budget does not reach is still due at the next run.
+  await raiseExpiryMissed(deps, await expireOverdue(run));
   await startDue(run);
-  await timeOutApprovals(run);
-  await remindBeforeEnd(run);
+  await timeOutStages(run);
+  await remindHolders(run);
   if (!run.outOfTime()) {
     report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
   }
   if (!run.outOfTime()) report.changesExpired = await expireChanges(deps);
+  if (!run.outOfTime()) report.provisioningResumed = await resumeProvisioning(deps, run.outOfTime);
   if (!run.outOfTime()) {
     const unfence = await unfenceDue(deps, now, budget);
     report.unfenced = unfence.unfenced;
@@ -95,30 +100,40 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
   return report;
 }
 
-/** One run of the job, as each sweep sees it: the time it runs at, its report, and whether its time is up. */
-interface Sweep {
+/** One run of the job: what each sweep reads and where it counts what it did. */
+interface Run {
   deps: Deps;
   now: Date;
-  nowIso: string;
   report: ReconcileReport;
-  /** True (and the report incomplete) once the invocation's time left is under the reserve. */
-  outOfTime(): boolean;
+  /** True (and the report incomplete) once the time left falls under the reserve. */
+  outOfTime: () => boolean;
 }
 
-/** Ends the assignments past their end (Active, then Scheduled); the ones the workflow missed are findings. */
-async function expireDue(run: Sweep): Promise<Record<string, unknown>[]> {
-  const { deps, now, report } = run;
+/** Expires assignments past their end; those a workflow should have expired a while ago are findings, returned. */
+async function expireOverdue({ deps, now, report, outOfTime }: Run): Promise<Record<string, unknown>[]> {
   const missed: Record<string, unknown>[] = [];
   for (const status of ['Active', 'Scheduled'] as const) {
-    for await (const item of deps.store.stream(queries.assignmentsByStatus(status, run.nowIso))) {
-      if (run.outOfTime()) break;
+    for await (const item of deps.store.stream(queries.assignmentsByStatus(status, now.toISOString()))) {
+      if (outOfTime()) break;
       const a = toAssignment(item);
       if (effectiveStatus(a, now) !== 'Expired') continue;
       const lateMs = now.getTime() - Date.parse(a.endDateTime as string);
       const step = await endWrites(deps, a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
       const finding = lateMs > GRACE_MS;
-      if (finding) step.writes.push(expiryMissedEvent(now, a, lateMs));
-      if (!(await attempt(() => deps.store.transact(step.writes)))) continue;
+      if (finding) {
+        step.writes.push(
+          ops.audit(
+            auditEvent(
+              now,
+              SYSTEM_ACTOR,
+              'alert.expiryMissed',
+              { principalId: a.principalId, roleId: a.roleId, scope: a.scope, assignmentId: a.id },
+              { endDateTime: a.endDateTime, lateBy: formatMs(lateMs) },
+            ),
+          ),
+        );
+      }
+      if (!(await committed(() => deps.store.transact(step.writes)))) continue;
       report.expired++;
       if (finding) {
         report.missed++;
@@ -130,21 +145,9 @@ async function expireDue(run: Sweep): Promise<Record<string, unknown>[]> {
   return missed;
 }
 
-function expiryMissedEvent(now: Date, a: Assignment, lateMs: number) {
-  return ops.audit(
-    auditEvent(
-      now,
-      SYSTEM_ACTOR,
-      'alert.expiryMissed',
-      { principalId: a.principalId, roleId: a.roleId, scope: a.scope, assignmentId: a.id },
-      { endDateTime: a.endDateTime, lateBy: formatMs(lateMs) },
-    ),
-  );
-}
-
 /** Raised at once (not at the next hourly scan): a workflow that misses expiries is an outage. */
-async function raiseMissedExpiries({ deps }: Sweep, missed: Record<string, unknown>[]): Promise<void> {
-  if (!missed.length) return;
+async function raiseExpiryMissed(deps: Deps, missed: Record<string, unknown>[]): Promise<void> {
+  if (missed.length === 0) return;
   const settings = await readAlertSettings(deps);
   if (!settings.expiryMissed.enabled) return;
   await raise(
@@ -154,28 +157,26 @@ async function raiseMissedExpiries({ deps }: Sweep, missed: Record<string, unkno
   ).catch((error: unknown) => log('warn', 'could not raise expiryMissed', { error: String(error) }));
 }
 
-/** Grants what is due and was not granted: Scheduled assignments now in force, Scheduled requests past their start. */
-async function startDue(run: Sweep): Promise<void> {
-  const { deps, now, report } = run;
+/** Starts scheduled assignments and grants scheduled requests whose start has come. */
+async function startDue({ deps, now, report, outOfTime }: Run): Promise<void> {
   for await (const item of deps.store.stream(queries.assignmentsByStatus('Scheduled'))) {
-    if (run.outOfTime()) break;
+    if (outOfTime()) break;
     const a = toAssignment(item);
     if (effectiveStatus(a, now) !== 'Active' || !a.requestId) continue;
     if ((await grantStep(deps, a.requestId)).granted) report.started++;
   }
   for await (const item of deps.store.stream(queries.requestsByStatus('Scheduled'))) {
-    if (run.outOfTime()) break;
+    if (outOfTime()) break;
     const r = stored.request.fromItem(item);
     if (Date.parse(r.schedule.startDateTime) > now.getTime() - GRACE_MS) continue;
     if ((await grantStep(deps, r.id)).granted) report.started++;
   }
 }
 
-/** Times out the approval stages past their deadline. */
-async function timeOutApprovals(run: Sweep): Promise<void> {
-  const { deps, now, report } = run;
+/** Times out approval stages past their deadline (with the grace a workflow gets to do it first). */
+async function timeOutStages({ deps, now, report, outOfTime }: Run): Promise<void> {
   for await (const item of deps.store.stream(queries.requestsByStatus('PendingApproval'))) {
-    if (run.outOfTime()) break;
+    if (outOfTime()) break;
     const r = stored.request.fromItem(item);
     const stage = r.approval.stages[currentStageIndex(r.approval)];
     if (!stage?.deadline || Date.parse(stage.deadline) > now.getTime() - GRACE_MS) continue;
@@ -184,27 +185,19 @@ async function timeOutApprovals(run: Sweep): Promise<void> {
   }
 }
 
-/** Which reminder is due for an assignment with `left` of its `lasts` (an hour or a day before its end), if any. */
-function reminderDue(left: number, lasts: number): '1h' | '1d' | undefined {
-  if (left <= 3_600_000 && lasts > 3_600_000) return '1h';
-  if (left <= 86_400_000 && lasts > 86_400_000) return '1d';
-  return undefined;
-}
-
-/** Reminds the holders of activations that end within a day (once per reminder: the reminder item is the guard). */
-async function remindBeforeEnd(run: Sweep): Promise<void> {
-  const { deps, now, report } = run;
-  const within = new Date(now.getTime() + 86_400_000).toISOString();
-  for await (const item of deps.store.stream(queries.assignmentsByStatus('Active', within))) {
-    if (run.outOfTime()) break;
+/** Reminds holders 1 day and 1 hour before the end (once each: the reminder marker is written first). */
+async function remindHolders({ deps, now, report, outOfTime }: Run): Promise<void> {
+  for await (const item of deps.store.stream(
+    queries.assignmentsByStatus('Active', new Date(now.getTime() + 86_400_000).toISOString()),
+  )) {
+    if (outOfTime()) break;
     const a = toAssignment(item);
     if (effectiveStatus(a, now) !== 'Active' || !a.endDateTime) continue;
-    const left = Date.parse(a.endDateTime) - now.getTime();
-    const which = reminderDue(left, Date.parse(a.endDateTime) - Date.parse(a.startDateTime));
+    const which = reminderDue(a, now);
     if (!which) continue;
-    if (!(await attempt(() => deps.store.transact([ops.reminder(a.id, which, run.nowIso)])))) continue;
+    if (!(await committed(() => deps.store.transact([ops.reminder(a.id, which, now.toISOString())])))) continue;
     report.reminded++;
-    await runEffects(deps, await reminder(deps, a, formatMs(left)));
+    await runEffects(deps, await reminder(deps, a, formatMs(Date.parse(a.endDateTime) - now.getTime())));
   }
 }
 
@@ -219,7 +212,7 @@ async function reminder(deps: Deps, a: Assignment, left: string): Promise<Effect
 }
 
 /** True when the transaction committed; false when someone else changed the item first. */
-async function attempt(work: () => Promise<void>): Promise<boolean> {
+async function committed(work: () => Promise<void>): Promise<boolean> {
   try {
     await work();
     return true;

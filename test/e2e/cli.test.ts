@@ -141,6 +141,63 @@ describe('usage', () => {
   });
 });
 
+describe('a newcomer (issue 14 item 10)', () => {
+  it('exits 3 when never logged in at all (no API, no token), and 2 for a login without an API', async () => {
+    // Act
+    const home = await session('never');
+    const never = await elevate(home, ['roles'], { ELEVATE_API: '' });
+    const login = await elevate(home, ['login'], { ELEVATE_API: '' });
+
+    // Assess
+    expect(never.code).toBe(3);
+    expect(never.stderr).toContain('not logged in: run `elevate login --api URL`');
+    expect(login.code).toBe(2);
+  });
+
+  it('prints a usage error as JSON with --json, as every other error', async () => {
+    // Act
+    const home = await session('json-usage');
+    const missing = await elevate(home, ['activate', '--json']);
+    const unknown = await elevate(home, ['frobnicate', '--json']);
+    const never = await elevate(home, ['roles', '--json'], { ELEVATE_API: '' });
+
+    // Assess
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toEqual({
+      error: { code: 'UsageError', detail: expect.any(String) },
+      exitCode: 2,
+    });
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'UsageError' }, exitCode: 2 });
+    expect(JSON.parse(never.stdout)).toMatchObject({ error: { code: 'NotLoggedIn' }, exitCode: 3 });
+  });
+
+  it("shows the time left by the server's clock (its Date header), not the laptop's", async () => {
+    // Prepare: an 8-hour assignment, and a laptop whose clock is 3 hours ahead
+    const assigned = await admin.post('/v1/requests', {
+      action: 'adminAssign',
+      assignmentType: 'active',
+      principalId: 'dora',
+      roleId: 'ops',
+      scope: '/accounts/1',
+      justification: 'clock test',
+      schedule: { expiration: { type: 'afterDuration', duration: 'PT8H' } },
+    });
+    expect(assigned.status).toBe(201);
+    const token = await server.issuer.mintToken({ sub: 'admin', mfa: true });
+    const aheadBy3h = '--import=data:text/javascript,Date.now=((n)=>()=>n()+10800000)(Date.now)';
+
+    // Act
+    const r = await elevate(await session('clock'), ['check', 'dora', 'ops', '/accounts/1'], {
+      ELEVATE_TOKEN: token,
+      NODE_OPTIONS: aheadBy3h,
+    });
+
+    // Assess: 8 hours left (give or take the seconds the call took), not 5
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\((8h|7h 59m) left\)/);
+  });
+});
+
 describe('activate, approve from a second session, deactivate', () => {
   it('activates two roles in one command, waits for the approval that bob gives from his own session', async () => {
     const alice = await session('alice');

@@ -142,7 +142,7 @@ describe('the Identity Center stand-in of npm start', () => {
     expect(atRoot.status).toBe(400);
     expect(atRoot.body.code).toBe('ScopeNotProvisionable');
     expect(inAccount.status).toBe(201);
-    expect(inAccount.body.status).toBe('Granted');
+    expect(inAccount.body.status).toBe('Provisioning');
   });
 
   it('syncs the organization into GET /v1/scopes, and follows a moved account', async () => {

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { TABLE_ACCESS } from '#infra/constructs/api.ts';
 import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
+import { MAIL_FEEDBACK_WRITE_PREFIXES } from '#infra/constructs/mail.ts';
 import { SCHEDULE_TABLE_ACCESS } from '#infra/stack.ts';
 import { synthTemplate } from '#infra/synth.ts';
 import { FUNCTIONS } from '#shared/api/routes.ts';
@@ -117,8 +118,13 @@ describe('least-privilege table access', () => {
         (s) => s.Effect === 'Allow' && actions(s).includes('dynamodb:PutItem'),
       );
     const writers = ofType('AWS::IAM::Policy').filter(([, p]) => puts(p).some((s) => s.Condition === undefined));
-    const bound = ofType('AWS::IAM::Policy').flatMap(([, p]) => puts(p).filter((s) => s.Condition !== undefined));
+    const conditioned = ofType('AWS::IAM::Policy').flatMap(([, p]) => puts(p).filter((s) => s.Condition !== undefined));
+    const prefixed = conditioned.filter((s) => JSON.stringify(s.Condition).includes('ForAllValues:StringLike'));
+    const bound = conditioned.filter((s) => !prefixed.includes(s));
     expect(bound.length).toBeGreaterThan(0);
+    // A write bound to key prefixes (the mail feedback function's) may put audit items, but never update or delete.
+    expect(prefixed.length).toBe(1);
+    for (const statement of prefixed) expect(actions(statement)).toEqual(['dynamodb:PutItem']);
     for (const statement of bound) {
       const partitions = (statement.Condition as Record<string, Record<string, string[]>>)[
         'ForAllValues:StringEquals'
@@ -155,6 +161,61 @@ describe('least-privilege table access', () => {
     ]) {
       expect(AUDIT_KEY_PREFIXES.some((p) => String(other.pk).startsWith(p))).toBe(false);
     }
+  });
+});
+
+describe('the mail feedback function', () => {
+  it('reads the table and puts only mail suppressions and audit items: no update, no delete, no other service', () => {
+    // Prepare
+    const statements = statementsOf('MailFeedbackFunctionRole');
+    const table = { 'Fn::GetAtt': [tableId(), 'Arn'] };
+
+    // Assess: reads (table and indexes), the prefix-bound put, its logs, its failure queue; nothing else
+    expect(statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))).toEqual([
+      { Effect: 'Allow', Action: [...READ_ACTIONS].sort(), Resource: table },
+      { Effect: 'Allow', Action: INDEX_ACTIONS[0], Resource: expect.any(Array) },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: table,
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': MAIL_FEEDBACK_WRITE_PREFIXES.map((p) => `${p}*`) },
+        },
+      },
+    ]);
+    expect(MAIL_FEEDBACK_WRITE_PREFIXES).toEqual(['MAILSUPPRESS#', ...AUDIT_KEY_PREFIXES, 'AUDITDAY#']);
+    const services = new Set(statements.flatMap((s) => actions(s).map((a) => a.split(':')[0])));
+    expect([...services].sort()).toEqual(['dynamodb', 'logs', 'sqs']);
+    expect(statements.filter((s) => actions(s).some((a) => a.startsWith('sqs:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^MailFeedbackFailures[0-9A-F]{8}$/), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('keys every item it writes under the prefixes its grant allows', () => {
+    // Prepare
+    const event = auditEvent(new Date('2026-01-02T03:04:05Z'), { id: 'elevate', type: 'system' }, 'x', {}, {});
+    const pks = [
+      String(keys.mailSuppression('a@example.com').pk),
+      String((ops.audit(event) as { Put: { Item: Record<string, unknown> } }).Put.Item.pk),
+      String(keys.auditHead('2026-01-02#3').pk),
+      String(keys.auditDay('2026-01-02').pk),
+    ];
+
+    // Assess
+    for (const pk of pks)
+      expect(
+        MAIL_FEEDBACK_WRITE_PREFIXES.some((p) => pk.startsWith(p)),
+        pk,
+      ).toBe(true);
+    expect(
+      MAIL_FEEDBACK_WRITE_PREFIXES.some((p) =>
+        String(keys.principal({ principalType: 'user', principalId: 'a' }).pk).startsWith(p),
+      ),
+    ).toBe(false);
   });
 });
 

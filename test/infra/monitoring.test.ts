@@ -93,15 +93,16 @@ describe('alarms', () => {
 
   it('gives every EventBridge target and asynchronous invocation a dead-letter queue or on-failure destination', () => {
     // Assess
+    // One rule per scheduled job, and the mail feedback rule (SES bounces and complaints)
     const rules = ofType('AWS::Events::Rule');
-    expect(rules).toHaveLength(SCHEDULES.length);
+    expect(rules).toHaveLength(SCHEDULES.length + 1);
     for (const [id, rule] of rules) {
       for (const target of rule.Properties.Targets as Record<string, unknown>[]) {
         expect(target.DeadLetterConfig, id).toEqual({ Arn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
       }
     }
     const configs = ofType('AWS::Lambda::EventInvokeConfig');
-    expect(configs).toHaveLength(SCHEDULES.length);
+    expect(configs).toHaveLength(SCHEDULES.length + 1);
     for (const [, config] of configs) {
       expect(config.Properties).toMatchObject({
         MaximumRetryAttempts: 2,
@@ -130,7 +131,7 @@ describe('alarms', () => {
           .replace(/^Monitoring/, '')
           .replace(/[0-9A-F]{8}$/, '')
           .replace(/^(Api|Job)[A-Za-z]+?(?=Errors$|Throttles$)/, '<fn>')
-          .replace(/^(Workflow|Outbox|Bootstrap)(?=Errors|Throttles)/, '<fn>')
+          .replace(/^(Workflow|Outbox|Bootstrap|MailFeedback)(?=Errors|Throttles)/, '<fn>')
           .replace(/^[A-Za-z]+(?=DidNotRun)/, '<job>'),
       ),
     );

@@ -118,7 +118,29 @@ const jobFailures = () => ({
   },
 });
 const putEvents = () => ({ Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [busId(), 'Arn'] } });
-const sendEmail = { Action: 'ses:SendEmail', Effect: 'Allow', Resource: pseudoArn('ses', 'identity/') };
+/** SES authorizes a send against the sender identity and the configuration set it goes out under. */
+const sendEmail = {
+  Action: 'ses:SendEmail',
+  Effect: 'Allow',
+  Resource: [
+    {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ses:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':configuration-set/',
+          { Ref: expect.stringMatching(/^MailConfigurationSet[0-9A-F]{8}$/) },
+        ],
+      ],
+    },
+    pseudoArn('ses', 'identity/'),
+  ],
+};
 const machineName = `${STACK_NAME}-access-workflow`;
 /** The $default stage's URL: it refers to the HTTP API only (no function), so any function may hold it. */
 const apiUrl = () => ({
@@ -189,6 +211,15 @@ const pastHorizon = (path: string) => [
   { Variable: path, TimestampGreaterThanPath: '$.horizon' },
 ];
 
+const stillProvisioning = [
+  { Variable: '$.grant.provisioning', IsPresent: true },
+  { Variable: '$.grant.provisioning', BooleanEquals: true },
+];
+const stillDeprovisioning = [
+  { Variable: '$.expiry.deprovisioning', IsPresent: true },
+  { Variable: '$.expiry.deprovisioning', BooleanEquals: true },
+];
+
 describe('access workflow ASL', () => {
   it('has exactly the named states, JSONPath only, starting at Phase', () => {
     // Act
@@ -206,10 +237,16 @@ describe('access workflow ASL', () => {
       NextStage: 'Pass',
       WaitForStart: 'Wait',
       Grant: 'Task',
+      Provision: 'Task',
+      'Provisioned?': 'Choice',
+      WaitToProvision: 'Wait',
       'Granted?': 'Choice',
       WaitForEnd: 'Wait',
       Expire: 'Task',
       'Expired?': 'Choice',
+      Deprovision: 'Task',
+      'Deprovisioned?': 'Choice',
+      WaitToDeprovision: 'Wait',
       KeepWaiting: 'Pass',
       WaitForHorizon: 'Wait',
       Continue: 'Task',
@@ -225,6 +262,8 @@ describe('access workflow ASL', () => {
       Type: 'Choice',
       Choices: [
         { Variable: '$.phase', StringEquals: 'approval', Next: 'AwaitApproval' },
+        { Variable: '$.phase', StringEquals: 'provision', Next: 'Provision' },
+        { Variable: '$.phase', StringEquals: 'deprovision', Next: 'Deprovision' },
         {
           And: [{ Variable: '$.phase', StringEquals: 'start' }, ...pastHorizon('$.startDateTime')],
           Next: 'WaitForHorizon',
@@ -369,6 +408,7 @@ describe('access workflow ASL', () => {
     expect(States['Granted?']).toEqual({
       Type: 'Choice',
       Choices: [
+        { And: stillProvisioning, Next: 'Provision' },
         {
           And: [
             ...grantedWithEnd,
@@ -402,6 +442,7 @@ describe('access workflow ASL', () => {
     expect(States['Expired?']).toEqual({
       Type: 'Choice',
       Choices: [
+        { And: stillDeprovisioning, Next: 'Deprovision' },
         { Variable: '$.expiry.expired', BooleanEquals: true, Next: 'Ended' },
         { And: pastHorizon('$.expiry.waitUntil'), Next: 'WaitForHorizon' },
       ],
@@ -419,6 +460,56 @@ describe('access workflow ASL', () => {
       Next: 'WaitForEnd',
     });
     expect(States.Ended).toEqual({ Type: 'Succeed' });
+  });
+
+  it('provisions a grant in AWS before it keeps its end: create, then look again after the wait the step asks for', () => {
+    // Prepare
+    const fn = `<${handlerId()}.Arn>`;
+
+    // Assess (`Granted?` goes to Provision first: see above)
+    const { States } = rawDefinition();
+    expect(States.Provision).toEqual({
+      Type: 'Task',
+      Resource: fn,
+      Parameters: { kind: 'provision', 'requestId.$': '$.requestId', 'assignmentId.$': '$.grant.assignmentId' },
+      ResultPath: '$.grant',
+      Retry: RETRY,
+      Catch: [TO_FAILED, TO_GAVE_UP],
+      Next: 'Provisioned?',
+    });
+    expect(States['Provisioned?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ And: stillProvisioning, Next: 'WaitToProvision' }],
+      Default: 'Granted?',
+    });
+    expect(States.WaitToProvision).toEqual({ Type: 'Wait', SecondsPath: '$.grant.waitSeconds', Next: 'Provision' });
+  });
+
+  it('takes an ended grant away in AWS: delete, then look again after the wait the step asks for', () => {
+    // Prepare
+    const fn = `<${handlerId()}.Arn>`;
+
+    // Assess
+    const { States } = rawDefinition();
+    expect(States.Deprovision).toEqual({
+      Type: 'Task',
+      Resource: fn,
+      Parameters: { kind: 'deprovision', 'requestId.$': '$.requestId', 'assignmentId.$': '$.expiry.assignmentId' },
+      ResultPath: '$.expiry',
+      Retry: RETRY,
+      Catch: [TO_FAILED, TO_GAVE_UP],
+      Next: 'Deprovisioned?',
+    });
+    expect(States['Deprovisioned?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ And: stillDeprovisioning, Next: 'WaitToDeprovision' }],
+      Default: 'Ended',
+    });
+    expect(States.WaitToDeprovision).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.expiry.waitSeconds',
+      Next: 'Deprovision',
+    });
   });
 });
 
@@ -608,7 +699,8 @@ describe('lifecycle bus and mail', () => {
 describe('schedules', () => {
   it('has one rule per scheduled job, on its expression, invoking its function', () => {
     // Assess
-    template.resourceCountIs('AWS::Events::Rule', SCHEDULES.length);
+    // (and the mail feedback rule: test/infra/mail.test.ts)
+    template.resourceCountIs('AWS::Events::Rule', SCHEDULES.length + 1);
     for (const job of SCHEDULES) {
       const fn = logicalId('AWS::Lambda::Function', new RegExp(`^Schedules${pascal(job.name)}Function[0-9A-F]{8}$`));
       const rule = logicalId('AWS::Events::Rule', new RegExp(`^Schedules${pascal(job.name)}Rule[0-9A-F]{8}$`));
@@ -631,13 +723,20 @@ describe('schedules', () => {
     }
   });
 
-  it('gives reconcile the table, start, task response, mail, the session fence and the start of stale exports', () => {
+  it('gives reconcile the table, start, task response, mail, the start of stale exports, the Identity Center user lookup and the session fence', () => {
     // Prepare
     const fn = logicalId('AWS::Lambda::Function', /^SchedulesReconcileFunction[0-9A-F]{8}$/);
     const exportJob = logicalId('AWS::Lambda::Function', /^SchedulesAuditExportFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual(['start', 'taskResponse', 'mail', 'exportStart', 'idcFence']);
+    expect(SCHEDULE_CAPABILITIES.reconcile).toEqual([
+      'start',
+      'taskResponse',
+      'mail',
+      'exportStart',
+      'idcCheck',
+      'idcFence',
+    ]);
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
       ...tableStatements(),
@@ -645,6 +744,8 @@ describe('schedules', () => {
       startExecution(),
       taskResponseAndQuota,
       sendEmail,
+      // a scheduled start of a role with targets finds the Identity Center user (the workflow provisions it)
+      ...idcCheckStatements(),
       // unfenceDue: the inline policy, ProvisionPermissionSet and the IAM actions AWS documents for it
       ...idcFenceStatements(),
       {

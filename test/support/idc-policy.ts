@@ -79,6 +79,7 @@ export const idcProvisionStatements = () => [
     Action: [
       'identitystore:CreateGroupMembership',
       'identitystore:DeleteGroupMembership',
+      'identitystore:DescribeUser',
       'identitystore:GetGroupMembershipId',
       'identitystore:GetUserId',
       'identitystore:ListGroupMemberships',

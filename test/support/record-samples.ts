@@ -1,5 +1,6 @@
 import type { Assignment } from '#shared/domain/assignment.ts';
 import type { AuditEvent } from '#shared/domain/audit.ts';
+import type { MailSuppression } from '#shared/domain/mail-feedback.ts';
 import type {
   AlertRecord,
   AuditExportRecord,
@@ -77,6 +78,16 @@ export const principal: Principal = {
   updatedAt: T,
 };
 
+export const mailSuppression: MailSuppression = {
+  address: 'alice@example.com',
+  reason: 'bounce',
+  kind: 'Permanent/General',
+  diagnostic: 'smtp; 550 5.1.1 user unknown',
+  feedbackId: 'fb-1',
+  since: T,
+  principal: { principalType: 'user', principalId: 'alice' },
+};
+
 export const assignment: Assignment = {
   id: 'asg-1',
   principalId: 'alice',
@@ -124,6 +135,7 @@ export const request: RequestRecord = {
   assignmentId: null,
   approval: { stages: [] },
   eligibilityId: 'asg-0',
+  failureReason: null,
   version: 1,
   taskToken: null,
 };

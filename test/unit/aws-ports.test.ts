@@ -28,13 +28,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_SOURCE, EventBridgePublisher } from '#shared/ports/events.ts';
 import { SendRateLimiter, SesMailer } from '#shared/ports/mailer.ts';
-import {
-  CHECKSUM_ALGORITHM,
-  getBytes,
-  LambdaExportJobs,
-  listKeys,
-  S3ObjectStore,
-} from '#shared/ports/objects.ts';
+import { CHECKSUM_ALGORITHM, getBytes, LambdaExportJobs, listKeys, S3ObjectStore } from '#shared/ports/objects.ts';
 import { StepFunctionsWorkflow, type WorkflowInput } from '#shared/ports/workflow.ts';
 
 /**

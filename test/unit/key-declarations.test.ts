@@ -44,6 +44,7 @@ const putItems = (w: WriteOp | WriteOp[]): Item[] =>
  * where they can (a role, its policy and its targets; an assignment and its reminder; a live slot and a pending
  * marker; a review and its instance): a query that strays into a neighbour's items shows here.
  */
+const AWS_REF = 'acct|111122223333|arn:aws:sso:::permissionSet/ssoins-1/ps-1|u-1';
 const ITEMS: Item[] = [
   ...putItems(ops.createRole(s.role)),
   ...putItems(ops.createPolicy(s.policy)),
@@ -53,6 +54,7 @@ const ITEMS: Item[] = [
   // A permission set whose fences are all gone: kept, out of the index.
   ...putItems(ops.putFences({ ...s.fences, permissionSetArn: `${s.fences.permissionSetArn}x`, fences: [] }, 1)),
   ...putItems(ops.putPrincipal(s.principal)),
+  ...putItems(ops.putMailSuppression(s.mailSuppression)),
   ...putItems(ops.createAssignment(s.assignment)),
   ...putItems(ops.createAssignment(s.permanent)),
   ...putItems(ops.createPending(s.assignment, s.request.id)),
@@ -78,6 +80,8 @@ const ITEMS: Item[] = [
   ...putItems(reviewOps.createDecision(s.decision)),
   ...putItems(reviewOps.createDecision({ ...s.decision, id: 'rvd-2', queue: 'approvers' })),
   ...putItems(reviewOps.createDecision({ ...s.decision, id: 'rvd-3', queue: 'principals' })),
+  // Written by Updates (ops.holdRef / moveRef), so built here as holdRef makes it.
+  { ...keys.awsRef(AWS_REF), entity: 'awsRef', refId: AWS_REF, holders: new Set(['asg-1']) },
 ];
 
 const alice = { principalType: 'user', principalId: 'alice' } as const;
@@ -169,6 +173,7 @@ describe('key declarations', () => {
       [keys.settings(), 'settings'],
       [keys.install(), 'install'],
       [keys.change('chg-1'), 'change'],
+      [keys.awsRef(AWS_REF), 'awsRef'],
     ];
 
     // Act
@@ -264,9 +269,9 @@ describe('key declarations', () => {
     expect(() => keys.role(undefined as unknown as string)).toThrow(/field 'id' is missing/);
   });
 
-  it('keeps the key table of docs/architecture.md as the declarations generate it (npm run keys:doc)', () => {
+  it('keeps the key table of docs/data-model.md as the declarations generate it (npm run keys:doc)', () => {
     // Prepare
-    const doc = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/data-model.md', import.meta.url), 'utf8');
 
     // Act
     const current = withKeyTable(doc, ENTITIES);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PRINCIPAL_TAG, principalFromTags, principalTag } from '#shared/domain/mail-feedback.ts';
 import { SendRateLimiter, SesMailer } from '#shared/ports/mailer.ts';
 
 /** Answers every command in-process (no network) and records what was sent. */
@@ -77,5 +78,29 @@ describe('SesMailer', () => {
     const sends = sent.filter((s) => s.command === 'SendEmailCommand');
     expect(sends).toHaveLength(12);
     expect((sends.at(-1)?.at ?? 0) - (sends[0]?.at ?? 0)).toBeGreaterThanOrEqual(11 * 50 - 5);
+  });
+
+  it('sends every message under the configuration set, tagged with the principal its recipient was resolved from', async () => {
+    // Prepare
+    const mailer = new SesMailer('elevate@example.com', new SendRateLimiter(async () => 10_000), 'elevate-set');
+    const sent = await fakeSes(mailer);
+    const alice = { principalType: 'user', principalId: 'alice' } as const;
+
+    // Act: one address of a principal, one literal address
+    await mailer.send({
+      ...mail(['alice@example.com', 'list@example.com']),
+      principals: new Map([['alice@example.com', alice]]),
+    });
+
+    // Assess
+    const sends = sent.filter((s) => s.command === 'SendEmailCommand').map((s) => s.input);
+    expect(sends[0]).toMatchObject({
+      ConfigurationSetName: 'elevate-set',
+      Destination: { ToAddresses: ['alice@example.com'] },
+      EmailTags: [{ Name: PRINCIPAL_TAG, Value: principalTag(alice) }],
+    });
+    expect(principalFromTags({ [PRINCIPAL_TAG]: [String(principalTag(alice))] })).toEqual(alice);
+    expect(sends[1]).toMatchObject({ ConfigurationSetName: 'elevate-set' });
+    expect(sends[1]).not.toHaveProperty('EmailTags');
   });
 });

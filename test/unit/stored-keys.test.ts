@@ -49,6 +49,31 @@ describe('stored key formats', () => {
       sk: 'PROFILE',
       entity: 'principal',
     });
+    expect(keysOf(ops.putMailSuppression(s.mailSuppression))).toEqual({
+      pk: 'MAILSUPPRESS#alice@example.com',
+      sk: 'SUPPRESSION',
+      entity: 'mailSuppression',
+    });
+  });
+
+  it('keeps the keys of the session fences of a permission set, indexed only while something is due', () => {
+    const arn = s.fences.permissionSetArn;
+    expect(keysOf(ops.putFences(s.fences, null))).toEqual({
+      pk: `FENCE#${arn}`,
+      sk: 'FENCES',
+      gsi1pk: 'FENCES',
+      gsi1sk: `2026-05-01T11:05:00.000Z#${arn}`,
+      entity: 'fences',
+    });
+    expect(keysOf(ops.putFences({ ...s.fences, fences: [] }, 1))).toEqual({
+      pk: `FENCE#${arn}`,
+      sk: 'FENCES',
+      entity: 'fences',
+    });
+    expect(keys.fences(arn)).toEqual({ pk: `FENCE#${arn}`, sk: 'FENCES' });
+    expect(JSON.stringify(queries.fencesDue(s.T))).toBe(
+      JSON.stringify({ index: 'gsi1', pk: 'FENCES', between: ['0', `${s.T}\uffff`] }),
+    );
   });
 
   it('keeps the item keys of an assignment, its live slot, its last use and the role counter it moves', () => {

@@ -1,0 +1,627 @@
+import type { Deps, ProvisioningPorts } from '../deps.ts';
+import { type Assignment, isLive } from '../domain/assignment.ts';
+import { SYSTEM_ACTOR } from '../domain/audit.ts';
+import { DomainError } from '../domain/errors.ts';
+import { executionHorizon, waitTimestamp } from '../domain/execution.ts';
+import {
+  OPERATION_DEADLINE_MS,
+  overallStatus,
+  type ProvisionedTarget,
+  type Provisioning,
+  plannedTargets,
+  pollDelaySeconds,
+  presentProvisioning,
+  targetSettled,
+} from '../domain/provisioning.ts';
+import { provisioningAccount } from '../domain/targets.ts';
+import { errorFields, log } from '../log.ts';
+import type { OperationStatus } from '../ports/identity-center.ts';
+import type { WorkflowInput } from '../ports/workflow.ts';
+import {
+  type AwsRefRecord,
+  keys,
+  ops,
+  queries,
+  RefMoved,
+  type RequestRecord,
+  stored,
+  type WriteOp,
+} from '../store/records.ts';
+import { raise, readAlertSettings } from './alerts.ts';
+import { toAssignment } from './assignments.ts';
+import { auditEvent } from './context.ts';
+import { type Effect, runEffects } from './effects.ts';
+import { fenceSession } from './fence.ts';
+import { endWrites } from './lifecycle.ts';
+import { identityCenterUserId, readTargets } from './provisioning.ts';
+import { readRequest, targetOf, waitUntil } from './request-records.ts';
+
+/**
+ * Provisioning in the workflow (provisioning.md, "States"): a grant of a role with targets holds a reference to
+ * each AWS account assignment or membership it needs (in the grant's transaction), and the workflow's `provision`
+ * step moves each target on, one AWS call at a time, until it is there (live) or gone (ended).
+ *
+ * Each AWS assignment has one reference item (records.ts `awsRef`): the grants that hold it, and what Elevate
+ * knows of it in AWS (`absent → creating → present → deleting → absent`, each move conditional on the state and
+ * owner read). A grant creates it only from `absent` and deletes it only from `present` when nobody holds it and
+ * it was not there before Elevate: under any race it is never deleted while a grant holds it (the hold and the
+ * claim to delete are conditional on each other), and the last grant to let go always sees nobody holding it
+ * (it reads after its own release). Every step re-reads and is a no-op when its move already happened.
+ */
+export interface ProvisionResult {
+  assignmentId: string;
+  /** Every target is settled (there, gone, kept, or failed). */
+  done: boolean;
+  /** Seconds until the next look (when not done). */
+  waitSeconds: number;
+  /** The assignment is live and provisioned: its end is to be kept. */
+  granted: boolean;
+  waitUntil: string | null;
+}
+
+/**
+ * The provisioning of a grant about to be made (active, of a role with targets, held by a user): its targets
+ * InProgress, and the holds on what they need, for the grant's transaction. Undefined when nothing is provisioned.
+ * Throws TargetNotReady / ScopeNotProvisionable when AWS cannot carry the grant (the caller fails the request).
+ */
+export async function planProvisioning(
+  deps: Pick<Deps, 'provisioning' | 'store' | 'config'>,
+  a: Assignment,
+  requestId: string,
+  now: Date,
+): Promise<{ provisioning: Provisioning; writes: WriteOp[] } | undefined> {
+  if (a.assignmentType !== 'active') return undefined;
+  const targets = (await readTargets(deps.store, a.roleId))?.targets ?? [];
+  if (targets.length === 0) return undefined;
+  // Group-held assignments are not provisioned per member yet (docs/provisioning.md).
+  if (a.principalType !== 'user') return undefined;
+  if (!deps.provisioning) throw new DomainError('TargetNotReady', 'IAM Identity Center is not configured');
+  const account = provisioningAccount(targets, a.scope);
+  if (account === null) {
+    throw new DomainError('ScopeNotProvisionable', `the scope '${a.scope}' names no account to provision into`);
+  }
+  const { userId, lookedUp } = await identityCenterUserId(deps, deps.provisioning, a.principalId);
+  if (!userId) throw new DomainError('TargetNotReady', `no IAM Identity Center user ${lookedUp}`);
+  const planned = plannedTargets(targets, account ?? null, userId, now);
+  return {
+    provisioning: { status: 'InProgress', targets: planned, requestId },
+    writes: planned.map((t) => ops.holdRef(t.refId, a.id)),
+  };
+}
+
+/** The holds an ending grant lets go of, in its ending transaction. */
+export const releases = (a: Assignment): WriteOp[] =>
+  (a.provisioning?.targets ?? []).map((t) => ops.releaseRef(t.refId, a.id));
+
+/** The execution that takes an ended grant's access away in AWS (started after the ending commits). */
+export const deprovisionName = (assignmentId: string) => `${assignmentId}-end`;
+
+export function deprovisionEffect(a: Assignment, now: Date): Effect[] {
+  if (!a.provisioning?.targets.length) return [];
+  return [{ kind: 'startWorkflow', name: deprovisionName(a.id), input: stepInput(a, now) }];
+}
+
+/** An execution that starts at the `provision` step (a live grant) or the `deprovision` step (an ended one). */
+function stepInput(a: Assignment, now: Date): WorkflowInput {
+  const base = {
+    requestId: a.provisioning?.requestId ?? a.requestId ?? a.id,
+    startDateTime: waitTimestamp(a.startDateTime),
+    horizon: executionHorizon(now),
+    stage: 0,
+    stageTimeoutSeconds: 0,
+    endDateTime: a.endDateTime,
+    stages: [],
+  };
+  if (isLive(a)) {
+    return {
+      ...base,
+      phase: 'provision',
+      grant: {
+        granted: true,
+        waitUntil: waitUntil(a.endDateTime, now),
+        provisioning: true,
+        waitSeconds: 0,
+        assignmentId: a.id,
+      },
+    };
+  }
+  return {
+    ...base,
+    phase: 'deprovision',
+    expiry: { expired: true, waitUntil: null, deprovisioning: true, waitSeconds: 0, assignmentId: a.id },
+  };
+}
+
+/** How long a grant's provisioning may stand still before the reconcile job takes it up (past any poll's deadline). */
+export const STALLED_MS = 20 * 60_000;
+
+/**
+ * The reconcile job's part: grants still Provisioning, and grants ended in the last 2 days still Deprovisioning,
+ * whose targets have not moved for STALLED_MS (their execution gave up, or was never started): a new execution
+ * carries each on. Returns how many were taken up.
+ */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until the Provisioning and Deprovisioning sweeps split into one function each
+export async function resumeProvisioning(deps: Deps, outOfTime: () => boolean): Promise<number> {
+  const now = deps.clock.now();
+  const before = new Date(now.getTime() - STALLED_MS).toISOString();
+  const ids = new Set<string>();
+  for await (const item of deps.store.stream(queries.requestsByStatus('Provisioning'))) {
+    if (outOfTime()) break;
+    const r = stored.request.fromItem(item);
+    if (r.assignmentId) ids.add(r.assignmentId);
+  }
+  const from = new Date(now.getTime() - 2 * 86_400_000).toISOString();
+  for (const status of ['Expired', 'Revoked']) {
+    for await (const item of deps.store.stream(queries.assignmentsEndedBetween(status, from, before))) {
+      if (outOfTime()) break;
+      const a = toAssignment(item);
+      if (a.provisioning?.status === 'Deprovisioning') ids.add(a.id);
+    }
+  }
+  let resumed = 0;
+  for (const id of ids) {
+    if (outOfTime()) break;
+    const a = await readAssignment(deps, id);
+    const p = a?.provisioning;
+    if (!a || !p || (p.status !== 'InProgress' && p.status !== 'Deprovisioning' && p.status !== 'Failed')) continue;
+    if (p.status === 'Failed' && !isLive(a)) continue;
+    if (p.targets.some((t) => t.updatedAt >= before)) continue;
+    // A new execution carries it on (the job itself makes no call to Identity Center).
+    await runEffects(deps, [
+      { kind: 'startWorkflow', name: `${id}-resume-${Math.floor(now.getTime() / 60_000)}`, input: stepInput(a, now) },
+    ]);
+    resumed++;
+  }
+  return resumed;
+}
+
+/** A move made (with the assignment as it now is), a wait for AWS or another grant, or nothing left to do. */
+type Outcome = { kind: 'moved'; a: Assignment } | { kind: 'wait'; seconds: number } | { kind: 'settled' };
+const SETTLED: Outcome = { kind: 'settled' };
+
+async function readAssignment(deps: Deps, id: string): Promise<Assignment | undefined> {
+  const item = await deps.store.get(keys.assignment(id));
+  return item ? toAssignment(item) : undefined;
+}
+
+async function readRef(deps: Deps, refId: string): Promise<AwsRefRecord | undefined> {
+  const item = await deps.store.get(keys.awsRef(refId));
+  return item ? stored.awsRef.fromItem(item) : undefined;
+}
+
+/** An AWS error as a target's failure reason (a FAILED status gives its own). */
+const reasonOf = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 1000) : String(error).slice(0, 1000);
+
+/** AWS answered (an error of the service or of the retries): a reason. Anything else (DynamoDB) goes up. */
+async function aws<T>(call: () => Promise<T>): Promise<{ ok: T } | { error: string }> {
+  try {
+    return { ok: await call() };
+  } catch (error) {
+    if (error instanceof RefMoved || error instanceof DomainError) throw error;
+    log('warn', 'identity center call failed', errorFields(error));
+    return { error: reasonOf(error) };
+  }
+}
+
+const assignmentOf = (t: ProvisionedTarget) => ({
+  accountId: t.accountId as string,
+  permissionSetArn: t.permissionSetArn as string,
+  principalId: t.identityCenterUserId,
+  principalType: 'USER' as const,
+});
+
+async function existsInAws(ports: ProvisioningPorts, t: ProvisionedTarget): Promise<boolean> {
+  if (t.type === 'identityCenterGroupMembership') {
+    return (await ports.identityStore.membershipId(t.groupId as string, t.identityCenterUserId)) !== null;
+  }
+  const found = await ports.identityCenter.listAccountAssignments(t.accountId as string, t.permissionSetArn as string);
+  return found.some((x) => x.principalType === 'USER' && x.principalId === t.identityCenterUserId);
+}
+
+/**
+ * One move of one target, committed with the move of its reference (when there is one) and, when the assignment's
+ * status changes with it, the request, audit event and lifecycle event of that change.
+ */
+async function commit(
+  deps: Deps,
+  a: Assignment,
+  index: number,
+  patch: Partial<ProvisionedTarget>,
+  refMove: WriteOp | undefined,
+  now: Date,
+): Promise<Outcome> {
+  const p = a.provisioning as Provisioning;
+  const live = isLive(a);
+  const nowIso = now.toISOString();
+  const targets = p.targets.map((t, i) => (i === index ? { ...t, ...patch, updatedAt: nowIso } : t));
+  const status = overallStatus(targets, live);
+  const updated: Assignment = {
+    ...a,
+    provisioning: { ...p, status, targets },
+    updatedAt: nowIso,
+    version: a.version + 1,
+  };
+  const moved = () => new RefMoved(`assignment '${a.id}' changed while it was provisioned`);
+  const writes: WriteOp[] = live
+    ? ops.replaceAssignment(updated, a.version).map((w) => ({ ...w, onConflict: moved }))
+    : [ops.replaceEndedAssignment(updated, a.version)];
+  if (refMove) writes.push(refMove);
+  const target = {
+    principalId: a.principalId,
+    roleId: a.roleId,
+    scope: a.scope,
+    assignmentId: a.id,
+    requestId: p.requestId,
+  };
+  const shown = presentProvisioning(updated.provisioning);
+  let alert: string | undefined;
+  if (status !== p.status) {
+    if (live && status === 'Provisioned') {
+      const r = p.requestId ? await readRequest(deps.store, p.requestId).catch(() => undefined) : undefined;
+      if (r?.status === 'Provisioning') {
+        const granted: RequestRecord = { ...r, status: 'Granted', version: r.version + 1 };
+        writes.push({ ...ops.updateRequest(granted, r.version), onConflict: moved });
+      }
+      writes.push(
+        ops.audit(auditEvent(now, SYSTEM_ACTOR, 'assignment.provisioned', target, { provisioning: shown })),
+        ops.publish(
+          {
+            type: 'elevate.assignment.provisioned',
+            detail: { assignmentId: a.id, requestId: p.requestId, provisioning: shown },
+          },
+          now,
+        ),
+      );
+    } else if (!live && status === 'Deprovisioned') {
+      writes.push(
+        ops.audit(auditEvent(now, SYSTEM_ACTOR, 'assignment.deprovisioned', target, { provisioning: shown })),
+        ops.publish(
+          { type: 'elevate.assignment.deprovisioned', detail: { assignmentId: a.id, provisioning: shown } },
+          now,
+        ),
+      );
+    }
+  }
+  if (!live && patch.status === 'Failed') {
+    // A removal that AWS refused: the access is still there. (A failed grant is rolled back: see rollback.)
+    alert = patch.failureReason ?? 'the removal failed';
+    writes.push(
+      ops.audit(
+        auditEvent(now, SYSTEM_ACTOR, 'assignment.provisioningFailed', target, {
+          phase: 'deprovision',
+          failureReason: alert,
+          provisioning: shown,
+        }),
+      ),
+      ops.publish(
+        {
+          type: 'elevate.assignment.provisioningFailed',
+          detail: { assignmentId: a.id, phase: 'deprovision', failureReason: alert, provisioning: shown },
+        },
+        now,
+      ),
+    );
+  }
+  await deps.store.transact(writes);
+  if (alert !== undefined) await raiseFailed(deps, a, alert);
+  return { kind: 'moved', a: updated };
+}
+
+/** The `provisioningFailed` alert (high): raised at once, as the workflow sees the failure. */
+async function raiseFailed(deps: Deps, a: Assignment, reason: string): Promise<void> {
+  const settings = await readAlertSettings(deps);
+  if (!settings.provisioningFailed.enabled) return;
+  await raise(
+    deps,
+    {
+      type: 'provisioningFailed',
+      subject: a.id,
+      affected: [{ assignmentId: a.id, principalId: a.principalId, roleId: a.roleId, scope: a.scope }],
+      details: { failureReason: reason },
+    },
+    settings,
+  ).catch((error: unknown) => log('warn', 'could not raise provisioningFailed', errorFields(error)));
+}
+
+/** How long to wait for an operation that another grant (or AWS) has in flight. */
+const waitOn = (since: string | null | undefined, now: Date): Outcome => ({
+  kind: 'wait',
+  seconds: pollDelaySeconds(since ? now.getTime() - Date.parse(since) : 0),
+});
+
+/**
+ * The session fence of an account assignment this grant removed (provisioning.md, "Sessions end when access
+ * ends"): a Deny on sessions of that user in that account issued before the access ended. `fenceSession` never
+ * throws (a failure raises `sessionFenceFailed`), so the removal stands whatever happens to the fence.
+ */
+async function fenceRemoved(
+  deps: Deps,
+  ports: ProvisioningPorts,
+  a: Assignment,
+  t: ProvisionedTarget,
+  now: Date,
+): Promise<void> {
+  const ended = a.endDateTime && Date.parse(a.endDateTime) < now.getTime() ? a.endDateTime : now.toISOString();
+  let userName: string | null = a.principalId;
+  if (deps.config.identityCenter?.userAttribute === 'email') {
+    const named = await aws(() => ports.identityStore.userName(t.identityCenterUserId));
+    userName = 'ok' in named ? named.ok : null;
+  }
+  await fenceSession(deps, {
+    permissionSetArn: t.permissionSetArn as string,
+    accountId: t.accountId as string,
+    // Unknown (the user is gone, or the lookup failed): fenceSession refuses it loudly (sessionFenceFailed).
+    userName: userName ?? '',
+    end: ended,
+    requestId: a.provisioning?.requestId ?? a.requestId ?? a.id,
+    principalId: a.principalId,
+  });
+}
+
+/** One target one move further (or the time to wait before the next look). */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until each target state (create, wait on creation, delete, wait on deletion) is its own step function
+async function advanceTarget(
+  deps: Deps,
+  ports: ProvisioningPorts,
+  a: Assignment,
+  i: number,
+  now: Date,
+): Promise<Outcome> {
+  const live = isLive(a);
+  const t = (a.provisioning as Provisioning).targets[i] as ProvisionedTarget;
+  if (targetSettled(t.status, live)) return SETTLED;
+  const ref = await readRef(deps, t.refId);
+  const state = ref?.state ?? 'absent';
+  const mine = ref?.owner === a.id;
+  const at = now.toISOString();
+  const move = (from: Parameters<typeof ops.moveRef>[1], to: Omit<Parameters<typeof ops.moveRef>[2], 'at'>) =>
+    ops.moveRef(t.refId, from, { ...to, at });
+  const set = (patch: Partial<ProvisionedTarget>, refMove?: WriteOp) => commit(deps, a, i, patch, refMove, now);
+  const membership = t.type === 'identityCenterGroupMembership';
+
+  if (state === 'creating' && mine && !live && (membership || !t.operationId)) {
+    // Claimed for a creation that was never asked of AWS (or whose answer was lost), and no longer wanted.
+    const there = await aws(() => existsInAws(ports, t));
+    if ('error' in there) return waitOn(t.operationStartedAt, now);
+    return set(
+      there.ok ? { operationId: null } : { status: 'Deprovisioned', operationId: null },
+      move({ state: 'creating', owner: a.id }, { state: there.ok ? 'present' : 'absent', owner: null }),
+    );
+  }
+  if (state === 'creating' && mine) {
+    // This grant's creation: start it, or look at it.
+    let status: OperationStatus;
+    if (membership) {
+      const made = await aws(() => ports.identityStore.createMembership(t.groupId as string, t.identityCenterUserId));
+      const already = 'error' in made && made.error.startsWith('ConflictException');
+      status =
+        'ok' in made || already
+          ? { requestId: '', status: 'SUCCEEDED', failureReason: null }
+          : { requestId: '', status: 'FAILED', failureReason: made.error };
+    } else if (!t.operationId) {
+      const started = await aws(() => ports.identityCenter.createAccountAssignment(assignmentOf(t)));
+      if ('error' in started) status = { requestId: '', status: 'FAILED', failureReason: started.error };
+      else if (started.ok.status === 'IN_PROGRESS')
+        return set({ operationId: started.ok.requestId, operationStartedAt: at });
+      else status = started.ok;
+    } else {
+      const seen = await aws(() => ports.identityCenter.describeAssignmentCreation(t.operationId as string));
+      status = 'error' in seen ? { requestId: '', status: 'FAILED', failureReason: seen.error } : seen.ok;
+      if (status.status === 'IN_PROGRESS') {
+        if (now.getTime() - Date.parse(t.operationStartedAt ?? at) < OPERATION_DEADLINE_MS)
+          return waitOn(t.operationStartedAt, now);
+        status = { ...status, status: 'FAILED', failureReason: 'the creation did not finish within 15 minutes' };
+      }
+    }
+    if (status.status === 'SUCCEEDED') {
+      return set(
+        live ? { status: 'Provisioned', operationId: null } : { operationId: null },
+        move({ state: 'creating', owner: a.id }, { state: 'present', owner: null }),
+      );
+    }
+    return set(
+      live
+        ? { status: 'Failed', failureReason: status.failureReason ?? 'FAILED', operationId: null }
+        : { status: 'Deprovisioned', operationId: null },
+      move({ state: 'creating', owner: a.id }, { state: 'absent', owner: null }),
+    );
+  }
+  if (state === 'deleting' && mine) {
+    let status: OperationStatus;
+    if (membership) {
+      const id = await aws(() => ports.identityStore.membershipId(t.groupId as string, t.identityCenterUserId));
+      if ('error' in id) status = { requestId: '', status: 'FAILED', failureReason: id.error };
+      else if (id.ok === null) status = { requestId: '', status: 'SUCCEEDED', failureReason: null };
+      else {
+        const gone = await aws(() => ports.identityStore.deleteMembership(id.ok as string));
+        status =
+          'error' in gone
+            ? { requestId: '', status: 'FAILED', failureReason: gone.error }
+            : { requestId: '', status: 'SUCCEEDED', failureReason: null };
+      }
+    } else if (!t.operationId) {
+      const started = await aws(() => ports.identityCenter.deleteAccountAssignment(assignmentOf(t)));
+      if ('error' in started) status = { requestId: '', status: 'FAILED', failureReason: started.error };
+      else if (started.ok.status === 'IN_PROGRESS')
+        return set({ operationId: started.ok.requestId, operationStartedAt: at });
+      else status = started.ok;
+    } else {
+      const seen = await aws(() => ports.identityCenter.describeAssignmentDeletion(t.operationId as string));
+      status = 'error' in seen ? { requestId: '', status: 'FAILED', failureReason: seen.error } : seen.ok;
+      if (status.status === 'IN_PROGRESS') {
+        if (now.getTime() - Date.parse(t.operationStartedAt ?? at) < OPERATION_DEADLINE_MS)
+          return waitOn(t.operationStartedAt, now);
+        status = { ...status, status: 'FAILED', failureReason: 'the deletion did not finish within 15 minutes' };
+      }
+    }
+    if (status.status === 'SUCCEEDED') {
+      // Sessions already issued outlive the assignment: fence them before the removal is recorded (a retry fences
+      // again, which merges into the same statement), so a crash between the two never leaves them running.
+      if (!membership) await fenceRemoved(deps, ports, a, t, now);
+      return set(
+        { status: 'Deprovisioned', operationId: null },
+        move({ state: 'deleting', owner: a.id }, { state: 'absent', owner: null }),
+      );
+    }
+    return set(
+      { status: 'Failed', failureReason: status.failureReason ?? 'FAILED', operationId: null },
+      move({ state: 'deleting', owner: a.id }, { state: 'present', owner: null }),
+    );
+  }
+  // Another grant's creation or deletion is in flight: wait for it to end.
+  if (state === 'creating' || state === 'deleting') return waitOn(ref?.updatedAt, now);
+
+  if (live) {
+    if (state === 'present') return set({ status: 'Provisioned', operationId: null });
+    // absent: there before Elevate (never removed by it), or to be created by this grant.
+    const there = await aws(() => existsInAws(ports, t));
+    if ('error' in there) return set({ status: 'Failed', failureReason: there.error });
+    if (there.ok) {
+      return set(
+        { status: 'Provisioned' },
+        move({ state: 'absent', owner: null }, { state: 'present', owner: null, preexisting: true }),
+      );
+    }
+    return set(
+      { operationId: null, operationStartedAt: at },
+      move({ state: 'absent', owner: null }, { state: 'creating', owner: a.id }),
+    );
+  }
+  // Ended: gone already, still needed by another grant (or there before Elevate), or this grant removes it.
+  if (state === 'absent') return set({ status: 'Deprovisioned', operationId: null });
+  if ((ref?.holders?.size ?? 0) > 0 || ref?.preexisting) return set({ status: 'Retained', operationId: null });
+  return set(
+    { operationId: null, operationStartedAt: at },
+    move({ state: 'present', owner: null, unheld: true }, { state: 'deleting', owner: a.id }),
+  );
+}
+
+/**
+ * A grant that could not be provisioned: its assignment ends Revoked (what was provisioned is taken away by the
+ * steps that follow), its request is Failed with the AWS reason, audited, and `provisioningFailed` raised.
+ */
+async function rollback(deps: Deps, a: Assignment, now: Date): Promise<void> {
+  const p = a.provisioning as Provisioning;
+  const reason = p.targets.find((t) => t.status === 'Failed')?.failureReason ?? 'provisioning failed';
+  const end = await endWrites(deps, a, now, 'Revoked', SYSTEM_ACTOR, 'assignment.revoked');
+  const r = p.requestId ? await readRequest(deps.store, p.requestId).catch(() => undefined) : undefined;
+  const writes = [...end.writes];
+  const target = {
+    principalId: a.principalId,
+    roleId: a.roleId,
+    scope: a.scope,
+    assignmentId: a.id,
+    requestId: p.requestId,
+  };
+  if (r?.status === 'Provisioning') {
+    const failed: RequestRecord = {
+      ...r,
+      status: 'Failed',
+      failureReason: reason,
+      version: r.version + 1,
+      taskToken: null,
+    };
+    writes.push(
+      ops.updateRequest(failed, r.version),
+      ops.audit(auditEvent(now, SYSTEM_ACTOR, 'request.failed', target, { reason })),
+      ops.publish({ type: 'elevate.request.failed', detail: { requestId: r.id, reason } }, now),
+    );
+  }
+  writes.push(
+    ops.audit(
+      auditEvent(now, SYSTEM_ACTOR, 'assignment.provisioningFailed', target, {
+        phase: 'provision',
+        failureReason: reason,
+        provisioning: presentProvisioning(p),
+      }),
+    ),
+    ops.publish(
+      {
+        type: 'elevate.assignment.provisioningFailed',
+        detail: { assignmentId: a.id, requestId: p.requestId, phase: 'provision', failureReason: reason },
+      },
+      now,
+    ),
+  );
+  await deps.store.transact(writes);
+  // This execution takes the rest away itself: no second one for it.
+  await runEffects(
+    deps,
+    end.effects.filter((e) => !(e.kind === 'startWorkflow' && e.name === deprovisionName(a.id))),
+  );
+  await raiseFailed(deps, a, reason);
+}
+
+/** An ended grant whose request was still Provisioning (removed before it was ready): the request is Revoked. */
+async function closeRequest(deps: Deps, a: Assignment, now: Date): Promise<void> {
+  const p = a.provisioning as Provisioning;
+  const r = p.requestId ? await readRequest(deps.store, p.requestId).catch(() => undefined) : undefined;
+  if (r?.status !== 'Provisioning') return;
+  await deps.store.transact([
+    ops.updateRequest({ ...r, status: 'Revoked', version: r.version + 1, taskToken: null }, r.version),
+    ops.audit(
+      auditEvent(now, SYSTEM_ACTOR, 'request.revoked', targetOf(r), {
+        reason: 'the access ended before it was provisioned',
+      }),
+    ),
+  ]);
+}
+
+/** Moves made in one invocation at most (each is one AWS call and one transaction). */
+const MOVES_PER_STEP = 12;
+
+/**
+ * Workflow steps `provision` and `deprovision`: every target of the assignment as far as it goes now. Returns when
+ * all are settled (done), or with the seconds to wait before the next look.
+ */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until reading the assignment, moving its targets and settling the grant split apart
+export async function provisionStep(deps: Deps, assignmentId: string): Promise<ProvisionResult> {
+  const none = { assignmentId, done: true, waitSeconds: 0, granted: false, waitUntil: null };
+  // The assignment as the last move left it (read again only after a move of someone else's).
+  let known: Assignment | undefined;
+  for (let moves = 0; moves < MOVES_PER_STEP; moves++) {
+    const now = deps.clock.now();
+    const a = known ?? (await readAssignment(deps, assignmentId));
+    known = undefined;
+    if (!a?.provisioning?.targets.length)
+      return { ...none, granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
+    const live = isLive(a);
+    const ports = deps.provisioning;
+    if (!ports) throw new Error('IAM Identity Center is not configured: the grant cannot be provisioned');
+    try {
+      if (live && a.provisioning.status === 'Failed') {
+        await rollback(deps, a, now);
+        continue;
+      }
+      let wait: number | null = null;
+      let moved = false;
+      for (let i = 0; i < a.provisioning.targets.length && !moved; i++) {
+        const outcome = await advanceTarget(deps, ports, a, i, now);
+        if (outcome.kind === 'moved') {
+          moved = true;
+          known = outcome.a;
+        } else if (outcome.kind === 'wait') wait = Math.min(wait ?? outcome.seconds, outcome.seconds);
+      }
+      if (moved) continue;
+      if (wait !== null) return { assignmentId, done: false, waitSeconds: wait, granted: false, waitUntil: null };
+      if (!live) await closeRequest(deps, a, now);
+      return {
+        assignmentId,
+        done: true,
+        waitSeconds: 0,
+        granted: live,
+        waitUntil: live ? waitUntil(a.endDateTime, now) : null,
+      };
+    } catch (error) {
+      // Another step (the other execution on this grant, another grant on the same AWS assignment) moved first.
+      if (
+        error instanceof RefMoved ||
+        (error instanceof DomainError && ['AlreadyDecided', 'Conflict'].includes(error.code))
+      )
+        continue;
+      throw error;
+    }
+  }
+  return { assignmentId, done: false, waitSeconds: 1, granted: false, waitUntil: null };
+}
