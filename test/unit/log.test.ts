@@ -96,6 +96,8 @@ describe('structured logs', () => {
     const deps = {
       clock: { now: () => new Date('2026-01-01T00:00:00Z') },
       mailer: { send: vi.fn(async () => Promise.reject(new Error('SES is down'))) },
+      // no address is suppressed (the mail effect looks first)
+      store: { getMany: vi.fn(async () => []) },
     } as unknown as Deps;
     const caller = { id: 'alice' } as Caller;
     const ctx = new Ctx(deps, caller, undefined, logWith({ requestId: 'req-42', coldStart: false }));
