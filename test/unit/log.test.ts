@@ -111,8 +111,8 @@ describe('structured logs', () => {
       ),
     );
 
-    // Assess: three tries, one error line naming the request, no address
-    expect(deps.mailer.send).toHaveBeenCalledTimes(3);
+    // Assess: one send (no retry on top of the SDK after a commit), one error line naming the request, no address
+    expect(deps.mailer.send).toHaveBeenCalledTimes(1);
     const failed = lines(err).filter((l) => l.level === 'error');
     expect(failed).toEqual([
       expect.objectContaining({
