@@ -33,7 +33,9 @@ export const SCANNED_ALERT_TYPES: ReadonlySet<AlertType> = new Set([
   'expiryMissed',
 ]);
 
-const Severity = z.enum(['low', 'medium', 'high']);
+const Severity = z
+  .enum(['low', 'medium', 'high'])
+  .meta({ id: 'Severity', description: 'How urgent an alert of this type is' });
 type Severity = z.infer<typeof Severity>;
 
 /** The severity of the types whose settings have none (provisioning.md fixes them). */

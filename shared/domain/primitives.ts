@@ -25,7 +25,7 @@ export const IsoDuration = z
   .string()
   .max(40)
   .refine(isDuration, 'an ISO 8601 duration such as PT8H or P14D')
-  .meta({ examples: ['PT8H', 'P14D'] });
+  .meta({ id: 'IsoDuration', description: 'An ISO 8601 duration', examples: ['PT8H', 'P14D'] });
 
 export const PrincipalType = z.enum(['user', 'group', 'servicePrincipal']);
 export type PrincipalType = z.infer<typeof PrincipalType>;

@@ -26,8 +26,9 @@ describe('bundled synth', () => {
     // Assess
     const bundles = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
     const withHandler = bundles.filter((name) => readdirSync(join(assembly.directory, name)).includes('index.mjs'));
-    // the API functions, the bootstrap handler, the workflow handler, the outbox publisher and one per scheduled job
-    expect(withHandler).toHaveLength(FUNCTIONS.length + 3 + SCHEDULES.length);
+    // the API functions, the bootstrap handler, the workflow handler, the outbox publisher, the mail feedback function
+    // and one per scheduled job
+    expect(withHandler).toHaveLength(FUNCTIONS.length + 4 + SCHEDULES.length);
     // which entry each bundle is (the function resources name their asset and their entry)
     const template = assembly.getStackArtifact(stack.artifactId).template as {
       Resources: Record<
