@@ -136,13 +136,20 @@ describe('admin assignments', () => {
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('Scheduled');
     const check = () => call('GET', '/v1/access?principalId=sched&roleId=db-admin&scope=/accounts/1', { as: 'admin' });
-    expect((await check()).body).toEqual({ allowed: false, assignmentId: null, expiresAt: null, viaGroup: null });
+    expect((await check()).body).toEqual({
+      allowed: false,
+      assignmentId: null,
+      expiresAt: null,
+      viaGroup: null,
+      provisioning: null,
+    });
     clock.set(new Date('2026-11-27T00:00:00Z'));
     expect((await check()).body).toEqual({
       allowed: true,
       assignmentId: res.body.assignmentId,
       expiresAt: '2026-11-27T02:00:00.000Z',
       viaGroup: null,
+      provisioning: 'NotRequired',
     });
     expect((await call('GET', `/v1/assignments/${res.body.assignmentId}`, { as: 'admin' })).body.status).toBe('Active');
     clock.set(new Date('2026-11-27T02:00:00Z'));

@@ -304,7 +304,7 @@ describe('overlapping grants of one (user, permission set, account)', () => {
       expect(ref?.holders).toBeUndefined();
       expect(ref?.state).toBe('absent');
     }
-  });
+  }, 180_000); // three rounds of racing calls: minutes on a loaded 2-core machine
 
   it('a grant ending while another is made at once: the new grant keeps it in AWS', async () => {
     for (let round = 0; round < 3; round++) {
@@ -326,7 +326,7 @@ describe('overlapping grants of one (user, permission set, account)', () => {
       await drive(made.body.assignmentId);
       expect(inAws(user)).toBe(false);
     }
-  });
+  }, 180_000); // three rounds of racing calls: minutes on a loaded 2-core machine
 });
 
 describe('the reconcile job and provisioning', () => {
