@@ -120,6 +120,7 @@ describe('self activation', () => {
       assignmentId: res.body.assignmentId,
       expiresAt: '2026-11-26T18:00:00.000Z',
       viaGroup: null,
+      provisioning: 'NotRequired',
     });
     const again = await alice().post<Problem>('/v1/requests', activation('ops'));
     expect(again.status).toBe(409);
