@@ -1,5 +1,4 @@
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SDK_SINGLE_ATTEMPT } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 import { DEFAULT_RETRY, isNotFound, type RetryPolicy, withBackoff } from './retry.ts';
 
@@ -42,7 +41,7 @@ export class AwsOrganizations implements Organizations {
   /** The SDK is loaded on first use (see lazy.ts); one attempt per call, the retries are `withBackoff`'s. */
   readonly #org = lazyClient(
     () => import('@aws-sdk/client-organizations'),
-    (m) => new m.OrganizationsClient({ maxAttempts: SDK_SINGLE_ATTEMPT }),
+    (m) => new m.OrganizationsClient({ maxAttempts: 1 }),
   );
 
   constructor(private readonly retry: RetryPolicy = DEFAULT_RETRY) {}

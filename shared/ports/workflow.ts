@@ -1,5 +1,4 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 
 /**
@@ -50,7 +49,7 @@ export class StepFunctionsWorkflow implements Workflow {
   /** The SDK is loaded on first use: functions that never start a workflow do not pay for it at cold start. */
   readonly #sfn = lazyClient(
     () => import('@aws-sdk/client-sfn'),
-    (m) => new m.SFNClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+    (m) => new m.SFNClient({}),
   );
 
   constructor(private readonly stateMachineArn: string) {}

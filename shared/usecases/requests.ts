@@ -1,25 +1,12 @@
-import {
-  activationWindow,
-  checkActivation,
-  checkActivationType,
-  checkDeactivation,
-  checkExtension,
-} from '../domain/activation.ts';
+import { activationWindow, checkActivation, checkExtension } from '../domain/activation.ts';
 import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '../domain/approval.ts';
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import { waitTimestamp } from '../domain/execution.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
-import {
-  checkActor,
-  isAdminAction,
-  type Request,
-  type RequestInput,
-  type RequestStatus,
-  transition,
-} from '../domain/request.ts';
-import { checkAdminAssignment, checkAdminUpdate, checkRenewal, defaultAssignmentExpiration } from '../domain/rules.ts';
+import { isAdminAction, type Request, type RequestInput, type RequestStatus } from '../domain/request.ts';
+import { checkAdminAssignment, checkSelfPrincipalType, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
@@ -104,9 +91,18 @@ interface Plan {
  * effects that follow the commit; 'valid' for a validateOnly call that passed every check. Writes nothing.
  */
 async function planRequest(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
-  checkActor(input.action, input, ctx.caller.id);
   const byAdmin = isAdminAction(input.action);
-  if (byAdmin) await ctx.requireAdmin(`the action '${input.action}'`);
+  if (byAdmin) {
+    if (!input.principalId)
+      throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
+    await ctx.requireAdmin(`the action '${input.action}'`);
+  } else if (input.principalId && input.principalId !== ctx.caller.id) {
+    throw forbidden(
+      `'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`,
+    );
+  } else {
+    checkSelfPrincipalType(input.action, input.principalType);
+  }
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
   const { policy } = await readPolicy(ctx.store, input.roleId);
@@ -135,7 +131,7 @@ async function planRequest(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid
       return selfDeactivate(ctx, input, await requireLive(ctx, slot));
     case 'selfExtend':
     case 'selfRenew':
-      return selfExtendOrRenew(ctx, input, policy, slot);
+      return selfExtend(ctx, input, policy, slot);
   }
 }
 
@@ -194,7 +190,6 @@ async function adminAssign(
   }
   await checkGrantReady(ctx.deps, { ...input, principalId });
   if (input.validateOnly) return 'valid';
-  const later = schedule.start > ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -202,7 +197,6 @@ async function adminAssign(
     principalId,
     schedule,
     input.schedule?.expiration ?? fallback,
-    later ? 'Scheduled' : 'Granted',
   );
   const nowIso = ctx.now.toISOString();
   const assignment: Assignment = {
@@ -210,7 +204,7 @@ async function adminAssign(
     ...slotOf(request),
     principalType: input.principalType,
     origin: 'assigned',
-    status: later ? 'Scheduled' : 'Active',
+    status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
     startDateTime: schedule.start.toISOString(),
     endDateTime: schedule.end?.toISOString() ?? null,
     requestId: request.id,
@@ -222,6 +216,7 @@ async function adminAssign(
     version: 1,
   };
   request.assignmentId = assignment.id;
+  request.status = assignment.status === 'Scheduled' ? 'Scheduled' : 'Granted';
   const holds = assignment.status === 'Active' ? await provisioned(ctx.deps, request, assignment, ctx.now) : [];
   return {
     request,
@@ -293,12 +288,19 @@ async function adminUpdate(
     ? { type: 'afterDateTime', endDateTime: current.endDateTime }
     : { type: 'noExpiration' };
   const schedule = resolveExpiration(start, input.schedule?.expiration ?? keep);
-  checkAdminUpdate(
-    input.action === 'adminExtend' ? 'adminExtend' : 'adminUpdate',
-    current.endDateTime,
-    schedule,
-    ctx.now,
-  );
+  if (schedule.end && schedule.end <= ctx.now) {
+    throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [
+      { path: 'schedule.expiration', message: 'ends in the past' },
+    ]);
+  }
+  if (
+    input.action === 'adminExtend' &&
+    (current.endDateTime === null || (schedule.end !== null && schedule.end.toISOString() <= current.endDateTime))
+  ) {
+    throw invalid('adminExtend moves the end of a time-bound assignment later', [
+      { path: 'schedule.expiration', message: 'must end after the current end' },
+    ]);
+  }
   checkAdminAssignment({
     policy,
     assignmentType: input.assignmentType,
@@ -308,7 +310,6 @@ async function adminUpdate(
     actorMfa: ctx.caller.mfa,
   });
   if (input.validateOnly) return 'valid';
-  const later = schedule.start > ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -316,19 +317,19 @@ async function adminUpdate(
     current.principalId,
     schedule,
     input.schedule?.expiration ?? keep,
-    later ? 'Scheduled' : 'Granted',
   );
   const updated: Assignment = {
     ...current,
     startDateTime: schedule.start.toISOString(),
     endDateTime: schedule.end?.toISOString() ?? null,
-    status: later ? 'Scheduled' : 'Active',
+    status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
     requestId: request.id,
     justification: input.justification ?? current.justification,
     updatedAt: ctx.now.toISOString(),
     version: current.version + 1,
   };
   request.assignmentId = current.id;
+  request.status = updated.status === 'Scheduled' ? 'Scheduled' : 'Granted';
   const startsNow = current.status === 'Scheduled' && updated.status === 'Active';
   const holds = startsNow ? await provisioned(ctx.deps, request, updated, ctx.now) : [];
   // A start still to come is kept by the request that set it: this one supersedes it (its workflow is stopped,
@@ -376,7 +377,9 @@ async function supersede(
   const old = item ? stored.request.fromItem(item) : undefined;
   if (old?.status !== 'Scheduled') return undefined;
   const canceled: RequestRecord = {
-    ...transition(old, 'Canceled', ctx.now),
+    ...old,
+    status: 'Canceled',
+    decidedAt: old.decidedAt ?? ctx.now.toISOString(),
     version: old.version + 1,
     taskToken: null,
   };
@@ -399,7 +402,11 @@ async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): 
 // ---- self actions -------------------------------------------------------------------------------
 
 async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): Promise<Plan | 'valid'> {
-  checkActivationType(input.assignmentType);
+  if (input.assignmentType !== 'active') {
+    throw invalid('selfActivate makes an active assignment from an eligible one', [
+      { path: 'assignmentType', message: "must be 'active'" },
+    ]);
+  }
   const eligibility = await standingEligibility(
     ctx.deps,
     { principalType: 'user', principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
@@ -427,7 +434,6 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
   if (input.validateOnly) return 'valid';
   const stages = stagesFromPolicy(policy);
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
-  const atOnce = stages.length === 0 && schedule.start <= ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -435,17 +441,17 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
     ctx.caller.id,
     schedule,
     input.schedule?.expiration ?? fallback,
-    stages.length ? 'PendingApproval' : atOnce ? 'Granted' : 'Scheduled',
     approval,
   );
   request.eligibilityId = eligibility.id;
   // Refused now rather than at the grant when the eligibility ends before the start asked for.
   activationWindow(askedOf(request), eligibility, ctx.now);
-  if (atOnce) {
+  if (stages.length === 0 && schedule.start <= ctx.now) {
     // No approval and no later start: the access is in force when this transaction commits.
     const assignment = activationOf(request, eligibility, ctx.now);
     const granted: RequestRecord = {
       ...request,
+      status: 'Granted',
       assignmentId: assignment.id,
       schedule: {
         startDateTime: assignment.startDateTime,
@@ -476,6 +482,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
       ],
     };
   }
+  request.status = stages.length ? 'PendingApproval' : 'Scheduled';
   return {
     request,
     writes: [ops.slotFree(slot), ops.createPending(slot, request.id), ops.createRequest(request)],
@@ -491,7 +498,11 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
 }
 
 async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
-  checkDeactivation(current);
+  if (current.origin !== 'activated') {
+    throw invalid('only an activation can be deactivated; an assigned role is removed by an administrator', [
+      { path: 'assignmentType', message: 'not an activation' },
+    ]);
+  }
   if (input.validateOnly) return 'valid';
   const request = newRequestRecord(
     ctx.caller,
@@ -500,149 +511,111 @@ async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment
     ctx.caller.id,
     { start: ctx.now, end: ctx.now },
     { type: 'afterDateTime', endDateTime: ctx.now.toISOString() },
-    'Revoked',
   );
   request.assignmentId = current.id;
+  request.status = 'Revoked';
   const end = await endWrites(ctx.deps, current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
   return { request, writes: [...end.writes, ops.createRequest(request)], effects: async () => end.effects };
 }
 
 /**
- * selfExtend / selfRenew act on the slot's live assignment: an activation is extended (extendActivation); an
- * assignment, live or ended, is renewed (renewAssignment). An activation is never renewed.
+ * selfExtend / selfRenew. On an activation: a longer activation (counted against maxExtensions, approved
+ * as activations are). On an assignment: a new end that an administrator approves.
  */
-async function selfExtendOrRenew(
+async function selfExtend(
   ctx: Ctx,
   input: RequestInput,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
 ): Promise<Plan | 'valid'> {
   const current = await readLive(ctx.store, slot);
+  const isActivation = current?.origin === 'activated';
   if (input.action === 'selfExtend' && !current)
     throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' at '${slot.scope}' to extend`);
-  if (current?.origin !== 'activated') return renewAssignment(ctx, input, policy, slot, current);
-  if (input.action === 'selfRenew') {
+  if (input.action === 'selfRenew' && isActivation) {
     throw invalid('an activation is extended, not renewed; activate again once it has ended', [
       { path: 'action', message: 'use selfExtend' },
     ]);
   }
-  return extendActivation(ctx, input, policy, slot, current);
-}
-
-/**
- * A longer activation (checkExtension: counted against maxExtensions, never beyond its eligibility), approved as
- * activations are: moved at once when the policy needs no approval.
- */
-async function extendActivation(
-  ctx: Ctx,
-  input: RequestInput,
-  policy: RolePolicy,
-  slot: ReturnType<typeof slotOf>,
-  current: Assignment,
-): Promise<Plan | 'valid'> {
-  const eligibility = current.eligibilityId ? await readLiveAssignment(ctx, current.eligibilityId) : undefined;
-  const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
-  const end = checkExtension({
-    policy,
-    now: ctx.now,
-    activation: current,
-    eligibility: eligibility ?? null,
-    requested,
-  });
-  checkActivation({
-    policy,
-    caller: ctx.caller,
-    justification: input.justification,
-    ticket: input.ticket,
-    schedule: { start: ctx.now, end },
-  });
-  await refuseWhilePending(ctx, slot);
-  if (input.validateOnly) return 'valid';
-  const stages = stagesFromPolicy(policy);
-  const request = longerRequest(ctx, input, current, end, stages);
-  if (stages.length) return awaitingApproval(ctx, request, slot);
-  const updated: Assignment = {
-    ...current,
-    endDateTime: end.toISOString(),
-    extensions: current.extensions + 1,
-    requestId: request.id,
-    updatedAt: ctx.now.toISOString(),
-    version: current.version + 1,
-  };
-  return {
-    request,
-    writes: [
-      ...ops.replaceAssignment(updated, current.version),
-      ...(eligibility ? [ops.eligibilityStands(eligibility)] : []),
-      ops.createRequest(request),
-      ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
-    ],
-    effects: async () => [],
-  };
-}
-
-/** A new end for an assignment held (or held before), asked for by its holder: an administrator approves it. */
-async function renewAssignment(
-  ctx: Ctx,
-  input: RequestInput,
-  policy: RolePolicy,
-  slot: ReturnType<typeof slotOf>,
-  current: Assignment | undefined,
-): Promise<Plan | 'valid'> {
   if (input.action === 'selfRenew' && !current && !(await heldAssigned(ctx, slot))) {
     throw new DomainError(
       'NotEligible',
       `you never held an assignment of role '${slot.roleId}' at '${slot.scope}' to renew; ask an administrator for one`,
     );
   }
-  const end = checkRenewal({
-    policy,
-    assignmentType: slot.assignmentType,
-    principalType: current?.principalType ?? input.principalType,
-    now: ctx.now,
-    expiration: input.schedule?.expiration,
-    justification: input.justification,
-    currentEnd: current?.endDateTime ?? null,
-  });
-  await refuseWhilePending(ctx, slot);
-  if (input.validateOnly) return 'valid';
-  return awaitingApproval(ctx, longerRequest(ctx, input, current, end, [adminApprovalStage()]), slot);
-}
-
-/** One request for the slot at a time: a second one waits until the first is decided. */
-async function refuseWhilePending(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<void> {
+  let end: Date;
+  let stages: Stage[];
+  const stands: WriteOp[] = [];
+  if (isActivation && current) {
+    // An extension re-checks the eligibility the activation stands on, and stops at its end.
+    const eligibility = current.eligibilityId ? await readLiveAssignment(ctx, current.eligibilityId) : undefined;
+    const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
+    end = checkExtension({ policy, now: ctx.now, activation: current, eligibility: eligibility ?? null, requested });
+    if (eligibility) stands.push(ops.eligibilityStands(eligibility));
+    checkActivation({
+      policy,
+      caller: ctx.caller,
+      justification: input.justification,
+      ticket: input.ticket,
+      schedule: { start: ctx.now, end },
+    });
+    stages = stagesFromPolicy(policy);
+  } else {
+    const fallback = {
+      type: 'afterDuration' as const,
+      duration: (slot.assignmentType === 'eligible' ? policy.eligibleAssignment : policy.activeAssignment).maxDuration,
+    };
+    const resolved = resolveExpiration(ctx.now, input.schedule?.expiration ?? fallback);
+    if (!resolved.end)
+      throw new DomainError('PermanentNotAllowed', 'a renewal or extension you ask for yourself has an end');
+    end = resolved.end;
+    checkAdminAssignment({
+      policy,
+      assignmentType: slot.assignmentType,
+      principalType: current?.principalType ?? input.principalType,
+      schedule: { start: ctx.now, end },
+      justification: input.justification ?? 'self',
+      actorMfa: true,
+    });
+    if (!input.justification)
+      throw new DomainError('JustificationRequired', 'say why you need the assignment for longer');
+    stages = [adminApprovalStage()];
+  }
+  if (!isActivation && current?.endDateTime && end.toISOString() <= current.endDateTime) {
+    throw invalid('an extension ends after the current end', [
+      { path: 'schedule.expiration', message: `must be after ${current.endDateTime}` },
+    ]);
+  }
   if (await ctx.store.get(keys.pending(slot)))
     throw new DomainError('AlreadyActive', `a request for role '${slot.roleId}' at '${slot.scope}' is already pending`);
-}
-
-/** The request of an extension or renewal to `end`: Granted at once without stages, else waiting for them. */
-function longerRequest(
-  ctx: Ctx,
-  input: RequestInput,
-  current: Assignment | undefined,
-  end: Date,
-  stages: Stage[],
-): RequestRecord {
+  if (input.validateOnly) return 'valid';
   const expiration: Expiration = { type: 'afterDateTime', endDateTime: end.toISOString() };
   const start = current ? new Date(current.startDateTime) : ctx.now;
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
-  const status = stages.length ? 'PendingApproval' : 'Granted';
-  const request = newRequestRecord(
-    ctx.caller,
-    ctx.now,
-    input,
-    ctx.caller.id,
-    { start, end },
-    expiration,
-    status,
-    approval,
-  );
+  const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, { start, end }, expiration, approval);
   request.assignmentId = current?.id ?? null;
-  return request;
-}
-
-/** A request that waits for its approvers: it holds the slot's pending marker; its workflow and mail start. */
-function awaitingApproval(ctx: Ctx, request: RequestRecord, slot: ReturnType<typeof slotOf>): Plan {
+  if (stages.length === 0 && current) {
+    const updated: Assignment = {
+      ...current,
+      endDateTime: end.toISOString(),
+      extensions: current.extensions + 1,
+      requestId: request.id,
+      updatedAt: ctx.now.toISOString(),
+      version: current.version + 1,
+    };
+    request.status = 'Granted';
+    return {
+      request,
+      writes: [
+        ...ops.replaceAssignment(updated, current.version),
+        ...stands,
+        ops.createRequest(request),
+        ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
+      ],
+      effects: async () => [],
+    };
+  }
+  request.status = 'PendingApproval';
   return {
     request,
     writes: [ops.createPending(slot, request.id), ops.createRequest(request)],
