@@ -101,6 +101,12 @@ export class IdentityCenterAccess extends Construct {
     return { ELEVATE_IDC_INSTANCE_ARN: this.instanceArn, ELEVATE_IDENTITY_STORE_ID: this.identityStoreId, ...extra };
   }
 
+  /** The identity store, its users and groups, and (for who changes memberships) its memberships. */
+  private identityStoreResources(memberships: boolean): string[] {
+    const of = (kind: string) => `arn:${Aws.PARTITION}:identitystore:::${kind}/*`;
+    return [this.identityStoreResource, of('user'), of('group'), ...(memberships ? [of('membership')] : [])];
+  }
+
   /** The pre-grant checks and the target checks of PUT /v1/roles/{roleId}/targets. */
   public grantCheck(grantee: IGrantable): void {
     Grant.addToPrincipal({
@@ -111,11 +117,7 @@ export class IdentityCenterAccess extends Construct {
     Grant.addToPrincipal({
       grantee,
       actions: ['identitystore:DescribeGroup', 'identitystore:GetUserId'],
-      resourceArns: [
-        this.identityStoreResource,
-        `arn:${Aws.PARTITION}:identitystore:::user/*`,
-        `arn:${Aws.PARTITION}:identitystore:::group/*`,
-      ],
+      resourceArns: this.identityStoreResources(false),
     });
     Grant.addToPrincipal({
       grantee,
@@ -157,12 +159,7 @@ export class IdentityCenterAccess extends Construct {
         'identitystore:GetUserId',
         'identitystore:ListGroupMemberships',
       ],
-      resourceArns: [
-        this.identityStoreResource,
-        `arn:${Aws.PARTITION}:identitystore:::user/*`,
-        `arn:${Aws.PARTITION}:identitystore:::group/*`,
-        `arn:${Aws.PARTITION}:identitystore:::membership/*`,
-      ],
+      resourceArns: this.identityStoreResources(true),
     });
     this.grantManagedRoles(grantee);
     this.acknowledgeReads(grantee);
@@ -273,12 +270,7 @@ export class IdentityCenterAccess extends Construct {
     Grant.addToPrincipal({
       grantee,
       actions: ['identitystore:DeleteGroupMembership', 'identitystore:GetUserId', 'identitystore:ListGroupMemberships'],
-      resourceArns: [
-        this.identityStoreResource,
-        `arn:${Aws.PARTITION}:identitystore:::user/*`,
-        `arn:${Aws.PARTITION}:identitystore:::group/*`,
-        `arn:${Aws.PARTITION}:identitystore:::membership/*`,
-      ],
+      resourceArns: this.identityStoreResources(true),
     });
     this.grantManagedRoles(grantee);
     this.acknowledgeReads(grantee);
