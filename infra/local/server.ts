@@ -287,14 +287,22 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 /**
- * A port that is free now: `port` itself (EADDRINUSE when it is taken, so a taken port fails fast), or for 0 one the
- * system picks. Bound and let go at once: nothing connects to it until the runtime listens for real.
+ * A port for the runtime: `port` itself, checked free now (EADDRINUSE when it is taken, so a taken port fails fast),
+ * or for 0 one the system picks. A picked port stays reserved until `release` (just before the runtime listens): a
+ * connection to it meanwhile is dropped at once, and no other listener of the process (DynamoDB Local, the S3
+ * stand-in, a second runtime) can be handed it while this one starts.
  */
-async function freePort(port: number): Promise<number> {
+async function reservePort(port: number): Promise<{ port: number; release: () => Promise<void> }> {
   const probe = createServer();
+  probe.on('connection', (socket) => socket.destroy());
   const free = await listen(probe, port);
-  await new Promise<void>((done) => probe.close(() => done()));
-  return free;
+  const release = () => new Promise<void>((done) => probe.close(() => done()));
+  if (port !== 0) {
+    // A chosen port: an early client is refused, never accepted and dropped.
+    await release();
+    return { port: free, release: async () => {} };
+  }
+  return { port: free, release };
 }
 
 /**
@@ -622,7 +630,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   };
 
   const server = createServer(respond);
-  port = await freePort(opts.port ?? 3000);
+  const reserved = await reservePort(opts.port ?? 3000);
+  port = reserved.port;
 
   const env = new EnvScope();
   const previousClock = clock();
@@ -750,9 +759,11 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     await stream.start();
     markStarted(true);
     // Last: connections are accepted only now that every request can be answered.
+    await reserved.release();
     await listen(server, port);
   } catch (error) {
     markStarted(false);
+    await reserved.release();
     await stream?.stop();
     scheduler?.stop();
     for (const remove of unregister) remove();
