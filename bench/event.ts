@@ -1,14 +1,14 @@
 /**
- * API Gateway v2 events for the bench, built the way test/support/invoke.ts builds them (same route table,
+ * API Gateway v2 events for the bench, built by the one builder (infra/local/http-event.ts apiGatewayEvent, same route table,
  * same claim stringification), but split in two: the event is built before the timer starts and the
  * handler is called inside it, so a figure is the handler's time only.
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type FunctionName, ROUTES } from '#functions/api/routes.ts';
-import { matchRoute, queryParameters, stringifyClaims } from '#infra/local/http-event.ts';
+import { apiGatewayEvent, matchRoute } from '#infra/local/http-event.ts';
 import { ensureTable } from '#infra/local/table.ts';
+import { type FunctionName, ROUTES } from '#shared/api/routes.ts';
 import { authorizationOf } from '#test/support/invoke.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -28,27 +28,18 @@ export function apiEvent(method: string, pathAndQuery: string, opts: { as?: stri
   if (matched.kind !== 'match') throw new Error(`no route for ${method} ${rawPath}`);
   const { route, pathParameters } = matched.match;
   const raw = opts.as ? { sub: opts.as, amr: ['pwd', 'mfa'] } : undefined;
-  const claims = raw ? stringifyClaims(raw) : undefined;
-  const routeKey = `${route.method} ${route.path}`;
-  const event = {
-    version: '2.0',
-    routeKey,
+  const event = apiGatewayEvent({
+    routeKey: `${route.method} ${route.path}`,
+    method,
     rawPath,
     rawQueryString,
+    pathParameters,
     headers: { 'content-type': 'application/json', ...(raw && { authorization: authorizationOf(raw) }) },
-    queryStringParameters: queryParameters(rawQueryString),
-    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
-    requestContext: {
-      requestId: `bench-${++requests}`,
-      routeKey,
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'elevate-bench' },
-      ...(claims && { authorizer: { jwt: { claims, scopes: null } } }),
-    },
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    isBase64Encoded: false,
-  };
-  // The bench sends only what API Gateway sends to these routes; @types/aws-lambda marks more fields as
-  // required (accountId, stage, ...) that the handlers never read.
+    ...(opts.body !== undefined && { body: JSON.stringify(opts.body) }),
+    ...(raw && { claims: raw }),
+    requestId: `bench-${++requests}`,
+    userAgent: 'elevate-bench',
+  });
   return { fn: route.fn, event: event as unknown as ApiEvent };
 }
 

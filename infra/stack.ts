@@ -4,7 +4,6 @@ import type { IRole, Role } from 'aws-cdk-lib/aws-iam';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { FunctionName } from '#functions/api/routes.ts';
 import { SCHEDULE_TIMEOUT_SECONDS } from '#functions/scheduled/schedules.ts';
 import { Api } from '#infra/constructs/api.ts';
 import type { AppFunction } from '#infra/constructs/app-function.ts';
@@ -17,6 +16,7 @@ import { Monitoring } from '#infra/constructs/monitoring.ts';
 import { OutboxPublisher } from '#infra/constructs/outbox.ts';
 import { Schedules, type ScheduleTableAccess } from '#infra/constructs/schedules.ts';
 import { AccessWorkflow } from '#infra/constructs/workflow.ts';
+import type { FunctionName } from '#shared/api/routes.ts';
 import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
 import { EVENT_SOURCE } from '#shared/ports/events.ts';
 

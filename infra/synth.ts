@@ -85,6 +85,8 @@ export interface LocalFunction {
   readonly entry: string;
   /** The exported handler's name. */
   readonly handler: string;
+  /** The names of the environment variables the template gives it (its capabilities' among them). */
+  readonly environment: readonly string[];
 }
 
 type TemplateResource = { Type?: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
@@ -121,10 +123,13 @@ export function localFunctions(template: Template): Record<string, LocalFunction
     const entry = resource.Metadata?.[FUNCTION_METADATA.entry];
     if (resource.Type !== 'AWS::Lambda::Function' || typeof entry !== 'string') continue;
     const handler = resource.Metadata?.[FUNCTION_METADATA.handler];
+    const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables;
     found[names[logicalId] ?? logicalId] = {
       logicalId,
       entry,
       handler: typeof handler === 'string' ? handler : 'handler',
+      environment: Object.keys(variables ?? {}).sort(),
     };
   }
   return found;

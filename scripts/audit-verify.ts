@@ -15,7 +15,7 @@ async function load(args: string[]): Promise<ExportFile[]> {
     const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(arg);
     if (s3) {
       const [, bucket = '', prefix = ''] = s3;
-      const client = s3Client();
+      const client = await s3Client();
       for (const key of await listKeys(client, bucket, prefix)) {
         if (isExport(key)) files.push({ name: key, bytes: await getBytes(client, bucket, key) });
       }

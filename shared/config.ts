@@ -1,6 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /** Settings from the environment, read once per process. */
 export interface Config {
   tableName: string;
+  /**
+   * AWS_LAMBDA_FUNCTION_NAME: set in a Lambda (and by the local runtime for each function it runs). There a port
+   * whose setting is missing fails when called instead of skipping: a capability missing from the function's wiring
+   * is an error, not silently dropped mail, events or workflow starts.
+   */
+  functionName: string | undefined;
   bootstrapAdmins: string[];
   /** How long an Idempotency-Key is remembered. */
   idempotencyTtlHours: number;
@@ -75,11 +83,27 @@ export function parseFlag(text: string | undefined, fallback: boolean, name: str
   throw new Error(`${name} must be true or false, not '${text}'`);
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+const scoped = new AsyncLocalStorage<NodeJS.ProcessEnv>();
+
+/**
+ * The environment of the function that runs: the process's (one function per process in AWS), or the one the local
+ * runtime gives the function it runs (`withFunctionEnv`: only the variables the template gives that function).
+ */
+export function functionEnv(): NodeJS.ProcessEnv {
+  return scoped.getStore() ?? process.env;
+}
+
+/** Runs `work` (and all it sets off) with `env` as its function's environment (the local runtime's functions). */
+export function withFunctionEnv<T>(env: NodeJS.ProcessEnv, work: () => T): T {
+  return scoped.run(env, work);
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = functionEnv()): Config {
   const tableName = env.TABLE_NAME;
   if (!tableName) throw new Error('TABLE_NAME is not set: the function needs the name of its DynamoDB table');
   return {
     tableName,
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME || undefined,
     bootstrapAdmins: parseList(env.ELEVATE_BOOTSTRAP_ADMINS),
     idempotencyTtlHours: 24,
     maxBodyBytes: 64 * 1024,

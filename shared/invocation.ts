@@ -1,6 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { errorFields, log, withRequestId } from './http/log.ts';
+import { errorFields, log, withRequestId } from './log.ts';
 
 /**
  * The Lambda handler of a function that is not behind the API (scheduled jobs, workflow steps, the stream): a middy

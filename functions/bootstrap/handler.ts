@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parseList } from '#shared/config.ts';
 import { depsFromEnv } from '#shared/deps.ts';
-import { log, withRequestId } from '#shared/http/log.ts';
+import { log, withRequestId } from '#shared/log.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { depsFromEnv } from '#shared/deps.ts';
-import { withRequestId } from '#shared/http/log.ts';
+import { withRequestId } from '#shared/log.ts';
 import { recordMailFeedback } from '#shared/usecases/mail-feedback.ts';
 
 /**

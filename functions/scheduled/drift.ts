@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { depsFromEnv } from '#shared/deps.ts';
-import { withRequestId } from '#shared/http/log.ts';
+import { withRequestId } from '#shared/log.ts';
 import { detectDrift } from '#shared/usecases/drift.ts';
 
 /**

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { depsFromEnv } from '#shared/deps.ts';
-import { log } from '#shared/http/log.ts';
 import { invocationHandler } from '#shared/invocation.ts';
+import { log } from '#shared/log.ts';
 import { awaitApprovalStep } from '#shared/usecases/approvals.ts';
 import { continueStep } from '#shared/usecases/continuation.ts';
 import { expireStep, failedStep, grantStep, timeOutStep } from '#shared/usecases/lifecycle.ts';

@@ -15,9 +15,9 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { FUNCTIONS, type FunctionName, ROUTES, type Route } from '#functions/api/routes.ts';
 import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
+import { FUNCTIONS, type FunctionName, ROUTES, type Route } from '#shared/api/routes.ts';
 
 /** What each API function may do to the table. */
 export type TableAccess = 'none' | 'read' | 'readWrite';
@@ -172,7 +172,7 @@ export interface ApiProps {
 
   /**
    * The routes to serve; each `fn` gets one function with the entry `functions/api/<fn>.ts`.
-   * @default ROUTES (functions/api/routes.ts)
+   * @default ROUTES (shared/api/routes.ts)
    */
   readonly routes?: readonly Route[];
 }

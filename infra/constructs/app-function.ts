@@ -35,6 +35,20 @@ export const FUNCTION_METADATA = {
 const UNBUNDLED_PLACEHOLDER =
   "exports.handler = async () => { throw new Error('synthesized without bundling: run cdk synth to bundle'); };";
 
+/**
+ * With `bundleAwsSdk`, the clients a function imports only on first use and whose behaviour its correctness does not
+ * rest on stay with the Lambda runtime (every adapter loads its SDK lazily, shared/ports/lazy.ts): the bundle
+ * carries S3, DynamoDB and Lambda, not the clients of Deps it never calls.
+ */
+const SDK_CLIENTS_LEFT_TO_THE_RUNTIME = [
+  '@aws-sdk/client-eventbridge',
+  '@aws-sdk/client-identitystore',
+  '@aws-sdk/client-organizations',
+  '@aws-sdk/client-sesv2',
+  '@aws-sdk/client-sfn',
+  '@aws-sdk/client-sso-admin',
+];
+
 export interface AppFunctionProps {
   /**
    * The TypeScript entry file, relative to the repository root (e.g. `functions/api/roles.ts`),
@@ -170,7 +184,7 @@ export class AppFunction extends NodejsFunction {
               sourceMap: true,
               sourcesContent: false,
               banner: ESM_REQUIRE_BANNER,
-              externalModules: props.bundleAwsSdk ? [] : ['@aws-sdk/*'],
+              externalModules: props.bundleAwsSdk ? SDK_CLIENTS_LEFT_TO_THE_RUNTIME : ['@aws-sdk/*'],
             },
           }
         : { ...shared, code: Code.fromInline(UNBUNDLED_PLACEHOLDER), handler: `index.${handler}` },

@@ -11,6 +11,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { SCHEDULE_TIMEOUT_SECONDS, SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { localFunctions } from '#infra/synth.ts';
 import { clock } from '#shared/clock.ts';
+import { FunctionEnvironments } from './function-env.ts';
 
 /** A Lambda handler as the local runtime calls it: the event and a context. */
 export type LocalHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -74,23 +75,6 @@ const MAIL_FEEDBACK_FUNCTION: LocalFunctionModule = {
   load: () => import('#functions/mail/feedback.ts') as Promise<{ handler: LocalHandler }>,
 };
 
-/** Invoke the mail feedback function with an SES bounce or complaint event (an EventBridge rule target). */
-export async function invokeMailFeedbackFunction(event: unknown, region: string): Promise<unknown> {
-  const { handler } = await MAIL_FEEDBACK_FUNCTION.load();
-  return handler(event, lambdaContext('elevate-mail-feedback', randomUUID(), region));
-}
-
-/** Invoke the outbox publisher with a batch of stream records; its partial batch response. */
-export async function invokeOutboxFunction(
-  records: unknown[],
-  region: string,
-): Promise<{ batchItemFailures?: { itemIdentifier: string }[] }> {
-  const { handler } = await OUTBOX_FUNCTION.load();
-  return (await handler({ Records: records }, lambdaContext('elevate-outbox', randomUUID(), region))) as {
-    batchItemFailures?: { itemIdentifier: string }[];
-  };
-}
-
 /** A Lambda context good enough for the handlers (by default a 30 s timeout, like the deployed API functions). */
 export function lambdaContext(functionName: string, requestId: string, region: string, timeoutMs = 30_000): Context {
   // getRemainingTimeInMillis is about the real invocation deadline, so it uses process time, not the clock.
@@ -117,47 +101,91 @@ function notFound(functionName: string): Error {
   return error;
 }
 
-/** Invoke a function of the state machine by its local name, in-process (the runner's LambdaInvoker). */
-export async function invokeWorkflowFunction(functionName: string, payload: unknown, region: string): Promise<unknown> {
-  const fn = WORKFLOW_FUNCTIONS[functionName];
-  if (!fn) throw notFound(functionName);
-  const { handler } = await fn.load();
-  return handler(payload, lambdaContext(functionName, randomUUID(), region));
-}
+/** A scheduled job's local name (`elevate-<name>`), as in the template. */
+const scheduledName = (schedule: (typeof SCHEDULES)[number]) => `elevate-${schedule.name}`;
 
-/** A scheduled job's function invoked by its local name (`elevate-<name>`) with a payload (Lambda Invoke). */
-export async function invokeScheduledFunction(functionName: string, payload: unknown, region: string) {
-  const schedule = SCHEDULES.find((s) => `elevate-${s.name}` === functionName);
-  if (!schedule) throw notFound(functionName);
-  const { handler } = await SCHEDULED_FUNCTIONS[schedule.fn].load();
-  return handler(
-    payload,
-    lambdaContext(functionName, randomUUID(), region, SCHEDULE_TIMEOUT_SECONDS[schedule.name] * 1000),
-  );
-}
+/**
+ * The functions of one local runtime: each invoked in-process, with a Lambda context and the environment the
+ * template gives it (function-env.ts).
+ */
+export class LocalFunctions {
+  readonly environments: FunctionEnvironments;
 
-/** A scheduled job: its handler called with the event an EventBridge schedule rule sends. */
-export function scheduledJobRunner(schedule: (typeof SCHEDULES)[number], region: string): () => Promise<unknown> {
-  const fn = SCHEDULED_FUNCTIONS[schedule.fn];
-  const functionName = `elevate-${schedule.name}`;
-  return async () => {
-    const { handler } = await fn.load();
-    const event: ScheduledEvent = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: '000000000000',
-      time: clock().now().toISOString(),
-      region,
-      resources: [`arn:aws:events:${region}:000000000000:rule/elevate-${schedule.name}`],
-      detail: {},
-    };
-    return handler(
-      event,
-      lambdaContext(functionName, randomUUID(), region, SCHEDULE_TIMEOUT_SECONDS[schedule.name] * 1000),
+  constructor(
+    template: Template,
+    readonly region: string,
+  ) {
+    this.environments = new FunctionEnvironments(template);
+  }
+
+  /** Runs `work` as the function of `entry`, named `functionName`: with the environment the template gives it. */
+  run<T>(entry: string, functionName: string, work: () => Promise<T>): Promise<T> {
+    return this.environments.run(entry, functionName, work);
+  }
+
+  /** Invoke the outbox publisher with a batch of stream records; its partial batch response. */
+  async invokeOutbox(records: unknown[]): Promise<{ batchItemFailures?: { itemIdentifier: string }[] }> {
+    const { handler } = await OUTBOX_FUNCTION.load();
+    const name = 'elevate-outbox';
+    return (await this.run(OUTBOX_FUNCTION.entry, name, () =>
+      handler({ Records: records }, lambdaContext(name, randomUUID(), this.region)),
+    )) as { batchItemFailures?: { itemIdentifier: string }[] };
+  }
+
+  /** Invoke the mail feedback function with an SES bounce or complaint event (an EventBridge rule target). */
+  async invokeMailFeedback(event: unknown): Promise<unknown> {
+    const { handler } = await MAIL_FEEDBACK_FUNCTION.load();
+    const name = 'elevate-mail-feedback';
+    return this.run(MAIL_FEEDBACK_FUNCTION.entry, name, () =>
+      handler(event, lambdaContext(name, randomUUID(), this.region)),
     );
-  };
+  }
+
+  /** Invoke a function of the state machine by its local name, in-process (the runner's LambdaInvoker). */
+  async invokeWorkflow(functionName: string, payload: unknown): Promise<unknown> {
+    const fn = WORKFLOW_FUNCTIONS[functionName];
+    if (!fn) throw notFound(functionName);
+    const { handler } = await fn.load();
+    return this.run(fn.entry, functionName, () =>
+      handler(payload, lambdaContext(functionName, randomUUID(), this.region)),
+    );
+  }
+
+  /** A scheduled job's function invoked by its local name (`elevate-<name>`) with a payload (Lambda Invoke). */
+  async invokeScheduled(functionName: string, payload: unknown): Promise<unknown> {
+    const schedule = SCHEDULES.find((s) => scheduledName(s) === functionName);
+    if (!schedule) throw notFound(functionName);
+    const fn = SCHEDULED_FUNCTIONS[schedule.fn];
+    const { handler } = await fn.load();
+    const timeoutMs = SCHEDULE_TIMEOUT_SECONDS[schedule.name] * 1000;
+    return this.run(fn.entry, functionName, () =>
+      handler(payload, lambdaContext(functionName, randomUUID(), this.region, timeoutMs)),
+    );
+  }
+
+  /** A scheduled job: its handler called with the event an EventBridge schedule rule sends. */
+  scheduledJob(schedule: (typeof SCHEDULES)[number]): () => Promise<unknown> {
+    const fn = SCHEDULED_FUNCTIONS[schedule.fn];
+    const functionName = scheduledName(schedule);
+    const timeoutMs = SCHEDULE_TIMEOUT_SECONDS[schedule.name] * 1000;
+    return async () => {
+      const { handler } = await fn.load();
+      const event: ScheduledEvent = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '000000000000',
+        time: clock().now().toISOString(),
+        region: this.region,
+        resources: [`arn:aws:events:${this.region}:000000000000:rule/${functionName}`],
+        detail: {},
+      };
+      return this.run(fn.entry, functionName, () =>
+        handler(event, lambdaContext(functionName, randomUUID(), this.region, timeoutMs)),
+      );
+    };
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   APIGatewayProxyResultV2,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
+import { clock } from '#shared/clock.ts';
 
 /** API Gateway's request payload limit (HTTP APIs): larger bodies get a 413. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -154,6 +155,89 @@ export function eventHeaders(req: IncomingMessage): { headers: Record<string, st
   return { headers, cookies: cookies.length > 0 ? cookies : undefined };
 }
 
+/**
+ * One request as API Gateway (HTTP API, payload 2.0, JWT authorizer) hands it to the integration: the one event
+ * builder of the local server, the handler tests, the fuzz test and the bench.
+ */
+export interface ApiRequest {
+  /** The route key of the matched route, `METHOD /path/{param}`. */
+  routeKey: string;
+  method: string;
+  rawPath: string;
+  /** @default '' */
+  rawQueryString?: string;
+  /** @default - parsed from rawQueryString (queryParameters) */
+  queryStringParameters?: Record<string, string>;
+  /** @default - none */
+  pathParameters?: Record<string, string>;
+  /** Lower-cased header names. @default {} */
+  headers?: Record<string, string>;
+  /** @default - none */
+  cookies?: string[];
+  /** @default - no body */
+  body?: string;
+  /** @default false */
+  isBase64Encoded?: boolean;
+  /** Verified claims (stringified here as the authorizer does), or undefined for a route without an authorizer. */
+  claims?: Record<string, unknown>;
+  requestId: string;
+  /** @default - the clock's time */
+  now?: Date;
+  /** @default '127.0.0.1' */
+  sourceIp?: string;
+  /** @default 'HTTP/1.1' */
+  protocol?: string;
+  /** @default - the user-agent header, else '' */
+  userAgent?: string;
+  /** @default - the host header, else '127.0.0.1' */
+  domainName?: string;
+}
+
+/** The event API Gateway (HTTP API, payload 2.0, JWT authorizer) sends to the integration. */
+export function apiGatewayEvent(request: ApiRequest): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const headers = request.headers ?? {};
+  const now = request.now ?? clock().now();
+  const domainName = request.domainName ?? headers.host ?? '127.0.0.1';
+  const rawQueryString = request.rawQueryString ?? '';
+  const queryStringParameters = request.queryStringParameters ?? queryParameters(rawQueryString);
+  const pathParameters = request.pathParameters ?? {};
+  const requestContext = {
+    accountId: '000000000000',
+    apiId: 'local',
+    domainName,
+    domainPrefix: domainName.split('.')[0] ?? domainName,
+    http: {
+      method: request.method,
+      path: request.rawPath,
+      protocol: request.protocol ?? 'HTTP/1.1',
+      sourceIp: request.sourceIp ?? '127.0.0.1',
+      userAgent: request.userAgent ?? headers['user-agent'] ?? '',
+    },
+    requestId: request.requestId,
+    routeKey: request.routeKey,
+    stage: '$default',
+    time: apiGatewayTime(now),
+    timeEpoch: now.getTime(),
+    // API Gateway sends no authorizer block on routes without an authorizer (public routes); the type
+    // from @types/aws-lambda makes it mandatory, hence the cast below.
+    ...(request.claims && { authorizer: { jwt: { claims: stringifyClaims(request.claims), scopes: null } } }),
+  };
+  const event = {
+    version: '2.0',
+    routeKey: request.routeKey,
+    rawPath: request.rawPath,
+    rawQueryString,
+    ...(request.cookies && { cookies: request.cookies }),
+    headers,
+    ...(queryStringParameters && { queryStringParameters }),
+    requestContext,
+    ...(request.body !== undefined && { body: request.body }),
+    ...(Object.keys(pathParameters).length > 0 && { pathParameters }),
+    isBase64Encoded: request.isBase64Encoded ?? false,
+  };
+  return event as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
 export interface EventInput {
   req: IncomingMessage;
   routeKey: string;
@@ -168,7 +252,7 @@ export interface EventInput {
   port: number;
 }
 
-/** The event API Gateway (HTTP API, payload 2.0, JWT authorizer) sends to the integration. */
+/** The event of a request the local server received (its headers, socket and body as API Gateway reads them). */
 export function buildEvent(input: EventInput): APIGatewayProxyEventV2WithJWTAuthorizer {
   const { req } = input;
   const { headers, cookies } = eventHeaders(req);
@@ -176,46 +260,25 @@ export function buildEvent(input: EventInput): APIGatewayProxyEventV2WithJWTAuth
   headers['x-forwarded-for'] ??= sourceIp;
   headers['x-forwarded-port'] ??= String(input.port);
   headers['x-forwarded-proto'] ??= 'http';
-  const domainName = headers.host ?? `127.0.0.1:${input.port}`;
-  const contentType = headers['content-type'];
   const hasBody = input.body !== undefined && input.body.length > 0;
-  const isBase64Encoded = hasBody && !isTextContentType(contentType);
-  const requestContext = {
-    accountId: '000000000000',
-    apiId: 'local',
-    domainName,
-    domainPrefix: domainName.split('.')[0] ?? domainName,
-    http: {
-      method: req.method ?? 'GET',
-      path: input.rawPath,
-      protocol: `HTTP/${req.httpVersion}`,
-      sourceIp,
-      userAgent: headers['user-agent'] ?? '',
-    },
-    requestId: input.requestId,
+  const isBase64Encoded = hasBody && !isTextContentType(headers['content-type']);
+  return apiGatewayEvent({
     routeKey: input.routeKey,
-    stage: '$default',
-    time: apiGatewayTime(input.now),
-    timeEpoch: input.now.getTime(),
-    // API Gateway sends no authorizer block on routes without an authorizer (public routes); the type
-    // from @types/aws-lambda makes it mandatory, hence the cast below.
-    ...(input.claims && { authorizer: { jwt: { claims: stringifyClaims(input.claims), scopes: null } } }),
-  };
-  const queryStringParameters = queryParameters(input.rawQueryString);
-  const event = {
-    version: '2.0',
-    routeKey: input.routeKey,
+    method: req.method ?? 'GET',
     rawPath: input.rawPath,
     rawQueryString: input.rawQueryString,
-    ...(cookies && { cookies }),
+    pathParameters: input.pathParameters,
     headers,
-    ...(queryStringParameters && { queryStringParameters }),
-    requestContext,
+    ...(cookies && { cookies }),
     ...(hasBody && { body: (input.body as Buffer).toString(isBase64Encoded ? 'base64' : 'utf8') }),
-    ...(Object.keys(input.pathParameters).length > 0 && { pathParameters: input.pathParameters }),
     isBase64Encoded,
-  };
-  return event as APIGatewayProxyEventV2WithJWTAuthorizer;
+    ...(input.claims && { claims: input.claims }),
+    requestId: input.requestId,
+    now: input.now,
+    sourceIp,
+    protocol: `HTTP/${req.httpVersion}`,
+    domainName: headers.host ?? `127.0.0.1:${input.port}`,
+  });
 }
 
 export interface HttpResult {

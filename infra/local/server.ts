@@ -21,16 +21,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { ROUTES, type Route, routeKey } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
 import { stateMachineDefinition } from '#infra/synth.ts';
+import { ROUTES, type Route, routeKey } from '#shared/api/routes.ts';
 import { bearerToken } from '#shared/auth/caller.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
-import { addDuration, tryParseDuration } from '#shared/domain/duration.ts';
-import { DomainError, type ErrorCode } from '#shared/domain/errors.ts';
-import { problemBody } from '#shared/http/problem.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import {
   eventsRequest,
@@ -42,31 +39,16 @@ import {
   sesGetAccount,
   sesSendEmail,
 } from './aws-standins.ts';
+import { type LocalRuntimeControls, routeLocal } from './controls.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
-import * as localEvents from './events.ts';
-import {
-  checkFunctions,
-  invokeMailFeedbackFunction,
-  invokeOutboxFunction,
-  invokeScheduledFunction,
-  invokeWorkflowFunction,
-  lambdaContext,
-  scheduledJobRunner,
-} from './functions.ts';
-import {
-  buildEvent,
-  type HttpResult,
-  MAX_BODY_BYTES,
-  matchRoute,
-  stringifyClaims,
-  toHttpResult,
-} from './http-event.ts';
+import { checkFunctions, LocalFunctions, lambdaContext } from './functions.ts';
+import { buildEvent, type HttpResult, matchRoute, toHttpResult } from './http-event.ts';
 import * as idcStandIn from './identity-center.ts';
-import { createIssuer, type LocalIssuer, type TokenOptions, UnauthenticatedError } from './issuer.ts';
-import * as outbox from './outbox.ts';
+import { createIssuer, type LocalIssuer, UnauthenticatedError } from './issuer.ts';
+import { notFound, problemResult, readBody } from './results.ts';
 import { LOCAL_AUDIT_BUCKET, type LocalS3, startLocalS3 } from './s3.ts';
 import { LocalScheduler } from './scheduler.ts';
-import { registerSchedule, scheduledJob, scheduleNames } from './schedules.ts';
+import { registerSchedule } from './schedules.ts';
 import { isSfnRequest, sfnRequestHandler } from './stepfunctions/endpoint.ts';
 import { LocalStepFunctions } from './stepfunctions/runner.ts';
 import { LocalStreamPoller } from './streams.ts';
@@ -153,108 +135,6 @@ type ApiHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyResultV2<unknown>>;
 
-type LocalProblemCode = ErrorCode | 'InternalError' | 'Unavailable';
-
-interface Problem {
-  code: LocalProblemCode;
-  detail: string;
-  headers?: Record<string, string>;
-}
-
-const OWN_STATUS = { InternalError: 500, Unavailable: 503 } as const;
-const OWN_TITLES = { InternalError: 'Internal error', Unavailable: 'Service unavailable' } as const;
-
-/** A problem+json response in the same shape as the handlers' (shared/http/problem.ts). */
-function problemResult(p: Problem): HttpResult {
-  let status: number;
-  let body: object;
-  if (p.code === 'InternalError' || p.code === 'Unavailable') {
-    status = OWN_STATUS[p.code];
-    body = {
-      type: `https://elevate.dev/problems/${p.code}`,
-      title: OWN_TITLES[p.code],
-      status,
-      detail: p.detail,
-      code: p.code,
-    };
-  } else {
-    const error = new DomainError(p.code, p.detail);
-    status = error.status;
-    body = problemBody(error);
-  }
-  return {
-    status,
-    headers: { 'content-type': 'application/problem+json', ...p.headers },
-    body: Buffer.from(JSON.stringify(body)),
-  };
-}
-
-function jsonResult(status: number, value: unknown): HttpResult {
-  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(value)) };
-}
-
-const notFound = (detail: string): HttpResult => problemResult({ code: 'NotFound', detail });
-const invalid = (detail: string): HttpResult => problemResult({ code: 'ValidationFailed', detail });
-
-/** Read the body, or `tooLarge` past API Gateway's 10 MB (the rest is drained so the 413 reaches the client). */
-function readBody(req: IncomingMessage): Promise<Buffer | 'tooLarge'> {
-  return new Promise((done, fail) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    let size = 0;
-    let tooLarge = declared > MAX_BODY_BYTES;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => done(tooLarge ? 'tooLarge' : Buffer.concat(chunks)));
-    req.on('error', fail);
-  });
-}
-
-function parseJsonBody(body: Buffer): { ok: true; value: unknown } | { ok: false } {
-  if (body.length === 0) return { ok: true, value: {} };
-  try {
-    return { ok: true, value: JSON.parse(body.toString('utf8')) };
-  } catch {
-    return { ok: false };
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-
-/** Validate the body of POST /_local/token (the same options as `npm run token`). */
-export function parseTokenOptions(value: unknown): TokenOptions | string {
-  if (!isRecord(value)) return 'the body must be a JSON object';
-  const allowed = new Set(['sub', 'email', 'name', 'groups', 'mfa', 'acrs', 'ttl']);
-  const unknown = Object.keys(value).filter((k) => !allowed.has(k));
-  if (unknown.length > 0) return `unknown field(s): ${unknown.join(', ')}`;
-  const { sub, email, name, groups, mfa, acrs, ttl } = value;
-  if (typeof sub !== 'string' || sub === '') return 'sub must be a non-empty string';
-  if (email !== undefined && typeof email !== 'string') return 'email must be a string';
-  if (name !== undefined && typeof name !== 'string') return 'name must be a string';
-  if (groups !== undefined && !isStringArray(groups)) return 'groups must be an array of strings';
-  if (acrs !== undefined && !isStringArray(acrs)) return 'acrs must be an array of strings';
-  if (mfa !== undefined && typeof mfa !== 'boolean') return 'mfa must be a boolean';
-  if (ttl !== undefined && !(typeof ttl === 'number' && Number.isInteger(ttl) && ttl > 0)) {
-    return 'ttl must be a positive integer (seconds)';
-  }
-  return {
-    sub,
-    ...(email !== undefined && { email }),
-    ...(name !== undefined && { name }),
-    ...(groups !== undefined && { groups }),
-    ...(mfa !== undefined && { mfa }),
-    ...(acrs !== undefined && { acrs }),
-    ...(ttl !== undefined && { ttl }),
-  };
-}
-
 /** Restores every environment variable it set. */
 class EnvScope {
   readonly #saved = new Map<string, string | undefined>();
@@ -329,6 +209,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   let stream: LocalStreamPoller | undefined;
   let sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let identityCenter: idcStandIn.LocalIdentityCenter | undefined;
+  let functions: LocalFunctions | undefined;
   const unregister: (() => void)[] = [];
   const refusals: { matching: string; times: number; error: string; refused: number }[] = [];
 
@@ -346,7 +227,10 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
   /** An SES bounce or complaint: the mail feedback function runs after the send's answer, as the rule's target. */
   const deliverMailFeedback = (event: SesFeedback): void => {
     const run: Promise<unknown> = new Promise((r) => setImmediate(r))
-      .then(() => invokeMailFeedbackFunction(event, process.env.AWS_REGION ?? LOCAL_REGION))
+      .then(() => {
+        if (!functions) throw new Error('the local functions are not started');
+        return functions.invokeMailFeedback(event);
+      })
       .catch((error: unknown) => console.error('[elevate-local] elevate-mail-feedback failed:', error))
       .finally(() => invocations.delete(run));
     invocations.add(run);
@@ -387,133 +271,16 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     }
   };
 
-  const local = async (req: IncomingMessage, method: string, path: string, body: Buffer): Promise<HttpResult> => {
-    const active = issuer as LocalIssuer;
-    if (path === '/_local/clock') {
-      if (method === 'GET') return jsonResult(200, { now: clock().now().toISOString() });
-      if (method !== 'POST') return notFound(`no route ${method} ${path}`);
-      if (!manual) {
-        return problemResult({
-          code: 'Conflict',
-          detail: 'the clock is the system clock; start with ELEVATE_CLOCK=manual',
-        });
-      }
-      const parsed = parseJsonBody(body);
-      if (!parsed.ok || !isRecord(parsed.value)) return invalid('the body must be a JSON object');
-      const { advance, set } = parsed.value;
-      const keys = Object.keys(parsed.value);
-      if (keys.length !== 1 || (advance === undefined && set === undefined)) {
-        return invalid('give exactly one of { "advance": "PT9H" } or { "set": "2026-01-01T00:00:00Z" }');
-      }
-      let to: Date;
-      if (advance !== undefined) {
-        const duration = typeof advance === 'string' ? tryParseDuration(advance) : undefined;
-        if (!duration) return invalid('advance must be an ISO 8601 duration such as PT9H or P1D');
-        to = addDuration(manual.now(), duration);
-      } else {
-        to = new Date(typeof set === 'string' && /^\d{4}-\d\d-\d\dT/.test(set) ? set : Number.NaN);
-        if (Number.isNaN(to.getTime()))
-          return invalid('set must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z');
-      }
-      if (to.getTime() < manual.now().getTime()) {
-        return problemResult({ code: 'Conflict', detail: 'the manual clock cannot move backwards' });
-      }
-      manual.set(to);
-      // Answer once the timers of this move have had their effect, so a client that moves the clock and then
-      // reads sees the outcome (a workflow busy in real-time retries can outlast this: then answer anyway).
-      await settle().catch((error: unknown) =>
-        console.warn(`[elevate-local] after moving the clock: ${String(error)}`),
-      );
-      return jsonResult(200, { now: manual.now().toISOString() });
-    }
-    if (path === '/_local/token' && method === 'POST') {
-      const parsed = parseJsonBody(body);
-      if (!parsed.ok) return invalid('the body must be JSON');
-      const options = parseTokenOptions(parsed.value);
-      if (typeof options === 'string') return invalid(options);
-      return jsonResult(200, { token: await active.mintToken(options) });
-    }
-    if (path === '/_local/emails') {
-      if (method === 'GET') return jsonResult(200, { items: outbox.list() });
-      if (method === 'DELETE') {
-        outbox.clear();
-        return { status: 204, headers: {}, body: Buffer.alloc(0) };
-      }
-    }
-    if (path === '/_local/events') {
-      if (method === 'GET') {
-        // What committed so far has been published (as it would have been by now in AWS, give or take a second).
-        await stream?.drain().catch((error: unknown) => console.warn(`[elevate-local] stream: ${String(error)}`));
-        return jsonResult(200, { items: localEvents.list() });
-      }
-      if (method === 'DELETE') {
-        localEvents.clear();
-        return { status: 204, headers: {}, body: Buffer.alloc(0) };
-      }
-    }
-    if (path === '/_local/.well-known/jwks.json' && method === 'GET') return jsonResult(200, active.jwks());
-    if (path === '/_local/identity-center' || path.startsWith('/_local/identity-center/')) {
-      return identityCenterControl(method, path, body);
-    }
-    if (path === '/_local/whoami' && method === 'GET') {
-      // The claims exactly as a handler would see them in requestContext.authorizer.jwt.claims.
-      const auth = await authorize(req);
-      if ('status' in auth) return auth;
-      return jsonResult(200, { claims: stringifyClaims(auth.claims) });
-    }
-    const schedule = /^\/_local\/schedules\/([^/]+)\/run$/.exec(path);
-    if (schedule?.[1] && method === 'POST') {
-      let name: string;
-      try {
-        name = decodeURIComponent(schedule[1]);
-      } catch {
-        return notFound(`no route ${method} ${path}`);
-      }
-      const job = scheduledJob(name);
-      if (!job) return notFound(`no scheduled job named ${name}; the jobs are ${scheduleNames().join(', ')}`);
-      const result = await job();
-      return jsonResult(200, { name, result: result ?? null });
-    }
-    return notFound(`no route ${method} ${path}`);
-  };
-
-  /** The stand-in's controls: its state, injected faults, an assignment made outside Elevate, a moved account. */
-  const identityCenterControl = (method: string, path: string, body: Buffer): HttpResult => {
-    if (!identityCenter) {
-      return problemResult({
-        code: 'Conflict',
-        detail: 'the Identity Center stand-in is off: AWS_ENDPOINT_URL_SSO_ADMIN (or another) names an endpoint',
-      });
-    }
-    const standIn = identityCenter;
-    if (path === '/_local/identity-center' && method === 'GET') return jsonResult(200, standIn.snapshot());
-    if (method !== 'POST') return notFound(`no route ${method} ${path}`);
-    const parsed = parseJsonBody(body);
-    if (!parsed.ok) return invalid('the body must be JSON');
-    let problem: string | undefined;
-    if (path === '/_local/identity-center/faults') {
-      const fault = idcStandIn.parseFault(parsed.value);
-      if (typeof fault === 'string') return invalid(fault);
-      standIn.addFault(fault);
-      return jsonResult(200, { fault });
-    }
-    if (path === '/_local/identity-center/account-assignments') {
-      const input = idcStandIn.parseOutsideAssignment(parsed.value);
-      if (typeof input === 'string') return invalid(input);
-      problem = idcStandIn.control(() =>
-        standIn.assignOutside(input.accountId, input.permissionSetArn, input.userName),
-      );
-    } else if (path === '/_local/identity-center/organization/moves') {
-      const v = parsed.value as Record<string, unknown>;
-      if (!isRecord(v) || typeof v.id !== 'string' || typeof v.parentId !== 'string' || Object.keys(v).length !== 2) {
-        return invalid('give { "id": "<account or OU id>", "parentId": "<root or OU id>" }');
-      }
-      problem = idcStandIn.control(() => standIn.move(v.id as string, v.parentId as string));
-    } else {
-      return notFound(`no route ${method} ${path}`);
-    }
-    if (problem) return invalid(problem);
-    return jsonResult(200, standIn.snapshot());
+  /** What the `/_local` controls (controls.ts) reach of this runtime. */
+  const controls: LocalRuntimeControls = {
+    manualClock: () => manual,
+    settle,
+    issuer: () => issuer as LocalIssuer,
+    drainStream: async () => {
+      await stream?.drain().catch((error: unknown) => console.warn(`[elevate-local] stream: ${String(error)}`));
+    },
+    authorize,
+    identityCenter: () => identityCenter,
   };
 
   const api = async (req: IncomingMessage, method: string, rawPath: string, rawQueryString: string, body: Buffer) => {
@@ -545,9 +312,9 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       port,
     });
     const handler = await loadHandler(route.fn);
-    const result = await handler(
-      event,
-      lambdaContext(`elevate-local-${route.fn}`, requestId, process.env.AWS_REGION ?? LOCAL_REGION),
+    const functionName = `elevate-local-${route.fn}`;
+    const result = await (functions as LocalFunctions).run(`functions/api/${route.fn}.ts`, functionName, () =>
+      handler(event, lambdaContext(functionName, requestId, process.env.AWS_REGION ?? LOCAL_REGION)),
     );
     const http = toHttpResult(result);
     http.headers['apigw-requestid'] = requestId;
@@ -580,13 +347,15 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       // answer, as an asynchronous (`Event`) invoke does; `idle()` waits for it.
       const name = decodeURIComponent(invoke[1]);
       const payload = body.length ? JSON.parse(body.toString('utf8')) : {};
-      const run: Promise<unknown> = invokeScheduledFunction(name, payload, process.env.AWS_REGION ?? LOCAL_REGION)
+      const run: Promise<unknown> = (functions as LocalFunctions)
+        .invokeScheduled(name, payload)
         .catch((error: unknown) => console.error(`[elevate-local] ${name} failed:`, error))
         .finally(() => invocations.delete(run));
       invocations.add(run);
       return { status: 202, headers: { 'x-amzn-requestid': randomUUID() }, body: Buffer.alloc(0) };
     }
-    if (rawPath === '/_local' || rawPath.startsWith('/_local/')) return local(req, method, rawPath, body);
+    if (rawPath === '/_local' || rawPath.startsWith('/_local/'))
+      return routeLocal(controls, { req, method, path: rawPath, body });
     return api(req, method, rawPath, rawQueryString, body);
   };
 
@@ -685,6 +454,8 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     const template = await localTemplate();
     const asl = stateMachineDefinition(template, { region, accountId: LOCAL_ACCOUNT_ID });
     checkFunctions(template, Object.values(asl.lambdaFunctionNames));
+    const local = new LocalFunctions(template, region);
+    functions = local;
     const workflow = new LocalStepFunctions({
       clock: runnerClock,
       lambda: (functionName, payload) => {
@@ -693,7 +464,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
           refusal.refused++;
           return Promise.reject(Object.assign(new Error('Rate exceeded.'), { name: refusal.error }));
         }
-        return invokeWorkflowFunction(functionName, payload, region);
+        return local.invokeWorkflow(functionName, payload);
       },
       region,
       accountId: LOCAL_ACCOUNT_ID,
@@ -737,7 +508,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
     const entries = SCHEDULES.map((schedule) => ({
       name: schedule.name,
       expression: schedule.expression,
-      run: scheduledJobRunner(schedule, region),
+      run: local.scheduledJob(schedule),
     }));
     for (const entry of entries) unregister.push(registerSchedule(entry.name, entry.run));
     scheduler = new LocalScheduler(entries, {
@@ -754,7 +525,7 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       tableName,
       region,
       filter: OUTBOX_STREAM_FILTER,
-      deliver: (records) => invokeOutboxFunction(records, region),
+      deliver: (records) => local.invokeOutbox(records),
     });
     await stream.start();
     markStarted(true);

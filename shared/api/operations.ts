@@ -1,4 +1,4 @@
-import type { FunctionName, ROUTES } from '../../functions/api/routes.ts';
+import type { FunctionName, ROUTES } from './routes.ts';
 
 type RouteUnion = (typeof ROUTES)[number];
 export type OperationId = RouteUnion['operationId'];

@@ -179,3 +179,21 @@ export function fitToEligibility(
   }
   return { kind: 'keep' };
 }
+
+/** selfActivate makes an active assignment (an activation) from an eligible one: never an eligible one. */
+export function checkActivationType(assignmentType: Assignment['assignmentType']): void {
+  if (assignmentType !== 'active') {
+    throw invalid('selfActivate makes an active assignment from an eligible one', [
+      { path: 'assignmentType', message: "must be 'active'" },
+    ]);
+  }
+}
+
+/** Its holder ends an activation early (selfDeactivate); an assigned role is removed by an administrator. */
+export function checkDeactivation(a: Pick<Assignment, 'origin'>): void {
+  if (a.origin !== 'activated') {
+    throw invalid('only an activation can be deactivated; an assigned role is removed by an administrator', [
+      { path: 'assignmentType', message: 'not an activation' },
+    ]);
+  }
+}

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DomainError } from './errors.ts';
 import { IsoDuration } from './primitives.ts';
 
 /**
@@ -164,4 +165,11 @@ export function nextAlertStatus(
 /** Counts per key above a threshold: `activatedTooFrequently` over (principal, role) pairs. */
 export function overThreshold(counts: ReadonlyMap<string, number>, threshold: number): Map<string, number> {
   return new Map([...counts].filter(([, n]) => n > threshold));
+}
+
+/** Only an active alert is dismissed (a resolved one has no cause left; a dismissed one is already). */
+export function checkDismissable(alert: { status: 'active' | 'dismissed' | 'resolved' }): void {
+  if (alert.status !== 'active') {
+    throw new DomainError('Conflict', `the alert is ${alert.status}; only an active alert can be dismissed`);
+  }
 }

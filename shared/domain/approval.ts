@@ -1,6 +1,6 @@
 import type { Caller } from '../auth/caller.ts';
 import { durationMs } from './duration.ts';
-import { DomainError } from './errors.ts';
+import { DomainError, forbidden } from './errors.ts';
 import type { RolePolicy } from './policy.ts';
 
 /**
@@ -91,6 +91,53 @@ export function isApprover(stage: Stage, caller: Caller, facts: ApproverFacts): 
   };
   return stage.approvers.some((a) => matches[a.type](a.id));
 }
+
+/** The parts of a request that decide who may decide on it. */
+export interface Decidable {
+  status: string;
+  principalId: string;
+  createdBy: string;
+  approval: Approval;
+}
+
+/**
+ * Four eyes: a request is never decided by the principal it is for nor by the one who asked for it, whatever their
+ * authority. Compared by id alone: a user whose id equals a group's does not decide that group's requests either
+ * (a refusal errs on the safe side).
+ */
+export const isOwnRequest = (r: Pick<Decidable, 'principalId' | 'createdBy'>, callerId: string): boolean =>
+  r.principalId === callerId || r.createdBy === callerId;
+
+/**
+ * Why the caller may not decide on the request now, in a fixed order, or null when they may: it must be waiting
+ * for a decision (409 AlreadyDecided), not the caller's own (403 SelfApprovalForbidden), and the caller must be
+ * an approver of its current stage (403). A second decision by the same approver in the same stage is refused by
+ * `decide` (the HTTP call checks MFA in between); the approvals list leaves such requests out (`mayDecide`).
+ */
+export function decisionRefusal(r: Decidable, caller: Caller, facts: ApproverFacts): DomainError | null {
+  if (r.status !== 'PendingApproval') {
+    return new DomainError('AlreadyDecided', `the request is ${r.status}, no longer waiting for a decision`);
+  }
+  if (isOwnRequest(r, caller.id)) {
+    return new DomainError('SelfApprovalForbidden', 'you cannot decide on your own request');
+  }
+  const stage = r.approval.stages[currentStageIndex(r.approval)];
+  if (!stage || !isApprover(stage, caller, facts)) {
+    return forbidden('you are not an approver of the current stage of this request');
+  }
+  return null;
+}
+
+/** May the caller decide on the request now (what GET /v1/approvals lists)? Not when they already decided its stage. */
+export function mayDecide(r: Decidable, caller: Caller, facts: ApproverFacts): boolean {
+  if (decisionRefusal(r, caller, facts)) return false;
+  const stage = r.approval.stages[currentStageIndex(r.approval)];
+  return !stage?.decisions.some((d) => d.approverId === caller.id);
+}
+
+/** Does the caller approve only through elevate-admin (then it decides with admin authority: MFA required)? */
+export const approvesAsAdminOnly = (stage: Stage, caller: Caller, facts: ApproverFacts): boolean =>
+  isApprover(stage, caller, facts) && !isApprover(stage, caller, { ...facts, admin: false });
 
 export type DecisionOutcome =
   /** The stage still needs approvals. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DomainError } from './errors.ts';
 import { PrincipalType } from './primitives.ts';
 import { type Provisioning, ProvisioningStatus } from './provisioning.ts';
 
@@ -72,3 +73,32 @@ export const inForce = (a: Pick<Assignment, 'status' | 'startDateTime' | 'endDat
 
 /** The assignment as a reader sees it at `now`. */
 export const asOf = <A extends Assignment>(a: A, now: Date): A => ({ ...a, status: effectiveStatus(a, now) });
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The reminder due to the holder of a time-bound assignment at `now`: '1h' within its last hour, '1d' within its last
+ * day; each only for an assignment that lasts longer than that (a 30-minute activation gets no hour's notice).
+ */
+export function reminderDue(a: Pick<Assignment, 'startDateTime' | 'endDateTime'>, now: Date): '1h' | '1d' | undefined {
+  if (a.endDateTime === null) return undefined;
+  const left = Date.parse(a.endDateTime) - now.getTime();
+  const lasts = Date.parse(a.endDateTime) - Date.parse(a.startDateTime);
+  if (left <= HOUR_MS && lasts > HOUR_MS) return '1h';
+  if (left <= DAY_MS && lasts > DAY_MS) return '1d';
+  return undefined;
+}
+
+/**
+ * The start of a scheduled assignment at `now` by request `requestId`: only by the assignment's current request (a
+ * moved start supersedes the request of the old one), and only once it is due (never early).
+ */
+export function checkStart(requestId: string, a: Pick<Assignment, 'requestId' | 'startDateTime'>, now: Date): void {
+  if (a.requestId !== requestId) {
+    throw new DomainError('Conflict', `request '${requestId}' was superseded by '${a.requestId}'`);
+  }
+  if (Date.parse(a.startDateTime) > now.getTime()) {
+    throw new DomainError('Conflict', `the assignment starts at ${a.startDateTime}, not before`);
+  }
+}

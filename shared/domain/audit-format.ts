@@ -67,53 +67,66 @@ export const csvRow = (e: AuditEvent): string =>
     .map(field)
     .join(',')}\n`;
 
+/** Where a CSV parse is: the text, the position in it and the line number there. */
+interface CsvCursor {
+  readonly text: string;
+  i: number;
+  line: number;
+}
+
+/** A quoted field (`""` is a quote; a newline inside counts as a line), the cursor past its closing quote. */
+function readQuoted(c: CsvCursor, recordLine: number): string {
+  let s = '';
+  c.i++;
+  for (;;) {
+    if (c.i >= c.text.length) throw new Error(`line ${recordLine}: unterminated quoted field`);
+    const ch = c.text[c.i] as string;
+    if (ch === '"') {
+      if (c.text[c.i + 1] !== '"') {
+        c.i++;
+        return s;
+      }
+      s += '"';
+      c.i += 2;
+      continue;
+    }
+    if (ch === '\n') c.line++;
+    s += ch;
+    c.i++;
+  }
+}
+
+/** An unquoted field up to the next separator or line end; null when empty. */
+function readBare(c: CsvCursor): string | null {
+  let j = c.i;
+  while (j < c.text.length && c.text[j] !== ',' && c.text[j] !== '\n' && c.text[j] !== '\r') j++;
+  const value = j === c.i ? null : c.text.slice(c.i, j);
+  c.i = j;
+  return value;
+}
+
+/** Steps over what ends a field: true after a comma (another field follows), false at the end of the record. */
+function nextField(c: CsvCursor): boolean {
+  if (c.text[c.i] === ',') {
+    c.i++;
+    return true;
+  }
+  if (c.text[c.i] === '\r') c.i++;
+  if (c.text[c.i] === '\n') {
+    c.i++;
+    c.line++;
+  }
+  return false;
+}
+
 /** CSV records with their first line number; a field is null when empty and unquoted. */
 export function* parseCsv(text: string): Generator<{ line: number; fields: (string | null)[] }> {
-  let i = 0;
-  let line = 1;
-  while (i < text.length) {
-    const start = line;
+  const c: CsvCursor = { text, i: 0, line: 1 };
+  while (c.i < text.length) {
+    const start = c.line;
     const fields: (string | null)[] = [];
-    for (;;) {
-      let value: string | null;
-      if (text[i] === '"') {
-        let s = '';
-        i++;
-        for (;;) {
-          if (i >= text.length) throw new Error(`line ${start}: unterminated quoted field`);
-          const c = text[i] as string;
-          if (c === '"') {
-            if (text[i + 1] === '"') {
-              s += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          if (c === '\n') line++;
-          s += c;
-          i++;
-        }
-        value = s;
-      } else {
-        let j = i;
-        while (j < text.length && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') j++;
-        value = j === i ? null : text.slice(i, j);
-        i = j;
-      }
-      fields.push(value);
-      if (text[i] === ',') {
-        i++;
-        continue;
-      }
-      if (text[i] === '\r') i++;
-      if (text[i] === '\n') {
-        i++;
-        line++;
-      }
-      break;
-    }
+    do fields.push(text[c.i] === '"' ? readQuoted(c, start) : readBare(c));
+    while (nextField(c));
     yield { line: start, fields };
   }
 }

@@ -64,6 +64,8 @@ function eventsOf(file: ExportFile, problems: string[]): { event: AuditEvent; at
   return out;
 }
 
+type ManifestEntry = { file: ExportFile; sha256: string; body: Record<string, unknown> };
+
 export function verifyExports(files: readonly ExportFile[]): VerifyReport {
   const problems: string[] = [];
   const notes: string[] = [];
@@ -71,7 +73,7 @@ export function verifyExports(files: readonly ExportFile[]): VerifyReport {
   const manifests = files.filter((f) => f.name.endsWith('.manifest.json'));
   const checked = new Set<string>();
 
-  const manifestByKey = new Map<string, { file: ExportFile; sha256: string; body: Record<string, unknown> }>();
+  const manifestByKey = new Map<string, ManifestEntry>();
   for (const file of manifests) {
     let body: Record<string, unknown>;
     try {
@@ -88,28 +90,7 @@ export function verifyExports(files: readonly ExportFile[]): VerifyReport {
       continue;
     }
     checked.add(base(object.name));
-    const where = `${object.name} (manifest ${file.name})`;
-    if (sha(object.bytes) !== body.sha256) {
-      problems.push(`${where}: SHA-256 of the object is ${sha(object.bytes)}, the manifest says ${body.sha256}`);
-    }
-    const events = eventsOf(object, problems);
-    if (events.length !== body.recordCount) {
-      problems.push(`${where}: ${events.length} events, the manifest says ${body.recordCount}`);
-    }
-    if ((events[0]?.event.hash ?? null) !== body.firstEventHash) {
-      problems.push(`${where}: first event hash ${events[0]?.event.hash ?? null} ≠ manifest ${body.firstEventHash}`);
-    }
-    if ((events.at(-1)?.event.hash ?? null) !== body.lastEventHash) {
-      problems.push(`${where}: last event hash ${events.at(-1)?.event.hash ?? null} ≠ manifest ${body.lastEventHash}`);
-    }
-    const { breaks, chains } = verifyEvents(events);
-    for (const b of breaks) problems.push(`${b.at}: event ${b.eventId} (chain ${b.chain}): ${b.problem}`);
-    const listed = JSON.stringify(body.chains ?? []);
-    if (JSON.stringify(chains) !== listed) {
-      problems.push(
-        `${where}: the chains in the object ${JSON.stringify(chains)} differ from the manifest's ${listed}`,
-      );
-    }
+    checkObject(object, file, body, problems);
   }
   for (const [name, object] of objects) {
     if (checked.has(name)) continue;
@@ -117,7 +98,36 @@ export function verifyExports(files: readonly ExportFile[]): VerifyReport {
     const { breaks } = verifyEvents(eventsOf(object, problems));
     for (const b of breaks) problems.push(`${b.at}: event ${b.eventId} (chain ${b.chain}): ${b.problem}`);
   }
-  // The chain of manifests: each one's previous must be the manifest it names, unchanged.
+  checkManifestChain(manifestByKey, problems, notes);
+  return { ok: problems.length === 0, problems, notes };
+}
+
+/** An object against its manifest: its hash, its count, its first and last events, its chains. */
+function checkObject(object: ExportFile, manifest: ExportFile, body: Record<string, unknown>, problems: string[]) {
+  const where = `${object.name} (manifest ${manifest.name})`;
+  if (sha(object.bytes) !== body.sha256) {
+    problems.push(`${where}: SHA-256 of the object is ${sha(object.bytes)}, the manifest says ${body.sha256}`);
+  }
+  const events = eventsOf(object, problems);
+  if (events.length !== body.recordCount) {
+    problems.push(`${where}: ${events.length} events, the manifest says ${body.recordCount}`);
+  }
+  if ((events[0]?.event.hash ?? null) !== body.firstEventHash) {
+    problems.push(`${where}: first event hash ${events[0]?.event.hash ?? null} ≠ manifest ${body.firstEventHash}`);
+  }
+  if ((events.at(-1)?.event.hash ?? null) !== body.lastEventHash) {
+    problems.push(`${where}: last event hash ${events.at(-1)?.event.hash ?? null} ≠ manifest ${body.lastEventHash}`);
+  }
+  const { breaks, chains } = verifyEvents(events);
+  for (const b of breaks) problems.push(`${b.at}: event ${b.eventId} (chain ${b.chain}): ${b.problem}`);
+  const listed = JSON.stringify(body.chains ?? []);
+  if (JSON.stringify(chains) !== listed) {
+    problems.push(`${where}: the chains in the object ${JSON.stringify(chains)} differ from the manifest's ${listed}`);
+  }
+}
+
+/** The chain of manifests: each one's previous must be the manifest it names, unchanged. */
+function checkManifestChain(manifestByKey: Map<string, ManifestEntry>, problems: string[], notes: string[]) {
   const shas = new Set([...manifestByKey.values()].map((m) => m.sha256));
   for (const m of manifestByKey.values()) {
     const prevKey = m.body.previousManifestKey as string | null;
@@ -135,5 +145,4 @@ export function verifyExports(files: readonly ExportFile[]): VerifyReport {
       );
     }
   }
-  return { ok: problems.length === 0, problems, notes };
 }

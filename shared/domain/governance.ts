@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { addDuration, parseDuration } from './duration.ts';
 import { DomainError } from './errors.ts';
 import { Justification } from './primitives.ts';
+import { isAdminAction } from './request.ts';
 import { ADMIN_ROLE, AUDITOR_ROLE } from './role.ts';
 
 /**
@@ -132,7 +133,7 @@ export function governedChange(
         : null;
     case 'createRequest': {
       const action = String(body.action ?? '');
-      if (!action.startsWith('admin') || body.validateOnly === true) return null;
+      if (!isAdminAction(action) || body.validateOnly === true) return null;
       if (!ELEVATE_ROLES.includes(String(body.roleId))) return null;
       return {
         kind: 'adminAssignment',

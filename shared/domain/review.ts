@@ -3,7 +3,7 @@ import type { Caller } from '../auth/caller.ts';
 import type { ApproverRef } from './approval.ts';
 import { AssignmentType } from './assignment.ts';
 import { addDuration, type Duration, durationMs, parseDuration, tryParseDuration } from './duration.ts';
-import type { FieldError } from './errors.ts';
+import { DomainError, type FieldError, forbidden } from './errors.ts';
 import {
   IsoDateTime,
   IsoDuration,
@@ -425,4 +425,39 @@ export function decisionIdOf(assignmentId: string): string {
     h /= 32n;
   }
   return `dec_${out}`;
+}
+
+/** What decides whether a reviewer may record a decision on an item now. */
+export interface ReviewDecisionCheck {
+  verdict: ReturnType<typeof reviewerVerdict>;
+  instance: Pick<Instance, 'status' | 'endDateTime'> & { requireJustification: boolean };
+  /** The item's decision so far. */
+  current: Decision['decision'];
+  justification: string | undefined;
+  now: Date;
+}
+
+/**
+ * The refusals of a review decision, in a fixed order: not a reviewer of the item (403); one's own access, directly
+ * or through a group, outside a self-review (403 SelfApprovalForbidden); the instance over or stopped (409); the
+ * item decided already (409 AlreadyDecided); no justification where the review needs one.
+ */
+export function checkReviewDecision(c: ReviewDecisionCheck): void {
+  if (c.verdict === 'notReviewer') throw forbidden('you are not a reviewer of this item');
+  if (c.verdict === 'self') {
+    throw new DomainError(
+      'SelfApprovalForbidden',
+      'you cannot review access you hold yourself, directly or through a group, unless the review is a self-review',
+    );
+  }
+  if (c.instance.status !== 'InProgress' || Date.parse(c.instance.endDateTime) <= c.now.getTime()) {
+    throw new DomainError(
+      'Conflict',
+      `the review instance is ${c.instance.status === 'InProgress' ? 'over' : c.instance.status}`,
+    );
+  }
+  if (c.current !== 'NotReviewed') throw new DomainError('AlreadyDecided', `the item was decided: ${c.current}`);
+  if (c.instance.requireJustification && !c.justification) {
+    throw new DomainError('JustificationRequired', 'this access review needs a justification with every decision');
+  }
 }

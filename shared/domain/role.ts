@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { conflict } from './errors.ts';
 import { Slug } from './primitives.ts';
 
 export const ADMIN_ROLE = 'elevate-admin';
@@ -47,3 +48,11 @@ export const BUILT_IN_ROLES: readonly RoleInput[] = [
     privileged: true,
   },
 ];
+
+/** A role is deleted only when it is not built in and holds no live (Scheduled or Active) assignment. */
+export function checkRoleDeletable(role: { id: string; builtIn: boolean; liveAssignments: number }): void {
+  if (role.builtIn) throw conflict(`'${role.id}' is a built-in role and cannot be deleted`);
+  if (role.liveAssignments > 0) {
+    throw conflict(`role '${role.id}' still has ${role.liveAssignments} live assignment(s); remove them first`);
+  }
+}

@@ -1,9 +1,9 @@
 import type { AssignmentType } from './assignment.ts';
 import { exceeds } from './duration.ts';
-import { DomainError } from './errors.ts';
+import { DomainError, invalid } from './errors.ts';
 import type { RolePolicy } from './policy.ts';
 import type { PrincipalType } from './primitives.ts';
-import type { Expiration, ResolvedSchedule } from './schedule.ts';
+import { type Expiration, type ResolvedSchedule, resolveExpiration } from './schedule.ts';
 
 /** The policy rules for an assignment made by an administrator (adminAssign, adminUpdate). */
 export interface AdminAssignmentCheck {
@@ -79,4 +79,66 @@ export function checkSelfPrincipalType(action: string, principalType: PrincipalT
     'InvalidPrincipalType',
     `'${action}' acts on the caller, a user, never a ${principalType}; an administrator assigns roles to groups and service principals`,
   );
+}
+
+/** An administrator's update of a live assignment (adminUpdate, adminExtend), beyond the policy's rules. */
+export function checkAdminUpdate(
+  action: 'adminUpdate' | 'adminExtend',
+  currentEnd: string | null,
+  schedule: ResolvedSchedule,
+  now: Date,
+): void {
+  if (schedule.end && schedule.end <= now) {
+    throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [
+      { path: 'schedule.expiration', message: 'ends in the past' },
+    ]);
+  }
+  if (
+    action === 'adminExtend' &&
+    (currentEnd === null || (schedule.end !== null && schedule.end.toISOString() <= currentEnd))
+  ) {
+    throw invalid('adminExtend moves the end of a time-bound assignment later', [
+      { path: 'schedule.expiration', message: 'must end after the current end' },
+    ]);
+  }
+}
+
+/** What decides a renewal a principal asks for itself (selfRenew, or selfExtend of an assignment). */
+export interface RenewalCheck {
+  policy: RolePolicy;
+  assignmentType: AssignmentType;
+  principalType: PrincipalType;
+  now: Date;
+  /** The expiration asked for; none: as long as the policy allows this type of assignment. */
+  expiration: Expiration | undefined;
+  justification: string | undefined;
+  /** The end of the assignment held now (null: permanent, or none is held). */
+  currentEnd: string | null;
+}
+
+/**
+ * The new end of an assignment renewed (or extended) at its holder's request, which an administrator then
+ * approves, or its refusal in a fixed order: it has an end; it keeps to the policy as an administrator's assignment
+ * would (without the MFA rule: the approver's call carries it); it says why; it ends after the current end.
+ */
+export function checkRenewal(c: RenewalCheck): Date {
+  const rules = c.assignmentType === 'eligible' ? c.policy.eligibleAssignment : c.policy.activeAssignment;
+  const fallback: Expiration = { type: 'afterDuration', duration: rules.maxDuration };
+  const { end } = resolveExpiration(c.now, c.expiration ?? fallback);
+  if (!end) throw new DomainError('PermanentNotAllowed', 'a renewal or extension you ask for yourself has an end');
+  checkAdminAssignment({
+    policy: c.policy,
+    assignmentType: c.assignmentType,
+    principalType: c.principalType,
+    schedule: { start: c.now, end },
+    justification: c.justification ?? 'self',
+    actorMfa: true,
+  });
+  if (!c.justification) throw new DomainError('JustificationRequired', 'say why you need the assignment for longer');
+  if (c.currentEnd && end.toISOString() <= c.currentEnd) {
+    throw invalid('an extension ends after the current end', [
+      { path: 'schedule.expiration', message: `must be after ${c.currentEnd}` },
+    ]);
+  }
+  return end;
 }

@@ -2,20 +2,22 @@ import { createHash, randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import type { FunctionName, Route } from '../../functions/api/routes.ts';
-import { routesOf } from '../../functions/api/routes.ts';
 import { CONTRACT, type Contract, type OperationContract, successStatus } from '../api/contract.ts';
 import type { OperationId, OperationsOf } from '../api/operations.ts';
+import type { FunctionName, Route } from '../api/routes.ts';
+import { routesOf } from '../api/routes.ts';
 import { callerFromRequest } from '../auth/caller.ts';
 import { type Deps, depsFromEnv } from '../deps.ts';
 import { DomainError, forbidden, invalid } from '../domain/errors.ts';
 import { isGovernedOperation } from '../domain/governance.ts';
-import { IdempotencyRace } from '../store/records.ts';
+import { isAdminAction } from '../domain/request.ts';
+import { errorFields, type Log, withRequestLog } from '../log.ts';
+import { isOverloaded } from '../retry.ts';
 import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
 import { proposeIfGoverned } from '../usecases/governance.ts';
+import { IdempotencyRace } from '../usecases/idempotency.ts';
 import { recordCaller } from '../usecases/principals.ts';
 import { claimOrReplay, releaseClaim, remembered } from './idempotency.ts';
-import { errorFields, type Log, withRequestLog } from './log.ts';
 import { fieldErrors, internalError, problem } from './problem.ts';
 
 /**
@@ -276,22 +278,6 @@ function requestLog(): Step {
   return { name: 'requestLog', after: done, onError: done };
 }
 
-const OVERLOADED = new Set([
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-]);
-
-/** An AWS error that means "too busy now" (throttling, 503): the caller should retry, not report a bug. */
-function isOverloaded(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return OVERLOADED.has(error.name) || status === 503;
-}
-
 /** The body as text, refused at once when it is larger than the service takes. */
 function rawBody(event: Event, maxBodyBytes: number): string {
   const raw = event.body
@@ -379,7 +365,7 @@ async function checkAuthority(ctx: Ctx, route: Route, raw: string): Promise<void
 function adminActionOf(operationId: string, raw: string): string | null {
   if (operationId !== 'createRequest') return null;
   const action = (jsonOf(raw) as { action?: unknown } | undefined)?.action;
-  return typeof action === 'string' && action.startsWith('admin') ? action : null;
+  return typeof action === 'string' && isAdminAction(action) ? action : null;
 }
 
 async function auditRefusal(

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DomainError } from '../domain/errors.ts';
-import { type IdempotencyItem, IdempotencyRace, keys, ops, stored } from '../store/records.ts';
 import type { Ctx } from '../usecases/context.ts';
+import {
+  claimIdempotencyKey,
+  type IdempotencyItem,
+  IdempotencyRace,
+  idempotencyRecord,
+  releaseIdempotencyClaim,
+} from '../usecases/idempotency.ts';
 import { problem } from './problem.ts';
 
 /**
@@ -19,15 +25,6 @@ const HOLD_POLLS = 40;
 const LEASE_MS = 60_000;
 
 type Response = APIGatewayProxyStructuredResultV2;
-
-/** The item under the caller's key, or undefined when there is none or it has expired. */
-async function current(ctx: Ctx, key: string): Promise<IdempotencyItem | undefined> {
-  const item = await ctx.store.get(keys.idempotency(ctx.caller.id, key));
-  if (!item) return undefined;
-  const expiresAt = Number(item.ttl);
-  if (Number.isFinite(expiresAt) && expiresAt * 1000 <= ctx.now.getTime()) return undefined;
-  return stored.idempotency.fromItem(item);
-}
 
 function differentRequest(): DomainError {
   return new DomainError('Conflict', 'this Idempotency-Key was used with a different request; use a new key');
@@ -50,7 +47,7 @@ export async function claimOrReplay(
   fingerprint: string,
 ): Promise<{ response: Response } | { claim: string }> {
   for (let polls = 0; ; ) {
-    const found = await current(ctx, key);
+    const found = await idempotencyRecord(ctx, key);
     if (found && found.fingerprint !== fingerprint) throw differentRequest();
     if (found && !found.pending) return { response: replayed(found) };
     if (found) {
@@ -68,13 +65,13 @@ export async function claimOrReplay(
     const claim = randomUUID();
     const leaseEnd = new Date(ctx.now.getTime() + LEASE_MS);
     try {
-      await ctx.store.transact([ops.idempotencyClaim(ctx.caller.id, key, { fingerprint, claim }, leaseEnd, ctx.now)]);
+      await claimIdempotencyKey(ctx, key, { fingerprint, claim }, leaseEnd);
       return { claim };
     } catch (error) {
       if (!(error instanceof IdempotencyRace)) {
         // The claim may have been made though its answer was lost (a timeout after DynamoDB committed): the random
         // claim id tells whether the record holds this call's claim; otherwise the failure stands.
-        const after = await current(ctx, key).catch(() => undefined);
+        const after = await idempotencyRecord(ctx, key).catch(() => undefined);
         if (after?.pending && after.claim === claim) return { claim };
         throw error;
       }
@@ -84,17 +81,13 @@ export async function claimOrReplay(
 }
 
 /** Gives up a claim its call did not turn into a response. */
-export async function releaseClaim(ctx: Ctx, key: string, claim: string): Promise<void> {
-  try {
-    await ctx.store.transact([ops.releaseIdempotencyClaim(ctx.caller.id, key, claim)]);
-  } catch (error) {
-    if (!(error instanceof IdempotencyRace)) throw error;
-  }
+export function releaseClaim(ctx: Ctx, key: string, claim: string): Promise<void> {
+  return releaseIdempotencyClaim(ctx, key, claim);
 }
 
 /** The response remembered under the key, if any (after a lost race to remember one). */
 export async function remembered(ctx: Ctx, key: string, fingerprint: string): Promise<Response | undefined> {
-  const found = await current(ctx, key);
+  const found = await idempotencyRecord(ctx, key);
   if (!found || found.pending) return undefined;
   if (found.fingerprint !== fingerprint) throw differentRequest();
   return replayed(found);

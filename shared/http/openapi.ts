@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { ROUTES } from '../../functions/api/routes.ts';
 import { CONTRACT, type OperationContract, Problem } from '../api/contract.ts';
 import type { OperationId } from '../api/operations.ts';
+import { ROUTES } from '../api/routes.ts';
 
 /**
  * The OpenAPI 3.1 document, generated from the route table and the zod contract. docs/openapi.json is

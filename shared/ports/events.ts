@@ -1,4 +1,5 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 
 /**
@@ -20,7 +21,7 @@ export class EventBridgePublisher implements EventPublisher {
   /** The SDK is loaded on first use (see lazy.ts). */
   readonly #bus = lazyClient(
     () => import('@aws-sdk/client-eventbridge'),
-    (m) => new m.EventBridgeClient({}),
+    (m) => new m.EventBridgeClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
   );
 
   constructor(private readonly busName: string) {}

@@ -1,4 +1,5 @@
 import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { SDK_SINGLE_ATTEMPT } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 import { DEFAULT_RETRY, isNotFound, type RetryPolicy, withBackoff } from './retry.ts';
 
@@ -65,7 +66,7 @@ export class SsoAdminIdentityCenter implements IdentityCenter {
   /** The SDK is loaded on first use (see lazy.ts); one attempt per call, the retries are `withBackoff`'s. */
   readonly #sso = lazyClient(
     () => import('@aws-sdk/client-sso-admin'),
-    (m) => new m.SSOAdminClient({ maxAttempts: 1 }),
+    (m) => new m.SSOAdminClient({ maxAttempts: SDK_SINGLE_ATTEMPT }),
   );
 
   constructor(

@@ -1,4 +1,5 @@
 import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { SDK_SINGLE_ATTEMPT } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 import { DEFAULT_RETRY, isNotFound, type RetryPolicy, withBackoff } from './retry.ts';
 
@@ -33,7 +34,7 @@ export class AwsIdentityStore implements IdentityStore {
   /** The SDK is loaded on first use (see lazy.ts); one attempt per call, the retries are `withBackoff`'s. */
   readonly #ids = lazyClient(
     () => import('@aws-sdk/client-identitystore'),
-    (m) => new m.IdentitystoreClient({ maxAttempts: 1 }),
+    (m) => new m.IdentitystoreClient({ maxAttempts: SDK_SINGLE_ATTEMPT }),
   );
 
   constructor(

@@ -1,7 +1,8 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { PRINCIPAL_TAG, principalTag } from '../domain/mail-feedback.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
-import { errorFields, log } from '../http/log.ts';
+import { errorFields, log } from '../log.ts';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 
 /** The mail port (SES). Mail is sent after a change commits and never decides whether it commits. */
@@ -69,7 +70,7 @@ export class SesMailer implements Mailer {
   /** The SDK is loaded on first use (see lazy.ts). */
   readonly #ses = lazyClient(
     () => import('@aws-sdk/client-sesv2'),
-    (m) => new m.SESv2Client({}),
+    (m) => new m.SESv2Client({ maxAttempts: SDK_MAX_ATTEMPTS }),
   );
   readonly #limiter: SendRateLimiter;
 

@@ -1,14 +1,8 @@
 import type { Readable } from 'node:stream';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
+import { type LazyClient, lazyClient } from './lazy.ts';
 
 /**
  * The object store port (S3) of the audit exports, and the port that starts an export job (an asynchronous
@@ -18,14 +12,11 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 export interface ObjectStore {
   /** Streams `body` to `key` as a multipart upload (5 MiB parts, two in flight): memory stays flat. */
   upload(key: string, body: Readable, contentType: string): Promise<void>;
-  /** Creates `key`, only if it does not exist yet (conditional create): else ObjectExists. */
-  create(key: string, body: string, contentType: string): Promise<void>;
+  /** Creates `key`, only if it does not exist yet (a conditional create): false when it was already there. */
+  create(key: string, body: string, contentType: string): Promise<boolean>;
   /** A presigned GET, valid `seconds`. */
   presignGet(key: string, seconds: number): Promise<string>;
 }
-
-/** The object is already there: a conditional create (If-None-Match: *) found it. */
-export class ObjectExists extends Error {}
 
 /**
  * Every write names its checksum. The audit bucket has Object Lock with a default retention, and S3 refuses a
@@ -34,20 +25,45 @@ export class ObjectExists extends Error {}
  */
 export const CHECKSUM_ALGORITHM = 'SHA256' as const;
 
-export function s3Client(): S3Client {
-  // Path-style only against a stand-in (its host has no bucket sub-domains).
-  return new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+/** Path-style only against a stand-in (its host has no bucket sub-domains). */
+const s3Options = (endpoint = process.env.AWS_ENDPOINT_URL_S3) => ({
+  forcePathStyle: Boolean(endpoint),
+  maxAttempts: SDK_MAX_ATTEMPTS,
+  ...(endpoint && { endpoint }),
+});
+
+/** A client for the scripts (the verifier), configured as the adapter's. */
+export async function s3Client(): Promise<S3Client> {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  return new S3Client(s3Options());
 }
 
+/** The S3 SDK, its multipart upload and its presigner: loaded on first use (see lazy.ts). */
+const loadS3 = async () => {
+  const [s3, storage, presigner] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/lib-storage'),
+    import('@aws-sdk/s3-request-presigner'),
+  ]);
+  return { ...s3, Upload: storage.Upload, getSignedUrl: presigner.getSignedUrl };
+};
+
 export class S3ObjectStore implements ObjectStore {
+  readonly #s3: LazyClient<Awaited<ReturnType<typeof loadS3>>, S3Client>;
+
+  /** The endpoint is read now (AWS_ENDPOINT_URL_S3), the SDK on the first call; `client` replaces the default one. */
   constructor(
     readonly bucket: string,
-    readonly client: S3Client = s3Client(),
-  ) {}
+    client?: S3Client,
+  ) {
+    const options = s3Options();
+    this.#s3 = lazyClient(loadS3, (sdk) => client ?? new sdk.S3Client(options));
+  }
 
   async upload(key: string, body: Readable, contentType: string): Promise<void> {
-    const upload = new Upload({
-      client: this.client,
+    const { sdk, client } = await this.#s3.get();
+    const upload = new sdk.Upload({
+      client,
       // ChecksumAlgorithm goes to CreateMultipartUpload and to every UploadPart (and to the PutObject of a
       // single-part upload).
       params: {
@@ -64,10 +80,11 @@ export class S3ObjectStore implements ObjectStore {
     await upload.done();
   }
 
-  async create(key: string, body: string, contentType: string): Promise<void> {
+  async create(key: string, body: string, contentType: string): Promise<boolean> {
+    const { sdk, client } = await this.#s3.get();
     try {
-      await this.client.send(
-        new PutObjectCommand({
+      await client.send(
+        new sdk.PutObjectCommand({
           Bucket: this.bucket,
           Key: key,
           Body: body,
@@ -76,17 +93,17 @@ export class S3ObjectStore implements ObjectStore {
           IfNoneMatch: '*',
         }),
       );
+      return true;
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || (error as Error).name === 'PreconditionFailed') {
-        throw new ObjectExists(`s3://${this.bucket}/${key} already exists`);
-      }
+      if (status === 412 || (error as Error).name === 'PreconditionFailed') return false;
       throw error;
     }
   }
 
-  presignGet(key: string, seconds: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+  async presignGet(key: string, seconds: number): Promise<string> {
+    const { sdk, client } = await this.#s3.get();
+    return sdk.getSignedUrl(client, new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }), {
       expiresIn: seconds,
     });
   }
@@ -94,6 +111,7 @@ export class S3ObjectStore implements ObjectStore {
 
 /** Every key under a prefix (the verifier). */
 export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
   const found: string[] = [];
   let token: string | undefined;
   do {
@@ -107,6 +125,7 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
 }
 
 export async function getBytes(client: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
 }
@@ -117,12 +136,17 @@ export interface ExportJobs {
 }
 
 export class LambdaExportJobs implements ExportJobs {
-  readonly #client = new LambdaClient({});
+  /** The SDK is loaded on first use (see lazy.ts). */
+  readonly #lambda = lazyClient(
+    () => import('@aws-sdk/client-lambda'),
+    (m): LambdaClient => new m.LambdaClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  );
   constructor(readonly functionName: string) {}
 
   async start(exportId: string): Promise<void> {
-    await this.#client.send(
-      new InvokeCommand({
+    const { sdk, client } = await this.#lambda.get();
+    await client.send(
+      new sdk.InvokeCommand({
         FunctionName: this.functionName,
         InvocationType: 'Event',
         Payload: Buffer.from(JSON.stringify({ exportId })),

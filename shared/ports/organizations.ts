@@ -1,4 +1,5 @@
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SDK_SINGLE_ATTEMPT } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 import { DEFAULT_RETRY, isNotFound, type RetryPolicy, withBackoff } from './retry.ts';
 
@@ -41,7 +42,7 @@ export class AwsOrganizations implements Organizations {
   /** The SDK is loaded on first use (see lazy.ts); one attempt per call, the retries are `withBackoff`'s. */
   readonly #org = lazyClient(
     () => import('@aws-sdk/client-organizations'),
-    (m) => new m.OrganizationsClient({ maxAttempts: 1 }),
+    (m) => new m.OrganizationsClient({ maxAttempts: SDK_SINGLE_ATTEMPT }),
   );
 
   constructor(private readonly retry: RetryPolicy = DEFAULT_RETRY) {}

@@ -1,4 +1,5 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 import { lazyClient } from './lazy.ts';
 
 /**
@@ -49,7 +50,7 @@ export class StepFunctionsWorkflow implements Workflow {
   /** The SDK is loaded on first use: functions that never start a workflow do not pay for it at cold start. */
   readonly #sfn = lazyClient(
     () => import('@aws-sdk/client-sfn'),
-    (m) => new m.SFNClient({}),
+    (m) => new m.SFNClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
   );
 
   constructor(private readonly stateMachineArn: string) {}

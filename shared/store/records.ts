@@ -12,6 +12,7 @@ import type { MailSuppression } from '../domain/mail-feedback.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import type { Principal } from '../domain/principal.ts';
+import type { RefState } from '../domain/provisioning.ts';
 import type { Request } from '../domain/request.ts';
 import type { Counts, Decision, Instance, InstanceReviewers, InstanceStatus, Review } from '../domain/review.ts';
 import type { Role } from '../domain/role.ts';
@@ -363,7 +364,7 @@ export class StandingMoved extends DomainError {
 }
 
 /** What Elevate knows of an AWS assignment or membership it provisions (domain/provisioning.ts RefState). */
-export type AwsRefState = 'absent' | 'creating' | 'present' | 'deleting';
+export type AwsRefState = RefState;
 
 /** An AWS reference item as stored. */
 export interface AwsRefRecord {

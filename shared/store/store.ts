@@ -11,13 +11,11 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_SHARDS, type ChainHead, chainId, dayOf, linkEvents } from '../domain/audit-chain.ts';
-import { conflict } from '../domain/errors.ts';
-import { auditHead as auditHeadEntity } from './entities.ts';
+import { isServerFault, isTransportError, policy, retry, retryOn, SDK_MAX_ATTEMPTS } from '../retry.ts';
+import { ChainHeadsMoved, classifyCancellation, ItemsBusy } from './cancellation.ts';
 import { decodeCursor, encodeCursor, type Key, queryFingerprint } from './pagination.ts';
 import {
-  AuditHeadMoved,
   cursorBounds,
-  IdempotencyRace,
   type Item,
   keys,
   ops,
@@ -51,12 +49,17 @@ export interface StoreStats {
 }
 
 const MAX_READS_PER_PAGE = 10;
-/** Tries of a transaction that met another on the same item (a hot role counter under load): jittered backoff. */
-const TRANSACTION_ATTEMPTS = 10;
-/** Tries when only an audit chain head moved (another writer appended to the same chain first). */
-const AUDIT_HEAD_ATTEMPTS = 12;
-/** Sends of one transaction again after the SDK gave up on a lost answer (its ClientRequestToken makes them safe). */
-const ANSWER_LOST_RESENDS = 2;
+/** A transaction that met another on the same item (a hot role counter under load), or was throttled. */
+const BUSY = policy(10, 40, 800);
+/** Only an audit chain head moved (another writer appended to the same chain first): linked again at once. */
+const HEAD_MOVED = policy(12, 10, 120);
+/** One transaction sent again after the SDK gave up on a lost answer (its ClientRequestToken makes it safe). */
+const ANSWER_LOST = policy(3, 100, 200);
+/** Keys a BatchGetItem left unprocessed (throttled), asked for again. */
+const UNPROCESSED = policy(8, 50, 3_200);
+
+/** Thrown by a BatchGetItem that left keys unprocessed, to ask for them again. */
+class KeysUnprocessed extends Error {}
 
 /**
  * The ClientRequestToken of a transaction: derived from the call that makes it (`call`, a random id per
@@ -71,15 +74,8 @@ export function transactionToken(call: string, items: TransactWriteCommandInput[
 }
 
 /** The answer was lost (a time-out, a dropped connection, a server error): the transaction may have committed. */
-function answerLost(error: unknown): boolean {
-  if (!(error instanceof Error) || error instanceof TransactionCanceledException) return false;
-  const { $fault, code } = error as { $fault?: string; code?: string };
-  return (
-    $fault === 'server' ||
-    ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'].includes(error.name) ||
-    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(code ?? '')
-  );
-}
+const answerLost = (error: unknown): boolean =>
+  !(error instanceof TransactionCanceledException) && (isServerFault(error) || isTransportError(error));
 
 /**
  * The DynamoDB adapter: executes the key recipes and conditions of records.ts. It owns no key strings
@@ -94,7 +90,7 @@ export class Store {
     readonly tableName: string,
   ) {}
 
-  static fromEnv(tableName: string, client = new DynamoDBClient({})): Store {
+  static fromEnv(tableName: string, client = new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS })): Store {
     return new Store(
       DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
       tableName,
@@ -117,23 +113,25 @@ export class Store {
   async getMany(keyList: Item[]): Promise<Item[]> {
     const found: Item[] = [];
     for (let i = 0; i < keyList.length; i += 100) {
-      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
-        [this.tableName]: { Keys: keyList.slice(i, i + 100), ConsistentRead: true },
-      };
-      for (let attempt = 0; request && attempt < 8; attempt++) {
-        const out: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }),
-        );
-        this.count(
-          'read',
-          out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0),
-        );
-        found.push(...(out.Responses?.[this.tableName] ?? []));
-        const rest = out.UnprocessedKeys?.[this.tableName];
-        request = rest?.Keys?.length ? { [this.tableName]: { Keys: rest.Keys, ConsistentRead: true } } : undefined;
-        if (request) await sleep(25 * 2 ** attempt);
-      }
-      if (request) throw new Error('dynamodb kept keys unprocessed after 8 attempts');
+      let keys = keyList.slice(i, i + 100);
+      await retry(
+        async () => {
+          const out: BatchGetCommandOutput = await this.doc.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          );
+          this.count(
+            'read',
+            out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0),
+          );
+          found.push(...(out.Responses?.[this.tableName] ?? []));
+          keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
+          if (keys.length) throw new KeysUnprocessed(`dynamodb kept ${keys.length} keys unprocessed`);
+        },
+        retryOn(UNPROCESSED, (e) => e instanceof KeysUnprocessed),
+      );
     }
     return found;
   }
@@ -145,67 +143,45 @@ export class Store {
   async transact(givenOps: WriteOp[]): Promise<void> {
     if (givenOps.length === 0) return;
     const call = randomUUID();
-    let headMoves = 0;
-    for (let attempt = 1; ; attempt++) {
-      // Audit events are linked into their chains on every try, from heads read now (see linkAudit).
-      const writeOps = await this.linkAudit(givenOps);
-      if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
-      const items = writeOps.map((op) => {
-        const { onConflict: _ignored, audit: _audit, ...item } = op;
-        const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
-        return { [kind]: { TableName: this.tableName, ...body } };
-      }) as TransactWriteCommandInput['TransactItems'];
-      const input: TransactWriteCommandInput = {
-        TransactItems: items,
-        ClientRequestToken: transactionToken(call, items),
-        ReturnConsumedCapacity: 'TOTAL',
-      };
-      try {
-        const out = await this.sendTransaction(input);
-        this.count(
-          'write',
-          out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0),
-        );
-        return;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
-        const failures = reasons.flatMap((r, i) =>
-          r.Code === 'ConditionalCheckFailed' ? [writeOps[i]?.onConflict?.()] : [],
-        );
-        if (failures.length > 0 && failures.every((e) => e instanceof AuditHeadMoved)) {
-          // Only a chain head moved: another change took the next seq first. Read the head again and retry.
-          if (++headMoves >= AUDIT_HEAD_ATTEMPTS) throw conflict('the audit chain was busy; retry');
-          attempt--;
-          await sleep(Math.random() * 10 * headMoves);
-          continue;
-        }
-        if (failures.length > 0) {
-          // A replayed Idempotency-Key explains every other failed condition (the first call made those
-          // items), so it wins; otherwise the first failed condition names the problem.
-          const real = failures.filter((e) => !(e instanceof AuditHeadMoved));
-          throw (
-            real.find((e) => e instanceof IdempotencyRace) ??
-            real[0] ??
-            conflict('the change conflicts with the current state; read it again and retry')
-          );
-        }
-        const retriable = reasons.some(
-          (r) =>
-            r.Code === 'TransactionConflict' ||
-            r.Code === 'ThrottlingError' ||
-            r.Code === 'ProvisionedThroughputExceeded',
-        );
-        if (!retriable) throw error;
-        const onHeadsOnly = reasons.every((r, i) => r.Code === 'None' || isAuditHead(writeOps[i]));
-        if (onHeadsOnly && ++headMoves < AUDIT_HEAD_ATTEMPTS) {
-          // Two changes met on one chain head: not a conflict of the change itself.
-          attempt--;
-          await sleep(Math.random() * 10 * headMoves);
-          continue;
-        }
-        if (attempt >= TRANSACTION_ATTEMPTS) throw conflict('another change to the same items was in progress; retry');
-        await sleep(Math.random() * Math.min(800, 20 * 2 ** attempt));
+    await retry(
+      () => this.transactOnce(givenOps, call),
+      (e) => (e instanceof ChainHeadsMoved ? HEAD_MOVED : e instanceof ItemsBusy ? BUSY : undefined),
+    );
+  }
+
+  /** One try of `transact`: its cancellation classified (cancellation.ts) into the error that says what to do. */
+  private async transactOnce(givenOps: WriteOp[], call: string): Promise<void> {
+    // Audit events are linked into their chains on every try, from heads read now (see linkAudit).
+    const writeOps = await this.linkAudit(givenOps);
+    if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
+    const items = writeOps.map((op) => {
+      const { onConflict: _ignored, audit: _audit, ...item } = op;
+      const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
+      return { [kind]: { TableName: this.tableName, ...body } };
+    }) as TransactWriteCommandInput['TransactItems'];
+    const input: TransactWriteCommandInput = {
+      TransactItems: items,
+      ClientRequestToken: transactionToken(call, items),
+      ReturnConsumedCapacity: 'TOTAL',
+    };
+    try {
+      const out = await this.sendTransaction(input);
+      this.count(
+        'write',
+        out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const cancellation = classifyCancellation(error.CancellationReasons ?? [], writeOps);
+      switch (cancellation.kind) {
+        case 'headMoved':
+          throw new ChainHeadsMoved();
+        case 'busy':
+          throw new ItemsBusy();
+        case 'refused':
+          throw cancellation.error;
+        case 'other':
+          throw error;
       }
     }
   }
@@ -215,15 +191,8 @@ export class Store {
    * is sent again, a few times: if it had committed, DynamoDB answers success and the caller goes on to its
    * after-commit steps; if it had not, it commits now.
    */
-  private async sendTransaction(input: TransactWriteCommandInput) {
-    for (let resend = 0; ; resend++) {
-      try {
-        return await this.doc.send(new TransactWriteCommand(input));
-      } catch (error) {
-        if (resend >= ANSWER_LOST_RESENDS || !answerLost(error)) throw error;
-        await sleep(50 * 2 ** resend + Math.random() * 50);
-      }
-    }
+  private sendTransaction(input: TransactWriteCommandInput) {
+    return retry(() => this.doc.send(new TransactWriteCommand(input)), retryOn(ANSWER_LOST, answerLost));
   }
 
   /**
@@ -246,8 +215,7 @@ export class Store {
     for (const [day, events] of byDay) {
       const chain = chainId(day, Math.floor(Math.random() * AUDIT_SHARDS));
       const item = await this.get(keys.auditHead(chain));
-      const stored = item && auditHeadEntity.fromItem(item);
-      const head: ChainHead | null = stored ? { hash: stored.hash, seq: stored.seq } : null;
+      const head: ChainHead | null = item ? { hash: String(item.hash), seq: Number(item.seq) } : null;
       const out = linkEvents(events, chain, head);
       for (const e of out.events) linked.set(e.id, ops.audit(e));
       heads.push(ops.auditHead(chain, out.head, head?.seq ?? null));
@@ -497,8 +465,3 @@ export class Store {
     }
   }
 }
-
-const isAuditHead = (op: WriteOp | undefined): boolean =>
-  op !== undefined && 'Put' in op && op.Put.Item.entity === auditHeadEntity.name;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

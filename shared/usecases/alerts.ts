@@ -6,6 +6,7 @@ import {
   type AlertType,
   alertSeverity,
   boundedAffected,
+  checkDismissable,
   defaultAlertSettings,
   type Finding,
   nextAlertStatus,
@@ -18,7 +19,7 @@ import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { durationMs } from '../domain/duration.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import { errorFields, log } from '../http/log.ts';
+import { errorFields, log } from '../log.ts';
 import { alertRaised } from '../notifications/templates.ts';
 import { type AlertRecord, keys, ops, queries, stored } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
@@ -69,8 +70,7 @@ export async function dismissAlert(ctx: Ctx, id: string): Promise<ReturnType<typ
   const item = await ctx.store.get(keys.alert(id));
   if (!item) throw notFound(`alert '${id}'`);
   const alert = stored.alert.fromItem(item);
-  if (alert.status !== 'active')
-    throw new DomainError('Conflict', `the alert is ${alert.status}; only an active alert can be dismissed`);
+  checkDismissable(alert);
   const dismissed: AlertRecord = {
     ...alert,
     status: 'dismissed',
@@ -275,19 +275,7 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
   const roles = (await deps.store.all(queries.roles(), false)).map((i) => stored.role.fromItem(i));
   const privileged = new Set(roles.filter((r) => r.privileged).map((r) => r.id));
 
-  if (s.roleWithoutMfa.enabled && privileged.size) {
-    const policies = await deps.store.getMany([...privileged].map((id) => keys.policy(id)));
-    for (const p of policies.map((i) => stored.policy.fromItem(i))) {
-      if (!(p.policy as RolePolicy).activation.requireMfa) {
-        findings.push({
-          type: 'roleWithoutMfa',
-          subject: p.roleId,
-          affected: [{ roleId: p.roleId }],
-          details: { reason: 'the privileged role can be activated without MFA' },
-        });
-      }
-    }
-  }
+  if (s.roleWithoutMfa.enabled && privileged.size) findings.push(...(await rolesWithoutMfa(deps, privileged)));
   if (s.tooManyPermanentAssignments.enabled) {
     const permanent = (await deps.store.all(queries.permanentActive(), false))
       .map(toAssignment)
@@ -327,46 +315,8 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
       });
     }
   }
-  if (s.staleEligibility.enabled) {
-    const cutoff = new Date(now.getTime() - s.staleEligibility.days * 86_400_000);
-    const eligible = (await deps.store.all(queries.assignmentsByStatus('Active'), false))
-      .map(toAssignment)
-      .filter(
-        (a: Assignment) =>
-          a.assignmentType === 'eligible' && privileged.has(a.roleId) && a.createdAt < cutoff.toISOString(),
-      );
-    const uses = await deps.store.getMany(eligible.map((a) => keys.lastUse(a.id)));
-    const lastUse = new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u.at]));
-    const stale = eligible.filter((a) => (lastUse.get(a.id) ?? '') < cutoff.toISOString());
-    if (stale.length) {
-      findings.push({
-        type: 'staleEligibility',
-        subject: 'privileged',
-        affected: stale.map((a) => ({
-          assignmentId: a.id,
-          principalId: a.principalId,
-          roleId: a.roleId,
-          lastActivatedAt: lastUse.get(a.id) ?? null,
-        })),
-        details: { days: s.staleEligibility.days },
-      });
-    }
-  }
-  if (s.emergencyAccountUsed.enabled) {
-    const from = new Date(now.getTime() - durationMs(s.emergencyAccountUsed.window)).toISOString();
-    for (const adminId of deps.config.bootstrapAdmins) {
-      let acts = 0;
-      for await (const _ of deps.store.stream(queries.audit({ actorId: adminId }, from, now.toISOString()))) acts++;
-      if (acts) {
-        findings.push({
-          type: 'emergencyAccountUsed',
-          subject: adminId,
-          affected: [{ principalId: adminId }],
-          details: { actions: acts, window: s.emergencyAccountUsed.window },
-        });
-      }
-    }
-  }
+  if (s.staleEligibility.enabled) findings.push(...(await staleEligibilities(deps, s, privileged, now)));
+  if (s.emergencyAccountUsed.enabled) findings.push(...(await emergencyAccountsUsed(deps, s, now)));
   if (s.expiryMissed.enabled) {
     const from = new Date(windowEnd.getTime() - durationMs(s.expiryMissed.window));
     const missed = await auditEventsOf<Record<string, unknown>[]>(
@@ -417,6 +367,76 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
         subject: String(f.assignmentId),
         affected: [f],
         details: { failureReason },
+      });
+    }
+  }
+  return findings;
+}
+
+/** roleWithoutMfa: a privileged role whose policy lets it be activated without MFA. */
+async function rolesWithoutMfa(deps: Deps, privileged: Set<string>): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const policies = await deps.store.getMany([...privileged].map((id) => keys.policy(id)));
+  for (const p of policies.map((i) => stored.policy.fromItem(i))) {
+    if (!(p.policy as RolePolicy).activation.requireMfa) {
+      findings.push({
+        type: 'roleWithoutMfa',
+        subject: p.roleId,
+        affected: [{ roleId: p.roleId }],
+        details: { reason: 'the privileged role can be activated without MFA' },
+      });
+    }
+  }
+  return findings;
+}
+
+/** staleEligibility: privileged eligibilities older than the threshold and not activated since. */
+async function staleEligibilities(
+  deps: Deps,
+  s: AlertSettings,
+  privileged: Set<string>,
+  now: Date,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const cutoff = new Date(now.getTime() - s.staleEligibility.days * 86_400_000);
+  const eligible = (await deps.store.all(queries.assignmentsByStatus('Active'), false))
+    .map(toAssignment)
+    .filter(
+      (a: Assignment) =>
+        a.assignmentType === 'eligible' && privileged.has(a.roleId) && a.createdAt < cutoff.toISOString(),
+    );
+  const uses = await deps.store.getMany(eligible.map((a) => keys.lastUse(a.id)));
+  const lastUse = new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u.at]));
+  const stale = eligible.filter((a) => (lastUse.get(a.id) ?? '') < cutoff.toISOString());
+  if (stale.length) {
+    findings.push({
+      type: 'staleEligibility',
+      subject: 'privileged',
+      affected: stale.map((a) => ({
+        assignmentId: a.id,
+        principalId: a.principalId,
+        roleId: a.roleId,
+        lastActivatedAt: lastUse.get(a.id) ?? null,
+      })),
+      details: { days: s.staleEligibility.days },
+    });
+  }
+  return findings;
+}
+
+/** emergencyAccountUsed: a break-glass admin acted within the window. */
+async function emergencyAccountsUsed(deps: Deps, s: AlertSettings, now: Date): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const from = new Date(now.getTime() - durationMs(s.emergencyAccountUsed.window)).toISOString();
+  for (const adminId of deps.config.bootstrapAdmins) {
+    let acts = 0;
+    for await (const _ of deps.store.stream(queries.audit({ actorId: adminId }, from, now.toISOString()))) acts++;
+    if (acts) {
+      findings.push({
+        type: 'emergencyAccountUsed',
+        subject: adminId,
+        affected: [{ principalId: adminId }],
+        details: { actions: acts, window: s.emergencyAccountUsed.window },
       });
     }
   }

@@ -85,6 +85,7 @@ export async function bootstrap(deps: Deps, adminIds: string[]): Promise<{ creat
       principalId,
       { start: now, end: null },
       { type: 'noExpiration' },
+      'Granted',
     );
     request.id = requestId;
     request.assignmentId = assignment.id;

@@ -5,8 +5,8 @@ import type { Deps } from '../deps.ts';
 import { type Actor, type AuditEvent, type AuditTarget, emptyTarget, eventHash } from '../domain/audit.ts';
 import { forbidden } from '../domain/errors.ts';
 import { adminMfaRequired, checkAdminMfa, type Settings } from '../domain/governance.ts';
-import { log as invocationLog, type Log } from '../http/log.ts';
 import { newId } from '../ids.ts';
+import { log as invocationLog, type Log } from '../log.ts';
 import { ops, type WriteOp } from '../store/records.ts';
 import { readSettings } from './settings.ts';
 

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.ts';
-import { log } from '../http/log.ts';
+import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
 import { keys, ops, queries, reviewQueries, stored } from '../store/records.ts';
 import { forEachAuditEvent, NO_BUDGET, type TimeBudget } from './audit.ts';

@@ -4,7 +4,7 @@ import { inForce } from '../domain/assignment.ts';
 import { normalizeAddress } from '../domain/mail-feedback.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import { ADMIN_ROLE } from '../domain/role.ts';
-import { log as defaultLog, errorFields, type Log } from '../http/log.ts';
+import { log as defaultLog, errorFields, type Log } from '../log.ts';
 import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
 import { keys, queries, stored } from '../store/records.ts';
@@ -13,8 +13,9 @@ import { suppressedAmong } from './mail-feedback.ts';
 /**
  * What happens after a change commits: workflow starts and resumptions, mail. (Lifecycle events are not effects:
  * they are written in the change's transaction, `ops.publish`, and published from the table's stream.)
- * Each is retried a few times and its failure is logged; none can undo or fail the change. Whatever
- * must happen regardless (expiry, time-outs, grants at a scheduled start) the reconcile job also does.
+ * Each is tried once (its SDK client retries transport errors, 5xx and throttling: SDK_MAX_ATTEMPTS, see retry.ts;
+ * a second retry here would multiply the sends) and its failure is logged; none can undo or fail the change.
+ * Whatever must happen regardless (expiry, time-outs, grants at a scheduled start) the reconcile job also does.
  */
 export type Effect =
   | { kind: 'startWorkflow'; name: string; input: WorkflowInput }
@@ -31,11 +32,16 @@ export interface Recipients {
   addresses?: string[];
 }
 
-const ATTEMPTS = 3;
-
-/** Runs the effects; a failure is logged with `log` (an API call's `ctx.log`: the line names its request). */
+/** Runs the effects once each (the SDK retries transport errors); a failure is logged with `log` (an API call's
+ * `ctx.log`: the line names its request) and the change stands. */
 export async function runEffects(deps: Deps, effects: Effect[], log: Log = defaultLog): Promise<void> {
-  await Promise.all(effects.map((e) => withRetry(e.kind, () => runOne(deps, e), log)));
+  await Promise.all(
+    effects.map((e) =>
+      runOne(deps, e).catch((error: unknown) =>
+        log('error', `after-commit ${e.kind} failed; the change stands`, errorFields(error)),
+      ),
+    ),
+  );
 }
 
 async function runOne(deps: Deps, effect: Effect): Promise<void> {
@@ -55,21 +61,6 @@ async function runOne(deps: Deps, effect: Effect): Promise<void> {
       const to = await withoutSuppressed(deps, [...resolved.keys()]);
       if (to.length) await deps.mailer.send({ ...effect.mail, to, principals: principalsOf(resolved, to) });
       return;
-    }
-  }
-}
-
-async function withRetry(what: string, work: () => Promise<void>, log: Log): Promise<void> {
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    try {
-      await work();
-      return;
-    } catch (error) {
-      if (attempt === ATTEMPTS) {
-        log('error', `after-commit ${what} failed; the change stands`, errorFields(error));
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
   }
 }

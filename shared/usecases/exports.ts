@@ -3,15 +3,15 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Deps } from '../deps.ts';
-import { SYSTEM_ACTOR } from '../domain/audit.ts';
+import { type AuditEvent, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { dayOf, daysBetween } from '../domain/audit-chain.ts';
 import type { AuditExport, AuditExportFormat } from '../domain/audit-export.ts';
 import { csvHeader, csvRow, jsonLine } from '../domain/audit-format.ts';
 import { DomainError, invalid, notFound } from '../domain/errors.ts';
-import { errorFields, log } from '../http/log.ts';
 import { newId } from '../ids.ts';
-import type { ExportJobs, ObjectStore } from '../ports/objects.ts';
-import { LambdaExportJobs, ObjectExists, S3ObjectStore } from '../ports/objects.ts';
+import { errorFields, log } from '../log.ts';
+import type { ObjectStore } from '../ports/objects.ts';
+import { policy, retry, retryOn } from '../retry.ts';
 import {
   type AuditExportRecord,
   ExportClaimed,
@@ -46,46 +46,41 @@ const PENDING_RESTART_MS = 5 * 60_000;
 const FINISH_RESERVE_MS = 60_000;
 /** How long a run may hold the manifest chain's lock (it writes one small object meanwhile). */
 const CHAIN_LOCK_MS = 60_000;
+/** Waits for the manifest chain's lock while another run holds it: about 40 s in all, on average. */
+const CHAIN_LOCK_WAIT = policy(45, 50, 2_000);
 
-export interface ExportPorts {
-  objects: ObjectStore;
-  jobs: ExportJobs;
+let override: Pick<Deps, 'objects' | 'exportJobs'> | undefined;
+
+/** The object store and the job starter: the deps' own (built from the environment), unless a test replaced them. */
+function exportPorts(deps: Deps): Pick<Deps, 'objects' | 'exportJobs'> {
+  return override ?? deps;
 }
 
-let ports: ExportPorts | undefined;
-const built = new Map<string, ExportPorts>();
-
-/**
- * The ports from the environment (AUDIT_BUCKET, EXPORT_FUNCTION_NAME and the S3 endpoint), built once per setting
- * (the local tests run several runtimes, each with its own S3, in one process); tests may replace them.
- */
-export function exportPorts(deps: Deps): ExportPorts {
-  if (ports) return ports;
-  const { auditBucket, exportFunctionName } = deps.config;
-  const key = `${auditBucket}|${exportFunctionName}|${process.env.AWS_ENDPOINT_URL_S3 ?? ''}`;
-  const found = built.get(key);
-  if (found) return found;
-  const made: ExportPorts = {
-    objects: auditBucket
-      ? new S3ObjectStore(auditBucket)
-      : {
-          upload: missing('AUDIT_BUCKET'),
-          create: missing('AUDIT_BUCKET'),
-          presignGet: missing('AUDIT_BUCKET'),
-        },
-    jobs: exportFunctionName ? new LambdaExportJobs(exportFunctionName) : { start: missing('EXPORT_FUNCTION_NAME') },
-  };
-  built.set(key, made);
-  return made;
+/** Test hook: every export uses these ports instead of the deps' until called again with undefined. */
+export function useExportPorts(next: { objects: ObjectStore; jobs: Deps['exportJobs'] } | undefined): void {
+  override = next && { objects: next.objects, exportJobs: next.jobs };
 }
 
-export function useExportPorts(next: ExportPorts | undefined): void {
-  ports = next;
+/** Counts an event into its chain's entry of the manifest (its first and last seq and hash). */
+function noteChain(chains: Map<string, ChainInfo>, e: AuditEvent): void {
+  if (e.chain === undefined || e.seq === undefined) return;
+  const c = chains.get(e.chain);
+  if (!c) {
+    chains.set(e.chain, {
+      chain: e.chain,
+      firstSeq: e.seq,
+      lastSeq: e.seq,
+      firstHash: e.hash,
+      lastHash: e.hash,
+      count: 1,
+    });
+    return;
+  }
+  // Events sort by time; a chain's seq order can differ within it (commit order), so keep min and max.
+  if (e.seq < c.firstSeq) Object.assign(c, { firstSeq: e.seq, firstHash: e.hash });
+  if (e.seq > c.lastSeq) Object.assign(c, { lastSeq: e.seq, lastHash: e.hash });
+  c.count++;
 }
-
-const missing = (name: string) => async (): Promise<never> => {
-  throw new Error(`${name} is not set: audit exports are not configured`);
-};
 
 const objectKeyOf = (r: Pick<AuditExportRecord, 'id' | 'from' | 'format'>, suffix: string): string =>
   `audit/${r.from.slice(0, 4)}/${r.from.slice(5, 7)}/${r.from.slice(8, 10)}/${r.id}${suffix}`;
@@ -150,23 +145,18 @@ export async function createAuditExport(
 }
 
 /**
- * Starts the export job after the record committed. Retried; a failure is logged and never fails the call:
- * the reconcile job starts again any export still Pending after a few minutes (restartStaleExports).
+ * Starts the export job after the record committed (its SDK client retries transport errors: retry.ts); a
+ * failure is logged and never fails the call: the reconcile job starts again any export still Pending after a few
+ * minutes (restartStaleExports).
  */
 export async function startExportJob(deps: Deps, exportId: string): Promise<boolean> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      await exportPorts(deps).jobs.start(exportId);
-      return true;
-    } catch (error) {
-      if (attempt === 3) {
-        log('error', 'could not start the export job; the reconcile job will', { exportId, ...errorFields(error) });
-        return false;
-      }
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-    }
+  try {
+    await exportPorts(deps).exportJobs.start(exportId);
+    return true;
+  } catch (error) {
+    log('error', 'could not start the export job; the reconcile job will', { exportId, ...errorFields(error) });
+    return false;
   }
-  return false;
 }
 
 /**
@@ -373,24 +363,7 @@ async function run(
         recordCount++;
         firstEventHash ??= e.hash;
         lastEventHash = e.hash;
-        if (e.chain !== undefined && e.seq !== undefined) {
-          const c = chains.get(e.chain);
-          if (!c)
-            chains.set(e.chain, {
-              chain: e.chain,
-              firstSeq: e.seq,
-              lastSeq: e.seq,
-              firstHash: e.hash,
-              lastHash: e.hash,
-              count: 1,
-            });
-          else {
-            // Events sort by time; a chain's seq order can differ within it (commit order), so keep min and max.
-            if (e.seq < c.firstSeq) Object.assign(c, { firstSeq: e.seq, firstHash: e.hash });
-            if (e.seq > c.lastSeq) Object.assign(c, { lastSeq: e.seq, lastHash: e.hash });
-            c.count++;
-          }
-        }
+        noteChain(chains, e);
         yield record.format === 'csv' ? csvRow(e) : jsonLine(e);
       }
     }
@@ -439,13 +412,8 @@ async function run(
   };
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   const manifestSha256 = createHash('sha256').update(text).digest('hex');
-  try {
-    await objects.create(manifestKey, text, 'application/json');
-  } catch (error) {
-    if (error instanceof ObjectExists) {
-      throw new Error(`the manifest ${manifestKey} was already written by an interrupted run; export the range again`);
-    }
-    throw error;
+  if (!(await objects.create(manifestKey, text, 'application/json'))) {
+    throw new Error(`the manifest ${manifestKey} was already written by an interrupted run; export the range again`);
   }
   const now = deps.clock.now();
   const rest = cut ? { ...newExport(newId('exp', now), cut, record.to, record.format, now, record.createdBy) } : null;
@@ -511,19 +479,16 @@ async function run(
 
 /** Takes the manifest chain's lock, while the run still holds its export; waits while another run holds it. */
 async function lockChain(deps: Deps, record: AuditExportRecord, owner: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const now = deps.clock.now();
-    try {
+  await retry(
+    async () => {
+      const now = deps.clock.now();
       await deps.store.transact([
         ops.exportHeld(record.id, record.version),
         ops.lockExportChain(owner, now.toISOString(), new Date(now.getTime() + CHAIN_LOCK_MS).toISOString()),
       ]);
-      return;
-    } catch (error) {
-      if (!(error instanceof ExportHeadMoved) || attempt >= 40) throw error;
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * attempt)));
-    }
-  }
+    },
+    retryOn(CHAIN_LOCK_WAIT, (e) => e instanceof ExportHeadMoved),
+  );
 }
 
 /** Lines in strings of about 64 KiB: one stream chunk per many events, not one per event. */

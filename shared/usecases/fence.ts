@@ -2,7 +2,7 @@ import type { Deps, ProvisioningPorts } from '../deps.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import { addFence, dueFences, type Fence, FenceRefused, newFence, renderPolicy } from '../domain/fence.ts';
-import { errorFields, log } from '../http/log.ts';
+import { errorFields, log } from '../log.ts';
 import type { OperationStatus } from '../ports/identity-center.ts';
 import { type FenceRecord, keys, ops, type PendingProvisioning, queries, stored } from '../store/records.ts';
 import { alertId, raise, readAlertSettings, resolveAlert } from './alerts.ts';

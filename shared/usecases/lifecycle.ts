@@ -1,14 +1,16 @@
 import type { Deps } from '../deps.ts';
 import { type AskedActivation, activationWindow, checkExtension, fitToEligibility } from '../domain/activation.ts';
 import { closeCurrentStage } from '../domain/approval.ts';
-import { type Assignment, inForce, isLive } from '../domain/assignment.ts';
+import { type Assignment, checkStart, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import { endingProvisioning } from '../domain/provisioning.ts';
-import { log } from '../http/log.ts';
+import { holdsPending, transition } from '../domain/request.ts';
 import { newId } from '../ids.ts';
+import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
+import { policy, retry, retryOn } from '../retry.ts';
 import { keys, ops, queries, type RequestRecord, StandingMoved, stored, type WriteOp } from '../store/records.ts';
 import { fromLiveSlot, readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
@@ -35,8 +37,9 @@ export const STANDING_ATTEMPTS = 4;
 const audit = (now: Date, actor: Actor, action: string, r: RequestRecord, details: Record<string, unknown> = {}) =>
   ops.audit(auditEvent(now, actor, action, targetOf(r), details));
 
-/** Does the request hold the slot's pending marker (activations and self requests waiting for a decision or a start)? */
-export const holdsPending = (r: RequestRecord): boolean => r.action.startsWith('self') && r.action !== 'selfDeactivate';
+/** The slot's pending marker released, when the request holds one (see holdsPending in the domain). */
+const releasePending = (r: RequestRecord): WriteOp[] =>
+  holdsPending(r.action) ? [ops.deletePending(slotOf(r), r.id)] : [];
 
 export async function principalName(deps: Deps, p: PrincipalRef): Promise<string | null> {
   const item = await deps.store.get(keys.principal(p), false);
@@ -85,14 +88,8 @@ export async function grantNow(
   readVersion: number = r.version,
 ): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   const nowIso = now.toISOString();
-  const granted: RequestRecord = {
-    ...r,
-    status: 'Granted',
-    decidedAt: r.decidedAt ?? nowIso,
-    version: r.version + 1,
-    taskToken: null,
-  };
-  const pending = holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : [];
+  const granted: RequestRecord = { ...transition(r, 'Granted', now), version: r.version + 1, taskToken: null };
+  const pending = releasePending(r);
 
   if (r.action === 'selfActivate') {
     const eligibility = await standingEligibility(deps, r, now);
@@ -154,12 +151,7 @@ export async function grantNow(
   }
   // The start of a scheduled assignment (adminAssign, adminRenew, or an adminUpdate that moved it): only by the
   // assignment's current request (a moved start supersedes the request of the old one), and only once it is due.
-  if (current.requestId !== r.id) {
-    throw new DomainError('Conflict', `request '${r.id}' was superseded by '${current.requestId}'`);
-  }
-  if (Date.parse(current.startDateTime) > now.getTime()) {
-    throw new DomainError('Conflict', `the assignment starts at ${current.startDateTime}, not before`);
-  }
+  checkStart(r.id, current, now);
   const updated: Assignment = { ...current, status: 'Active', updatedAt: nowIso, version: current.version + 1 };
   const holds = await provisioned(deps, granted, updated, now);
   return {
@@ -311,16 +303,14 @@ export function failRequest(
   readVersion: number = r.version,
 ): Step {
   const failed: RequestRecord = {
-    ...r,
-    status: 'Failed',
-    decidedAt: r.decidedAt ?? now.toISOString(),
+    ...transition(r, 'Failed', now),
     failureReason: reason,
     version: r.version + 1,
     taskToken: null,
   };
   return {
     writes: [
-      ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
+      ...releasePending(r),
       ops.updateRequest(failed, readVersion),
       audit(now, actor, 'request.failed', r, { reason }),
       ops.publish({ type: 'elevate.request.failed', detail: { requestId: r.id, reason } }, now),
@@ -352,11 +342,7 @@ export async function grantStep(deps: Deps, requestId: string): Promise<GrantRes
       assignmentId: r.assignmentId,
     };
   }
-  if (r.status === 'Granted') {
-    const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
-    return { granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
-  }
-  if (r.status !== 'Scheduled') return { granted: false, waitUntil: null };
+  if (r.status !== 'Scheduled') return grantOutcome(deps, r, now);
   if (Date.parse(r.schedule.startDateTime) > now.getTime()) {
     // Woken before the start (it never grants early): the request stays Scheduled; the reconcile job grants it.
     log('warn', 'grant step ran before the start; not granted', { requestId, start: r.schedule.startDateTime });
@@ -375,13 +361,33 @@ export async function grantStep(deps: Deps, requestId: string): Promise<GrantRes
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     const fresh = await readRequest(deps.store, requestId);
-    if (fresh.status !== 'Scheduled') return grantStep(deps, requestId);
+    // Granted, canceled or failed meanwhile by someone else: that is the outcome.
+    if (fresh.status !== 'Scheduled') return grantOutcome(deps, fresh, now);
     const step = failRequest(fresh, now, error.message);
     await deps.store.transact(step.writes);
     await runEffects(deps, step.effects);
     return { granted: false, waitUntil: null };
   }
 }
+
+/** What the grant step answers for a request that is no longer Scheduled (granted or ended by then). */
+async function grantOutcome(
+  deps: Deps,
+  r: RequestRecord,
+  now: Date,
+): Promise<{ granted: boolean; waitUntil: string | null }> {
+  if (r.status !== 'Granted') return { granted: false, waitUntil: null };
+  const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
+  return { granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
+}
+
+/**
+ * A workflow step that found the state changed under it (a DomainError from its transaction: a deactivation, a
+ * removal, the reconcile job, an extension came first) reads it again, a bounded number of times: the step then
+ * fails with that error (final in the state machine), and the reconcile job does what is still due.
+ */
+const STEP_REREAD = policy(5, 20, 200);
+const rereadOnConflict = retryOn(STEP_REREAD, (e) => e instanceof DomainError && e.code !== 'NotFound');
 
 /** The assignment as it ends now: the record keeps it with its real end. */
 function endedCopy(a: Assignment, now: Date, status: 'Expired' | 'Revoked'): Assignment {
@@ -527,9 +533,9 @@ export async function removalPlan(
     a.principalId,
     { start: now, end: now },
     { type: 'afterDateTime', endDateTime: now.toISOString() },
+    'Revoked',
   );
   request.assignmentId = a.id;
-  request.status = 'Revoked';
   return { request, step: await endWrites(deps, a, now, 'Revoked', actor, 'assignment.revoked', request) };
 }
 
@@ -569,7 +575,11 @@ export interface ExpireResult {
   assignmentId?: string;
 }
 
-export async function expireStep(deps: Deps, requestId: string): Promise<ExpireResult> {
+export function expireStep(deps: Deps, requestId: string): Promise<ExpireResult> {
+  return retry(() => expireOnce(deps, requestId), rereadOnConflict);
+}
+
+async function expireOnce(deps: Deps, requestId: string): Promise<ExpireResult> {
   const now = deps.clock.now();
   const r = await readRequest(deps.store, requestId);
   const a = r.assignmentId ? await readAssignment(deps, r.assignmentId) : undefined;
@@ -577,13 +587,7 @@ export async function expireStep(deps: Deps, requestId: string): Promise<ExpireR
   if (a.endDateTime === null) return { expired: true, waitUntil: null };
   if (Date.parse(a.endDateTime) > now.getTime()) return { expired: false, waitUntil: waitUntil(a.endDateTime, now) };
   const step = await endWrites(deps, a, now, 'Expired', SYSTEM_ACTOR, 'assignment.expired');
-  try {
-    await deps.store.transact(step.writes);
-  } catch (error) {
-    // Someone else (deactivation, removal, the reconcile job, an extension) changed it first: look again.
-    if (error instanceof DomainError) return expireStep(deps, requestId);
-    throw error;
-  }
+  await deps.store.transact(step.writes);
   // This execution takes the access away in AWS itself (no second execution for it).
   const own = deprovisionName(a.id);
   await runEffects(
@@ -598,28 +602,8 @@ export async function expireStep(deps: Deps, requestId: string): Promise<ExpireR
 
 /** Workflow step `timedOut` (and the reconcile job): a stage's time ran out before it was decided. */
 export async function timeOutStep(deps: Deps, requestId: string): Promise<void> {
-  const now = deps.clock.now();
-  const r = await readRequest(deps.store, requestId);
-  if (r.status !== 'PendingApproval') return;
-  const timedOut: RequestRecord = {
-    ...r,
-    status: 'TimedOut',
-    approval: closeCurrentStage(r.approval, 'TimedOut'),
-    decidedAt: now.toISOString(),
-    version: r.version + 1,
-    taskToken: null,
-  };
-  try {
-    await deps.store.transact([
-      ...(holdsPending(r) ? [ops.deletePending(slotOf(r), r.id)] : []),
-      ops.updateRequest(timedOut, r.version),
-      audit(now, SYSTEM_ACTOR, 'request.timedOut', r),
-      ops.publish({ type: 'elevate.request.timedOut', detail: { requestId: r.id } }, now),
-    ]);
-  } catch (error) {
-    if (error instanceof DomainError) return timeOutStep(deps, requestId);
-    throw error;
-  }
+  const r = await retry(() => timeOutOnce(deps, requestId), rereadOnConflict);
+  if (!r) return;
   const role = await requireRole(deps.store, r.roleId);
   await runEffects(deps, [
     {
@@ -628,6 +612,26 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
       mail: mail.requestOutcome(factsOf(r, role.displayName, null), 'timed out'),
     },
   ]);
+}
+
+/** The request timed out now, or undefined when it no longer waits for a decision. */
+async function timeOutOnce(deps: Deps, requestId: string): Promise<RequestRecord | undefined> {
+  const now = deps.clock.now();
+  const r = await readRequest(deps.store, requestId);
+  if (r.status !== 'PendingApproval') return undefined;
+  const timedOut: RequestRecord = {
+    ...transition(r, 'TimedOut', now),
+    approval: closeCurrentStage(r.approval, 'TimedOut'),
+    version: r.version + 1,
+    taskToken: null,
+  };
+  await deps.store.transact([
+    ...releasePending(r),
+    ops.updateRequest(timedOut, r.version),
+    audit(now, SYSTEM_ACTOR, 'request.timedOut', r),
+    ops.publish({ type: 'elevate.request.timedOut', detail: { requestId: r.id } }, now),
+  ]);
+  return r;
 }
 
 /** Workflow step `failed`: the workflow could not go on; the request must not stay pending forever. */

@@ -8,7 +8,7 @@ import {
   parseMailFeedback,
   suppressionsOf,
 } from '../domain/mail-feedback.ts';
-import { log } from '../http/log.ts';
+import { log } from '../log.ts';
 import { keys, ops, stored, type WriteOp } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { auditEvent } from './context.ts';

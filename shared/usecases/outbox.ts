@@ -1,28 +1,8 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { errorFields, log } from '../http/log.ts';
+import { errorFields, log } from '../log.ts';
 import type { EventPublisher, LifecycleEvent } from '../ports/events.ts';
-import { OUTBOX_ENTITY, type OutboxRecord } from '../store/records.ts';
+import { outboxRecordOf, type StreamRecord } from '../store/stream.ts';
 
-/** One record of the table's stream, as Lambda (and the local stream poller) hands it over. */
-export interface StreamRecord {
-  eventName?: string;
-  dynamodb?: { SequenceNumber?: string; NewImage?: Record<string, unknown> };
-}
-
-/** The outbox item a stream record carries, or undefined when it carries something else (or a removal). */
-export function outboxRecordOf(record: StreamRecord): OutboxRecord | undefined {
-  const image = record.dynamodb?.NewImage;
-  if (record.eventName !== 'INSERT' || !image) return undefined;
-  const item = unmarshall(image as Record<string, AttributeValue>);
-  if (item.entity !== OUTBOX_ENTITY || typeof item.type !== 'string') return undefined;
-  return {
-    id: String(item.id),
-    type: item.type,
-    detail: (item.detail ?? {}) as Record<string, unknown>,
-    time: String(item.time),
-  };
-}
+export type { StreamRecord };
 
 /** The records to retry: Lambda's partial batch response (`ReportBatchItemFailures`). */
 export interface BatchResponse {

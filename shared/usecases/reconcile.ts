@@ -1,10 +1,10 @@
 import type { Deps } from '../deps.ts';
 import { currentStageIndex } from '../domain/approval.ts';
-import { type Assignment, effectiveStatus } from '../domain/assignment.ts';
+import { type Assignment, effectiveStatus, reminderDue } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { formatMs } from '../domain/duration.ts';
 import { DomainError } from '../domain/errors.ts';
-import { log } from '../http/log.ts';
+import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, stored } from '../store/records.ts';
 import { raise, readAlertSettings } from './alerts.ts';
@@ -59,7 +59,6 @@ const GRACE_MS = 60_000;
  */
 export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Promise<ReconcileReport> {
   const now = deps.clock.now();
-  const nowIso = now.toISOString();
   const report: ReconcileReport = {
     expired: 0,
     missed: 0,
@@ -72,15 +71,49 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     provisioningResumed: 0,
     unfenced: 0,
   };
-  const missed: Record<string, unknown>[] = [];
-  const outOfTime = () => {
-    if (budget.timeLeft() >= budget.reserveMs) return false;
-    report.complete = false;
-    return true;
+  const run: Run = {
+    deps,
+    now,
+    report,
+    outOfTime: () => {
+      if (budget.timeLeft() >= budget.reserveMs) return false;
+      report.complete = false;
+      return true;
+    },
   };
+  // In order of importance: whatever the budget does not reach is still due at the next run.
+  await raiseExpiryMissed(deps, await expireOverdue(run));
+  await startDue(run);
+  await timeOutStages(run);
+  await remindHolders(run);
+  if (!run.outOfTime()) {
+    report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
+  }
+  if (!run.outOfTime()) report.changesExpired = await expireChanges(deps);
+  if (!run.outOfTime()) report.provisioningResumed = await resumeProvisioning(deps, run.outOfTime);
+  if (!run.outOfTime()) {
+    const unfence = await unfenceDue(deps, now, budget);
+    report.unfenced = unfence.unfenced;
+    if (!unfence.complete) report.complete = false;
+  }
+  log('info', 'reconcile done', { ...report });
+  return report;
+}
 
+/** One run of the job: what each sweep reads and where it counts what it did. */
+interface Run {
+  deps: Deps;
+  now: Date;
+  report: ReconcileReport;
+  /** True (and the report incomplete) once the time left falls under the reserve. */
+  outOfTime: () => boolean;
+}
+
+/** Expires assignments past their end; those a workflow should have expired a while ago are findings, returned. */
+async function expireOverdue({ deps, now, report, outOfTime }: Run): Promise<Record<string, unknown>[]> {
+  const missed: Record<string, unknown>[] = [];
   for (const status of ['Active', 'Scheduled'] as const) {
-    for await (const item of deps.store.stream(queries.assignmentsByStatus(status, nowIso))) {
+    for await (const item of deps.store.stream(queries.assignmentsByStatus(status, now.toISOString()))) {
       if (outOfTime()) break;
       const a = toAssignment(item);
       if (effectiveStatus(a, now) !== 'Expired') continue;
@@ -100,29 +133,32 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
           ),
         );
       }
-      if (await attempt(() => deps.store.transact(step.writes))) {
-        report.expired++;
-        if (finding) {
-          report.missed++;
-          missed.push({ assignmentId: a.id, principalId: a.principalId, roleId: a.roleId });
-        }
-        await runEffects(deps, step.effects);
+      if (!(await committed(() => deps.store.transact(step.writes)))) continue;
+      report.expired++;
+      if (finding) {
+        report.missed++;
+        missed.push({ assignmentId: a.id, principalId: a.principalId, roleId: a.roleId });
       }
+      await runEffects(deps, step.effects);
     }
   }
+  return missed;
+}
 
-  if (missed.length) {
-    // Raised at once (not at the next hourly scan): a workflow that misses expiries is an outage.
-    const settings = await readAlertSettings(deps);
-    if (settings.expiryMissed.enabled) {
-      await raise(
-        deps,
-        { type: 'expiryMissed', subject: 'all', affected: missed, details: { count: missed.length } },
-        settings,
-      ).catch((error: unknown) => log('warn', 'could not raise expiryMissed', { error: String(error) }));
-    }
-  }
+/** Raised at once (not at the next hourly scan): a workflow that misses expiries is an outage. */
+async function raiseExpiryMissed(deps: Deps, missed: Record<string, unknown>[]): Promise<void> {
+  if (missed.length === 0) return;
+  const settings = await readAlertSettings(deps);
+  if (!settings.expiryMissed.enabled) return;
+  await raise(
+    deps,
+    { type: 'expiryMissed', subject: 'all', affected: missed, details: { count: missed.length } },
+    settings,
+  ).catch((error: unknown) => log('warn', 'could not raise expiryMissed', { error: String(error) }));
+}
 
+/** Starts scheduled assignments and grants scheduled requests whose start has come. */
+async function startDue({ deps, now, report, outOfTime }: Run): Promise<void> {
   for await (const item of deps.store.stream(queries.assignmentsByStatus('Scheduled'))) {
     if (outOfTime()) break;
     const a = toAssignment(item);
@@ -135,7 +171,10 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     if (Date.parse(r.schedule.startDateTime) > now.getTime() - GRACE_MS) continue;
     if ((await grantStep(deps, r.id)).granted) report.started++;
   }
+}
 
+/** Times out approval stages past their deadline (with the grace a workflow gets to do it first). */
+async function timeOutStages({ deps, now, report, outOfTime }: Run): Promise<void> {
   for await (const item of deps.store.stream(queries.requestsByStatus('PendingApproval'))) {
     if (outOfTime()) break;
     const r = stored.request.fromItem(item);
@@ -144,34 +183,22 @@ export async function reconcile(deps: Deps, budget: TimeBudget = NO_BUDGET): Pro
     await timeOutStep(deps, r.id);
     if ((await readRequest(deps.store, r.id)).status === 'TimedOut') report.timedOut++;
   }
+}
 
+/** Reminds holders 1 day and 1 hour before the end (once each: the reminder marker is written first). */
+async function remindHolders({ deps, now, report, outOfTime }: Run): Promise<void> {
   for await (const item of deps.store.stream(
     queries.assignmentsByStatus('Active', new Date(now.getTime() + 86_400_000).toISOString()),
   )) {
     if (outOfTime()) break;
     const a = toAssignment(item);
     if (effectiveStatus(a, now) !== 'Active' || !a.endDateTime) continue;
-    const left = Date.parse(a.endDateTime) - now.getTime();
-    const lasts = Date.parse(a.endDateTime) - Date.parse(a.startDateTime);
-    const which =
-      left <= 3_600_000 && lasts > 3_600_000 ? '1h' : left <= 86_400_000 && lasts > 86_400_000 ? '1d' : undefined;
+    const which = reminderDue(a, now);
     if (!which) continue;
-    if (!(await attempt(() => deps.store.transact([ops.reminder(a.id, which, nowIso)])))) continue;
+    if (!(await committed(() => deps.store.transact([ops.reminder(a.id, which, now.toISOString())])))) continue;
     report.reminded++;
-    await runEffects(deps, await reminder(deps, a, formatMs(left)));
+    await runEffects(deps, await reminder(deps, a, formatMs(Date.parse(a.endDateTime) - now.getTime())));
   }
-  if (!outOfTime()) {
-    report.exportsRestarted = await restartStaleExports(deps, () => budget.timeLeft() - budget.reserveMs + 5_000);
-  }
-  if (!outOfTime()) report.changesExpired = await expireChanges(deps);
-  if (!outOfTime()) report.provisioningResumed = await resumeProvisioning(deps, outOfTime);
-  if (!outOfTime()) {
-    const unfence = await unfenceDue(deps, now, budget);
-    report.unfenced = unfence.unfenced;
-    if (!unfence.complete) report.complete = false;
-  }
-  log('info', 'reconcile done', { ...report });
-  return report;
 }
 
 async function reminder(deps: Deps, a: Assignment, left: string): Promise<Effect[]> {
@@ -185,7 +212,7 @@ async function reminder(deps: Deps, a: Assignment, left: string): Promise<Effect
 }
 
 /** True when the transaction committed; false when someone else changed the item first. */
-async function attempt(work: () => Promise<void>): Promise<boolean> {
+async function committed(work: () => Promise<void>): Promise<boolean> {
   try {
     await work();
     return true;

@@ -4,7 +4,7 @@ import { stageTimeoutSeconds } from '../domain/approval.ts';
 import type { Assignment } from '../domain/assignment.ts';
 import { notFound } from '../domain/errors.ts';
 import { executionHorizon, waitTimestamp } from '../domain/execution.ts';
-import type { Request, RequestInput } from '../domain/request.ts';
+import { checkInitialStatus, type Request, type RequestInput, type RequestStatus } from '../domain/request.ts';
 import type { Expiration, ResolvedSchedule } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import type { RequestFacts } from '../notifications/templates.ts';
@@ -12,7 +12,7 @@ import type { WorkflowInput } from '../ports/workflow.ts';
 import { keys, type RequestRecord, stored } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 
-/** Building, reading and presenting request records, shared by every action. */
+/** Building, reading and presenting request records, shared by every action. A request is created in `status`. */
 export function newRequestRecord(
   caller: Pick<Caller, 'id'>,
   now: Date,
@@ -23,13 +23,15 @@ export function newRequestRecord(
   principalId: string,
   schedule: ResolvedSchedule,
   expiration: Expiration,
+  status: RequestStatus,
   approval: Approval = { stages: [] },
 ): RequestRecord {
+  checkInitialStatus(status);
   const nowIso = now.toISOString();
   return {
     id: newId('req', now),
     action: input.action,
-    status: 'Granted',
+    status,
     assignmentType: input.assignmentType,
     principalId,
     principalType: input.principalType,

@@ -1,12 +1,25 @@
-import { activationWindow, checkActivation, checkExtension } from '../domain/activation.ts';
+import {
+  activationWindow,
+  checkActivation,
+  checkActivationType,
+  checkDeactivation,
+  checkExtension,
+} from '../domain/activation.ts';
 import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '../domain/approval.ts';
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import { waitTimestamp } from '../domain/execution.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalType } from '../domain/primitives.ts';
-import { isAdminAction, type Request, type RequestInput, type RequestStatus } from '../domain/request.ts';
-import { checkAdminAssignment, checkSelfPrincipalType, defaultAssignmentExpiration } from '../domain/rules.ts';
+import {
+  checkActor,
+  isAdminAction,
+  type Request,
+  type RequestInput,
+  type RequestStatus,
+  transition,
+} from '../domain/request.ts';
+import { checkAdminAssignment, checkAdminUpdate, checkRenewal, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
@@ -91,18 +104,9 @@ interface Plan {
  * effects that follow the commit; 'valid' for a validateOnly call that passed every check. Writes nothing.
  */
 async function planRequest(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
+  checkActor(input.action, input, ctx.caller.id);
   const byAdmin = isAdminAction(input.action);
-  if (byAdmin) {
-    if (!input.principalId)
-      throw invalid('an admin action names the principal', [{ path: 'principalId', message: 'required' }]);
-    await ctx.requireAdmin(`the action '${input.action}'`);
-  } else if (input.principalId && input.principalId !== ctx.caller.id) {
-    throw forbidden(
-      `'${input.action}' acts on your own assignments only; an administrator uses the admin actions for others`,
-    );
-  } else {
-    checkSelfPrincipalType(input.action, input.principalType);
-  }
+  if (byAdmin) await ctx.requireAdmin(`the action '${input.action}'`);
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
   const { policy } = await readPolicy(ctx.store, input.roleId);
@@ -131,7 +135,7 @@ async function planRequest(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid
       return selfDeactivate(ctx, input, await requireLive(ctx, slot));
     case 'selfExtend':
     case 'selfRenew':
-      return selfExtend(ctx, input, policy, slot);
+      return selfExtendOrRenew(ctx, input, policy, slot);
   }
 }
 
@@ -190,6 +194,7 @@ async function adminAssign(
   }
   await checkGrantReady(ctx.deps, { ...input, principalId });
   if (input.validateOnly) return 'valid';
+  const later = schedule.start > ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -197,6 +202,7 @@ async function adminAssign(
     principalId,
     schedule,
     input.schedule?.expiration ?? fallback,
+    later ? 'Scheduled' : 'Granted',
   );
   const nowIso = ctx.now.toISOString();
   const assignment: Assignment = {
@@ -204,7 +210,7 @@ async function adminAssign(
     ...slotOf(request),
     principalType: input.principalType,
     origin: 'assigned',
-    status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
+    status: later ? 'Scheduled' : 'Active',
     startDateTime: schedule.start.toISOString(),
     endDateTime: schedule.end?.toISOString() ?? null,
     requestId: request.id,
@@ -216,7 +222,6 @@ async function adminAssign(
     version: 1,
   };
   request.assignmentId = assignment.id;
-  request.status = assignment.status === 'Scheduled' ? 'Scheduled' : 'Granted';
   const holds = assignment.status === 'Active' ? await provisioned(ctx.deps, request, assignment, ctx.now) : [];
   return {
     request,
@@ -288,19 +293,12 @@ async function adminUpdate(
     ? { type: 'afterDateTime', endDateTime: current.endDateTime }
     : { type: 'noExpiration' };
   const schedule = resolveExpiration(start, input.schedule?.expiration ?? keep);
-  if (schedule.end && schedule.end <= ctx.now) {
-    throw invalid('an updated assignment must end in the future; use adminRemove to end it now', [
-      { path: 'schedule.expiration', message: 'ends in the past' },
-    ]);
-  }
-  if (
-    input.action === 'adminExtend' &&
-    (current.endDateTime === null || (schedule.end !== null && schedule.end.toISOString() <= current.endDateTime))
-  ) {
-    throw invalid('adminExtend moves the end of a time-bound assignment later', [
-      { path: 'schedule.expiration', message: 'must end after the current end' },
-    ]);
-  }
+  checkAdminUpdate(
+    input.action === 'adminExtend' ? 'adminExtend' : 'adminUpdate',
+    current.endDateTime,
+    schedule,
+    ctx.now,
+  );
   checkAdminAssignment({
     policy,
     assignmentType: input.assignmentType,
@@ -310,6 +308,7 @@ async function adminUpdate(
     actorMfa: ctx.caller.mfa,
   });
   if (input.validateOnly) return 'valid';
+  const later = schedule.start > ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -317,19 +316,19 @@ async function adminUpdate(
     current.principalId,
     schedule,
     input.schedule?.expiration ?? keep,
+    later ? 'Scheduled' : 'Granted',
   );
   const updated: Assignment = {
     ...current,
     startDateTime: schedule.start.toISOString(),
     endDateTime: schedule.end?.toISOString() ?? null,
-    status: schedule.start > ctx.now ? 'Scheduled' : 'Active',
+    status: later ? 'Scheduled' : 'Active',
     requestId: request.id,
     justification: input.justification ?? current.justification,
     updatedAt: ctx.now.toISOString(),
     version: current.version + 1,
   };
   request.assignmentId = current.id;
-  request.status = updated.status === 'Scheduled' ? 'Scheduled' : 'Granted';
   const startsNow = current.status === 'Scheduled' && updated.status === 'Active';
   const holds = startsNow ? await provisioned(ctx.deps, request, updated, ctx.now) : [];
   // A start still to come is kept by the request that set it: this one supersedes it (its workflow is stopped,
@@ -377,9 +376,7 @@ async function supersede(
   const old = item ? stored.request.fromItem(item) : undefined;
   if (old?.status !== 'Scheduled') return undefined;
   const canceled: RequestRecord = {
-    ...old,
-    status: 'Canceled',
-    decidedAt: old.decidedAt ?? ctx.now.toISOString(),
+    ...transition(old, 'Canceled', ctx.now),
     version: old.version + 1,
     taskToken: null,
   };
@@ -402,11 +399,7 @@ async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): 
 // ---- self actions -------------------------------------------------------------------------------
 
 async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): Promise<Plan | 'valid'> {
-  if (input.assignmentType !== 'active') {
-    throw invalid('selfActivate makes an active assignment from an eligible one', [
-      { path: 'assignmentType', message: "must be 'active'" },
-    ]);
-  }
+  checkActivationType(input.assignmentType);
   const eligibility = await standingEligibility(
     ctx.deps,
     { principalType: 'user', principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
@@ -434,6 +427,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
   if (input.validateOnly) return 'valid';
   const stages = stagesFromPolicy(policy);
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
+  const atOnce = stages.length === 0 && schedule.start <= ctx.now;
   const request = newRequestRecord(
     ctx.caller,
     ctx.now,
@@ -441,17 +435,17 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
     ctx.caller.id,
     schedule,
     input.schedule?.expiration ?? fallback,
+    stages.length ? 'PendingApproval' : atOnce ? 'Granted' : 'Scheduled',
     approval,
   );
   request.eligibilityId = eligibility.id;
   // Refused now rather than at the grant when the eligibility ends before the start asked for.
   activationWindow(askedOf(request), eligibility, ctx.now);
-  if (stages.length === 0 && schedule.start <= ctx.now) {
+  if (atOnce) {
     // No approval and no later start: the access is in force when this transaction commits.
     const assignment = activationOf(request, eligibility, ctx.now);
     const granted: RequestRecord = {
       ...request,
-      status: 'Granted',
       assignmentId: assignment.id,
       schedule: {
         startDateTime: assignment.startDateTime,
@@ -482,7 +476,6 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
       ],
     };
   }
-  request.status = stages.length ? 'PendingApproval' : 'Scheduled';
   return {
     request,
     writes: [ops.slotFree(slot), ops.createPending(slot, request.id), ops.createRequest(request)],
@@ -498,11 +491,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
 }
 
 async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
-  if (current.origin !== 'activated') {
-    throw invalid('only an activation can be deactivated; an assigned role is removed by an administrator', [
-      { path: 'assignmentType', message: 'not an activation' },
-    ]);
-  }
+  checkDeactivation(current);
   if (input.validateOnly) return 'valid';
   const request = newRequestRecord(
     ctx.caller,
@@ -511,111 +500,149 @@ async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment
     ctx.caller.id,
     { start: ctx.now, end: ctx.now },
     { type: 'afterDateTime', endDateTime: ctx.now.toISOString() },
+    'Revoked',
   );
   request.assignmentId = current.id;
-  request.status = 'Revoked';
   const end = await endWrites(ctx.deps, current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
   return { request, writes: [...end.writes, ops.createRequest(request)], effects: async () => end.effects };
 }
 
 /**
- * selfExtend / selfRenew. On an activation: a longer activation (counted against maxExtensions, approved
- * as activations are). On an assignment: a new end that an administrator approves.
+ * selfExtend / selfRenew act on the slot's live assignment: an activation is extended (extendActivation); an
+ * assignment, live or ended, is renewed (renewAssignment). An activation is never renewed.
  */
-async function selfExtend(
+async function selfExtendOrRenew(
   ctx: Ctx,
   input: RequestInput,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
 ): Promise<Plan | 'valid'> {
   const current = await readLive(ctx.store, slot);
-  const isActivation = current?.origin === 'activated';
   if (input.action === 'selfExtend' && !current)
     throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' at '${slot.scope}' to extend`);
-  if (input.action === 'selfRenew' && isActivation) {
+  if (current?.origin !== 'activated') return renewAssignment(ctx, input, policy, slot, current);
+  if (input.action === 'selfRenew') {
     throw invalid('an activation is extended, not renewed; activate again once it has ended', [
       { path: 'action', message: 'use selfExtend' },
     ]);
   }
+  return extendActivation(ctx, input, policy, slot, current);
+}
+
+/**
+ * A longer activation (checkExtension: counted against maxExtensions, never beyond its eligibility), approved as
+ * activations are: moved at once when the policy needs no approval.
+ */
+async function extendActivation(
+  ctx: Ctx,
+  input: RequestInput,
+  policy: RolePolicy,
+  slot: ReturnType<typeof slotOf>,
+  current: Assignment,
+): Promise<Plan | 'valid'> {
+  const eligibility = current.eligibilityId ? await readLiveAssignment(ctx, current.eligibilityId) : undefined;
+  const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
+  const end = checkExtension({
+    policy,
+    now: ctx.now,
+    activation: current,
+    eligibility: eligibility ?? null,
+    requested,
+  });
+  checkActivation({
+    policy,
+    caller: ctx.caller,
+    justification: input.justification,
+    ticket: input.ticket,
+    schedule: { start: ctx.now, end },
+  });
+  await refuseWhilePending(ctx, slot);
+  if (input.validateOnly) return 'valid';
+  const stages = stagesFromPolicy(policy);
+  const request = longerRequest(ctx, input, current, end, stages);
+  if (stages.length) return awaitingApproval(ctx, request, slot);
+  const updated: Assignment = {
+    ...current,
+    endDateTime: end.toISOString(),
+    extensions: current.extensions + 1,
+    requestId: request.id,
+    updatedAt: ctx.now.toISOString(),
+    version: current.version + 1,
+  };
+  return {
+    request,
+    writes: [
+      ...ops.replaceAssignment(updated, current.version),
+      ...(eligibility ? [ops.eligibilityStands(eligibility)] : []),
+      ops.createRequest(request),
+      ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
+    ],
+    effects: async () => [],
+  };
+}
+
+/** A new end for an assignment held (or held before), asked for by its holder: an administrator approves it. */
+async function renewAssignment(
+  ctx: Ctx,
+  input: RequestInput,
+  policy: RolePolicy,
+  slot: ReturnType<typeof slotOf>,
+  current: Assignment | undefined,
+): Promise<Plan | 'valid'> {
   if (input.action === 'selfRenew' && !current && !(await heldAssigned(ctx, slot))) {
     throw new DomainError(
       'NotEligible',
       `you never held an assignment of role '${slot.roleId}' at '${slot.scope}' to renew; ask an administrator for one`,
     );
   }
-  let end: Date;
-  let stages: Stage[];
-  const stands: WriteOp[] = [];
-  if (isActivation && current) {
-    // An extension re-checks the eligibility the activation stands on, and stops at its end.
-    const eligibility = current.eligibilityId ? await readLiveAssignment(ctx, current.eligibilityId) : undefined;
-    const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
-    end = checkExtension({ policy, now: ctx.now, activation: current, eligibility: eligibility ?? null, requested });
-    if (eligibility) stands.push(ops.eligibilityStands(eligibility));
-    checkActivation({
-      policy,
-      caller: ctx.caller,
-      justification: input.justification,
-      ticket: input.ticket,
-      schedule: { start: ctx.now, end },
-    });
-    stages = stagesFromPolicy(policy);
-  } else {
-    const fallback = {
-      type: 'afterDuration' as const,
-      duration: (slot.assignmentType === 'eligible' ? policy.eligibleAssignment : policy.activeAssignment).maxDuration,
-    };
-    const resolved = resolveExpiration(ctx.now, input.schedule?.expiration ?? fallback);
-    if (!resolved.end)
-      throw new DomainError('PermanentNotAllowed', 'a renewal or extension you ask for yourself has an end');
-    end = resolved.end;
-    checkAdminAssignment({
-      policy,
-      assignmentType: slot.assignmentType,
-      principalType: current?.principalType ?? input.principalType,
-      schedule: { start: ctx.now, end },
-      justification: input.justification ?? 'self',
-      actorMfa: true,
-    });
-    if (!input.justification)
-      throw new DomainError('JustificationRequired', 'say why you need the assignment for longer');
-    stages = [adminApprovalStage()];
-  }
-  if (!isActivation && current?.endDateTime && end.toISOString() <= current.endDateTime) {
-    throw invalid('an extension ends after the current end', [
-      { path: 'schedule.expiration', message: `must be after ${current.endDateTime}` },
-    ]);
-  }
+  const end = checkRenewal({
+    policy,
+    assignmentType: slot.assignmentType,
+    principalType: current?.principalType ?? input.principalType,
+    now: ctx.now,
+    expiration: input.schedule?.expiration,
+    justification: input.justification,
+    currentEnd: current?.endDateTime ?? null,
+  });
+  await refuseWhilePending(ctx, slot);
+  if (input.validateOnly) return 'valid';
+  return awaitingApproval(ctx, longerRequest(ctx, input, current, end, [adminApprovalStage()]), slot);
+}
+
+/** One request for the slot at a time: a second one waits until the first is decided. */
+async function refuseWhilePending(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<void> {
   if (await ctx.store.get(keys.pending(slot)))
     throw new DomainError('AlreadyActive', `a request for role '${slot.roleId}' at '${slot.scope}' is already pending`);
-  if (input.validateOnly) return 'valid';
+}
+
+/** The request of an extension or renewal to `end`: Granted at once without stages, else waiting for them. */
+function longerRequest(
+  ctx: Ctx,
+  input: RequestInput,
+  current: Assignment | undefined,
+  end: Date,
+  stages: Stage[],
+): RequestRecord {
   const expiration: Expiration = { type: 'afterDateTime', endDateTime: end.toISOString() };
   const start = current ? new Date(current.startDateTime) : ctx.now;
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
-  const request = newRequestRecord(ctx.caller, ctx.now, input, ctx.caller.id, { start, end }, expiration, approval);
+  const status = stages.length ? 'PendingApproval' : 'Granted';
+  const request = newRequestRecord(
+    ctx.caller,
+    ctx.now,
+    input,
+    ctx.caller.id,
+    { start, end },
+    expiration,
+    status,
+    approval,
+  );
   request.assignmentId = current?.id ?? null;
-  if (stages.length === 0 && current) {
-    const updated: Assignment = {
-      ...current,
-      endDateTime: end.toISOString(),
-      extensions: current.extensions + 1,
-      requestId: request.id,
-      updatedAt: ctx.now.toISOString(),
-      version: current.version + 1,
-    };
-    request.status = 'Granted';
-    return {
-      request,
-      writes: [
-        ...ops.replaceAssignment(updated, current.version),
-        ...stands,
-        ops.createRequest(request),
-        ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
-      ],
-      effects: async () => [],
-    };
-  }
-  request.status = 'PendingApproval';
+  return request;
+}
+
+/** A request that waits for its approvers: it holds the slot's pending marker; its workflow and mail start. */
+function awaitingApproval(ctx: Ctx, request: RequestRecord, slot: ReturnType<typeof slotOf>): Plan {
   return {
     request,
     writes: [ops.createPending(slot, request.id), ops.createRequest(request)],

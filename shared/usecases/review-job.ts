@@ -15,8 +15,8 @@ import {
   recommend,
   zeroCounts,
 } from '../domain/review.ts';
-import { log } from '../http/log.ts';
 import { newId } from '../ids.ts';
+import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
 import {
   type DecisionRecord,

@@ -2,6 +2,7 @@ import { type ApproverRef, isApprover } from '../domain/approval.ts';
 import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
 import { userRef } from '../domain/primitives.ts';
 import {
+  checkReviewDecision,
   type Decision,
   holdsAccessOf,
   type Instance,
@@ -238,20 +239,13 @@ export async function decideReview(
   const d = stored.reviewDecision.fromItem(item);
   const reviewer = await reviewerOf(ctx);
   const verdict = reviewerVerdict(i.reviewers, d, ctx.caller, reviewer.matches, reviewer.memberOf);
-  if (verdict === 'notReviewer') throw forbidden('you are not a reviewer of this item');
-  if (verdict === 'self') {
-    throw new DomainError(
-      'SelfApprovalForbidden',
-      'you cannot review access you hold yourself, directly or through a group, unless the review is a self-review',
-    );
-  }
-  if (i.status !== 'InProgress' || Date.parse(i.endDateTime) <= ctx.now.getTime()) {
-    throw new DomainError('Conflict', `the review instance is ${i.status === 'InProgress' ? 'over' : i.status}`);
-  }
-  if (d.decision !== 'NotReviewed') throw new DomainError('AlreadyDecided', `the item was decided: ${d.decision}`);
-  if (i.requireJustification && !input.justification) {
-    throw new DomainError('JustificationRequired', 'this access review needs a justification with every decision');
-  }
+  checkReviewDecision({
+    verdict,
+    instance: i,
+    current: d.decision,
+    justification: input.justification,
+    now: ctx.now,
+  });
   const decided: DecisionRecord = {
     ...d,
     decision: input.decision,

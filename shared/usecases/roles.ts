@@ -1,6 +1,6 @@
-import { conflict, invalid, notFound } from '../domain/errors.ts';
+import { invalid, notFound } from '../domain/errors.ts';
 import { defaultPolicy, policyProblems, type RolePolicy, withDefaults } from '../domain/policy.ts';
-import type { Role, RoleInput, RolePatch } from '../domain/role.ts';
+import { checkRoleDeletable, type Role, type RoleInput, type RolePatch } from '../domain/role.ts';
 import { keys, ops, type PolicyRecord, queries, type RoleRecord, stored, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { Ctx } from './context.ts';
@@ -90,10 +90,7 @@ export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promis
 
 export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
   const role = await requireRole(ctx.store, id);
-  if (role.builtIn) throw conflict(`'${id}' is a built-in role and cannot be deleted`);
-  if (role.liveAssignments > 0) {
-    throw conflict(`role '${id}' still has ${role.liveAssignments} live assignment(s); remove them first`);
-  }
+  checkRoleDeletable({ ...role, id });
   await ctx.store.transact([
     ops.deleteRole(id, role.version),
     ops.deletePolicy(id),

@@ -8,7 +8,7 @@ import {
   ouScope,
   type ScopeItem,
 } from '../domain/scope.ts';
-import { log } from '../http/log.ts';
+import { log } from '../log.ts';
 import type { OrgAccount, OrgUnit } from '../ports/organizations.ts';
 import { keys, type OrgNodeRecord, ops, queries, stored, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';

@@ -1,7 +1,7 @@
 import { exportSPKI, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '#functions/api/routes.ts';
 import type { LocalServer } from '#infra/local/server.ts';
+import { ROUTES } from '#shared/api/routes.ts';
 import { defaultAlertSettings } from '#shared/domain/alerts.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
 import { type AnonymousApiClient, type ApiClient, api, settle, startTestServer } from '#test/support/local.ts';

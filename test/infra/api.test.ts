@@ -1,9 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS, ROUTES } from '#functions/api/routes.ts';
 import { CAPACITY, THROTTLES, throttleClassOf, throttleLoad } from '#infra/constructs/api.ts';
 import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
 import { synthTemplate } from '#infra/synth.ts';
+import { FUNCTIONS, ROUTES } from '#shared/api/routes.ts';
 import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
 import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { FUNCTION_METADATA } from '#infra/constructs/app-function.ts';
 import { buildApp } from '#infra/synth.ts';
+import { FUNCTIONS } from '#shared/api/routes.ts';
 
 // Needs the handler entry files (functions/api/<fn>.ts, functions/bootstrap/handler.ts,
 // functions/workflow/handler.ts, functions/scheduled/<fn>.ts): it bundles them
@@ -58,6 +58,13 @@ describe('bundled synth', () => {
       } else {
         // the others leave the SDK to the Lambda runtime (small bundles, fast cold starts)
         expect(code.includes('x-amz-checksum-'), entry).toBe(false);
+        // and load at cold start only DynamoDB's: every other client is imported on first use (shared/ports/lazy.ts),
+        // so a job that may start an export (reconcile) does not load S3 or Lambda every 5 minutes
+        const atColdStart = [...code.matchAll(/from\s*"(@aws-sdk\/[^"]+)"/g)].map((m) => m[1]);
+        expect(
+          atColdStart.filter((name) => !/^@aws-sdk\/(client|lib|util)-dynamodb$/.test(name ?? '')),
+          entry,
+        ).toEqual([]);
       }
     }
     expect(Object.keys(sizes)).toContain('functions/scheduled/audit-export.ts');

@@ -1,12 +1,12 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { TABLE_ACCESS } from '#infra/constructs/api.ts';
 import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
 import { MAIL_FEEDBACK_WRITE_PREFIXES } from '#infra/constructs/mail.ts';
 import { SCHEDULE_TABLE_ACCESS } from '#infra/stack.ts';
 import { synthTemplate } from '#infra/synth.ts';
+import { FUNCTIONS } from '#shared/api/routes.ts';
 import { EVENT_SOURCE } from '#shared/ports/events.ts';
 import { AUDIT_KEY_PREFIXES, keys, ops } from '#shared/store/records.ts';
 import { auditEvent } from '#shared/usecases/context.ts';

@@ -1,10 +1,10 @@
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
-import { FUNCTIONS } from '#functions/api/routes.ts';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
 import { buildApp, STACK_NAME } from '#infra/synth.ts';
+import { FUNCTIONS } from '#shared/api/routes.ts';
 
 /** How cdk-nag names the permission sets resource of IdentityCenterAccess (its resolved JSON). */
 const PERMISSION_SETS = JSON.stringify({

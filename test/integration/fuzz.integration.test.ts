@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, type Route } from '#functions/api/routes.ts';
-import { stringifyClaims } from '#infra/local/http-event.ts';
+import { apiGatewayEvent } from '#infra/local/http-event.ts';
+import { ROUTES, type Route } from '#shared/api/routes.ts';
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { AssignmentType } from '#shared/domain/assignment.ts';
@@ -40,7 +40,11 @@ beforeAll(async () => {
   useClock(clock);
   // No S3 or Lambda in this tier: the export job is not started (its own tests are in the e2e tier).
   useExportPorts({
-    objects: { upload: async () => {}, create: async () => {}, presignGet: async (key) => `https://s3.invalid/${key}` },
+    objects: {
+      upload: async () => {},
+      create: async () => true,
+      presignGet: async (key) => `https://s3.invalid/${key}`,
+    },
     jobs: { start: async () => {} },
   });
   table = await createTestTable();
@@ -414,24 +418,21 @@ function eventOf(
   const headers: Record<string, string> = { authorization: authorizationOf(plan.caller) };
   if (plan.headers.contentType !== undefined) headers['content-type'] = plan.headers.contentType;
   if (plan.headers.idempotencyKey !== undefined) headers['idempotency-key'] = plan.headers.idempotencyKey;
-  const routeKey = `${route.method} ${route.path}`;
-  return {
-    version: '2.0',
-    routeKey,
+  return apiGatewayEvent({
+    routeKey: `${route.method} ${route.path}`,
+    method: route.method,
     rawPath: route.path,
     rawQueryString: new URLSearchParams(query).toString(),
+    // the drawn values as they are (a round trip through the query string would decode some of them differently)
+    ...(Object.keys(query).length > 0 && { queryStringParameters: query }),
+    pathParameters,
     headers,
-    queryStringParameters: Object.keys(query).length ? query : undefined,
-    pathParameters: Object.keys(pathParameters).length ? pathParameters : undefined,
-    requestContext: {
-      requestId: `fuzz-${k}`,
-      routeKey,
-      http: { method: route.method, path: route.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'fuzz' },
-      authorizer: { jwt: { claims: stringifyClaims(plan.caller), scopes: null } },
-    },
-    body,
+    ...(body !== undefined && { body }),
     isBase64Encoded,
-  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    claims: plan.caller,
+    requestId: `fuzz-${k}`,
+    userAgent: 'fuzz',
+  });
 }
 
 /** What is wrong with a response (undefined when it is well-formed and below 500). */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '#functions/api/routes.ts';
 import { TABLE_ACCESS } from '#infra/constructs/api.ts';
+import { ROUTES } from '#shared/api/routes.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { keys } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';

@@ -4,8 +4,8 @@
  * no HTTP server in between.
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ROUTES } from '#functions/api/routes.ts';
-import { matchRoute, queryParameters, stringifyClaims } from '#infra/local/http-event.ts';
+import { apiGatewayEvent, matchRoute } from '#infra/local/http-event.ts';
+import { ROUTES } from '#shared/api/routes.ts';
 
 export interface CallOptions {
   /** The caller: a subject (with MFA) or the full claims; none for an anonymous call. */
@@ -55,27 +55,22 @@ export async function call<T = any>(
   const claims = typeof opts.as === 'string' ? { sub: opts.as, amr: ['pwd', 'mfa'] } : opts.as;
   const body =
     opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-  const event = {
-    version: '2.0',
+  const event = apiGatewayEvent({
     routeKey: `${route.method} ${route.path}`,
+    method,
     rawPath,
     rawQueryString,
+    pathParameters,
     headers: {
       'content-type': 'application/json',
       ...(claims && { authorization: authorizationOf(claims) }),
       ...opts.headers,
     },
-    queryStringParameters: queryParameters(rawQueryString),
-    pathParameters: Object.keys(pathParameters).length ? pathParameters : undefined,
-    requestContext: {
-      requestId: `test-${Math.random().toString(36).slice(2)}`,
-      routeKey: `${route.method} ${route.path}`,
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      ...(claims ? { authorizer: { jwt: { claims: stringifyClaims(claims), scopes: null } } } : {}),
-    },
-    body,
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    ...(body !== undefined && { body }),
+    ...(claims && { claims }),
+    requestId: `test-${Math.random().toString(36).slice(2)}`,
+    userAgent: 'vitest',
+  });
   const out = await (await handlerOf(route.fn))(event);
   const text = out.body ?? '';
   return {

@@ -3,8 +3,9 @@
  * start from a valid call and mutate it. Typed as Record<OperationId, ...>: a new route without a sample does not
  * compile, and `missingSamples()` also says so at run time.
  */
-import { ROUTES } from '#functions/api/routes.ts';
+
 import type { OperationId } from '#shared/api/operations.ts';
+import { ROUTES } from '#shared/api/routes.ts';
 import { defaultAlertSettings } from '#shared/domain/alerts.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { activationWindow, checkExtension, fitToEligibility } from '#shared/domain/activation.ts';
+import {
+  activationWindow,
+  checkActivationType,
+  checkDeactivation,
+  checkExtension,
+  fitToEligibility,
+} from '#shared/domain/activation.ts';
+import { checkStart } from '#shared/domain/assignment.ts';
 import { DomainError } from '#shared/domain/errors.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
 import { checkStorable, resolveSchedule, resolveStart } from '#shared/domain/schedule.ts';
@@ -149,5 +156,30 @@ describe('date bounds of a schedule', () => {
     expect(problem?.errors?.[0]?.path).toBe('schedule.expiration.duration');
     expect(checkStorable(new Date('9999-12-31T23:59:59.999Z'), 'x').getUTCFullYear()).toBe(9999);
     expect(refusal(() => checkStorable(new Date('+010000-01-01T00:00:00Z'), 'x'))).toBe('ValidationFailed');
+  });
+});
+
+describe('what an activation is made from and how it ends', () => {
+  it('makes only an active assignment by activating', () => {
+    expect(refusal(() => checkActivationType('eligible'))).toBe('ValidationFailed');
+    expect(refusal(() => checkActivationType('active'))).toBeUndefined();
+  });
+
+  it('lets its holder deactivate an activation, never an assigned role', () => {
+    expect(refusal(() => checkDeactivation({ origin: 'assigned' }))).toBe('ValidationFailed');
+    expect(refusal(() => checkDeactivation({ origin: 'activated' }))).toBeUndefined();
+  });
+});
+
+describe('the start of a scheduled assignment', () => {
+  const scheduled = { requestId: 'req_b', startDateTime: iso(0) };
+
+  it('is made by its current request once due, never early', () => {
+    expect(refusal(() => checkStart('req_b', scheduled, at(0)))).toBeUndefined();
+    expect(refusal(() => checkStart('req_b', scheduled, at(-1)))).toBe('Conflict');
+  });
+
+  it('is refused to a request a moved start superseded', () => {
+    expect(() => checkStart('req_a', scheduled, at(5))).toThrow("request 'req_a' was superseded by 'req_b'");
   });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { checkActivation, extendedEnd } from '#shared/domain/activation.ts';
-import { type Approval, decide, isApprover, stagesFromPolicy, startStage } from '#shared/domain/approval.ts';
+import {
+  type Approval,
+  approvesAsAdminOnly,
+  decide,
+  decisionRefusal,
+  isApprover,
+  mayDecide,
+  stagesFromPolicy,
+  startStage,
+} from '#shared/domain/approval.ts';
 import { DomainError } from '#shared/domain/errors.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
 
@@ -100,6 +109,65 @@ describe('approval stages', () => {
     };
     expect(isApprover(adminStage, caller('eve'), { admin: true })).toBe(true);
     expect(isApprover(adminStage, caller('eve'), { admin: false })).toBe(false);
+  });
+});
+
+describe('mayDecide: who decides on a request', () => {
+  const pending = (extra: Partial<{ status: string; principalId: string; createdBy: string }> = {}) => ({
+    status: 'PendingApproval',
+    principalId: 'alice',
+    createdBy: 'alice',
+    approval: twoStages(),
+    ...extra,
+  });
+  const codeOf = (r: ReturnType<typeof pending>, who: ReturnType<typeof caller>, admin = false) =>
+    decisionRefusal(r, who, { admin })?.code ?? null;
+
+  it('lets an approver of the current stage decide on a pending request of someone else', () => {
+    expect(codeOf(pending(), caller('bob'))).toBeNull();
+    expect(mayDecide(pending(), caller('bob'), { admin: false })).toBe(true);
+  });
+
+  it('never lets the requester or the principal decide, even when they are an approver or an admin', () => {
+    // Prepare: bob asked for carol's activation, and both are approvers of the stage.
+    const r = pending({ principalId: 'carol', createdBy: 'bob' });
+    // Act / Assess
+    expect(codeOf(r, caller('bob'), true)).toBe('SelfApprovalForbidden');
+    expect(codeOf(r, caller('carol'), true)).toBe('SelfApprovalForbidden');
+    expect(mayDecide(r, caller('bob'), { admin: true })).toBe(false);
+    expect(mayDecide(r, caller('carol'), { admin: true })).toBe(false);
+  });
+
+  it('refuses a request no longer pending before anything else', () => {
+    expect(codeOf(pending({ status: 'Granted', createdBy: 'bob' }), caller('bob'))).toBe('AlreadyDecided');
+  });
+
+  it('refuses whoever is not an approver of the current stage', () => {
+    expect(codeOf(pending(), caller('eve'), true)).toBe('Forbidden');
+    expect(mayDecide(pending(), caller('eve'), { admin: true })).toBe(false);
+  });
+
+  it('leaves out of the approvals list a stage the caller already decided on', () => {
+    const r = { ...pending(), approval: decide(twoStages(), approve('bob'), now).approval };
+    expect(mayDecide(r, caller('bob'), { admin: false })).toBe(false);
+    expect(mayDecide(r, caller('carol'), { admin: false })).toBe(true);
+  });
+
+  it('asks for admin authority only of one who approves through elevate-admin alone', () => {
+    const stage = {
+      status: 'Pending' as const,
+      approvers: [
+        { type: 'role' as const, id: 'elevate-admin' },
+        { type: 'user' as const, id: 'bob' },
+      ],
+      requiredApprovals: 1,
+      timeout: 'PT1H',
+      deadline: null,
+      decisions: [],
+    };
+    expect(approvesAsAdminOnly(stage, caller('eve'), { admin: true })).toBe(true);
+    expect(approvesAsAdminOnly(stage, caller('bob'), { admin: true })).toBe(false);
+    expect(approvesAsAdminOnly(stage, caller('eve'), { admin: false })).toBe(false);
   });
 });
 

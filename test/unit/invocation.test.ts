@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { log } from '#shared/http/log.ts';
 import { invocationHandler, timeLeftOf } from '#shared/invocation.ts';
+import { log } from '#shared/log.ts';
 
 const lines = (spy: { mock: { calls: unknown[][] } }) =>
   spy.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveStatus, inForce } from '#shared/domain/assignment.ts';
+import { effectiveStatus, inForce, reminderDue } from '#shared/domain/assignment.ts';
 import { canTransition, isFinal } from '#shared/domain/request.ts';
 
 const at = (iso: string) => new Date(iso);
@@ -45,5 +45,25 @@ describe('request status transitions', () => {
   it('does not go back to pending', () => {
     expect(canTransition('Granted', 'PendingApproval')).toBe(false);
     expect(canTransition('Scheduled', 'Granted')).toBe(true);
+  });
+});
+
+describe('reminders before the end', () => {
+  const start = '2026-11-26T00:00:00.000Z';
+  const end = '2026-11-28T00:00:00.000Z';
+
+  it('reminds a day before and an hour before the end of an assignment that lasts longer than that', () => {
+    expect(reminderDue({ startDateTime: start, endDateTime: end }, at('2026-11-26T23:59:59Z'))).toBeUndefined();
+    expect(reminderDue({ startDateTime: start, endDateTime: end }, at('2026-11-27T00:00:00Z'))).toBe('1d');
+    expect(reminderDue({ startDateTime: start, endDateTime: end }, at('2026-11-27T23:00:00Z'))).toBe('1h');
+  });
+
+  it('gives no notice longer than the assignment itself, and none to a permanent one', () => {
+    const short = { startDateTime: '2026-11-27T23:30:00.000Z', endDateTime: end };
+    expect(reminderDue(short, at('2026-11-27T23:45:00Z'))).toBeUndefined();
+    const hours = { startDateTime: '2026-11-27T20:00:00.000Z', endDateTime: end };
+    expect(reminderDue(hours, at('2026-11-27T23:30:00Z'))).toBe('1h');
+    expect(reminderDue(hours, at('2026-11-27T21:00:00Z'))).toBeUndefined();
+    expect(reminderDue({ startDateTime: start, endDateTime: null }, at('2026-11-27T23:30:00Z'))).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  apiGatewayEvent,
   apiGatewayTime,
   isTextContentType,
   matchRoute,
@@ -77,5 +78,52 @@ describe('what the local runtime does as API Gateway', () => {
     const inferred = toHttpResult({ hello: 'world' });
     expect(inferred.status).toBe(200);
     expect(JSON.parse(inferred.body.toString())).toEqual({ hello: 'world' });
+  });
+
+  it('builds one event shape for every caller: the server, the handler tests, the fuzz test and the bench', () => {
+    // Prepare
+    const now = new Date('2026-03-12T19:03:58Z');
+
+    // Act
+    const authenticated = apiGatewayEvent({
+      routeKey: 'GET /v1/roles/{roleId}',
+      method: 'GET',
+      rawPath: '/v1/roles/ops',
+      rawQueryString: 'limit=5&tag=a&tag=b',
+      pathParameters: { roleId: 'ops' },
+      headers: { 'user-agent': 'vitest', host: 'api.example.com' },
+      claims: { sub: 'alice', groups: ['a b', 'c'] },
+      requestId: 'r-1',
+      now,
+    });
+    const anonymous = apiGatewayEvent({
+      routeKey: 'GET /v1/openapi.json',
+      method: 'GET',
+      rawPath: '/v1/openapi.json',
+      requestId: 'r-2',
+      now,
+    });
+
+    // Assess
+    expect(authenticated).toMatchObject({
+      version: '2.0',
+      routeKey: 'GET /v1/roles/{roleId}',
+      rawPath: '/v1/roles/ops',
+      queryStringParameters: { limit: '5', tag: 'a,b' },
+      pathParameters: { roleId: 'ops' },
+      isBase64Encoded: false,
+      requestContext: {
+        requestId: 'r-1',
+        domainName: 'api.example.com',
+        http: { method: 'GET', path: '/v1/roles/ops', userAgent: 'vitest', sourceIp: '127.0.0.1' },
+        authorizer: { jwt: { claims: { sub: 'alice', groups: '[a b c]' }, scopes: null } },
+        time: '12/Mar/2026:19:03:58 +0000',
+      },
+    });
+    expect(authenticated.body).toBeUndefined();
+    // a public route: no authorizer block, no query or path parameters
+    expect(anonymous.requestContext.authorizer).toBeUndefined();
+    expect(anonymous).not.toHaveProperty('queryStringParameters');
+    expect(anonymous).not.toHaveProperty('pathParameters');
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Caller } from '#shared/auth/caller.ts';
 import {
   approversOf,
+  checkReviewDecision,
   decisionIdOf,
   defaultOutcome,
   duePlan,
@@ -270,5 +271,40 @@ describe('reviewers', () => {
     expect(decisionIdOf('asg_01JABCDEFGHJKMNPQRSTVWXYZ0')).toBe('dec_01JABCDEFGHJKMNPQRSTVWXYZ0');
     expect(decisionIdOf('other-id')).toMatch(/^dec_[0-9A-Z]{26}$/);
     expect(decisionIdOf('other-id')).toBe(decisionIdOf('other-id'));
+  });
+});
+
+describe('checkReviewDecision: who records a review decision, and when', () => {
+  const now = new Date('2026-11-26T10:00:00.000Z');
+  const ok = {
+    verdict: 'allowed' as const,
+    instance: { status: 'InProgress' as const, endDateTime: '2026-12-01T00:00:00.000Z', requireJustification: true },
+    current: 'NotReviewed' as const,
+    justification: 'still needed',
+    now,
+  };
+  const code = (c: typeof ok | Record<string, unknown>) => {
+    try {
+      checkReviewDecision({ ...ok, ...c } as typeof ok);
+      return undefined;
+    } catch (error) {
+      return (error as { code: string }).code;
+    }
+  };
+
+  it('lets a reviewer decide an undecided item of a running instance', () => {
+    expect(code(ok)).toBeUndefined();
+    expect(code({ justification: undefined, instance: { ...ok.instance, requireJustification: false } })).toBe(
+      undefined,
+    );
+  });
+
+  it('refuses in order: not a reviewer, own access, instance over, decided, no justification', () => {
+    expect(code({ verdict: 'notReviewer', current: 'Approve' })).toBe('Forbidden');
+    expect(code({ verdict: 'self', current: 'Approve' })).toBe('SelfApprovalForbidden');
+    expect(code({ instance: { ...ok.instance, endDateTime: now.toISOString() }, current: 'Approve' })).toBe('Conflict');
+    expect(code({ instance: { ...ok.instance, status: 'Completed' } })).toBe('Conflict');
+    expect(code({ current: 'Deny', justification: undefined })).toBe('AlreadyDecided');
+    expect(code({ justification: undefined })).toBe('JustificationRequired');
   });
 });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { checkDismissable } from '#shared/domain/alerts.ts';
 import { DomainError } from '#shared/domain/errors.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
-import { checkAdminAssignment, checkSelfPrincipalType, defaultAssignmentExpiration } from '#shared/domain/rules.ts';
+import { checkRoleDeletable } from '#shared/domain/role.ts';
+import {
+  checkAdminAssignment,
+  checkAdminUpdate,
+  checkRenewal,
+  checkSelfPrincipalType,
+  defaultAssignmentExpiration,
+} from '#shared/domain/rules.ts';
 import { resolveSchedule } from '#shared/domain/schedule.ts';
 
 const now = new Date('2026-11-26T10:00:00Z');
@@ -132,5 +140,84 @@ describe('self actions act on the caller', () => {
       expect(refusal).toBeInstanceOf(DomainError);
       expect((refusal as DomainError).code).toBe('InvalidPrincipalType');
     }
+  });
+});
+
+describe('updates by an administrator', () => {
+  it('refuses an update that ends in the past: that is a removal', () => {
+    expect(codeOf(() => checkAdminUpdate('adminUpdate', null, { start: hours(-2), end: hours(-1) }, now))).toBe(
+      'ValidationFailed',
+    );
+    expect(codeOf(() => checkAdminUpdate('adminUpdate', null, { start: hours(-2), end: hours(1) }, now))).toBe(
+      undefined,
+    );
+  });
+
+  it('lets adminExtend only move the end of a time-bound assignment later', () => {
+    const end = hours(4).toISOString();
+    expect(codeOf(() => checkAdminUpdate('adminExtend', end, { start: now, end: hours(5) }, now))).toBe(undefined);
+    expect(codeOf(() => checkAdminUpdate('adminExtend', end, { start: now, end: hours(4) }, now))).toBe(
+      'ValidationFailed',
+    );
+    expect(codeOf(() => checkAdminUpdate('adminExtend', null, { start: now, end: hours(5) }, now))).toBe(
+      'ValidationFailed',
+    );
+  });
+});
+
+describe('renewals a holder asks for', () => {
+  const renewal = {
+    policy: defaultPolicy(),
+    assignmentType: 'eligible' as const,
+    principalType: 'user' as const,
+    now,
+    expiration: undefined,
+    justification: 'still on call',
+    currentEnd: null,
+  };
+
+  it('ends as long as the policy allows from now when no end is asked for', () => {
+    const policy = defaultPolicy();
+    expect(checkRenewal(renewal).toISOString()).toBe(
+      resolveSchedule(
+        undefined,
+        now,
+        { type: 'afterDuration', duration: policy.eligibleAssignment.maxDuration },
+        'P90D',
+      ).end?.toISOString(),
+    );
+  });
+
+  it('refuses a permanent renewal, one over the policy, one without a reason, and one that ends no later', () => {
+    expect(codeOf(() => checkRenewal({ ...renewal, expiration: { type: 'noExpiration' } }))).toBe(
+      'PermanentNotAllowed',
+    );
+    expect(codeOf(() => checkRenewal({ ...renewal, expiration: { type: 'afterDuration', duration: 'P400D' } }))).toBe(
+      'DurationExceedsPolicy',
+    );
+    expect(codeOf(() => checkRenewal({ ...renewal, justification: undefined }))).toBe('JustificationRequired');
+    const later = { type: 'afterDateTime' as const, endDateTime: hours(48).toISOString() };
+    expect(codeOf(() => checkRenewal({ ...renewal, expiration: later, currentEnd: hours(72).toISOString() }))).toBe(
+      'ValidationFailed',
+    );
+    expect(checkRenewal({ ...renewal, expiration: later, currentEnd: hours(24).toISOString() })).toEqual(hours(48));
+  });
+});
+
+describe('deleting a role and dismissing an alert', () => {
+  it('deletes only a role that is not built in and holds no live assignment', () => {
+    expect(codeOf(() => checkRoleDeletable({ id: 'ops', builtIn: false, liveAssignments: 0 }))).toBe(undefined);
+    expect(() => checkRoleDeletable({ id: 'elevate-admin', builtIn: true, liveAssignments: 0 })).toThrow(
+      "'elevate-admin' is a built-in role and cannot be deleted",
+    );
+    expect(() => checkRoleDeletable({ id: 'ops', builtIn: false, liveAssignments: 2 })).toThrow(
+      "role 'ops' still has 2 live assignment(s); remove them first",
+    );
+  });
+
+  it('dismisses only an active alert', () => {
+    expect(codeOf(() => checkDismissable({ status: 'active' }))).toBe(undefined);
+    expect(codeOf(() => checkDismissable({ status: 'dismissed' }))).toBe('Conflict');
+    expect(codeOf(() => checkDismissable({ status: 'resolved' }))).toBe('Conflict');
   });
 });

@@ -446,8 +446,6 @@ export const ROUTES = [
   },
 ] as const satisfies readonly Route[];
 
-export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;
-
 export const routeKey = (r: Pick<Route, 'method' | 'path'>): string => `${r.method} ${r.path}`;
 
 export const routesOf = (fn: FunctionName): readonly Route[] => ROUTES.filter((r) => r.fn === fn);
