@@ -80,7 +80,7 @@ beforeAll(async () => {
     });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
   }
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const [k, v] of Object.entries(saved)) {
