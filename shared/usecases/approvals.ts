@@ -196,7 +196,6 @@ export async function listApprovals(
  * Workflow step `awaitApproval`: keeps the task token of the stage on the request, so a decision can
  * resume the workflow. If the stage was already decided before the token arrived, resumes at once.
  */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until the workflow steps get one bounded retry policy (issue 14 item 4) and the checked transitions of item 1
 export async function awaitApprovalStep(
   deps: Deps,
   requestId: string,
@@ -205,32 +204,37 @@ export async function awaitApprovalStep(
 ): Promise<void> {
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
     const r = await readRequest(deps.store, requestId);
-    const current = currentStageIndex(r.approval);
-    if (r.status === 'PendingApproval' && current === stage) {
-      try {
-        await deps.store.transact([ops.updateRequest({ ...r, taskToken, version: r.version + 1 }, r.version)]);
-        return;
-      } catch (error) {
-        if (error instanceof DomainError) continue;
-        throw error;
-      }
+    if (r.status !== 'PendingApproval' || currentStageIndex(r.approval) !== stage) {
+      await answerMovedOn(deps, r, stage, taskToken);
+      return;
     }
-    // Decided already (a fast approver, a denial, a cancel): answer the task now.
-    if (r.status === 'PendingApproval' && current > stage) {
-      const s = r.approval.stages[current];
-      await deps.workflow.succeed(taskToken, { next: current, stageTimeoutSeconds: s ? stageTimeoutSeconds(s) : 0 });
-    } else if (r.status === 'Scheduled' || r.status === 'Granted') {
-      await deps.workflow.succeed(taskToken, { next: null });
-    } else if (r.status === 'PendingApproval') {
-      return; // an earlier stage's token: nothing to do
-    } else {
-      await deps.workflow.fail(
-        taskToken,
-        r.status === 'Canceled' ? 'Canceled' : 'Denied',
-        `the request is ${r.status}`,
-      );
-    }
-    return;
+    if (await keepTaskToken(deps, r, taskToken)) return;
   }
   throw new Error(`could not record the task token of request ${requestId}`);
+}
+
+/** Keeps the stage's task token on the request; false when the request changed meanwhile (read it again). */
+async function keepTaskToken(deps: Deps, r: RequestRecord, taskToken: string): Promise<boolean> {
+  try {
+    await deps.store.transact([ops.updateRequest({ ...r, taskToken, version: r.version + 1 }, r.version)]);
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError) return false;
+    throw error;
+  }
+}
+
+/** The request is no longer at `stage` when its token arrives: answers the stage's task now, if it is still due. */
+async function answerMovedOn(deps: Deps, r: RequestRecord, stage: number, taskToken: string): Promise<void> {
+  const current = currentStageIndex(r.approval);
+  // Decided already (a fast approver, a denial, a cancel): answer the task now.
+  if (r.status === 'PendingApproval' && current > stage) {
+    const s = r.approval.stages[current];
+    await deps.workflow.succeed(taskToken, { next: current, stageTimeoutSeconds: s ? stageTimeoutSeconds(s) : 0 });
+  } else if (r.status === 'Scheduled' || r.status === 'Granted') {
+    await deps.workflow.succeed(taskToken, { next: null });
+  } else if (r.status !== 'PendingApproval') {
+    await deps.workflow.fail(taskToken, r.status === 'Canceled' ? 'Canceled' : 'Denied', `the request is ${r.status}`);
+  }
+  // else an earlier stage's token: nothing to do
 }
