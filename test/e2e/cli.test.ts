@@ -437,7 +437,7 @@ describe('login with the device authorization grant (RFC 8628)', () => {
     expect(logout.code).toBe(0);
     expect(calls.find((c) => c.path === '/revoke')?.form.get('token')).toBe('rt-2');
     expect((await elevate(home, ['roles'])).code).toBe(3);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('the bin', () => {
