@@ -141,7 +141,15 @@ async function provision(
   accountId: string,
   poll: PollPolicy,
 ): Promise<OperationStatus> {
-  let status = await ports.identityCenter.provisionPermissionSet(permissionSetArn, accountId);
+  let status: OperationStatus;
+  try {
+    status = await ports.identityCenter.provisionPermissionSet(permissionSetArn, accountId);
+  } catch (error) {
+    // Another provisioning of the permission set is in flight (the adapter's retries spent): it may have started
+    // before this policy was written, so the permission set is provisioned again once it has ended (followPending).
+    if (error instanceof Error && error.name === 'ConflictException') return NOT_STARTED;
+    throw error;
+  }
   for (let attempt = 0; status.status === 'IN_PROGRESS' && attempt < poll.attempts; attempt++) {
     const before = deps.clock.now().getTime();
     await poll.sleep(Math.min(poll.maxDelayMs, poll.baseDelayMs * 2 ** attempt));
@@ -150,6 +158,14 @@ async function provision(
   }
   return status;
 }
+
+/** A provisioning to be started again later (its pending entry has no request id yet). */
+const NOT_STARTED: OperationStatus = { requestId: '', status: 'IN_PROGRESS', failureReason: null };
+
+/** The reconcile job's one look: no waiting. */
+const NO_WAIT: PollPolicy = { ...JOB_POLL, attempts: 0 };
+
+const pendingKey = (p: PendingProvisioning) => `${p.accountId}|${p.requestId}|${p.startedAt}`;
 
 const sameFence = (a: Pick<Fence, 'userName' | 'accountId' | 'end'>, b: Fence): boolean =>
   a.userName === b.userName && a.accountId === b.accountId && a.end === b.end;
@@ -325,11 +341,21 @@ async function followPending(
   report: UnfenceReport,
 ): Promise<void> {
   const record = await readRecord(deps, permissionSetArn);
-  const ended: PendingProvisioning[] = [];
+  const ended = new Set<string>();
+  const started: PendingProvisioning[] = [];
   for (const p of record?.pending ?? []) {
-    const status = await ports.identityCenter.describeProvisioning(p.requestId);
+    let status: OperationStatus;
+    if (p.requestId === NOT_STARTED.requestId) {
+      // Deferred (it met another provisioning in flight): provisioned again now, or still deferred.
+      status = await provision(deps, ports, permissionSetArn, p.accountId, NO_WAIT);
+      if (status.requestId === NOT_STARTED.requestId) continue;
+      if (status.status === 'IN_PROGRESS') started.push({ ...p, requestId: status.requestId });
+    } else {
+      status = await ports.identityCenter.describeProvisioning(p.requestId);
+      if (status.status === 'IN_PROGRESS') continue;
+    }
+    ended.add(pendingKey(p));
     if (status.status === 'IN_PROGRESS') continue;
-    ended.push(p);
     report.followed++;
     if (status.status === 'FAILED') {
       const reason = `provisioning ${permissionSetArn} to ${p.accountId} (${p.purpose}) FAILED: ${status.failureReason ?? 'no reason given'}`;
@@ -346,11 +372,10 @@ async function followPending(
       );
     }
   }
-  if (ended.length === 0) return;
-  const done = new Set(ended.map((p) => p.requestId));
+  if (ended.size === 0) return;
   await updateRecord(deps, permissionSetArn, (r) => ({
     fences: r.fences,
-    pending: r.pending.filter((p) => !done.has(p.requestId)),
+    pending: [...r.pending.filter((p) => !ended.has(pendingKey(p))), ...started],
   }));
 }
 

@@ -307,6 +307,48 @@ describe('fenceSession and unfenceDue', () => {
     expect((await record(READONLY))?.pending).toEqual([]);
   });
 
+  it('provisions again, through the reconcile job, a fence that met another provisioning in flight', async () => {
+    // Prepare: heidi's fence provisions READONLY to 222222222222 and nobody waits; ivan's meets it in flight, and
+    // his adapter's retries pass no time (ConflictException once they are spent).
+    const hurried = withIdentityCenter(
+      new SsoAdminIdentityCenter(LOCAL_IDC_INSTANCE_ARN, { ...retry, attempts: 2, sleep: async () => {} }),
+    );
+    const noWait = { poll: { ...poll, attempts: 0 } };
+    const fence = (d: Deps, userName: string) =>
+      fenceSession(
+        d,
+        {
+          permissionSetArn: READONLY,
+          accountId: '222222222222',
+          userName,
+          end: clock.now(),
+          requestId: `req-${userName}`,
+        },
+        noWait,
+      );
+    const heidi = await fence(deps, 'heidi');
+    // Act
+    const ivan = await fence(hurried, 'ivan');
+    const deferred = (await record(READONLY))?.pending ?? [];
+    clock.advance(3_000);
+    const first = await unfenceDue(deps, clock.now(), undefined, { poll });
+    const again = (await record(READONLY))?.pending ?? [];
+    clock.advance(3_000);
+    const second = await unfenceDue(deps, clock.now(), undefined, { poll });
+    // Assess: ivan's statement is in the policy, provisioned by a provisioning started after heidi's ended
+    expect(heidi).toMatchObject({ status: 'fenced', provisioning: 'IN_PROGRESS' });
+    expect(ivan).toMatchObject({ status: 'fenced', provisioning: 'IN_PROGRESS' });
+    expect(JSON.stringify(policyOf(READONLY))).toContain('*:ivan');
+    expect(deferred.map((p) => p.requestId === '')).toEqual([false, true]);
+    expect(first.followed).toBe(1);
+    expect(again).toEqual([
+      expect.objectContaining({ accountId: '222222222222', requestId: expect.stringMatching(/.+/) }),
+    ]);
+    expect(second.followed).toBe(1);
+    expect((await record(READONLY))?.pending).toEqual([]);
+    expect(first.failed + second.failed).toBe(0);
+  });
+
   it('is taken out by the reconcile job (every 5 minutes) once its time has come', async () => {
     // Prepare
     const end = clock.now();

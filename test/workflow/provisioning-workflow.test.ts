@@ -147,7 +147,7 @@ describe('provisioning in the access workflow', () => {
     await settle(server);
     // Assess: the fence is taken out
     expect(fenceOf((await snapshot()).inlinePolicies[PS])).toBeUndefined();
-  });
+  }, 240_000); // some forty HTTP calls and clock ticks, each settled: minutes on a loaded machine
 
   it('an approved activation is Provisioning at the approval, Granted once provisioned', async () => {
     const roleId = await provisionedRole('bob');
