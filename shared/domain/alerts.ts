@@ -72,6 +72,11 @@ export const Alert = z.object({
 });
 export type Alert = z.infer<typeof Alert>;
 
+/** The settings of an alert type that looks back over a window (written once in the OpenAPI document). */
+const WindowedAlertSetting = z
+  .strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration })
+  .meta({ id: 'WindowedAlertSetting' });
+
 export const AlertSettings = z.strictObject({
   roleWithoutMfa: z.strictObject({ enabled: z.boolean(), severity: Severity }),
   tooManyPermanentAssignments: z.strictObject({
@@ -86,12 +91,10 @@ export const AlertSettings = z.strictObject({
     window: IsoDuration,
   }),
   staleEligibility: z.strictObject({ enabled: z.boolean(), severity: Severity, days: z.int().min(1).max(3650) }),
-  emergencyAccountUsed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
-  expiryMissed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
+  emergencyAccountUsed: WindowedAlertSetting,
+  expiryMissed: WindowedAlertSetting,
   /** A grant AWS could not carry out (rolled back), or a removal AWS refused (provisioning.md). */
-  provisioningFailed: z
-    .strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration })
-    .default({ enabled: true, severity: 'high', window: 'P7D' }),
+  provisioningFailed: WindowedAlertSetting.default({ enabled: true, severity: 'high', window: 'P7D' }),
   /** Optional in a PUT (then the default), always in a GET: settings saved before it existed stay valid. */
   assignedOutsideElevate: AssignedOutsideElevate.default({ enabled: true, mode: 'alert' }),
 });

@@ -8,13 +8,28 @@ import { DEFAULT_MAX_SCHEDULE_AHEAD } from './schedule.ts';
  * An approver: a user; a group (by the caller's `groups` claim, or active membership of the Elevate group);
  * or `groupOwners`, the active owners of an Elevate group (for its membership requests).
  */
-export const Approver = z.strictObject({ type: z.enum(['user', 'group', 'groupOwners']), id: PrincipalId });
+export const Approver = z
+  .strictObject({ type: z.enum(['user', 'group', 'groupOwners']), id: PrincipalId })
+  .meta({ id: 'Approver' });
 
 export const ApprovalStage = z.strictObject({
   approvers: z.array(Approver).min(1).max(50),
   requiredApprovals: z.int().min(1).max(10).default(1),
   timeout: IsoDuration.default('PT24H'),
 });
+
+const EligibleAssignmentRules = z
+  .strictObject({ allowPermanent: z.boolean(), maxDuration: IsoDuration })
+  .meta({ id: 'EligibleAssignmentRules' });
+
+const ActiveAssignmentRules = z
+  .strictObject({
+    allowPermanent: z.boolean(),
+    maxDuration: IsoDuration,
+    requireMfa: z.boolean(),
+    requireJustification: z.boolean(),
+  })
+  .meta({ id: 'ActiveAssignmentRules' });
 
 export const RolePolicy = z.strictObject({
   activation: z.strictObject({
@@ -29,13 +44,8 @@ export const RolePolicy = z.strictObject({
       stages: z.array(ApprovalStage).max(3),
     }),
   }),
-  eligibleAssignment: z.strictObject({ allowPermanent: z.boolean(), maxDuration: IsoDuration }),
-  activeAssignment: z.strictObject({
-    allowPermanent: z.boolean(),
-    maxDuration: IsoDuration,
-    requireMfa: z.boolean(),
-    requireJustification: z.boolean(),
-  }),
+  eligibleAssignment: EligibleAssignmentRules,
+  activeAssignment: ActiveAssignmentRules,
   notifications: z.strictObject({
     additionalRecipients: z.array(z.email()).max(50),
     criticalOnly: z.boolean(),
@@ -117,3 +127,7 @@ function fixedDuration(text: string): number | undefined {
     return undefined;
   }
 }
+
+/** A role's policy at one scope, as GET /v1/roles/{roleId}/policies lists it (`/`: the base policy). */
+export const ScopedPolicy = z.strictObject({ scope: z.string(), policy: RolePolicy, updatedAt: z.string() });
+export type ScopedPolicy = z.infer<typeof ScopedPolicy>;
