@@ -12,11 +12,30 @@ export const Approver = z
   .strictObject({ type: z.enum(['user', 'group', 'groupOwners']), id: PrincipalId })
   .meta({ id: 'Approver' });
 
-export const ApprovalStage = z.strictObject({
-  approvers: z.array(Approver).min(1).max(50),
-  requiredApprovals: z.int().min(1).max(10).default(1),
-  timeout: IsoDuration.default('PT24H'),
-});
+export const ApprovalStage = z
+  .strictObject({
+    approvers: z.array(Approver).min(1).max(50),
+    requiredApprovals: z.int().min(1).max(10).default(1),
+    timeout: IsoDuration.default('PT24H'),
+  })
+  .meta({ id: 'ApprovalStage' });
+
+// Each part of a policy is published once, by name, in the OpenAPI document: the policy's request and response forms
+// both refer to them.
+const ActivationRules = z
+  .strictObject({
+    maxDuration: IsoDuration,
+    requireMfa: z.boolean(),
+    requireJustification: z.boolean(),
+    requireTicket: z.boolean(),
+    authenticationContext: z.string().min(1).max(128).nullable(),
+    maxExtensions: z.int().min(0).max(100),
+    approval: z.strictObject({
+      required: z.boolean(),
+      stages: z.array(ApprovalStage).max(3),
+    }),
+  })
+  .meta({ id: 'ActivationRules' });
 
 const EligibleAssignmentRules = z
   .strictObject({ allowPermanent: z.boolean(), maxDuration: IsoDuration })
@@ -31,25 +50,18 @@ const ActiveAssignmentRules = z
   })
   .meta({ id: 'ActiveAssignmentRules' });
 
-export const RolePolicy = z.strictObject({
-  activation: z.strictObject({
-    maxDuration: IsoDuration,
-    requireMfa: z.boolean(),
-    requireJustification: z.boolean(),
-    requireTicket: z.boolean(),
-    authenticationContext: z.string().min(1).max(128).nullable(),
-    maxExtensions: z.int().min(0).max(100),
-    approval: z.strictObject({
-      required: z.boolean(),
-      stages: z.array(ApprovalStage).max(3),
-    }),
-  }),
-  eligibleAssignment: EligibleAssignmentRules,
-  activeAssignment: ActiveAssignmentRules,
-  notifications: z.strictObject({
+const NotificationRules = z
+  .strictObject({
     additionalRecipients: z.array(z.email()).max(50),
     criticalOnly: z.boolean(),
-  }),
+  })
+  .meta({ id: 'NotificationRules' });
+
+export const RolePolicy = z.strictObject({
+  activation: ActivationRules,
+  eligibleAssignment: EligibleAssignmentRules,
+  activeAssignment: ActiveAssignmentRules,
+  notifications: NotificationRules,
   /** How far ahead a start may lie (an activation, an assignment, a move of either). */
   maxScheduleAhead: IsoDuration.default(DEFAULT_MAX_SCHEDULE_AHEAD),
 });

@@ -14,7 +14,7 @@ import {
   type WriteOp,
 } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { organizationAncestors } from './scopes.ts';
 
 export const toRole = (r: RoleRecord): Role => ({
@@ -107,7 +107,7 @@ export function newRoleOps(input: RoleInput, builtIn: boolean, at: string): { ro
   return { role, writes: [ops.createRole(role), ops.createPolicy(policy)] };
 }
 
-export async function createRole(ctx: Ctx, input: RoleInput): Promise<Role> {
+export async function createRole(ctx: CallContext, input: RoleInput): Promise<Role> {
   const { role, writes } = newRoleOps(input, false, ctx.now.toISOString());
   const out = toRole(role);
   await ctx.store.transact([
@@ -118,15 +118,15 @@ export async function createRole(ctx: Ctx, input: RoleInput): Promise<Role> {
   return out;
 }
 
-export async function listRoles(ctx: Ctx, page: { limit: number; nextToken?: string }): Promise<Page<Role>> {
+export async function listRoles(ctx: CallContext, page: { limit: number; nextToken?: string }): Promise<Page<Role>> {
   return ctx.store.page([queries.roles()], { ...page, map: (item) => toRole(stored.role.fromItem(item)) });
 }
 
-export async function getRole(ctx: Ctx, id: string): Promise<Role> {
+export async function getRole(ctx: CallContext, id: string): Promise<Role> {
   return toRole(await requireRole(ctx.store, id));
 }
 
-export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promise<Role> {
+export async function updateRole(ctx: CallContext, id: string, patch: RolePatch): Promise<Role> {
   const before = await requireRole(ctx.store, id);
   const after: RoleRecord = {
     ...before,
@@ -145,7 +145,7 @@ export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promis
   return out;
 }
 
-export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
+export async function deleteRole(ctx: CallContext, id: string): Promise<void> {
   const role = await requireRole(ctx.store, id);
   checkRoleDeletable({ ...role, id });
   const base = await readPolicy(ctx.store, id);
@@ -160,7 +160,7 @@ export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
 }
 
 /** GET /v1/roles/{roleId}/policy: the policy in force at `scope` (default `/`, the base policy). */
-export async function getPolicy(ctx: Ctx, roleId: string, scope = '/'): Promise<RolePolicy> {
+export async function getPolicy(ctx: CallContext, roleId: string, scope = '/'): Promise<RolePolicy> {
   return (await resolvePolicy(ctx.store, roleId, scope)).policy;
 }
 
@@ -175,13 +175,18 @@ function checkScope(scope: string, op: 'put' | 'delete', existing: readonly stri
 }
 
 /** The checks of PUT .../policy?scope=S that need no write (a governed proposal runs them first). */
-export async function checkPutPolicy(ctx: Ctx, roleId: string, policy: RolePolicy, scope = '/'): Promise<void> {
+export async function checkPutPolicy(ctx: CallContext, roleId: string, policy: RolePolicy, scope = '/'): Promise<void> {
   checkPolicy(policy);
   checkScope(scope, 'put', (await readPolicy(ctx.store, roleId)).scopes ?? []);
 }
 
 /** PUT /v1/roles/{roleId}/policy?scope=S: a whole policy for S and below (S = `/`: the base policy). Audited. */
-export async function putPolicy(ctx: Ctx, roleId: string, policy: RolePolicy, scope = '/'): Promise<RolePolicy> {
+export async function putPolicy(
+  ctx: CallContext,
+  roleId: string,
+  policy: RolePolicy,
+  scope = '/',
+): Promise<RolePolicy> {
   checkPolicy(policy);
   const current = await readPolicy(ctx.store, roleId);
   const scopes = current.scopes ?? [];
@@ -221,7 +226,7 @@ export async function putPolicy(ctx: Ctx, roleId: string, policy: RolePolicy, sc
 }
 
 /** The checks of DELETE .../policy?scope=S that need no write. */
-export async function checkDeletePolicy(ctx: Ctx, roleId: string, scope: string): Promise<ScopedPolicyRecord> {
+export async function checkDeletePolicy(ctx: CallContext, roleId: string, scope: string): Promise<ScopedPolicyRecord> {
   checkScope(scope, 'delete', []);
   const current = await readPolicy(ctx.store, roleId);
   const found = (current.scopes ?? []).includes(scope) ? await readScopedPolicy(ctx.store, roleId, scope) : undefined;
@@ -230,7 +235,7 @@ export async function checkDeletePolicy(ctx: Ctx, roleId: string, scope: string)
 }
 
 /** DELETE /v1/roles/{roleId}/policy?scope=S: S falls back to the policy of the next scope that covers it. Audited. */
-export async function deletePolicy(ctx: Ctx, roleId: string, scope: string): Promise<void> {
+export async function deletePolicy(ctx: CallContext, roleId: string, scope: string): Promise<void> {
   const found = await checkDeletePolicy(ctx, roleId, scope);
   const current = await readPolicy(ctx.store, roleId);
   const scopes = (current.scopes ?? []).filter((s) => s !== scope);
@@ -252,7 +257,7 @@ const presentPolicy = (item: Item): ScopedPolicy => {
 
 /** GET /v1/roles/{roleId}/policies: the base policy (`/`), then the role's other scopes in scope order. */
 export async function listPolicies(
-  ctx: Ctx,
+  ctx: CallContext,
   roleId: string,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<ScopedPolicy>> {
