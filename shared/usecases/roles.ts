@@ -243,6 +243,8 @@ export async function deletePolicy(ctx: CallContext, roleId: string, scope: stri
     ops.deleteScopedPolicy(roleId, scope, found.version),
     ops.replacePolicy({ ...current, scopes, version: current.version + 1 }, current.version),
     ctx.audit('policy.deleted', { roleId, scope }, { scope, old: found.policy }),
+    // An approved change applied by this call is recorded Applied in the same transaction.
+    ...ctx.remember(null, 204),
   ]);
 }
 

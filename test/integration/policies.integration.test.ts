@@ -16,7 +16,7 @@ const AT = '2026-01-01T00:00:00.000Z';
 
 beforeAll(async () => {
   await createTestTable();
-  await bootstrap(depsFromEnv(), ['admin']);
+  await bootstrap(depsFromEnv(), ['admin', 'admin2']);
   await depsFromEnv().store.transact([
     ops.putOrgNode(node('organizationalUnit', OU_PROD, [ROOT])),
     ops.putOrgNode(node('organizationalUnit', OU_DEV, [ROOT])),
@@ -257,5 +257,39 @@ describe('policies per scope', () => {
 
     // Assess
     expect([put.status, del.status, list.status, missing.status]).toEqual([403, 403, 200, 404]);
+  });
+
+  // Last: it turns requireSecondAdmin on for the rest of this file's table.
+  it('holds a scoped policy change of a privileged role for a second admin, and applies it at its scope', async () => {
+    // Prepare
+    await newRole('pol-held');
+    await call('PUT', `/v1/roles/pol-held/policy?scope=${DEV}`, { as: 'admin', body: withMaxDuration('PT3H') });
+    const on = await call('PUT', '/v1/settings', {
+      as: 'admin',
+      body: { governance: { adminMfa: true, requireSecondAdmin: true } },
+    });
+    expect(on.status).toBe(200);
+
+    // Act
+    const put = await call('PUT', `/v1/roles/pol-held/policy?scope=${PROD}`, { as: 'admin', body: twoApprovers() });
+    const del = await call('DELETE', `/v1/roles/pol-held/policy?scope=${DEV}`, { as: 'admin' });
+    const whilePending = await call('GET', `/v1/roles/pol-held/policy?scope=${PROD}`, { as: 'admin' });
+    const approvedPut = await call('POST', `/v1/changes/${put.body.id}/approve`, { as: 'admin2', body: {} });
+    const approvedDel = await call('POST', `/v1/changes/${del.body.id}/approve`, { as: 'admin2', body: {} });
+    const list = await call('GET', '/v1/roles/pol-held/policies', { as: 'admin' });
+
+    // Assess
+    expect(put.status).toBe(202);
+    expect(put.body).toMatchObject({
+      kind: 'rolePolicy',
+      summary: `replace the policy of privileged role 'pol-held' at '${PROD}'`,
+      request: { query: { scope: PROD } },
+    });
+    expect(del.status).toBe(202);
+    expect(del.body.summary).toBe(`remove the policy of privileged role 'pol-held' at '${DEV}'`);
+    expect(whilePending.body.activation.approval.required).toBe(false);
+    expect([approvedPut.status, approvedDel.status]).toEqual([200, 200]);
+    expect(list.body.items.map((i: { scope: string }) => i.scope)).toEqual(['/', PROD]);
+    expect(list.body.items[1].policy.activation.approval.required).toBe(true);
   });
 });
