@@ -1,9 +1,11 @@
 import { apiHandler, ok } from '#shared/http/api.ts';
 import {
   createRole,
+  deletePolicy,
   deleteRole,
   getPolicy,
   getRole,
+  listPolicies,
   listRoles,
   putPolicy,
   updateRole,
@@ -20,8 +22,13 @@ export const handler = apiHandler('roles', {
     await deleteRole(ctx, params.roleId);
     return { status: 204 };
   },
-  getPolicy: async ({ ctx, params }) => ok(await getPolicy(ctx, params.roleId)),
-  putPolicy: async ({ ctx, params, body }) => ok(await putPolicy(ctx, params.roleId, body)),
+  getPolicy: async ({ ctx, params, query }) => ok(await getPolicy(ctx, params.roleId, query.scope)),
+  putPolicy: async ({ ctx, params, query, body }) => ok(await putPolicy(ctx, params.roleId, body, query.scope)),
+  deletePolicy: async ({ ctx, params, query }) => {
+    await deletePolicy(ctx, params.roleId, query.scope ?? '/');
+    return { status: 204 };
+  },
+  listPolicies: async ({ ctx, params, query }) => ok(await listPolicies(ctx, params.roleId, query)),
   getTargets: async ({ ctx, params }) => ok(await getTargets(ctx, params.roleId)),
   putTargets: async ({ ctx, params, body }) => ok(await putTargets(ctx, params.roleId, body)),
   listScopes: async ({ ctx, query }) => ok(await listScopes(ctx, query)),

@@ -6,7 +6,7 @@ import { AuditExport, AuditExportInput } from '../domain/audit-export.ts';
 import { Change, ChangeDecisionInput, ChangeStatus, Settings } from '../domain/governance.ts';
 import { Group, GroupInput } from '../domain/group.ts';
 import { MailStatus } from '../domain/mail-feedback.ts';
-import { RolePolicy } from '../domain/policy.ts';
+import { RolePolicy, ScopedPolicy } from '../domain/policy.ts';
 import { IsoDateTime, PrincipalId, PrincipalType, Slug } from '../domain/primitives.ts';
 import { PrincipalInput, PrincipalView } from '../domain/principal.ts';
 import { ProvisioningView } from '../domain/provisioning.ts';
@@ -67,6 +67,7 @@ const PUBLISHED: Record<string, z.ZodType> = {
   RoleInput,
   RolePatch,
   RolePolicy,
+  ScopedPolicy,
   ScopeItem,
 };
 for (const [id, schema] of Object.entries(PUBLISHED))
@@ -92,6 +93,9 @@ const pageQuery = {
 
 const Id = z.string().regex(/^[a-z]{3}_[0-9A-Z]{26}$/, 'an Elevate id such as req_01J...');
 
+/** A role policy's scope (absent: `/`, the base policy). */
+const PolicyScope = Scope;
+
 const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export interface OperationContract {
@@ -101,7 +105,7 @@ export interface OperationContract {
   /** Honours an Idempotency-Key header (POSTs that create). */
   idempotent?: boolean;
   /** The answers on success; the lowest status is the operation's own (`successStatus`), any other is the exception. */
-  responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType }>>;
+  responses: Partial<Record<200 | 201 | 202 | 204, { description: string; schema?: z.ZodType; name?: string }>>;
 }
 
 /**
@@ -114,7 +118,7 @@ export const successStatus = (c: OperationContract): number => Math.min(...Objec
 const AlertId = z.string().regex(/^[A-Za-z]+-[0-9a-f]{12}$/, 'an alert id such as roleWithoutMfa-0123456789ab');
 
 /** A call held for a second administrator (governance.requireSecondAdmin). */
-const HELD = { description: 'Held for a second administrator: the pending change', schema: Change };
+const HELD = { description: 'Held for a second administrator: the pending change', schema: Change, name: 'Held' };
 
 export const CONTRACT = {
   getOpenApi: { responses: { 200: { description: 'The OpenAPI 3.1 document' } } },
@@ -134,12 +138,26 @@ export const CONTRACT = {
   deleteRole: { params: z.strictObject({ roleId: Slug }), responses: { 204: { description: 'Deleted' } } },
   getPolicy: {
     params: z.strictObject({ roleId: Slug }),
-    responses: { 200: { description: 'The policy', schema: RolePolicy } },
+    query: z.strictObject({ scope: PolicyScope.optional() }),
+    responses: {
+      200: { description: 'The policy in force at the scope (the most specific one covering it)', schema: RolePolicy },
+    },
   },
   putPolicy: {
     params: z.strictObject({ roleId: Slug }),
+    query: z.strictObject({ scope: PolicyScope.optional() }),
     body: RolePolicy,
     responses: { 200: { description: 'The policy', schema: RolePolicy }, 202: HELD },
+  },
+  deletePolicy: {
+    params: z.strictObject({ roleId: Slug }),
+    query: z.strictObject({ scope: PolicyScope.optional() }),
+    responses: { 204: { description: 'Removed: the scope falls back to the next policy covering it' }, 202: HELD },
+  },
+  listPolicies: {
+    params: z.strictObject({ roleId: Slug }),
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: "The role's policies: / first, then by scope", schema: page(ScopedPolicy) } },
   },
 
   getTargets: {

@@ -92,7 +92,7 @@ export const ROUTES = [
     fn: 'roles',
     operationId: 'getPolicy',
     access: 'authenticated',
-    summary: "Get a role's policy",
+    summary: "Get a role's policy in force at a scope (default /)",
   },
   {
     method: 'PUT',
@@ -100,7 +100,23 @@ export const ROUTES = [
     fn: 'roles',
     operationId: 'putPolicy',
     access: 'admin',
-    summary: "Replace a role's policy",
+    summary: "Replace a role's policy (at a scope: for that scope and below)",
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/roles/{roleId}/policy',
+    fn: 'roles',
+    operationId: 'deletePolicy',
+    access: 'admin',
+    summary: "Remove a role's policy at a scope other than /",
+  },
+  {
+    method: 'GET',
+    path: '/v1/roles/{roleId}/policies',
+    fn: 'roles',
+    operationId: 'listPolicies',
+    access: 'authenticated',
+    summary: "A role's policies, one per scope",
   },
   {
     method: 'GET',

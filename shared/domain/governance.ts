@@ -51,6 +51,8 @@ export const ChangeCall = z.object({
   method: z.string(),
   path: z.string(),
   params: z.record(z.string(), z.string()),
+  /** The query string (a policy's `scope`); absent on changes proposed before it was kept. */
+  query: z.record(z.string(), z.string()).optional(),
   body: z.unknown(),
 });
 export type ChangeCall = z.infer<typeof ChangeCall>;
@@ -87,12 +89,19 @@ export const effectiveChangeStatus = (c: Pick<Change, 'status' | 'expiresAt'>, n
 /** What decides whether a call is held for a second administrator, besides the call itself. */
 export interface GovernanceFacts {
   requireSecondAdmin: boolean;
-  /** The role the call is about is privileged (putPolicy, putTargets, updateRole); undefined when it does not exist. */
+  /** The role the call is about is privileged (put/deletePolicy, putTargets, updateRole); undefined when it does not exist. */
   rolePrivileged?: boolean | undefined;
 }
 
 /** The operations that can become a pending change (the wrapper looks only at these). */
-export const GOVERNED_OPERATIONS = ['putSettings', 'putPolicy', 'putTargets', 'updateRole', 'createRequest'] as const;
+export const GOVERNED_OPERATIONS = [
+  'putSettings',
+  'putPolicy',
+  'deletePolicy',
+  'putTargets',
+  'updateRole',
+  'createRequest',
+] as const;
 export type GovernedOperation = (typeof GOVERNED_OPERATIONS)[number];
 
 export const isGovernedOperation = (operationId: string): operationId is GovernedOperation =>
@@ -106,11 +115,13 @@ const ELEVATE_ROLES: readonly string[] = [ADMIN_ROLE, AUDITOR_ROLE];
  * held for a second administrator. Returns its kind and a one-line summary, or null when the call goes ahead now.
  */
 export function governedChange(
-  call: Pick<ChangeCall, 'operationId' | 'params' | 'body'>,
+  call: Pick<ChangeCall, 'operationId' | 'params' | 'body' | 'query'>,
   facts: GovernanceFacts,
 ): { kind: ChangeKind; summary: string } | null {
   if (!facts.requireSecondAdmin) return null;
   const body = (call.body ?? {}) as Record<string, unknown>;
+  const scope = call.query?.scope ?? '/';
+  const at = scope === '/' ? '' : ` at '${scope}'`;
   switch (call.operationId) {
     case 'putSettings': {
       const g = (body.governance ?? {}) as Record<string, unknown>;
@@ -121,7 +132,11 @@ export function governedChange(
     }
     case 'putPolicy':
       return facts.rolePrivileged
-        ? { kind: 'rolePolicy', summary: `replace the policy of privileged role '${call.params.roleId}'` }
+        ? { kind: 'rolePolicy', summary: `replace the policy of privileged role '${call.params.roleId}'${at}` }
+        : null;
+    case 'deletePolicy':
+      return facts.rolePrivileged
+        ? { kind: 'rolePolicy', summary: `remove the policy of privileged role '${call.params.roleId}'${at}` }
         : null;
     case 'putTargets':
       return facts.rolePrivileged

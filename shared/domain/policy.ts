@@ -139,3 +139,7 @@ function fixedDuration(text: string): number | undefined {
     return undefined;
   }
 }
+
+/** A role's policy at one scope, as GET /v1/roles/{roleId}/policies lists it (`/`: the base policy). */
+export const ScopedPolicy = z.strictObject({ scope: z.string(), policy: RolePolicy, updatedAt: z.string() });
+export type ScopedPolicy = z.infer<typeof ScopedPolicy>;

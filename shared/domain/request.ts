@@ -72,6 +72,11 @@ export const Request = z.object({
   principalType: PrincipalType,
   roleId: z.string(),
   scope: z.string(),
+  /**
+   * The scope of the role policy the request was decided under (the most specific one covering `scope`, when it
+   * was made): every check of it, now and later (approval stages, extension limits, mail), uses that policy.
+   */
+  policyScope: z.string(),
   justification: z.string().nullable(),
   ticket: Ticket.nullable(),
   schedule: z.object({

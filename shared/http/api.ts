@@ -229,6 +229,7 @@ function operation(operations: Record<string, (i: unknown) => Promise<Result>>) 
           method: route.method,
           path: event.rawPath ?? route.path,
           params: (event.pathParameters ?? {}) as Record<string, string>,
+          ...(event.queryStringParameters ? { query: event.queryStringParameters as Record<string, string> } : {}),
           body: jsonOf(call.raw),
         })
       : null;

@@ -207,6 +207,7 @@ export function buildOpenApi(): Record<string, unknown> {
 
   const paths: Record<string, Record<string, unknown>> = {};
   const problem = { 'application/problem+json': { schema: responseJson(Problem) } };
+  const namedResponses: Record<string, unknown> = {};
   const errorResponses = {
     Problem: { description: `A problem. ${ERRORS.join('; ')}`, content: problem },
     Throttled: { description: 'Throttled', content: problem },
@@ -216,10 +217,13 @@ export function buildOpenApi(): Record<string, unknown> {
     const parametersList = (parameterLists[i] ?? []).map(shared.refer);
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(c.responses)) {
-      responses[status] = {
+      const response = {
         description: r.description,
         ...(r.schema ? { content: { 'application/json': { schema: responseJson(r.schema) } } } : {}),
       };
+      // A response several operations answer alike (a held change) is written once, under its name.
+      if (r.name) namedResponses[r.name] = response;
+      responses[status] = r.name ? { $ref: `#/components/responses/${r.name}` } : response;
     }
     if (route.access === 'public') responses['429'] = { $ref: '#/components/responses/Throttled' };
     else responses['4XX'] = { $ref: '#/components/responses/Problem' };
@@ -249,7 +253,7 @@ export function buildOpenApi(): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: converted.components,
-      responses: errorResponses,
+      responses: { ...errorResponses, ...namedResponses },
       parameters: {
         ...shared.components,
         'Idempotency-Key': {

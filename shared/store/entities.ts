@@ -23,6 +23,7 @@ import type {
   RequestRecord,
   ReviewRecord,
   RoleRecord,
+  ScopedPolicyRecord,
   SettingsRecord,
   TargetsRecord,
 } from './records.ts';
@@ -58,6 +59,18 @@ export const policy = entity<PolicyRecord>()({
   doc: "a role's approval and activation policy",
   patterns: { primary: { pk: 'ROLE#{roleId}', sk: 'POLICY' } },
   shape: { roleId: 'string', policy: 'object', ...VERSIONED },
+});
+
+/**
+ * A role's policy at one scope other than `/` (issue 15). Its sort key starts with the base policy's (`POLICY`), so
+ * one query of the base policy's pattern with a sort-key prefix lists a role's base policy first, then the others in
+ * scope order (`queries.policies`).
+ */
+export const scopedPolicy = entity<ScopedPolicyRecord>()({
+  name: 'scopedPolicy',
+  doc: "a role's policy at one scope other than / (for that scope and below)",
+  patterns: { primary: { pk: 'ROLE#{roleId}', sk: 'POLICY#{scope}' } },
+  shape: { roleId: 'string', scope: 'string', policy: 'object', ...VERSIONED },
 });
 
 export const targets = entity<TargetsRecord>()({
@@ -447,6 +460,7 @@ export const awsRef = entity<AwsRefRecord>()({
 export const ENTITIES: readonly EntityInfo[] = [
   role,
   policy,
+  scopedPolicy,
   targets,
   fences,
   orgNode,

@@ -114,6 +114,7 @@ const slotKey = (a: Slot) => ({
 export const keys = {
   role: (id: string) => E.role.key({ id }),
   policy: (roleId: string) => E.policy.key({ roleId }),
+  scopedPolicy: (roleId: string, scope: string) => E.scopedPolicy.key({ roleId, scope }),
   targets: (roleId: string) => E.targets.key({ roleId }),
   fences: (permissionSetArn: string) => E.fences.key({ permissionSetArn }),
   orgNode: (id: string) => E.orgNode.key({ id }),
@@ -147,6 +148,8 @@ export const keys = {
 
 export const queries = {
   roles: (): QueryPart => E.role.query('all', {}),
+  /** A role's policies: its base policy (`POLICY`), then those of its other scopes (`POLICY#<scope>`) in scope order. */
+  policies: (roleId: string): QueryPart => E.policy.query('primary', { roleId }, { beginsWith: {} }),
   /** The lifecycle events of one UTC day (`yyyy-mm-dd`) in the outbox, oldest first (a replay after an outage). */
   outbox: (day: string): QueryPart => E.outbox.query('primary', { day }),
   /** Permission sets with a fence to remove or a provisioning to follow by `before` (the reconcile job). */
@@ -216,6 +219,21 @@ export interface PolicyRecord {
   policy: RolePolicy;
   version: number;
   updatedAt: string;
+  /**
+   * The scopes other than `/` where the role has a policy of its own, sorted (absent: none). Kept on the base
+   * policy so a check reads it with the base policy, and so that adding or removing a scoped policy changes this
+   * item's version (a role deletion, conditional on it, cannot leave a scoped policy behind).
+   */
+  scopes?: string[];
+}
+
+/** A role's policy at one scope other than `/`. */
+export interface ScopedPolicyRecord {
+  roleId: string;
+  scope: string;
+  policy: RolePolicy;
+  version: number;
+  updatedAt: string;
 }
 
 /** A principal's profile (shared/domain/principal.ts). */
@@ -251,7 +269,9 @@ export type GroupRecord = Group;
 export type AlertRecord = Alert & { version: number };
 
 /** A request as stored: the API shape plus what only the workflow needs. */
-export interface RequestRecord extends Request {
+export interface RequestRecord extends Omit<Request, 'policyScope'> {
+  /** The scope of the policy it was decided under; absent on requests stored before it was recorded (`/`). */
+  policyScope?: string;
   version: number;
   /** The token of the approval task waiting for the current stage (never shown by the API). */
   taskToken: string | null;
@@ -419,7 +439,36 @@ export const ops = {
     },
     onConflict: () => conflict(`role '${id}' has assignments or changed while this request ran`),
   }),
-  deletePolicy: (roleId: string): WriteOp => ({ Delete: { Key: keys.policy(roleId) } }),
+  /** The base policy goes with its role, as it was read (a scoped policy added since makes it a conflict). */
+  deletePolicy: (roleId: string, expectedVersion: number): WriteOp => ({
+    Delete: {
+      Key: keys.policy(roleId),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () => conflict(`the policies of role '${roleId}' changed while this request ran; retry`),
+  }),
+  createScopedPolicy: (p: ScopedPolicyRecord): WriteOp => ({
+    Put: { Item: E.scopedPolicy.item(p), ConditionExpression: NEW },
+    onConflict: () => conflict(`role '${p.roleId}' got a policy at '${p.scope}' while this request ran; retry`),
+  }),
+  replaceScopedPolicy: (p: ScopedPolicyRecord, expectedVersion: number): WriteOp => ({
+    Put: {
+      Item: E.scopedPolicy.item(p),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () =>
+      conflict(`the policy of role '${p.roleId}' at '${p.scope}' changed while this request ran; retry`),
+  }),
+  deleteScopedPolicy: (roleId: string, scope: string, expectedVersion: number): WriteOp => ({
+    Delete: {
+      Key: keys.scopedPolicy(roleId, scope),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': expectedVersion },
+    },
+    onConflict: () => conflict(`the policy of role '${roleId}' at '${scope}' changed while this request ran; retry`),
+  }),
   createPolicy: (p: PolicyRecord): WriteOp => ({
     Put: { Item: E.policy.item(p), ConditionExpression: NEW },
     onConflict: () => conflict(`role '${p.roleId}' already has a policy`),

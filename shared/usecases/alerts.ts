@@ -373,17 +373,29 @@ async function findCauses(deps: Deps, s: AlertSettings, budget: TimeBudget, scan
   return findings;
 }
 
-/** roleWithoutMfa: a privileged role whose policy lets it be activated without MFA. */
+/** roleWithoutMfa: a privileged role whose policy (at `/` or at any scope of its own) lets it be activated without MFA. */
 async function rolesWithoutMfa(deps: Deps, privileged: Set<string>): Promise<Finding[]> {
   const findings: Finding[] = [];
   const policies = await deps.store.getMany([...privileged].map((id) => keys.policy(id)));
   for (const p of policies.map((i) => stored.policy.fromItem(i))) {
-    if (!(p.policy as RolePolicy).activation.requireMfa) {
+    const scoped = p.scopes?.length
+      ? (await deps.store.getMany(p.scopes.map((s) => keys.scopedPolicy(p.roleId, s)))).map(
+          stored.scopedPolicy.fromItem,
+        )
+      : [];
+    const without = [{ scope: '/', policy: p.policy }, ...scoped]
+      .filter((x) => !(x.policy as RolePolicy).activation.requireMfa)
+      .map((x) => x.scope)
+      .sort();
+    if (without.length > 0) {
       findings.push({
         type: 'roleWithoutMfa',
         subject: p.roleId,
         affected: [{ roleId: p.roleId }],
-        details: { reason: 'the privileged role can be activated without MFA' },
+        details: {
+          reason: 'the privileged role can be activated without MFA',
+          ...(without.length === 1 && without[0] === '/' ? {} : { scopes: without }),
+        },
       });
     }
   }

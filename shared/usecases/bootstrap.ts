@@ -79,6 +79,7 @@ export async function bootstrap(deps: Deps, adminIds: string[]): Promise<{ creat
         principalType: 'user',
         roleId: ADMIN_ROLE,
         scope: '/',
+        policyScope: '/',
         justification: assignment.justification ?? undefined,
         ticket: undefined,
       },

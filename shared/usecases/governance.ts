@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { type AuditTarget, SYSTEM_ACTOR } from '../domain/audit.ts';
-import { conflict, DomainError, invalid, notFound } from '../domain/errors.ts';
+import { conflict, DomainError, notFound } from '../domain/errors.ts';
 import {
   type Change,
   type ChangeCall,
@@ -13,9 +13,10 @@ import {
   isGovernedOperation,
   Settings,
 } from '../domain/governance.ts';
-import { policyProblems, RolePolicy } from '../domain/policy.ts';
+import { RolePolicy } from '../domain/policy.ts';
 import { RequestInput } from '../domain/request.ts';
 import { RolePatch } from '../domain/role.ts';
+import { Scope } from '../domain/scope.ts';
 import { Targets } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import { type ChangeRecord, keys, ops, queries, stored, type WriteOp } from '../store/records.ts';
@@ -23,7 +24,15 @@ import type { Page } from '../store/store.ts';
 import { auditEvent, CallContext } from './context.ts';
 import { checkTargetsExist } from './provisioning.ts';
 import { createRequest, recordRefusal } from './requests.ts';
-import { putPolicy, readPolicy, readRole, requireRole, updateRole } from './roles.ts';
+import {
+  checkDeletePolicy,
+  checkPutPolicy,
+  deletePolicy,
+  putPolicy,
+  readRole,
+  requireRole,
+  updateRole,
+} from './roles.ts';
 import { readSettings } from './settings.ts';
 import { putTargets } from './targets.ts';
 
@@ -68,6 +77,8 @@ interface Governed {
 }
 
 const roleIdOf = (call: ChangeCall): string => call.params.roleId ?? '';
+/** A policy call's scope, checked as the original call's query was (absent: `/`). */
+const scopeOf = (call: ChangeCall): string => Scope.parse(call.query?.scope ?? '/');
 
 const GOVERNED: Record<GovernedOperation, Governed> = {
   putSettings: {
@@ -75,15 +86,20 @@ const GOVERNED: Record<GovernedOperation, Governed> = {
     apply: async (ctx, call) => ({ status: 200, body: await putSettings(ctx, Settings.parse(call.body)) }),
   },
   putPolicy: {
-    check: async (ctx, call) => {
-      const problems = policyProblems(RolePolicy.parse(call.body));
-      if (problems.length > 0) throw invalid('the policy is not consistent', problems);
-      await readPolicy(ctx.store, roleIdOf(call));
-    },
+    check: async (ctx, call) => checkPutPolicy(ctx, roleIdOf(call), RolePolicy.parse(call.body), scopeOf(call)),
     apply: async (ctx, call) => ({
       status: 200,
-      body: await putPolicy(ctx, roleIdOf(call), RolePolicy.parse(call.body)),
+      body: await putPolicy(ctx, roleIdOf(call), RolePolicy.parse(call.body), scopeOf(call)),
     }),
+  },
+  deletePolicy: {
+    check: async (ctx, call) => {
+      await checkDeletePolicy(ctx, roleIdOf(call), scopeOf(call));
+    },
+    apply: async (ctx, call) => {
+      await deletePolicy(ctx, roleIdOf(call), scopeOf(call));
+      return { status: 204, body: undefined };
+    },
   },
   putTargets: {
     check: async (ctx, call) => {
@@ -132,7 +148,8 @@ function targetOf(call: ChangeCall): Partial<AuditTarget> {
       scope: typeof body.scope === 'string' ? body.scope : '/',
     };
   }
-  return call.params.roleId ? { roleId: call.params.roleId } : {};
+  if (!call.params.roleId) return {};
+  return call.query?.scope ? { roleId: call.params.roleId, scope: call.query.scope } : { roleId: call.params.roleId };
 }
 
 export const presentChange = (c: ChangeRecord, now: Date): Change => {
@@ -149,7 +166,10 @@ export async function proposeIfGoverned(ctx: CallContext, call: ChangeCall): Pro
   // The call's own shape first (no read for a selfActivate), then the role, then the settings.
   if (!governedChange(call, { requireSecondAdmin: true, rolePrivileged: true })) return null;
   const rolePrivileged =
-    call.operationId === 'putPolicy' || call.operationId === 'putTargets' || call.operationId === 'updateRole'
+    call.operationId === 'putPolicy' ||
+    call.operationId === 'deletePolicy' ||
+    call.operationId === 'putTargets' ||
+    call.operationId === 'updateRole'
       ? (await readRole(ctx.store, roleIdOf(call)))?.privileged
       : undefined;
   const settings = await ctx.settings();

@@ -17,7 +17,7 @@ import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { deprovisionEffect, deprovisionName, planProvisioning, releases } from './provisioning-steps.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
-import { readPolicy, requireRole } from './roles.ts';
+import { policyOfRequest, requireRole, resolvePolicy } from './roles.ts';
 import { coveringInOrganization } from './scopes.ts';
 
 /**
@@ -53,7 +53,7 @@ export const activatedEvent = (r: RequestRecord, a: Assignment, now: Date): Writ
 /** The mail that says a role became active (to admins too when the role is privileged). */
 export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignment): Promise<Effect[]> {
   const role = await requireRole(deps.store, r.roleId);
-  const { policy } = await readPolicy(deps.store, r.roleId);
+  const policy = await policyOfRequest(deps.store, r);
   const facts = factsOf(r, role.displayName, await principalName(deps, r), a);
   const effects: Effect[] = [];
   if (!policy.notifications.criticalOnly) {
@@ -118,7 +118,7 @@ export async function grantNow(
     const stands: WriteOp[] = [];
     if (current.origin === 'activated') {
       const eligibility = current.eligibilityId ? await readAssignment(deps, current.eligibilityId) : undefined;
-      const { policy } = await readPolicy(deps.store, r.roleId);
+      const policy = await policyOfRequest(deps.store, r);
       end = checkExtension({
         policy,
         now,
@@ -517,7 +517,9 @@ export async function removalPlan(
   now: Date,
   a: Assignment,
   justification: string | null,
+  policyScope?: string,
 ): Promise<{ request: RequestRecord; step: Step }> {
+  const decidedUnder = policyScope ?? (await resolvePolicy(deps.store, a.roleId, a.scope)).scope;
   const request = newRequestRecord(
     actor,
     now,
@@ -527,6 +529,7 @@ export async function removalPlan(
       principalType: a.principalType,
       roleId: a.roleId,
       scope: a.scope,
+      policyScope: decidedUnder,
       justification: justification ?? undefined,
       ticket: undefined,
     },

@@ -18,7 +18,7 @@ import { expireChanges } from './governance.ts';
 import { endWrites, grantStep, principalName, timeOutStep } from './lifecycle.ts';
 import { resumeProvisioning } from './provisioning-steps.ts';
 import { factsOf, readRequest } from './request-records.ts';
-import { readPolicy, requireRole } from './roles.ts';
+import { policyOfRequest, requireRole } from './roles.ts';
 
 /**
  * The safety net (every 5 minutes): whatever a workflow should have done and has not, this does.
@@ -202,11 +202,11 @@ async function remindHolders({ deps, now, report, outOfTime }: Run): Promise<voi
 }
 
 async function reminder(deps: Deps, a: Assignment, left: string): Promise<Effect[]> {
-  const { policy } = await readPolicy(deps.store, a.roleId);
-  if (policy.notifications.criticalOnly) return [];
-  const role = await requireRole(deps.store, a.roleId);
   const r = a.requestId ? await readRequest(deps.store, a.requestId).catch(() => undefined) : undefined;
   if (!r) return [];
+  const policy = await policyOfRequest(deps.store, r);
+  if (policy.notifications.criticalOnly) return [];
+  const role = await requireRole(deps.store, a.roleId);
   const facts = factsOf(r, role.displayName, await principalName(deps, a), a);
   return [{ kind: 'mail', to: { principals: [a] }, mail: mail.expiryReminder(facts, left) }];
 }

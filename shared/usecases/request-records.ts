@@ -19,7 +19,7 @@ export function newRequestRecord(
   input: Pick<
     RequestInput,
     'action' | 'assignmentType' | 'principalType' | 'roleId' | 'scope' | 'justification' | 'ticket'
-  >,
+  > & { policyScope: string },
   principalId: string,
   schedule: ResolvedSchedule,
   expiration: Expiration,
@@ -37,6 +37,7 @@ export function newRequestRecord(
     principalType: input.principalType,
     roleId: input.roleId,
     scope: input.scope,
+    policyScope: input.policyScope,
     justification: input.justification ?? null,
     ticket: input.ticket ?? null,
     schedule: {
@@ -62,8 +63,8 @@ export function newRequestRecord(
 /** What the API shows of a request (no version counter, no task token). */
 export function presentRequest(r: RequestRecord): Request {
   const { version: _v, taskToken: _t, ...rest } = r;
-  // Requests stored before `failureReason` existed show null.
-  return { ...rest, failureReason: r.failureReason ?? null };
+  // Requests stored before `failureReason` existed show null; before `policyScope`, the base policy's `/`.
+  return { ...rest, failureReason: r.failureReason ?? null, policyScope: r.policyScope ?? '/' };
 }
 
 export async function readRequest(store: Store, id: string): Promise<RequestRecord> {

@@ -52,7 +52,7 @@ import {
 } from './lifecycle.ts';
 import { checkGrantReady } from './provisioning.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
-import { readPolicy, requireRole } from './roles.ts';
+import { requireRole, resolvePolicy } from './roles.ts';
 import { readVisibleRequest } from './visibility.ts';
 
 export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Request } | { kind: 'valid' };
@@ -109,7 +109,9 @@ async function planRequest(ctx: CallContext, input: RequestInput): Promise<Plan 
   if (byAdmin) await ctx.requireAdmin(`the action '${input.action}'`);
   const principalId = input.principalId ?? ctx.caller.id;
   await requireRole(ctx.store, input.roleId);
-  const { policy } = await readPolicy(ctx.store, input.roleId);
+  // The policy in force at the request's scope, decided now and recorded on the request (`policyScope`).
+  const inForce = await resolvePolicy(ctx.store, input.roleId, input.scope);
+  const { policy } = inForce;
   // The caller is a user: self actions act on the user, never on a group or service principal of the same id.
   const principalType = byAdmin ? input.principalType : 'user';
   const slot = {
@@ -120,6 +122,19 @@ async function planRequest(ctx: CallContext, input: RequestInput): Promise<Plan 
     scope: input.scope,
   };
   await sweepExpired(ctx, slot);
+  return planAction(ctx, { ...input, policyScope: inForce.scope }, policy, principalId, slot);
+}
+
+/** A request with the scope of the policy it is decided under. */
+type Decided = RequestInput & { policyScope: string };
+
+async function planAction(
+  ctx: CallContext,
+  input: Decided,
+  policy: RolePolicy,
+  principalId: string,
+  slot: ReturnType<typeof slotOf>,
+): Promise<Plan | 'valid'> {
   switch (input.action) {
     case 'adminAssign':
     case 'adminRenew':
@@ -173,7 +188,7 @@ async function requireLive(ctx: CallContext, slot: ReturnType<typeof slotOf>): P
 
 async function adminAssign(
   ctx: CallContext,
-  input: RequestInput,
+  input: Decided,
   policy: RolePolicy,
   principalId: string,
 ): Promise<Plan | 'valid'> {
@@ -280,7 +295,7 @@ function provisionInput(r: RequestRecord, a: Assignment, now: Date) {
 
 async function adminUpdate(
   ctx: CallContext,
-  input: RequestInput,
+  input: Decided,
   policy: RolePolicy,
   current: Assignment,
 ): Promise<Plan | 'valid'> {
@@ -389,16 +404,23 @@ async function supersede(
   };
 }
 
-async function adminRemove(ctx: CallContext, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
+async function adminRemove(ctx: CallContext, input: Decided, current: Assignment): Promise<Plan | 'valid'> {
   if (input.validateOnly) return 'valid';
-  const { request, step } = await removalPlan(ctx.deps, ctx.actor, ctx.now, current, input.justification ?? null);
+  const { request, step } = await removalPlan(
+    ctx.deps,
+    ctx.actor,
+    ctx.now,
+    current,
+    input.justification ?? null,
+    input.policyScope,
+  );
   request.ticket = input.ticket ?? null;
   return { request, writes: [...step.writes, ops.createRequest(request)], effects: async () => step.effects };
 }
 
 // ---- self actions -------------------------------------------------------------------------------
 
-async function selfActivate(ctx: CallContext, input: RequestInput, policy: RolePolicy): Promise<Plan | 'valid'> {
+async function selfActivate(ctx: CallContext, input: Decided, policy: RolePolicy): Promise<Plan | 'valid'> {
   checkActivationType(input.assignmentType);
   const eligibility = await standingEligibility(
     ctx.deps,
@@ -490,7 +512,7 @@ async function selfActivate(ctx: CallContext, input: RequestInput, policy: RoleP
   };
 }
 
-async function selfDeactivate(ctx: CallContext, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
+async function selfDeactivate(ctx: CallContext, input: Decided, current: Assignment): Promise<Plan | 'valid'> {
   checkDeactivation(current);
   if (input.validateOnly) return 'valid';
   const request = newRequestRecord(
@@ -513,7 +535,7 @@ async function selfDeactivate(ctx: CallContext, input: RequestInput, current: As
  */
 async function selfExtendOrRenew(
   ctx: CallContext,
-  input: RequestInput,
+  input: Decided,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
 ): Promise<Plan | 'valid'> {
@@ -535,7 +557,7 @@ async function selfExtendOrRenew(
  */
 async function extendActivation(
   ctx: CallContext,
-  input: RequestInput,
+  input: Decided,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
   current: Assignment,
@@ -584,7 +606,7 @@ async function extendActivation(
 /** A new end for an assignment held (or held before), asked for by its holder: an administrator approves it. */
 async function renewAssignment(
   ctx: CallContext,
-  input: RequestInput,
+  input: Decided,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
   current: Assignment | undefined,
@@ -618,7 +640,7 @@ async function refuseWhilePending(ctx: CallContext, slot: ReturnType<typeof slot
 /** The request of an extension or renewal to `end`: Granted at once without stages, else waiting for them. */
 function longerRequest(
   ctx: CallContext,
-  input: RequestInput,
+  input: Decided,
   current: Assignment | undefined,
   end: Date,
   stages: Stage[],

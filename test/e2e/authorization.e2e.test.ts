@@ -119,8 +119,24 @@ const SAMPLES: Record<string, Sample> = {
     path: (f) => `/v1/roles/gone-${f.n}`,
     expect: { admin: 204, auditor: 403, user: 403 },
   },
-  getPolicy: { path: () => '/v1/roles/db-admin/policy', expect: all200 },
-  putPolicy: { path: () => '/v1/roles/db-admin/policy', body: () => defaultPolicy(), expect: admin200 },
+  getPolicy: { path: () => '/v1/roles/db-admin/policy?scope=/accounts/123456789012', expect: all200 },
+  putPolicy: {
+    path: () => '/v1/roles/db-admin/policy?scope=/accounts/123456789012',
+    body: () => defaultPolicy(),
+    expect: admin200,
+  },
+  // A role of its own per call with a policy at one account, which the call removes.
+  deletePolicy: {
+    path: (f) => `/v1/roles/scoped-${f.n}/policy?scope=/accounts/123456789012`,
+    prepare: async (f) => {
+      await f.admin.post('/v1/roles', { id: `scoped-${f.n}`, displayName: 'x', privileged: false });
+      const put = await f.admin.put(`/v1/roles/scoped-${f.n}/policy?scope=/accounts/123456789012`, defaultPolicy());
+      expect(put.status).toBe(200);
+      return {};
+    },
+    expect: { admin: 204, auditor: 403, user: 403 },
+  },
+  listPolicies: { path: () => '/v1/roles/db-admin/policies', expect: all200 },
   getTargets: { path: () => '/v1/roles/db-admin/targets', expect: all200 },
   // A permission set of the local Identity Center stand-in: it exists, so only authority decides.
   putTargets: {

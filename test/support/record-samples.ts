@@ -15,6 +15,7 @@ import type {
   RequestRecord,
   ReviewRecord,
   RoleRecord,
+  ScopedPolicyRecord,
   SettingsRecord,
   TargetsRecord,
 } from '#shared/store/records.ts';
@@ -39,6 +40,13 @@ export const role: RoleRecord = {
 } as RoleRecord;
 
 export const policy = { roleId: 'db-admin', policy: {}, version: 1, updatedAt: T } as unknown as PolicyRecord;
+export const scopedPolicy = {
+  roleId: 'db-admin',
+  scope: '/ous/ou-ab12-cdef3456',
+  policy: {},
+  version: 1,
+  updatedAt: T,
+} as unknown as ScopedPolicyRecord;
 
 export const targets: TargetsRecord = { roleId: 'db-admin', targets: [], version: 1, updatedAt: T };
 
@@ -126,6 +134,7 @@ export const request: RequestRecord = {
   principalType: 'user',
   roleId: 'db-admin',
   scope: '/accounts/111122223333',
+  policyScope: '/',
   justification: 'ticket 42',
   ticket: null,
   schedule: { startDateTime: T, expiration: { type: 'afterDuration', endDateTime: null, duration: 'PT1H' } },

@@ -11,6 +11,7 @@ const request = (over: Partial<AccessRequest>): AccessRequest => ({
   principalType: 'user',
   roleId: 'ops',
   scope: '/accounts/111111111111',
+  policyScope: '/',
   justification: 'x',
   ticket: null,
   schedule: {

@@ -48,6 +48,7 @@ const AWS_REF = 'acct|111122223333|arn:aws:sso:::permissionSet/ssoins-1/ps-1|u-1
 const ITEMS: Item[] = [
   ...putItems(ops.createRole(s.role)),
   ...putItems(ops.createPolicy(s.policy)),
+  ...putItems(ops.createScopedPolicy(s.scopedPolicy)),
   ...putItems(ops.putTargets(s.targets, null)),
   ...putItems(ops.putOrgNode(s.orgNode)),
   ...putItems(ops.putFences(s.fences, null)),
@@ -145,11 +146,23 @@ describe('key declarations', () => {
     expect(found.map((i) => i.entity)).toEqual(Array(count).fill(entity));
   });
 
+  it("lists a role's policies, the base one first, and nothing else of the role", () => {
+    // Prepare
+    const q = queries.policies('db-admin');
+
+    // Act
+    const found = ITEMS.filter((item) => finds(q, item));
+
+    // Assess
+    expect(found.map((i) => i.entity)).toEqual(['policy', 'scopedPolicy']);
+  });
+
   it('finds every item written by a get of its own key', () => {
     // Prepare
     const gets: [Item, string][] = [
       [keys.role('db-admin'), 'role'],
       [keys.policy('db-admin'), 'policy'],
+      [keys.scopedPolicy('db-admin', s.scopedPolicy.scope), 'scopedPolicy'],
       [keys.targets('db-admin'), 'targets'],
       [keys.orgNode(s.orgNode.id), 'orgNode'],
       [keys.fences(s.fences.permissionSetArn), 'fences'],
