@@ -39,12 +39,14 @@ import {
   sesGetAccount,
   sesSendEmail,
 } from './aws-standins.ts';
+import { isConsolePath, serveConsole } from './console.ts';
 import { type LocalRuntimeControls, routeLocal } from './controls.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
 import { checkFunctions, LocalFunctions, lambdaContext } from './functions.ts';
 import { buildEvent, type HttpResult, matchRoute, toHttpResult } from './http-event.ts';
 import * as idcStandIn from './identity-center.ts';
 import { createIssuer, type LocalIssuer, UnauthenticatedError } from './issuer.ts';
+import * as oidc from './oidc.ts';
 import { notFound, problemResult, readBody } from './results.ts';
 import { LOCAL_AUDIT_BUCKET, type LocalS3, startLocalS3 } from './s3.ts';
 import { LocalScheduler } from './scheduler.ts';
@@ -354,8 +356,13 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
       invocations.add(run);
       return { status: 202, headers: { 'x-amzn-requestid': randomUUID() }, body: Buffer.alloc(0) };
     }
+    // The console's sign-in at the local issuer (authorization code with PKCE), and the console itself.
+    if (rawPath === oidc.AUTHORIZE_PATH && (method === 'GET' || method === 'POST'))
+      return oidc.authorize(req, method, rawQueryString, body, port);
+    if (rawPath === oidc.TOKEN_PATH && method === 'POST') return oidc.token(issuer as LocalIssuer, body);
     if (rawPath === '/_local' || rawPath.startsWith('/_local/'))
       return routeLocal(controls, { req, method, path: rawPath, body });
+    if (isConsolePath(method, rawPath)) return serveConsole(rawPath);
     return api(req, method, rawPath, rawQueryString, body);
   };
 
