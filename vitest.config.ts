@@ -27,8 +27,10 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: [dynamodb],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          // Sized for a loaded 2-core machine (CI beside other work): a test that passes in seconds when quiet
+          // can take ten times as long, and a timeout is never the assertion.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
       {
@@ -41,8 +43,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: [dynamodb],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
       // The console in a real Chromium (playwright-core; /usr/bin/chromium or CHROMIUM_PATH) on the local runtime.
@@ -74,8 +76,8 @@ export default defineConfig({
           name: 'workflow',
           include: ['test/workflow/**/*.test.ts'],
           globalSetup: [dynamodb],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
     ],

@@ -20,6 +20,7 @@ import { auditDownload, auditEvents, auditExport, auditExports } from './command
 import { login, logout, whoami } from './commands/auth.ts';
 import { approvals, approve, cancel, deny, requests } from './commands/requests.ts';
 import { reviewDecide, reviews } from './commands/reviews.ts';
+import { scopes } from './commands/scopes.ts';
 import { configDir, jwtClaims, normalizeUrl, type Settings, Store } from './config.ts';
 import { CliError, EXIT, NotLoggedIn, UsageError } from './errors.ts';
 import { EXIT_CODES_HELP, makeOutput, paint } from './output.ts';
@@ -39,6 +40,7 @@ export const COMMANDS: Command[] = [
   deny,
   cancel,
   check,
+  scopes,
   reviews,
   reviewDecide,
   auditEvents,

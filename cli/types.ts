@@ -7,8 +7,9 @@ import type { AuditEvent } from '#shared/domain/audit.ts';
 import type { AuditExport } from '#shared/domain/audit-export.ts';
 import type { Request, RequestStatus } from '#shared/domain/request.ts';
 import type { Decision } from '#shared/domain/review.ts';
+import type { ScopeItem } from '#shared/domain/scope.ts';
 
-export type { AuditEvent, AuditExport };
+export type { AuditEvent, AuditExport, ScopeItem };
 /** An assignment as the API shows it (without its version counter). */
 export type Assignment = Omit<StoredAssignment, 'version'>;
 export type AccessRequest = Request;

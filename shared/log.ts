@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
  * Every line logged while a request or an invocation runs carries its `requestId` (API Gateway's request id for
  * an API call, the Lambda invocation id for the others) and `coldStart` (true on the first invocation of the
  * process), however deep the call that logs: the invocation's fields travel with it (AsyncLocalStorage), and a use
- * case holds them explicitly too, as its `Ctx.log`. In AWS the functions also use Lambda's JSON log format, which
+ * case holds them explicitly too, as its `CallContext.log`. In AWS the functions also use Lambda's JSON log format, which
  * adds the invocation's id to every line the runtime itself prints.
  */
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -39,7 +39,7 @@ export function withLogContext<T>(fields: LogContext, work: () => T): T {
 
 /**
  * Runs one invocation: every line it logs carries `requestId` and `coldStart`, and `work` gets a logger bound to
- * them that keeps them wherever it is passed (a use case's `Ctx.log`).
+ * them that keeps them wherever it is passed (a use case's `CallContext.log`).
  */
 export function withRequestLog<T>(requestId: string, work: (log: Log) => T): T {
   const fields: LogContext = { requestId, coldStart: takeColdStart() };

@@ -130,7 +130,8 @@ export interface AccessWorkflowProps {
  * - Provisioning (a grant of a role with targets, provisioning.md): `Grant`'s result with `provisioning: true` goes
  *   from `Granted?` (its first choice) → `Provision` (`{ kind: 'provision', requestId, assignmentId: $.grant.assignmentId }`, result
  *   `{ granted, waitUntil, provisioning, waitSeconds, assignmentId }` into `$.grant`) → `Provisioned?`: still
- *   provisioning → `WaitToProvision` (Wait `$.grant.waitSeconds`: 1 s at first, backing off to 30 s) → `Provision`;
+ *   provisioning (the step looked again itself for up to 8 s first) → `WaitToProvision` (Wait `$.grant.waitSeconds`:
+ *   1 s at first, backing off to 30 s) → `Provision`;
  *   otherwise → `Granted?`. Phase `provision` (a grant the API made) starts at `Provision`.
  * - Deprovisioning: `Expire`'s result with `deprovisioning: true` (and phase `deprovision`: an ending the API or a
  *   job made) → `Deprovision` (`{ kind: 'deprovision', requestId, assignmentId: $.expiry.assignmentId }`, result
@@ -365,8 +366,9 @@ export class AccessWorkflow extends Construct {
       Condition.isString('$.grant.waitUntil'),
     ];
     const granted = Choice.jsonPath(this, 'Granted?');
-    // A grant of a role with targets is made in AWS before it is Granted: create, then look again (every second
-    // at first, backing off) until AWS has done it; the request is Granted (or Failed and rolled back) by the step.
+    // A grant of a role with targets is made in AWS before it is Granted: create, then look again (within the step
+    // for up to 8 s, then every second, backing off) until AWS has done it; the request is Granted (or Failed and
+    // rolled back) by the step.
     const provision = guarded(
       LambdaInvoke.jsonPath(this, 'Provision', {
         lambdaFunction: handler,

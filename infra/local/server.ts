@@ -15,43 +15,28 @@
  *   → `GET /_local/identity-center`.
  * The scheduled jobs (functions/scheduled/schedules.ts) run on the clock (see scheduler.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
 import { stateMachineDefinition } from '#infra/synth.ts';
-import { ROUTES, type Route, routeKey } from '#shared/api/routes.ts';
-import { bearerToken } from '#shared/auth/caller.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
-import {
-  eventsRequest,
-  isEventsRequest,
-  isSesGetAccount,
-  isSesSendEmail,
-  LOCAL_MAIL_CONFIGURATION_SET,
-  type SesFeedback,
-  sesGetAccount,
-  sesSendEmail,
-} from './aws-standins.ts';
-import { isConsolePath, serveConsole } from './console.ts';
-import { type LocalRuntimeControls, routeLocal } from './controls.ts';
+import { LOCAL_MAIL_CONFIGURATION_SET } from './aws-standins.ts';
+import type { LocalRuntimeControls } from './controls.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
-import { checkFunctions, LocalFunctions, lambdaContext } from './functions.ts';
-import { buildEvent, type HttpResult, matchRoute, toHttpResult } from './http-event.ts';
+import { checkFunctions, LocalFunctions } from './functions.ts';
+import { type HttpRuntime, requestListener } from './http-server.ts';
 import * as idcStandIn from './identity-center.ts';
-import { createIssuer, type LocalIssuer, UnauthenticatedError } from './issuer.ts';
-import * as oidc from './oidc.ts';
-import { notFound, problemResult, readBody } from './results.ts';
+import { createIssuer, type LocalIssuer } from './issuer.ts';
+import { type Phase, type StartedPhases, startPhases } from './phases.ts';
 import { LOCAL_AUDIT_BUCKET, type LocalS3, startLocalS3 } from './s3.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { registerSchedule } from './schedules.ts';
-import { isSfnRequest, sfnRequestHandler } from './stepfunctions/endpoint.ts';
+import { sfnRequestHandler } from './stepfunctions/endpoint.ts';
 import { LocalStepFunctions } from './stepfunctions/runner.ts';
 import { LocalStreamPoller } from './streams.ts';
 import { ensureTable, localTemplate } from './table.ts';
@@ -132,11 +117,6 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
-type ApiHandler = (
-  event: APIGatewayProxyEventV2WithJWTAuthorizer,
-  context: Context,
-) => Promise<APIGatewayProxyResultV2<unknown>>;
-
 /** Restores every environment variable it set. */
 class EnvScope {
   readonly #saved = new Map<string, string | undefined>();
@@ -187,237 +167,174 @@ async function reservePort(port: number): Promise<{ port: number; release: () =>
   return { port: free, release };
 }
 
-/**
- * Start the local runtime. The port is checked first (a taken port fails fast), then DynamoDB, table, clock,
- * bootstrap; the server listens last, so a connection is accepted only once the runtime can answer it.
- */
-export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalServer> {
-  const dataDir = opts.dataDir ?? '.elevate-data';
-  const memory = dataDir === ':memory:';
-  const tableName = opts.tableName ?? DEFAULT_TABLE_NAME;
-  const admins = opts.bootstrapAdmins ?? ['admin'];
-  const log = opts.log ?? false;
+/** Where a data folder keeps a part of the runtime, or ':memory:'. */
+function kept(dataDir: string, part?: string): string {
+  if (dataDir === ':memory:') return ':memory:';
+  return part === undefined ? resolve(dataDir) : join(resolve(dataDir), part);
+}
 
-  let markStarted: (ok: boolean) => void = () => {};
-  const started = new Promise<boolean>((done) => {
-    markStarted = done;
+/**
+ * The local runtime as a list of phases, each started in turn and stopped in the reverse order (see `phases()`),
+ * and what its HTTP port and its `/_local` controls reach of it.
+ */
+class LocalRuntime implements HttpRuntime {
+  readonly #opts: StartLocalOptions;
+  readonly #dataDir: string;
+  readonly tableName: string;
+  readonly #admins: string[];
+  readonly log: boolean;
+  readonly #env = new EnvScope();
+  readonly #refusals: { matching: string; times: number; error: string; refused: number }[] = [];
+  /** Lambda functions invoked asynchronously (the audit export jobs, the mail feedback), until they end. */
+  readonly #background = new Set<Promise<unknown>>();
+  #markStarted: (ok: boolean) => void = () => {};
+  readonly started = new Promise<boolean>((done) => {
+    this.#markStarted = done;
   });
-  let port = opts.port ?? 3000;
-  const handlers = new Map<string, Promise<ApiHandler>>();
-  let issuer: LocalIssuer | undefined;
-  let manual: ManualClock | undefined;
-  let runner: LocalStepFunctions | undefined;
-  let scheduler: LocalScheduler | undefined;
-  let stream: LocalStreamPoller | undefined;
-  let sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  let identityCenter: idcStandIn.LocalIdentityCenter | undefined;
-  let functions: LocalFunctions | undefined;
-  const unregister: (() => void)[] = [];
-  const refusals: { matching: string; times: number; error: string; refused: number }[] = [];
+
+  port: number;
+  #releasePort: () => Promise<void> = async () => {};
+  #dynamo: DynamoDbLocal | undefined;
+  #previousClock: Clock | undefined;
+  manual: ManualClock | undefined;
+  #functions: LocalFunctions | undefined;
+  #runner: LocalStepFunctions | undefined;
+  stateMachineArn = '';
+  #sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  #s3: LocalS3 | undefined;
+  #identityCenter: idcStandIn.LocalIdentityCenter | undefined;
+  #issuer: LocalIssuer | undefined;
+  #stream: LocalStreamPoller | undefined;
+  #scheduler: LocalScheduler | undefined;
+  readonly #unregister: (() => void)[] = [];
+  readonly #server = createServer(requestListener(this));
+  #phases: StartedPhases | undefined;
+
+  constructor(opts: StartLocalOptions) {
+    this.#opts = opts;
+    this.#dataDir = opts.dataDir ?? '.elevate-data';
+    this.tableName = opts.tableName ?? DEFAULT_TABLE_NAME;
+    this.#admins = opts.bootstrapAdmins ?? ['admin'];
+    this.log = opts.log ?? false;
+    this.port = opts.port ?? 3000;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get region(): string {
+    return process.env.AWS_REGION ?? LOCAL_REGION;
+  }
+
+  get dynamoEndpoint(): string {
+    return (this.#dynamo as DynamoDbLocal).endpoint;
+  }
+
+  /** The clock the workflow runner, the scheduler and the stand-ins run on. */
+  get runnerClock(): Clock {
+    return this.manual ?? systemClock;
+  }
+
+  functions(): LocalFunctions {
+    if (!this.#functions) throw new Error('the local functions are not started');
+    return this.#functions;
+  }
+
+  issuer(): LocalIssuer {
+    return this.#issuer as LocalIssuer;
+  }
+
+  identityCenter(): idcStandIn.LocalIdentityCenter | undefined {
+    return this.#identityCenter;
+  }
+
+  stepFunctions(): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
+    return this.#sfn;
+  }
+
+  inBackground(what: string, work: () => Promise<unknown>): void {
+    const run: Promise<unknown> = work()
+      .catch((error: unknown) => console.error(`[elevate-local] ${what} failed:`, error))
+      .finally(() => this.#background.delete(run));
+    this.#background.add(run);
+  }
+
+  async #backgroundDone(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  /** Publishes what committed so far (the outbox, through the table's stream). */
+  async drainStream(): Promise<void> {
+    await this.#stream?.drain().catch((error: unknown) => console.warn(`[elevate-local] stream: ${String(error)}`));
+  }
 
   /** See LocalServer.idle. */
-  const invocations = new Set<Promise<unknown>>();
-  const settle = async (): Promise<void> => {
-    await scheduler?.idle();
-    await runner?.idle();
+  async settle(): Promise<void> {
+    await this.#scheduler?.idle();
+    await this.#runner?.idle();
     // Lambda functions invoked asynchronously (the audit export jobs), including what they set off.
-    while (invocations.size > 0) await Promise.allSettled([...invocations]);
+    await this.#backgroundDone();
     // The lifecycle events all that committed (the outbox, through the table's stream).
-    await stream?.drain().catch((error: unknown) => console.warn(`[elevate-local] stream: ${String(error)}`));
+    await this.drainStream();
+  }
+
+  readonly controls: Omit<LocalRuntimeControls, 'authorize'> = {
+    manualClock: () => this.manual,
+    settle: () => this.settle(),
+    issuer: () => this.issuer(),
+    drainStream: () => this.drainStream(),
+    identityCenter: () => this.#identityCenter,
   };
 
-  /** An SES bounce or complaint: the mail feedback function runs after the send's answer, as the rule's target. */
-  const deliverMailFeedback = (event: SesFeedback): void => {
-    const run: Promise<unknown> = new Promise((r) => setImmediate(r))
-      .then(() => {
-        if (!functions) throw new Error('the local functions are not started');
-        return functions.invokeMailFeedback(event);
-      })
-      .catch((error: unknown) => console.error('[elevate-local] elevate-mail-feedback failed:', error))
-      .finally(() => invocations.delete(run));
-    invocations.add(run);
-  };
+  /**
+   * The runtime's parts, in the order they start (each after what it needs). The HTTP server listens once every
+   * part that answers a request is up, and the scheduler starts last; stopping runs the list backwards: the scheduler
+   * stops first (a running job finishes), then the server (in-flight requests finish), ... DynamoDB Local last.
+   */
+  phases(): Phase[] {
+    return [
+      { name: 'the port', start: () => this.#reservePort(), stop: () => this.#releasePort() },
+      { name: 'the environment', start: () => {}, stop: () => this.#env.restore() },
+      { name: 'DynamoDB', start: () => this.#startDynamoDb(), stop: () => this.#dynamo?.stop() },
+      { name: 'the clock', start: () => this.#installClock(), stop: () => this.#restoreClock() },
+      { name: 'the workflow runner', start: () => this.#startWorkflow(), stop: () => this.#runner?.dispose() },
+      { name: 'the SES and EventBridge stand-ins', start: () => this.#mailAndEvents() },
+      { name: 'the S3 stand-in', start: () => this.#startS3(), stop: () => this.#s3?.stop() },
+      { name: 'the Lambda stand-in', start: () => this.#lambda() },
+      { name: 'the Identity Center stand-in', start: () => this.#startIdentityCenter() },
+      { name: 'the issuer and bootstrap', start: () => this.#bootstrap() },
+      { name: 'the table stream', start: () => this.#startStream(), stop: () => this.#stopStream() },
+      { name: 'the HTTP server', start: () => this.#listen(), stop: () => this.#close() },
+      { name: 'the scheduler', start: () => this.#startScheduler(), stop: () => this.#stopScheduler() },
+    ];
+  }
 
-  const loadHandler = (fn: string): Promise<ApiHandler> => {
-    let loading = handlers.get(fn);
-    if (!loading) {
-      // A plain specifier (not a template literal) so Vite's dynamic-import-vars does not freeze the file list at
-      // transform time under vitest; Node and Vite both resolve the #functions alias.
-      const specifier = `#functions/api/${fn}.ts`;
-      loading = import(/* @vite-ignore */ specifier).then((mod: { handler?: unknown }) => {
-        if (typeof mod.handler !== 'function') throw new Error(`functions/api/${fn}.ts exports no handler`);
-        return mod.handler as ApiHandler;
-      });
-      loading.catch(() => handlers.delete(fn));
-      handlers.set(fn, loading);
-    }
-    return loading;
-  };
-
-  /** API Gateway's JWT authorizer: the verified claims, or the 401 it would answer. */
-  const authorize = async (req: IncomingMessage): Promise<{ claims: Record<string, unknown> } | HttpResult> => {
-    const unauthenticated = (detail: string) =>
-      problemResult({ code: 'Unauthenticated', detail, headers: { 'www-authenticate': 'Bearer' } });
-    const token = bearerToken(req.headers.authorization);
-    if (!token) return unauthenticated('send Authorization: Bearer <token>');
+  /** Starts every phase; a failure stops those started (last first) and is thrown. */
+  async start(): Promise<void> {
     try {
-      const claims = await (issuer as LocalIssuer).verify(token);
-      // Every principal that gets a token from the local issuer is a user of the local Identity Center.
-      if (typeof claims.sub === 'string') {
-        identityCenter?.ensureUser(claims.sub, typeof claims.email === 'string' ? claims.email : null);
-      }
-      return { claims };
+      this.#phases = await startPhases(this.phases());
     } catch (error) {
-      if (error instanceof UnauthenticatedError) return unauthenticated(error.message);
+      this.#markStarted(false);
       throw error;
     }
-  };
+    this.#markStarted(true);
+  }
 
-  /** What the `/_local` controls (controls.ts) reach of this runtime. */
-  const controls: LocalRuntimeControls = {
-    manualClock: () => manual,
-    settle,
-    issuer: () => issuer as LocalIssuer,
-    drainStream: async () => {
-      await stream?.drain().catch((error: unknown) => console.warn(`[elevate-local] stream: ${String(error)}`));
-    },
-    authorize,
-    identityCenter: () => identityCenter,
-  };
+  stop(): Promise<void> {
+    return this.#phases?.stop() ?? Promise.resolve();
+  }
 
-  const api = async (req: IncomingMessage, method: string, rawPath: string, rawQueryString: string, body: Buffer) => {
-    const matched = matchRoute<Route>(ROUTES, method, rawPath);
-    // API Gateway answers 404 both for an unknown path and for a known path with another method
-    // (there is no route for that method+path); the local runtime does the same, so no 405 here.
-    if (matched.kind === 'none' || matched.kind === 'wrongMethod') return notFound(`no route ${method} ${rawPath}`);
-    if (matched.kind === 'badEncoding') return notFound(`the path ${rawPath} has a malformed percent-encoding`);
-    const { route, pathParameters } = matched.match;
+  async #reservePort(): Promise<void> {
+    const reserved = await reservePort(this.port);
+    this.port = reserved.port;
+    this.#releasePort = reserved.release;
+  }
 
-    let claims: Record<string, unknown> | undefined;
-    if (route.access !== 'public') {
-      const auth = await authorize(req);
-      if ('status' in auth) return auth;
-      claims = auth.claims;
-    }
-
-    const requestId = randomUUID();
-    const event = buildEvent({
-      req,
-      routeKey: routeKey(route),
-      rawPath,
-      rawQueryString,
-      pathParameters,
-      body,
-      claims,
-      requestId,
-      now: clock().now(),
-      port,
-    });
-    const handler = await loadHandler(route.fn);
-    const functionName = `elevate-local-${route.fn}`;
-    const result = await (functions as LocalFunctions).run(`functions/api/${route.fn}.ts`, functionName, () =>
-      handler(event, lambdaContext(functionName, requestId, process.env.AWS_REGION ?? LOCAL_REGION)),
-    );
-    const http = toHttpResult(result);
-    http.headers['apigw-requestid'] = requestId;
-    return http;
-  };
-
-  const handle = async (req: IncomingMessage): Promise<HttpResult> => {
-    const method = (req.method ?? 'GET').toUpperCase();
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const rawPath = q < 0 ? url : url.slice(0, q);
-    const rawQueryString = q < 0 ? '' : url.slice(q + 1);
-    const body = await readBody(req);
-    if (body === 'tooLarge') {
-      return problemResult({ code: 'PayloadTooLarge', detail: 'the request body is over 10 MB' });
-    }
-    // The server listens once started; this only guards a start that failed after it listened.
-    if (!(await started)) {
-      return problemResult({ code: 'Unavailable', detail: 'the local runtime failed to start' });
-    }
-    // The AWS stand-ins (SigV4-signed by the SDK; the signature is not checked).
-    if (isEventsRequest(req)) return eventsRequest(req, body);
-    if (identityCenter && idcStandIn.LocalIdentityCenter.handles(req)) return identityCenter.request(req, body);
-    if (isSesSendEmail(method, rawPath))
-      return sesSendEmail(body, deliverMailFeedback, process.env.AWS_REGION ?? LOCAL_REGION);
-    if (isSesGetAccount(method, rawPath)) return sesGetAccount();
-    const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(rawPath);
-    if (invoke?.[1] && method === 'POST') {
-      // Lambda Invoke (the exports function starting an export job): run the function in-process after the
-      // answer, as an asynchronous (`Event`) invoke does; `idle()` waits for it.
-      const name = decodeURIComponent(invoke[1]);
-      const payload = body.length ? JSON.parse(body.toString('utf8')) : {};
-      const run: Promise<unknown> = (functions as LocalFunctions)
-        .invokeScheduled(name, payload)
-        .catch((error: unknown) => console.error(`[elevate-local] ${name} failed:`, error))
-        .finally(() => invocations.delete(run));
-      invocations.add(run);
-      return { status: 202, headers: { 'x-amzn-requestid': randomUUID() }, body: Buffer.alloc(0) };
-    }
-    // The console's sign-in at the local issuer (authorization code with PKCE), and the console itself.
-    if (rawPath === oidc.AUTHORIZE_PATH && (method === 'GET' || method === 'POST'))
-      return oidc.authorize(req, method, rawQueryString, body, port);
-    if (rawPath === oidc.TOKEN_PATH && method === 'POST') return oidc.token(issuer as LocalIssuer, body);
-    if (rawPath === '/_local' || rawPath.startsWith('/_local/'))
-      return routeLocal(controls, { req, method, path: rawPath, body });
-    if (isConsolePath(method, rawPath)) return serveConsole(rawPath);
-    return api(req, method, rawPath, rawQueryString, body);
-  };
-
-  const respond = (req: IncomingMessage, res: ServerResponse): void => {
-    if (isSfnRequest(req)) {
-      // Step Functions API calls (the handlers' SFNClient): the endpoint reads the body itself.
-      started.then((ok) => {
-        if (ok && sfn) sfn(req, res);
-        else {
-          res.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(JSON.stringify({ __type: 'ServiceUnavailable', message: 'the local runtime failed to start' }));
-        }
-      });
-      return;
-    }
-    // Request timing for the log line is process-level wall time, not the Elevate clock.
-    const t0 = performance.now();
-    handle(req)
-      .catch((error: unknown) => {
-        console.error(`[elevate-local] ${req.method} ${req.url} failed:`, error);
-        return problemResult({ code: 'InternalError', detail: 'the handler failed; see the server log' });
-      })
-      .then((result) => {
-        try {
-          // The API's Date header by the runtime's clock (in AWS, the service's time): clients reckon time left
-          // from it. The AWS stand-ins keep the real time, as AWS does (the SDK corrects its signing clock by it).
-          if (/^\/(v1|_local)\//.test(req.url ?? '')) res.setHeader('date', clock().now().toUTCString());
-          res.writeHead(result.status, result.headers);
-          res.end(result.body);
-        } catch (error) {
-          // e.g. a header value API Gateway would also refuse
-          console.error(`[elevate-local] ${req.method} ${req.url}: the handler's response cannot be sent:`, error);
-          const fallback = problemResult({ code: 'InternalError', detail: 'the handler returned an invalid response' });
-          if (!res.headersSent) res.writeHead(fallback.status, fallback.headers);
-          res.end(fallback.body);
-        }
-        if (log) {
-          console.log(`${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - t0)}ms`);
-        }
-      });
-  };
-
-  const server = createServer(respond);
-  const reserved = await reservePort(opts.port ?? 3000);
-  port = reserved.port;
-
-  const env = new EnvScope();
-  const previousClock = clock();
-  let dynamo: DynamoDbLocal | undefined;
-  let s3: LocalS3 | undefined;
-  let stateMachineArn = '';
-  try {
-    dynamo = await startDynamoDbLocal({
-      endpoint: opts.dynamoEndpoint ?? null,
-      dataDir: memory ? ':memory:' : join(resolve(dataDir), 'dynamodb'),
+  async #startDynamoDb(): Promise<void> {
+    this.#dynamo = await startDynamoDbLocal({
+      endpoint: this.#opts.dynamoEndpoint ?? null,
+      dataDir: kept(this.#dataDir, 'dynamodb'),
       // Synthesizing the template takes seconds: do it while the JVM starts, unless a kept database (which
       // most likely has the table already) makes it unnecessary.
       // The template is needed anyway (the state machine and its functions come from it).
@@ -425,183 +342,214 @@ export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalSer
         await localTemplate();
       },
     });
-    if (!memory) mkdirSync(resolve(dataDir), { recursive: true });
-
-    env.set('TABLE_NAME', tableName);
-    env.set('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
-    env.set('AWS_REGION', process.env.AWS_REGION ?? LOCAL_REGION);
+    if (this.#dataDir !== ':memory:') mkdirSync(resolve(this.#dataDir), { recursive: true });
+    const env = this.#env;
+    env.set('TABLE_NAME', this.tableName);
+    env.set('AWS_ENDPOINT_URL_DYNAMODB', this.#dynamo.endpoint);
+    env.set('AWS_REGION', this.region);
     // DynamoDB Local (-sharedDb) accepts any credentials; set some so the SDK never looks further.
     env.setDefault('AWS_ACCESS_KEY_ID', 'local');
     env.setDefault('AWS_SECRET_ACCESS_KEY', 'local');
-    env.set('ELEVATE_CLOCK', opts.clock === 'manual' ? 'manual' : 'system');
-    env.set('ELEVATE_BOOTSTRAP_ADMINS', admins.join(','));
+    env.set('ELEVATE_CLOCK', this.#opts.clock === 'manual' ? 'manual' : 'system');
+    env.set('ELEVATE_BOOTSTRAP_ADMINS', this.#admins.join(','));
     env.setDefault('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
-
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: process.env.AWS_REGION });
+    const client = new DynamoDBClient({ endpoint: this.#dynamo.endpoint, region: process.env.AWS_REGION });
     try {
-      await ensureTable(client, tableName);
+      await ensureTable(client, this.tableName);
     } finally {
       client.destroy();
     }
+  }
 
-    if (opts.clock === 'manual') {
+  #installClock(): void {
+    this.#previousClock = clock();
+    if (this.#opts.clock === 'manual') {
       // The manual clock starts at the real time unless told otherwise: reading the system time here is the
       // clock module's own systemClock, the one place allowed to.
-      manual = new ManualClock(opts.clockStart ?? systemClock.now());
-      useClock(manual);
+      this.manual = new ManualClock(this.#opts.clockStart ?? systemClock.now());
+      useClock(this.manual);
     } else {
       useClock(systemClock);
     }
+  }
 
-    const url = `http://127.0.0.1:${port}`;
-    const region = process.env.AWS_REGION ?? LOCAL_REGION;
-    const runnerClock = manual ?? systemClock;
+  #restoreClock(): void {
+    if (this.#previousClock) useClock(this.#previousClock);
+  }
 
-    // The access workflow: the synthesized ASL in the local Step Functions, served on this port.
+  /** The access workflow: the synthesized ASL in the local Step Functions, served on this port. */
+  async #startWorkflow(): Promise<void> {
     const template = await localTemplate();
-    const asl = stateMachineDefinition(template, { region, accountId: LOCAL_ACCOUNT_ID });
+    const asl = stateMachineDefinition(template, { region: this.region, accountId: LOCAL_ACCOUNT_ID });
     checkFunctions(template, Object.values(asl.lambdaFunctionNames));
-    const local = new LocalFunctions(template, region);
-    functions = local;
-    const workflow = new LocalStepFunctions({
-      clock: runnerClock,
+    const functions = new LocalFunctions(template, this.region);
+    this.#functions = functions;
+    const runner = new LocalStepFunctions({
+      clock: this.runnerClock,
       lambda: (functionName, payload) => {
-        const refusal = refusals.find((r) => r.refused < r.times && JSON.stringify(payload).includes(r.matching));
+        const refusal = this.#refusals.find((r) => r.refused < r.times && JSON.stringify(payload).includes(r.matching));
         if (refusal) {
           refusal.refused++;
           return Promise.reject(Object.assign(new Error('Rate exceeded.'), { name: refusal.error }));
         }
-        return local.invokeWorkflow(functionName, payload);
+        return functions.invokeWorkflow(functionName, payload);
       },
-      region,
+      region: this.region,
       accountId: LOCAL_ACCOUNT_ID,
     });
-    runner = workflow;
-    stateMachineArn = workflow.registerStateMachine(LOCAL_STATE_MACHINE_NAME, asl.definition);
-    sfn = sfnRequestHandler(workflow);
-
+    this.#runner = runner;
+    this.stateMachineArn = runner.registerStateMachine(LOCAL_STATE_MACHINE_NAME, asl.definition);
+    this.#sfn = sfnRequestHandler(runner);
     // Set before the first depsFromEnv() (bootstrap, below): the ports are built once per table.
-    env.set('STATE_MACHINE_ARN', stateMachineArn);
-    env.set('AWS_ENDPOINT_URL_SFN', url);
+    this.#env.set('STATE_MACHINE_ARN', this.stateMachineArn);
+    this.#env.set('AWS_ENDPOINT_URL_SFN', this.url);
+  }
+
+  #mailAndEvents(): void {
+    const env = this.#env;
     env.setDefault('ELEVATE_SENDER_ADDRESS', LOCAL_SENDER_ADDRESS);
     env.setDefault('ELEVATE_MAIL_CONFIGURATION_SET', LOCAL_MAIL_CONFIGURATION_SET);
-    env.set('AWS_ENDPOINT_URL_SESV2', url);
+    env.set('AWS_ENDPOINT_URL_SESV2', this.url);
     env.set('EVENT_BUS_NAME', LOCAL_EVENT_BUS_NAME);
-    env.set('AWS_ENDPOINT_URL_EVENTBRIDGE', url);
-    env.set('ELEVATE_API_URL', url);
-    // The audit exports: S3 stand-in (s3rver) and the export job, invoked through the Lambda stand-in above.
-    s3 = await startLocalS3(memory ? ':memory:' : join(resolve(dataDir), 's3'));
-    env.set('AWS_ENDPOINT_URL_S3', s3.endpoint);
-    env.set('AUDIT_BUCKET', LOCAL_AUDIT_BUCKET);
-    env.set('AWS_ENDPOINT_URL_LAMBDA', url);
-    env.set('EXPORT_FUNCTION_NAME', 'elevate-audit-export');
+    env.set('AWS_ENDPOINT_URL_EVENTBRIDGE', this.url);
+    env.set('ELEVATE_API_URL', this.url);
+  }
 
-    // IAM Identity Center, the identity store and Organizations: endpoints the environment names (an emulator,
-    // with the instance and identity store it configures), else the in-process stand-in on this port.
-    const ownEndpoints = IDC_ENDPOINT_VARIABLES.some((name) => process.env[name]);
-    if (!ownEndpoints) {
-      identityCenter = new idcStandIn.LocalIdentityCenter({
-        clock: runnerClock,
-        latency:
-          opts.identityCenterLatency ?? process.env.ELEVATE_LOCAL_IDC_LATENCY ?? idcStandIn.DEFAULT_LOCAL_IDC_LATENCY,
-      });
-      for (const name of IDC_ENDPOINT_VARIABLES) env.set(name, url);
-      env.set('ELEVATE_IDC_INSTANCE_ARN', idcStandIn.LOCAL_IDC_INSTANCE_ARN);
-      env.set('ELEVATE_IDENTITY_STORE_ID', idcStandIn.LOCAL_IDENTITY_STORE_ID);
-    }
+  /** The audit exports' bucket (s3rver). */
+  async #startS3(): Promise<void> {
+    this.#s3 = await startLocalS3(kept(this.#dataDir, 's3'));
+    this.#env.set('AWS_ENDPOINT_URL_S3', this.#s3.endpoint);
+    this.#env.set('AUDIT_BUCKET', LOCAL_AUDIT_BUCKET);
+  }
 
-    // The scheduled jobs: on demand (POST /_local/schedules/{name}/run) and on the clock, each due job after
-    // the workflow timers of the same clock move have settled.
+  /** Lambda Invoke on this port: the export job, run in-process (http-server.ts). */
+  #lambda(): void {
+    this.#env.set('AWS_ENDPOINT_URL_LAMBDA', this.url);
+    this.#env.set('EXPORT_FUNCTION_NAME', 'elevate-audit-export');
+  }
+
+  /**
+   * IAM Identity Center, the identity store and Organizations: endpoints the environment names (an emulator, with
+   * the instance and identity store it configures), else the in-process stand-in on this port.
+   */
+  #startIdentityCenter(): void {
+    if (IDC_ENDPOINT_VARIABLES.some((name) => process.env[name])) return;
+    this.#identityCenter = new idcStandIn.LocalIdentityCenter({
+      clock: this.runnerClock,
+      latency:
+        this.#opts.identityCenterLatency ??
+        process.env.ELEVATE_LOCAL_IDC_LATENCY ??
+        idcStandIn.DEFAULT_LOCAL_IDC_LATENCY,
+    });
+    for (const name of IDC_ENDPOINT_VARIABLES) this.#env.set(name, this.url);
+    this.#env.set('ELEVATE_IDC_INSTANCE_ARN', idcStandIn.LOCAL_IDC_INSTANCE_ARN);
+    this.#env.set('ELEVATE_IDENTITY_STORE_ID', idcStandIn.LOCAL_IDENTITY_STORE_ID);
+  }
+
+  async #bootstrap(): Promise<void> {
+    this.#issuer = await createIssuer(kept(this.#dataDir));
+    await bootstrap(depsFromEnv(), this.#admins);
+  }
+
+  /** The outbox: the table's stream to the publisher, as the deployed event source mapping does. */
+  async #startStream(): Promise<void> {
+    const functions = this.functions();
+    this.#stream = new LocalStreamPoller({
+      endpoint: this.dynamoEndpoint,
+      tableName: this.tableName,
+      region: this.region,
+      filter: OUTBOX_STREAM_FILTER,
+      deliver: (records) => functions.invokeOutbox(records),
+    });
+    await this.#stream.start();
+  }
+
+  async #stopStream(): Promise<void> {
+    await this.#stream?.drain().catch(() => undefined);
+    await this.#stream?.stop();
+  }
+
+  /** Connections are accepted only now that every request can be answered (the port was reserved until now). */
+  async #listen(): Promise<void> {
+    await this.#releasePort();
+    await listen(this.#server, this.port);
+  }
+
+  /** In-flight requests finish (10 s at most), then the functions they invoked asynchronously. */
+  async #close(): Promise<void> {
+    await new Promise<void>((done) => {
+      this.#server.close(() => done());
+      this.#server.closeIdleConnections();
+      // Process-level timer, not the Elevate clock.
+      setTimeout(() => this.#server.closeAllConnections(), 10_000).unref();
+    });
+    await this.#backgroundDone();
+  }
+
+  /**
+   * The scheduled jobs: on demand (POST /_local/schedules/{name}/run) and on the clock, each due job after the
+   * workflow timers of the same clock move have settled.
+   */
+  #startScheduler(): void {
+    const functions = this.functions();
+    const runner = this.#runner as LocalStepFunctions;
     const entries = SCHEDULES.map((schedule) => ({
       name: schedule.name,
       expression: schedule.expression,
-      run: local.scheduledJob(schedule),
+      run: functions.scheduledJob(schedule),
     }));
-    for (const entry of entries) unregister.push(registerSchedule(entry.name, entry.run));
-    scheduler = new LocalScheduler(entries, {
-      clock: runnerClock,
+    for (const entry of entries) this.#unregister.push(registerSchedule(entry.name, entry.run));
+    this.#scheduler = new LocalScheduler(entries, {
+      clock: this.runnerClock,
       // With the system clock executions run on real time: no need (and no point) to wait for them.
-      beforeEach: manual ? () => workflow.idle() : async () => {},
+      beforeEach: this.manual ? () => runner.idle() : async () => {},
     });
-
-    issuer = await createIssuer(memory ? ':memory:' : resolve(dataDir));
-    await bootstrap(depsFromEnv(), admins);
-    // The outbox: the table's stream to the publisher, as the deployed event source mapping does.
-    stream = new LocalStreamPoller({
-      endpoint: dynamo.endpoint,
-      tableName,
-      region,
-      filter: OUTBOX_STREAM_FILTER,
-      deliver: (records) => local.invokeOutbox(records),
-    });
-    await stream.start();
-    markStarted(true);
-    // Last: connections are accepted only now that every request can be answered.
-    await reserved.release();
-    await listen(server, port);
-  } catch (error) {
-    markStarted(false);
-    await reserved.release();
-    await stream?.stop();
-    scheduler?.stop();
-    for (const remove of unregister) remove();
-    runner?.dispose();
-    if (server.listening) await new Promise<void>((done) => server.close(() => done()));
-    await s3?.stop();
-    await dynamo?.stop();
-    env.restore();
-    useClock(previousClock);
-    throw error;
   }
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      scheduler?.stop();
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeIdleConnections();
-        // In-flight requests get 10 s to finish (process-level timer, not the Elevate clock).
-        setTimeout(() => server.closeAllConnections(), 10_000).unref();
-      });
-      // A job that was running finishes (or fails, now that the server is closed) before the rest stops.
-      await scheduler?.idle();
-      for (const remove of unregister) remove();
-      runner?.dispose();
-      while (invocations.size > 0) await Promise.allSettled([...invocations]);
-      await stream?.drain().catch(() => undefined);
-      await stream?.stop();
-      await s3?.stop();
-      await dynamo?.stop();
-      env.restore();
-      useClock(previousClock);
-    })();
-    return stopping;
-  };
+  /** No job starts any more; a running one finishes. */
+  async #stopScheduler(): Promise<void> {
+    this.#scheduler?.stop();
+    await this.#scheduler?.idle();
+    for (const remove of this.#unregister.splice(0)) remove();
+  }
 
-  const activeClock = manual ?? systemClock;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    tableName,
-    dynamoEndpoint: dynamo.endpoint,
-    clock: activeClock,
-    manualClock: manual,
-    issuer,
-    stateMachineArn,
-    identityCenter,
-    statesEntered: (name) =>
-      runner?.statesEntered(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`) ?? [],
-    refuseWorkflowInvokes: (spec) => {
-      const refusal = { ...spec, refused: 0 };
-      refusals.push(refusal);
-      return {
-        get refused() {
-          return refusal.refused;
-        },
-      };
-    },
-    idle: settle,
-    stop,
-  };
+  /** What a caller of startLocal holds. */
+  view(): LocalServer {
+    return {
+      url: this.url,
+      port: this.port,
+      tableName: this.tableName,
+      dynamoEndpoint: this.dynamoEndpoint,
+      clock: this.runnerClock,
+      manualClock: this.manual,
+      issuer: this.issuer(),
+      stateMachineArn: this.stateMachineArn,
+      identityCenter: this.#identityCenter,
+      statesEntered: (name) =>
+        this.#runner?.statesEntered(`${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`) ?? [],
+      refuseWorkflowInvokes: (spec) => {
+        const refusal = { ...spec, refused: 0 };
+        this.#refusals.push(refusal);
+        return {
+          get refused() {
+            return refusal.refused;
+          },
+        };
+      },
+      idle: () => this.settle(),
+      stop: () => this.stop(),
+    };
+  }
+}
+
+/**
+ * Start the local runtime, one phase after another (LocalRuntime.phases): the port is reserved first (a taken port
+ * fails fast), then DynamoDB, the clock, the workflow runner, the AWS stand-ins, bootstrap and the stream; the server
+ * listens once the runtime can answer every request, and the scheduler starts last. A phase that fails stops those
+ * before it, last first.
+ */
+export async function startLocal(opts: StartLocalOptions = {}): Promise<LocalServer> {
+  const runtime = new LocalRuntime(opts);
+  await runtime.start();
+  return runtime.view();
 }

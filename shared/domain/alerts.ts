@@ -48,9 +48,10 @@ const FIXED_SEVERITY: Partial<Record<AlertType, Severity>> = {
 export const DriftMode = z.enum(['alert', 'remove']);
 export type DriftMode = z.infer<typeof DriftMode>;
 
-const AssignedOutsideElevate = z
-  .strictObject({ enabled: z.boolean(), mode: DriftMode })
-  .meta({ description: 'Drift: an assignment of a managed permission set or group that no live grant backs' });
+const AssignedOutsideElevate = z.strictObject({ enabled: z.boolean(), mode: DriftMode }).meta({
+  id: 'AssignedOutsideElevateAlert',
+  description: 'Drift: an assignment of a managed permission set or group that no live grant backs',
+});
 
 export const AlertStatus = z.enum(['active', 'dismissed', 'resolved']);
 export type AlertStatus = z.infer<typeof AlertStatus>;
@@ -72,26 +73,37 @@ export const Alert = z.object({
 });
 export type Alert = z.infer<typeof Alert>;
 
+/**
+ * The settings of an alert type, by what the type is measured with (each published once, by name, in the OpenAPI
+ * document; the settings' request and response forms both refer to them).
+ */
+const AlertToggle = z
+  .strictObject({ enabled: z.boolean(), severity: Severity })
+  .meta({ id: 'AlertToggle', description: 'An alert type that is on or off' });
+const AlertOverWindow = z
+  .strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration })
+  .meta({ id: 'AlertOverWindow', description: 'An alert type that looks back over a window' });
+
 export const AlertSettings = z.strictObject({
-  roleWithoutMfa: z.strictObject({ enabled: z.boolean(), severity: Severity }),
-  tooManyPermanentAssignments: z.strictObject({
-    enabled: z.boolean(),
-    severity: Severity,
-    threshold: z.int().min(0).max(10_000),
-  }),
-  activatedTooFrequently: z.strictObject({
-    enabled: z.boolean(),
-    severity: Severity,
-    threshold: z.int().min(1).max(10_000),
-    window: IsoDuration,
-  }),
-  staleEligibility: z.strictObject({ enabled: z.boolean(), severity: Severity, days: z.int().min(1).max(3650) }),
-  emergencyAccountUsed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
-  expiryMissed: z.strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration }),
+  roleWithoutMfa: AlertToggle,
+  tooManyPermanentAssignments: z
+    .strictObject({ enabled: z.boolean(), severity: Severity, threshold: z.int().min(0).max(10_000) })
+    .meta({ id: 'PermanentAssignmentsAlert' }),
+  activatedTooFrequently: z
+    .strictObject({
+      enabled: z.boolean(),
+      severity: Severity,
+      threshold: z.int().min(1).max(10_000),
+      window: IsoDuration,
+    })
+    .meta({ id: 'ActivationFrequencyAlert' }),
+  staleEligibility: z
+    .strictObject({ enabled: z.boolean(), severity: Severity, days: z.int().min(1).max(3650) })
+    .meta({ id: 'StaleEligibilityAlert' }),
+  emergencyAccountUsed: AlertOverWindow,
+  expiryMissed: AlertOverWindow,
   /** A grant AWS could not carry out (rolled back), or a removal AWS refused (provisioning.md). */
-  provisioningFailed: z
-    .strictObject({ enabled: z.boolean(), severity: Severity, window: IsoDuration })
-    .default({ enabled: true, severity: 'high', window: 'P7D' }),
+  provisioningFailed: AlertOverWindow.default({ enabled: true, severity: 'high', window: 'P7D' }),
   /** Optional in a PUT (then the default), always in a GET: settings saved before it existed stay valid. */
   assignedOutsideElevate: AssignedOutsideElevate.default({ enabled: true, mode: 'alert' }),
 });

@@ -1,11 +1,13 @@
 import { type Assignment, inForce, isLive } from './assignment.ts';
+import type { ProvisionedTarget, RefState } from './provisioning.ts';
 import { accountOfScope } from './scope.ts';
 import type { Target } from './targets.ts';
 
 /**
  * Drift (provisioning.md, "Drift"): an account assignment of a managed permission set (one named in any role's
- * targets) or a membership of a managed group that no live Elevate grant backs. A grant backs the access of its
- * role's targets for its user (each active member of a group principal) in the account its scope names.
+ * targets) or a membership of a managed group that no live Elevate grant backs. A grant backs what it provisioned:
+ * the targets recorded on its assignment when it was granted (a later change of the role's targets applies to later
+ * grants only, so it neither makes a live grant look like drift nor hides drift).
  *
  * A grant that ended less than DRIFT_GRACE_MS ago still backs its access: its removal from AWS is in flight (the
  * workflow deletes and polls), and drift must neither alert on it nor race that deletion.
@@ -44,4 +46,36 @@ export function backedKeys(targets: readonly Target[], scope: string, userId: st
     if (t.type === 'identityCenterGroupMembership') return [membershipKey(t.groupId, userId)];
     return account ? [assignmentKey(t.permissionSetArn, account, userId)] : [];
   });
+}
+
+/** The drift key of what a recorded target provisioned (the terms AWS lists it in). */
+export function recordedKey(
+  t: Pick<ProvisionedTarget, 'type' | 'permissionSetArn' | 'groupId' | 'accountId' | 'identityCenterUserId'>,
+): string | null {
+  if (t.type === 'identityCenterGroupMembership')
+    return t.groupId ? membershipKey(t.groupId, t.identityCenterUserId) : null;
+  return t.permissionSetArn && t.accountId
+    ? assignmentKey(t.permissionSetArn, t.accountId, t.identityCenterUserId)
+    : null;
+}
+
+/**
+ * What a grant that ended within the grace still backs: its recorded targets but those whose removal AWS confirmed
+ * (Deprovisioned: if that is in AWS again, it came from outside).
+ */
+export function recordedKeys(targets: readonly ProvisionedTarget[]): string[] {
+  return targets
+    .filter((t) => t.status !== 'Deprovisioned')
+    .map(recordedKey)
+    .filter((k): k is string => k !== null);
+}
+
+/**
+ * Does the reference item of an AWS assignment or membership (provisioning-steps.ts) show it backed: a live grant
+ * holds it (every grant holds what its recorded targets need, in its own transaction), or Elevate's own creation or
+ * deletion of it is in flight? One that was there before Elevate and that nobody holds is not backed.
+ */
+export function refBacks(ref: { holders?: ReadonlySet<string>; state?: RefState } | undefined): boolean {
+  if (!ref) return false;
+  return (ref.holders?.size ?? 0) > 0 || ref.state === 'creating' || ref.state === 'deleting';
 }

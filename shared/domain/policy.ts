@@ -8,16 +8,22 @@ import { DEFAULT_MAX_SCHEDULE_AHEAD } from './schedule.ts';
  * An approver: a user; a group (by the caller's `groups` claim, or active membership of the Elevate group);
  * or `groupOwners`, the active owners of an Elevate group (for its membership requests).
  */
-export const Approver = z.strictObject({ type: z.enum(['user', 'group', 'groupOwners']), id: PrincipalId });
+export const Approver = z
+  .strictObject({ type: z.enum(['user', 'group', 'groupOwners']), id: PrincipalId })
+  .meta({ id: 'Approver' });
 
-export const ApprovalStage = z.strictObject({
-  approvers: z.array(Approver).min(1).max(50),
-  requiredApprovals: z.int().min(1).max(10).default(1),
-  timeout: IsoDuration.default('PT24H'),
-});
+export const ApprovalStage = z
+  .strictObject({
+    approvers: z.array(Approver).min(1).max(50),
+    requiredApprovals: z.int().min(1).max(10).default(1),
+    timeout: IsoDuration.default('PT24H'),
+  })
+  .meta({ id: 'ApprovalStage' });
 
-export const RolePolicy = z.strictObject({
-  activation: z.strictObject({
+// Each part of a policy is published once, by name, in the OpenAPI document: the policy's request and response forms
+// both refer to them.
+const ActivationRules = z
+  .strictObject({
     maxDuration: IsoDuration,
     requireMfa: z.boolean(),
     requireJustification: z.boolean(),
@@ -28,18 +34,34 @@ export const RolePolicy = z.strictObject({
       required: z.boolean(),
       stages: z.array(ApprovalStage).max(3),
     }),
-  }),
-  eligibleAssignment: z.strictObject({ allowPermanent: z.boolean(), maxDuration: IsoDuration }),
-  activeAssignment: z.strictObject({
+  })
+  .meta({ id: 'ActivationRules' });
+
+const EligibleAssignmentRules = z
+  .strictObject({ allowPermanent: z.boolean(), maxDuration: IsoDuration })
+  .meta({ id: 'EligibleAssignmentRules' });
+
+const ActiveAssignmentRules = z
+  .strictObject({
     allowPermanent: z.boolean(),
     maxDuration: IsoDuration,
     requireMfa: z.boolean(),
     requireJustification: z.boolean(),
-  }),
-  notifications: z.strictObject({
+  })
+  .meta({ id: 'ActiveAssignmentRules' });
+
+const NotificationRules = z
+  .strictObject({
     additionalRecipients: z.array(z.email()).max(50),
     criticalOnly: z.boolean(),
-  }),
+  })
+  .meta({ id: 'NotificationRules' });
+
+export const RolePolicy = z.strictObject({
+  activation: ActivationRules,
+  eligibleAssignment: EligibleAssignmentRules,
+  activeAssignment: ActiveAssignmentRules,
+  notifications: NotificationRules,
   /** How far ahead a start may lie (an activation, an assignment, a move of either). */
   maxScheduleAhead: IsoDuration.default(DEFAULT_MAX_SCHEDULE_AHEAD),
 });

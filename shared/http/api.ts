@@ -13,7 +13,7 @@ import { isGovernedOperation } from '../domain/governance.ts';
 import { isAdminAction } from '../domain/request.ts';
 import { errorFields, type Log, withRequestLog } from '../log.ts';
 import { isOverloaded } from '../retry.ts';
-import { Ctx, type IdempotencyKey } from '../usecases/context.ts';
+import { CallContext, type IdempotencyKey } from '../usecases/context.ts';
 import { proposeIfGoverned } from '../usecases/governance.ts';
 import { IdempotencyRace } from '../usecases/idempotency.ts';
 import { recordCaller } from '../usecases/principals.ts';
@@ -35,7 +35,7 @@ export interface Result {
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface Input<Op extends keyof Contract> {
-  ctx: Ctx;
+  ctx: CallContext;
   params: Out<Contract[Op] extends { params: infer S } ? S : undefined>;
   query: Out<Contract[Op] extends { query: infer S } ? S : undefined>;
   body: Out<Contract[Op] extends { body: infer S } ? S : undefined>;
@@ -83,7 +83,7 @@ export interface Call {
   started: number;
   log: Log;
   route?: Route;
-  ctx?: Ctx;
+  ctx?: CallContext;
   /** The caller's name and e-mail being recorded (a change only); awaited before the call answers. */
   recording?: Promise<unknown>;
   raw: string;
@@ -104,8 +104,8 @@ function callContext(lambda: Context | undefined, call: Call): ApiContext {
   return Object.assign(Object.create(lambda ?? null) as Context, { call });
 }
 
-/** The route, the caller and the call's Ctx are known after authenticate: a step after it may rely on them. */
-function established(call: Call): { route: Route; ctx: Ctx } {
+/** The route, the caller and the call's CallContext are known after authenticate: a step after it may rely on them. */
+function established(call: Call): { route: Route; ctx: CallContext } {
   if (!call.route || !call.ctx) throw new Error('authenticate did not run before this step');
   return { route: call.route, ctx: call.ctx };
 }
@@ -122,7 +122,7 @@ function authenticate(routes: Map<string, Route>, deps: () => Deps): Step {
       if (!caller) throw new DomainError('Unauthenticated', 'a valid bearer token with a subject is required');
       const d = deps();
       call.route = route;
-      call.ctx = new Ctx(d, caller, undefined, call.log);
+      call.ctx = new CallContext(d, caller, undefined, call.log);
       call.ctx.successStatus = successStatus(CONTRACT[route.operationId as OperationId]);
       // The caller's name and e-mail are recorded by calls that may change something, never by a read: the
       // functions that only serve GETs hold read-only table access (infra/constructs/api.ts TABLE_ACCESS).
@@ -170,7 +170,7 @@ function validateInput(): Step {
 
 /**
  * Idempotency-Key (idempotency.ts): a call whose key already answered is answered the same; otherwise it claims
- * the key, and the operation's own transaction replaces the claim with its response (`Ctx.remember`). A claim the
+ * the key, and the operation's own transaction replaces the claim with its response (`CallContext.remember`). A claim the
  * call did not turn into a response is given up, whatever happened.
  */
 function idempotency(): Step {
@@ -344,7 +344,7 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: string):
  * admin action of POST /v1/requests is held to the admin rule here too, so a non-admin's malformed admin request is
  * refused for its authority. A refused change is audited like any other refusal; refused reads are not.
  */
-async function checkAuthority(ctx: Ctx, route: Route, raw: string): Promise<void> {
+async function checkAuthority(ctx: CallContext, route: Route, raw: string): Promise<void> {
   const { access, operationId, method } = route;
   const change = method !== 'GET';
   const adminAction = adminActionOf(operationId, raw);
@@ -369,7 +369,7 @@ function adminActionOf(operationId: string, raw: string): string | null {
 }
 
 async function auditRefusal(
-  ctx: Ctx,
+  ctx: CallContext,
   operationId: string,
   raw: string,
   adminAction: string | null,

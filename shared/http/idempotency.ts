@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DomainError } from '../domain/errors.ts';
-import type { Ctx } from '../usecases/context.ts';
+import type { CallContext } from '../usecases/context.ts';
 import {
   claimIdempotencyKey,
   type IdempotencyItem,
@@ -42,7 +42,7 @@ function replayed(record: IdempotencyItem & { pending?: undefined }): Response {
 
 /** The first call's response (waiting for it a little), or this call's claim on the key. */
 export async function claimOrReplay(
-  ctx: Ctx,
+  ctx: CallContext,
   key: string,
   fingerprint: string,
 ): Promise<{ response: Response } | { claim: string }> {
@@ -81,12 +81,12 @@ export async function claimOrReplay(
 }
 
 /** Gives up a claim its call did not turn into a response. */
-export function releaseClaim(ctx: Ctx, key: string, claim: string): Promise<void> {
+export function releaseClaim(ctx: CallContext, key: string, claim: string): Promise<void> {
   return releaseIdempotencyClaim(ctx, key, claim);
 }
 
 /** The response remembered under the key, if any (after a lost race to remember one). */
-export async function remembered(ctx: Ctx, key: string, fingerprint: string): Promise<Response | undefined> {
+export async function remembered(ctx: CallContext, key: string, fingerprint: string): Promise<Response | undefined> {
   const found = await idempotencyRecord(ctx, key);
   if (!found || found.pending) return undefined;
   if (found.fingerprint !== fingerprint) throw differentRequest();

@@ -25,7 +25,7 @@ import { type AlertRecord, keys, ops, queries, stored } from '../store/records.t
 import type { Page } from '../store/store.ts';
 import { toAssignment } from './assignments.ts';
 import { forEachAuditEvent, NO_BUDGET, type TimeBudget } from './audit.ts';
-import { auditEvent, type Ctx } from './context.ts';
+import { auditEvent, type CallContext } from './context.ts';
 import { runEffects } from './effects.ts';
 
 /**
@@ -41,7 +41,7 @@ export async function readAlertSettings(deps: Pick<Deps, 'store'>): Promise<Aler
   return parsed.success ? parsed.data : defaultAlertSettings();
 }
 
-export async function putAlertSettings(ctx: Ctx, settings: AlertSettings): Promise<AlertSettings> {
+export async function putAlertSettings(ctx: CallContext, settings: AlertSettings): Promise<AlertSettings> {
   const old = await readAlertSettings(ctx.deps);
   await ctx.store.transact([
     ops.putAlertSettings(settings),
@@ -56,7 +56,7 @@ export const presentAlert = (a: AlertRecord) => {
 };
 
 export async function listAlerts(
-  ctx: Ctx,
+  ctx: CallContext,
   status: string | undefined,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<ReturnType<typeof presentAlert>>> {
@@ -66,7 +66,7 @@ export async function listAlerts(
   });
 }
 
-export async function dismissAlert(ctx: Ctx, id: string): Promise<ReturnType<typeof presentAlert>> {
+export async function dismissAlert(ctx: CallContext, id: string): Promise<ReturnType<typeof presentAlert>> {
   const item = await ctx.store.get(keys.alert(id));
   if (!item) throw notFound(`alert '${id}'`);
   const alert = stored.alert.fromItem(item);

@@ -14,7 +14,7 @@ import { checkCancel, holdsPending, type Request, transition } from '../domain/r
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, stored, type WriteOp } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { failRequest, grantNow } from './lifecycle.ts';
 import { factsOf, presentRequest, readRequest, slotOf, targetOf } from './request-records.ts';
@@ -31,7 +31,7 @@ const DECISION_ATTEMPTS = 5;
  * whose start has come grants it in the same transaction, so access is in force when this call answers.
  */
 export async function decideRequest(
-  ctx: Ctx,
+  ctx: CallContext,
   id: string,
   decision: 'Approve' | 'Deny',
   justification: string | undefined,
@@ -54,7 +54,7 @@ export async function decideRequest(
 }
 
 async function planDecision(
-  ctx: Ctx,
+  ctx: CallContext,
   r: RequestRecord,
   decision: 'Approve' | 'Deny',
   justification: string | undefined,
@@ -149,7 +149,7 @@ async function planDecision(
 }
 
 /** POST /v1/requests/{id}/cancel: the requester withdraws a request that is still waiting. */
-export async function cancelRequest(ctx: Ctx, id: string): Promise<Request> {
+export async function cancelRequest(ctx: CallContext, id: string): Promise<Request> {
   const r = await readVisibleRequest(ctx, id, 'cancelRequest');
   await audited(ctx, r, 'cancelRequest', async () => checkCancel(r, ctx.caller.id));
   const canceled: RequestRecord = {
@@ -181,7 +181,7 @@ export async function cancelRequest(ctx: Ctx, id: string): Promise<Request> {
 
 /** GET /v1/approvals: requests waiting in a stage where the caller is an approver (never the caller's own). */
 export async function listApprovals(
-  ctx: Ctx,
+  ctx: CallContext,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<Request>> {
   const facts = await approverFacts(ctx);

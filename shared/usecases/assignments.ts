@@ -12,7 +12,7 @@ import { type PrincipalRef, PrincipalType, userRef } from '../domain/primitives.
 import { type ProvisioningStatus, presentProvisioning } from '../domain/provisioning.ts';
 import { type Item, keys, type QueryPart, queries, type Slot, stored } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { memberships } from './groups.ts';
 import { coveringInOrganization } from './scopes.ts';
 
@@ -53,7 +53,7 @@ const STORED_FOR: Record<AssignmentStatus, AssignmentStatus[]> = {
 };
 
 export async function listAssignments(
-  ctx: Ctx,
+  ctx: CallContext,
   filters: AssignmentFilters,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<AssignmentView>> {
@@ -110,10 +110,10 @@ export function principalParts(
 }
 
 /** Is this the caller's own (a user's, of the caller's id)? A group or service principal of that id is not. */
-export const isCallers = (ctx: Ctx, p: PrincipalRef): boolean =>
+export const isCallers = (ctx: CallContext, p: PrincipalRef): boolean =>
   p.principalType === 'user' && p.principalId === ctx.caller.id;
 
-export async function getAssignment(ctx: Ctx, id: string): Promise<AssignmentView> {
+export async function getAssignment(ctx: CallContext, id: string): Promise<AssignmentView> {
   const item = await ctx.store.get(keys.assignment(id));
   const a = item ? toAssignment(item) : undefined;
   // Someone else's assignment is "not found" to a plain user: ids are not an oracle.
@@ -122,7 +122,7 @@ export async function getAssignment(ctx: Ctx, id: string): Promise<AssignmentVie
 }
 
 /** "My roles": the caller's eligible and active (or scheduled) assignments, from its live slots. */
-export async function listMyAssignments(ctx: Ctx): Promise<Page<AssignmentView>> {
+export async function listMyAssignments(ctx: CallContext): Promise<Page<AssignmentView>> {
   const live = await ctx.store.all(queries.live(userRef(ctx.caller.id)));
   const items = live
     .map(fromLiveSlot)
@@ -141,7 +141,7 @@ const provisioningOf = (a: Assignment): ProvisioningStatus => a.provisioning?.st
  * memberships, then one per group it belongs to (in parallel). The longest-lasting covering assignment answers.
  */
 export async function checkAccess(
-  ctx: Ctx,
+  ctx: CallContext,
   q: { principalId?: string | undefined; principalType?: PrincipalType | undefined; roleId: string; scope: string },
 ): Promise<AccessAnswer> {
   // The principal asked about is a user unless the query names another type: a group's id is not a user's.

@@ -4,7 +4,7 @@ import { invalid } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor, queryFingerprint } from '../store/pagination.ts';
 import { type Item, keys, queries, stored } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 
 export interface AuditFilters {
   from?: string | undefined;
@@ -38,7 +38,7 @@ const MAX_READS_PER_PAGE = 48;
  * the first page (whose `to` defaults to now) never shift a page.
  */
 export async function listAuditEvents(
-  ctx: Ctx,
+  ctx: CallContext,
   f: AuditFilters,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<AuditEvent>> {

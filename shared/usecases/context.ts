@@ -31,10 +31,11 @@ export interface ApplyingChange {
 }
 
 /**
- * One API call: who calls, when (one `now` for the whole call), the ports, and its logger (whose lines carry the
- * call's request id, passed on to what runs after the change commits: `runEffects(..., ctx.log)`).
+ * What a use case knows of the one API call it serves (`ctx` in every use case): who calls, when (one `now` for the
+ * whole call), the ports, the Idempotency-Key, and its logger (whose lines carry the call's request id, passed on to
+ * what runs after the change commits: `runEffects(..., ctx.log)`). Not an access request: those are `RequestRecord`.
  */
-export class Ctx {
+export class CallContext {
   readonly now: Date;
   #authority: Promise<Authority> | undefined;
   #settings: Promise<Settings> | undefined;

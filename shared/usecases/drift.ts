@@ -1,8 +1,19 @@
 import type { Deps, ProvisioningPorts } from '../deps.ts';
 import { type Assignment, inForce } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
-import { assignmentKey, backedKeys, backsNow, type DriftUnit, membershipKey, unitKey } from '../domain/drift.ts';
+import {
+  assignmentKey,
+  backedKeys,
+  backsNow,
+  DRIFT_GRACE_MS,
+  type DriftUnit,
+  membershipKey,
+  recordedKeys,
+  refBacks,
+  unitKey,
+} from '../domain/drift.ts';
 import { memberRole } from '../domain/group.ts';
+import { refIdOf } from '../domain/provisioning.ts';
 import type { Target } from '../domain/targets.ts';
 import { errorFields, log } from '../log.ts';
 import type { AccountAssignment } from '../ports/identity-center.ts';
@@ -63,11 +74,11 @@ async function managedTargets(deps: Deps): Promise<Managed> {
 }
 
 /**
- * What the live grants of these roles back now (assignment and membership keys with Identity Center user ids): their
- * active assignments in force or just ended, each group principal expanded to its active members, and the requests
- * being provisioned.
+ * What backs findings besides their reference items (heldRefs): the grants that ended within the grace, by the
+ * targets recorded on them (their removal is in flight), and the grants of group principals of these roles that were
+ * not provisioned per member (no recorded targets: their active members × the role's targets, as before group-held
+ * provisioning).
  */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: the drift job landed with the rule (pfence); to split into one function per check
 async function backing(
   deps: Deps,
   ports: ProvisioningPorts,
@@ -76,47 +87,88 @@ async function backing(
   now: Date,
   userIds: Map<string, string | null>,
 ): Promise<Set<string>> {
-  const grants: { principalId: string; principalType: string; roleId: string; scope: string }[] = [];
-  const wanted = new Set(roles);
-  for (const roleId of wanted) {
-    for await (const item of deps.store.stream(queries.assignmentsOfRole(roleId))) {
-      const a = toAssignment(item);
-      if (backsNow(a, now)) grants.push(a);
-    }
-  }
-  for await (const item of deps.store.stream(queries.requestsByStatus('Provisioning'))) {
-    const r = stored.request.fromItem(item);
-    if (wanted.has(r.roleId) && r.principalId)
-      grants.push({ principalId: r.principalId, principalType: r.principalType, roleId: r.roleId, scope: r.scope });
-  }
-  const userOf = async (principalId: string): Promise<string | null> => {
-    if (!userIds.has(principalId)) {
-      userIds.set(principalId, (await identityCenterUserId(deps, ports, principalId)).userId);
-    }
-    return userIds.get(principalId) ?? null;
-  };
-  const membersOf = new Map<string, string[]>();
   const keysBacked = new Set<string>();
-  for (const g of grants) {
-    let users = [g.principalId];
-    if (g.principalType === 'group') {
-      if (!membersOf.has(g.principalId)) {
-        const members: string[] = [];
-        for await (const item of deps.store.stream(queries.assignmentsOfRole(memberRole(g.principalId)))) {
-          const m = toAssignment(item) as Assignment;
-          if (m.assignmentType === 'active' && m.principalType === 'user' && inForce(m, now))
-            members.push(m.principalId);
-        }
-        membersOf.set(g.principalId, members);
-      }
-      users = membersOf.get(g.principalId) ?? [];
-    }
-    for (const principalId of users) {
-      const userId = await userOf(principalId);
-      if (userId) for (const k of backedKeys(targets.get(g.roleId) ?? [], g.scope, userId)) keysBacked.add(k);
+  const from = new Date(now.getTime() - DRIFT_GRACE_MS).toISOString();
+  for (const status of ['Expired', 'Revoked']) {
+    for await (const item of deps.store.stream(queries.assignmentsEndedBetween(status, from, '9999'))) {
+      const a = toAssignment(item);
+      if (a.provisioning && backsNow(a, now)) for (const k of recordedKeys(a.provisioning.targets)) keysBacked.add(k);
     }
   }
+  for (const k of await unprovisionedGroupGrants(deps, ports, roles, targets, now, userIds)) keysBacked.add(k);
   return keysBacked;
+}
+
+async function unprovisionedGroupGrants(
+  deps: Deps,
+  ports: ProvisioningPorts,
+  roles: Iterable<string>,
+  targets: Map<string, Target[]>,
+  now: Date,
+  userIds: Map<string, string | null>,
+): Promise<string[]> {
+  const found: string[] = [];
+  const membersOf = new Map<string, string[]>();
+  for (const roleId of new Set(roles)) {
+    for await (const item of deps.store.stream(queries.assignmentsOfRole(roleId))) {
+      const g = toAssignment(item);
+      if (g.principalType !== 'group' || g.provisioning?.targets.length || !backsNow(g, now)) continue;
+      if (!membersOf.has(g.principalId)) membersOf.set(g.principalId, await activeMembers(deps, g.principalId, now));
+      for (const principalId of membersOf.get(g.principalId) ?? []) {
+        if (!userIds.has(principalId)) {
+          userIds.set(principalId, (await identityCenterUserId(deps, ports, principalId)).userId);
+        }
+        const userId = userIds.get(principalId);
+        if (userId) found.push(...backedKeys(targets.get(g.roleId) ?? [], g.scope, userId));
+      }
+    }
+  }
+  return found;
+}
+
+async function activeMembers(deps: Deps, groupId: string, now: Date): Promise<string[]> {
+  const members: string[] = [];
+  for await (const item of deps.store.stream(queries.assignmentsOfRole(memberRole(groupId)))) {
+    const m = toAssignment(item) as Assignment;
+    if (m.assignmentType === 'active' && m.principalType === 'user' && inForce(m, now)) members.push(m.principalId);
+  }
+  return members;
+}
+
+/** The findings (by key) whose reference item shows a live grant holding them or Elevate's operation in flight. */
+async function heldRefs(deps: Deps, found: readonly Found[]): Promise<Set<string>> {
+  const byRef = new Map<string, string>();
+  for (const f of found) {
+    if (f.kind === 'membership') {
+      byRef.set(
+        refIdOf({
+          type: 'identityCenterGroupMembership',
+          groupId: f.groupId,
+          accountId: null,
+          identityCenterUserId: f.userId,
+        }),
+        f.key,
+      );
+    } else if (f.assignment.principalType === 'USER') {
+      byRef.set(
+        refIdOf({
+          type: 'identityCenterAccountAssignment',
+          permissionSetArn: f.assignment.permissionSetArn,
+          accountId: f.assignment.accountId,
+          identityCenterUserId: f.assignment.principalId,
+        }),
+        f.key,
+      );
+    }
+  }
+  const held = new Set<string>();
+  const items = await deps.store.getMany([...byRef.keys()].map((refId) => keys.awsRef(refId)));
+  for (const item of items) {
+    const ref = stored.awsRef.fromItem(item);
+    const key = byRef.get(ref.refId);
+    if (key && refBacks(ref)) held.add(key);
+  }
+  return held;
 }
 
 /** One thing in AWS that a unit lists: an account assignment (user or group) or a group membership. */
@@ -281,15 +333,18 @@ async function driftOfUnit(
   },
 ): Promise<boolean> {
   const key = unitKey(unit);
-  const found = (await listUnit(ports, unit)).filter((f) => !ctx.backed.has(f.key));
+  const listed = (await listUnit(ports, unit)).filter((f) => !ctx.backed.has(f.key));
+  const held = await heldRefs(deps, listed);
+  const found = listed.filter((f) => !held.has(f.key));
   let stillBacked = new Set<string>();
   if (found.length && ctx.mode === 'remove') {
-    // Once more, fresh, just before removing: a grant made since the run began backs what it provisioned.
+    // Once more, fresh, just before removing: a grant made since the run began holds what it provisions.
     const roles =
       unit.kind === 'accountAssignments'
         ? ctx.managed.permissionSets.get(unit.permissionSetArn)
         : ctx.managed.groups.get(unit.groupId);
     stillBacked = await backing(deps, ports, roles ?? [], ctx.managed.targets, deps.clock.now(), new Map());
+    for (const k of await heldRefs(deps, found)) stillBacked.add(k);
   }
   const raised = new Set<string>();
   const settings = await readAlertSettings(deps);

@@ -23,7 +23,7 @@ import {
   stored,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { auditEvent, type Ctx } from './context.ts';
+import { auditEvent, type CallContext } from './context.ts';
 
 /**
  * Audit exports to S3. POST writes a Pending export and its `export.created` event in one transaction, then
@@ -122,7 +122,7 @@ export function newExport(id: string, from: string, to: string, format: AuditExp
 
 /** POST /v1/audit-exports: a Pending export, then its job is started. */
 export async function createAuditExport(
-  ctx: Ctx,
+  ctx: CallContext,
   input: { from: string; to: string; format: AuditExportFormat },
 ): Promise<AuditExport> {
   const from = new Date(input.from).toISOString();
@@ -179,14 +179,14 @@ export async function restartStaleExports(deps: Deps, timeLeft: () => number = (
   return restarted;
 }
 
-export async function getAuditExport(ctx: Ctx, id: string): Promise<AuditExport> {
+export async function getAuditExport(ctx: CallContext, id: string): Promise<AuditExport> {
   const item = await ctx.store.get(keys.auditExport(id));
   if (!item) throw notFound(`export '${id}'`);
   return view(ctx.deps, stored.auditExport.fromItem(item));
 }
 
 export async function listAuditExports(
-  ctx: Ctx,
+  ctx: CallContext,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<AuditExport>> {
   const out = await ctx.store.page([queries.exports()], { ...page, map: (item) => stored.auditExport.fromItem(item) });

@@ -129,8 +129,13 @@ async function syncPolicy(deps: Deps, ports: ProvisioningPorts, permissionSetArn
   throw new Error(`the fences of ${permissionSetArn} kept changing while their policy was written`);
 }
 
-/** ProvisionPermissionSet to one account, described until it ends or the poll gives up (IN_PROGRESS). */
+/**
+ * ProvisionPermissionSet to one account, described until it ends or the poll gives up (IN_PROGRESS). A clock that
+ * did not move while the poll slept (the manual clock of tests and of the local runtime) does not move on its own:
+ * the poll gives up at once, and the reconcile job follows the provisioning on the clock.
+ */
 async function provision(
+  deps: Deps,
   ports: ProvisioningPorts,
   permissionSetArn: string,
   accountId: string,
@@ -138,7 +143,9 @@ async function provision(
 ): Promise<OperationStatus> {
   let status = await ports.identityCenter.provisionPermissionSet(permissionSetArn, accountId);
   for (let attempt = 0; status.status === 'IN_PROGRESS' && attempt < poll.attempts; attempt++) {
+    const before = deps.clock.now().getTime();
     await poll.sleep(Math.min(poll.maxDelayMs, poll.baseDelayMs * 2 ** attempt));
+    if (deps.clock.now().getTime() <= before) break;
     status = await ports.identityCenter.describeProvisioning(status.requestId);
   }
   return status;
@@ -219,7 +226,7 @@ export async function fenceSession(
       }));
       throw error;
     }
-    const status = await provision(ports, permissionSetArn, accountId, poll);
+    const status = await provision(deps, ports, permissionSetArn, accountId, poll);
     if (status.status === 'FAILED') {
       throw new FenceRefused(
         `provisioning ${permissionSetArn} to ${accountId} FAILED: ${status.failureReason ?? 'no reason given'}`,
@@ -367,7 +374,7 @@ async function unfence(
   await syncPolicy(deps, ports, permissionSetArn);
   const provisioned = new Map<string, OperationStatus>();
   for (const accountId of new Set(gone.map((f) => f.accountId))) {
-    const status = await provision(ports, permissionSetArn, accountId, poll);
+    const status = await provision(deps, ports, permissionSetArn, accountId, poll);
     provisioned.set(accountId, status);
     if (status.status === 'IN_PROGRESS') {
       const pending: PendingProvisioning = {

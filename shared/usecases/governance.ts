@@ -20,7 +20,7 @@ import { Targets } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import { type ChangeRecord, keys, ops, queries, stored, type WriteOp } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { auditEvent, Ctx } from './context.ts';
+import { auditEvent, CallContext } from './context.ts';
 import { checkTargetsExist } from './provisioning.ts';
 import { createRequest, recordRefusal } from './requests.ts';
 import { putPolicy, readPolicy, readRole, requireRole, updateRole } from './roles.ts';
@@ -36,11 +36,11 @@ import { putTargets } from './targets.ts';
 
 // ---- settings ---------------------------------------------------------------------------------------
 
-export async function getSettings(ctx: Ctx): Promise<Settings> {
+export async function getSettings(ctx: CallContext): Promise<Settings> {
   return (await readSettings(ctx.store)).settings;
 }
 
-export async function putSettings(ctx: Ctx, settings: Settings): Promise<Settings> {
+export async function putSettings(ctx: CallContext, settings: Settings): Promise<Settings> {
   const current = await readSettings(ctx.store);
   await ctx.store.transact([
     ops.putSettings(
@@ -62,9 +62,9 @@ export async function putSettings(ctx: Ctx, settings: Settings): Promise<Setting
 
 interface Governed {
   /** The original call's checks, writing nothing (a proposal the call would refuse is refused now). */
-  check(ctx: Ctx, call: ChangeCall): Promise<void>;
+  check(ctx: CallContext, call: ChangeCall): Promise<void>;
   /** The original call, as its use case runs it. */
-  apply(ctx: Ctx, call: ChangeCall): Promise<{ status: number; body: unknown }>;
+  apply(ctx: CallContext, call: ChangeCall): Promise<{ status: number; body: unknown }>;
 }
 
 const roleIdOf = (call: ChangeCall): string => call.params.roleId ?? '';
@@ -144,7 +144,7 @@ export const presentChange = (c: ChangeRecord, now: Date): Change => {
  * The wrapper's question before a governed call runs: is it held for a second administrator? If so, the call is
  * checked as it would run, kept as a pending change (audited `change.proposed`), and that change is the answer (202).
  */
-export async function proposeIfGoverned(ctx: Ctx, call: ChangeCall): Promise<Change | null> {
+export async function proposeIfGoverned(ctx: CallContext, call: ChangeCall): Promise<Change | null> {
   if (ctx.change || !isGovernedOperation(call.operationId)) return null;
   // The call's own shape first (no read for a selfActivate), then the role, then the settings.
   if (!governedChange(call, { requireSecondAdmin: true, rolePrivileged: true })) return null;
@@ -183,18 +183,18 @@ export async function proposeIfGoverned(ctx: Ctx, call: ChangeCall): Promise<Cha
 
 // ---- reading and deciding ---------------------------------------------------------------------------
 
-async function readChange(ctx: Ctx, id: string): Promise<ChangeRecord> {
+async function readChange(ctx: CallContext, id: string): Promise<ChangeRecord> {
   const item = await ctx.store.get(keys.change(id));
   if (!item) throw notFound(`change '${id}'`);
   return stored.change.fromItem(item);
 }
 
-export async function getChange(ctx: Ctx, id: string): Promise<Change> {
+export async function getChange(ctx: CallContext, id: string): Promise<Change> {
   return presentChange(await readChange(ctx, id), ctx.now);
 }
 
 export async function listChanges(
-  ctx: Ctx,
+  ctx: CallContext,
   status: ChangeStatus | undefined,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<Change>> {
@@ -246,7 +246,7 @@ const systemAudit = (now: Date) => (action: string, target: Partial<AuditTarget>
  * administrator; a refusal of that call leaves the change pending (to be rejected, or to expire).
  */
 export async function decideChange(
-  ctx: Ctx,
+  ctx: CallContext,
   id: string,
   decision: 'approve' | 'reject',
   justification: string | undefined,
@@ -279,7 +279,7 @@ export async function decideChange(
     await ctx.store.transact(writes);
     return presentChange(closed, ctx.now);
   }
-  const proposer = new Ctx(ctx.deps, c.proposer, undefined, ctx.log);
+  const proposer = new CallContext(ctx.deps, c.proposer, undefined, ctx.log);
   if (!(await proposer.authority()).admin) {
     throw conflict(`'${c.proposedBy}' who proposed this change no longer holds elevate-admin; reject it`);
   }

@@ -5,11 +5,11 @@ import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import { type GroupRecord, keys, ops, queries, stored } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import { fromLiveSlot, present, toAssignment } from './assignments.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { newRoleOps } from './roles.ts';
 
 /** POST /v1/groups: the group and its two roles (with default policies), in one transaction. */
-export async function createGroup(ctx: Ctx, input: GroupInput): Promise<GroupRecord> {
+export async function createGroup(ctx: CallContext, input: GroupInput): Promise<GroupRecord> {
   const at = ctx.now.toISOString();
   const group: GroupRecord = {
     id: input.id,
@@ -48,14 +48,18 @@ export async function createGroup(ctx: Ctx, input: GroupInput): Promise<GroupRec
 }
 
 export async function listGroups(
-  ctx: Ctx,
+  ctx: CallContext,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<GroupRecord>> {
   return ctx.store.page([queries.groups()], { ...page, map: (item) => stored.group.fromItem(item) });
 }
 
 /** GET /v1/groups/{id}/members: active members and owners now, with their end times. */
-export async function listMembers(ctx: Ctx, groupId: string, page: { limit: number; nextToken?: string | undefined }) {
+export async function listMembers(
+  ctx: CallContext,
+  groupId: string,
+  page: { limit: number; nextToken?: string | undefined },
+) {
   if (!(await ctx.store.get(keys.group(groupId), false))) throw notFound(`group '${groupId}'`);
   if (!(await ctx.isReader())) {
     const mine = await memberships(ctx.store, userRef(ctx.caller.id), ctx.now);

@@ -5,7 +5,7 @@ import { mailStatus } from '../domain/mail-feedback.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import type { Principal, PrincipalInput, PrincipalView } from '../domain/principal.ts';
 import { keys, ops, stored } from '../store/records.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { mailStatusOf, suppressionOf } from './mail-feedback.ts';
 
 /**
@@ -13,7 +13,7 @@ import { mailStatusOf, suppressionOf } from './mail-feedback.ts';
  * the profile and stays as it is, unless the input clears it (`mail: { suppressed: false }`), audited as
  * `principal.mailUnsuppressed` in the same transaction.
  */
-export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput): Promise<PrincipalView> {
+export async function putPrincipal(ctx: CallContext, id: string, input: PrincipalInput): Promise<PrincipalView> {
   const principal: Principal = {
     id,
     type: input.type,
@@ -41,7 +41,7 @@ export async function putPrincipal(ctx: Ctx, id: string, input: PrincipalInput):
 }
 
 /** A profile, by principal type and id: the caller reads its own user profile, admins and auditors any. */
-export async function getPrincipal(ctx: Ctx, p: PrincipalRef): Promise<PrincipalView> {
+export async function getPrincipal(ctx: CallContext, p: PrincipalRef): Promise<PrincipalView> {
   const own = p.principalType === 'user' && p.principalId === ctx.caller.id;
   if (!own && !(await ctx.isReader())) {
     throw forbidden('reading another principal needs elevate-admin or elevate-auditor');

@@ -359,6 +359,65 @@ async function fenceRemoved(
   });
 }
 
+/** A creation or a deletion in Identity Center: the calls that start it and look at it, for either kind of target. */
+interface Operation {
+  noun: 'creation' | 'deletion';
+  start(ports: ProvisioningPorts, t: ProvisionedTarget): Promise<OperationStatus>;
+  describe(ports: ProvisioningPorts, requestId: string): Promise<OperationStatus>;
+  /** A membership is made or taken away at once (no request to follow): its end. */
+  membership(ports: ProvisioningPorts, t: ProvisionedTarget): Promise<OperationStatus>;
+}
+
+const ended = (failureReason: string | null): OperationStatus => ({
+  requestId: '',
+  status: failureReason === null ? 'SUCCEEDED' : 'FAILED',
+  failureReason,
+});
+
+const CREATION: Operation = {
+  noun: 'creation',
+  start: (ports, t) => ports.identityCenter.createAccountAssignment(assignmentOf(t)),
+  describe: (ports, id) => ports.identityCenter.describeAssignmentCreation(id),
+  async membership(ports, t) {
+    const made = await aws(() => ports.identityStore.createMembership(t.groupId as string, t.identityCenterUserId));
+    // Already a member (ConflictException): what was asked for is there.
+    return ended('ok' in made || made.error.startsWith('ConflictException') ? null : made.error);
+  },
+};
+
+const DELETION: Operation = {
+  noun: 'deletion',
+  start: (ports, t) => ports.identityCenter.deleteAccountAssignment(assignmentOf(t)),
+  describe: (ports, id) => ports.identityCenter.describeAssignmentDeletion(id),
+  async membership(ports, t) {
+    const id = await aws(() => ports.identityStore.membershipId(t.groupId as string, t.identityCenterUserId));
+    if ('error' in id) return ended(id.error);
+    if (id.ok === null) return ended(null);
+    const gone = await aws(() => ports.identityStore.deleteMembership(id.ok as string));
+    return ended('error' in gone ? gone.error : null);
+  },
+};
+
+/**
+ * This grant's operation on a target one step on: started (its request id to record), still running within its
+ * deadline (wait), or ended (SUCCEEDED or FAILED; an AWS error and a deadline passed count as FAILED).
+ */
+async function operate(
+  ports: ProvisioningPorts,
+  t: ProvisionedTarget,
+  op: Operation,
+  now: Date,
+): Promise<{ kind: 'started'; requestId: string } | { kind: 'wait' } | { kind: 'ended'; status: OperationStatus }> {
+  if (t.type === 'identityCenterGroupMembership') return { kind: 'ended', status: await op.membership(ports, t) };
+  const seen = await aws(() => (t.operationId ? op.describe(ports, t.operationId) : op.start(ports, t)));
+  if ('error' in seen) return { kind: 'ended', status: ended(seen.error) };
+  if (seen.ok.status !== 'IN_PROGRESS') return { kind: 'ended', status: seen.ok };
+  if (!t.operationId) return { kind: 'started', requestId: seen.ok.requestId };
+  if (now.getTime() - Date.parse(t.operationStartedAt ?? now.toISOString()) < OPERATION_DEADLINE_MS)
+    return { kind: 'wait' };
+  return { kind: 'ended', status: ended(`the ${op.noun} did not finish within 15 minutes`) };
+}
+
 /** One target one move further (or the time to wait before the next look). */
 // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until each target state (create, wait on creation, delete, wait on deletion) is its own step function
 async function advanceTarget(
@@ -389,84 +448,33 @@ async function advanceTarget(
       move({ state: 'creating', owner: a.id }, { state: there.ok ? 'present' : 'absent', owner: null }),
     );
   }
-  if (state === 'creating' && mine) {
-    // This grant's creation: start it, or look at it.
-    let status: OperationStatus;
-    if (membership) {
-      const made = await aws(() => ports.identityStore.createMembership(t.groupId as string, t.identityCenterUserId));
-      const already = 'error' in made && made.error.startsWith('ConflictException');
-      status =
-        'ok' in made || already
-          ? { requestId: '', status: 'SUCCEEDED', failureReason: null }
-          : { requestId: '', status: 'FAILED', failureReason: made.error };
-    } else if (!t.operationId) {
-      const started = await aws(() => ports.identityCenter.createAccountAssignment(assignmentOf(t)));
-      if ('error' in started) status = { requestId: '', status: 'FAILED', failureReason: started.error };
-      else if (started.ok.status === 'IN_PROGRESS')
-        return set({ operationId: started.ok.requestId, operationStartedAt: at });
-      else status = started.ok;
-    } else {
-      const seen = await aws(() => ports.identityCenter.describeAssignmentCreation(t.operationId as string));
-      status = 'error' in seen ? { requestId: '', status: 'FAILED', failureReason: seen.error } : seen.ok;
-      if (status.status === 'IN_PROGRESS') {
-        if (now.getTime() - Date.parse(t.operationStartedAt ?? at) < OPERATION_DEADLINE_MS)
-          return waitOn(t.operationStartedAt, now);
-        status = { ...status, status: 'FAILED', failureReason: 'the creation did not finish within 15 minutes' };
-      }
+  if ((state === 'creating' || state === 'deleting') && mine) {
+    // This grant's creation or deletion: start it, or look at it.
+    const op = await operate(ports, t, state === 'creating' ? CREATION : DELETION, now);
+    if (op.kind === 'started') return set({ operationId: op.requestId, operationStartedAt: at });
+    if (op.kind === 'wait') return waitOn(t.operationStartedAt, now);
+    const succeeded = op.status.status === 'SUCCEEDED';
+    const failure = {
+      status: 'Failed' as const,
+      failureReason: op.status.failureReason ?? 'FAILED',
+      operationId: null,
+    };
+    if (state === 'creating') {
+      const patch = succeeded
+        ? live
+          ? { status: 'Provisioned' as const, operationId: null }
+          : { operationId: null }
+        : live
+          ? failure
+          : { status: 'Deprovisioned' as const, operationId: null };
+      return set(patch, move({ state, owner: a.id }, { state: succeeded ? 'present' : 'absent', owner: null }));
     }
-    if (status.status === 'SUCCEEDED') {
-      return set(
-        live ? { status: 'Provisioned', operationId: null } : { operationId: null },
-        move({ state: 'creating', owner: a.id }, { state: 'present', owner: null }),
-      );
-    }
+    // Sessions already issued outlive the assignment: fence them before the removal is recorded (a retry fences
+    // again, which merges into the same statement), so a crash between the two never leaves them running.
+    if (succeeded && !membership) await fenceRemoved(deps, ports, a, t, now);
     return set(
-      live
-        ? { status: 'Failed', failureReason: status.failureReason ?? 'FAILED', operationId: null }
-        : { status: 'Deprovisioned', operationId: null },
-      move({ state: 'creating', owner: a.id }, { state: 'absent', owner: null }),
-    );
-  }
-  if (state === 'deleting' && mine) {
-    let status: OperationStatus;
-    if (membership) {
-      const id = await aws(() => ports.identityStore.membershipId(t.groupId as string, t.identityCenterUserId));
-      if ('error' in id) status = { requestId: '', status: 'FAILED', failureReason: id.error };
-      else if (id.ok === null) status = { requestId: '', status: 'SUCCEEDED', failureReason: null };
-      else {
-        const gone = await aws(() => ports.identityStore.deleteMembership(id.ok as string));
-        status =
-          'error' in gone
-            ? { requestId: '', status: 'FAILED', failureReason: gone.error }
-            : { requestId: '', status: 'SUCCEEDED', failureReason: null };
-      }
-    } else if (!t.operationId) {
-      const started = await aws(() => ports.identityCenter.deleteAccountAssignment(assignmentOf(t)));
-      if ('error' in started) status = { requestId: '', status: 'FAILED', failureReason: started.error };
-      else if (started.ok.status === 'IN_PROGRESS')
-        return set({ operationId: started.ok.requestId, operationStartedAt: at });
-      else status = started.ok;
-    } else {
-      const seen = await aws(() => ports.identityCenter.describeAssignmentDeletion(t.operationId as string));
-      status = 'error' in seen ? { requestId: '', status: 'FAILED', failureReason: seen.error } : seen.ok;
-      if (status.status === 'IN_PROGRESS') {
-        if (now.getTime() - Date.parse(t.operationStartedAt ?? at) < OPERATION_DEADLINE_MS)
-          return waitOn(t.operationStartedAt, now);
-        status = { ...status, status: 'FAILED', failureReason: 'the deletion did not finish within 15 minutes' };
-      }
-    }
-    if (status.status === 'SUCCEEDED') {
-      // Sessions already issued outlive the assignment: fence them before the removal is recorded (a retry fences
-      // again, which merges into the same statement), so a crash between the two never leaves them running.
-      if (!membership) await fenceRemoved(deps, ports, a, t, now);
-      return set(
-        { status: 'Deprovisioned', operationId: null },
-        move({ state: 'deleting', owner: a.id }, { state: 'absent', owner: null }),
-      );
-    }
-    return set(
-      { status: 'Failed', failureReason: status.failureReason ?? 'FAILED', operationId: null },
-      move({ state: 'deleting', owner: a.id }, { state: 'present', owner: null }),
+      succeeded ? { status: 'Deprovisioned', operationId: null } : failure,
+      move({ state, owner: a.id }, { state: succeeded ? 'absent' : 'present', owner: null }),
     );
   }
   // Another grant's creation or deletion is in flight: wait for it to end.
@@ -572,12 +580,48 @@ async function closeRequest(deps: Deps, a: Assignment, now: Date): Promise<void>
 const MOVES_PER_STEP = 12;
 
 /**
+ * How the step looks again at an operation in flight before it leaves the wait to the workflow: Identity Center
+ * usually ends a creation or deletion within a few seconds, and a Wait state waits whole seconds and costs state
+ * transitions and an invocation each time, so the step first looks again itself after short naps (0.25 s rising to
+ * 1 s, at most IN_STEP_WAIT_MS in all: well inside the handler's 30 s, with the removal's session fence after it).
+ */
+export const IN_STEP_NAPS_MS: readonly number[] = [250, 250, 250, 500, 500, 750, 1000, 1000, 1000, 1000, 1000];
+export const IN_STEP_WAIT_MS = 8_000;
+
+export interface StepOptions {
+  /** Waits in real time (tests give one that moves a manual clock). @default setTimeout */
+  nap?: (ms: number) => Promise<void>;
+}
+
+const realNap = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One nap before looking again within the step, if the step's budget (on the clock) allows: false when the wait is
+ * to be left to the workflow. A clock that did not move while napping (the manual clock of tests and of the local
+ * runtime) does not move on its own: the workflow's Wait state waits on it instead.
+ */
+async function napInStep(deps: Deps, nap: (ms: number) => Promise<void>, began: number, n: number): Promise<boolean> {
+  const ms = IN_STEP_NAPS_MS[n];
+  const before = deps.clock.now().getTime();
+  if (ms === undefined || before - began + ms > IN_STEP_WAIT_MS) return false;
+  await nap(ms);
+  return deps.clock.now().getTime() > before;
+}
+
+/**
  * Workflow steps `provision` and `deprovision`: every target of the assignment as far as it goes now. Returns when
  * all are settled (done), or with the seconds to wait before the next look.
  */
 // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until reading the assignment, moving its targets and settling the grant split apart
-export async function provisionStep(deps: Deps, assignmentId: string): Promise<ProvisionResult> {
+export async function provisionStep(
+  deps: Deps,
+  assignmentId: string,
+  opts: StepOptions = {},
+): Promise<ProvisionResult> {
   const none = { assignmentId, done: true, waitSeconds: 0, granted: false, waitUntil: null };
+  const nap = opts.nap ?? realNap;
+  const began = deps.clock.now().getTime();
+  let naps = 0;
   // The assignment as the last move left it (read again only after a move of someone else's).
   let known: Assignment | undefined;
   for (let moves = 0; moves < MOVES_PER_STEP; moves++) {
@@ -604,7 +648,14 @@ export async function provisionStep(deps: Deps, assignmentId: string): Promise<P
         } else if (outcome.kind === 'wait') wait = Math.min(wait ?? outcome.seconds, outcome.seconds);
       }
       if (moved) continue;
-      if (wait !== null) return { assignmentId, done: false, waitSeconds: wait, granted: false, waitUntil: null };
+      if (wait !== null) {
+        // A look again after a nap is not a move: it does not count against MOVES_PER_STEP.
+        if (await napInStep(deps, nap, began, naps++)) {
+          moves--;
+          continue;
+        }
+        return { assignmentId, done: false, waitSeconds: wait, granted: false, waitUntil: null };
+      }
       if (!live) await closeRequest(deps, a, now);
       return {
         assignmentId,

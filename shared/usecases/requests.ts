@@ -35,7 +35,7 @@ import {
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
 import { principalParts, readLive, toAssignment } from './assignments.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import {
   activatedEffects,
@@ -62,7 +62,7 @@ export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Requ
  * the role's policy, and either refused (only the refusal's audit event is written) or carried out in
  * one transaction with its audit events; what follows (workflow, mail, events) runs after the commit.
  */
-export async function createRequest(ctx: Ctx, input: RequestInput): Promise<RequestOutcome> {
+export async function createRequest(ctx: CallContext, input: RequestInput): Promise<RequestOutcome> {
   try {
     for (let attempt = 1; ; attempt++) {
       const plan = await planRequest(ctx, input);
@@ -103,7 +103,7 @@ interface Plan {
  * The request checked against the caller's authority and the role's policy, as the writes of its change and the
  * effects that follow the commit; 'valid' for a validateOnly call that passed every check. Writes nothing.
  */
-async function planRequest(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid'> {
+async function planRequest(ctx: CallContext, input: RequestInput): Promise<Plan | 'valid'> {
   checkActor(input.action, input, ctx.caller.id);
   const byAdmin = isAdminAction(input.action);
   if (byAdmin) await ctx.requireAdmin(`the action '${input.action}'`);
@@ -140,7 +140,7 @@ async function planRequest(ctx: Ctx, input: RequestInput): Promise<Plan | 'valid
 }
 
 /** A live slot whose end has passed but that no workflow or job has ended yet is ended now, first. */
-async function sweepExpired(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<void> {
+async function sweepExpired(ctx: CallContext, slot: ReturnType<typeof slotOf>): Promise<void> {
   const live = await readLive(ctx.store, slot);
   if (!live || effectiveStatus(live, ctx.now) !== 'Expired') return;
   try {
@@ -159,7 +159,7 @@ async function sweepExpired(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<
   }
 }
 
-async function requireLive(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<Assignment> {
+async function requireLive(ctx: CallContext, slot: ReturnType<typeof slotOf>): Promise<Assignment> {
   const live = await readLive(ctx.store, slot);
   if (!live) {
     throw notFound(
@@ -172,7 +172,7 @@ async function requireLive(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<A
 // ---- admin actions -----------------------------------------------------------------------------
 
 async function adminAssign(
-  ctx: Ctx,
+  ctx: CallContext,
   input: RequestInput,
   policy: RolePolicy,
   principalId: string,
@@ -241,7 +241,7 @@ async function adminAssign(
   };
 }
 
-async function hadAssignment(ctx: Ctx, principalId: string, input: RequestInput): Promise<boolean> {
+async function hadAssignment(ctx: CallContext, principalId: string, input: RequestInput): Promise<boolean> {
   const items = await ctx.store.all(
     queries.assignmentsOfPrincipal({ principalType: input.principalType, principalId }),
     false,
@@ -279,7 +279,7 @@ function provisionInput(r: RequestRecord, a: Assignment, now: Date) {
 }
 
 async function adminUpdate(
-  ctx: Ctx,
+  ctx: CallContext,
   input: RequestInput,
   policy: RolePolicy,
   current: Assignment,
@@ -367,7 +367,7 @@ async function adminUpdate(
 
 /** The request that set a scheduled start, superseded by the one that moves it: Canceled, its workflow stopped. */
 async function supersede(
-  ctx: Ctx,
+  ctx: CallContext,
   current: Assignment,
   by: RequestRecord,
 ): Promise<{ writes: WriteOp[]; effects: Effect[] } | undefined> {
@@ -389,7 +389,7 @@ async function supersede(
   };
 }
 
-async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
+async function adminRemove(ctx: CallContext, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
   if (input.validateOnly) return 'valid';
   const { request, step } = await removalPlan(ctx.deps, ctx.actor, ctx.now, current, input.justification ?? null);
   request.ticket = input.ticket ?? null;
@@ -398,7 +398,7 @@ async function adminRemove(ctx: Ctx, input: RequestInput, current: Assignment): 
 
 // ---- self actions -------------------------------------------------------------------------------
 
-async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): Promise<Plan | 'valid'> {
+async function selfActivate(ctx: CallContext, input: RequestInput, policy: RolePolicy): Promise<Plan | 'valid'> {
   checkActivationType(input.assignmentType);
   const eligibility = await standingEligibility(
     ctx.deps,
@@ -490,7 +490,7 @@ async function selfActivate(ctx: Ctx, input: RequestInput, policy: RolePolicy): 
   };
 }
 
-async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
+async function selfDeactivate(ctx: CallContext, input: RequestInput, current: Assignment): Promise<Plan | 'valid'> {
   checkDeactivation(current);
   if (input.validateOnly) return 'valid';
   const request = newRequestRecord(
@@ -512,7 +512,7 @@ async function selfDeactivate(ctx: Ctx, input: RequestInput, current: Assignment
  * assignment, live or ended, is renewed (renewAssignment). An activation is never renewed.
  */
 async function selfExtendOrRenew(
-  ctx: Ctx,
+  ctx: CallContext,
   input: RequestInput,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
@@ -534,7 +534,7 @@ async function selfExtendOrRenew(
  * activations are: moved at once when the policy needs no approval.
  */
 async function extendActivation(
-  ctx: Ctx,
+  ctx: CallContext,
   input: RequestInput,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
@@ -583,7 +583,7 @@ async function extendActivation(
 
 /** A new end for an assignment held (or held before), asked for by its holder: an administrator approves it. */
 async function renewAssignment(
-  ctx: Ctx,
+  ctx: CallContext,
   input: RequestInput,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
@@ -610,14 +610,14 @@ async function renewAssignment(
 }
 
 /** One request for the slot at a time: a second one waits until the first is decided. */
-async function refuseWhilePending(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<void> {
+async function refuseWhilePending(ctx: CallContext, slot: ReturnType<typeof slotOf>): Promise<void> {
   if (await ctx.store.get(keys.pending(slot)))
     throw new DomainError('AlreadyActive', `a request for role '${slot.roleId}' at '${slot.scope}' is already pending`);
 }
 
 /** The request of an extension or renewal to `end`: Granted at once without stages, else waiting for them. */
 function longerRequest(
-  ctx: Ctx,
+  ctx: CallContext,
   input: RequestInput,
   current: Assignment | undefined,
   end: Date,
@@ -642,7 +642,7 @@ function longerRequest(
 }
 
 /** A request that waits for its approvers: it holds the slot's pending marker; its workflow and mail start. */
-function awaitingApproval(ctx: Ctx, request: RequestRecord, slot: ReturnType<typeof slotOf>): Plan {
+function awaitingApproval(ctx: CallContext, request: RequestRecord, slot: ReturnType<typeof slotOf>): Plan {
   return {
     request,
     writes: [ops.createPending(slot, request.id), ops.createRequest(request)],
@@ -654,7 +654,7 @@ function awaitingApproval(ctx: Ctx, request: RequestRecord, slot: ReturnType<typ
 }
 
 /** Did the principal ever hold an assignment (not an activation) in this slot? What selfRenew renews. */
-async function heldAssigned(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<boolean> {
+async function heldAssigned(ctx: CallContext, slot: ReturnType<typeof slotOf>): Promise<boolean> {
   const items = await ctx.store.all(queries.assignmentsOfPrincipal(slot), false);
   return items.some(
     (i) =>
@@ -666,14 +666,14 @@ async function heldAssigned(ctx: Ctx, slot: ReturnType<typeof slotOf>): Promise<
 }
 
 /** An assignment by id while it is live (Scheduled or Active), else undefined. */
-async function readLiveAssignment(ctx: Ctx, id: string): Promise<Assignment | undefined> {
+async function readLiveAssignment(ctx: CallContext, id: string): Promise<Assignment | undefined> {
   const item = await ctx.store.get(keys.assignment(id));
   const a = item ? toAssignment(item) : undefined;
   return a && isLive(a) ? a : undefined;
 }
 
 /** The mail that asks a stage's approvers for their decision. */
-export async function approvalMail(ctx: Pick<Ctx, 'deps'>, r: RequestRecord, stage: number): Promise<Effect[]> {
+export async function approvalMail(ctx: Pick<CallContext, 'deps'>, r: RequestRecord, stage: number): Promise<Effect[]> {
   const s = r.approval.stages[stage];
   if (!s) return [];
   const role = await requireRole(ctx.deps.store, r.roleId);
@@ -691,7 +691,7 @@ export async function approvalMail(ctx: Pick<Ctx, 'deps'>, r: RequestRecord, sta
  * A refused request leaves exactly one trace: its `request.refused` audit event. (A retry with the same
  * Idempotency-Key is judged again: a refusal changes nothing, so judging it twice is safe.)
  */
-export async function recordRefusal(ctx: Ctx, input: RequestInput, error: DomainError): Promise<void> {
+export async function recordRefusal(ctx: CallContext, input: RequestInput, error: DomainError): Promise<void> {
   await ctx.store.transact([
     ctx.audit(
       'request.refused',
@@ -715,7 +715,7 @@ export interface RequestFilters {
 }
 
 export async function listRequests(
-  ctx: Ctx,
+  ctx: CallContext,
   filters: RequestFilters,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<Request>> {
@@ -745,7 +745,7 @@ export async function listRequests(
 }
 
 /** GET /v1/requests/{id}: for those who may see it (see visibility.ts); the same 404 as a missing one otherwise. */
-export async function getRequest(ctx: Ctx, id: string): Promise<Request> {
+export async function getRequest(ctx: CallContext, id: string): Promise<Request> {
   return presentRequest(await readVisibleRequest(ctx, id));
 }
 

@@ -27,7 +27,7 @@ import {
   stored,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { memberships } from './groups.ts';
 import { advanceInstance, completeWrites, emptyReport, readInstance } from './review-job.ts';
 
@@ -77,7 +77,7 @@ export const presentDecision = (d: DecisionRecord): Decision => {
 
 // ---- definitions ---------------------------------------------------------------------------------------
 
-export async function createReview(ctx: Ctx, input: ReviewInput): Promise<Review> {
+export async function createReview(ctx: CallContext, input: ReviewInput): Promise<Review> {
   await ctx.requireAdmin('creating an access review');
   const problems = reviewProblems(input);
   const roles = await ctx.store.getMany(input.scope.roleIds.map((id) => keys.role(id)));
@@ -114,21 +114,21 @@ export async function createReview(ctx: Ctx, input: ReviewInput): Promise<Review
   return out;
 }
 
-export async function listReviews(ctx: Ctx, page: PageArgs): Promise<Page<Review>> {
+export async function listReviews(ctx: CallContext, page: PageArgs): Promise<Page<Review>> {
   return ctx.store.page([reviewQueries.reviews()], { ...page, map: (i) => presentReview(stored.review.fromItem(i)) });
 }
 
-async function readReview(ctx: Ctx, id: string): Promise<ReviewRecord> {
+async function readReview(ctx: CallContext, id: string): Promise<ReviewRecord> {
   const item = await ctx.store.get(reviewKeys.review(id));
   if (!item) throw notFound(`access review '${id}'`);
   return stored.review.fromItem(item);
 }
 
-export async function getReview(ctx: Ctx, id: string): Promise<Review> {
+export async function getReview(ctx: CallContext, id: string): Promise<Review> {
   return presentReview(await readReview(ctx, id));
 }
 
-export async function listInstances(ctx: Ctx, reviewId: string, page: PageArgs): Promise<Page<Instance>> {
+export async function listInstances(ctx: CallContext, reviewId: string, page: PageArgs): Promise<Page<Instance>> {
   await readReview(ctx, reviewId);
   return ctx.store.page([reviewQueries.instancesOfReview(reviewId)], {
     ...page,
@@ -136,7 +136,7 @@ export async function listInstances(ctx: Ctx, reviewId: string, page: PageArgs):
   });
 }
 
-async function requireInstance(ctx: Ctx, reviewId: string, id: string): Promise<InstanceRecord> {
+async function requireInstance(ctx: CallContext, reviewId: string, id: string): Promise<InstanceRecord> {
   const i = await readInstance(ctx.deps, reviewId, id);
   if (!i) throw notFound(`instance '${id}' of access review '${reviewId}'`);
   return i;
@@ -152,7 +152,7 @@ interface Reviewer {
 }
 
 /** Matches refs with the approval rules: a user by id, a group by the token's groups claim, `role` by admin. */
-async function reviewerOf(ctx: Ctx): Promise<Reviewer> {
+async function reviewerOf(ctx: CallContext): Promise<Reviewer> {
   const [admin, groups] = await Promise.all([
     ctx.authority().then((a) => a.admin),
     memberships(ctx.store, userRef(ctx.caller.id), ctx.now),
@@ -174,7 +174,7 @@ async function reviewerOf(ctx: Ctx): Promise<Reviewer> {
 }
 
 /** The reviewer queues of one instance that hold the caller's items (`open`: only the NotReviewed ones). */
-function queuesOf(i: InstanceRecord, ctx: Ctx, reviewer: Reviewer, open: boolean): QueryPart[] {
+function queuesOf(i: InstanceRecord, ctx: CallContext, reviewer: Reviewer, open: boolean): QueryPart[] {
   // A self review: the caller's own (user) items only; a group's items have no self reviewer.
   if (i.reviewers.type === 'self') return [reviewQueries.decisionQueue(i.id, userRef(ctx.caller.id), open)];
   const roles = reviewedRoles(i.reviewers, reviewer.matches);
@@ -183,11 +183,11 @@ function queuesOf(i: InstanceRecord, ctx: Ctx, reviewer: Reviewer, open: boolean
 }
 
 /** A reviewer never sees an item whose access it holds, directly or through a group, outside a self review. */
-const notOwnUnlessSelf = (i: InstanceRecord, ctx: Ctx, reviewer: Reviewer) => (item: Record<string, unknown>) =>
+const notOwnUnlessSelf = (i: InstanceRecord, ctx: CallContext, reviewer: Reviewer) => (item: Record<string, unknown>) =>
   i.reviewers.type === 'self' || !holdsAccessOf(stored.reviewDecision.fromItem(item), ctx.caller, reviewer.memberOf);
 
 export async function listDecisions(
-  ctx: Ctx,
+  ctx: CallContext,
   reviewId: string,
   instanceId: string,
   page: PageArgs,
@@ -202,7 +202,7 @@ export async function listDecisions(
 }
 
 /** GET /v1/me/reviews: the NotReviewed items of instances in progress that wait for the caller. */
-export async function listMyReviews(ctx: Ctx, page: PageArgs): Promise<Page<Decision>> {
+export async function listMyReviews(ctx: CallContext, page: PageArgs): Promise<Page<Decision>> {
   const reviewer = await reviewerOf(ctx);
   const parts: QueryPart[] = [];
   const filters = new Map<string, (item: Record<string, unknown>) => boolean>();
@@ -227,7 +227,7 @@ export async function listMyReviews(ctx: Ctx, page: PageArgs): Promise<Page<Deci
  * counts (guarded by InProgress: nothing is decided after the end or a stop) and the `review.decided` audit event.
  */
 export async function decideReview(
-  ctx: Ctx,
+  ctx: CallContext,
   reviewId: string,
   instanceId: string,
   decisionId: string,
@@ -282,7 +282,7 @@ const inlineBudget = () => {
 };
 
 /** POST .../stop: Completed now; the defaults fill in (and, with autoApply, the denials apply) as far as time allows. */
-export async function stopInstance(ctx: Ctx, reviewId: string, instanceId: string): Promise<Instance> {
+export async function stopInstance(ctx: CallContext, reviewId: string, instanceId: string): Promise<Instance> {
   await ctx.requireAdmin('stopping an access review');
   const i = await requireInstance(ctx, reviewId, instanceId);
   if (i.status !== 'InProgress') throw new DomainError('Conflict', `the review instance is already ${i.status}`);
@@ -294,7 +294,7 @@ export async function stopInstance(ctx: Ctx, reviewId: string, instanceId: strin
 }
 
 /** POST .../apply: removes the denied assignments of a Completed instance (again, for items that failed before). */
-export async function applyInstance(ctx: Ctx, reviewId: string, instanceId: string): Promise<Instance> {
+export async function applyInstance(ctx: CallContext, reviewId: string, instanceId: string): Promise<Instance> {
   await ctx.requireAdmin('applying an access review');
   const i = await requireInstance(ctx, reviewId, instanceId);
   if (i.status === 'InProgress')
@@ -313,7 +313,7 @@ export async function applyInstance(ctx: Ctx, reviewId: string, instanceId: stri
   return runInline(ctx, reviewId, instanceId);
 }
 
-async function runInline(ctx: Ctx, reviewId: string, instanceId: string): Promise<Instance> {
+async function runInline(ctx: CallContext, reviewId: string, instanceId: string): Promise<Instance> {
   const fresh = await requireInstance(ctx, reviewId, instanceId);
   const after = await advanceInstance(
     ctx.deps,

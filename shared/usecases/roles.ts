@@ -3,7 +3,7 @@ import { defaultPolicy, policyProblems, type RolePolicy, withDefaults } from '..
 import { checkRoleDeletable, type Role, type RoleInput, type RolePatch } from '../domain/role.ts';
 import { keys, ops, type PolicyRecord, queries, type RoleRecord, stored, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 
 export const toRole = (r: RoleRecord): Role => ({
   id: r.id,
@@ -50,7 +50,7 @@ export function newRoleOps(input: RoleInput, builtIn: boolean, at: string): { ro
   return { role, writes: [ops.createRole(role), ops.createPolicy(policy)] };
 }
 
-export async function createRole(ctx: Ctx, input: RoleInput): Promise<Role> {
+export async function createRole(ctx: CallContext, input: RoleInput): Promise<Role> {
   const { role, writes } = newRoleOps(input, false, ctx.now.toISOString());
   const out = toRole(role);
   await ctx.store.transact([
@@ -61,15 +61,15 @@ export async function createRole(ctx: Ctx, input: RoleInput): Promise<Role> {
   return out;
 }
 
-export async function listRoles(ctx: Ctx, page: { limit: number; nextToken?: string }): Promise<Page<Role>> {
+export async function listRoles(ctx: CallContext, page: { limit: number; nextToken?: string }): Promise<Page<Role>> {
   return ctx.store.page([queries.roles()], { ...page, map: (item) => toRole(stored.role.fromItem(item)) });
 }
 
-export async function getRole(ctx: Ctx, id: string): Promise<Role> {
+export async function getRole(ctx: CallContext, id: string): Promise<Role> {
   return toRole(await requireRole(ctx.store, id));
 }
 
-export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promise<Role> {
+export async function updateRole(ctx: CallContext, id: string, patch: RolePatch): Promise<Role> {
   const before = await requireRole(ctx.store, id);
   const after: RoleRecord = {
     ...before,
@@ -88,7 +88,7 @@ export async function updateRole(ctx: Ctx, id: string, patch: RolePatch): Promis
   return out;
 }
 
-export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
+export async function deleteRole(ctx: CallContext, id: string): Promise<void> {
   const role = await requireRole(ctx.store, id);
   checkRoleDeletable({ ...role, id });
   await ctx.store.transact([
@@ -99,11 +99,11 @@ export async function deleteRole(ctx: Ctx, id: string): Promise<void> {
   ]);
 }
 
-export async function getPolicy(ctx: Ctx, roleId: string): Promise<RolePolicy> {
+export async function getPolicy(ctx: CallContext, roleId: string): Promise<RolePolicy> {
   return (await readPolicy(ctx.store, roleId)).policy;
 }
 
-export async function putPolicy(ctx: Ctx, roleId: string, policy: RolePolicy): Promise<RolePolicy> {
+export async function putPolicy(ctx: CallContext, roleId: string, policy: RolePolicy): Promise<RolePolicy> {
   const problems = policyProblems(policy);
   if (problems.length > 0) throw invalid('the policy is not consistent', problems);
   const current = await readPolicy(ctx.store, roleId);

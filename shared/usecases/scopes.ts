@@ -12,7 +12,7 @@ import { log } from '../log.ts';
 import type { OrgAccount, OrgUnit } from '../ports/organizations.ts';
 import { keys, type OrgNodeRecord, ops, queries, stored, type WriteOp } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
-import { auditEvent, type Ctx } from './context.ts';
+import { auditEvent, type CallContext } from './context.ts';
 
 /**
  * Organization scopes (provisioning.md): `/ous/<ou-id>` covers the accounts under that OU, as the organization was
@@ -28,7 +28,7 @@ const present = (n: OrgNodeRecord): ScopeItem => ({
 
 /** GET /v1/scopes: the organization as scopes, in scope order (empty without Organizations). */
 export async function listScopes(
-  ctx: Ctx,
+  ctx: CallContext,
   page: { limit: number; nextToken?: string | undefined },
 ): Promise<Page<ScopeItem>> {
   return ctx.store.page([queries.scopes()], { ...page, map: (item) => present(stored.orgNode.fromItem(item)) });

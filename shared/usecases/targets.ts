@@ -1,11 +1,11 @@
 import type { Targets } from '../domain/targets.ts';
 import { ops, type TargetsRecord } from '../store/records.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { checkTargetsExist, readTargets } from './provisioning.ts';
 import { requireRole } from './roles.ts';
 
 /** GET /v1/roles/{roleId}/targets: where the role's grants are provisioned (none: `[]`). */
-export async function getTargets(ctx: Ctx, roleId: string): Promise<Targets> {
+export async function getTargets(ctx: CallContext, roleId: string): Promise<Targets> {
   await requireRole(ctx.store, roleId);
   return { targets: (await readTargets(ctx.store, roleId))?.targets ?? [] };
 }
@@ -14,7 +14,7 @@ export async function getTargets(ctx: Ctx, roleId: string): Promise<Targets> {
  * PUT /v1/roles/{roleId}/targets (admin): every permission set and group named must exist in AWS (400
  * TargetNotReady); the change applies to grants made after it. Audited as `role.targetsUpdated` with old and new.
  */
-export async function putTargets(ctx: Ctx, roleId: string, input: Targets): Promise<Targets> {
+export async function putTargets(ctx: CallContext, roleId: string, input: Targets): Promise<Targets> {
   await requireRole(ctx.store, roleId);
   await checkTargetsExist(ctx.deps, input.targets);
   const current = await readTargets(ctx.store, roleId);

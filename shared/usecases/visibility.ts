@@ -3,12 +3,12 @@ import { DomainError, notFound } from '../domain/errors.ts';
 import { userRef } from '../domain/primitives.ts';
 import { maySeeRequest } from '../domain/visibility.ts';
 import type { RequestRecord } from '../store/records.ts';
-import type { Ctx } from './context.ts';
+import type { CallContext } from './context.ts';
 import { memberships } from './groups.ts';
 import { readRequest, targetOf } from './request-records.ts';
 
 /** The caller's authority and Elevate group memberships and ownerships, for matching approvers. */
-export async function approverFacts(ctx: Ctx): Promise<ApproverFacts & { auditor: boolean }> {
+export async function approverFacts(ctx: CallContext): Promise<ApproverFacts & { auditor: boolean }> {
   const [authority, groups] = await Promise.all([
     ctx.authority(),
     memberships(ctx.store, userRef(ctx.caller.id), ctx.now),
@@ -20,7 +20,7 @@ export async function approverFacts(ctx: Ctx): Promise<ApproverFacts & { auditor
  * A request the caller may see, or the very 404 of a request that does not exist. A call that would have changed
  * it (`operationId` given) and was hidden this way is audited as `authorization.refused` (code NotFound).
  */
-export async function readVisibleRequest(ctx: Ctx, id: string, operationId?: string): Promise<RequestRecord> {
+export async function readVisibleRequest(ctx: CallContext, id: string, operationId?: string): Promise<RequestRecord> {
   const r = await readRequest(ctx.store, id);
   if ((r.principalType === 'user' && r.principalId === ctx.caller.id) || r.createdBy === ctx.caller.id) return r; // no authority or group reads
   if (maySeeRequest(r, ctx.caller, await approverFacts(ctx))) return r;
@@ -30,12 +30,22 @@ export async function readVisibleRequest(ctx: Ctx, id: string, operationId?: str
 }
 
 /** A refused decision or cancel (403, a policy refusal such as MfaRequired, or a hidden request) leaves its trace. */
-export async function auditRefusal(ctx: Ctx, r: RequestRecord, operationId: string, error: DomainError): Promise<void> {
+export async function auditRefusal(
+  ctx: CallContext,
+  r: RequestRecord,
+  operationId: string,
+  error: DomainError,
+): Promise<void> {
   await ctx.store.transact([ctx.audit('authorization.refused', targetOf(r), { operationId, code: error.code })]);
 }
 
 /** Runs a decision or cancel on a visible request; a refusal by authority or policy is audited, then thrown. */
-export async function audited<T>(ctx: Ctx, r: RequestRecord, operationId: string, work: () => Promise<T>): Promise<T> {
+export async function audited<T>(
+  ctx: CallContext,
+  r: RequestRecord,
+  operationId: string,
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (error) {

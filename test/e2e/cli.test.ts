@@ -437,7 +437,7 @@ describe('login with the device authorization grant (RFC 8628)', () => {
     expect(logout.code).toBe(0);
     expect(calls.find((c) => c.path === '/revoke')?.form.get('token')).toBe('rt-2');
     expect((await elevate(home, ['roles'])).code).toBe(3);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('the bin', () => {
@@ -446,6 +446,31 @@ describe('the bin', () => {
     expect(pkg.bin.elevate).toBe('cli/elevate.mjs');
     const r = await promisify(execFile)(process.execPath, [join(root, 'cli/elevate.mjs'), '--version']);
     expect(r.stdout.trim()).toBe(pkg.version);
+  });
+});
+
+describe('scopes', () => {
+  it('lists the organization as GET /v1/scopes gives it, as a table and with --json', async () => {
+    // Prepare: nothing synced yet, then the organization-sync job copies the stand-in's organization
+    const home = await session('scopes');
+    expect((await elevate(home, ['login', '--local', '--sub', 'alice'])).code).toBe(0);
+    const before = await elevate(home, ['scopes']);
+    expect((await api(server).post('/_local/schedules/organization-sync/run')).status).toBe(200);
+    // Act
+    const listed = await elevate(home, ['scopes', '--json']);
+    const shown = await elevate(home, ['scopes']);
+    const fromApi = await api(server).as({ sub: 'alice' }).get<{ items: unknown[] }>('/v1/scopes');
+    // Assess
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain('No organization is synced');
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual({ items: fromApi.body.items, nextToken: null });
+    expect(fromApi.body.items.length).toBeGreaterThanOrEqual(6);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^SCOPE\s+TYPE\s+NAME\s+PARENT$/m);
+    expect(shown.stdout).toMatch(/^\/ous\/ou-local-prod\s+OU\s+\S.*\s\/$/m);
+    expect(shown.stdout).toMatch(/^\/accounts\/333333333333\s+account\s+\S.*\s\/ous\/ou-local-dev$/m);
+    noStackTrace(shown);
   });
 });
 

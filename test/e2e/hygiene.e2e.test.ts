@@ -45,7 +45,7 @@ beforeAll(async () => {
     });
     expect(eligible.status, JSON.stringify(eligible.body)).toBe(201);
   }
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await server?.stop();
 });

@@ -297,3 +297,151 @@ describe('least-privilege Identity Center actions of the session fence and drift
     }
   });
 });
+
+describe('the Identity Center, identity store and IAM statements, statement by statement', () => {
+  /** A statement's actions and the shape of its resources (CloudFormation tokens flattened to text). */
+  const shape = (s: Statement) => ({
+    actions: actions(s),
+    resources: (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map((r) =>
+      JSON.stringify(r)
+        .replace(/IdentityCenterConfigured[0-9A-F]{8}/g, 'IdentityCenterConfigured')
+        .replace(/"/g, ''),
+    ),
+    condition: s.Condition,
+  });
+  const identityCenter = (role: string) =>
+    statementsOf(role)
+      .filter((s) => actions(s).some((a) => /^(sso|identitystore|iam|organizations):/.test(a)))
+      .map(shape);
+  const PERMISSION_SETS = expect.stringMatching(
+    /:sso:::permissionSet\/.*IdentityCenterInstanceArn.*not-configured\/\*/,
+  );
+  const INSTANCE = expect.stringMatching(/^\{Fn::If:\[IdentityCenterConfigured,\{Ref:IdentityCenterInstanceArn\}/);
+  const ACCOUNTS = expect.stringMatching(/:sso:::account\/\*\]\]\}$/);
+  const STORE = expect.stringMatching(
+    /:identitystore::,\{Ref:AWS::AccountId\},:identitystore\/,\{Ref:IdentityStoreId\}/,
+  );
+  const store = (kinds: string[]) => [STORE, ...kinds.map((k) => expect.stringContaining(`:identitystore:::${k}/*`))];
+  // What AWS documents of the calls (docs/deploy.md, "IAM"): CreateAccountAssignment, DeleteAccountAssignment and
+  // ProvisionPermissionSet act on the role Identity Center manages for the permission set (and its SAML provider).
+  const MANAGED_ROLES = {
+    actions: [
+      'iam:AttachRolePolicy',
+      'iam:CreateRole',
+      'iam:DeleteRole',
+      'iam:DeleteRolePolicy',
+      'iam:DetachRolePolicy',
+      'iam:GetRole',
+      'iam:ListAttachedRolePolicies',
+      'iam:ListRolePolicies',
+      'iam:PutRolePolicy',
+      'iam:UpdateRole',
+      'iam:UpdateRoleDescription',
+    ],
+    resources: [expect.stringContaining(':iam::*:role/aws-reserved/sso.amazonaws.com/*]]}')],
+    condition: undefined,
+  };
+  const SAML_PROVIDERS = {
+    actions: ['iam:CreateSAMLProvider', 'iam:GetSAMLProvider', 'iam:UpdateSAMLProvider'],
+    resources: [expect.stringContaining(':iam::*:saml-provider/AWSSSO_*]]}')],
+    condition: undefined,
+  };
+
+  it('gives the workflow handler (provisioning, removal, fence) exactly its calls', () => {
+    expect(identityCenter('WorkflowHandlerRole')).toEqual([
+      {
+        actions: [
+          'sso:CreateAccountAssignment',
+          'sso:DeleteAccountAssignment',
+          'sso:DeleteInlinePolicyFromPermissionSet',
+          'sso:DescribePermissionSet',
+          'sso:GetInlinePolicyForPermissionSet',
+          'sso:ListAccountAssignments',
+          'sso:ProvisionPermissionSet',
+          'sso:PutInlinePolicyToPermissionSet',
+        ],
+        resources: [PERMISSION_SETS, INSTANCE, ACCOUNTS],
+        condition: undefined,
+      },
+      {
+        actions: [
+          'sso:DescribeAccountAssignmentCreationStatus',
+          'sso:DescribeAccountAssignmentDeletionStatus',
+          'sso:DescribePermissionSetProvisioningStatus',
+        ],
+        resources: [INSTANCE],
+        condition: undefined,
+      },
+      {
+        actions: [
+          'identitystore:CreateGroupMembership',
+          'identitystore:DeleteGroupMembership',
+          'identitystore:DescribeUser',
+          'identitystore:GetGroupMembershipId',
+          'identitystore:GetUserId',
+          'identitystore:ListGroupMemberships',
+        ],
+        resources: store(['group', 'membership', 'user']),
+        condition: undefined,
+      },
+      MANAGED_ROLES,
+      SAML_PROVIDERS,
+    ]);
+  });
+
+  it('gives the reconcile job (pre-grant reads, unfencing) exactly its calls', () => {
+    expect(identityCenter('SchedulesReconcileFunctionRole')).toEqual([
+      { actions: ['sso:DescribePermissionSet'], resources: [PERMISSION_SETS, INSTANCE], condition: undefined },
+      {
+        actions: ['identitystore:DescribeGroup', 'identitystore:GetUserId'],
+        resources: store(['group', 'user']),
+        condition: undefined,
+      },
+      {
+        actions: ['organizations:DescribeAccount'],
+        resources: [expect.stringContaining(':organizations::*:account/o-*/*]]}')],
+        condition: undefined,
+      },
+      {
+        actions: [
+          'sso:DeleteInlinePolicyFromPermissionSet',
+          'sso:DescribePermissionSet',
+          'sso:GetInlinePolicyForPermissionSet',
+          'sso:ProvisionPermissionSet',
+          'sso:PutInlinePolicyToPermissionSet',
+        ],
+        resources: [PERMISSION_SETS, INSTANCE, ACCOUNTS],
+        condition: undefined,
+      },
+      { actions: ['sso:DescribePermissionSetProvisioningStatus'], resources: [INSTANCE], condition: undefined },
+      MANAGED_ROLES,
+      SAML_PROVIDERS,
+    ]);
+  });
+
+  it('gives the drift job exactly its calls', () => {
+    expect(identityCenter('SchedulesDriftFunctionRole')).toEqual([
+      {
+        actions: [
+          'sso:DeleteAccountAssignment',
+          'sso:ListAccountAssignments',
+          'sso:ListAccountsForProvisionedPermissionSet',
+        ],
+        resources: [PERMISSION_SETS, INSTANCE, ACCOUNTS],
+        condition: undefined,
+      },
+      { actions: ['sso:DescribeAccountAssignmentDeletionStatus'], resources: [INSTANCE], condition: undefined },
+      {
+        actions: [
+          'identitystore:DeleteGroupMembership',
+          'identitystore:GetUserId',
+          'identitystore:ListGroupMemberships',
+        ],
+        resources: store(['group', 'membership', 'user']),
+        condition: undefined,
+      },
+      MANAGED_ROLES,
+      SAML_PROVIDERS,
+    ]);
+  });
+});

@@ -234,4 +234,38 @@ describe('the drift job', () => {
     expect(first.removed + second.removed).toBe(2);
     expect(assigned('222222222222', 'bob') || member('carol')).toBe(false);
   });
+
+  it("judges a grant by the targets it was provisioned with, not its role's targets now", async () => {
+    // Prepare: alert mode; frank's grant of 'shifting' provisioned ps-admin in 222222222222 (the assignment there
+    // stands for it); then the role's targets change to membership of g-local-oncall, and frank is made a member of
+    // it outside Elevate.
+    const current = await ok(call('GET', '/v1/alert-settings', { as: 'admin' }), 200);
+    await ok(
+      call('PUT', '/v1/alert-settings', {
+        as: 'admin',
+        body: { ...current, assignedOutsideElevate: { enabled: true, mode: 'alert' } },
+      }),
+      200,
+    );
+    standIn.ensureUser('frank');
+    await ok(
+      call('POST', '/v1/roles', { as: 'admin', body: { id: 'shifting', displayName: 'shifting', privileged: false } }),
+    );
+    const psTargets = [{ type: 'identityCenterAccountAssignment', permissionSetArn: ADMIN }];
+    await ok(call('PUT', '/v1/roles/shifting/targets', { as: 'admin', body: { targets: psTargets } }), 200);
+    const grant = await assignActive('frank', 'shifting', '/accounts/222222222222');
+    standIn.assignOutside('222222222222', ADMIN, 'frank');
+    const groupTargets = [{ type: 'identityCenterGroupMembership', groupId: LOCAL_GROUP_ID }];
+    await ok(call('PUT', '/v1/roles/shifting/targets', { as: 'admin', body: { targets: groupTargets } }), 200);
+    await store.createMembership(LOCAL_GROUP_ID, userId('frank'));
+    // Act
+    const report = await detectDrift(deps, undefined, { poll });
+    // Assess: the live grant backs its ps-admin assignment; the membership its role now names is not its.
+    expect(grant.status).toBe('Provisioning');
+    expect(report).toMatchObject({ found: 1, removed: 0, failed: 0 });
+    expect((await driftAlerts('active')).map((a) => a.affected[0])).toEqual([
+      { type: 'identityCenterGroupMembership', groupId: LOCAL_GROUP_ID, userId: userId('frank') },
+    ]);
+    expect(assigned('222222222222', 'frank') && member('frank')).toBe(true);
+  });
 });

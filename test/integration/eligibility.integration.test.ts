@@ -36,7 +36,7 @@ beforeAll(async () => {
   const policy = defaultPolicy();
   policy.activation.maxExtensions = 3;
   expect((await call('PUT', `/v1/roles/${ROLE}/policy`, { as: 'admin', body: policy })).status).toBe(200);
-}, 60_000);
+}, 180_000);
 
 const eligible = (principalId: string, duration?: string) =>
   call('POST', '/v1/requests', {

@@ -94,7 +94,7 @@ beforeAll(async () => {
     },
   };
   await bootstrap(depsFromEnv(), ['admin']);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const [k, v] of Object.entries(saved)) {

@@ -656,7 +656,7 @@ describe('fuzzing list cursors (issue 11, item 12)', () => {
       { numRuns: 400, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false },
     );
     expect(statuses.get(400)).toBeGreaterThan(50);
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('fuzzing self actions (issue 11, item 13)', () => {
@@ -708,5 +708,5 @@ describe('fuzzing self actions (issue 11, item 13)', () => {
     expect(pending.body.items).toHaveLength(0);
     expect(refused.get('InvalidPrincipalType')).toBeGreaterThan(0);
     expect(await checkInvariants(table)).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 });

@@ -18,7 +18,13 @@ import { depsFromEnv } from '#shared/deps.ts';
 import type { WorkflowInput } from '#shared/ports/workflow.ts';
 import { keys } from '#shared/store/records.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
-import { type ProvisionResult, provisionStep, STALLED_MS } from '#shared/usecases/provisioning-steps.ts';
+import {
+  IN_STEP_NAPS_MS,
+  IN_STEP_WAIT_MS,
+  type ProvisionResult,
+  provisionStep,
+  STALLED_MS,
+} from '#shared/usecases/provisioning-steps.ts';
 import { reconcile } from '#shared/usecases/reconcile.ts';
 import { call } from '#test/support/invoke.ts';
 import { createTestTable } from '#test/support/table.ts';
@@ -80,7 +86,7 @@ beforeAll(async () => {
     });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
   }
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const [k, v] of Object.entries(saved)) {
@@ -259,6 +265,54 @@ describe('provisioning a grant', () => {
     expect(a.provisioning.status).toBe('Deprovisioned');
     expect(a.provisioning.targets[0].status).toBe('Retained');
     expect(inAws(user)).toBe(true);
+  });
+});
+
+describe('looking again within the step', () => {
+  /** A nap during which time passes, as it does in Lambda (both clocks move). */
+  const napped: number[] = [];
+  const nap = async (ms: number) => {
+    napped.push(ms);
+    awsClock.advance(ms);
+    elevateClock.advance(ms);
+  };
+
+  it('grants in one step when AWS ends the creation within the in-step wait (no Wait state, no second invocation)', async () => {
+    // Prepare
+    const user = await newUser('ops-a');
+    const made = await activate(user, 'ops-a');
+    napped.length = 0;
+    // Act: the stand-in takes 5 s; the step naps 0.25 s rising to 1 s, up to IN_STEP_WAIT_MS
+    const r = await provisionStep(depsFromEnv(), made.body.assignmentId, { nap });
+    // Assess: done within the step, looked at no later than 1 s after AWS ended it
+    expect(r).toMatchObject({ done: true, granted: true });
+    expect((await request(made.body.id)).status).toBe('Granted');
+    expect(inAws(user)).toBe(true);
+    const waited = napped.reduce((a, b) => a + b, 0);
+    expect(waited).toBeGreaterThanOrEqual(5_000);
+    expect(waited).toBeLessThanOrEqual(5_000 + 1_000);
+    expect(napped).toEqual(IN_STEP_NAPS_MS.slice(0, napped.length));
+  });
+
+  it('leaves the wait to the workflow once the in-step wait is used up', async () => {
+    // Prepare: AWS slower than the in-step wait (its 5 s take 20 s of the step's time)
+    const user = await newUser('ops-a');
+    const made = await activate(user, 'ops-a');
+    let stepTime = 0;
+    const slowAws = async (ms: number) => {
+      stepTime += ms;
+      awsClock.advance(ms / 4);
+      elevateClock.advance(ms);
+    };
+    // Act
+    const first = await provisionStep(depsFromEnv(), made.body.assignmentId, { nap: slowAws });
+    // Assess
+    expect(first).toMatchObject({ done: false, waitSeconds: 1 });
+    expect(stepTime).toBeGreaterThan(0);
+    expect(stepTime).toBeLessThanOrEqual(IN_STEP_WAIT_MS);
+    expect((await request(made.body.id)).status).toBe('Provisioning');
+    await drive(made.body.assignmentId);
+    expect((await request(made.body.id)).status).toBe('Granted');
   });
 });
 

@@ -50,7 +50,7 @@ beforeAll(async () => {
     body: { targets: [{ type: 'identityCenterAccountAssignment', permissionSetArn: LOCAL_PERMISSION_SETS.admin }] },
   });
   expect(put.status, JSON.stringify(put.body)).toBe(200);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const [k, v] of Object.entries(saved)) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertSettings, alertSeverity, defaultAlertSettings, withDefaults } from '#shared/domain/alerts.ts';
-import { backedKeys, backsNow, DRIFT_GRACE_MS } from '#shared/domain/drift.ts';
+import { backedKeys, backsNow, DRIFT_GRACE_MS, recordedKeys, refBacks } from '#shared/domain/drift.ts';
+import type { ProvisionedTarget } from '#shared/domain/provisioning.ts';
 
 const PS = 'arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef';
 const now = new Date('2026-12-01T12:00:00Z');
@@ -53,6 +54,41 @@ describe('what a grant backs (drift)', () => {
         now,
       ),
     ).toBe(false);
+  });
+});
+
+describe('what a grant provisioned (drift judges by it, not by its role now)', () => {
+  const target = (fields: Partial<ProvisionedTarget>): ProvisionedTarget => ({
+    type: 'identityCenterAccountAssignment',
+    permissionSetArn: PS,
+    accountId: '111111111111',
+    identityCenterUserId: 'u-1',
+    status: 'Provisioned',
+    failureReason: null,
+    updatedAt: at(0),
+    refId: 'r',
+    operationId: null,
+    operationStartedAt: null,
+    ...fields,
+  });
+
+  it('is every recorded target but those whose removal AWS confirmed', () => {
+    const targets = [
+      target({ status: 'Deprovisioning' }),
+      target({ accountId: '222222222222', status: 'Deprovisioned' }),
+      target({ type: 'identityCenterGroupMembership', permissionSetArn: undefined, groupId: 'g-1', accountId: null }),
+    ];
+    expect(recordedKeys(targets)).toEqual([`ps|${PS}|111111111111|u-1`, 'group|g-1|u-1']);
+  });
+
+  it.each([
+    ['no reference item', undefined, false],
+    ['held by a grant', { holders: new Set(['asg-1']), state: 'present' as const }, true],
+    ['being created or deleted by Elevate', { state: 'deleting' as const }, true],
+    ['present, nobody holding it', { state: 'present' as const }, false],
+    ['there before Elevate, nobody holding it', { holders: new Set<string>(), state: 'present' as const }, false],
+  ])('a reference item %s backs it: %s', (_what, ref, expected) => {
+    expect(refBacks(ref)).toBe(expected);
   });
 });
 

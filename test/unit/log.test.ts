@@ -3,7 +3,7 @@ import type { Caller } from '#shared/auth/caller.ts';
 import type { Deps } from '#shared/deps.ts';
 import { apiHandler, ok } from '#shared/http/api.ts';
 import { log, logWith, withLogContext, withRequestId } from '#shared/log.ts';
-import { Ctx } from '#shared/usecases/context.ts';
+import { CallContext } from '#shared/usecases/context.ts';
 import { runEffects } from '#shared/usecases/effects.ts';
 
 const lines = (spy: { mock: { calls: unknown[][] } }) =>
@@ -89,8 +89,8 @@ describe('structured logs', () => {
     ]);
   });
 
-  it("traces a failed after-commit mail to its request through the call's Ctx, wherever the mail runs", async () => {
-    // Prepare: a call whose Ctx logs as request req-42, and a mailer that always fails
+  it("traces a failed after-commit mail to its request through the call's CallContext, wherever the mail runs", async () => {
+    // Prepare: a call whose CallContext logs as request req-42, and a mailer that always fails
     process.env.ELEVATE_LOG = 'info';
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     const deps = {
@@ -100,7 +100,7 @@ describe('structured logs', () => {
       store: { getMany: vi.fn(async () => []) },
     } as unknown as Deps;
     const caller = { id: 'alice' } as Caller;
-    const ctx = new Ctx(deps, caller, undefined, logWith({ requestId: 'req-42', coldStart: false }));
+    const ctx = new CallContext(deps, caller, undefined, logWith({ requestId: 'req-42', coldStart: false }));
 
     // Act: the effect runs in another invocation's log context
     await withLogContext({ requestId: 'another-invocation' }, () =>
