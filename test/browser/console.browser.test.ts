@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalServer } from '#infra/local/server.ts';
 import { defaultPolicy, type RolePolicy } from '#shared/domain/policy.ts';
 import { launchBrowser, signIn, type Traces } from '#test/support/browser.ts';
-import { type ApiClient, api, startTestServer } from '#test/support/local.ts';
+import { type ApiClient, api, emails, startTestServer } from '#test/support/local.ts';
 
 /**
  * The web console as people use it, in a real Chromium against the local runtime: sign-in at the local issuer,
@@ -124,8 +124,13 @@ describe('the console in Chromium', () => {
       });
     expect(pending.body.status).toBe('PendingApproval');
 
-    // Act: bob follows the mail's link before he is signed in
-    const bob = await signIn(browser, server.url, { sub: 'bob' }, `/requests/${pending.body.id}`, traces);
+    // Act: bob follows the approval mail's console link before he is signed in
+    const mail = (await emails(server)).find(
+      (m) => m.subject.startsWith('Approval needed') && m.text.includes(pending.body.id),
+    );
+    const link = /Open: +(\S+)/.exec(mail?.text ?? '')?.[1] ?? '';
+    expect(link).toBe(`${server.url}/requests/${pending.body.id}`);
+    const bob = await signIn(browser, server.url, { sub: 'bob' }, new URL(link).pathname, traces);
 
     // Assess: he lands on that request, can decide it, and has no admin links
     expect(new URL(bob.page.url()).pathname).toBe(`/requests/${pending.body.id}`);
