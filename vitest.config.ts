@@ -20,7 +20,8 @@ export default defineConfig({
     // VITEST_JSON=<file> adds vitest's JSON report (numPassedTests, numFailedTests) next to the usual output.
     ...(jsonReport && { reporters: ['default', 'json'], outputFile: { json: jsonReport } }),
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Unit tests run in milliseconds; the ceiling is for a loaded machine (a few drive real timers).
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
       {
         extends: true,
         test: {
