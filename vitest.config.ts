@@ -48,6 +48,19 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      // The console in a real Chromium (playwright-core; /usr/bin/chromium or CHROMIUM_PATH) on the local runtime.
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: [dynamodb],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          // One Chromium at a time: each file starts its own, and the machine is shared.
+          fileParallelism: false,
+        },
+      },
       // Against a deployed stack, only by `npm run test:cloud` (never by `npm test`); skipped without its env.
       {
         extends: true,

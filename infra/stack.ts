@@ -33,6 +33,7 @@ export const PARAMETER_DEFAULTS = {
   fenceSessions: 'true',
   accessPortalUrl: '',
   adminMfa: 'true',
+  consoleUrl: '',
 } as const;
 
 export type ParameterContextKey = keyof typeof PARAMETER_DEFAULTS;
@@ -203,6 +204,12 @@ export class ElevateStack extends Stack {
       description: 'Comma-separated principal ids (sub) of the break-glass admins; empty for none',
       default: fromContext('bootstrapAdmins'),
     });
+    const consoleUrl = new CfnParameter(this, 'ConsoleUrl', {
+      type: 'String',
+      description:
+        "The web console's address (e.g. https://elevate.example.com), for the links in approval and review mail; empty: mail links to no console",
+      default: fromContext('consoleUrl'),
+    });
     const senderAddress = new CfnParameter(this, 'SenderAddress', {
       type: 'String',
       description: 'The SES-verified address Elevate sends mail from',
@@ -305,7 +312,7 @@ export class ElevateStack extends Stack {
       environment,
     });
 
-    const withApiUrl = { ...environment, ELEVATE_API_URL: this.api.url };
+    const withApiUrl = { ...environment, ELEVATE_API_URL: this.api.url, ELEVATE_CONSOLE_URL: consoleUrl.valueAsString };
     this.workflow = new AccessWorkflow(this, 'Workflow', { data: this.data, environment: withApiUrl });
     this.schedules = new Schedules(this, 'Schedules', {
       data: this.data,
@@ -320,6 +327,7 @@ export class ElevateStack extends Stack {
 
     for (const [fn, fnc] of Object.entries(this.api.functions)) {
       fnc.addEnvironment('ELEVATE_API_URL', this.api.url);
+      fnc.addEnvironment('ELEVATE_CONSOLE_URL', consoleUrl.valueAsString);
       this.wire(fnc, API_CAPABILITIES[fn as FunctionName] ?? []);
     }
     this.wire(this.workflow.handler, WORKFLOW_CAPABILITIES);

@@ -24,6 +24,8 @@ export interface Config {
   eventBusName: string | undefined;
   /** The API's base URL, for links in mail. */
   apiUrl: string;
+  /** The web console's address, for links in mail (`<consoleUrl>/requests/{id}`); unset: mail has no console link. */
+  consoleUrl: string | undefined;
   /** The audit export bucket (unset: exports fail with a clear message). */
   auditBucket: string | undefined;
   /** The function that runs audit exports, invoked asynchronously by POST /v1/audit-exports. */
@@ -112,6 +114,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = functionEnv()): Config {
     mailConfigurationSet: env.ELEVATE_MAIL_CONFIGURATION_SET || undefined,
     eventBusName: env.EVENT_BUS_NAME || undefined,
     apiUrl: (env.ELEVATE_API_URL || 'https://elevate.example.com').replace(/\/$/, ''),
+    consoleUrl: env.ELEVATE_CONSOLE_URL ? env.ELEVATE_CONSOLE_URL.replace(/\/$/, '') : undefined,
     auditBucket: env.AUDIT_BUCKET || undefined,
     exportFunctionName: env.EXPORT_FUNCTION_NAME || undefined,
     adminMfa: parseFlag(env.ELEVATE_ADMIN_MFA, true, 'ELEVATE_ADMIN_MFA'),

@@ -19,11 +19,13 @@ import {
   sesGetAccount,
   sesSendEmail,
 } from './aws-standins.ts';
+import { isConsolePath, serveConsole } from './console.ts';
 import { type LocalRuntimeControls, routeLocal } from './controls.ts';
 import { type LocalFunctions, lambdaContext } from './functions.ts';
 import { buildEvent, type HttpResult, matchRoute, toHttpResult } from './http-event.ts';
 import { LocalIdentityCenter } from './identity-center.ts';
 import { type LocalIssuer, UnauthenticatedError } from './issuer.ts';
+import * as oidc from './oidc.ts';
 import { notFound, problemResult, readBody } from './results.ts';
 import { isSfnRequest } from './stepfunctions/endpoint.ts';
 
@@ -181,6 +183,16 @@ const STAND_INS: readonly StandIn[] = [
   },
   { takes: (_, { method, rawPath }) => isSesGetAccount(method, rawPath), answer: () => sesGetAccount() },
   { takes: (_, { method, rawPath }) => method === 'POST' && LAMBDA_INVOKE.test(rawPath), answer: invokeLater },
+  // The web console's sign-in at the local issuer (authorization code with PKCE, oidc.ts).
+  {
+    takes: (_, { method, rawPath }) => rawPath === oidc.AUTHORIZE_PATH && (method === 'GET' || method === 'POST'),
+    answer: (runtime, { req, method, rawQueryString, body }) =>
+      oidc.authorize(req, method, rawQueryString, body, runtime.port),
+  },
+  {
+    takes: (_, { method, rawPath }) => rawPath === oidc.TOKEN_PATH && method === 'POST',
+    answer: (runtime, { body }) => oidc.token(runtime.issuer(), body),
+  },
   {
     takes: (_, { rawPath }) => rawPath === '/_local' || rawPath.startsWith('/_local/'),
     answer: (runtime, { req, method, rawPath, body }) =>
@@ -188,6 +200,11 @@ const STAND_INS: readonly StandIn[] = [
         { ...runtime.controls, authorize: (r) => authorize(runtime, r) },
         { req, method, path: rawPath, body },
       ),
+  },
+  // The web console at `/` for its own paths (console.ts); every other path is the API's (404 when none).
+  {
+    takes: (_, { method, rawPath }) => isConsolePath(method, rawPath),
+    answer: (_, { rawPath }) => serveConsole(rawPath),
   },
   { takes: () => true, answer: api },
 ];

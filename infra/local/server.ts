@@ -413,6 +413,8 @@ class LocalRuntime implements HttpRuntime {
     env.set('EVENT_BUS_NAME', LOCAL_EVENT_BUS_NAME);
     env.set('AWS_ENDPOINT_URL_EVENTBRIDGE', this.url);
     env.set('ELEVATE_API_URL', this.url);
+    // The web console is served on the same port (console.ts): mail links to it.
+    env.set('ELEVATE_CONSOLE_URL', this.url);
   }
 
   /** The audit exports' bucket (s3rver). */

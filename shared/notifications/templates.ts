@@ -53,12 +53,13 @@ function render(subject: string, intro: string, rows: [string, string][], action
   return { to: [], subject, text, html };
 }
 
-export function approvalNeeded(f: RequestFacts, apiUrl: string, stage: number, stages: number) {
+export function approvalNeeded(f: RequestFacts, apiUrl: string, stage: number, stages: number, consoleUrl?: string) {
   return render(
     `Approval needed: ${f.principalId} requests ${f.roleId} at ${f.scope}`,
     `${f.principalName ?? f.principalId} asks to activate ${f.roleName}. Your decision is needed${stages > 1 ? ` (stage ${stage + 1} of ${stages})` : ''}.`,
     facts(f),
     [
+      ...(consoleUrl ? [`Open:    ${consoleUrl}/requests/${encodeURIComponent(f.id)}`] : []),
       `Approve: elevate approve ${f.id} --reason "..."`,
       `Deny:    elevate deny ${f.id} --reason "..."`,
       `API:     curl -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"justification":"..."}' ${apiUrl}/v1/requests/${f.id}/approve`,
@@ -124,26 +125,27 @@ function reviewRows(f: ReviewFacts): [string, string][] {
   ];
 }
 
-const reviewActions = (apiUrl: string) => [
+const reviewActions = (apiUrl: string, consoleUrl?: string) => [
+  ...(consoleUrl ? [`Open:       ${consoleUrl}/reviews`] : []),
   'Your queue: elevate reviews',
   `API:        curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/me/reviews`,
 ];
 
-export function reviewStarted(f: ReviewFacts, apiUrl: string) {
+export function reviewStarted(f: ReviewFacts, apiUrl: string, consoleUrl?: string) {
   return render(
     `Access review: ${f.displayName}`,
     `The access review "${f.displayName}" has started and needs your decisions by ${f.endDateTime}: approve the access that is still needed, deny the rest.`,
     reviewRows(f),
-    reviewActions(apiUrl),
+    reviewActions(apiUrl, consoleUrl),
   );
 }
 
-export function reviewReminder(f: ReviewFacts, apiUrl: string) {
+export function reviewReminder(f: ReviewFacts, apiUrl: string, consoleUrl?: string) {
   return render(
     `Reminder: access review ${f.displayName} ends ${f.endDateTime}`,
     `The access review "${f.displayName}" is halfway through and still waits for your decisions (it ends at ${f.endDateTime}).`,
     reviewRows(f),
-    reviewActions(apiUrl),
+    reviewActions(apiUrl, consoleUrl),
   );
 }
 

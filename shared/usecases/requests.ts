@@ -704,7 +704,13 @@ export async function approvalMail(ctx: Pick<CallContext, 'deps'>, r: RequestRec
     {
       kind: 'mail',
       to: { approvers: s.approvers },
-      mail: mail.approvalNeeded(facts, ctx.deps.config.apiUrl, stage, r.approval.stages.length),
+      mail: mail.approvalNeeded(
+        facts,
+        ctx.deps.config.apiUrl,
+        stage,
+        r.approval.stages.length,
+        ctx.deps.config.consoleUrl,
+      ),
     },
   ];
 }

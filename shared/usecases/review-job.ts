@@ -245,7 +245,9 @@ function instanceMails(deps: Deps, i: InstanceRecord, reminder: boolean): Effect
   if (r.type === 'self') return [];
   const approvers = r.type === 'principals' ? r.principals : Object.values(r.approvers).flat();
   const facts = reviewFacts(i);
-  const m = reminder ? mail.reviewReminder(facts, deps.config.apiUrl) : mail.reviewStarted(facts, deps.config.apiUrl);
+  const m = reminder
+    ? mail.reviewReminder(facts, deps.config.apiUrl, deps.config.consoleUrl)
+    : mail.reviewStarted(facts, deps.config.apiUrl, deps.config.consoleUrl);
   return [{ kind: 'mail', to: { approvers }, mail: m }];
 }
 
@@ -255,8 +257,8 @@ function instanceMails(deps: Deps, i: InstanceRecord, reminder: boolean): Effect
  */
 function selfMails(deps: Deps, i: InstanceRecord, principals: readonly PrincipalRef[], reminder: boolean): Effect[] {
   const m = reminder
-    ? mail.reviewReminder(reviewFacts(i), deps.config.apiUrl)
-    : mail.reviewStarted(reviewFacts(i), deps.config.apiUrl);
+    ? mail.reviewReminder(reviewFacts(i), deps.config.apiUrl, deps.config.consoleUrl)
+    : mail.reviewStarted(reviewFacts(i), deps.config.apiUrl, deps.config.consoleUrl);
   const users = new Set(principals.filter((p) => p.principalType === 'user').map((p) => p.principalId));
   return [...users].map((id) => ({ kind: 'mail', to: { principals: [userRef(id)] }, mail: m }));
 }

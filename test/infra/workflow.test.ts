@@ -795,6 +795,15 @@ describe('schedules', () => {
       expect(variables[key]).toBeUndefined();
   });
 
+  it('takes the console address as a parameter, empty by default, for the links of the workflow and API mail', () => {
+    // Assess
+    const parameters = template.toJSON().Parameters as Record<string, { Default?: unknown }>;
+    expect(parameters.ConsoleUrl?.Default).toBe('');
+    expect(variablesOf(handlerId()).ELEVATE_CONSOLE_URL).toEqual({ Ref: 'ConsoleUrl' });
+    const requests = variablesOf(logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/));
+    expect(requests.ELEVATE_CONSOLE_URL).toEqual({ Ref: 'ConsoleUrl' });
+  });
+
   it('takes the Identity Center settings as parameters, empty (not configured) by default', () => {
     // Assess
     const parameters = template.toJSON().Parameters as Record<string, { Default?: unknown; AllowedValues?: unknown }>;

@@ -1,0 +1,60 @@
+/**
+ * The web console on the local runtime, at `/` (console/): built on first use (esbuild, in memory, a fraction of a
+ * second), served for its fixed paths with `config.json` naming this runtime as API and issuer. Every answer
+ * carries the headers the deployed console has: a Content-Security-Policy that allows no inline script and no
+ * other origin, nosniff, no referrer, no framing.
+ */
+import type { ConsoleFile } from '../../console/build.ts';
+import type { HttpResult } from './http-event.ts';
+import { LOCAL_ISSUER } from './issuer.ts';
+import { AUTHORIZE_PATH, CONSOLE_CLIENT_ID, TOKEN_PATH } from './oidc.ts';
+
+/** The console's own paths (deep links): each answers index.html; the app routes in the browser. */
+const APP_PATH =
+  /^\/(|requests|requests\/[A-Za-z0-9_-]{1,64}|approvals|reviews|admin\/(roles|assignments|groups|alerts)|admin\/roles\/[a-z0-9-]{1,64}|audit|callback)$/;
+
+export const CONSOLE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+let built: Promise<Map<string, ConsoleFile>> | undefined;
+const files = (): Promise<Map<string, ConsoleFile>> => {
+  built ??= import('../../console/build.ts').then((m) => m.buildConsole());
+  built.catch(() => {
+    built = undefined;
+  });
+  return built;
+};
+
+/** Whether a GET is the console's (so the API's 404 stays for everything else). */
+export const isConsolePath = (method: string, path: string): boolean =>
+  (method === 'GET' || method === 'HEAD') &&
+  (APP_PATH.test(path) || path === '/config.json' || path === '/assets/app.js' || path === '/assets/app.css');
+
+export async function serveConsole(path: string): Promise<HttpResult> {
+  if (path === '/config.json') {
+    const config = {
+      apiUrl: '',
+      issuer: LOCAL_ISSUER,
+      authorizationEndpoint: AUTHORIZE_PATH,
+      tokenEndpoint: TOKEN_PATH,
+      clientId: CONSOLE_CLIENT_ID,
+      scope: 'openid elevate/api',
+    };
+    return {
+      status: 200,
+      headers: { ...CONSOLE_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' },
+      body: Buffer.from(JSON.stringify(config)),
+    };
+  }
+  const file = (await files()).get(APP_PATH.test(path) ? '/index.html' : path) as ConsoleFile;
+  return {
+    status: 200,
+    headers: { ...CONSOLE_HEADERS, 'content-type': file.contentType, 'cache-control': 'no-cache' },
+    body: file.body,
+  };
+}
