@@ -99,13 +99,14 @@ export const CLASS_COST: Readonly<Record<ThrottleClass, { seconds: number; write
 /**
  * What the routes, all at their limits at once, may ask of the rest of the stack:
  * - `writeTransactionsPerSecond`: every change appends to one of `AUDIT_SHARDS` (8) audit chain heads of the day,
- *   each a single item under a condition; at 10 changes/s per head, two writers meet on a head in well under a
- *   third of the changes, and the store's retries absorb them. 80 transactions/s of ~6 items (~24 WCU each) is
- *   ~1,900 WCU/s, under the 4,000 WCU/s an on-demand table serves from its first day.
- * - `lambdaConcurrency`: 150 concurrent executions, 15% of the default regional account limit of 1,000, so Elevate
+ *   each a single item under a condition; at about 11 changes/s per head, two writers meet on a head in well under a
+ *   third of the changes, and the store's retries absorb them. 90 transactions/s of ~6 items (~24 WCU each) is
+ *   ~2,200 WCU/s, under the 4,000 WCU/s an on-demand table serves from its first day (raised from 80 for the
+ *   per-scope policy routes).
+ * - `lambdaConcurrency`: 160 concurrent executions, 16% of the default regional account limit of 1,000, so Elevate
  *   at its ceiling leaves the account's other functions room (reserve concurrency if you need a guarantee).
  */
-export const CAPACITY = { writeTransactionsPerSecond: 80, lambdaConcurrency: 150 } as const;
+export const CAPACITY = { writeTransactionsPerSecond: 90, lambdaConcurrency: 160 } as const;
 
 const POLLED = new Set(['GET /v1/me/assignments', 'GET /v1/approvals', 'GET /v1/me/reviews', 'GET /v1/requests/{id}']);
 
