@@ -14,6 +14,7 @@ import { isAdminAction } from '../domain/request.ts';
 import { errorFields, type Log, withRequestLog } from '../log.ts';
 import { isOverloaded } from '../retry.ts';
 import { CallContext, type IdempotencyKey } from '../usecases/context.ts';
+import { quiet } from '../usecases/effects.ts';
 import { proposeIfGoverned } from '../usecases/governance.ts';
 import { IdempotencyRace } from '../usecases/idempotency.ts';
 import { recordCaller } from '../usecases/principals.ts';
@@ -351,6 +352,8 @@ async function checkAuthority(ctx: CallContext, route: Route, raw: string): Prom
   const adminAction = adminActionOf(operationId, raw);
   try {
     if (access === 'admin' || adminAction) {
+      // A change also needs the settings (MFA): read beside the authority (one round trip), used once it is known.
+      if (change) quiet(ctx.settings());
       if (!(await ctx.authority()).admin) throw forbidden('this operation needs an active elevate-admin assignment');
       if (change) await ctx.requireAdminMfa(`this ${adminAction ? `'${adminAction}' request` : 'change'}`);
     } else if (access === 'reader' && !(await ctx.isReader())) {
