@@ -22,6 +22,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
   type GetCommandOutput,
   QueryCommand,
   type QueryCommandInput,
@@ -33,6 +35,7 @@ import { userRef } from '#shared/domain/primitives.ts';
 import { ATTR, keys, type QueryPart, queries } from '#shared/store/records.ts';
 import type { StoreStats } from '#shared/store/store.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
+import { type IoPlan, IoTracer } from '#test/support/io-trace.ts';
 import { type ColdResult, measureCold } from './cold.ts';
 import { apiEvent, type Built, benchTable, invoke } from './event.ts';
 import { pair, type Sample, type Step } from './measure.ts';
@@ -65,6 +68,9 @@ interface Row {
   floorSample: Sample;
   ratioP50: number;
   ratioP99: number;
+  /** Sequential DynamoDB round trips (calls in flight together count once) of one traced call, and of the floor. */
+  roundTrips: number;
+  floorRoundTrips: number;
   /** DynamoDB calls per operation (from Store.stats) and per floor. */
   handlerCalls: number;
   floorCalls: number;
@@ -172,7 +178,11 @@ async function main(): Promise<void> {
     const query = async (input: QueryCommandInput) => tally(await rawDoc.send(new QueryCommand(input)), 'read');
     const rows: Row[] = [];
     let handlerReported = false;
-    const measure = async (name: string, floor: string, op: Step, floorStep: Step) => {
+    // The round trips of one call of each operation, traced outside the timed iterations (test/support/io-trace.ts).
+    const tracer = new IoTracer(store.doc);
+    const traced = async (step: Step): Promise<IoPlan> => (await tracer.trace(step(-1))).plan;
+    const measure = async (name: string, floor: string, op: Step, floorStep: Step, floorRoundTrips: number) => {
+      const plan = await traced(op);
       let before: StoreStats = { ...store.stats };
       let floorBefore: Units = { ...floorUnits };
       const { op: handler, floor: floorSample } = await pair({
@@ -195,6 +205,8 @@ async function main(): Promise<void> {
         floorSample,
         ratioP50: handler.p50 / floorSample.p50,
         ratioP99: handler.p99 / floorSample.p99,
+        roundTrips: plan.roundTrips,
+        floorRoundTrips,
         handlerCalls: per(after.reads - before.reads + after.writes - before.writes),
         floorCalls: per(floorUnits.calls - floorBefore.calls),
         handlerRcu: per(after.readUnits - before.readUnits),
@@ -228,6 +240,7 @@ async function main(): Promise<void> {
       '1 Query: live active slots of the role',
       handlerStep(() => selfCheck, 200),
       () => () => query(liveQuery),
+      1,
     );
 
     // 2. The access check of another principal by an admin: the caller's authority Query comes first.
@@ -243,6 +256,7 @@ async function main(): Promise<void> {
         await query(authorityQuery);
         await query(liveQuery);
       },
+      2,
     );
 
     // Replays a captured call sequence with the raw client: every read as the handler sent it, then its
@@ -264,74 +278,93 @@ async function main(): Promise<void> {
       });
     };
     let floorChains = 0;
-    const replayStep =
-      (template: string, principal: string, floorPrincipal: (i: number) => string): Step =>
+    /**
+     * The minimal plan of a change (bench/README.md): its reads, all at once, then one TransactWriteItems of only the
+     * indispensable items of the handler's own transaction (captured once; principal and ids made fresh, same sizes
+     * and conditions). `reads(principal)` are document-client inputs naming the template's principal.
+     */
+    type FloorRead = { query: QueryCommandInput } | { get: GetCommandInput };
+    const indispensable = (
+      item: Record<string, { Item?: Record<string, { S?: string }>; Key?: Record<string, { S?: string }> }>,
+    ) => {
+      const [kind, body] = Object.entries(item)[0] as [
+        string,
+        { Item?: Record<string, { S?: string }>; Key?: Record<string, { S?: string }> },
+      ];
+      const pk = (body.Item ?? body.Key)?.pk?.S ?? '';
+      const sk = (body.Item ?? body.Key)?.sk?.S ?? '';
+      if (kind === 'ConditionCheck') return sk.includes('#eligible#');
+      if (kind !== 'Put') return false;
+      return pk.startsWith('REQ#') || sk === 'ASG' || sk.startsWith('LIVE#') || pk.startsWith('AUDIT');
+    };
+    const minimalStep =
+      (template: string, principal: string, floorPrincipal: (i: number) => string, reads: FloorRead[]): Step =>
       (i) => {
         const chain = `FLOOR${String(++floorChains).padStart(7, '0')}`;
-        const calls = JSON.parse(
-          freshIds(template.replaceAll(principal, floorPrincipal(i))).replace(
+        const fresh = (text: string) =>
+          freshIds(text.replaceAll(principal, floorPrincipal(i))).replace(
             /AUDITHEAD#\d{4}-\d{2}-\d{2}#\d+/g,
             `AUDITHEAD#${chain}`,
-          ),
-        ) as object[];
-        for (const call of calls) {
-          const items = (call as Partial<TransactWriteItemsCommandInput>).TransactItems;
-          for (const item of items ?? []) {
-            const put = item.Put;
-            if (put?.Item?.pk?.S?.startsWith('AUDITHEAD#')) {
-              put.ConditionExpression = 'attribute_not_exists(pk)';
-              delete put.ExpressionAttributeValues;
-            }
+          );
+        const tx = (JSON.parse(fresh(template)) as object[]).find((c) => 'TransactItems' in c) as
+          | TransactWriteItemsCommandInput
+          | undefined;
+        if (!tx?.TransactItems) throw new Error('the captured call made no transaction');
+        delete tx.ClientRequestToken;
+        let audits = 0;
+        tx.TransactItems = tx.TransactItems.filter((item) => {
+          if (!indispensable(item as never)) return false;
+          // One audit event (the change's), not the request's second one.
+          return !item.Put?.Item?.pk?.S?.startsWith('AUDIT#') || ++audits === 1;
+        });
+        for (const item of tx.TransactItems) {
+          const put = item.Put;
+          if (put?.Item?.pk?.S?.startsWith('AUDITHEAD#')) {
+            put.ConditionExpression = 'attribute_not_exists(pk)';
+            delete put.ExpressionAttributeValues;
           }
         }
+        const floorReads = JSON.parse(fresh(JSON.stringify(reads))) as FloorRead[];
         return async () => {
-          // The caller's profile read (recordCaller) runs beside the operation in the handler: here too.
-          const beside = calls
-            .filter((call) => 'RequestItems' in call)
-            .map(async (call) => {
-              const out = await raw.send(new BatchGetItemCommand(call as BatchGetItemCommandInput));
-              floorUnits.calls++;
-              const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
-              if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
-              floorUnits.read += units ?? 0;
-            });
-          for (const call of calls) {
-            if ('RequestItems' in call) continue;
-            if ('TransactItems' in call) {
-              const out = await raw.send(new TransactWriteItemsCommand(call as TransactWriteItemsCommandInput));
-              floorUnits.calls++;
-              const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
-              if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
-              floorUnits.write += units ?? 0;
-            } else if ('KeyConditionExpression' in call) {
-              tally(await raw.send(new RawQueryCommand(call as RawQueryCommandInput)), 'read');
-            } else if ('Key' in call) {
-              tally(await raw.send(new GetItemCommand(call as GetItemCommandInput)), 'read');
-            } else {
-              throw new Error(`the floor cannot replay ${JSON.stringify(call).slice(0, 200)}`);
-            }
-          }
-          await Promise.all(beside);
+          await Promise.all(
+            floorReads.map(async (r) =>
+              'query' in r
+                ? tally(await rawDoc.send(new QueryCommand(r.query)), 'read')
+                : tally(await rawDoc.send(new GetCommand(r.get)), 'read'),
+            ),
+          );
+          const out = await raw.send(new TransactWriteItemsCommand(tx));
+          floorUnits.calls++;
+          const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+          if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
+          floorUnits.write += units ?? 0;
         };
       };
-    const describeCalls = (template: string) => {
-      const calls = JSON.parse(template) as object[];
-      const n = (pick: (c: object) => boolean) => calls.filter(pick).length;
-      const q = n((c) => 'KeyConditionExpression' in c);
-      const g = n((c) => 'Key' in c && !('KeyConditionExpression' in c));
-      const t = n((c) => 'TransactItems' in c);
-      const b = n((c) => 'RequestItems' in c);
-      return `${q} Query + ${g} GetItem + ${b} BatchGet + ${t} TransactWrite, replayed raw`;
-    };
+    const getInput = (key: Record<string, unknown>): GetCommandInput => ({
+      TableName: tableName,
+      Key: key,
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    });
+    const headRead: FloorRead = { get: getInput(keys.auditHead('2000-01-01#0')) };
+    const MINIMAL_TX =
+      '1 TransactWrite: request, assignment, live slot, one audit event, chain head (+ the eligibility guard)';
 
-    // 3. adminAssign, a new principal each time. The floor: a replay of the handler's own calls (see above).
+    // 3. adminAssign, a new principal each time. The floor: its minimal plan (bench/README.md).
     const pad = (i: number) => String(i).padStart(6, '0');
     const assignTemplate = await capture(assign('bench-c-000000', 'bench-role-2', 'active', '/'), 201);
     await measure(
       'POST /v1/requests (adminAssign)',
-      `${describeCalls(assignTemplate)}`,
+      `reads at once: authority Query + settings GetItem + role Query + live slots Query + head GetItem; ${MINIMAL_TX}`,
       handlerStep((i) => assign(`bench-h-${pad(i)}`, 'bench-role-2', 'active', '/'), 201),
-      replayStep(assignTemplate, 'bench-c-000000', (i) => `bench-f-${pad(i)}`),
+      minimalStep(assignTemplate, 'bench-c-000000', (i) => `bench-f-${pad(i)}`, [
+        { query: rawQueryInput(queries.liveRolePrefix(userRef('admin'), 'elevate-'), true) },
+        { get: getInput(keys.settings()) },
+        { query: rawQueryInput(queries.roleItems('bench-role-2'), true) },
+        { query: rawQueryInput(queries.live(userRef('bench-c-000000'), 'bench-role-2'), true) },
+        headRead,
+      ]),
+      2,
     );
 
     // 3b. selfActivate without approval (bench-role-3 keeps the default policy: no approval stage). Every
@@ -346,7 +379,9 @@ async function main(): Promise<void> {
     };
     const activationCount = WARMUP + ITERATIONS;
     for (let i = -1; i < activationCount; i++) {
-      for (const who of i < 0 ? ['bench-sc-000000'] : [`bench-sh-${pad(i)}`, `bench-sf-${pad(i)}`]) {
+      for (const who of i < 0
+        ? ['bench-sc-000000', `bench-sh-${pad(i)}`]
+        : [`bench-sh-${pad(i)}`, `bench-sf-${pad(i)}`]) {
         await must(assign(who, 'bench-role-3', 'eligible', '/'), 201);
       }
     }
@@ -354,11 +389,20 @@ async function main(): Promise<void> {
       apiEvent('POST', '/v1/requests', { as: 'bench-sc-000000', body: activation }),
       201,
     );
+    const activating = userRef('bench-sc-000000');
     await measure(
       'POST /v1/requests (selfActivate)',
-      `${describeCalls(activateTemplate)}`,
+      `reads at once: role Query + live slots Query + pending GetItem + head GetItem; ${MINIMAL_TX}`,
       handlerStep((i) => apiEvent('POST', '/v1/requests', { as: `bench-sh-${pad(i)}`, body: activation }), 201),
-      replayStep(activateTemplate, 'bench-sc-000000', (i) => `bench-sf-${pad(i)}`),
+      minimalStep(activateTemplate, 'bench-sc-000000', (i) => `bench-sf-${pad(i)}`, [
+        { query: rawQueryInput(queries.roleItems('bench-role-3'), true) },
+        { query: rawQueryInput(queries.live(activating, 'bench-role-3'), true) },
+        {
+          get: getInput(keys.pending({ ...activating, roleId: 'bench-role-3', assignmentType: 'active', scope: '/' })),
+        },
+        headRead,
+      ]),
+      2,
     );
 
     // 4. "My assignments": one strongly consistent Query of the caller's live slots.
@@ -369,6 +413,7 @@ async function main(): Promise<void> {
       '1 Query: all live slots',
       handlerStep(() => mine, 200),
       () => () => query(allLive),
+      1,
     );
 
     // 5. The audit list, newest 50: a Query of 50 items of one of the newest day's shard partitions.
@@ -386,16 +431,18 @@ async function main(): Promise<void> {
       '1 Query of 50 items (eventually consistent)',
       handlerStep(() => audit, 200),
       () => () => query(auditQuery),
+      1,
     );
 
     const capacityReported = handlerReported || floorUnits.reported;
     console.log(
-      `\nLatency per call in ms (p50/p99 over ${ITERATIONS}), ratio = handler / floor; capacity units per call${capacityReported ? '' : ' (DynamoDB Local reported no ConsumedCapacity: shown as 0)'}:\n`,
+      `\nLatency per call in ms (p50/p99 over ${ITERATIONS}), ratio = handler / floor; trips = sequential DynamoDB round trips, handler/floor; capacity units per call${capacityReported ? '' : ' (DynamoDB Local reported no ConsumedCapacity: shown as 0)'}:\n`,
     );
     console.log(
       table(
         [
           'operation',
+          'trips',
           'calls',
           'p50',
           'p99',
@@ -410,6 +457,7 @@ async function main(): Promise<void> {
         ],
         rows.map((r) => [
           r.name,
+          `${r.roundTrips}/${r.floorRoundTrips}`,
           `${fmt(r.handlerCalls, 1)}/${fmt(r.floorCalls, 1)}`,
           fmt(r.handler.p50),
           fmt(r.handler.p99),

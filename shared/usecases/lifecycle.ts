@@ -70,7 +70,11 @@ export async function activatedEffects(
 ): Promise<Effect[]> {
   const [role, { policy }, name] = known
     ? [known.role, known, await known.principalName]
-    : await Promise.all([requireRole(deps.store, r.roleId), policyOfRequest(deps.store, r).then((policy) => ({ policy })), principalName(deps, r)]);
+    : await Promise.all([
+        requireRole(deps.store, r.roleId),
+        policyOfRequest(deps.store, r).then((policy) => ({ policy })),
+        principalName(deps, r),
+      ]);
   const facts = factsOf(r, role.displayName, name, a);
   const effects: Effect[] = [];
   if (!policy.notifications.criticalOnly) {

@@ -52,7 +52,7 @@ import {
 } from './lifecycle.ts';
 import { checkGrantReady } from './provisioning.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
-import { type RoleInForce, readRoleInForce } from './roles.ts';
+import { type RoleInForce, readRoleInForce, requireRole } from './roles.ts';
 import { readVisibleRequest } from './visibility.ts';
 
 export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Request } | { kind: 'valid' };
@@ -139,7 +139,10 @@ async function readKnown(ctx: CallContext, input: RequestInput, slot: ReturnType
   const mail = activation
     ? { principalName: quiet(principalName(ctx.deps, slot)), admins: quiet(activeAdmins(ctx.deps)) }
     : {};
-  const [role, slots] = await Promise.all([readRoleInForce(ctx.store, input.roleId, input.scope), readSlots(ctx, slot)]);
+  const [role, slots] = await Promise.all([
+    readRoleInForce(ctx.store, input.roleId, input.scope),
+    readSlots(ctx, slot),
+  ]);
   return { role, slots, ...(pending && { pending }), ...mail };
 }
 
@@ -480,6 +483,7 @@ async function adminRemove(ctx: CallContext, input: Decided, current: Assignment
 // ---- self actions -------------------------------------------------------------------------------
 
 async function selfActivate(ctx: CallContext, input: Decided, known: Known): Promise<Plan | 'valid'> {
+  const { policy } = known.role;
   checkActivationType(input.assignmentType);
   const eligibility = await standingEligibility(
     ctx.deps,

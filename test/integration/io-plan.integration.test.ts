@@ -102,4 +102,25 @@ describe('the I/O plan of an activation and an assignment', () => {
     expect(writes[0]?.what).not.toContain('LIVE#');
     expect(writes[0]?.what).toContain('AUDIT#');
   });
+
+  it('reads a gated page beside the gate: the audit list in its own 2 round trips, the same 403 when refused', async () => {
+    // Prepare: the install record is read once per function instance.
+    expect((await call('GET', '/v1/audit-events?limit=5', { as: 'admin' })).status).toBe(200);
+    // Act
+    const read = await tracer.trace(() => call('GET', '/v1/audit-events?limit=5', { as: 'admin' }));
+    const refused = await tracer.trace(() => call('GET', '/v1/audit-events?limit=5', { as: 'io-nobody' }));
+    const invalidRefused = await tracer.trace(() => call('GET', '/v1/audit-events?limit=0', { as: 'io-nobody' }));
+    // Assess
+    expect(read.result.status).toBe(200);
+    expect(read.result.body.items.length).toBeGreaterThan(0);
+    // The gate's authority Query beside the page's first read (the days with events), then the day's shards.
+    expect(read.plan.roundTrips).toBe(2);
+    const first = read.plan.calls.filter((c) => c.depth === 1).map((c) => c.what);
+    expect(first).toEqual(expect.arrayContaining(['P#user#admin LIVE#elevate-…', 'gsi1: AUDITDAYS']));
+    expect(read.plan.calls.every((c) => c.command === 'Query' || c.command === 'GetItem')).toBe(true);
+    expect(refused.result.status).toBe(403);
+    expect(refused.result.body.items).toBeUndefined();
+    expect(refused.plan.calls.some((c) => c.command === 'TransactWriteItems')).toBe(false);
+    expect(invalidRefused.result.status).toBe(403);
+  });
 });
