@@ -25,10 +25,10 @@ import {
 } from '../store/records.ts';
 import { fromLiveSlot, readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
-import { type Effect, runEffects } from './effects.ts';
+import { type Effect, quiet, runEffects } from './effects.ts';
 import { deprovisionEffect, deprovisionName, planProvisioning, releases } from './provisioning-steps.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
-import { policyOfRequest, requireRole, resolvePolicy } from './roles.ts';
+import { policyOfRequest, readRoleOfRequest, requireRole, resolvePolicy } from './roles.ts';
 import { coveringInOrganization } from './scopes.ts';
 
 /**
@@ -107,17 +107,28 @@ export async function grantNow(
   now: Date,
   actor: Actor,
   readVersion: number = r.version,
+  known?: GrantKnown,
 ): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   const nowIso = now.toISOString();
   const granted: RequestRecord = { ...transition(r, 'Granted', now), version: r.version + 1, taskToken: null };
   const pending = releasePending(r);
 
   if (r.action === 'selfActivate') {
-    const eligibility = await standingEligibility(deps, r, now);
+    const eligibility = await standingEligibility(deps, r, now, known?.slots);
     const assignment = activationOf(r, eligibility, now);
     const windowed = withWindow(granted, assignment);
-    const holds = await provisioned(deps, windowed, assignment, now);
-    const step = await grantNew(deps, readVersion, windowed, assignment, now, actor, pending, 'assignment.activated');
+    const holds = await provisioned(deps, windowed, assignment, now, known?.targets);
+    const step = await grantNew(
+      deps,
+      readVersion,
+      windowed,
+      assignment,
+      now,
+      actor,
+      pending,
+      'assignment.activated',
+      known,
+    );
     return { ...step, writes: [...step.writes, ...holds, ops.eligibilityStands(eligibility)] };
   }
 
@@ -280,6 +291,7 @@ async function grantNew(
   actor: Actor,
   pending: WriteOp[],
   action: string,
+  known?: GrantKnown,
 ): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   granted.assignmentId = assignment.id;
   return {
@@ -292,8 +304,30 @@ async function grantNew(
       audit(now, actor, action, granted, { assignment }),
       activatedEvent(granted, assignment, now),
     ],
-    effects: await activatedEffects(deps, granted, assignment),
+    effects: await activatedEffects(deps, granted, assignment, known),
   };
+}
+
+/**
+ * What the grant of an activation reads, read all at once ahead of it (an approval that grants starts these beside
+ * its own reads): the principal's live slots of the role (strongly consistent), the role, its targets and the
+ * policy the request was decided under (one Query of the role's partition), the principal's name for the mail.
+ */
+export interface GrantKnown {
+  slots: readonly Assignment[];
+  targets: readonly Target[];
+  role: RoleRecord;
+  policy: RolePolicy;
+  principalName: Promise<string | null>;
+}
+
+export async function readGrantKnown(deps: Deps, r: RequestRecord): Promise<GrantKnown> {
+  const principal = quiet(principalName(deps, r));
+  const [slots, ofRole] = await Promise.all([
+    deps.store.all(queries.live(r, r.roleId)).then((items) => items.map(fromLiveSlot)),
+    readRoleOfRequest(deps.store, r),
+  ]);
+  return { slots, ...ofRole, principalName: principal };
 }
 
 async function readAssignment(deps: Deps, id: string): Promise<Assignment | undefined> {

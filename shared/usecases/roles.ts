@@ -86,6 +86,34 @@ export async function readRoleInForce(store: Store, roleId: string, scope: strin
   return { role, scope: chosen, policy: withDefaults(policy), targets };
 }
 
+/**
+ * What a request's grant needs of its role, in one strongly consistent Query of the role's partition: the role, its
+ * targets, and the policy the request was decided under (as `policyOfRequest`: its `policyScope`'s, or when that
+ * scope's policy was removed since, the policy in force at the request's scope now).
+ */
+export async function readRoleOfRequest(
+  store: Store,
+  r: { roleId: string; scope: string; policyScope?: string | undefined },
+): Promise<{ role: RoleRecord; policy: RolePolicy; targets: Target[] }> {
+  let role: RoleRecord | undefined;
+  let base: PolicyRecord | undefined;
+  let targets: Target[] = [];
+  const at = r.policyScope ?? '/';
+  let scoped: RolePolicy | undefined;
+  for (const item of await store.all(queries.roleItems(r.roleId))) {
+    if (item.entity === stored.role.name) role = stored.role.fromItem(item);
+    else if (item.entity === stored.policy.name) base = stored.policy.fromItem(item);
+    else if (item.entity === stored.scopedPolicy.name) {
+      const record = stored.scopedPolicy.fromItem(item);
+      if (record.scope === at) scoped = record.policy;
+    } else if (item.entity === stored.targets.name) targets = stored.targets.fromItem(item).targets;
+  }
+  if (!role || !base) throw notFound(`role '${r.roleId}'`);
+  if (at === '/') return { role, policy: policyInForce(base), targets };
+  if (scoped) return { role, policy: withDefaults(scoped), targets };
+  return { role, policy: (await resolvePolicy(store, r.roleId, r.scope)).policy, targets };
+}
+
 /** The policy a role's requests are held to (its record's, with the defaults of what it leaves out). */
 function policyInForce(record: PolicyRecord): RolePolicy {
   return withDefaults(record.policy);

@@ -123,4 +123,34 @@ describe('the I/O plan of an activation and an assignment', () => {
     expect(refused.plan.calls.some((c) => c.command === 'TransactWriteItems')).toBe(false);
     expect(invalidRefused.result.status).toBe(403);
   });
+
+  it('approves (the last stage, which grants) in 3 round trips to its commit: request and approver, grant reads, transaction', async () => {
+    // Prepare: a role whose activation needs one approval by bob; carol eligible, her activation pending.
+    const policy = await call('GET', '/v1/roles/io-role/policy', { as: 'admin' });
+    const approval = {
+      required: true,
+      stages: [{ approvers: [{ type: 'user', id: 'io-bob' }], requiredApprovals: 1, timeout: 'PT4H' }],
+    };
+    const put = await call('PUT', '/v1/roles/io-role/policy', {
+      as: 'admin',
+      body: { ...policy.body, activation: { ...policy.body.activation, approval } },
+    });
+    expect(put.status).toBe(200);
+    expect((await assign('io-dave', 'eligible')).status).toBe(201);
+    const asked = await activate('io-dave');
+    expect(asked.status).toBe(202);
+    // Act
+    const { result, plan } = await tracer.trace(() =>
+      call('POST', `/v1/requests/${asked.body.id}/approve`, { as: 'io-bob', body: { justification: 'ok' } }),
+    );
+    // Assess
+    expect(result.status).toBe(200);
+    expect(result.body.status).toBe('Granted');
+    const writes = plan.calls.filter((c) => c.command === 'TransactWriteItems');
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.depth).toBe(3);
+    expect(commands(plan, 1)).toEqual(['GetItem', 'GetItem', 'Query', 'Query']);
+    // Only the mail's recipients (read beside the transaction) may come after it.
+    expect(plan.roundTrips).toBeLessThanOrEqual(4);
+  });
 });
