@@ -174,6 +174,8 @@ function gate(): Step {
 /** A read's operation, answered once the gate let it through; the gate's refusal (after the read settled) if not. */
 async function gated<T>(call: Call, work: Promise<T>): Promise<T> {
   if (!call.gate) return work;
+  // Handled from now on (a page that fails while the gate decides is no unhandled rejection); awaited below.
+  work.catch(() => {});
   try {
     await call.gate;
   } catch (refusal) {
