@@ -421,7 +421,7 @@ async function main(): Promise<void> {
     // the newest day's shard partitions at once, as many items each as the listing asks of each (audit.ts).
     const day = newestTime.slice(0, 10);
     const daysQuery = rawQueryInput(queries.auditDays(day, day), false);
-    const perShard = Math.max(4, Math.ceil(50 / AUDIT_SHARDS) + 1);
+    const perShard = Math.max(4, Math.ceil((2 * 50) / AUDIT_SHARDS) + 1);
     const shardQueries = queries
       .auditDay(day, '0', `${newestTime}\uffff`, false)
       .map((q) => rawQueryInput(q, false, perShard));
