@@ -69,10 +69,11 @@ export interface GrantToCheck {
 export async function checkGrantReady(
   deps: Pick<Deps, 'provisioning' | 'store' | 'config'>,
   g: GrantToCheck,
+  known?: readonly Target[],
 ): Promise<void> {
   if (g.assignmentType !== 'active') return;
-  const record = await readTargets(deps.store, g.roleId);
-  const targets = record?.targets ?? [];
+  // The role's targets, as the caller already read them (readRoleInForce), or read now.
+  const targets = known ?? (await readTargets(deps.store, g.roleId))?.targets ?? [];
   if (targets.length === 0) return;
   const account = provisioningAccount(targets, g.scope);
   if (account === null) {
