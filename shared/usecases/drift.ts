@@ -1,9 +1,7 @@
 import type { Deps, ProvisioningPorts } from '../deps.ts';
-import { type Assignment, inForce } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import {
   assignmentKey,
-  backedKeys,
   backsNow,
   DRIFT_GRACE_MS,
   type DriftUnit,
@@ -12,7 +10,6 @@ import {
   refBacks,
   unitKey,
 } from '../domain/drift.ts';
-import { memberRole } from '../domain/group.ts';
 import { refIdOf } from '../domain/provisioning.ts';
 import type { Target } from '../domain/targets.ts';
 import { errorFields, log } from '../log.ts';
@@ -23,7 +20,6 @@ import { toAssignment } from './assignments.ts';
 import { NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent } from './context.ts';
 import { JOB_POLL, type PollPolicy } from './fence.ts';
-import { identityCenterUserId } from './provisioning.ts';
 
 /**
  * The `drift` job (hourly; provisioning.md, "Drift"; the rules are shared/domain/drift.ts). For every managed
@@ -75,18 +71,10 @@ async function managedTargets(deps: Deps): Promise<Managed> {
 
 /**
  * What backs findings besides their reference items (heldRefs): the grants that ended within the grace, by the
- * targets recorded on them (their removal is in flight), and the grants of group principals of these roles that were
- * not provisioned per member (no recorded targets: their active members × the role's targets, as before group-held
- * provisioning).
+ * targets recorded on them (their removal is in flight). A grant held by a group records a set of targets per
+ * member (group-provisioning.ts), held like any grant's: it needs nothing more here.
  */
-async function backing(
-  deps: Deps,
-  ports: ProvisioningPorts,
-  roles: Iterable<string>,
-  targets: Map<string, Target[]>,
-  now: Date,
-  userIds: Map<string, string | null>,
-): Promise<Set<string>> {
+async function backing(deps: Deps, now: Date): Promise<Set<string>> {
   const keysBacked = new Set<string>();
   const from = new Date(now.getTime() - DRIFT_GRACE_MS).toISOString();
   for (const status of ['Expired', 'Revoked']) {
@@ -95,44 +83,7 @@ async function backing(
       if (a.provisioning && backsNow(a, now)) for (const k of recordedKeys(a.provisioning.targets)) keysBacked.add(k);
     }
   }
-  for (const k of await unprovisionedGroupGrants(deps, ports, roles, targets, now, userIds)) keysBacked.add(k);
   return keysBacked;
-}
-
-async function unprovisionedGroupGrants(
-  deps: Deps,
-  ports: ProvisioningPorts,
-  roles: Iterable<string>,
-  targets: Map<string, Target[]>,
-  now: Date,
-  userIds: Map<string, string | null>,
-): Promise<string[]> {
-  const found: string[] = [];
-  const membersOf = new Map<string, string[]>();
-  for (const roleId of new Set(roles)) {
-    for await (const item of deps.store.stream(queries.assignmentsOfRole(roleId))) {
-      const g = toAssignment(item);
-      if (g.principalType !== 'group' || g.provisioning?.targets.length || !backsNow(g, now)) continue;
-      if (!membersOf.has(g.principalId)) membersOf.set(g.principalId, await activeMembers(deps, g.principalId, now));
-      for (const principalId of membersOf.get(g.principalId) ?? []) {
-        if (!userIds.has(principalId)) {
-          userIds.set(principalId, (await identityCenterUserId(deps, ports, principalId)).userId);
-        }
-        const userId = userIds.get(principalId);
-        if (userId) found.push(...backedKeys(targets.get(g.roleId) ?? [], g.scope, userId));
-      }
-    }
-  }
-  return found;
-}
-
-async function activeMembers(deps: Deps, groupId: string, now: Date): Promise<string[]> {
-  const members: string[] = [];
-  for await (const item of deps.store.stream(queries.assignmentsOfRole(memberRole(groupId)))) {
-    const m = toAssignment(item) as Assignment;
-    if (m.assignmentType === 'active' && m.principalType === 'user' && inForce(m, now)) members.push(m.principalId);
-  }
-  return members;
 }
 
 /** The findings (by key) whose reference item shows a live grant holding them or Elevate's operation in flight. */
@@ -268,9 +219,7 @@ export async function detectDrift(
     }
   }
 
-  const all = [...managed.permissionSets.values(), ...managed.groups.values()].flatMap((s) => [...s]);
-  const userIds = new Map<string, string | null>();
-  const backed = await backing(deps, ports, all, managed.targets, now, userIds);
+  const backed = await backing(deps, now);
   let last: string | undefined = after;
   for (const unit of units.slice(start)) {
     if (budget.timeLeft() < budget.reserveMs) {
@@ -282,7 +231,6 @@ export async function detectDrift(
       const done = await driftOfUnit(deps, ports, unit, {
         backed,
         managed,
-        userIds,
         mode,
         poll,
         standing,
@@ -324,7 +272,6 @@ async function driftOfUnit(
   ctx: {
     backed: Set<string>;
     managed: Managed;
-    userIds: Map<string, string | null>;
     mode: 'alert' | 'remove';
     poll: PollPolicy;
     standing: Map<string, AlertRecord[]>;
@@ -339,11 +286,7 @@ async function driftOfUnit(
   let stillBacked = new Set<string>();
   if (found.length && ctx.mode === 'remove') {
     // Once more, fresh, just before removing: a grant made since the run began holds what it provisions.
-    const roles =
-      unit.kind === 'accountAssignments'
-        ? ctx.managed.permissionSets.get(unit.permissionSetArn)
-        : ctx.managed.groups.get(unit.groupId);
-    stillBacked = await backing(deps, ports, roles ?? [], ctx.managed.targets, deps.clock.now(), new Map());
+    stillBacked = await backing(deps, deps.clock.now());
     for (const k of await heldRefs(deps, found)) stillBacked.add(k);
   }
   const raised = new Set<string>();
