@@ -146,7 +146,7 @@ async function accountProblem(ports: ProvisioningPorts, accountId: string): Prom
 }
 
 /** The active, in-force memberships of a group now (its member role's active assignments held by users). */
-export async function activeMemberships(store: Store, groupId: string, now: Date): Promise<Assignment[]> {
+async function activeMemberships(store: Store, groupId: string, now: Date): Promise<Assignment[]> {
   const found: Assignment[] = [];
   for await (const item of store.stream(queries.assignmentsOfRole(memberRole(groupId)))) {
     const m = toAssignment(item);
