@@ -15,7 +15,7 @@ import {
 } from '../domain/provisioning.ts';
 import type { Target } from '../domain/targets.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
-import { ops, type WriteOp } from '../store/records.ts';
+import { ops, StandingMoved, type WriteOp } from '../store/records.ts';
 import type { Effect } from './effects.ts';
 import { groupMembersReady, groupOfMembership, liveGroupGrants, userOrRefuse } from './provisioning.ts';
 
@@ -101,7 +101,7 @@ export async function membershipJoins(deps: Deps, m: Assignment, now: Date): Pro
   for (const g of grants) {
     const { provisioning, added } = joinedProvisioning(g.provisioning as Provisioning, g.id, member, now);
     if (!added.length) continue;
-    writes.push(...ops.replaceAssignment(changed(g, provisioning, now), g.version));
+    writes.push(...replaceGrant(g, provisioning, now));
     mergeInto(byRef, holdsByRef(g.id, added));
   }
   if (byRef.size > MAX_MEMBER_HOLDS) throw tooMany(byRef.size, `joining the group '${groupId}'`);
@@ -131,7 +131,7 @@ export async function membershipLeaves(deps: Deps, m: Assignment, now: Date): Pr
     const holder = memberHolder(g.id, m.id);
     const { provisioning, released } = releasedProvisioning(g.provisioning as Provisioning, holder, now);
     if (!released.length) continue;
-    writes.push(...ops.replaceAssignment(changed(g, provisioning, now), g.version));
+    writes.push(...replaceGrant(g, provisioning, now));
     mergeInto(byRef, holdsByRef(g.id, released));
     effects.push(settleEffect(g, `${g.id}-leave-${m.id}`, now));
   }
@@ -152,6 +152,16 @@ export function memberRollbackWrites(
     released,
   };
 }
+
+/**
+ * A group's grant changed by a membership's transaction, guarded by the version read: when its provisioning step
+ * wrote it meanwhile, the membership's change is planned again (StandingMoved: the API and removals re-plan).
+ */
+const replaceGrant = (g: Assignment, provisioning: Provisioning, now: Date): WriteOp[] =>
+  ops.replaceAssignment(changed(g, provisioning, now), g.version).map((w) => ({
+    ...w,
+    onConflict: () => new StandingMoved(`the grant '${g.id}' of the group changed meanwhile; retry`),
+  }));
 
 const changed = (g: Assignment, provisioning: Provisioning, now: Date): Assignment => ({
   ...g,

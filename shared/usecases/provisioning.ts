@@ -133,9 +133,7 @@ async function userProblem(
   ports: ProvisioningPorts,
   principalId: string,
 ): Promise<string | null> {
-  const { userId, lookedUp } = await identityCenterUserId(deps, ports, principalId);
-  if (userId) return null;
-  return lookedUp.startsWith('no e-mail') ? lookedUp : `no IAM Identity Center user ${lookedUp}`;
+  return (await userOrRefuse(deps, ports, principalId)).problem;
 }
 
 async function accountProblem(ports: ProvisioningPorts, accountId: string): Promise<string | null> {
@@ -177,6 +175,7 @@ export async function liveGroupGrants(store: Store, groupId: string, now: Date):
   return grants;
 }
 
+/** The principal's Identity Center user, or why there is none. */
 export async function userOrRefuse(
   deps: Pick<Deps, 'store' | 'config'>,
   ports: ProvisioningPorts,
