@@ -420,6 +420,8 @@ const headGuard = (expectedSeq: number | null) =>
     ? { ConditionExpression: NEW }
     : { ConditionExpression: 'seq = :seq', ExpressionAttributeValues: { ':seq': expectedSeq } };
 
+const holderList = (h: string | readonly string[]): string[] => (typeof h === 'string' ? [h] : [...h]);
+
 export const ops = {
   createRole: (r: RoleRecord): WriteOp => ({
     Put: { Item: roleItem(r), ConditionExpression: NEW },
@@ -641,22 +643,25 @@ export const ops = {
     },
     onConflict: () => new StandingMoved(`an activation of eligibility '${eligibilityId}' was made meanwhile; retry`),
   }),
-  /** The grant holds the AWS assignment or membership (in the grant's transaction): it may not be removed now. */
-  holdRef: (refId: string, assignmentId: string): WriteOp => ({
+  /**
+   * The grant holds the AWS assignment or membership (in the grant's transaction): it may not be removed now. The
+   * holders are the grant's id, or (a group-held grant) one holder per membership it provisions for.
+   */
+  holdRef: (refId: string, holders: string | readonly string[]): WriteOp => ({
     Update: {
       Key: keys.awsRef(refId),
       UpdateExpression: 'ADD #holders :a SET #entity = :entity, #refId = :refId',
       ExpressionAttributeNames: { '#holders': 'holders', '#entity': 'entity', '#refId': 'refId' },
-      ExpressionAttributeValues: { ':a': new Set([assignmentId]), ':entity': 'awsRef', ':refId': refId },
+      ExpressionAttributeValues: { ':a': new Set(holderList(holders)), ':entity': 'awsRef', ':refId': refId },
     },
   }),
   /** The grant no longer needs it (in the transaction that ends the grant). The last holder's step removes it. */
-  releaseRef: (refId: string, assignmentId: string): WriteOp => ({
+  releaseRef: (refId: string, holders: string | readonly string[]): WriteOp => ({
     Update: {
       Key: keys.awsRef(refId),
       UpdateExpression: 'DELETE #holders :a',
       ExpressionAttributeNames: { '#holders': 'holders' },
-      ExpressionAttributeValues: { ':a': new Set([assignmentId]) },
+      ExpressionAttributeValues: { ':a': new Set(holderList(holders)) },
     },
   }),
   /**

@@ -1,9 +1,7 @@
 import type { Deps, ProvisioningPorts } from '../deps.ts';
-import { type Assignment, inForce } from '../domain/assignment.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import {
   assignmentKey,
-  backedKeys,
   backsNow,
   DRIFT_GRACE_MS,
   type DriftUnit,
@@ -12,7 +10,6 @@ import {
   refBacks,
   unitKey,
 } from '../domain/drift.ts';
-import { memberRole } from '../domain/group.ts';
 import { refIdOf } from '../domain/provisioning.ts';
 import type { Target } from '../domain/targets.ts';
 import { errorFields, log } from '../log.ts';
@@ -23,7 +20,6 @@ import { toAssignment } from './assignments.ts';
 import { NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent } from './context.ts';
 import { JOB_POLL, type PollPolicy } from './fence.ts';
-import { identityCenterUserId } from './provisioning.ts';
 
 /**
  * The `drift` job (hourly; provisioning.md, "Drift"; the rules are shared/domain/drift.ts). For every managed
@@ -75,18 +71,10 @@ async function managedTargets(deps: Deps): Promise<Managed> {
 
 /**
  * What backs findings besides their reference items (heldRefs): the grants that ended within the grace, by the
- * targets recorded on them (their removal is in flight), and the grants of group principals of these roles that were
- * not provisioned per member (no recorded targets: their active members × the role's targets, as before group-held
- * provisioning).
+ * targets recorded on them (their removal is in flight). A grant held by a group records a set of targets per
+ * member (group-provisioning.ts), held like any grant's: it needs nothing more here.
  */
-async function backing(
-  deps: Deps,
-  ports: ProvisioningPorts,
-  roles: Iterable<string>,
-  targets: Map<string, Target[]>,
-  now: Date,
-  userIds: Map<string, string | null>,
-): Promise<Set<string>> {
+async function backing(deps: Deps, now: Date): Promise<Set<string>> {
   const keysBacked = new Set<string>();
   const from = new Date(now.getTime() - DRIFT_GRACE_MS).toISOString();
   for (const status of ['Expired', 'Revoked']) {
@@ -95,44 +83,7 @@ async function backing(
       if (a.provisioning && backsNow(a, now)) for (const k of recordedKeys(a.provisioning.targets)) keysBacked.add(k);
     }
   }
-  for (const k of await unprovisionedGroupGrants(deps, ports, roles, targets, now, userIds)) keysBacked.add(k);
   return keysBacked;
-}
-
-async function unprovisionedGroupGrants(
-  deps: Deps,
-  ports: ProvisioningPorts,
-  roles: Iterable<string>,
-  targets: Map<string, Target[]>,
-  now: Date,
-  userIds: Map<string, string | null>,
-): Promise<string[]> {
-  const found: string[] = [];
-  const membersOf = new Map<string, string[]>();
-  for (const roleId of new Set(roles)) {
-    for await (const item of deps.store.stream(queries.assignmentsOfRole(roleId))) {
-      const g = toAssignment(item);
-      if (g.principalType !== 'group' || g.provisioning?.targets.length || !backsNow(g, now)) continue;
-      if (!membersOf.has(g.principalId)) membersOf.set(g.principalId, await activeMembers(deps, g.principalId, now));
-      for (const principalId of membersOf.get(g.principalId) ?? []) {
-        if (!userIds.has(principalId)) {
-          userIds.set(principalId, (await identityCenterUserId(deps, ports, principalId)).userId);
-        }
-        const userId = userIds.get(principalId);
-        if (userId) found.push(...backedKeys(targets.get(g.roleId) ?? [], g.scope, userId));
-      }
-    }
-  }
-  return found;
-}
-
-async function activeMembers(deps: Deps, groupId: string, now: Date): Promise<string[]> {
-  const members: string[] = [];
-  for await (const item of deps.store.stream(queries.assignmentsOfRole(memberRole(groupId)))) {
-    const m = toAssignment(item) as Assignment;
-    if (m.assignmentType === 'active' && m.principalType === 'user' && inForce(m, now)) members.push(m.principalId);
-  }
-  return members;
 }
 
 /** The findings (by key) whose reference item shows a live grant holding them or Elevate's operation in flight. */
@@ -257,7 +208,6 @@ async function standingAlerts(deps: Deps): Promise<Map<string, AlertRecord[]>> {
 type UnitContext = {
   backed: Set<string>;
   managed: Managed;
-  userIds: Map<string, string | null>;
   mode: 'alert' | 'remove';
   poll: PollPolicy;
   standing: Map<string, AlertRecord[]>;
@@ -317,11 +267,9 @@ export async function detectDrift(
   const start = after ? order.indexOf(after) + 1 : 0;
   const standing = await standingAlerts(deps);
 
-  const all = [...managed.permissionSets.values(), ...managed.groups.values()].flatMap((s) => [...s]);
-  const userIds = new Map<string, string | null>();
-  const backed = await backing(deps, ports, all, managed.targets, now, userIds);
+  const backed = await backing(deps, now);
   const poll = opts.poll ?? JOB_POLL;
-  const ctx: UnitContext = { backed, managed, userIds, mode, poll, standing, report, budget };
+  const ctx: UnitContext = { backed, managed, mode, poll, standing, report, budget };
   const last = await driftOfUnits(deps, ports, units.slice(start), ctx, after);
   if (report.complete) {
     // The units that are gone (a permission set or group no longer managed): their alerts' cause is gone too.
@@ -345,11 +293,7 @@ async function unbacked(deps: Deps, ports: ProvisioningPorts, unit: DriftUnit, c
   const found = listed.filter((f) => !held.has(f.key));
   if (!found.length || ctx.mode !== 'remove') return found;
   // A grant made since the run began holds what it provisions.
-  const roles =
-    unit.kind === 'accountAssignments'
-      ? ctx.managed.permissionSets.get(unit.permissionSetArn)
-      : ctx.managed.groups.get(unit.groupId);
-  const stillBacked = await backing(deps, ports, roles ?? [], ctx.managed.targets, deps.clock.now(), new Map());
+  const stillBacked = await backing(deps, deps.clock.now());
   for (const k of await heldRefs(deps, found)) stillBacked.add(k);
   return found.filter((f) => !stillBacked.has(f.key));
 }

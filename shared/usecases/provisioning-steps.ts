@@ -4,6 +4,9 @@ import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import { executionHorizon, waitTimestamp } from '../domain/execution.ts';
 import {
+  failedMember,
+  holderOf,
+  holdsByRef,
   OPERATION_DEADLINE_MS,
   overallStatus,
   type ProvisionedTarget,
@@ -12,6 +15,7 @@ import {
   pollDelaySeconds,
   presentProvisioning,
   targetSettled,
+  targetWanted,
 } from '../domain/provisioning.ts';
 import { provisioningAccount } from '../domain/targets.ts';
 import { errorFields, log } from '../log.ts';
@@ -32,6 +36,7 @@ import { toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { fenceSession } from './fence.ts';
+import { memberRollbackWrites, planGroupProvisioning } from './group-provisioning.ts';
 import { endWrites } from './lifecycle.ts';
 import { identityCenterUserId, readTargets } from './provisioning.ts';
 import { readRequest, targetOf, waitUntil } from './request-records.ts';
@@ -60,9 +65,10 @@ export interface ProvisionResult {
 }
 
 /**
- * The provisioning of a grant about to be made (active, of a role with targets, held by a user): its targets
- * InProgress, and the holds on what they need, for the grant's transaction. Undefined when nothing is provisioned.
- * Throws TargetNotReady / ScopeNotProvisionable when AWS cannot carry the grant (the caller fails the request).
+ * The provisioning of a grant about to be made (active, of a role with targets): its targets InProgress, and the
+ * holds on what they need, for the grant's transaction; a grant held by a group, one set per active member
+ * (group-provisioning.ts). Undefined when nothing is provisioned. Throws TargetNotReady / ScopeNotProvisionable
+ * when AWS cannot carry the grant (the caller fails the request).
  */
 export async function planProvisioning(
   deps: Pick<Deps, 'provisioning' | 'store' | 'config'>,
@@ -73,12 +79,13 @@ export async function planProvisioning(
   if (a.assignmentType !== 'active') return undefined;
   const targets = (await readTargets(deps.store, a.roleId))?.targets ?? [];
   if (targets.length === 0) return undefined;
-  // Group-held assignments are not provisioned per member yet (docs/provisioning.md).
-  if (a.principalType !== 'user') return undefined;
   if (!deps.provisioning) throw new DomainError('TargetNotReady', 'IAM Identity Center is not configured');
   const account = provisioningAccount(targets, a.scope);
   if (account === null) {
     throw new DomainError('ScopeNotProvisionable', `the scope '${a.scope}' names no account to provision into`);
+  }
+  if (a.principalType === 'group') {
+    return planGroupProvisioning(deps, deps.provisioning, a, targets, account ?? null, requestId, now);
   }
   const { userId, lookedUp } = await identityCenterUserId(deps, deps.provisioning, a.principalId);
   if (!userId) throw new DomainError('TargetNotReady', `no IAM Identity Center user ${lookedUp}`);
@@ -89,9 +96,17 @@ export async function planProvisioning(
   };
 }
 
-/** The holds an ending grant lets go of, in its ending transaction. */
+/**
+ * The holds an ending grant lets go of, in its ending transaction (one write per reference item; the targets of a
+ * group-held grant's former members were let go of when they left).
+ */
 export const releases = (a: Assignment): WriteOp[] =>
-  (a.provisioning?.targets ?? []).map((t) => ops.releaseRef(t.refId, a.id));
+  [
+    ...holdsByRef(
+      a.id,
+      (a.provisioning?.targets ?? []).filter((t) => !t.released),
+    ),
+  ].map(([refId, holders]) => ops.releaseRef(refId, holders));
 
 /** The execution that takes an ended grant's access away in AWS (started after the ending commits). */
 export const deprovisionName = (assignmentId: string) => `${assignmentId}-end`;
@@ -163,7 +178,13 @@ export async function resumeProvisioning(deps: Deps, outOfTime: () => boolean): 
     if (outOfTime()) break;
     const a = await readAssignment(deps, id);
     const p = a?.provisioning;
-    if (!a || !p || (p.status !== 'InProgress' && p.status !== 'Deprovisioning' && p.status !== 'Failed')) continue;
+    const memberLeft = !!a && isLive(a) && !!p?.targets.some((t) => !targetSettled(t.status, targetWanted(t, true)));
+    if (
+      !a ||
+      !p ||
+      (p.status !== 'InProgress' && p.status !== 'Deprovisioning' && p.status !== 'Failed' && !memberLeft)
+    )
+      continue;
     if (p.status === 'Failed' && !isLive(a)) continue;
     if (p.targets.some((t) => t.updatedAt >= before)) continue;
     // A new execution carries it on (the job itself makes no call to Identity Center).
@@ -233,6 +254,7 @@ async function commit(
 ): Promise<Outcome> {
   const p = a.provisioning as Provisioning;
   const live = isLive(a);
+  const wanted = targetWanted(p.targets[index] ?? {}, live);
   const nowIso = now.toISOString();
   const targets = p.targets.map((t, i) => (i === index ? { ...t, ...patch, updatedAt: nowIso } : t));
   const status = overallStatus(targets, live);
@@ -283,7 +305,7 @@ async function commit(
       );
     }
   }
-  if (!live && patch.status === 'Failed') {
+  if (!wanted && patch.status === 'Failed') {
     // A removal that AWS refused: the access is still there. (A failed grant is rolled back: see rollback.)
     alert = patch.failureReason ?? 'the removal failed';
     writes.push(
@@ -304,21 +326,21 @@ async function commit(
     );
   }
   await deps.store.transact(writes);
-  if (alert !== undefined) await raiseFailed(deps, a, alert);
+  if (alert !== undefined) await raiseFailed(deps, a, alert, p.targets[index]?.principalId);
   return { kind: 'moved', a: updated };
 }
 
 /** The `provisioningFailed` alert (high): raised at once, as the workflow sees the failure. */
-async function raiseFailed(deps: Deps, a: Assignment, reason: string): Promise<void> {
+async function raiseFailed(deps: Deps, a: Assignment, reason: string, member?: string): Promise<void> {
   const settings = await readAlertSettings(deps);
   if (!settings.provisioningFailed.enabled) return;
   await raise(
     deps,
     {
       type: 'provisioningFailed',
-      subject: a.id,
+      subject: member ? `${a.id}:${member}` : a.id,
       affected: [{ assignmentId: a.id, principalId: a.principalId, roleId: a.roleId, scope: a.scope }],
-      details: { failureReason: reason },
+      details: { failureReason: reason, ...(member && { member }) },
     },
     settings,
   ).catch((error: unknown) => log('warn', 'could not raise provisioningFailed', errorFields(error)));
@@ -343,7 +365,8 @@ async function fenceRemoved(
   now: Date,
 ): Promise<void> {
   const ended = a.endDateTime && Date.parse(a.endDateTime) < now.getTime() ? a.endDateTime : now.toISOString();
-  let userName: string | null = a.principalId;
+  // A group-held grant's target is its member's.
+  let userName: string | null = t.principalId ?? a.principalId;
   if (deps.config.identityCenter?.userAttribute === 'email') {
     const named = await aws(() => ports.identityStore.userName(t.identityCenterUserId));
     userName = 'ok' in named ? named.ok : null;
@@ -355,7 +378,7 @@ async function fenceRemoved(
     userName: userName ?? '',
     end: ended,
     requestId: a.provisioning?.requestId ?? a.requestId ?? a.id,
-    principalId: a.principalId,
+    principalId: t.principalId ?? a.principalId,
   });
 }
 
@@ -427,12 +450,14 @@ async function advanceTarget(
   i: number,
   now: Date,
 ): Promise<Outcome> {
-  const live = isLive(a);
   const t = (a.provisioning as Provisioning).targets[i] as ProvisionedTarget;
+  // Live: the target is to be there (a group-held grant's member may have left: then it is to go).
+  const live = targetWanted(t, isLive(a));
   if (targetSettled(t.status, live)) return SETTLED;
   const ref = await readRef(deps, t.refId);
   const state = ref?.state ?? 'absent';
-  const mine = ref?.owner === a.id;
+  const holder = holderOf(a.id, t);
+  const mine = ref?.owner === holder;
   const at = now.toISOString();
   const move = (from: Parameters<typeof ops.moveRef>[1], to: Omit<Parameters<typeof ops.moveRef>[2], 'at'>) =>
     ops.moveRef(t.refId, from, { ...to, at });
@@ -445,7 +470,7 @@ async function advanceTarget(
     if ('error' in there) return waitOn(t.operationStartedAt, now);
     return set(
       there.ok ? { operationId: null } : { status: 'Deprovisioned', operationId: null },
-      move({ state: 'creating', owner: a.id }, { state: there.ok ? 'present' : 'absent', owner: null }),
+      move({ state: 'creating', owner: holder }, { state: there.ok ? 'present' : 'absent', owner: null }),
     );
   }
   if ((state === 'creating' || state === 'deleting') && mine) {
@@ -467,14 +492,14 @@ async function advanceTarget(
         : live
           ? failure
           : { status: 'Deprovisioned' as const, operationId: null };
-      return set(patch, move({ state, owner: a.id }, { state: succeeded ? 'present' : 'absent', owner: null }));
+      return set(patch, move({ state, owner: holder }, { state: succeeded ? 'present' : 'absent', owner: null }));
     }
     // Sessions already issued outlive the assignment: fence them before the removal is recorded (a retry fences
     // again, which merges into the same statement), so a crash between the two never leaves them running.
     if (succeeded && !membership) await fenceRemoved(deps, ports, a, t, now);
     return set(
       succeeded ? { status: 'Deprovisioned', operationId: null } : failure,
-      move({ state, owner: a.id }, { state: succeeded ? 'absent' : 'present', owner: null }),
+      move({ state, owner: holder }, { state: succeeded ? 'absent' : 'present', owner: null }),
     );
   }
   // Another grant's creation or deletion is in flight: wait for it to end.
@@ -493,7 +518,7 @@ async function advanceTarget(
     }
     return set(
       { operationId: null, operationStartedAt: at },
-      move({ state: 'absent', owner: null }, { state: 'creating', owner: a.id }),
+      move({ state: 'absent', owner: null }, { state: 'creating', owner: holder }),
     );
   }
   // Ended: gone already, still needed by another grant (or there before Elevate), or this grant removes it.
@@ -501,7 +526,7 @@ async function advanceTarget(
   if ((ref?.holders?.size ?? 0) > 0 || ref?.preexisting) return set({ status: 'Retained', operationId: null });
   return set(
     { operationId: null, operationStartedAt: at },
-    move({ state: 'present', owner: null, unheld: true }, { state: 'deleting', owner: a.id }),
+    move({ state: 'present', owner: null, unheld: true }, { state: 'deleting', owner: holder }),
   );
 }
 
@@ -559,6 +584,46 @@ async function rollback(deps: Deps, a: Assignment, now: Date): Promise<void> {
     end.effects.filter((e) => !(e.kind === 'startWorkflow' && e.name === deprovisionName(a.id))),
   );
   await raiseFailed(deps, a, reason);
+}
+
+/**
+ * A member of a group-held grant whose provisioning failed: that member alone is rolled back (their targets
+ * released and taken away, audited, `provisioningFailed` naming them); the grant stands for the other members.
+ */
+async function rollbackMember(deps: Deps, a: Assignment, holder: string, now: Date): Promise<void> {
+  const failed = (a.provisioning as Provisioning).targets.find((t) => t.holderId === holder && t.status === 'Failed');
+  const reason = failed?.failureReason ?? 'provisioning failed';
+  const member = failed?.principalId;
+  const { updated, writes } = memberRollbackWrites(a, holder, now);
+  const target = {
+    principalId: a.principalId,
+    roleId: a.roleId,
+    scope: a.scope,
+    assignmentId: a.id,
+    requestId: a.provisioning?.requestId ?? null,
+  };
+  await deps.store.transact([
+    ...writes.map((w) => ({
+      ...w,
+      onConflict: () => new RefMoved(`assignment '${a.id}' changed while a member was rolled back`),
+    })),
+    ops.audit(
+      auditEvent(now, SYSTEM_ACTOR, 'assignment.provisioningFailed', target, {
+        phase: 'provision',
+        member,
+        failureReason: reason,
+        provisioning: presentProvisioning(updated.provisioning),
+      }),
+    ),
+    ops.publish(
+      {
+        type: 'elevate.assignment.provisioningFailed',
+        detail: { assignmentId: a.id, phase: 'provision', member, failureReason: reason },
+      },
+      now,
+    ),
+  ]);
+  await raiseFailed(deps, a, reason, member);
 }
 
 /** An ended grant whose request was still Provisioning (removed before it was ready): the request is Revoked. */
@@ -634,6 +699,11 @@ export async function provisionStep(
     const ports = deps.provisioning;
     if (!ports) throw new Error('IAM Identity Center is not configured: the grant cannot be provisioned');
     try {
+      const failed = live ? failedMember(a.provisioning) : undefined;
+      if (failed) {
+        await rollbackMember(deps, a, failed, now);
+        continue;
+      }
       if (live && a.provisioning.status === 'Failed') {
         await rollback(deps, a, now);
         continue;

@@ -50,6 +50,14 @@ async function inAws(): Promise<boolean> {
     (a) => a.accountId === ACCOUNT && a.permissionSetArn === PS && a.principalId === alice?.userId,
   );
 }
+/** Whether a user has ps-admin in the account, in the stand-in. */
+async function userInAws(userName: string): Promise<boolean> {
+  const s = await snapshot();
+  const user = s.users.find((u) => u.userName === userName);
+  return s.accountAssignments.some(
+    (a) => a.accountId === ACCOUNT && a.permissionSetArn === PS && a.principalId === user?.userId,
+  );
+}
 /** Elevate's fence statement for alice in the inline policy (undefined when there is none). */
 function fenceOf(policy: { Statement?: Record<string, unknown>[] } | null | undefined) {
   return (policy?.Statement ?? []).find(
@@ -196,4 +204,68 @@ describe('provisioning in the access workflow', () => {
     const alerts = await admin.get<{ items: { type: string; severity: string }[] }>('/v1/alerts?status=active');
     expect(alerts.body.items).toContainEqual(expect.objectContaining({ type: 'provisioningFailed', severity: 'high' }));
   });
+  it("a group's grant follows its membership: the join and leave executions provision and remove, the grant's own keeps its end", async () => {
+    // Prepare: a group whose member is alice, granted ps-admin in the account for an hour
+    const roleId = await provisionedRole();
+    expect((await admin.post('/v1/groups', { id: 'wf-team', displayName: 'wf-team' })).status).toBe(201);
+    const member = (principalId: string) => ({
+      action: 'adminAssign',
+      assignmentType: 'active',
+      principalId,
+      roleId: 'group-wf-team-member',
+      scope: '/',
+      justification: 'x',
+      schedule: { expiration: { type: 'afterDuration', duration: 'PT8H' } },
+    });
+    expect((await admin.post('/v1/requests', member('alice'))).status).toBe(201);
+    const grant = await admin.post<Req>('/v1/requests', {
+      action: 'adminAssign',
+      assignmentType: 'active',
+      principalId: 'wf-team',
+      principalType: 'group',
+      roleId,
+      scope: SCOPE,
+      justification: 'x',
+      schedule: { expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+    expect(grant.body.status).toBe('Provisioning');
+    await settle(server);
+    await tick(6);
+    expect((await request(grant.body.id)).status).toBe('Granted');
+    expect(await userInAws('alice')).toBe(true);
+    // Act: bob joins
+    expect((await admin.post('/v1/requests', member('bob'))).status).toBe(201);
+    await settle(server);
+    await tick(6);
+    // Assess
+    expect(await userInAws('bob')).toBe(true);
+    // Act: alice leaves
+    const left = await admin.post('/v1/requests', {
+      action: 'adminRemove',
+      assignmentType: 'active',
+      principalId: 'alice',
+      roleId: 'group-wf-team-member',
+      scope: '/',
+    });
+    expect(left.status, JSON.stringify(left.body)).toBe(201);
+    await settle(server);
+    await tick(7);
+    // Assess: gone for alice, kept for bob, and the group's grant still Active
+    expect(await userInAws('alice')).toBe(false);
+    expect(await userInAws('bob')).toBe(true);
+    const live = await admin.get<{ status: string }>(`/v1/assignments/${grant.body.assignmentId}`);
+    expect(live.body.status).toBe('Active');
+    // Act: the grant's end comes (19 s of ticks have passed since it was made), and the deletions' 5 s pass
+    expect((await api(server).post('/_local/clock', { advance: 'PT59M45S' })).status).toBe(200);
+    await settle(server);
+    await tick(7);
+    // Assess
+    const ended = await admin.get<{ status: string; provisioning: { status: string } }>(
+      `/v1/assignments/${grant.body.assignmentId}`,
+    );
+    expect(ended.body.status).toBe('Expired');
+    expect(ended.body.provisioning.status).toBe('Deprovisioned');
+    expect(await userInAws('bob')).toBe(false);
+  }, 240_000);
 });
