@@ -130,12 +130,19 @@ export class ApiClient {
     private readonly printable = true,
   ) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  /** `extra` headers: an `idempotency-key` of the caller's (policy-as-code derives its own) replaces the random one. */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<{ status: number; body: T }> {
     const attempt = async (forceRenew: boolean) => {
       const token = await this.tokens.token(forceRenew);
       const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (method === 'POST') headers['idempotency-key'] = randomUUID();
+      Object.assign(headers, extra);
       return send(`${this.base}${path}`, {
         method,
         headers,
