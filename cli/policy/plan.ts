@@ -351,7 +351,8 @@ export function plan(live: LiveState, desired: Desired, options: { prune: boolea
         action: have ? 'update' : 'create',
         kind: 'policy',
         subject: `policy of role ${r.id} at ${scope}`,
-        fields: have ? fieldChanges(have, policy) : [],
+        // A new scope's policy: what it changes from the role's base policy.
+        fields: fieldChanges(have ?? r.policies.get('/'), policy),
         call: { method: 'PUT', path: `/v1/roles/${enc(r.id)}/policy`, query: { scope }, body: policy },
       });
     }
