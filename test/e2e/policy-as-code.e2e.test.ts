@@ -85,7 +85,7 @@ async function all<T>(path: string): Promise<T[]> {
   let next: string | null = null;
   do {
     const sep = path.includes('?') ? '&' : '?';
-    const page = await admin.get<{ items: T[]; nextToken: string | null }>(
+    const page: { status: number; body: { items: T[]; nextToken: string | null } } = await admin.get(
       `${path}${sep}limit=200${next ? `&nextToken=${encodeURIComponent(next)}` : ''}`,
     );
     expect(page.status).toBe(200);

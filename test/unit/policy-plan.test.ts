@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { defaultAlertSettings } from '#shared/domain/alerts.ts';
 import type { ScopeItem } from '#shared/domain/scope.ts';
-import { exportFile } from '../../cli/commands/policy.ts';
 import { type Desired, loadFile } from '../../cli/policy/format.ts';
 import { type LiveState, MANAGED_JUSTIFICATION, marked, plan, policyAt, termsOf } from '../../cli/policy/plan.ts';
 import { renderPlan } from '../../cli/policy/render.ts';
+import { exportFile } from '../../cli/policy/run.ts';
 
 const FIXTURE = readFileSync(new URL('../fixtures/policy/elevate.yaml', import.meta.url), 'utf8');
 const PROD = 'ou-root-prod0001';
