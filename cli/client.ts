@@ -136,7 +136,7 @@ export class ApiClient {
     path: string,
     body?: unknown,
     extra: Record<string, string> = {},
-  ): Promise<{ status: number; body: T }> {
+  ): Promise<{ status: number; body: T; replayed?: boolean }> {
     const attempt = async (forceRenew: boolean) => {
       const token = await this.tokens.token(forceRenew);
       const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
@@ -157,10 +157,12 @@ export class ApiClient {
     observeServerDate(res.headers.get('date'));
     const text = await res.text();
     if (!res.ok) throw new ApiError(toProblem(res.status, text));
-    if (text === '') return { status: res.status, body: undefined as T };
+    // The answer of an earlier call with the same Idempotency-Key, replayed (api.md).
+    const replayed = res.headers.get('idempotent-replayed') === 'true';
+    if (text === '') return { status: res.status, body: undefined as T, replayed };
     try {
       const body = JSON.parse(text) as T;
-      return { status: res.status, body: this.printable ? printableDeep(body) : body };
+      return { status: res.status, body: this.printable ? printableDeep(body) : body, replayed };
     } catch {
       throw new CliError(`the API answered ${method} ${path} with something that is not JSON`);
     }

@@ -1,8 +1,10 @@
 /** A plan in words: the same plan always reads the same (a reviewer reads it in a pull request). */
+import { canonical } from './format.ts';
 import type { AccessTerms, Plan, PlannedChange } from './plan.ts';
 
 const SIGN: Record<PlannedChange['action'], string> = { create: '+', update: '~', delete: '-' };
-const value = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
+/** A value in words: JSON with sorted keys (the API's key order never shows). */
+const value = (v: unknown) => (v === undefined ? '(none)' : canonical(v));
 
 export const counts = (plan: Plan) => ({
   create: plan.changes.filter((c) => c.action === 'create').length,
@@ -10,9 +12,9 @@ export const counts = (plan: Plan) => ({
   delete: plan.changes.filter((c) => c.action === 'delete').length,
 });
 
-const termLines = (t: AccessTerms, indent: string) => [
-  `${indent}policy of ${t.policyScope}: ${t.approval}`,
-  `${indent}${t.limits}`,
+const termLines = (t: AccessTerms, indent: string, label = '') => [
+  `${indent}${label}policy of ${t.policyScope}: ${t.approval}`,
+  `${indent}${' '.repeat(label.length)}${t.limits}`,
 ];
 
 export function renderPlan(plan: Plan): string[] {
@@ -46,8 +48,8 @@ export function renderPlan(plan: Plan): string[] {
   for (const a of plan.access) {
     if (a.effect === 'changes' && a.before) {
       lines.push(`  ~ ${a.principal} keeps ${a.roleId} at ${a.scope} under other terms`);
-      lines.push(...termLines(a.before, '      was: ').map((l) => l));
-      lines.push(...termLines(a.terms, '      now: '));
+      lines.push(...termLines(a.before, '      ', 'was: '));
+      lines.push(...termLines(a.terms, '      ', 'now: '));
     } else {
       lines.push(`  ${a.effect === 'gains' ? '+' : '-'} ${a.principal} ${a.effect} ${a.roleId} at ${a.scope}`);
       lines.push(...termLines(a.terms, '      '));

@@ -189,12 +189,21 @@ export async function runApply(ctx: Context, values: Values): Promise<number> {
     ctx.out.line(`${printable(`${change.action} ${change.subject}`)}: ${words[outcome.result]}`);
   }
   const pending = outcomes.filter((o) => o.result === 'pending' || o.result === 'alreadyPending');
-  ctx.out.data({ ...planDocument(file, p), applied: outcomes });
+  // Check the work: the service read again must match the file, but for what waits for a second administrator.
+  // (A call answered from its Idempotency-Key's memory, 24 h, of a resource removed by hand since, would not.)
+  const after = plan(await readLive(client), desired, { prune: values.prune === true });
+  const left = after.changes.filter((change) => !change.pendingChange);
+  ctx.out.data({ ...planDocument(file, p), applied: outcomes, remaining: left.map((change) => change.subject) });
   ctx.out.line('');
   ctx.out.line(`Applied ${outcomes.length - pending.length} change(s).`);
   if (pending.length > 0) {
     ctx.out.line(
       `${pending.length} change(s) wait for a second administrator (governance.requireSecondAdmin): see GET /v1/changes; run apply again once they are decided.`,
+    );
+  }
+  if (left.length > 0) {
+    throw new CliError(
+      `the service does not match ${file} after apply: ${left.map((change) => `${change.action} ${change.subject}`).join('; ')} remain (changed meanwhile by someone else?); run apply again`,
     );
   }
   return EXIT.ok;

@@ -198,8 +198,9 @@ describe('elevate plan / apply / export', () => {
   it('finishes after a failure half-way, and makes nothing twice', async () => {
     // Prepare: a second role, its policies and eligibility; a proxy passes the third change on to the service
     // and then drops the connection, as a network failure would, before the CLI hears the answer.
+    // The file as the previous test left it (one approver at 111…), plus the new role: bob's eligibility is the third.
     const more =
-      `${FILE}  - { principal: { type: user, id: bob }, role: net-admin, scope: /accounts/333333333333, expiration: P90D }
+      `${FILE.replace('requiredApprovals: 2', 'requiredApprovals: 1')}  - { principal: { type: user, id: bob }, role: net-admin, scope: /accounts/333333333333, expiration: P90D }
   - { principal: { type: user, id: carol }, role: net-admin, scope: /, expiration: never }
 `.replace(
         'groups:',
@@ -239,7 +240,8 @@ groups:`,
     const after = await elevate(['plan', '-f', file, '--detailed-exitcode']);
 
     // Assess
-    expect(failed.code).toBe(1);
+    expect(failed.code, `${failed.stdout}\n${failed.stderr}`).toBe(1);
+    expect(failed.stdout).toContain('create policy of role net-admin at /accounts/333333333333: done');
     expect(failed.stderr).toContain('cannot reach the API');
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).not.toContain('create role net-admin');
