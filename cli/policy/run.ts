@@ -18,7 +18,7 @@ import { ApiError, CliError, EXIT, UsageError } from '../errors.ts';
 import { paint } from '../output.ts';
 import { printable } from '../text.ts';
 import type { Assignment, ScopeItem } from '../types.ts';
-import { type Desired, loadFile, patchOf } from './format.ts';
+import { canonical, type Desired, loadFile, patchOf } from './format.ts';
 import {
   idempotencyKey,
   isManagedText,
@@ -148,9 +148,17 @@ async function applyOne(client: ApiClient, digest: string, c: PlannedChange): Pr
   if (c.pendingChange) return { ...base, result: 'alreadyPending', change: c.pendingChange };
   const qs = c.call.query ? `?${new URLSearchParams(c.call.query).toString()}` : '';
   try {
-    const answer = await client.request<{ id?: string }>(c.call.method, `${c.call.path}${qs}`, c.call.body, {
+    let answer = await client.request<{ id?: string }>(c.call.method, `${c.call.path}${qs}`, c.call.body, {
       'idempotency-key': idempotencyKey(digest, c),
     });
+    // A replayed answer: an earlier run made this very change, and it was undone since (the plan, read from the live
+    // service, needs it again). Make it again, under a key derived from that earlier answer too.
+    for (let again = 0; answer.replayed && again < 3; again++) {
+      const key = idempotencyKey(digest, { id: `${c.id} after ${canonical(answer.body)}` });
+      answer = await client.request<{ id?: string }>(c.call.method, `${c.call.path}${qs}`, c.call.body, {
+        'idempotency-key': key,
+      });
+    }
     if (answer.status === 202)
       return { ...base, result: 'pending', ...(answer.body?.id && { change: answer.body.id }) };
     return { ...base, result: 'applied' };

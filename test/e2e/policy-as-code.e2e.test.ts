@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -268,7 +268,7 @@ groups:`,
       justification: 'break-glass, by hand',
     });
     expect(byHand.status).toBe(201);
-    const more = (await import('node:fs/promises')).readFile(join(work, 'more.yaml'), 'utf8');
+    const more = readFile(join(work, 'more.yaml'), 'utf8');
     const file = await write(
       'pruned.yaml',
       (await more)
@@ -291,6 +291,31 @@ groups:`,
     ]);
     const policies = await admin.get<{ items: { scope: string }[] }>('/v1/roles/net-admin/policies');
     expect(policies.body.items.map((p) => p.scope)).toEqual(['/']);
+  });
+
+  it('makes again, within the Idempotency-Key memory, what was undone by hand since the same file made it', async () => {
+    // Prepare: erin's eligibility made by the file, then removed by hand.
+    const pruned = await readFile(join(work, 'pruned.yaml'), 'utf8');
+    const text = `${pruned}  - { principal: { type: user, id: erin }, role: app-reader, scope: /, expiration: never }\n`;
+    const file = await write('erin.yaml', text);
+    expect((await elevate(['apply', '-f', file, '--yes'])).code).toBe(0);
+    const removed = await admin.post('/v1/requests', {
+      action: 'adminRemove',
+      assignmentType: 'eligible',
+      principalId: 'erin',
+      roleId: 'app-reader',
+      scope: '/',
+      justification: 'by hand',
+    });
+    expect(removed.status).toBe(201);
+
+    // Act
+    const again = await elevate(['apply', '-f', file, '--yes']);
+
+    // Assess
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(await liveEligibility('app-reader')).toEqual(['user:alice /', 'user:erin /']);
   });
 
   it('makes pending changes under governance.requireSecondAdmin, says so, and does not propose them twice', async () => {
