@@ -37,7 +37,13 @@ export const PolicyPatch = z
   .meta({ description: 'A part of a role policy (api.md), merged over what it refines; arrays are replaced whole' });
 export type PolicyPatch = z.infer<typeof PolicyPatch>;
 
+/** The mark of what the file manages: the end of a role's or group's description (docs/policy-as-code.md). */
+export const MANAGED_MARK = '[managed by elevate.yaml]';
+/** A description in the file leaves room for the mark (the API keeps 2,000 characters). */
+const Description = z.string().max(2000 - MANAGED_MARK.length - 1);
+
 const RoleEntry = RoleInput.extend({
+  description: Description.optional(),
   targets: Targets.shape.targets
     .optional()
     .meta({ description: 'The AWS IAM Identity Center targets of the role; left out: not managed by the file' }),
@@ -74,7 +80,7 @@ export const ElevateFile = z
   .strictObject({
     apiVersion: z.literal('elevate/v1'),
     roles: z.array(RoleEntry).default([]),
-    groups: z.array(GroupInput).default([]),
+    groups: z.array(GroupInput.extend({ description: Description.optional() })).default([]),
     eligibility: z.array(EligibilityEntry).default([]),
     accessReviews: z
       .array(ReviewInput)

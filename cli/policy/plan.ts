@@ -15,10 +15,9 @@ import type { PrincipalType } from '#shared/domain/primitives.ts';
 import type { Review, ReviewInput } from '#shared/domain/review.ts';
 import { organizationNodeOf, type ScopeItem } from '#shared/domain/scope.ts';
 import type { Target } from '#shared/domain/targets.ts';
-import { canonical, type Desired, type DesiredEligibility, sortTargets } from './format.ts';
+import { canonical, type Desired, type DesiredEligibility, MANAGED_MARK, sortTargets } from './format.ts';
 
-/** The mark of what the file manages: the end of a role's or group's description, an eligibility's justification. */
-export const MANAGED_MARK = '[managed by elevate.yaml]';
+/** An eligibility's justification when the file manages it. */
 export const MANAGED_JUSTIFICATION = `Managed by policy as code ${MANAGED_MARK}`;
 
 export const isManagedText = (text: string | null | undefined): boolean => (text ?? '').endsWith(MANAGED_MARK);
