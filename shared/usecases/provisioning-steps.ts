@@ -155,10 +155,31 @@ export const STALLED_MS = 20 * 60_000;
  * whose targets have not moved for STALLED_MS (their execution gave up, or was never started): a new execution
  * carries each on. Returns how many were taken up.
  */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until the Provisioning and Deprovisioning sweeps split into one function each
 export async function resumeProvisioning(deps: Deps, outOfTime: () => boolean): Promise<number> {
   const now = deps.clock.now();
   const before = new Date(now.getTime() - STALLED_MS).toISOString();
+  const ids = await stalledCandidates(deps, now, before, outOfTime);
+  let resumed = 0;
+  for (const id of ids) {
+    if (outOfTime()) break;
+    const a = await readAssignment(deps, id);
+    if (!a || !isStalled(a, before)) continue;
+    // A new execution carries it on (the job itself makes no call to Identity Center).
+    await runEffects(deps, [
+      { kind: 'startWorkflow', name: `${id}-resume-${Math.floor(now.getTime() / 60_000)}`, input: stepInput(a, now) },
+    ]);
+    resumed++;
+  }
+  return resumed;
+}
+
+/** The assignments of the grants still Provisioning, and of the grants ended in the last 2 days still Deprovisioning. */
+async function stalledCandidates(
+  deps: Deps,
+  now: Date,
+  before: string,
+  outOfTime: () => boolean,
+): Promise<Set<string>> {
   const ids = new Set<string>();
   for await (const item of deps.store.stream(queries.requestsByStatus('Provisioning'))) {
     if (outOfTime()) break;
@@ -173,27 +194,21 @@ export async function resumeProvisioning(deps: Deps, outOfTime: () => boolean): 
       if (a.provisioning?.status === 'Deprovisioning') ids.add(a.id);
     }
   }
-  let resumed = 0;
-  for (const id of ids) {
-    if (outOfTime()) break;
-    const a = await readAssignment(deps, id);
-    const p = a?.provisioning;
-    const memberLeft = !!a && isLive(a) && !!p?.targets.some((t) => !targetSettled(t.status, targetWanted(t, true)));
-    if (
-      !a ||
-      !p ||
-      (p.status !== 'InProgress' && p.status !== 'Deprovisioning' && p.status !== 'Failed' && !memberLeft)
-    )
-      continue;
-    if (p.status === 'Failed' && !isLive(a)) continue;
-    if (p.targets.some((t) => t.updatedAt >= before)) continue;
-    // A new execution carries it on (the job itself makes no call to Identity Center).
-    await runEffects(deps, [
-      { kind: 'startWorkflow', name: `${id}-resume-${Math.floor(now.getTime() / 60_000)}`, input: stepInput(a, now) },
-    ]);
-    resumed++;
-  }
-  return resumed;
+  return ids;
+}
+
+/**
+ * Whether a grant's provisioning stands still with work left (InProgress, Deprovisioning, a live grant Failed, or a
+ * live grant with a member's target still to move), none of its targets moved since `before`.
+ */
+function isStalled(a: Assignment, before: string): boolean {
+  const p = a.provisioning;
+  if (!p) return false;
+  const live = isLive(a);
+  const memberLeft = live && p.targets.some((t) => !targetSettled(t.status, targetWanted(t, true)));
+  const unfinished =
+    p.status === 'InProgress' || p.status === 'Deprovisioning' || (p.status === 'Failed' && live) || memberLeft;
+  return unfinished && !p.targets.some((t) => t.updatedAt >= before);
 }
 
 /** A move made (with the assignment as it now is), a wait for AWS or another grant, or nothing left to do. */
@@ -441,8 +456,24 @@ async function operate(
   return { kind: 'ended', status: ended(`the ${op.noun} did not finish within 15 minutes`) };
 }
 
+/** What one move of one target works with (advanceTarget). */
+interface TargetMove {
+  deps: Deps;
+  ports: ProvisioningPorts;
+  a: Assignment;
+  t: ProvisionedTarget;
+  /** The target is to be there (a group-held grant's member may have left: then it is to go). */
+  live: boolean;
+  ref: AwsRefRecord | undefined;
+  holder: string;
+  now: Date;
+  /** Moves the target's reference from a state to another, stamped now. */
+  move(from: Parameters<typeof ops.moveRef>[1], to: Omit<Parameters<typeof ops.moveRef>[2], 'at'>): WriteOp;
+  /** Commits the target's patch (and the reference's move). */
+  set(patch: Partial<ProvisionedTarget>, refMove?: WriteOp): Promise<Outcome>;
+}
+
 /** One target one move further (or the time to wait before the next look). */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until each target state (create, wait on creation, delete, wait on deletion) is its own step function
 async function advanceTarget(
   deps: Deps,
   ports: ProvisioningPorts,
@@ -451,7 +482,6 @@ async function advanceTarget(
   now: Date,
 ): Promise<Outcome> {
   const t = (a.provisioning as Provisioning).targets[i] as ProvisionedTarget;
-  // Live: the target is to be there (a group-held grant's member may have left: then it is to go).
   const live = targetWanted(t, isLive(a));
   if (targetSettled(t.status, live)) return SETTLED;
   const ref = await readRef(deps, t.refId);
@@ -459,74 +489,91 @@ async function advanceTarget(
   const holder = holderOf(a.id, t);
   const mine = ref?.owner === holder;
   const at = now.toISOString();
-  const move = (from: Parameters<typeof ops.moveRef>[1], to: Omit<Parameters<typeof ops.moveRef>[2], 'at'>) =>
-    ops.moveRef(t.refId, from, { ...to, at });
-  const set = (patch: Partial<ProvisionedTarget>, refMove?: WriteOp) => commit(deps, a, i, patch, refMove, now);
+  const m: TargetMove = {
+    deps,
+    ports,
+    a,
+    t,
+    live,
+    ref,
+    holder,
+    now,
+    move: (from, to) => ops.moveRef(t.refId, from, { ...to, at }),
+    set: (patch, refMove) => commit(deps, a, i, patch, refMove, now),
+  };
   const membership = t.type === 'identityCenterGroupMembership';
-
-  if (state === 'creating' && mine && !live && (membership || !t.operationId)) {
-    // Claimed for a creation that was never asked of AWS (or whose answer was lost), and no longer wanted.
-    const there = await aws(() => existsInAws(ports, t));
-    if ('error' in there) return waitOn(t.operationStartedAt, now);
-    return set(
-      there.ok ? { operationId: null } : { status: 'Deprovisioned', operationId: null },
-      move({ state: 'creating', owner: holder }, { state: there.ok ? 'present' : 'absent', owner: null }),
-    );
-  }
-  if ((state === 'creating' || state === 'deleting') && mine) {
-    // This grant's creation or deletion: start it, or look at it.
-    const op = await operate(ports, t, state === 'creating' ? CREATION : DELETION, now);
-    if (op.kind === 'started') return set({ operationId: op.requestId, operationStartedAt: at });
-    if (op.kind === 'wait') return waitOn(t.operationStartedAt, now);
-    const succeeded = op.status.status === 'SUCCEEDED';
-    const failure = {
-      status: 'Failed' as const,
-      failureReason: op.status.failureReason ?? 'FAILED',
-      operationId: null,
-    };
-    if (state === 'creating') {
-      const patch = succeeded
-        ? live
-          ? { status: 'Provisioned' as const, operationId: null }
-          : { operationId: null }
-        : live
-          ? failure
-          : { status: 'Deprovisioned' as const, operationId: null };
-      return set(patch, move({ state, owner: holder }, { state: succeeded ? 'present' : 'absent', owner: null }));
-    }
-    // Sessions already issued outlive the assignment: fence them before the removal is recorded (a retry fences
-    // again, which merges into the same statement), so a crash between the two never leaves them running.
-    if (succeeded && !membership) await fenceRemoved(deps, ports, a, t, now);
-    return set(
-      succeeded ? { status: 'Deprovisioned', operationId: null } : failure,
-      move({ state, owner: holder }, { state: succeeded ? 'absent' : 'present', owner: null }),
-    );
-  }
+  if (state === 'creating' && mine && !live && (membership || !t.operationId)) return abandonCreation(m);
+  if ((state === 'creating' || state === 'deleting') && mine) return carryOperation(m, state);
   // Another grant's creation or deletion is in flight: wait for it to end.
   if (state === 'creating' || state === 'deleting') return waitOn(ref?.updatedAt, now);
+  return live ? provide(m, state) : release(m, state);
+}
 
-  if (live) {
-    if (state === 'present') return set({ status: 'Provisioned', operationId: null });
-    // absent: there before Elevate (never removed by it), or to be created by this grant.
-    const there = await aws(() => existsInAws(ports, t));
-    if ('error' in there) return set({ status: 'Failed', failureReason: there.error });
-    if (there.ok) {
-      return set(
-        { status: 'Provisioned' },
-        move({ state: 'absent', owner: null }, { state: 'present', owner: null, preexisting: true }),
-      );
-    }
-    return set(
-      { operationId: null, operationStartedAt: at },
-      move({ state: 'absent', owner: null }, { state: 'creating', owner: holder }),
+/** Claimed for a creation that was never asked of AWS (or whose answer was lost), and no longer wanted. */
+async function abandonCreation(m: TargetMove): Promise<Outcome> {
+  const there = await aws(() => existsInAws(m.ports, m.t));
+  if ('error' in there) return waitOn(m.t.operationStartedAt, m.now);
+  return m.set(
+    there.ok ? { operationId: null } : { status: 'Deprovisioned', operationId: null },
+    m.move({ state: 'creating', owner: m.holder }, { state: there.ok ? 'present' : 'absent', owner: null }),
+  );
+}
+
+/** The target's patch once its creation ended: wanted or not, succeeded or not. */
+function createdPatch(succeeded: boolean, live: boolean, failureReason: string | null): Partial<ProvisionedTarget> {
+  if (succeeded) return live ? { status: 'Provisioned', operationId: null } : { operationId: null };
+  if (live) return { status: 'Failed', failureReason: failureReason ?? 'FAILED', operationId: null };
+  return { status: 'Deprovisioned', operationId: null };
+}
+
+/** This grant's creation or deletion: start it, or look at it, and record how it ended. */
+async function carryOperation(m: TargetMove, state: 'creating' | 'deleting'): Promise<Outcome> {
+  const { t, now, holder } = m;
+  const op = await operate(m.ports, t, state === 'creating' ? CREATION : DELETION, now);
+  if (op.kind === 'started') return m.set({ operationId: op.requestId, operationStartedAt: now.toISOString() });
+  if (op.kind === 'wait') return waitOn(t.operationStartedAt, now);
+  const succeeded = op.status.status === 'SUCCEEDED';
+  if (state === 'creating') {
+    return m.set(
+      createdPatch(succeeded, m.live, op.status.failureReason),
+      m.move({ state, owner: holder }, { state: succeeded ? 'present' : 'absent', owner: null }),
     );
   }
-  // Ended: gone already, still needed by another grant (or there before Elevate), or this grant removes it.
-  if (state === 'absent') return set({ status: 'Deprovisioned', operationId: null });
-  if ((ref?.holders?.size ?? 0) > 0 || ref?.preexisting) return set({ status: 'Retained', operationId: null });
-  return set(
-    { operationId: null, operationStartedAt: at },
-    move({ state: 'present', owner: null, unheld: true }, { state: 'deleting', owner: holder }),
+  // Sessions already issued outlive the assignment: fence them before the removal is recorded (a retry fences
+  // again, which merges into the same statement), so a crash between the two never leaves them running.
+  if (succeeded && t.type !== 'identityCenterGroupMembership') await fenceRemoved(m.deps, m.ports, m.a, t, now);
+  return m.set(
+    succeeded
+      ? { status: 'Deprovisioned', operationId: null }
+      : { status: 'Failed', failureReason: op.status.failureReason ?? 'FAILED', operationId: null },
+    m.move({ state, owner: holder }, { state: succeeded ? 'absent' : 'present', owner: null }),
+  );
+}
+
+/** Wanted: there already (Elevate's, or there before Elevate, never removed by it), or to be created by this grant. */
+async function provide(m: TargetMove, state: string): Promise<Outcome> {
+  if (state === 'present') return m.set({ status: 'Provisioned', operationId: null });
+  const there = await aws(() => existsInAws(m.ports, m.t));
+  if ('error' in there) return m.set({ status: 'Failed', failureReason: there.error });
+  if (there.ok) {
+    return m.set(
+      { status: 'Provisioned' },
+      m.move({ state: 'absent', owner: null }, { state: 'present', owner: null, preexisting: true }),
+    );
+  }
+  return m.set(
+    { operationId: null, operationStartedAt: m.now.toISOString() },
+    m.move({ state: 'absent', owner: null }, { state: 'creating', owner: m.holder }),
+  );
+}
+
+/** Ended: gone already, still needed by another grant (or there before Elevate), or this grant removes it. */
+async function release(m: TargetMove, state: string): Promise<Outcome> {
+  if (state === 'absent') return m.set({ status: 'Deprovisioned', operationId: null });
+  if ((m.ref?.holders?.size ?? 0) > 0 || m.ref?.preexisting) return m.set({ status: 'Retained', operationId: null });
+  return m.set(
+    { operationId: null, operationStartedAt: m.now.toISOString() },
+    m.move({ state: 'present', owner: null, unheld: true }, { state: 'deleting', owner: m.holder }),
   );
 }
 
@@ -677,7 +724,6 @@ async function napInStep(deps: Deps, nap: (ms: number) => Promise<void>, began: 
  * Workflow steps `provision` and `deprovision`: every target of the assignment as far as it goes now. Returns when
  * all are settled (done), or with the seconds to wait before the next look.
  */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: until reading the assignment, moving its targets and settling the grant split apart
 export async function provisionStep(
   deps: Deps,
   assignmentId: string,
@@ -695,54 +741,74 @@ export async function provisionStep(
     known = undefined;
     if (!a?.provisioning?.targets.length)
       return { ...none, granted: !!a && isLive(a), waitUntil: a ? waitUntil(a.endDateTime, now) : null };
-    const live = isLive(a);
     const ports = deps.provisioning;
     if (!ports) throw new Error('IAM Identity Center is not configured: the grant cannot be provisioned');
-    try {
-      const failed = live ? failedMember(a.provisioning) : undefined;
-      if (failed) {
-        await rollbackMember(deps, a, failed, now);
-        continue;
-      }
-      if (live && a.provisioning.status === 'Failed') {
-        await rollback(deps, a, now);
-        continue;
-      }
-      let wait: number | null = null;
-      let moved = false;
-      for (let i = 0; i < a.provisioning.targets.length && !moved; i++) {
-        const outcome = await advanceTarget(deps, ports, a, i, now);
-        if (outcome.kind === 'moved') {
-          moved = true;
-          known = outcome.a;
-        } else if (outcome.kind === 'wait') wait = Math.min(wait ?? outcome.seconds, outcome.seconds);
-      }
-      if (moved) continue;
-      if (wait !== null) {
-        // A look again after a nap is not a move: it does not count against MOVES_PER_STEP.
-        if (await napInStep(deps, nap, began, naps++)) {
-          moves--;
-          continue;
-        }
-        return { assignmentId, done: false, waitSeconds: wait, granted: false, waitUntil: null };
-      }
-      if (!live) await closeRequest(deps, a, now);
-      return {
-        assignmentId,
-        done: true,
-        waitSeconds: 0,
-        granted: live,
-        waitUntil: live ? waitUntil(a.endDateTime, now) : null,
-      };
-    } catch (error) {
-      // Another step (the other execution on this grant, another grant on the same AWS assignment) moved first.
-      if (
-        error instanceof RefMoved ||
-        (error instanceof DomainError && ['AlreadyDecided', 'Conflict'].includes(error.code))
-      )
-        continue;
-      throw error;
+    const step = await attemptMove(deps, ports, a, now);
+    if (step.kind === 'reread') continue;
+    if (step.kind === 'moved') {
+      known = step.a;
+      continue;
     }
+    if (step.kind === 'wait') {
+      // A look again after a nap is not a move: it does not count against MOVES_PER_STEP.
+      if (await napInStep(deps, nap, began, naps++)) {
+        moves--;
+        continue;
+      }
+      return { assignmentId, done: false, waitSeconds: step.seconds, granted: false, waitUntil: null };
+    }
+    const live = isLive(a);
+    return {
+      assignmentId,
+      done: true,
+      waitSeconds: 0,
+      granted: live,
+      waitUntil: live ? waitUntil(a.endDateTime, now) : null,
+    };
   }
   return { assignmentId, done: false, waitSeconds: 1, granted: false, waitUntil: null };
+}
+
+/** moveGrant, and an ended grant's request closed once settled; a race lost to another step is a `reread`. */
+async function attemptMove(deps: Deps, ports: ProvisioningPorts, a: Assignment, now: Date): Promise<GrantMove> {
+  try {
+    const step = await moveGrant(deps, ports, a, now);
+    if (step.kind === 'settled' && !isLive(a)) await closeRequest(deps, a, now);
+    return step;
+  } catch (error) {
+    if (lostRace(error)) return { kind: 'reread' };
+    throw error;
+  }
+}
+
+/** Another step (the other execution on this grant, another grant on the same AWS assignment) moved first. */
+const lostRace = (error: unknown): boolean =>
+  error instanceof RefMoved || (error instanceof DomainError && ['AlreadyDecided', 'Conflict'].includes(error.code));
+
+/** A move of the grant, or `reread` after a rollback (the assignment is to be read again). */
+type GrantMove = Outcome | { kind: 'reread' };
+
+/**
+ * One move of a grant: a live grant's failed member, or the live grant itself when it failed, rolled back; else the
+ * first of its targets that moves; else the shortest wait of those that wait; else settled.
+ */
+async function moveGrant(deps: Deps, ports: ProvisioningPorts, a: Assignment, now: Date): Promise<GrantMove> {
+  const p = a.provisioning as Provisioning;
+  const live = isLive(a);
+  const failed = live ? failedMember(p) : undefined;
+  if (failed) {
+    await rollbackMember(deps, a, failed, now);
+    return { kind: 'reread' };
+  }
+  if (live && p.status === 'Failed') {
+    await rollback(deps, a, now);
+    return { kind: 'reread' };
+  }
+  let wait: number | null = null;
+  for (let i = 0; i < p.targets.length; i++) {
+    const outcome = await advanceTarget(deps, ports, a, i, now);
+    if (outcome.kind === 'moved') return outcome;
+    if (outcome.kind === 'wait') wait = Math.min(wait ?? outcome.seconds, outcome.seconds);
+  }
+  return wait === null ? SETTLED : { kind: 'wait', seconds: wait };
 }
