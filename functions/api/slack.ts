@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { depsFromEnv } from '#shared/deps.ts';
+import { internalError, problem } from '#shared/http/problem.ts';
 import { errorFields, withRequestLog } from '#shared/log.ts';
 import { handleSlackInteraction } from '#shared/usecases/slack.ts';
 
@@ -18,6 +19,7 @@ export const handler = async (
       const rawBody = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
       const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
       const answer = await handleSlackInteraction(depsFromEnv(), { headers, rawBody }, log);
+      if ('refused' in answer) return problem(answer.refused);
       return answer.body === undefined
         ? { statusCode: answer.status, body: '' }
         : {
@@ -27,6 +29,6 @@ export const handler = async (
           };
     } catch (error) {
       log('error', 'the Slack interaction failed', errorFields(error));
-      return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"internal error"}' };
+      return internalError(lambda?.awsRequestId ?? event.requestContext?.requestId ?? 'unknown');
     }
   });

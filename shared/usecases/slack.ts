@@ -25,11 +25,8 @@ import { readRequest, targetOf } from './request-records.ts';
 import { policyOfRequest } from './roles.ts';
 import { approverFacts, auditRefusal } from './visibility.ts';
 
-/** What the endpoint answers Slack: its status and body (JSON, or nothing). */
-export interface SlackAnswer {
-  status: number;
-  body?: unknown;
-}
+/** What the endpoint answers Slack: its status and body (JSON, or nothing), or a refusal (problem+json). */
+export type SlackAnswer = { status: number; body?: unknown } | { refused: DomainError };
 
 export interface SlackCall {
   /** The request's headers, names in lower case (as API Gateway hands them). */
@@ -49,10 +46,10 @@ const OK: SlackAnswer = { status: 200 };
  */
 export async function handleSlackInteraction(deps: Deps, call: SlackCall, log: Log = defaultLog): Promise<SlackAnswer> {
   const slack = deps.slack;
-  if (!slack) return { status: 404, body: { error: 'Slack is not configured' } };
+  if (!slack) return { refused: new DomainError('NotFound', 'Slack is not configured') };
   if (Buffer.byteLength(call.rawBody) > SLACK_MAX_BODY_BYTES) {
     await auditUnsigned(deps, 'malformed', { bytes: Buffer.byteLength(call.rawBody) });
-    return { status: 413, body: { error: `the body is larger than ${SLACK_MAX_BODY_BYTES} bytes` } };
+    return { refused: new DomainError('PayloadTooLarge', `the body is larger than ${SLACK_MAX_BODY_BYTES} bytes`) };
   }
   const { signingSecret } = await slack.credentials();
   const verified = verifySlackSignature({
@@ -64,12 +61,12 @@ export async function handleSlackInteraction(deps: Deps, call: SlackCall, log: L
   });
   if (!verified.ok) {
     await auditUnsigned(deps, verified.reason, {});
-    return { status: 401, body: { error: REFUSAL_TEXT[verified.reason] } };
+    return { refused: new DomainError('Unauthenticated', REFUSAL_TEXT[verified.reason]) };
   }
   const interaction = parseInteraction(call.rawBody);
   if (interaction === 'malformed') {
     await auditUnsigned(deps, 'malformed', {});
-    return { status: 400, body: { error: REFUSAL_TEXT.malformed } };
+    return { refused: new DomainError('ValidationFailed', REFUSAL_TEXT.malformed) };
   }
   if (interaction.kind === 'ignored') return OK;
   const principalId = await principalOfSlackUser(deps, interaction.slackUserId);

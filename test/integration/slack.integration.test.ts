@@ -234,9 +234,11 @@ describe('Slack approvals', () => {
       const old = signed(body, new Date(clock.now().getTime() - 6 * 60_000));
       slack.calls = [];
 
-      expect(await handleSlackInteraction(deps, forged)).toMatchObject({ status: 401 });
-      expect(await handleSlackInteraction(deps, old)).toMatchObject({ status: 401 });
-      expect(await handleSlackInteraction(deps, { headers: {}, rawBody: body })).toMatchObject({ status: 401 });
+      expect(await handleSlackInteraction(deps, forged)).toMatchObject({ refused: { status: 401 } });
+      expect(await handleSlackInteraction(deps, old)).toMatchObject({ refused: { status: 401 } });
+      expect(await handleSlackInteraction(deps, { headers: {}, rawBody: body })).toMatchObject({
+        refused: { status: 401 },
+      });
 
       expect(slack.calls).toEqual([]);
       expect((await request(id)).status).toBe('PendingApproval');
@@ -342,14 +344,16 @@ describe('Slack approvals', () => {
 
     it('refuses a huge or malformed payload without reading it', async () => {
       const huge = `payload=${'x'.repeat(70_000)}`;
-      expect(await handleSlackInteraction(deps, signed(huge))).toMatchObject({ status: 413 });
-      expect(await handleSlackInteraction(deps, signed('payload=%7Bnot-json'))).toMatchObject({ status: 400 });
+      expect(await handleSlackInteraction(deps, signed(huge))).toMatchObject({ refused: { status: 413 } });
+      expect(await handleSlackInteraction(deps, signed('payload=%7Bnot-json'))).toMatchObject({
+        refused: { status: 400 },
+      });
       expect(
         await handleSlackInteraction(
           deps,
           signed(form({ type: 'block_actions', user: { id: 'U0BOB' }, actions: 'x' })),
         ),
-      ).toMatchObject({ status: 400 });
+      ).toMatchObject({ refused: { status: 400 } });
     });
   });
 
@@ -365,7 +369,9 @@ describe('Slack approvals', () => {
     );
 
     // Assess: one decision per approver, the request granted once
-    const cleared = answers.filter((a) => (a.body as { response_action: string }).response_action === 'clear');
+    const cleared = answers.filter(
+      (a) => 'body' in a && (a.body as { response_action: string }).response_action === 'clear',
+    );
     expect(cleared).toHaveLength(2);
     const r = await request(id);
     expect(r.status).toBe('Granted');
