@@ -42,11 +42,11 @@ beforeAll(async () => {
   server = await startTestServer({ clockStart: new Date('2026-12-03T09:00:00Z'), slack: true });
   anonymous = api(server);
   admin = anonymous.as({ sub: 'admin', mfa: true });
-  // Bob is linked by an administrator; Alice and Mallory are found by their e-mail (users.lookupByEmail).
+  // Bob and Mallory are linked by an administrator; Alice is found by her e-mail (users.lookupByEmail).
   for (const [id, email, slackUserId] of [
     ['alice', 'alice@example.com', undefined],
     ['bob', 'bob@example.com', 'U0BOB'],
-    ['mallory', 'mallory@example.com', undefined],
+    ['mallory', 'mallory@example.com', 'U0MALLORY'],
   ] as const) {
     const put = await admin.put(`/v1/principals/${id}`, {
       type: 'user',
@@ -56,12 +56,7 @@ beforeAll(async () => {
     });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
   }
-  for (const [email, id] of [
-    ['alice@example.com', 'U0ALICE'],
-    ['mallory@example.com', 'U0MALLORY'],
-  ]) {
-    expect((await anonymous.post('/_local/slack/users', { email, id })).status).toBe(200);
-  }
+  expect((await anonymous.post('/_local/slack/users', { email: 'alice@example.com', id: 'U0ALICE' })).status).toBe(200);
 }, 240_000);
 
 afterAll(async () => {
@@ -174,26 +169,30 @@ describe('Slack approvals on the local runtime', () => {
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
 
     // Assess: the decision's events, with the ids and times of each request taken out
+    // every id, role and time made for each request is a placeholder; `channel` is set apart
+    const neutral = (value: unknown) =>
+      JSON.parse(
+        JSON.stringify(value)
+          .replace(/\b[a-z]{3}_[0-9A-Z]{26}\b/g, '<id>')
+          .replace(/slack-e2e-\d+/g, '<role>')
+          .replace(/Role \d+/g, '<role name>'),
+      ) as unknown;
     const shape = async (id: string) =>
       (await audit(id))
-        .filter((e) => !e.action.startsWith('request.created') && e.action !== 'request.submitted')
-        .map((e) => ({
-          action: e.action,
-          actor: e.actor.id,
-          details: Object.fromEntries(
-            Object.entries(e.details).filter(([k]) => k !== 'channel' && !/(Id|At|DateTime|id)$/.test(k)),
-          ),
-          channel: e.details.channel,
-        }))
+        .filter((e) => e.actor.id === 'bob')
+        .map((e) => {
+          const { channel, ...details } = e.details;
+          return { action: e.action, details: neutral(details), channel };
+        })
         .sort((a, b) => a.action.localeCompare(b.action));
     const slackEvents = await shape(inSlack);
     const apiEvents = await shape(inApi);
     expect(slackEvents.map(({ channel: _, ...rest }) => rest)).toEqual(
       apiEvents.map(({ channel: _, ...rest }) => rest),
     );
-    const decision = (events: typeof slackEvents) => events.find((e) => e.action === 'request.approved');
-    expect(decision(slackEvents)?.channel ?? slackEvents.find((e) => e.channel)?.channel).toBe('slack');
-    expect(apiEvents.filter((e) => e.channel !== undefined).every((e) => e.channel === 'api')).toBe(true);
+    expect(slackEvents.map((e) => e.action)).toContain('request.approved');
+    expect(slackEvents.find((e) => e.action === 'request.approved')?.channel).toBe('slack');
+    expect(apiEvents.find((e) => e.action === 'request.approved')?.channel).toBe('api');
   }, 120_000);
 
   it('refuses, over HTTP, a forged signature and a timestamp 6 minutes old: 401, nothing changed, audited', async () => {
@@ -272,7 +271,7 @@ describe('Slack approvals on the local runtime', () => {
     expect(codes).toEqual(
       expect.arrayContaining([
         ['ApproverMfaRequired', 'slack'],
-        ['ApproverMfaRequired', undefined],
+        ['ApproverMfaRequired', 'api'],
       ]),
     );
     const withMfa = await anonymous.as({ sub: 'bob', mfa: true }).post(`/v1/requests/${id}/approve`, {});
