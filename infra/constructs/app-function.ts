@@ -36,11 +36,16 @@ const UNBUNDLED_PLACEHOLDER =
   "exports.handler = async () => { throw new Error('synthesized without bundling: run cdk synth to bundle'); };";
 
 /**
- * With `bundleAwsSdk`, the clients a function imports only on first use and whose behaviour its correctness does not
- * rest on stay with the Lambda runtime (every adapter loads its SDK lazily, shared/ports/lazy.ts): the bundle
- * carries S3, DynamoDB and Lambda, not the clients of Deps it never calls.
+ * With `bundleAwsSdk`, the clients whose behaviour the function's correctness does not rest on stay with the Lambda
+ * runtime, as in every other function: DynamoDB and Lambda (used the same way by every function), and the clients of
+ * Deps it never calls (every adapter loads its SDK lazily, shared/ports/lazy.ts). The bundle carries only S3 (client,
+ * multipart upload, presigner): the Object Lock writes run on the S3 SDK they were tested with.
  */
 const SDK_CLIENTS_LEFT_TO_THE_RUNTIME = [
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/lib-dynamodb',
+  '@aws-sdk/util-dynamodb',
+  '@aws-sdk/client-lambda',
   '@aws-sdk/client-eventbridge',
   '@aws-sdk/client-identitystore',
   '@aws-sdk/client-organizations',

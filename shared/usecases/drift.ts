@@ -228,7 +228,74 @@ async function remove(
   return { status: status.status, reason: status.failureReason };
 }
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: the drift job landed with the rule (pfence); to split into one function per check
+/** The units of a run, in their fixed order: each managed permission set × the accounts it is provisioned to, each managed group. */
+async function driftUnits(ports: ProvisioningPorts, managed: Managed): Promise<DriftUnit[]> {
+  const units: DriftUnit[] = [];
+  for (const permissionSetArn of [...managed.permissionSets.keys()].sort()) {
+    for (const accountId of (await ports.identityCenter.listAccountsForPermissionSet(permissionSetArn)).sort()) {
+      units.push({ kind: 'accountAssignments', permissionSetArn, accountId });
+    }
+  }
+  for (const groupId of [...managed.groups.keys()].sort()) units.push({ kind: 'groupMemberships', groupId });
+  return units;
+}
+
+/** The drift alerts standing now, by unit (each is resolved by the run that looks at its unit again). */
+async function standingAlerts(deps: Deps): Promise<Map<string, AlertRecord[]>> {
+  const standing = new Map<string, AlertRecord[]>();
+  for (const status of ['active', 'dismissed']) {
+    for await (const item of deps.store.stream(queries.alerts(status))) {
+      const alert = stored.alert.fromItem(item);
+      if (alert.type !== 'assignedOutsideElevate') continue;
+      const unit = String(alert.details.unit ?? '');
+      standing.set(unit, [...(standing.get(unit) ?? []), alert]);
+    }
+  }
+  return standing;
+}
+
+type UnitContext = {
+  backed: Set<string>;
+  managed: Managed;
+  userIds: Map<string, string | null>;
+  mode: 'alert' | 'remove';
+  poll: PollPolicy;
+  standing: Map<string, AlertRecord[]>;
+  report: DriftReport;
+  budget: TimeBudget;
+};
+
+/** Looks at the units from `start` on while time is left; the key of the last unit looked at. */
+async function driftOfUnits(
+  deps: Deps,
+  ports: ProvisioningPorts,
+  units: DriftUnit[],
+  ctx: UnitContext,
+  after: string | undefined,
+): Promise<string | undefined> {
+  let last = after;
+  for (const unit of units) {
+    if (ctx.budget.timeLeft() < ctx.budget.reserveMs) {
+      ctx.report.complete = false;
+      break;
+    }
+    const key = unitKey(unit);
+    try {
+      if (!(await driftOfUnit(deps, ports, unit, ctx))) {
+        // Out of time inside the unit: the next run looks at it again from its start.
+        ctx.report.complete = false;
+        break;
+      }
+    } catch (error) {
+      ctx.report.failed++;
+      log('error', 'drift: could not check a unit', { unit: key, ...errorFields(error) });
+    }
+    ctx.report.units++;
+    last = key;
+  }
+  return last;
+}
+
 export async function detectDrift(
   deps: Deps,
   budget: TimeBudget = NO_BUDGET,
@@ -240,67 +307,22 @@ export async function detectDrift(
   const settings = await readAlertSettings(deps);
   const { enabled, mode } = settings.assignedOutsideElevate;
   if (!enabled) return report;
-  const poll = opts.poll ?? JOB_POLL;
   const now = deps.clock.now();
   const managed = await managedTargets(deps);
-
-  const units: DriftUnit[] = [];
-  for (const permissionSetArn of [...managed.permissionSets.keys()].sort()) {
-    for (const accountId of (await ports.identityCenter.listAccountsForPermissionSet(permissionSetArn)).sort()) {
-      units.push({ kind: 'accountAssignments', permissionSetArn, accountId });
-    }
-  }
-  for (const groupId of [...managed.groups.keys()].sort()) units.push({ kind: 'groupMemberships', groupId });
+  const units = await driftUnits(ports, managed);
 
   const progress = (await deps.store.get(keys.jobProgress(JOB)))?.progress as { after?: string } | undefined;
   const after = progress?.after;
   const order = units.map(unitKey);
   const start = after ? order.indexOf(after) + 1 : 0;
-
-  // The drift alerts standing now, by unit (each is resolved by the run that looks at its unit again).
-  const standing = new Map<string, AlertRecord[]>();
-  for (const status of ['active', 'dismissed']) {
-    for await (const item of deps.store.stream(queries.alerts(status))) {
-      const alert = stored.alert.fromItem(item);
-      if (alert.type !== 'assignedOutsideElevate') continue;
-      const unit = String(alert.details.unit ?? '');
-      standing.set(unit, [...(standing.get(unit) ?? []), alert]);
-    }
-  }
+  const standing = await standingAlerts(deps);
 
   const all = [...managed.permissionSets.values(), ...managed.groups.values()].flatMap((s) => [...s]);
   const userIds = new Map<string, string | null>();
   const backed = await backing(deps, ports, all, managed.targets, now, userIds);
-  let last: string | undefined = after;
-  for (const unit of units.slice(start)) {
-    if (budget.timeLeft() < budget.reserveMs) {
-      report.complete = false;
-      break;
-    }
-    const key = unitKey(unit);
-    try {
-      const done = await driftOfUnit(deps, ports, unit, {
-        backed,
-        managed,
-        userIds,
-        mode,
-        poll,
-        standing,
-        report,
-        budget,
-      });
-      if (!done) {
-        // Out of time inside the unit: the next run looks at it again from its start.
-        report.complete = false;
-        break;
-      }
-    } catch (error) {
-      report.failed++;
-      log('error', 'drift: could not check a unit', { unit: key, ...errorFields(error) });
-    }
-    report.units++;
-    last = key;
-  }
+  const poll = opts.poll ?? JOB_POLL;
+  const ctx: UnitContext = { backed, managed, userIds, mode, poll, standing, report, budget };
+  const last = await driftOfUnits(deps, ports, units.slice(start), ctx, after);
   if (report.complete) {
     // The units that are gone (a permission set or group no longer managed): their alerts' cause is gone too.
     const current = new Set(order);
@@ -316,57 +338,59 @@ export async function detectDrift(
   return report;
 }
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: the drift job landed with the rule (pfence); to split into one function per check
-async function driftOfUnit(
-  deps: Deps,
-  ports: ProvisioningPorts,
-  unit: DriftUnit,
-  ctx: {
-    backed: Set<string>;
-    managed: Managed;
-    userIds: Map<string, string | null>;
-    mode: 'alert' | 'remove';
-    poll: PollPolicy;
-    standing: Map<string, AlertRecord[]>;
-    report: DriftReport;
-    budget: TimeBudget;
-  },
-): Promise<boolean> {
-  const key = unitKey(unit);
+/** What a unit has in AWS that no grant backs (in `remove` mode, checked once more, fresh, just before removing). */
+async function unbacked(deps: Deps, ports: ProvisioningPorts, unit: DriftUnit, ctx: UnitContext): Promise<Found[]> {
   const listed = (await listUnit(ports, unit)).filter((f) => !ctx.backed.has(f.key));
   const held = await heldRefs(deps, listed);
   const found = listed.filter((f) => !held.has(f.key));
-  let stillBacked = new Set<string>();
-  if (found.length && ctx.mode === 'remove') {
-    // Once more, fresh, just before removing: a grant made since the run began holds what it provisions.
-    const roles =
-      unit.kind === 'accountAssignments'
-        ? ctx.managed.permissionSets.get(unit.permissionSetArn)
-        : ctx.managed.groups.get(unit.groupId);
-    stillBacked = await backing(deps, ports, roles ?? [], ctx.managed.targets, deps.clock.now(), new Map());
-    for (const k of await heldRefs(deps, found)) stillBacked.add(k);
+  if (!found.length || ctx.mode !== 'remove') return found;
+  // A grant made since the run began holds what it provisions.
+  const roles =
+    unit.kind === 'accountAssignments'
+      ? ctx.managed.permissionSets.get(unit.permissionSetArn)
+      : ctx.managed.groups.get(unit.groupId);
+  const stillBacked = await backing(deps, ports, roles ?? [], ctx.managed.targets, deps.clock.now(), new Map());
+  for (const k of await heldRefs(deps, found)) stillBacked.add(k);
+  return found.filter((f) => !stillBacked.has(f.key));
+}
+
+/** In `remove` mode, deletes what was found and audits it; null in `alert` mode. */
+async function removeFound(
+  deps: Deps,
+  ports: ProvisioningPorts,
+  f: Found,
+  what: Record<string, unknown>,
+  unitKeyOf: string,
+  ctx: UnitContext,
+): Promise<{ status: string; reason: string | null } | null> {
+  if (ctx.mode !== 'remove') return null;
+  let removal: { status: string; reason: string | null };
+  try {
+    removal = await remove(ports, f, ctx.poll);
+  } catch (error) {
+    removal = { status: 'FAILED', reason: error instanceof Error ? error.message : String(error) };
   }
+  // IN_PROGRESS: AWS is deleting it (the poll stopped waiting); the next run sees it gone.
+  if (removal.status === 'FAILED') ctx.report.failed++;
+  else ctx.report.removed++;
+  await deps.store.transact([
+    ops.audit(
+      auditEvent(deps.clock.now(), SYSTEM_ACTOR, 'drift.removed', {}, { ...what, unit: unitKeyOf, ...removal }),
+    ),
+  ]);
+  return removal;
+}
+
+async function driftOfUnit(deps: Deps, ports: ProvisioningPorts, unit: DriftUnit, ctx: UnitContext): Promise<boolean> {
+  const key = unitKey(unit);
+  const found = await unbacked(deps, ports, unit, ctx);
   const raised = new Set<string>();
   const settings = await readAlertSettings(deps);
   for (const f of found) {
     if (ctx.budget.timeLeft() < ctx.budget.reserveMs) return false;
-    if (stillBacked.has(f.key)) continue;
     ctx.report.found++;
     const what = describeFound(f);
-    let removal: { status: string; reason: string | null } | null = null;
-    if (ctx.mode === 'remove') {
-      try {
-        removal = await remove(ports, f, ctx.poll);
-      } catch (error) {
-        removal = { status: 'FAILED', reason: error instanceof Error ? error.message : String(error) };
-      }
-      // IN_PROGRESS: AWS is deleting it (the poll stopped waiting); the next run sees it gone.
-      if (removal.status === 'FAILED') ctx.report.failed++;
-      else ctx.report.removed++;
-      await deps.store.transact([
-        ops.audit(auditEvent(deps.clock.now(), SYSTEM_ACTOR, 'drift.removed', {}, { ...what, unit: key, ...removal })),
-      ]);
-    }
+    const removal = await removeFound(deps, ports, f, what, key, ctx);
     const subject = f.key;
     raised.add(alertId('assignedOutsideElevate', subject));
     await raise(
