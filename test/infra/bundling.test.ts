@@ -59,7 +59,10 @@ describe('bundled synth', () => {
         expect(importsSdk, entry).toBe(true);
         expect(code).toContain('x-amz-checksum-');
         const fromRuntime = [...code.matchAll(/from\s*"(@aws-sdk\/[^"]+)"/g)].map((m) => m[1]);
-        expect(fromRuntime.filter((name) => /s3|storage|presigner/.test(name ?? '')), entry).toEqual([]);
+        expect(
+          fromRuntime.filter((name) => /s3|storage|presigner/.test(name ?? '')),
+          entry,
+        ).toEqual([]);
       } else {
         // the others leave the SDK to the Lambda runtime (small bundles, fast cold starts)
         expect(code.includes('x-amz-checksum-'), entry).toBe(false);
