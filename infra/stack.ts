@@ -4,6 +4,7 @@ import {
   CfnParameter,
   Duration,
   Fn,
+  SecretValue,
   Stack,
   type StackProps,
   Token,
@@ -13,6 +14,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IRole, Role } from 'aws-cdk-lib/aws-iam';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SCHEDULE_TIMEOUT_SECONDS } from '#functions/scheduled/schedules.ts';
 import { Api } from '#infra/constructs/api.ts';
@@ -26,6 +28,7 @@ import { MailSender } from '#infra/constructs/mail.ts';
 import { Monitoring } from '#infra/constructs/monitoring.ts';
 import { OutboxPublisher } from '#infra/constructs/outbox.ts';
 import { Schedules, type ScheduleTableAccess } from '#infra/constructs/schedules.ts';
+import { SlackClientLayer } from '#infra/constructs/slack-layer.ts';
 import { AccessWorkflow } from '#infra/constructs/workflow.ts';
 import type { FunctionName } from '#shared/api/routes.ts';
 import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
@@ -86,6 +89,8 @@ export const EVENT_BUS_NAME = 'elevate';
  * - `idcDrift`: the Identity Center settings; the drift job's listing (and, in remove mode, deleting) of what AWS
  *   has of the managed permission sets and groups (IdentityCenterAccess.grantDrift).
  * - `organizationRead`: the Identity Center settings; the organization-sync walk (grantOrganizationRead).
+ * - `slack`: ELEVATE_SLACK_SECRET_ARN (empty while the Slack parameters are) and the Slack client's layer;
+ *   secretsmanager:GetSecretValue on the Slack secret (docs/slack.md).
  */
 export type Capability =
   | 'start'
@@ -100,21 +105,30 @@ export type Capability =
   | 'idcProvision'
   | 'idcFence'
   | 'idcDrift'
-  | 'organizationRead';
+  | 'organizationRead'
+  | 'slack';
 
 /** The capabilities of the API functions (the others have none): `requests` serves the POSTs that decide. */
 export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Capability[]>>> = {
-  requests: ['start', 'taskResponse', 'stop', 'mail', 'idcCheck'],
+  requests: ['start', 'taskResponse', 'stop', 'mail', 'idcCheck', 'slack'],
+  // Slack's interactions: a decision, as POST /v1/requests/{id}/approve|deny makes it.
+  slack: ['start', 'taskResponse', 'stop', 'mail', 'idcCheck', 'slack'],
   roles: ['idcCheck'],
   exports: ['auditRead', 'exportStart'],
   reviews: ['mail'],
   // An approved pending change runs its original call: an admin request (workflow, mail, the pre-grant checks)
   // or new targets (which must exist in Identity Center). Its lifecycle events go out through the outbox.
-  governance: ['start', 'stop', 'mail', 'idcCheck'],
+  governance: ['start', 'stop', 'mail', 'idcCheck', 'slack'],
 };
 
 /** The capabilities of the workflow handler (its own STATE_MACHINE_ARN comes from AccessWorkflow). */
-export const WORKFLOW_CAPABILITIES: readonly Capability[] = ['taskResponse', 'mail', 'idcProvision', 'idcFence'];
+export const WORKFLOW_CAPABILITIES: readonly Capability[] = [
+  'taskResponse',
+  'mail',
+  'idcProvision',
+  'idcFence',
+  'slack',
+];
 
 /**
  * The capabilities of the outbox publisher: it alone puts lifecycle events on the bus (the others write them
@@ -127,7 +141,7 @@ export const SCHEDULE_CAPABILITIES: Readonly<Record<string, readonly Capability[
   // idcCheck: a scheduled start it grants finds the principal's Identity Center user (provisioning.md); the
   // provisioning itself is the workflow's. idcFence: it takes out the session fences whose time has come
   // (fence.ts, unfenceDue).
-  reconcile: ['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck', 'idcFence'],
+  reconcile: ['start', 'taskResponse', 'mail', 'exportStart', 'idcCheck', 'idcFence', 'slack'],
   'audit-export': ['auditWrite'],
   reviews: ['mail'],
   alerts: ['mail'],
@@ -193,6 +207,11 @@ export class ElevateStack extends Stack {
   public readonly identityCenter: IdentityCenterAccess;
   /** The Identity Center settings every function with an Identity Center capability gets. */
   private readonly idcEnvironment: Record<string, string>;
+  /** Slack's credentials (docs/slack.md), and what a function with the `slack` capability gets. */
+  public readonly slackSecret: Secret;
+  private readonly slackEnvironment: Record<string, string>;
+  /** `@slack/web-api` for the functions with the `slack` capability (no bundle carries it). */
+  public readonly slackClient: SlackClientLayer;
 
   constructor(scope: Construct, id: string, props: ElevateStackProps = {}) {
     super(scope, id, props);
@@ -321,6 +340,44 @@ export class ElevateStack extends Stack {
       ELEVATE_FENCE_SESSIONS: fenceSessions.valueAsString,
       ELEVATE_ACCESS_PORTAL_URL: portal.valueAsString,
     });
+
+    const slackSigningSecret = new CfnParameter(this, 'SlackSigningSecret', {
+      type: 'String',
+      noEcho: true,
+      description: "The Slack app's signing secret (docs/slack.md); empty with the bot token: Slack is off",
+      default: '',
+    });
+    const slackBotToken = new CfnParameter(this, 'SlackBotToken', {
+      type: 'String',
+      noEcho: true,
+      description: "The Slack app's bot token (xoxb-...); empty with the signing secret: Slack is off",
+      default: '',
+      allowedPattern: '^$|^xoxb-[A-Za-z0-9-]+$',
+    });
+    const slackOn = new CfnCondition(this, 'SlackOn', {
+      expression: Fn.conditionAnd(
+        Fn.conditionNot(Fn.conditionEquals(slackSigningSecret.valueAsString, '')),
+        Fn.conditionNot(Fn.conditionEquals(slackBotToken.valueAsString, '')),
+      ),
+    });
+    // Read at a function's cold start and cached (shared/ports/slack.ts). Kept even while Slack is off (empty).
+    this.slackSecret = new Secret(this, 'SlackSecret', {
+      description:
+        "Elevate's Slack app: signing secret and bot token (from the SlackSigningSecret and SlackBotToken parameters)",
+      secretObjectValue: {
+        signingSecret: SecretValue.cfnParameter(slackSigningSecret),
+        botToken: SecretValue.cfnParameter(slackBotToken),
+      },
+    });
+    Validations.of(this.slackSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "Slack's signing secret and bot token are issued by Slack, not by a rotation function: rotate them in the Slack app and deploy them as the parameters",
+    });
+    this.slackClient = new SlackClientLayer(this, 'SlackClient');
+    this.slackEnvironment = {
+      ELEVATE_SLACK_SECRET_ARN: Fn.conditionIf(slackOn.logicalId, this.slackSecret.secretArn, '').toString(),
+    };
 
     this.data = new DataTable(this, 'Data');
     this.audit = new AuditBucket(this, 'Audit', { retentionDays: retention.valueAsNumber });
@@ -524,6 +581,11 @@ export class ElevateStack extends Stack {
     if (has('idcFence')) this.identityCenter.grantFence(fn);
     if (has('idcDrift')) this.identityCenter.grantDrift(fn);
     if (has('organizationRead')) this.identityCenter.grantOrganizationRead(fn);
+    if (has('slack')) {
+      for (const [name, value] of Object.entries(this.slackEnvironment)) fn.addEnvironment(name, value);
+      this.slackSecret.grantRead(fn);
+      fn.addLayers(this.slackClient.layer);
+    }
     if (has('auditWrite') || has('auditRead')) fn.addEnvironment('AUDIT_BUCKET', this.audit.bucket.bucketName);
     if (has('auditWrite')) this.audit.grantWriteExports(fn);
     if (has('auditRead')) this.audit.grantReadExports(fn);

@@ -40,6 +40,29 @@ export interface Config {
    * (a role with targets cannot be granted: TargetNotReady).
    */
   identityCenter: IdentityCenterConfig | undefined;
+  /** Slack (docs/slack.md): unset, Slack is off and nothing else changes. */
+  slack: SlackConfig | undefined;
+}
+
+/**
+ * Slack's credentials: the ARN of a Secrets Manager secret (deployed: ELEVATE_SLACK_SECRET_ARN), or the signing
+ * secret and bot token themselves (locally: ELEVATE_SLACK_SIGNING_SECRET and ELEVATE_SLACK_BOT_TOKEN); `apiUrl` is
+ * the Web API's base URL (ELEVATE_SLACK_API_URL; unset: Slack's own).
+ */
+export type SlackConfig = ({ secretArn: string } | { signingSecret: string; botToken: string }) & {
+  apiUrl: string | undefined;
+};
+
+export function slackFromEnv(env: NodeJS.ProcessEnv): SlackConfig | undefined {
+  const apiUrl = env.ELEVATE_SLACK_API_URL || undefined;
+  if (env.ELEVATE_SLACK_SECRET_ARN) return { secretArn: env.ELEVATE_SLACK_SECRET_ARN, apiUrl };
+  const signingSecret = env.ELEVATE_SLACK_SIGNING_SECRET;
+  const botToken = env.ELEVATE_SLACK_BOT_TOKEN;
+  if (!signingSecret && !botToken) return undefined;
+  if (!signingSecret || !botToken) {
+    throw new Error('ELEVATE_SLACK_SIGNING_SECRET and ELEVATE_SLACK_BOT_TOKEN are set together, or neither');
+  }
+  return { signingSecret, botToken, apiUrl };
 }
 
 export interface IdentityCenterConfig {
@@ -119,5 +142,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = functionEnv()): Config {
     exportFunctionName: env.EXPORT_FUNCTION_NAME || undefined,
     adminMfa: parseFlag(env.ELEVATE_ADMIN_MFA, true, 'ELEVATE_ADMIN_MFA'),
     identityCenter: identityCenterFromEnv(env),
+    slack: slackFromEnv(env),
   };
 }

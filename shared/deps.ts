@@ -7,6 +7,7 @@ import { AwsIdentityStore, type IdentityStore } from './ports/identity-store.ts'
 import { type Mailer, SesMailer } from './ports/mailer.ts';
 import { type ExportJobs, LambdaExportJobs, type ObjectStore, S3ObjectStore } from './ports/objects.ts';
 import { AwsOrganizations, type Organizations } from './ports/organizations.ts';
+import { type Slack, WebApiSlack } from './ports/slack.ts';
 import { StepFunctionsWorkflow, type Workflow } from './ports/workflow.ts';
 import { Store } from './store/store.ts';
 
@@ -24,6 +25,8 @@ export interface Deps {
   exportJobs: ExportJobs;
   /** IAM Identity Center, its identity store and Organizations; undefined when Identity Center is not configured. */
   provisioning: ProvisioningPorts | undefined;
+  /** Slack's Web API; undefined when Slack is not configured (nothing is posted, every interaction is refused). */
+  slack: Slack | undefined;
 }
 
 export interface ProvisioningPorts {
@@ -127,6 +130,9 @@ export function depsFromEnv(): Deps {
             identityStore: new AwsIdentityStore(identityCenter.identityStoreId),
             organizations: new AwsOrganizations(),
           }))
+        : undefined,
+      slack: config.slack
+        ? adapter(config, `slack|${JSON.stringify(config.slack)}`, () => new WebApiSlack(config.slack as never))
         : undefined,
     };
     built.set(key, deps);

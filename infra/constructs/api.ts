@@ -18,7 +18,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
-import { FUNCTIONS, type FunctionName, ROUTES, type Route } from '#shared/api/routes.ts';
+import { FUNCTIONS, type FunctionName, ROUTES, type Route, withoutToken } from '#shared/api/routes.ts';
 
 /** What each API function may do to the table. */
 export type TableAccess = 'none' | 'read' | 'readWrite';
@@ -41,6 +41,7 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   groups: 'readWrite',
   alerts: 'readWrite',
   governance: 'readWrite',
+  slack: 'readWrite',
 };
 
 /** A request throttle: API Gateway answers 429 beyond it. */
@@ -103,8 +104,8 @@ export const CLASS_COST: Readonly<Record<ThrottleClass, { seconds: number; write
  *   each a single item under a condition; at about 11 changes/s per head, two writers meet on a head in well under a
  *   third of the changes, and the store's retries absorb them. 90 transactions/s of ~6 items (~24 WCU each) is
  *   ~2,200 WCU/s, under the 4,000 WCU/s an on-demand table serves from its first day (raised from 80 for the
- *   per-scope policy routes).
- * - `lambdaConcurrency`: 160 concurrent executions, 16% of the default regional account limit of 1,000, so Elevate
+ *   per-scope policy routes; the routes sum to 84 with Slack's interactions at the admins' 2/s).
+ * - `lambdaConcurrency`: 160 concurrent executions (the routes sum to 154 with Slack's), 16% of the default regional account limit of 1,000, so Elevate
  *   at its ceiling leaves the account's other functions room (reserve concurrency if you need a guarantee).
  */
 export const CAPACITY = { writeTransactionsPerSecond: 90, lambdaConcurrency: 160 } as const;
@@ -115,6 +116,8 @@ const POLLED = new Set(['GET /v1/me/assignments', 'GET /v1/approvals', 'GET /v1/
 export function throttleClassOf(route: Route): ThrottleClass {
   const key = `${route.method} ${route.path}`;
   if (route.access === 'public') return 'public';
+  // Slack sends one call per click and per modal submission, at a person's pace: the admins' limit.
+  if (route.access === 'slack') return 'admin';
   if (key === 'GET /v1/access') return 'check';
   if (POLLED.has(key)) return 'poll';
   if (route.method === 'GET') return 'read';
@@ -286,7 +289,7 @@ export class Api extends Construct {
       if (integration === undefined) {
         throw new Error(`route ${route.operationId}: function ${route.fn} is not in FUNCTIONS; add it there`);
       }
-      const isPublic = route.access === 'public';
+      const isPublic = withoutToken(route);
       const authorizer: IHttpRouteAuthorizer = isPublic ? none : this.authorizer;
       const httpRoute = new HttpRoute(this, pascal(route.operationId), {
         httpApi: this.httpApi,
@@ -298,7 +301,10 @@ export class Api extends Construct {
       if (isPublic) {
         Validations.of(httpRoute).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by design (route table access 'public'): it serves only the API description, no data`,
+          reason:
+            route.access === 'slack'
+              ? `${route.method} ${route.path} takes Slack's calls, which carry no bearer token: the function verifies Slack's request signature (HMAC-SHA256 under the signing secret, timestamp within 5 minutes) instead`
+              : `${route.method} ${route.path} is public by design (route table access 'public'): it serves only the API description, no data`,
         });
       }
     }

@@ -189,7 +189,12 @@ export class AppFunction extends NodejsFunction {
               sourceMap: true,
               sourcesContent: false,
               banner: ESM_REQUIRE_BANNER,
-              externalModules: props.bundleAwsSdk ? SDK_CLIENTS_LEFT_TO_THE_RUNTIME : ['@aws-sdk/*'],
+              externalModules: [
+                ...(props.bundleAwsSdk ? SDK_CLIENTS_LEFT_TO_THE_RUNTIME : ['@aws-sdk/*']),
+                // Slack's Web API client (~310 KB minified) is in no bundle: the functions that talk to Slack get
+                // it from the SlackClient layer (slack-layer.ts), loaded on first use (shared/ports/slack.ts).
+                '@slack/web-api',
+              ],
             },
           }
         : { ...shared, code: Code.fromInline(UNBUNDLED_PLACEHOLDER), handler: `index.${handler}` },

@@ -13,6 +13,7 @@ import type { LocalIssuer } from './issuer.ts';
 import * as outbox from './outbox.ts';
 import { invalid, isRecord, jsonResult, notFound, parseJsonBody, parseTokenOptions, problemResult } from './results.ts';
 import { scheduledJob, scheduleNames } from './schedules.ts';
+import type { LocalSlack } from './slack.ts';
 
 /** What the controls reach of the runtime that serves them. */
 export interface LocalRuntimeControls {
@@ -27,6 +28,8 @@ export interface LocalRuntimeControls {
   authorize(req: IncomingMessage): Promise<{ claims: Record<string, unknown> } | HttpResult>;
   /** The Identity Center stand-in, unless the environment names endpoints of its own. */
   identityCenter(): idcStandIn.LocalIdentityCenter | undefined;
+  /** The Slack Web API stand-in (slack.ts). */
+  slack(): LocalSlack;
 }
 
 export interface LocalRequest {
@@ -138,8 +141,18 @@ function parseMove(value: unknown): { id: string; parentId: string } | string {
   return { id: value.id, parentId: value.parentId };
 }
 
+/** The Slack stand-in answers its own paths: the Web API (`/_local/slack/api/<method>`) and its controls. */
+const slackStandIn: LocalRoute['handle'] = (runtime, { req, method, path, body }) =>
+  runtime.slack().request(method, path, req.headers, body);
+
 /** Every `/_local` control. */
 export const LOCAL_ROUTES: readonly LocalRoute[] = [
+  // Slack (slack.ts): the messages and every call recorded, the Slack users by e-mail, faults, the Web API.
+  { method: 'GET', path: '/_local/slack/messages', handle: slackStandIn },
+  { method: 'DELETE', path: '/_local/slack/messages', handle: slackStandIn },
+  { method: 'POST', path: '/_local/slack/users', handle: slackStandIn },
+  { method: 'POST', path: '/_local/slack/faults', handle: slackStandIn },
+  { method: 'POST', path: /^\/_local\/slack\/api\/[a-zA-Z.]+$/, handle: slackStandIn },
   { method: 'GET', path: '/_local/clock', handle: () => jsonResult(200, { now: clock().now().toISOString() }) },
   { method: 'POST', path: '/_local/clock', handle: moveClock },
   { method: 'POST', path: '/_local/token', handle: mintToken },

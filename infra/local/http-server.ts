@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { ROUTES, type Route, routeKey } from '#shared/api/routes.ts';
+import { ROUTES, type Route, routeKey, withoutToken } from '#shared/api/routes.ts';
 import { bearerToken } from '#shared/auth/caller.ts';
 import { clock } from '#shared/clock.ts';
 import {
@@ -139,7 +139,7 @@ async function api(runtime: HttpRuntime, { req, method, rawPath, rawQueryString,
   const { route, pathParameters } = matched.match;
 
   let claims: Record<string, unknown> | undefined;
-  if (route.access !== 'public') {
+  if (!withoutToken(route)) {
     const auth = await authorize(runtime, req);
     if ('status' in auth) return auth;
     claims = auth.claims;

@@ -36,6 +36,7 @@ import { type Phase, type StartedPhases, startPhases } from './phases.ts';
 import { LOCAL_AUDIT_BUCKET, type LocalS3, startLocalS3 } from './s3.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { registerSchedule } from './schedules.ts';
+import { LOCAL_SLACK_API_PATH, LOCAL_SLACK_BOT_TOKEN, LOCAL_SLACK_SIGNING_SECRET, LocalSlack } from './slack.ts';
 import { sfnRequestHandler } from './stepfunctions/endpoint.ts';
 import { LocalStepFunctions } from './stepfunctions/runner.ts';
 import { LocalStreamPoller } from './streams.ts';
@@ -80,6 +81,12 @@ export interface StartLocalOptions {
    * @default - ELEVATE_LOCAL_IDC_LATENCY, else PT2S
    */
   identityCenterLatency?: string;
+  /**
+   * Turns Slack on with the stand-in's credentials (LOCAL_SLACK_SIGNING_SECRET, LOCAL_SLACK_BOT_TOKEN) unless the
+   * environment sets ELEVATE_SLACK_SIGNING_SECRET and ELEVATE_SLACK_BOT_TOKEN; off (and unset there), Slack is off.
+   * @default false
+   */
+  slack?: boolean;
 }
 
 export interface LocalServer {
@@ -100,6 +107,8 @@ export interface LocalServer {
    * points the clients at endpoints of its own (AWS_ENDPOINT_URL_SSO_ADMIN and the others).
    */
   readonly identityCenter: idcStandIn.LocalIdentityCenter | undefined;
+  /** The Slack Web API stand-in, served on `url` (`/_local/slack/...`). */
+  readonly slack: LocalSlack;
   /** The states an execution entered so far (what AWS bills as state transitions), by execution name. */
   statesEntered(executionName: string): readonly string[];
   /**
@@ -203,6 +212,10 @@ class LocalRuntime implements HttpRuntime {
   #sfn: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   #s3: LocalS3 | undefined;
   #identityCenter: idcStandIn.LocalIdentityCenter | undefined;
+  readonly #slack = new LocalSlack(
+    () => process.env.ELEVATE_SLACK_BOT_TOKEN,
+    () => this.runnerClock.now(),
+  );
   #issuer: LocalIssuer | undefined;
   #stream: LocalStreamPoller | undefined;
   #scheduler: LocalScheduler | undefined;
@@ -285,6 +298,7 @@ class LocalRuntime implements HttpRuntime {
     issuer: () => this.issuer(),
     drainStream: () => this.drainStream(),
     identityCenter: () => this.#identityCenter,
+    slack: () => this.#slack,
   };
 
   /**
@@ -303,6 +317,7 @@ class LocalRuntime implements HttpRuntime {
       { name: 'the S3 stand-in', start: () => this.#startS3(), stop: () => this.#s3?.stop() },
       { name: 'the Lambda stand-in', start: () => this.#lambda() },
       { name: 'the Identity Center stand-in', start: () => this.#startIdentityCenter() },
+      { name: 'the Slack stand-in', start: () => this.#startSlack() },
       { name: 'the issuer and bootstrap', start: () => this.#bootstrap() },
       { name: 'the table stream', start: () => this.#startStream(), stop: () => this.#stopStream() },
       { name: 'the HTTP server', start: () => this.#listen(), stop: () => this.#close() },
@@ -448,6 +463,18 @@ class LocalRuntime implements HttpRuntime {
     this.#env.set('ELEVATE_IDENTITY_STORE_ID', idcStandIn.LOCAL_IDENTITY_STORE_ID);
   }
 
+  /**
+   * Slack's Web API: ELEVATE_SLACK_API_URL, else the stand-in on this port. Slack is on with the environment's
+   * signing secret and bot token, or with the stand-in's when `slack` is set.
+   */
+  #startSlack(): void {
+    this.#env.setDefault('ELEVATE_SLACK_API_URL', `${this.url}${LOCAL_SLACK_API_PATH}`);
+    if (this.#opts.slack) {
+      this.#env.setDefault('ELEVATE_SLACK_SIGNING_SECRET', LOCAL_SLACK_SIGNING_SECRET);
+      this.#env.setDefault('ELEVATE_SLACK_BOT_TOKEN', LOCAL_SLACK_BOT_TOKEN);
+    }
+  }
+
   async #bootstrap(): Promise<void> {
     this.#issuer = await createIssuer(kept(this.#dataDir));
     await bootstrap(depsFromEnv(), this.#admins);
@@ -527,6 +554,7 @@ class LocalRuntime implements HttpRuntime {
       issuer: this.issuer(),
       stateMachineArn: this.stateMachineArn,
       identityCenter: this.#identityCenter,
+      slack: this.#slack,
       statesEntered: (name) =>
         this.#runner?.statesEntered(`${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`) ?? [],
       refuseWorkflowInvokes: (spec) => {

@@ -32,6 +32,7 @@ try {
     bootstrapAdmins: admins,
     clock: manual ? 'manual' : 'system',
     log: true,
+    ...(process.env.ELEVATE_LOCAL_SLACK === '1' && { slack: true }),
     ...(process.env.AWS_ENDPOINT_URL_DYNAMODB && { dynamoEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB }),
   });
 } catch (error) {
@@ -66,6 +67,13 @@ if (server.identityCenter) {
   console.log(
     `  identity center: ${process.env.AWS_ENDPOINT_URL_SSO_ADMIN ?? '(AWS)'} (instance ${process.env.ELEVATE_IDC_INSTANCE_ARN ?? 'unset'}, identity store ${process.env.ELEVATE_IDENTITY_STORE_ID ?? 'unset'})`,
   );
+}
+if (process.env.ELEVATE_SLACK_SIGNING_SECRET) {
+  console.log(
+    `  slack:     Web API ${process.env.ELEVATE_SLACK_API_URL}; messages: GET ${url}/_local/slack/messages; click: npm run slack:click -- --request <id> --user <U…> --action approve`,
+  );
+} else {
+  console.log('  slack:     off (ELEVATE_LOCAL_SLACK=1, or ELEVATE_SLACK_SIGNING_SECRET and ELEVATE_SLACK_BOT_TOKEN)');
 }
 console.log('Get a token:');
 if (dataDir === ':memory:') {

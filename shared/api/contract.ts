@@ -122,6 +122,11 @@ const HELD = { description: 'Held for a second administrator: the pending change
 
 export const CONTRACT = {
   getOpenApi: { responses: { 200: { description: 'The OpenAPI 3.1 document' } } },
+  slackInteractions: {
+    responses: {
+      200: { description: 'Taken (refusals are told in Slack); 401 unsigned or stale; docs/slack.md' },
+    },
+  },
 
   createRole: {
     body: RoleInput,

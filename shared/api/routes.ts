@@ -8,8 +8,15 @@
  */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** public: no token; authenticated: a valid token; admin: active elevate-admin; reader: admin or auditor. */
-export type Access = 'public' | 'authenticated' | 'admin' | 'reader';
+/**
+ * public: no token; slack: no token, Slack's request signature instead (checked by the function); authenticated: a
+ * valid token; admin: active elevate-admin; reader: admin or auditor.
+ */
+export type Access = 'public' | 'slack' | 'authenticated' | 'admin' | 'reader';
+
+/** A route API Gateway lets through without a bearer token (no JWT authorizer): public, or signed by Slack. */
+export const withoutToken = (route: Pick<Route, 'access'>): boolean =>
+  route.access === 'public' || route.access === 'slack';
 
 export const FUNCTIONS = [
   'meta',
@@ -24,6 +31,7 @@ export const FUNCTIONS = [
   'groups',
   'alerts',
   'governance',
+  'slack',
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
@@ -44,6 +52,14 @@ export const ROUTES = [
     operationId: 'getOpenApi',
     access: 'public',
     summary: 'The OpenAPI 3.1 document of this API',
+  },
+  {
+    method: 'POST',
+    path: '/v1/integrations/slack/interactions',
+    fn: 'slack',
+    operationId: 'slackInteractions',
+    access: 'slack',
+    summary: "Slack's interactions (form-encoded, signed by Slack, no token)",
   },
 
   {

@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'ValidationFailed'
   | 'MfaRequired'
+  | 'ApproverMfaRequired'
   | 'AuthenticationContextRequired'
   | 'JustificationRequired'
   | 'TicketRequired'
@@ -29,6 +30,7 @@ export type ErrorCode =
 const STATUS: Record<ErrorCode, number> = {
   ValidationFailed: 400,
   MfaRequired: 400,
+  ApproverMfaRequired: 400,
   AuthenticationContextRequired: 400,
   JustificationRequired: 400,
   TicketRequired: 400,

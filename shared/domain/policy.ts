@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { addDuration, durationMs, parseDuration } from './duration.ts';
 import { IsoDuration, PrincipalId } from './primitives.ts';
 import { DEFAULT_MAX_SCHEDULE_AHEAD } from './schedule.ts';
+import { SlackNotifications } from './slack.ts';
 
 /** A role's policy: the rules of api.md for activation, eligible and active assignments. */
 /**
@@ -33,6 +34,11 @@ const ActivationRules = z
     approval: z.strictObject({
       required: z.boolean(),
       stages: z.array(ApprovalStage).max(3),
+      /**
+       * An approver decides only with MFA in their sign-in (400 ApproverMfaRequired otherwise): Slack's buttons
+       * become links to the console, where the approver signs in with it. Absent: false.
+       */
+      requireApproverMfa: z.boolean().optional(),
     }),
   })
   .meta({ id: 'ActivationRules' });
@@ -54,6 +60,8 @@ const NotificationRules = z
   .strictObject({
     additionalRecipients: z.array(z.email()).max(50),
     criticalOnly: z.boolean(),
+    /** Slack (docs/slack.md); absent: direct messages to the stage's approvers, no channel. */
+    slack: SlackNotifications.optional(),
   })
   .meta({ id: 'NotificationRules' });
 
@@ -143,3 +151,7 @@ function fixedDuration(text: string): number | undefined {
 /** A role's policy at one scope, as GET /v1/roles/{roleId}/policies lists it (`/`: the base policy). */
 export const ScopedPolicy = z.strictObject({ scope: z.string(), policy: RolePolicy, updatedAt: z.string() });
 export type ScopedPolicy = z.infer<typeof ScopedPolicy>;
+
+/** `activation.approval.requireApproverMfa`: an approver decides only with MFA in their sign-in (absent: false). */
+export const approverMfaRequired = (policy: RolePolicy): boolean =>
+  policy.activation.approval.requireApproverMfa === true;

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { MailStatus } from './mail-feedback.ts';
 import { Email, PrincipalType } from './primitives.ts';
+import { SlackUserId } from './slack.ts';
 
 /**
  * A principal's profile: who mail goes to. A user's is recorded from its token's claims on each call that may
@@ -11,6 +12,8 @@ export const Principal = z.object({
   type: PrincipalType,
   displayName: z.string().nullable(),
   email: z.string().nullable(),
+  /** The principal's Slack user (docs/slack.md): set by an admin, or found by its e-mail. Absent: not linked yet. */
+  slackUserId: z.string().nullable().optional(),
   updatedAt: z.string(),
 });
 export type Principal = z.infer<typeof Principal>;
@@ -23,6 +26,7 @@ export const PrincipalInput = z.strictObject({
   type: PrincipalType,
   displayName: z.string().trim().min(1).max(200),
   email: Email.optional(),
+  slackUserId: SlackUserId.nullable().optional().meta({ description: 'null unlinks' }),
   mail: z
     .strictObject({ suppressed: z.literal(false) })
     .optional()

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { CONTRACT, type OperationContract, Problem } from '../api/contract.ts';
 import type { OperationId } from '../api/operations.ts';
-import { ROUTES } from '../api/routes.ts';
+import { ROUTES, withoutToken } from '../api/routes.ts';
 
 /**
  * The OpenAPI 3.1 document, generated from the route table and the zod contract. docs/openapi.json is
@@ -225,7 +225,7 @@ export function buildOpenApi(): Record<string, unknown> {
       if (r.name) namedResponses[r.name] = response;
       responses[status] = r.name ? { $ref: `#/components/responses/${r.name}` } : response;
     }
-    if (route.access === 'public') responses['429'] = { $ref: '#/components/responses/Throttled' };
+    if (withoutToken(route)) responses['429'] = { $ref: '#/components/responses/Throttled' };
     else responses['4XX'] = { $ref: '#/components/responses/Problem' };
     if (c.idempotent) parametersList.push({ $ref: '#/components/parameters/Idempotency-Key' });
     paths[route.path] ??= {};
@@ -233,7 +233,7 @@ export function buildOpenApi(): Record<string, unknown> {
       operationId: route.operationId,
       summary: route.summary,
       'x-elevate-access': route.access,
-      ...(route.access === 'public' ? { security: [] } : {}),
+      ...(withoutToken(route) ? { security: [] } : {}),
       ...(parametersList.length ? { parameters: parametersList } : {}),
       ...(c.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: requestJson(c.body) } } } }

@@ -25,6 +25,8 @@ import type {
   RoleRecord,
   ScopedPolicyRecord,
   SettingsRecord,
+  SlackMessageRecord,
+  SlackUserRecord,
   TargetsRecord,
 } from './records.ts';
 
@@ -112,7 +114,23 @@ export const principal = entity<Principal>()({
   doc: 'the profile of a user, group or service principal (display name, email)',
   patterns: { primary: { pk: 'PRINCIPAL#{p}', sk: 'PROFILE' } },
   fields: { p: (r) => principalPart({ principalType: r.type, principalId: r.id }) },
-  shape: { id: 'string', type: 'string', displayName: 'string?', email: 'string?' },
+  shape: { id: 'string', type: 'string', displayName: 'string?', email: 'string?', slackUserId: 'string?' },
+});
+
+/** A Slack user linked to a principal (set by an admin, or found by the principal's e-mail): who a click is. */
+export const slackUser = entity<SlackUserRecord>()({
+  name: 'slackUser',
+  doc: 'the principal a Slack user id is (shared/usecases/slack.ts); a click from an unlinked user decides nothing',
+  patterns: { primary: { pk: 'SLACKUSER#{slackUserId}', sk: 'PRINCIPAL' } },
+  shape: { slackUserId: 'string', principalId: 'string', source: 'string' },
+});
+
+/** One Slack message of a request (a direct message or the channel's), updated after every decision. */
+export const slackMessage = entity<SlackMessageRecord>()({
+  name: 'slackMessage',
+  doc: "a request's Slack messages, one per destination (channel or user), claimed before it is posted",
+  patterns: { primary: { pk: 'SLACKMSG#{requestId}', sk: '{destination}' } },
+  shape: { requestId: 'string', destination: 'string', channel: 'string?', ts: 'string?' },
 });
 
 /** An address SES reported a permanent bounce or a complaint for (normalised: mail-feedback.ts); no mail goes to it. */

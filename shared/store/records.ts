@@ -99,6 +99,22 @@ export interface OutboxRecord {
   time: string;
 }
 
+/** A Slack user linked to a principal: `source` says how (an admin's `slackUserId`, or users.lookupByEmail). */
+export interface SlackUserRecord {
+  slackUserId: string;
+  principalId: string;
+  source: 'admin' | 'email';
+}
+
+/** One Slack message of a request: claimed (no `ts` yet) before it is posted, so two posters never both post. */
+export interface SlackMessageRecord {
+  requestId: string;
+  /** The channel id, or the Slack user id of a direct message. */
+  destination: string;
+  channel: string | null;
+  ts: string | null;
+}
+
 /** A slot: one principal's live (or pending) assignment of a role, type and scope. */
 export type Slot = Pick<Assignment, 'principalType' | 'principalId' | 'roleId' | 'assignmentType' | 'scope'>;
 
@@ -120,6 +136,8 @@ export const keys = {
   orgNode: (id: string) => E.orgNode.key({ id }),
   principal: (p: PrincipalRef) => E.principal.key({ p: principalPart(p) }),
   mailSuppression: (address: string) => E.mailSuppression.key({ address }),
+  slackUser: (slackUserId: string) => E.slackUser.key({ slackUserId }),
+  slackMessage: (requestId: string, destination: string) => E.slackMessage.key({ requestId, destination }),
   assignment: (id: string) => E.assignment.key({ id }),
   live: (a: Slot) => E.live.key(slotKey(a)),
   pending: (a: Slot) => E.pending.key(slotKey(a)),
@@ -147,6 +165,8 @@ export const keys = {
 // ---- queries ------------------------------------------------------------------------------------------
 
 export const queries = {
+  /** A request's Slack messages. */
+  slackMessages: (requestId: string): QueryPart => E.slackMessage.query('primary', { requestId }),
   roles: (): QueryPart => E.role.query('all', {}),
   /** A role's policies: its base policy (`POLICY`), then those of its other scopes (`POLICY#<scope>`) in scope order. */
   policies: (roleId: string): QueryPart => E.policy.query('primary', { roleId }, { beginsWith: {} }),
@@ -488,6 +508,45 @@ export const ops = {
   }),
   putPrincipal: (p: Principal): WriteOp => ({
     Put: { Item: E.principal.item(p) },
+  }),
+  /** Links a Slack user to a principal, unless it is linked to another one (an admin unlinks it first). */
+  putSlackUser: (u: SlackUserRecord, principalId: string): WriteOp => ({
+    Put: {
+      Item: E.slackUser.item(u),
+      ConditionExpression: 'attribute_not_exists(pk) OR principalId = :p',
+      ExpressionAttributeValues: { ':p': principalId },
+    },
+    onConflict: () => conflict(`Slack user '${u.slackUserId}' is linked to another principal; unlink it there first`),
+  }),
+  /** Records the Slack user found for a profile that had none, if the profile is still the one read. */
+  linkPrincipalSlackUser: (p: Principal, slackUserId: string): WriteOp => ({
+    Put: {
+      Item: E.principal.item({ ...p, slackUserId }),
+      ConditionExpression: 'attribute_not_exists(slackUserId) AND updatedAt = :u',
+      ExpressionAttributeValues: { ':u': p.updatedAt },
+    },
+    onConflict: () => conflict(`the profile of '${p.id}' changed while its Slack user was looked up`),
+  }),
+  /** Unlinks a Slack user, only if it is still linked to `principalId`. */
+  deleteSlackUser: (slackUserId: string, principalId: string): WriteOp => ({
+    Delete: {
+      Key: keys.slackUser(slackUserId),
+      ConditionExpression: 'attribute_not_exists(principalId) OR principalId = :p',
+      ExpressionAttributeValues: { ':p': principalId },
+    },
+    onConflict: () => conflict(`Slack user '${slackUserId}' was linked to someone else while this request ran`),
+  }),
+  /** Claims a request's message for a destination: false-y conflict when another poster claimed it first. */
+  claimSlackMessage: (m: SlackMessageRecord): WriteOp => ({
+    Put: { Item: E.slackMessage.item(m), ConditionExpression: NEW },
+    onConflict: () => conflict(`the Slack message of '${m.requestId}' to '${m.destination}' is already claimed`),
+  }),
+  /** Records where a claimed message was posted. */
+  postedSlackMessage: (m: SlackMessageRecord): WriteOp => ({ Put: { Item: E.slackMessage.item(m) } }),
+  /** Gives up a claim whose post failed (the next sync posts it). */
+  releaseSlackMessage: (requestId: string, destination: string): WriteOp => ({
+    Delete: { Key: keys.slackMessage(requestId, destination), ConditionExpression: 'attribute_not_exists(ts)' },
+    onConflict: () => conflict('the Slack message was posted meanwhile'),
   }),
   /** Records (or replaces) an address's suppression. */
   putMailSuppression: (s: MailSuppression): WriteOp => ({

@@ -10,6 +10,7 @@ import {
   stageTimeoutSeconds,
 } from '../domain/approval.ts';
 import { DomainError } from '../domain/errors.ts';
+import { approverMfaRequired } from '../domain/policy.ts';
 import { checkCancel, holdsPending, type Request, transition } from '../domain/request.ts';
 import * as mail from '../notifications/templates.ts';
 import { ops, queries, type RequestRecord, stored, type WriteOp } from '../store/records.ts';
@@ -19,7 +20,7 @@ import { type Effect, prepareEffects, quiet, runEffects } from './effects.ts';
 import { failRequest, type GrantKnown, grantNow, readGrantKnown } from './lifecycle.ts';
 import { factsOf, presentRequest, readRequest, slotOf, targetOf } from './request-records.ts';
 import { approvalMail } from './requests.ts';
-import { requireRole } from './roles.ts';
+import { policyOfRequest, requireRole } from './roles.ts';
 import { approverFacts, audited, readVisibleRequest } from './visibility.ts';
 
 const DECISION_ATTEMPTS = 5;
@@ -71,6 +72,10 @@ async function planDecision(
   const who = await approverFacts(ctx);
   const refusal = decisionRefusal(r, ctx.caller, who);
   if (refusal) throw refusal;
+  if (!ctx.caller.mfa && approverMfaRequired(await policyOfRequest(ctx.store, r))) {
+    // Slack and any sign-in without MFA: the approver signs in again with it (the console's /requests/{id}).
+    throw new DomainError('ApproverMfaRequired', "the role's policy requires MFA in the approver's sign-in");
+  }
   const index = currentStageIndex(r.approval);
   const stage = r.approval.stages[index] as Stage;
   if (approvesAsAdminOnly(stage, ctx.caller, who)) {
@@ -86,12 +91,13 @@ async function planDecision(
   const next: RequestRecord = { ...r, approval: outcome.approval, version: r.version + 1 };
   const writes: WriteOp[] = [];
   const effects: Effect[] = [];
-  const details = { stage: index, decision, justification: justification ?? null };
+  const details = { stage: index, decision, justification: justification ?? null, channel: ctx.channel };
   const role = known ? (await known).role : await requireRole(ctx.store, r.roleId);
   const facts = factsOf(r, role.displayName, null);
 
   if (outcome.kind === 'recorded') {
     writes.push(ops.updateRequest(next, r.version), ctx.audit('request.decisionRecorded', targetOf(r), details));
+    effects.push({ kind: 'slack', requestId: r.id });
     return { writes, effects, result: next };
   }
   if (outcome.kind === 'denied') {
@@ -105,6 +111,7 @@ async function planDecision(
     effects.push(
       { kind: 'failTask', token: r.taskToken, error: 'Denied', cause: `denied by ${ctx.caller.id}` },
       { kind: 'mail', to: { principals: [r] }, mail: mail.requestOutcome(facts, 'denied') },
+      { kind: 'slack', requestId: r.id },
     );
     return { writes, effects, result: denied };
   }
@@ -129,11 +136,11 @@ async function planDecision(
   if (Date.parse(r.schedule.startDateTime) > ctx.now.getTime()) {
     const scheduled: RequestRecord = { ...transition(next, 'Scheduled', ctx.now), taskToken: null };
     writes.push(ops.updateRequest(scheduled, r.version), approvedAudit, event);
-    effects.push(resume, {
-      kind: 'mail',
-      to: { principals: [r] },
-      mail: mail.requestOutcome(facts, 'approved'),
-    });
+    effects.push(
+      resume,
+      { kind: 'mail', to: { principals: [r] }, mail: mail.requestOutcome(facts, 'approved') },
+      { kind: 'slack', requestId: r.id },
+    );
     return { writes, effects, result: scheduled };
   }
   const decided: RequestRecord = transition(next, 'Scheduled', ctx.now);
@@ -141,7 +148,7 @@ async function planDecision(
     // `decided` is a step ahead of what was read: its write is guarded by the version read.
     const grant = await grantNow(ctx.deps, decided, ctx.now, ctx.actor, r.version, known && (await known));
     writes.push(...grant.writes, approvedAudit, event);
-    effects.push(resume, ...grant.effects);
+    effects.push(resume, ...grant.effects, { kind: 'slack', requestId: r.id });
     return {
       writes,
       effects,
@@ -152,7 +159,10 @@ async function planDecision(
     if (!(error instanceof DomainError)) throw error;
     const failed = failRequest(decided, ctx.now, error.message, ctx.actor, r.version);
     writes.push(...failed.writes, approvedAudit);
-    effects.push({ kind: 'failTask', token: r.taskToken, error: 'Failed', cause: error.message }, ...failed.effects);
+    effects.push({ kind: 'failTask', token: r.taskToken, error: 'Failed', cause: error.message }, ...failed.effects, {
+      kind: 'slack',
+      requestId: r.id,
+    });
     return { writes, effects, result: { ...transition(decided, 'Failed', ctx.now), version: r.version + 1 } };
   }
 }
@@ -179,6 +189,7 @@ export async function cancelRequest(ctx: CallContext, id: string): Promise<Reque
     ctx.deps,
     [
       { kind: 'failTask', token: r.taskToken, error: 'Canceled', cause: 'canceled by the requester' },
+      { kind: 'slack', requestId: r.id },
       ...(r.status === 'Scheduled'
         ? [{ kind: 'stopWorkflow' as const, name: r.id, cause: 'canceled by the requester' }]
         : []),

@@ -41,6 +41,8 @@ export class CallContext {
   #settings: Promise<Settings> | undefined;
   /** Set when this call applies an approved pending change (see governance.ts). */
   change: ApplyingChange | undefined;
+  /** Where the call came from: the HTTP API (the CLI and the console call it too) or Slack's interactions. */
+  channel: 'api' | 'slack' = 'api';
 
   constructor(
     readonly deps: Deps,

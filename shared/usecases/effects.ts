@@ -9,6 +9,7 @@ import type { Mail } from '../ports/mailer.ts';
 import type { WorkflowInput } from '../ports/workflow.ts';
 import { keys, queries, stored } from '../store/records.ts';
 import { suppressedAmong } from './mail-feedback.ts';
+import { syncSlackMessages } from './slack-messages.ts';
 
 /**
  * What happens after a change commits: workflow starts and resumptions, mail. (Lifecycle events are not effects:
@@ -22,7 +23,9 @@ export type Effect =
   | { kind: 'stopWorkflow'; name: string; cause: string }
   | { kind: 'resumeTask'; token: string | null; output: unknown }
   | { kind: 'failTask'; token: string | null; error: string; cause: string }
-  | { kind: 'mail'; to: Recipients; mail: Omit<Mail, 'to'> };
+  | { kind: 'mail'; to: Recipients; mail: Omit<Mail, 'to'> }
+  /** Brings the request's Slack messages up to date (posts the current stage's, updates all, tells the requester). */
+  | { kind: 'slack'; requestId: string };
 
 export interface Recipients {
   /** Principals by type and id: a user's mail goes to its profile's e-mail, a group's to the group profile's list. */
@@ -58,6 +61,8 @@ async function runOne(deps: Deps, effect: Effect): Promise<void> {
       return;
     case 'mail':
       return sendMail(deps, effect, await addressed(deps, effect.to));
+    case 'slack':
+      return syncSlackMessages(deps, effect.requestId);
   }
 }
 

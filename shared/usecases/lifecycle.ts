@@ -692,6 +692,7 @@ export async function timeOutStep(deps: Deps, requestId: string): Promise<void> 
       to: { principals: [r] },
       mail: mail.requestOutcome(factsOf(r, role.displayName, null), 'timed out'),
     },
+    { kind: 'slack', requestId: r.id },
   ]);
 }
 

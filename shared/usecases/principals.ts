@@ -1,10 +1,10 @@
 import type { Caller } from '../auth/caller.ts';
 import type { Deps } from '../deps.ts';
-import { forbidden, notFound } from '../domain/errors.ts';
+import { forbidden, invalid, notFound } from '../domain/errors.ts';
 import { mailStatus } from '../domain/mail-feedback.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import type { Principal, PrincipalInput, PrincipalView } from '../domain/principal.ts';
-import { keys, ops, stored } from '../store/records.ts';
+import { keys, ops, stored, type WriteOp } from '../store/records.ts';
 import type { CallContext } from './context.ts';
 import { mailStatusOf, suppressionOf } from './mail-feedback.ts';
 
@@ -14,17 +14,22 @@ import { mailStatusOf, suppressionOf } from './mail-feedback.ts';
  * `principal.mailUnsuppressed` in the same transaction.
  */
 export async function putPrincipal(ctx: CallContext, id: string, input: PrincipalInput): Promise<PrincipalView> {
+  const before = await ctx.store.get(keys.principal({ principalType: input.type, principalId: id }));
+  const linked = before ? stored.principal.fromItem(before).slackUserId : undefined;
+  const slackUserId = input.slackUserId === undefined ? linked : input.slackUserId;
   const principal: Principal = {
     id,
     type: input.type,
     displayName: input.displayName,
     email: input.email ?? null,
+    ...(slackUserId === undefined ? {} : { slackUserId }),
     updatedAt: ctx.now.toISOString(),
   };
   const suppression = await suppressionOf(ctx.store, principal.email);
   const clear = input.mail?.suppressed === false && suppression !== undefined;
   await ctx.store.transact([
     ops.putPrincipal(principal),
+    ...slackLinkWrites(id, input.type, linked, input.slackUserId),
     ctx.audit('principal.updated', { principalId: id }, { principal }),
     ...(clear
       ? [
@@ -38,6 +43,25 @@ export async function putPrincipal(ctx: CallContext, id: string, input: Principa
       : []),
   ]);
   return { ...principal, mail: mailStatus(clear ? undefined : suppression) };
+}
+
+/**
+ * The link of a Slack user to a user principal (docs/slack.md), set by an admin: the new Slack user is linked (unless
+ * it is another principal's: 409), the one it replaces unlinked; `null` unlinks. Only users decide in Slack.
+ */
+function slackLinkWrites(
+  principalId: string,
+  type: Principal['type'],
+  linked: string | null | undefined,
+  wanted: string | null | undefined,
+): WriteOp[] {
+  if (wanted === undefined || wanted === linked) return [];
+  if (wanted !== null && type !== 'user')
+    throw invalid('only a user is linked to a Slack user', [{ path: 'slackUserId', message: 'only for type user' }]);
+  return [
+    ...(linked ? [ops.deleteSlackUser(linked, principalId)] : []),
+    ...(wanted ? [ops.putSlackUser({ slackUserId: wanted, principalId, source: 'admin' }, principalId)] : []),
+  ];
 }
 
 /** A profile, by principal type and id: the caller reads its own user profile, admins and auditors any. */
@@ -73,6 +97,7 @@ export async function recordCaller(deps: Deps, caller: Caller): Promise<void> {
         type: 'user',
         displayName: caller.name ?? existing?.displayName ?? null,
         email: caller.email ?? existing?.email ?? null,
+        ...(existing?.slackUserId === undefined ? {} : { slackUserId: existing.slackUserId }),
         updatedAt: deps.clock.now().toISOString(),
       }),
     ]);

@@ -777,6 +777,7 @@ export async function approvalMail(ctx: Pick<CallContext, 'deps'>, r: RequestRec
         ctx.deps.config.consoleUrl,
       ),
     },
+    { kind: 'slack', requestId: r.id },
   ];
 }
 

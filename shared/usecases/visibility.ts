@@ -48,7 +48,9 @@ export async function auditRefusal(
   operationId: string,
   error: DomainError,
 ): Promise<void> {
-  await ctx.store.transact([ctx.audit('authorization.refused', targetOf(r), { operationId, code: error.code })]);
+  await ctx.store.transact([
+    ctx.audit('authorization.refused', targetOf(r), { operationId, code: error.code, channel: ctx.channel }),
+  ]);
 }
 
 /** Runs a decision or cancel on a visible request; a refusal by authority or policy is audited, then thrown. */

@@ -1,6 +1,8 @@
 import { exportSPKI, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalServer } from '#infra/local/server.ts';
+import { LOCAL_SLACK_SIGNING_SECRET } from '#infra/local/slack.ts';
+import { postInteraction } from '#infra/local/slack-click.ts';
 import { ROUTES } from '#shared/api/routes.ts';
 import { defaultAlertSettings } from '#shared/domain/alerts.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
@@ -92,6 +94,13 @@ const NO_CHANGE = 'chg_00000000000000000000000000';
 
 const SAMPLES: Record<string, Sample> = {
   getOpenApi: { path: () => '/v1/openapi.json', expect: all200 },
+  // No bearer token: Slack's signature instead. A token, however privileged, is no signature: 401 for everyone.
+  slackInteractions: {
+    method: 'POST',
+    path: () => '/v1/integrations/slack/interactions',
+    body: () => ({ payload: { type: 'block_actions', user: { id: 'U0ADMIN' } } }),
+    expect: { admin: 401, auditor: 401, user: 401 },
+  },
   createGroup: {
     path: () => '/v1/groups',
     body: (f) => ({ id: `grp-${f.n}`, displayName: 'x' }),
@@ -267,7 +276,7 @@ describe('authorization of every route', () => {
   const callers: Record<string, () => Promise<string>> = {};
 
   beforeAll(async () => {
-    server = await startTestServer({ clockStart: new Date('2026-11-26T10:00:00Z') });
+    server = await startTestServer({ clockStart: new Date('2026-11-26T10:00:00Z'), slack: true });
     anonymous = api(server);
     const admin = anonymous.as({ sub: 'admin', mfa: true });
     await admin.post('/v1/roles', { id: 'db-admin', displayName: 'DB', privileged: true });
@@ -473,6 +482,13 @@ describe('authorization of every route', () => {
         return client.request(route.method, path(f), sample.body?.(f));
       };
 
+      if (route.access === 'slack') {
+        it('takes a call signed as Slack signs it (200), and refuses one signed under another secret (401)', async () => {
+          const shortcut = { type: 'shortcut', user: { id: 'U0ANYONE' }, callback_id: 'x', trigger_id: 't' };
+          expect((await postInteraction(server.url, LOCAL_SLACK_SIGNING_SECRET, shortcut)).status).toBe(200);
+          expect((await postInteraction(server.url, 'a-guessed-secret', shortcut)).status).toBe(401);
+        });
+      }
       if (route.access === 'public') {
         it('is open to anyone', async () => {
           expect((await send(anonymous)).status).toBe(200);

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CAPACITY, THROTTLES, throttleClassOf, throttleLoad } from '#infra/constructs/api.ts';
 import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
 import { synthTemplate } from '#infra/synth.ts';
-import { FUNCTIONS, ROUTES } from '#shared/api/routes.ts';
+import { FUNCTIONS, ROUTES, withoutToken } from '#shared/api/routes.ts';
 import { DEFAULT_ACCEPTED_SCOPES } from '#shared/auth/scopes.ts';
 import { AUDIT_KEY_PREFIXES } from '#shared/store/records.ts';
 import { TABLE } from '#shared/store/table.ts';
@@ -64,7 +64,7 @@ describe('api routes', () => {
     for (const route of ROUTES) {
       template.hasResourceProperties(
         'AWS::ApiGatewayV2::Route',
-        route.access === 'public'
+        withoutToken(route)
           ? { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE', AuthorizerId: Match.absent() }
           : {
               RouteKey: `${route.method} ${route.path}`,

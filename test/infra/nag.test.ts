@@ -91,10 +91,18 @@ describe('cdk-nag AwsSolutions', () => {
         // reconcile starts again the exports whose job never ran
         'Elevate/Schedules/ReconcileFunctionRole AwsSolutions-IAM5[Resource::<SchedulesAuditExportFunction*.Arn>:*]',
         'Elevate/Api/GetOpenApi AwsSolutions-APIG4',
+        // Slack's interactions carry Slack's request signature, not a bearer token (docs/slack.md)
+        'Elevate/Api/SlackInteractions AwsSolutions-APIG4',
+        // Slack issues its signing secret and bot token: no rotation function could rotate them
+        'Elevate/SlackSecret AwsSolutions-SMG4',
         // task tokens (SendTask*: no resource-level permissions) and the machine's executions (StopExecution)
         'Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::*]',
         'Elevate/Api/ReviewsFunctionRole AwsSolutions-IAM5[Resource::*]',
         `Elevate/Api/RequestsFunctionRole AwsSolutions-IAM5[Resource::${executions}]`,
+        // the Slack function decides as the requests function does (the same capabilities)
+        'Elevate/Api/SlackFunctionRole AwsSolutions-IAM5[Resource::*]',
+        `Elevate/Api/SlackFunctionRole AwsSolutions-IAM5[Resource::${executions}]`,
+        'Elevate/Api/SlackFunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*]',
         // an approved pending change may remove an assignment (StopExecution on the machine's executions)
         `Elevate/Api/GovernanceFunctionRole AwsSolutions-IAM5[Resource::${executions}]`,
         // ses:GetAccount (the mailer's send quota) takes no resource
@@ -120,6 +128,7 @@ describe('cdk-nag AwsSolutions', () => {
         ...[
           'Elevate/Api/RolesFunctionRole',
           'Elevate/Api/RequestsFunctionRole',
+          'Elevate/Api/SlackFunctionRole',
           'Elevate/Api/GovernanceFunctionRole',
           'Elevate/Workflow/HandlerRole',
           // reconcile grants scheduled starts: it finds the principal's Identity Center user

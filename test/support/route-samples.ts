@@ -31,6 +31,7 @@ const page = () => ({ limit: '10' });
 
 export const ROUTE_SAMPLES: Record<OperationId, RouteSample> = {
   getOpenApi: {},
+  slackInteractions: {},
   createRole: { body: (_, n) => ({ id: `fz-made-${n}`, displayName: 'Made', description: 'x', privileged: false }) },
   listRoles: { query: page },
   getRole: { params: (f) => ({ roleId: f.roleId }) },

@@ -8,6 +8,12 @@
  */
 import type { HttpResult } from './http-event.ts';
 
+/** Where the stand-in serves the Web API: the local runtime's default ELEVATE_SLACK_API_URL is `<url>` + this. */
+export const LOCAL_SLACK_API_PATH = '/_local/slack/api/';
+/** The signing secret and bot token the local runtime turns Slack on with (`startLocal({ slack: true })`). */
+export const LOCAL_SLACK_SIGNING_SECRET = 'local-slack-signing-secret';
+export const LOCAL_SLACK_BOT_TOKEN = 'xoxb-local-elevate';
+
 export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
@@ -75,6 +81,12 @@ export class LocalSlack {
     return [...this.#messages.values()];
   }
 
+  /** Forgets every call and message (the users registered stay). */
+  clear(): void {
+    this.calls.length = 0;
+    this.#messages.clear();
+  }
+
   register(email: string, id: string): void {
     this.#users.set(email.toLowerCase(), id);
   }
@@ -87,6 +99,10 @@ export class LocalSlack {
   ): HttpResult {
     if (method === 'GET' && path === '/_local/slack/messages') {
       return json(200, { items: this.messages(), calls: this.calls });
+    }
+    if (method === 'DELETE' && path === '/_local/slack/messages') {
+      this.clear();
+      return { status: 204, headers: {}, body: Buffer.alloc(0) };
     }
     if (method === 'POST' && path === '/_local/slack/users') {
       const { email, id } = JSON.parse(body.toString('utf8') || '{}') as { email?: string; id?: string };
