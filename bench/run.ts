@@ -8,20 +8,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  BatchGetItemCommand,
-  type BatchGetItemCommandInput,
-  GetItemCommand,
-  type GetItemCommandInput,
-  QueryCommand as RawQueryCommand,
-  type QueryCommandInput as RawQueryCommandInput,
-  TransactWriteItemsCommand,
-  type TransactWriteItemsCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { TransactWriteItemsCommand, type TransactWriteItemsCommandInput } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
   type GetCommandOutput,
   QueryCommand,
   type QueryCommandInput,
@@ -29,10 +23,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '#infra/local/dynamodb.ts';
 import { depsFromEnv } from '#shared/deps.ts';
+import { AUDIT_SHARDS } from '#shared/domain/audit-chain.ts';
 import { userRef } from '#shared/domain/primitives.ts';
-import { ATTR, keys, type QueryPart, queries } from '#shared/store/records.ts';
+import { keys, partitionAttr, type QueryPart, queries, sortAttr } from '#shared/store/records.ts';
 import type { StoreStats } from '#shared/store/store.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
+import { type IoPlan, IoTracer } from '#test/support/io-trace.ts';
 import { type ColdResult, measureCold } from './cold.ts';
 import { apiEvent, type Built, benchTable, invoke } from './event.ts';
 import { pair, type Sample, type Step } from './measure.ts';
@@ -43,6 +39,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
 const OTHER_PRINCIPALS = 200;
 const REGION = 'us-east-1';
+/** The machine's load when the figures were taken (1, 5, 15 min): the figures of a shared machine say it. */
+const loadAverage = () => loadavg().map((n) => Number(n.toFixed(2)));
 
 // The AWS SDK's Node 20 end-of-support notice and the per-call warnings of ports that are not configured
 // here (workflow, mail, events) would drown the tables; errors still show.
@@ -65,6 +63,9 @@ interface Row {
   floorSample: Sample;
   ratioP50: number;
   ratioP99: number;
+  /** Sequential DynamoDB round trips (calls in flight together count once) of one traced call, and of the floor. */
+  roundTrips: number;
+  floorRoundTrips: number;
   /** DynamoDB calls per operation (from Store.stats) and per floor. */
   handlerCalls: number;
   floorCalls: number;
@@ -148,9 +149,10 @@ async function main(): Promise<void> {
         : q.between
           ? '#pk = :pk AND #sk BETWEEN :lo AND :hi'
           : '#pk = :pk',
+      ...(q.index && { IndexName: q.index }),
       ExpressionAttributeNames: {
-        '#pk': ATTR.pk,
-        ...((q.beginsWith !== undefined || q.between) && { '#sk': ATTR.sk }),
+        '#pk': partitionAttr(q.index),
+        ...((q.beginsWith !== undefined || q.between) && { '#sk': sortAttr(q.index) }),
       },
       ExpressionAttributeValues: {
         ':pk': q.pk,
@@ -172,7 +174,11 @@ async function main(): Promise<void> {
     const query = async (input: QueryCommandInput) => tally(await rawDoc.send(new QueryCommand(input)), 'read');
     const rows: Row[] = [];
     let handlerReported = false;
-    const measure = async (name: string, floor: string, op: Step, floorStep: Step) => {
+    // The round trips of one call of each operation, traced outside the timed iterations (test/support/io-trace.ts).
+    const tracer = new IoTracer(store.doc);
+    const traced = async (step: Step): Promise<IoPlan> => (await tracer.trace(step(-1))).plan;
+    const measure = async (name: string, floor: string, op: Step, floorStep: Step, floorRoundTrips: number) => {
+      const plan = await traced(op);
       let before: StoreStats = { ...store.stats };
       let floorBefore: Units = { ...floorUnits };
       const { op: handler, floor: floorSample } = await pair({
@@ -195,6 +201,8 @@ async function main(): Promise<void> {
         floorSample,
         ratioP50: handler.p50 / floorSample.p50,
         ratioP99: handler.p99 / floorSample.p99,
+        roundTrips: plan.roundTrips,
+        floorRoundTrips,
         handlerCalls: per(after.reads - before.reads + after.writes - before.writes),
         floorCalls: per(floorUnits.calls - floorBefore.calls),
         handlerRcu: per(after.readUnits - before.readUnits),
@@ -228,6 +236,7 @@ async function main(): Promise<void> {
       '1 Query: live active slots of the role',
       handlerStep(() => selfCheck, 200),
       () => () => query(liveQuery),
+      1,
     );
 
     // 2. The access check of another principal by an admin: the caller's authority Query comes first.
@@ -243,6 +252,7 @@ async function main(): Promise<void> {
         await query(authorityQuery);
         await query(liveQuery);
       },
+      2,
     );
 
     // Replays a captured call sequence with the raw client: every read as the handler sent it, then its
@@ -264,74 +274,93 @@ async function main(): Promise<void> {
       });
     };
     let floorChains = 0;
-    const replayStep =
-      (template: string, principal: string, floorPrincipal: (i: number) => string): Step =>
+    /**
+     * The minimal plan of a change (bench/README.md): its reads, all at once, then one TransactWriteItems of only the
+     * indispensable items of the handler's own transaction (captured once; principal and ids made fresh, same sizes
+     * and conditions). `reads(principal)` are document-client inputs naming the template's principal.
+     */
+    type FloorRead = { query: QueryCommandInput } | { get: GetCommandInput };
+    const indispensable = (
+      item: Record<string, { Item?: Record<string, { S?: string }>; Key?: Record<string, { S?: string }> }>,
+    ) => {
+      const [kind, body] = Object.entries(item)[0] as [
+        string,
+        { Item?: Record<string, { S?: string }>; Key?: Record<string, { S?: string }> },
+      ];
+      const pk = (body.Item ?? body.Key)?.pk?.S ?? '';
+      const sk = (body.Item ?? body.Key)?.sk?.S ?? '';
+      if (kind === 'ConditionCheck') return sk.includes('#eligible#');
+      if (kind !== 'Put') return false;
+      return pk.startsWith('REQ#') || sk === 'ASG' || sk.startsWith('LIVE#') || pk.startsWith('AUDIT');
+    };
+    const minimalStep =
+      (template: string, principal: string, floorPrincipal: (i: number) => string, reads: FloorRead[]): Step =>
       (i) => {
         const chain = `FLOOR${String(++floorChains).padStart(7, '0')}`;
-        const calls = JSON.parse(
-          freshIds(template.replaceAll(principal, floorPrincipal(i))).replace(
+        const fresh = (text: string) =>
+          freshIds(text.replaceAll(principal, floorPrincipal(i))).replace(
             /AUDITHEAD#\d{4}-\d{2}-\d{2}#\d+/g,
             `AUDITHEAD#${chain}`,
-          ),
-        ) as object[];
-        for (const call of calls) {
-          const items = (call as Partial<TransactWriteItemsCommandInput>).TransactItems;
-          for (const item of items ?? []) {
-            const put = item.Put;
-            if (put?.Item?.pk?.S?.startsWith('AUDITHEAD#')) {
-              put.ConditionExpression = 'attribute_not_exists(pk)';
-              delete put.ExpressionAttributeValues;
-            }
+          );
+        const tx = (JSON.parse(fresh(template)) as object[]).find((c) => 'TransactItems' in c) as
+          | TransactWriteItemsCommandInput
+          | undefined;
+        if (!tx?.TransactItems) throw new Error('the captured call made no transaction');
+        delete tx.ClientRequestToken;
+        let audits = 0;
+        tx.TransactItems = tx.TransactItems.filter((item) => {
+          if (!indispensable(item as never)) return false;
+          // One audit event (the change's), not the request's second one.
+          return !item.Put?.Item?.pk?.S?.startsWith('AUDIT#') || ++audits === 1;
+        });
+        for (const item of tx.TransactItems) {
+          const put = item.Put;
+          if (put?.Item?.pk?.S?.startsWith('AUDITHEAD#')) {
+            put.ConditionExpression = 'attribute_not_exists(pk)';
+            delete put.ExpressionAttributeValues;
           }
         }
+        const floorReads = JSON.parse(fresh(JSON.stringify(reads))) as FloorRead[];
         return async () => {
-          // The caller's profile read (recordCaller) runs beside the operation in the handler: here too.
-          const beside = calls
-            .filter((call) => 'RequestItems' in call)
-            .map(async (call) => {
-              const out = await raw.send(new BatchGetItemCommand(call as BatchGetItemCommandInput));
-              floorUnits.calls++;
-              const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
-              if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
-              floorUnits.read += units ?? 0;
-            });
-          for (const call of calls) {
-            if ('RequestItems' in call) continue;
-            if ('TransactItems' in call) {
-              const out = await raw.send(new TransactWriteItemsCommand(call as TransactWriteItemsCommandInput));
-              floorUnits.calls++;
-              const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
-              if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
-              floorUnits.write += units ?? 0;
-            } else if ('KeyConditionExpression' in call) {
-              tally(await raw.send(new RawQueryCommand(call as RawQueryCommandInput)), 'read');
-            } else if ('Key' in call) {
-              tally(await raw.send(new GetItemCommand(call as GetItemCommandInput)), 'read');
-            } else {
-              throw new Error(`the floor cannot replay ${JSON.stringify(call).slice(0, 200)}`);
-            }
-          }
-          await Promise.all(beside);
+          await Promise.all(
+            floorReads.map(async (r) =>
+              'query' in r
+                ? tally(await rawDoc.send(new QueryCommand(r.query)), 'read')
+                : tally(await rawDoc.send(new GetCommand(r.get)), 'read'),
+            ),
+          );
+          const out = await raw.send(new TransactWriteItemsCommand(tx));
+          floorUnits.calls++;
+          const units = out.ConsumedCapacity?.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+          if (units !== undefined && out.ConsumedCapacity?.length) floorUnits.reported = true;
+          floorUnits.write += units ?? 0;
         };
       };
-    const describeCalls = (template: string) => {
-      const calls = JSON.parse(template) as object[];
-      const n = (pick: (c: object) => boolean) => calls.filter(pick).length;
-      const q = n((c) => 'KeyConditionExpression' in c);
-      const g = n((c) => 'Key' in c && !('KeyConditionExpression' in c));
-      const t = n((c) => 'TransactItems' in c);
-      const b = n((c) => 'RequestItems' in c);
-      return `${q} Query + ${g} GetItem + ${b} BatchGet + ${t} TransactWrite, replayed raw`;
-    };
+    const getInput = (key: Record<string, unknown>): GetCommandInput => ({
+      TableName: tableName,
+      Key: key,
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    });
+    const headRead: FloorRead = { get: getInput(keys.auditHead('2000-01-01#0')) };
+    const MINIMAL_TX =
+      '1 TransactWrite: request, assignment, live slot, one audit event, chain head (+ the eligibility guard)';
 
-    // 3. adminAssign, a new principal each time. The floor: a replay of the handler's own calls (see above).
+    // 3. adminAssign, a new principal each time. The floor: its minimal plan (bench/README.md).
     const pad = (i: number) => String(i).padStart(6, '0');
     const assignTemplate = await capture(assign('bench-c-000000', 'bench-role-2', 'active', '/'), 201);
     await measure(
       'POST /v1/requests (adminAssign)',
-      `${describeCalls(assignTemplate)}`,
+      `reads at once: authority Query + settings GetItem + role Query + live slots Query + head GetItem; ${MINIMAL_TX}`,
       handlerStep((i) => assign(`bench-h-${pad(i)}`, 'bench-role-2', 'active', '/'), 201),
-      replayStep(assignTemplate, 'bench-c-000000', (i) => `bench-f-${pad(i)}`),
+      minimalStep(assignTemplate, 'bench-c-000000', (i) => `bench-f-${pad(i)}`, [
+        { query: rawQueryInput(queries.liveRolePrefix(userRef('admin'), 'elevate-'), true) },
+        { get: getInput(keys.settings()) },
+        { query: rawQueryInput(queries.roleItems('bench-role-2'), true) },
+        { query: rawQueryInput(queries.live(userRef('bench-c-000000'), 'bench-role-2'), true) },
+        headRead,
+      ]),
+      2,
     );
 
     // 3b. selfActivate without approval (bench-role-3 keeps the default policy: no approval stage). Every
@@ -346,7 +375,9 @@ async function main(): Promise<void> {
     };
     const activationCount = WARMUP + ITERATIONS;
     for (let i = -1; i < activationCount; i++) {
-      for (const who of i < 0 ? ['bench-sc-000000'] : [`bench-sh-${pad(i)}`, `bench-sf-${pad(i)}`]) {
+      for (const who of i < 0
+        ? ['bench-sc-000000', `bench-sh-${pad(i)}`]
+        : [`bench-sh-${pad(i)}`, `bench-sf-${pad(i)}`]) {
         await must(assign(who, 'bench-role-3', 'eligible', '/'), 201);
       }
     }
@@ -354,11 +385,20 @@ async function main(): Promise<void> {
       apiEvent('POST', '/v1/requests', { as: 'bench-sc-000000', body: activation }),
       201,
     );
+    const activating = userRef('bench-sc-000000');
     await measure(
       'POST /v1/requests (selfActivate)',
-      `${describeCalls(activateTemplate)}`,
+      `reads at once: role Query + live slots Query + pending GetItem + head GetItem; ${MINIMAL_TX}`,
       handlerStep((i) => apiEvent('POST', '/v1/requests', { as: `bench-sh-${pad(i)}`, body: activation }), 201),
-      replayStep(activateTemplate, 'bench-sc-000000', (i) => `bench-sf-${pad(i)}`),
+      minimalStep(activateTemplate, 'bench-sc-000000', (i) => `bench-sf-${pad(i)}`, [
+        { query: rawQueryInput(queries.roleItems('bench-role-3'), true) },
+        { query: rawQueryInput(queries.live(activating, 'bench-role-3'), true) },
+        {
+          get: getInput(keys.pending({ ...activating, roleId: 'bench-role-3', assignmentType: 'active', scope: '/' })),
+        },
+        headRead,
+      ]),
+      2,
     );
 
     // 4. "My assignments": one strongly consistent Query of the caller's live slots.
@@ -369,6 +409,7 @@ async function main(): Promise<void> {
       '1 Query: all live slots',
       handlerStep(() => mine, 200),
       () => () => query(allLive),
+      1,
     );
 
     // 5. The audit list, newest 50: a Query of 50 items of one of the newest day's shard partitions.
@@ -376,26 +417,78 @@ async function main(): Promise<void> {
     const newest = (await invoke(audit)).body as { items?: { time?: string }[] } | undefined;
     const newestTime = newest?.items?.[0]?.time;
     if (!newestTime) throw new Error('the audit list returned no events');
-    const auditQuery = rawQueryInput(
-      queries.auditDay(newestTime.slice(0, 10), '0', `${newestTime}\uffff`, false)[0] as QueryPart,
-      false,
-      50,
-    );
+    // The page's own plan (its minimal one, issue 18 item 2): the days with events (one Query of the index), then
+    // the newest day's shard partitions at once, as many items each as the listing asks of each (audit.ts).
+    const day = newestTime.slice(0, 10);
+    const daysQuery = rawQueryInput(queries.auditDays(day, day), false);
+    const perShard = Math.max(4, Math.ceil((2 * 50) / AUDIT_SHARDS) + 1);
+    const shardQueries = queries
+      .auditDay(day, '0', `${newestTime}\uffff`, false)
+      .map((q) => rawQueryInput(q, false, perShard));
     await measure(
       'GET /v1/audit-events?limit=50',
-      '1 Query of 50 items (eventually consistent)',
+      `the page's reads: days Query, then ${AUDIT_SHARDS} shard Queries at once (${perShard} items each); the gate's authority Query beside them`,
       handlerStep(() => audit, 200),
-      () => () => query(auditQuery),
+      () => async () => {
+        await query(daysQuery);
+        await Promise.all(shardQueries.map(query));
+      },
+      2,
+    );
+
+    // 6. An approval that grants (issue 18 item 5): the approve call's own DynamoDB plan, traced once (its latency
+    //    from approve to the access check saying yes is bench/workflow.ts's). Its minimal plan: the request, the
+    //    approver's authority and groups and the chain head at once; the grant's reads at once (live slots, role
+    //    partition, name); one transaction: 3 round trips.
+    await must(
+      apiEvent('POST', '/v1/roles', {
+        as: 'admin',
+        body: { id: 'bench-approved', displayName: 'approved', privileged: false },
+      }),
+      201,
+    );
+    const approvalPolicy = (await must(apiEvent('GET', '/v1/roles/bench-approved/policy', { as: 'admin' }), 200)) as {
+      activation: Record<string, unknown>;
+    };
+    approvalPolicy.activation.approval = {
+      required: true,
+      stages: [{ approvers: [{ type: 'user', id: 'bench-approver' }], requiredApprovals: 1, timeout: 'PT4H' }],
+    };
+    await must(apiEvent('PUT', '/v1/roles/bench-approved/policy', { as: 'admin', body: approvalPolicy }), 200);
+    await must(assign('bench-asker', 'bench-approved', 'eligible', '/'), 201);
+    const asked = (await must(
+      apiEvent('POST', '/v1/requests', { as: 'bench-asker', body: { ...activation, roleId: 'bench-approved' } }),
+      202,
+    )) as { id: string };
+    const statsBefore = { ...store.stats };
+    const approvePlan = await tracer.trace(() =>
+      must(
+        apiEvent('POST', `/v1/requests/${asked.id}/approve`, { as: 'bench-approver', body: { justification: 'ok' } }),
+        200,
+      ),
+    );
+    const approve = {
+      name: 'POST /v1/requests/{id}/approve (grants)',
+      roundTrips: approvePlan.plan.roundTrips,
+      roundTripsToCommit: approvePlan.plan.calls.find((c) => c.command === 'TransactWriteItems')?.depth ?? null,
+      minimalRoundTrips: 3,
+      calls: approvePlan.plan.calls.length,
+      rcu: store.stats.readUnits - statsBefore.readUnits,
+      wcu: store.stats.writeUnits - statsBefore.writeUnits,
+    };
+    console.log(
+      `\n${approve.name}: ${approve.roundTrips} round trips (${approve.roundTripsToCommit} to its commit; minimal plan ${approve.minimalRoundTrips}), ${approve.calls} calls, ${fmt(approve.rcu, 1)} RCU, ${fmt(approve.wcu, 1)} WCU`,
     );
 
     const capacityReported = handlerReported || floorUnits.reported;
     console.log(
-      `\nLatency per call in ms (p50/p99 over ${ITERATIONS}), ratio = handler / floor; capacity units per call${capacityReported ? '' : ' (DynamoDB Local reported no ConsumedCapacity: shown as 0)'}:\n`,
+      `\nLatency per call in ms (p50/p99 over ${ITERATIONS}), ratio = handler / floor; trips = sequential DynamoDB round trips, handler/floor; capacity units per call${capacityReported ? '' : ' (DynamoDB Local reported no ConsumedCapacity: shown as 0)'}:\n`,
     );
     console.log(
       table(
         [
           'operation',
+          'trips',
           'calls',
           'p50',
           'p99',
@@ -410,6 +503,7 @@ async function main(): Promise<void> {
         ],
         rows.map((r) => [
           r.name,
+          `${r.roundTrips}/${r.floorRoundTrips}`,
           `${fmt(r.handlerCalls, 1)}/${fmt(r.floorCalls, 1)}`,
           fmt(r.handler.p50),
           fmt(r.handler.p99),
@@ -509,6 +603,28 @@ async function main(): Promise<void> {
       warmup: WARMUP,
       dynamodb: dynamo.started ? 'DynamoDB Local (in memory, started by the bench)' : dynamo.endpoint,
       capacityReported,
+      /** Per operation: round trips (handler / minimal plan), capacity, latency and the ratio to the plan's replay. */
+      operations: Object.fromEntries(
+        rows.map((r) => [
+          r.name,
+          {
+            roundTrips: r.roundTrips,
+            minimalRoundTrips: r.floorRoundTrips,
+            rcu: r.handlerRcu,
+            wcu: r.handlerWcu,
+            p50: r.handler.p50,
+            p99: r.handler.p99,
+            minimalPlanP50: r.floorSample.p50,
+            minimalPlanP99: r.floorSample.p99,
+            ratioP50: r.ratioP50,
+            ratioP99: r.ratioP99,
+            minimalRcu: r.floorRcu,
+            minimalWcu: r.floorWcu,
+          },
+        ]),
+      ),
+      approve,
+      load: loadAverage(),
       latency: rows,
       cold: coldResult,
     };

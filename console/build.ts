@@ -1,7 +1,9 @@
 /**
  * The console's build: console/src/main.ts bundled by esbuild (ES2022 modules, minified, no source in the page, no
  * inline script), its CSS, and index.html. `buildConsole()` answers the files in memory (the local runtime serves
- * them); `node --import tsx console/build.ts [DIR]` writes them (default console/dist) for a deployment.
+ * them); `node --import tsx console/build.ts [DIR]` writes them (default console/dist) for a deployment, and
+ * `node --import tsx console/build.ts --json FILE` writes them as one JSON document (`ConsoleBundle`: what the stack
+ * deploys, infra/constructs/console-hosting.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -42,7 +44,20 @@ export async function buildConsole(): Promise<Map<string, ConsoleFile>> {
   return files;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** The built files as one document: path → content type and base64 body. */
+export type ConsoleBundle = Record<string, { contentType: string; body: string }>;
+
+export const toBundle = (files: Map<string, ConsoleFile>): ConsoleBundle =>
+  Object.fromEntries(
+    [...files].map(([name, f]) => [name, { contentType: f.contentType, body: f.body.toString('base64') }]),
+  );
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--json') {
+  const file = process.argv[3] ?? join(here, 'dist', 'console.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(toBundle(await buildConsole())));
+  console.log(`console built into ${file}`);
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const dir = process.argv[2] ?? join(here, 'dist');
   for (const [name, file] of await buildConsole()) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });

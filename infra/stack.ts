@@ -1,4 +1,14 @@
-import { CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  Duration,
+  Fn,
+  Stack,
+  type StackProps,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IRole, Role } from 'aws-cdk-lib/aws-iam';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -9,6 +19,7 @@ import { Api } from '#infra/constructs/api.ts';
 import type { AppFunction } from '#infra/constructs/app-function.ts';
 import { AuditBucket } from '#infra/constructs/audit-bucket.ts';
 import { Bootstrap } from '#infra/constructs/bootstrap.ts';
+import { ConsoleHosting } from '#infra/constructs/console-hosting.ts';
 import { DataTable } from '#infra/constructs/data.ts';
 import { IdentityCenterAccess } from '#infra/constructs/identity-center.ts';
 import { MailSender } from '#infra/constructs/mail.ts';
@@ -34,9 +45,22 @@ export const PARAMETER_DEFAULTS = {
   accessPortalUrl: '',
   adminMfa: 'true',
   consoleUrl: '',
+  consoleClientId: 'elevate-console',
+  consoleAuthorizationEndpoint: '',
+  consoleTokenEndpoint: '',
 } as const;
 
 export type ParameterContextKey = keyof typeof PARAMETER_DEFAULTS;
+
+/**
+ * `https://<host>` of an https URL given as a parameter (a CSP source expression), or '' when it is empty. The URL
+ * is padded before the split so that the host's index exists in both branches of the condition.
+ */
+function originOf(scope: Stack, id: string, url: string): string {
+  const empty = new CfnCondition(scope, `${id}Empty`, { expression: Fn.conditionEquals(url, '') });
+  const host = Fn.select(2, Fn.split('/', Fn.join('', [url, '///'])));
+  return Token.asString(Fn.conditionIf(empty.logicalId, '', Fn.join('', ['https://', host])));
+}
 
 /** The name of the lifecycle event bus. */
 export const EVENT_BUS_NAME = 'elevate';
@@ -158,6 +182,7 @@ export class ElevateStack extends Stack {
   public readonly data: DataTable;
   public readonly api: Api;
   public readonly bootstrap: Bootstrap;
+  public readonly webConsole: ConsoleHosting;
   public readonly bus: EventBus;
   public readonly mail: MailSender;
   public readonly workflow: AccessWorkflow;
@@ -207,8 +232,29 @@ export class ElevateStack extends Stack {
     const consoleUrl = new CfnParameter(this, 'ConsoleUrl', {
       type: 'String',
       description:
-        "The web console's address (e.g. https://elevate.example.com), for the links in approval and review mail; empty: mail links to no console",
+        "The web console's address for the links in approval and review mail and the API's CORS origin (e.g. https://elevate.example.com when a custom domain fronts the console); empty: the console's own CloudFront address",
       default: fromContext('consoleUrl'),
+    });
+    const consoleClientId = new CfnParameter(this, 'ConsoleClientId', {
+      type: 'String',
+      description:
+        "The console's OAuth client id at the issuer (a public client: authorization code with PKCE, no secret; its redirect URI is <console>/callback)",
+      default: fromContext('consoleClientId'),
+      minLength: 1,
+    });
+    const consoleAuthorize = new CfnParameter(this, 'ConsoleAuthorizationEndpoint', {
+      type: 'String',
+      description:
+        "The issuer's authorization endpoint for the console's sign-in; empty: read from the issuer's discovery document",
+      default: fromContext('consoleAuthorizationEndpoint'),
+      allowedPattern: '^$|^https://\\S+$',
+    });
+    const consoleToken = new CfnParameter(this, 'ConsoleTokenEndpoint', {
+      type: 'String',
+      description:
+        "The issuer's token endpoint for the console's sign-in; empty: read from the issuer's discovery document",
+      default: fromContext('consoleTokenEndpoint'),
+      allowedPattern: '^$|^https://\\S+$',
     });
     const senderAddress = new CfnParameter(this, 'SenderAddress', {
       type: 'String',
@@ -312,7 +358,40 @@ export class ElevateStack extends Stack {
       environment,
     });
 
-    const withApiUrl = { ...environment, ELEVATE_API_URL: this.api.url, ELEVATE_CONSOLE_URL: consoleUrl.valueAsString };
+    // The console: its own address unless ConsoleUrl names another (a custom domain in front of it).
+    this.webConsole = new ConsoleHosting(this, 'Console', {
+      accessLogs: this.audit.accessLogs,
+      config: {
+        apiUrl: this.api.httpApi.apiEndpoint,
+        issuer: issuer.valueAsString,
+        clientId: consoleClientId.valueAsString,
+        scope: Fn.join(' ', ['openid', Fn.join(' ', Fn.split(',', scopes.valueAsString))]),
+        authorizationEndpoint: consoleAuthorize.valueAsString,
+        tokenEndpoint: consoleToken.valueAsString,
+      },
+      // The CSP's connect-src: the region's API Gateway hosts (naming this API's would make a cycle: its CORS
+      // names the console), the issuer's origin (discovery), the token endpoint's origin.
+      connectSources: [
+        Fn.join('', ['https://*.execute-api.', this.region, '.', this.urlSuffix]),
+        originOf(this, 'Issuer', issuer.valueAsString),
+        originOf(this, 'TokenEndpoint', consoleToken.valueAsString),
+      ],
+      ...(props.deployNonce === undefined ? {} : { deployNonce: props.deployNonce }),
+    });
+    const consoleUrlGiven = new CfnCondition(this, 'ConsoleUrlGiven', {
+      expression: Fn.conditionNot(Fn.conditionEquals(consoleUrl.valueAsString, '')),
+    });
+    const effectiveConsoleUrl = Token.asString(
+      Fn.conditionIf(consoleUrlGiven.logicalId, consoleUrl.valueAsString, this.webConsole.url),
+    );
+    this.api.allowBrowserOrigin(effectiveConsoleUrl);
+    new CfnOutput(this, 'ConsoleOutputUrl', {
+      key: 'ConsoleUrl',
+      value: effectiveConsoleUrl,
+      description: 'The web console (register <ConsoleUrl>/callback as the redirect URI of ConsoleClientId)',
+    });
+
+    const withApiUrl = { ...environment, ELEVATE_API_URL: this.api.url, ELEVATE_CONSOLE_URL: effectiveConsoleUrl };
     this.workflow = new AccessWorkflow(this, 'Workflow', { data: this.data, environment: withApiUrl });
     this.schedules = new Schedules(this, 'Schedules', {
       data: this.data,
@@ -327,7 +406,7 @@ export class ElevateStack extends Stack {
 
     for (const [fn, fnc] of Object.entries(this.api.functions)) {
       fnc.addEnvironment('ELEVATE_API_URL', this.api.url);
-      fnc.addEnvironment('ELEVATE_CONSOLE_URL', consoleUrl.valueAsString);
+      fnc.addEnvironment('ELEVATE_CONSOLE_URL', effectiveConsoleUrl);
       this.wire(fnc, API_CAPABILITIES[fn as FunctionName] ?? []);
     }
     this.wire(this.workflow.handler, WORKFLOW_CAPABILITIES);
@@ -349,6 +428,7 @@ export class ElevateStack extends Stack {
         Workflow: this.workflow.handler,
         Outbox: this.outbox.handler,
         Bootstrap: this.bootstrap.handler,
+        ConsolePublisher: this.webConsole.handler,
         MailFeedback: this.mail.feedback,
       },
       schedules: Object.fromEntries(

@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnApi,
   type CfnStage,
   HttpApi,
   HttpMethod,
@@ -136,6 +137,11 @@ export function throttleLoad(routes: readonly Route[]): { writesPerSecond: numbe
   return { writesPerSecond, concurrency };
 }
 
+/** The request headers the console sends (besides the CORS-safelisted ones). */
+export const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'idempotency-key'] as const;
+/** The response headers the console may read (besides the safelisted ones): the server's clock, where, when again. */
+export const CORS_EXPOSED_HEADERS = ['date', 'location', 'retry-after'] as const;
+
 export interface ApiProps {
   /** The table the API functions read and write (granted through its least-privilege grants). */
   readonly data: IDataTable;
@@ -199,7 +205,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 /**
  * Elevate's HTTP API: an API Gateway HTTP API whose routes come from the route table, one `AppFunction`
  * per API function, a JWT authorizer (with the accepted scopes) on every route but the public ones, a
- * `$default` stage with a throttle per route (`THROTTLES` by `throttleClassOf`) and JSON access logs, and no CORS (callers are scripts and back ends, not browsers on other origins).
+ * `$default` stage with a throttle per route (`THROTTLES` by `throttleClassOf`) and JSON access logs, and CORS for
+ * one browser origin only, the web console's (`allowBrowserOrigin`): every other caller is a script or a back end.
  */
 export class Api extends Construct {
   /** The HTTP API. */
@@ -297,6 +304,21 @@ export class Api extends Construct {
     }
 
     new CfnOutput(this, 'Url', { key: 'ApiUrl', value: this.url, description: 'Base URL of the Elevate HTTP API' });
+  }
+
+  /**
+   * Lets the web console, served from `origin`, call the API from the browser (CORS; API Gateway answers the
+   * preflight itself, before the authorizer). Only bearer tokens: no credentials mode, no cookies.
+   */
+  public allowBrowserOrigin(origin: string): void {
+    (this.httpApi.node.defaultChild as CfnApi).corsConfiguration = {
+      allowOrigins: [origin],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowHeaders: [...CORS_REQUEST_HEADERS],
+      exposeHeaders: [...CORS_EXPOSED_HEADERS],
+      allowCredentials: false,
+      maxAge: 3600,
+    };
   }
 
   /** The function serving the named API function's routes; throws if the API does not have it. */

@@ -1,11 +1,8 @@
-import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Provider } from 'aws-cdk-lib/custom-resources';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
+import { deployTimeProvider } from '#infra/constructs/deploy-time.ts';
 
 export interface BootstrapProps {
   /** The table the bootstrap handler writes the break-glass assignments to. */
@@ -52,36 +49,7 @@ export class Bootstrap extends Construct {
     });
     props.data.grantReadWriteData(this.handler);
 
-    // The provider framework's own function: an explicit role and log group instead of the managed
-    // AWSLambdaBasicExecutionRole policy.
-    const frameworkLogs = new LogGroup(this, 'ProviderLogs', {
-      retention: RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const frameworkRole = new Role(this, 'ProviderRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'execution role of the elevate bootstrap custom resource provider',
-    });
-    frameworkRole.addToPolicy(
-      new PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [frameworkLogs.logGroupArn],
-      }),
-    );
-    const provider = new Provider(this, 'Provider', {
-      onEventHandler: this.handler,
-      frameworkOnEventRole: frameworkRole,
-      logGroup: frameworkLogs,
-    });
-    // Provider grants invoke on the handler and on its versions/aliases (`<arn>:*`); only the
-    // unqualified function is ever invoked, but the statement is the framework's, not ours.
-    const handlerArn = Stack.of(this).getLogicalId(this.handler.node.defaultChild as CfnFunction);
-    Validations.of(frameworkRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${handlerArn}.Arn>:*]`,
-      reason:
-        'the custom resource provider framework grants lambda:InvokeFunction on the bootstrap handler and its ' +
-        'qualified ARNs; the wildcard only covers versions and aliases of that one function',
-    });
+    const provider = deployTimeProvider(this, this.handler, 'bootstrap');
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

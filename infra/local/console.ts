@@ -5,17 +5,14 @@
  * other origin, nosniff, no referrer, no framing.
  */
 import type { ConsoleFile } from '../../console/build.ts';
+import { APP_PATH, ASSET_PATHS, contentSecurityPolicy } from '../../console/hosting.ts';
 import type { HttpResult } from './http-event.ts';
 import { LOCAL_ISSUER } from './issuer.ts';
 import { AUTHORIZE_PATH, CONSOLE_CLIENT_ID, TOKEN_PATH } from './oidc.ts';
 
-/** The console's own paths (deep links): each answers index.html; the app routes in the browser. */
-const APP_PATH =
-  /^\/(|requests|requests\/[A-Za-z0-9_-]{1,64}|approvals|reviews|admin\/(roles|assignments|groups|alerts)|admin\/roles\/[a-z0-9-]{1,64}|audit|callback)$/;
-
 export const CONSOLE_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  // The API and the issuer are this runtime: the console's own origin.
+  'content-security-policy': contentSecurityPolicy([]),
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -33,7 +30,7 @@ const files = (): Promise<Map<string, ConsoleFile>> => {
 /** Whether a GET is the console's (so the API's 404 stays for everything else). */
 export const isConsolePath = (method: string, path: string): boolean =>
   (method === 'GET' || method === 'HEAD') &&
-  (APP_PATH.test(path) || path === '/config.json' || path === '/assets/app.js' || path === '/assets/app.css');
+  (APP_PATH.test(path) || path === '/config.json' || (ASSET_PATHS as readonly string[]).includes(path));
 
 export async function serveConsole(path: string): Promise<HttpResult> {
   if (path === '/config.json') {

@@ -14,6 +14,7 @@ import { isAdminAction } from '../domain/request.ts';
 import { errorFields, type Log, withRequestLog } from '../log.ts';
 import { isOverloaded } from '../retry.ts';
 import { CallContext, type IdempotencyKey } from '../usecases/context.ts';
+import { quiet } from '../usecases/effects.ts';
 import { proposeIfGoverned } from '../usecases/governance.ts';
 import { IdempotencyRace } from '../usecases/idempotency.ts';
 import { recordCaller } from '../usecases/principals.ts';
@@ -88,6 +89,11 @@ export interface Call {
   recording?: Promise<unknown>;
   raw: string;
   input?: { params: unknown; query: unknown; body: unknown };
+  /**
+   * A read's gate, still deciding: a GET's page is read at once beside the caller's authority (bench/README.md,
+   * "reads behind a gate") and is used only once the gate has let the call through.
+   */
+  gate?: Promise<void>;
   /** The first call's response under the Idempotency-Key, when this call is its replay. */
   replayed?: Response;
   /** This call's claim on its Idempotency-Key, while it holds one. */
@@ -146,24 +152,55 @@ function readBody(): Step {
   };
 }
 
-/** The route table's coarse authority gate (see `checkAuthority`). */
+/**
+ * The route table's coarse authority gate (see `checkAuthority`). A change waits for it. A read (GET) does not: its
+ * operation starts beside it, and `gated` answers the gate's refusal, never the page, when it refuses. Nothing leaks:
+ * the refusal is the same 403, a read writes nothing, and the page read is waited for and dropped. A read's 400 (an
+ * invalid query) also waits for the gate, so a caller without authority still learns only that it has none.
+ */
 function gate(): Step {
   return {
     name: 'gate',
     before: async ({ context: { call } }) => {
       const { ctx, route } = established(call);
-      await checkAuthority(ctx, route, call.raw);
+      const decided = checkAuthority(ctx, route, call.raw);
+      if (route.method !== 'GET') return decided;
+      decided.catch(() => {}); // answered by `gated`, never an unhandled rejection
+      call.gate = decided;
     },
   };
+}
+
+/** A read's operation, answered once the gate let it through; the gate's refusal (after the read settled) if not. */
+async function gated<T>(call: Call, work: Promise<T>): Promise<T> {
+  if (!call.gate) return work;
+  // Handled from now on (a page that fails while the gate decides is no unhandled rejection); awaited below.
+  work.catch(() => {});
+  try {
+    await call.gate;
+  } catch (refusal) {
+    await work.then(
+      () => {},
+      () => {},
+    );
+    throw refusal;
+  }
+  return work;
 }
 
 /** Path, query and body against the operation's strict zod schemas of the contract. */
 function validateInput(): Step {
   return {
     name: 'validateInput',
-    before: ({ event, context: { call } }) => {
+    before: async ({ event, context: { call } }) => {
       const { route } = established(call);
-      call.input = parse(event, CONTRACT[route.operationId as OperationId], call.raw);
+      try {
+        call.input = parse(event, CONTRACT[route.operationId as OperationId], call.raw);
+      } catch (error) {
+        // A read's gate, still deciding, answers first: a refused caller learns nothing of what it sent.
+        if (call.gate) await call.gate;
+        throw error;
+      }
     },
   };
 }
@@ -233,7 +270,9 @@ function operation(operations: Record<string, (i: unknown) => Promise<Result>>) 
           body: jsonOf(call.raw),
         })
       : null;
-    const result = proposal ? { status: 202, body: proposal } : await run({ ctx, ...call.input });
+    const result = proposal
+      ? { status: 202, body: proposal }
+      : await gated(call, (async () => run({ ctx, ...call.input }))());
     return toResponse({ ...result, status: result.status ?? ctx.successStatus });
   };
 }
@@ -351,6 +390,8 @@ async function checkAuthority(ctx: CallContext, route: Route, raw: string): Prom
   const adminAction = adminActionOf(operationId, raw);
   try {
     if (access === 'admin' || adminAction) {
+      // A change also needs the settings (MFA): read beside the authority (one round trip), used once it is known.
+      if (change) quiet(ctx.settings());
       if (!(await ctx.authority()).admin) throw forbidden('this operation needs an active elevate-admin assignment');
       if (change) await ctx.requireAdminMfa(`this ${adminAction ? `'${adminAction}' request` : 'change'}`);
     } else if (access === 'reader' && !(await ctx.isReader())) {

@@ -150,6 +150,8 @@ export const queries = {
   roles: (): QueryPart => E.role.query('all', {}),
   /** A role's policies: its base policy (`POLICY`), then those of its other scopes (`POLICY#<scope>`) in scope order. */
   policies: (roleId: string): QueryPart => E.policy.query('primary', { roleId }, { beginsWith: {} }),
+  /** A role's partition: the role, its policies (every scope) and its targets (`ROLE#<id>`), in one Query. */
+  roleItems: (roleId: string): QueryPart => E.role.query('primary', { id: roleId }),
   /** The lifecycle events of one UTC day (`yyyy-mm-dd`) in the outbox, oldest first (a replay after an outage). */
   outbox: (day: string): QueryPart => E.outbox.query('primary', { day }),
   /** Permission sets with a fence to remove or a provisioning to follow by `before` (the reconcile job). */

@@ -58,6 +58,16 @@ const ANSWER_LOST = policy(3, 100, 200);
 /** Keys a BatchGetItem left unprocessed (throttled), asked for again. */
 const UNPROCESSED = policy(8, 50, 3_200);
 
+/**
+ * An audit chain picked, and its head being read, ahead of a transaction (`Store.prepareChain`): the call reads the
+ * head while it reads what its change needs, instead of after. Used by the transaction's first try only.
+ */
+export interface PreparedChain {
+  day: string;
+  chain: string;
+  head: Promise<ChainHead | null>;
+}
+
 /** Thrown by a BatchGetItem that left keys unprocessed, to ask for them again. */
 class KeysUnprocessed extends Error {}
 
@@ -140,19 +150,43 @@ export class Store {
    * One TransactWriteItems. A failed condition becomes the error its op names (or a 409);
    * a conflict with another transaction in flight is retried with backoff, then a 409.
    */
-  async transact(givenOps: WriteOp[]): Promise<void> {
+  async transact(givenOps: WriteOp[], opts: { chain?: PreparedChain } = {}): Promise<void> {
     if (givenOps.length === 0) return;
     const call = randomUUID();
+    let prepared = opts.chain;
     await retry(
-      () => this.transactOnce(givenOps, call),
+      () => {
+        // A prepared head serves the first try only: a retry reads the head of a chain picked again.
+        const chain = prepared;
+        prepared = undefined;
+        return this.transactOnce(givenOps, call, chain);
+      },
       (e) => (e instanceof ChainHeadsMoved ? HEAD_MOVED : e instanceof ItemsBusy ? BUSY : undefined),
     );
   }
 
+  /**
+   * Picks the audit chain of `now`'s day for a transaction to come and starts reading its head (strongly
+   * consistent), so the read runs beside the call's other reads. Pass it to `transact({ chain })`. A failed read
+   * surfaces there (it is never an unhandled rejection); an unused one costs one read.
+   */
+  prepareChain(now: Date): PreparedChain {
+    const day = dayOf(now.toISOString());
+    const chain = chainId(day, Math.floor(Math.random() * AUDIT_SHARDS));
+    const head = this.readHead(chain);
+    head.catch(() => {});
+    return { day, chain, head };
+  }
+
+  private async readHead(chain: string): Promise<ChainHead | null> {
+    const item = await this.get(keys.auditHead(chain));
+    return item ? { hash: String(item.hash), seq: Number(item.seq) } : null;
+  }
+
   /** One try of `transact`: its cancellation classified (cancellation.ts) into the error that says what to do. */
-  private async transactOnce(givenOps: WriteOp[], call: string): Promise<void> {
+  private async transactOnce(givenOps: WriteOp[], call: string, prepared?: PreparedChain): Promise<void> {
     // Audit events are linked into their chains on every try, from heads read now (see linkAudit).
-    const writeOps = await this.linkAudit(givenOps);
+    const writeOps = await this.linkAudit(givenOps, prepared);
     if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
     const items = writeOps.map((op) => {
       const { onConflict: _ignored, audit: _audit, ...item } = op;
@@ -202,7 +236,7 @@ export class Store {
    * read (strongly consistent), the events get seq, previousHash and a new hash, and the head's Put joins the
    * transaction under the condition that it is still what was read. Ops without an audit event pass unchanged.
    */
-  private async linkAudit(writeOps: WriteOp[]): Promise<WriteOp[]> {
+  private async linkAudit(writeOps: WriteOp[], prepared?: PreparedChain): Promise<WriteOp[]> {
     const audited = writeOps.filter((op) => op.audit);
     if (audited.length === 0) return writeOps;
     const byDay = new Map<string, NonNullable<WriteOp['audit']>[]>();
@@ -213,9 +247,9 @@ export class Store {
     const linked = new Map<string, WriteOp>();
     const heads: WriteOp[] = [];
     for (const [day, events] of byDay) {
-      const chain = chainId(day, Math.floor(Math.random() * AUDIT_SHARDS));
-      const item = await this.get(keys.auditHead(chain));
-      const head: ChainHead | null = item ? { hash: String(item.hash), seq: Number(item.seq) } : null;
+      const ready = prepared?.day === day ? prepared : undefined;
+      const chain = ready?.chain ?? chainId(day, Math.floor(Math.random() * AUDIT_SHARDS));
+      const head = await (ready?.head ?? this.readHead(chain));
       const out = linkEvents(events, chain, head);
       for (const e of out.events) linked.set(e.id, ops.audit(e));
       heads.push(ops.auditHead(chain, out.head, head?.seq ?? null));

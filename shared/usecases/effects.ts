@@ -56,13 +56,62 @@ async function runOne(deps: Deps, effect: Effect): Promise<void> {
     case 'failTask':
       if (effect.token) await deps.workflow.fail(effect.token, effect.error, effect.cause);
       return;
-    case 'mail': {
-      const resolved = await resolve(deps, effect.to);
-      const to = await withoutSuppressed(deps, [...resolved.keys()]);
-      if (to.length) await deps.mailer.send({ ...effect.mail, to, principals: principalsOf(resolved, to) });
-      return;
-    }
+    case 'mail':
+      return sendMail(deps, effect, await addressed(deps, effect.to));
   }
+}
+
+interface Addressed {
+  to: string[];
+  principals: Map<string, PrincipalRef>;
+}
+
+async function sendMail(deps: Deps, effect: Extract<Effect, { kind: 'mail' }>, a: Addressed): Promise<void> {
+  if (a.to.length) await deps.mailer.send({ ...effect.mail, to: a.to, principals: a.principals });
+}
+
+/** The addresses a mail goes to (its recipients' recorded e-mails, suppressed ones left out). */
+async function addressed(deps: Deps, to: Recipients, admins?: Promise<string[]>): Promise<Addressed> {
+  const resolved = await resolve(deps, to, admins);
+  const kept = await withoutSuppressed(deps, [...resolved.keys()]);
+  return { to: kept, principals: principalsOf(resolved, kept) };
+}
+
+/**
+ * The effects of a change made ready while its transaction runs: each mail's recipients are read (profiles,
+ * administrators, suppressions) beside the transaction instead of after it, so after the commit only the sends and
+ * workflow calls remain. Nothing is sent before `run`, which the caller calls once the change committed (a change
+ * that did not commit drops them: only reads were made). A failure to build or address an effect fails that effect
+ * only, logged at `run`, as in runEffects. `admins`: the active administrators, when the caller already reads them.
+ */
+export function prepareEffects(
+  deps: Deps,
+  effects: Promise<Effect[]>,
+  log: Log = defaultLog,
+  admins?: Promise<string[]>,
+): { run: () => Promise<void> } {
+  const ready = effects.then((list) =>
+    list.map((e) => ({ e, to: e.kind === 'mail' ? quiet(addressed(deps, e.to, admins)) : undefined })),
+  );
+  quiet(ready);
+  const failed = (kind: string) => (error: unknown) =>
+    log('error', `after-commit ${kind} failed; the change stands`, errorFields(error));
+  return {
+    run: async () => {
+      const list = await ready.catch(failed('effects'));
+      await Promise.all(
+        (list ?? []).map(({ e, to }) =>
+          (e.kind === 'mail' && to ? to.then((a) => sendMail(deps, e, a)) : runOne(deps, e)).catch(failed(e.kind)),
+        ),
+      );
+    },
+  };
+}
+
+/** A promise started ahead of its use: a rejection surfaces where it is awaited, never as an unhandled one. */
+export function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 /**
@@ -70,7 +119,11 @@ async function runOne(deps: Deps, effect: Effect): Promise<void> {
  * Each profile is read under its principal type: an approver `user` is a user's profile, an approver `group` or
  * `groupOwners` the group's, admins are users. (Owners have no list of their own: the group's list is mailed.)
  */
-async function resolve(deps: Deps, r: Recipients): Promise<Map<string, PrincipalRef | null>> {
+async function resolve(
+  deps: Deps,
+  r: Recipients,
+  admins?: Promise<string[]>,
+): Promise<Map<string, PrincipalRef | null>> {
   const wanted = new Map<string, PrincipalRef>();
   const add = (p: PrincipalRef) => wanted.set(`${p.principalType}\u0000${p.principalId}`, p);
   for (const p of r.principals ?? []) add(p);
@@ -78,7 +131,7 @@ async function resolve(deps: Deps, r: Recipients): Promise<Map<string, Principal
     if (a.type === 'role') r = { ...r, admins: true };
     else add({ principalType: a.type === 'user' ? 'user' : 'group', principalId: a.id });
   }
-  if (r.admins) for (const id of await activeAdmins(deps)) add(userRef(id));
+  if (r.admins) for (const id of await (admins ?? activeAdmins(deps))) add(userRef(id));
   const found = wanted.size ? await deps.store.getMany([...wanted.values()].map((p) => keys.principal(p))) : [];
   const out = new Map<string, PrincipalRef | null>();
   for (const p of found.map((i) => stored.principal.fromItem(i))) {
@@ -113,7 +166,8 @@ function principalsOf(resolved: Map<string, PrincipalRef | null>, to: string[]):
   return out;
 }
 
-async function activeAdmins(deps: Deps): Promise<string[]> {
+/** The users holding elevate-admin (active, at /) now: who mail "to admins" goes to. */
+export async function activeAdmins(deps: Deps): Promise<string[]> {
   const now = deps.clock.now();
   const items = await deps.store.all(queries.assignmentsOfRole(ADMIN_ROLE), false);
   return items

@@ -4,21 +4,31 @@ import { closeCurrentStage } from '../domain/approval.ts';
 import { type Assignment, checkStart, inForce, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import { endingProvisioning } from '../domain/provisioning.ts';
 import { holdsPending, transition } from '../domain/request.ts';
+import type { Target } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
 import { policy, retry, retryOn } from '../retry.ts';
-import { keys, ops, queries, type RequestRecord, StandingMoved, stored, type WriteOp } from '../store/records.ts';
+import {
+  keys,
+  ops,
+  queries,
+  type RequestRecord,
+  type RoleRecord,
+  StandingMoved,
+  stored,
+  type WriteOp,
+} from '../store/records.ts';
 import { fromLiveSlot, readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
-import { type Effect, runEffects } from './effects.ts';
-import { membershipJoinEffects, membershipJoins, membershipLeaves } from './group-provisioning.ts';
+import { type Effect, quiet, runEffects } from './effects.ts';
 import { deprovisionEffect, deprovisionName, planProvisioning, releases } from './provisioning-steps.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
-import { policyOfRequest, requireRole, resolvePolicy } from './roles.ts';
+import { policyOfRequest, readRoleOfRequest, requireRole, resolvePolicy } from './roles.ts';
 import { coveringInOrganization } from './scopes.ts';
 
 /**
@@ -52,10 +62,20 @@ export const activatedEvent = (r: RequestRecord, a: Assignment, now: Date): Writ
   ops.publish({ type: 'elevate.assignment.activated', detail: { assignment: a, requestId: r.id } }, now);
 
 /** The mail that says a role became active (to admins too when the role is privileged). */
-export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignment): Promise<Effect[]> {
-  const role = await requireRole(deps.store, r.roleId);
-  const policy = await policyOfRequest(deps.store, r);
-  const facts = factsOf(r, role.displayName, await principalName(deps, r), a);
+export async function activatedEffects(
+  deps: Deps,
+  r: RequestRecord,
+  a: Assignment,
+  known?: { role: RoleRecord; policy: RolePolicy; principalName: Promise<string | null> },
+): Promise<Effect[]> {
+  const [role, { policy }, name] = known
+    ? [known.role, known, await known.principalName]
+    : await Promise.all([
+        requireRole(deps.store, r.roleId),
+        policyOfRequest(deps.store, r).then((policy) => ({ policy })),
+        principalName(deps, r),
+      ]);
+  const facts = factsOf(r, role.displayName, name, a);
   const effects: Effect[] = [];
   if (!policy.notifications.criticalOnly) {
     effects.push({
@@ -71,8 +91,6 @@ export async function activatedEffects(deps: Deps, r: RequestRecord, a: Assignme
       mail: mail.privilegedActivated(facts),
     });
   }
-  // A member who joined a group that holds access provisioned in AWS: the group's grants provision them.
-  effects.push(...(await membershipJoinEffects(deps, a, deps.clock.now())));
   return effects;
 }
 
@@ -89,17 +107,28 @@ export async function grantNow(
   now: Date,
   actor: Actor,
   readVersion: number = r.version,
+  known?: GrantKnown,
 ): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   const nowIso = now.toISOString();
   const granted: RequestRecord = { ...transition(r, 'Granted', now), version: r.version + 1, taskToken: null };
   const pending = releasePending(r);
 
   if (r.action === 'selfActivate') {
-    const eligibility = await standingEligibility(deps, r, now);
+    const eligibility = await standingEligibility(deps, r, now, known?.slots);
     const assignment = activationOf(r, eligibility, now);
     const windowed = withWindow(granted, assignment);
-    const holds = await provisioned(deps, windowed, assignment, now);
-    const step = await grantNew(deps, readVersion, windowed, assignment, now, actor, pending, 'assignment.activated');
+    const holds = await provisioned(deps, windowed, assignment, now, known?.targets);
+    const step = await grantNew(
+      deps,
+      readVersion,
+      windowed,
+      assignment,
+      now,
+      actor,
+      pending,
+      'assignment.activated',
+      known,
+    );
     return { ...step, writes: [...step.writes, ...holds, ops.eligibilityStands(eligibility)] };
   }
 
@@ -176,15 +205,20 @@ export async function grantNow(
  * An active grant of a role with targets is made in AWS before it is Granted: the request goes Provisioning, the
  * assignment gets its targets (InProgress) and the grant's transaction holds what they need (provisioning-steps.ts).
  */
-export async function provisioned(deps: Deps, granted: RequestRecord, a: Assignment, now: Date): Promise<WriteOp[]> {
-  // A membership of a group that holds provisioned grants: the member's targets of those grants, held here.
-  const joins = await membershipJoins(deps, a, now);
+export async function provisioned(
+  deps: Deps,
+  granted: RequestRecord,
+  a: Assignment,
+  now: Date,
+  knownTargets?: readonly Target[],
+): Promise<WriteOp[]> {
+  // A role known to have no targets provisions nothing (planProvisioning would read them to find that out).
+  if (knownTargets?.length === 0) return [];
   const plan = await planProvisioning(deps, a, granted.id, now);
-  if (!plan) return joins;
+  if (!plan) return [];
   a.provisioning = plan.provisioning;
-  // A group-held grant with no member yet has nothing to make in AWS: Granted at once.
-  if (plan.provisioning.status === 'InProgress') granted.status = 'Provisioning';
-  return [...joins, ...plan.writes];
+  granted.status = 'Provisioning';
+  return plan.writes;
 }
 
 /** What an activation request asked for, as activationWindow reads it. */
@@ -257,6 +291,7 @@ async function grantNew(
   actor: Actor,
   pending: WriteOp[],
   action: string,
+  known?: GrantKnown,
 ): Promise<Step & { assignment: Assignment; request: RequestRecord }> {
   granted.assignmentId = assignment.id;
   return {
@@ -269,8 +304,30 @@ async function grantNew(
       audit(now, actor, action, granted, { assignment }),
       activatedEvent(granted, assignment, now),
     ],
-    effects: await activatedEffects(deps, granted, assignment),
+    effects: await activatedEffects(deps, granted, assignment, known),
   };
+}
+
+/**
+ * What the grant of an activation reads, read all at once ahead of it (an approval that grants starts these beside
+ * its own reads): the principal's live slots of the role (strongly consistent), the role, its targets and the
+ * policy the request was decided under (one Query of the role's partition), the principal's name for the mail.
+ */
+export interface GrantKnown {
+  slots: readonly Assignment[];
+  targets: readonly Target[];
+  role: RoleRecord;
+  policy: RolePolicy;
+  principalName: Promise<string | null>;
+}
+
+export async function readGrantKnown(deps: Deps, r: RequestRecord): Promise<GrantKnown> {
+  const principal = quiet(principalName(deps, r));
+  const [slots, ofRole] = await Promise.all([
+    deps.store.all(queries.live(r, r.roleId)).then((items) => items.map(fromLiveSlot)),
+    readRoleOfRequest(deps.store, r),
+  ]);
+  return { slots, ...ofRole, principalName: principal };
 }
 
 async function readAssignment(deps: Deps, id: string): Promise<Assignment | undefined> {
@@ -283,10 +340,14 @@ export async function standingEligibility(
   deps: Deps,
   r: Pick<RequestRecord, 'principalType' | 'principalId' | 'roleId' | 'scope'>,
   now: Date,
+  known?: readonly Assignment[],
 ): Promise<Assignment> {
-  const slots = await deps.store.all(queries.live(r, r.roleId, 'eligible'));
+  // The principal's live slots of the role as the caller read them (strongly consistent), or read now.
+  const slots = known
+    ? known.filter((a) => a.assignmentType === 'eligible')
+    : (await deps.store.all(queries.live(r, r.roleId, 'eligible'))).map(fromLiveSlot);
   // An eligibility at an OU covers the accounts under it as the organization is now (organization-sync).
-  const covering = await coveringInOrganization(deps.store, slots.map(fromLiveSlot), r.scope);
+  const covering = await coveringInOrganization(deps.store, slots, r.scope);
   const eligibility = covering.find((a) => inForce(a, now));
   if (!eligibility) {
     throw new DomainError(
@@ -453,14 +514,12 @@ export async function activationsFitted(
       const ended = endedCopy(a, now, fit.status);
       endings.push([ended, a.version]);
       const action = fit.status === 'Expired' ? 'assignment.expired' : 'assignment.revoked';
-      const left = await membershipLeaves(deps, a, now);
       writes.push(
         ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })),
         endedEvent(ended, now),
         ...releases(a),
-        ...left.writes,
       );
-      effects.push(...deprovisionEffect(ended, now), ...left.effects);
+      effects.push(...deprovisionEffect(ended, now));
     } else if (fit.kind === 'clamp') {
       const moved: Assignment = {
         ...a,
@@ -502,8 +561,6 @@ export async function endWrites(
     a.assignmentType === 'eligible'
       ? await activationsFitted(deps, a, null, now, actor)
       : { endings: [], writes: [], effects: [] };
-  // A member who leaves a group that holds provisioned grants: their targets of those grants are let go of.
-  const left = await membershipLeaves(deps, a, now);
   return {
     writes: [
       ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
@@ -511,10 +568,9 @@ export async function endWrites(
       endedEvent(ended, now),
       // What it held in AWS is let go of with the end, and taken away after it (provisioning-steps.ts).
       ...releases(a),
-      ...left.writes,
       ...dependents.writes,
     ],
-    effects: [...deprovisionEffect(ended, now), ...left.effects, ...dependents.effects],
+    effects: [...deprovisionEffect(ended, now), ...dependents.effects],
   };
 }
 

@@ -34,9 +34,9 @@ import {
   type WriteOp,
 } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { principalParts, readLive, toAssignment } from './assignments.ts';
+import { fromLiveSlot, principalParts, toAssignment } from './assignments.ts';
 import type { CallContext } from './context.ts';
-import { type Effect, runEffects } from './effects.ts';
+import { activeAdmins, type Effect, prepareEffects, quiet, runEffects } from './effects.ts';
 import {
   activatedEffects,
   activatedEvent,
@@ -52,7 +52,7 @@ import {
 } from './lifecycle.ts';
 import { checkGrantReady } from './provisioning.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
-import { requireRole, resolvePolicy } from './roles.ts';
+import { type RoleInForce, readRoleInForce, requireRole } from './roles.ts';
 import { readVisibleRequest } from './visibility.ts';
 
 export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Request } | { kind: 'valid' };
@@ -65,23 +65,30 @@ export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Requ
 export async function createRequest(ctx: CallContext, input: RequestInput): Promise<RequestOutcome> {
   try {
     for (let attempt = 1; ; attempt++) {
+      // The audit chain's head is read beside the request's own reads (bench/README.md, the minimal plan).
+      const chain = input.validateOnly ? undefined : ctx.store.prepareChain(ctx.now);
       const plan = await planRequest(ctx, input);
       if (plan === 'valid') return { kind: 'valid' };
       const status = plan.request.status === 'PendingApproval' ? 202 : 201;
       const shown = presentRequest(plan.request);
+      // What follows the commit is made ready (its reads) while the transaction runs; nothing is sent before it.
+      const effects = prepareEffects(ctx.deps, plan.effects(), ctx.log, plan.admins);
       try {
-        await ctx.store.transact([
-          ...plan.writes,
-          ctx.audit('request.created', targetOf(plan.request), { request: shown }),
-          ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
-          ...ctx.remember(shown, status),
-        ]);
+        await ctx.store.transact(
+          [
+            ...plan.writes,
+            ctx.audit('request.created', targetOf(plan.request), { request: shown }),
+            ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
+            ...ctx.remember(shown, status),
+          ],
+          { ...(chain && { chain }) },
+        );
       } catch (error) {
         // An eligibility and an activation of it met: plan again from what is stored now.
         if (error instanceof StandingMoved && attempt < STANDING_ATTEMPTS) continue;
         throw error;
       }
-      await runEffects(ctx.deps, await plan.effects(), ctx.log);
+      await effects.run();
       return { kind: 'created', status, request: shown };
     }
   } catch (error) {
@@ -95,8 +102,48 @@ export async function createRequest(ctx: CallContext, input: RequestInput): Prom
 interface Plan {
   request: RequestRecord;
   writes: WriteOp[];
-  /** Built after the commit (they may read what it wrote). */
+  /** Built while the transaction runs (reads only, never of what it writes), run once it committed. */
   effects: () => Promise<Effect[]>;
+  /** The active administrators, read ahead when the effects may mail them. */
+  admins?: Promise<string[]>;
+}
+
+/**
+ * What a request reads before it is judged, all at once (one round trip, bench/README.md): the role, its policy in
+ * force and its targets; the principal's live slots of the role (eligible and active, every scope); for an activation,
+ * the slot's pending marker, the principal's name and the administrators its mail may go to. Strongly consistent
+ * where the judgement depends on it, as each read was when made one after another.
+ */
+interface Known {
+  role: RoleInForce;
+  slots: Assignment[];
+  pending?: Promise<unknown>;
+  principalName?: Promise<string | null>;
+  admins?: Promise<string[]>;
+}
+
+const readSlots = async (ctx: CallContext, slot: ReturnType<typeof slotOf>): Promise<Assignment[]> =>
+  (await ctx.store.all(queries.live(slot, slot.roleId))).map(fromLiveSlot);
+
+/** The live assignment in one slot, among the principal's live slots of the role. */
+const liveIn = (slots: readonly Assignment[], slot: ReturnType<typeof slotOf>): Assignment | undefined =>
+  slots.find((a) => a.assignmentType === slot.assignmentType && a.scope === slot.scope);
+
+async function readKnown(ctx: CallContext, input: RequestInput, slot: ReturnType<typeof slotOf>): Promise<Known> {
+  const activation =
+    input.action === 'selfActivate' || (input.action === 'adminAssign' && slot.assignmentType === 'active');
+  const pending =
+    input.action === 'selfActivate'
+      ? quiet(ctx.store.get(keys.pending({ ...slot, assignmentType: 'active' })))
+      : undefined;
+  const mail = activation
+    ? { principalName: quiet(principalName(ctx.deps, slot)), admins: quiet(activeAdmins(ctx.deps)) }
+    : {};
+  const [role, slots] = await Promise.all([
+    readRoleInForce(ctx.store, input.roleId, input.scope),
+    readSlots(ctx, slot),
+  ]);
+  return { role, slots, ...(pending && { pending }), ...mail };
 }
 
 /**
@@ -108,10 +155,6 @@ async function planRequest(ctx: CallContext, input: RequestInput): Promise<Plan 
   const byAdmin = isAdminAction(input.action);
   if (byAdmin) await ctx.requireAdmin(`the action '${input.action}'`);
   const principalId = input.principalId ?? ctx.caller.id;
-  await requireRole(ctx.store, input.roleId);
-  // The policy in force at the request's scope, decided now and recorded on the request (`policyScope`).
-  const inForce = await resolvePolicy(ctx.store, input.roleId, input.scope);
-  const { policy } = inForce;
   // The caller is a user: self actions act on the user, never on a group or service principal of the same id.
   const principalType = byAdmin ? input.principalType : 'user';
   const slot = {
@@ -121,8 +164,11 @@ async function planRequest(ctx: CallContext, input: RequestInput): Promise<Plan 
     assignmentType: input.assignmentType,
     scope: input.scope,
   };
-  await sweepExpired(ctx, slot);
-  return planAction(ctx, { ...input, policyScope: inForce.scope }, policy, principalId, slot);
+  const known = await readKnown(ctx, input, slot);
+  // A live slot ended by the sweep is gone: the slots are read again.
+  if (await sweepExpired(ctx, liveIn(known.slots, slot))) known.slots = await readSlots(ctx, slot);
+  // The policy in force at the request's scope, decided now and recorded on the request (`policyScope`).
+  return planAction(ctx, { ...input, policyScope: known.role.scope }, known, principalId, slot);
 }
 
 /** A request with the scope of the policy it is decided under. */
@@ -131,33 +177,36 @@ type Decided = RequestInput & { policyScope: string };
 async function planAction(
   ctx: CallContext,
   input: Decided,
-  policy: RolePolicy,
+  known: Known,
   principalId: string,
   slot: ReturnType<typeof slotOf>,
 ): Promise<Plan | 'valid'> {
+  const { policy } = known.role;
   switch (input.action) {
     case 'adminAssign':
     case 'adminRenew':
-      return adminAssign(ctx, input, policy, principalId);
+      return adminAssign(ctx, input, known, principalId);
     case 'adminUpdate':
     case 'adminExtend':
-      return adminUpdate(ctx, input, policy, await requireLive(ctx, slot));
+      return adminUpdate(ctx, input, policy, requireLive(known, slot));
     case 'adminRemove':
-      return adminRemove(ctx, input, await requireLive(ctx, slot));
+      return adminRemove(ctx, input, requireLive(known, slot));
     case 'selfActivate':
-      return selfActivate(ctx, input, policy);
+      return selfActivate(ctx, input, known);
     case 'selfDeactivate':
-      return selfDeactivate(ctx, input, await requireLive(ctx, slot));
+      return selfDeactivate(ctx, input, requireLive(known, slot));
     case 'selfExtend':
     case 'selfRenew':
-      return selfExtendOrRenew(ctx, input, policy, slot);
+      return selfExtendOrRenew(ctx, input, policy, slot, liveIn(known.slots, slot));
   }
 }
 
-/** A live slot whose end has passed but that no workflow or job has ended yet is ended now, first. */
-async function sweepExpired(ctx: CallContext, slot: ReturnType<typeof slotOf>): Promise<void> {
-  const live = await readLive(ctx.store, slot);
-  if (!live || effectiveStatus(live, ctx.now) !== 'Expired') return;
+/**
+ * A live slot whose end has passed but that no workflow or job has ended yet is ended now, first. True when it
+ * was (or another ended it meanwhile).
+ */
+async function sweepExpired(ctx: CallContext, live: Assignment | undefined): Promise<boolean> {
+  if (!live || effectiveStatus(live, ctx.now) !== 'Expired') return false;
   try {
     const step = await endWrites(
       ctx.deps,
@@ -172,10 +221,11 @@ async function sweepExpired(ctx: CallContext, slot: ReturnType<typeof slotOf>): 
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
   }
+  return true;
 }
 
-async function requireLive(ctx: CallContext, slot: ReturnType<typeof slotOf>): Promise<Assignment> {
-  const live = await readLive(ctx.store, slot);
+function requireLive(known: Known, slot: ReturnType<typeof slotOf>): Assignment {
+  const live = liveIn(known.slots, slot);
   if (!live) {
     throw notFound(
       `a live ${slot.assignmentType} assignment of role '${slot.roleId}' for '${slot.principalId}' at '${slot.scope}'`,
@@ -189,9 +239,10 @@ async function requireLive(ctx: CallContext, slot: ReturnType<typeof slotOf>): P
 async function adminAssign(
   ctx: CallContext,
   input: Decided,
-  policy: RolePolicy,
+  known: Known,
   principalId: string,
 ): Promise<Plan | 'valid'> {
+  const { policy } = known.role;
   const fallback = defaultAssignmentExpiration(policy, input.assignmentType, input.principalType);
   const schedule = resolveSchedule(input.schedule, ctx.now, fallback, policy.maxScheduleAhead);
   checkAdminAssignment({
@@ -207,7 +258,7 @@ async function adminAssign(
       `an ended ${input.assignmentType} assignment of role '${input.roleId}' for '${principalId}' at '${input.scope}' to renew`,
     );
   }
-  await checkGrantReady(ctx.deps, { ...input, principalId });
+  await checkGrantReady(ctx.deps, { ...input, principalId }, known.role.targets);
   if (input.validateOnly) return 'valid';
   const later = schedule.start > ctx.now;
   const request = newRequestRecord(
@@ -237,7 +288,8 @@ async function adminAssign(
     version: 1,
   };
   request.assignmentId = assignment.id;
-  const holds = assignment.status === 'Active' ? await provisioned(ctx.deps, request, assignment, ctx.now) : [];
+  const holds =
+    assignment.status === 'Active' ? await provisioned(ctx.deps, request, assignment, ctx.now, known.role.targets) : [];
   return {
     request,
     writes: [
@@ -251,10 +303,20 @@ async function adminAssign(
     ],
     effects: async () => [
       ...startAccessWorkflow(request, assignment, ctx.now),
-      ...(assignment.status === 'Active' ? await activatedEffects(ctx.deps, request, assignment) : []),
+      ...(assignment.status === 'Active'
+        ? await activatedEffects(ctx.deps, request, assignment, mailFacts(known))
+        : []),
     ],
+    ...(known.admins && { admins: known.admins }),
   };
 }
+
+/** What an activation's mail needs, as the request already read it. */
+const mailFacts = (known: Known) => ({
+  role: known.role.role,
+  policy: known.role.policy,
+  principalName: known.principalName ?? Promise.resolve(null),
+});
 
 async function hadAssignment(ctx: CallContext, principalId: string, input: RequestInput): Promise<boolean> {
   const items = await ctx.store.all(
@@ -420,12 +482,14 @@ async function adminRemove(ctx: CallContext, input: Decided, current: Assignment
 
 // ---- self actions -------------------------------------------------------------------------------
 
-async function selfActivate(ctx: CallContext, input: Decided, policy: RolePolicy): Promise<Plan | 'valid'> {
+async function selfActivate(ctx: CallContext, input: Decided, known: Known): Promise<Plan | 'valid'> {
+  const { policy } = known.role;
   checkActivationType(input.assignmentType);
   const eligibility = await standingEligibility(
     ctx.deps,
     { principalType: 'user', principalId: ctx.caller.id, roleId: input.roleId, scope: input.scope },
     ctx.now,
+    known.slots,
   );
   const fallback: Expiration = { type: 'afterDuration', duration: policy.activation.maxDuration };
   const schedule = resolveSchedule(input.schedule, ctx.now, fallback, policy.maxScheduleAhead);
@@ -437,15 +501,15 @@ async function selfActivate(ctx: CallContext, input: Decided, policy: RolePolicy
     assignmentType: 'active' as const,
     scope: input.scope,
   };
-  if (await readLive(ctx.store, slot))
+  if (liveIn(known.slots, slot))
     throw new DomainError('AlreadyActive', `role '${input.roleId}' is already active at scope '${input.scope}'`);
-  if (await ctx.store.get(keys.pending(slot))) {
+  if (await known.pending) {
     throw new DomainError(
       'AlreadyActive',
       `an activation of role '${input.roleId}' at scope '${input.scope}' is already pending`,
     );
   }
-  await checkGrantReady(ctx.deps, { ...input, principalId: ctx.caller.id });
+  await checkGrantReady(ctx.deps, { ...input, principalId: ctx.caller.id }, known.role.targets);
   if (input.validateOnly) return 'valid';
   const stages = stagesFromPolicy(policy);
   const approval = stages.length ? startStage({ stages }, 0, ctx.now) : { stages: [] };
@@ -474,7 +538,7 @@ async function selfActivate(ctx: CallContext, input: Decided, policy: RolePolicy
         expiration: { ...request.schedule.expiration, endDateTime: assignment.endDateTime },
       },
     };
-    const holds = await provisioned(ctx.deps, granted, assignment, ctx.now);
+    const holds = await provisioned(ctx.deps, granted, assignment, ctx.now, known.role.targets);
     return {
       request: granted,
       writes: [
@@ -494,8 +558,9 @@ async function selfActivate(ctx: CallContext, input: Decided, policy: RolePolicy
               name: granted.id,
               input: workflowInput(granted, 'expiry', ctx.now, assignment.endDateTime),
             },
-        ...(await activatedEffects(ctx.deps, granted, assignment)),
+        ...(await activatedEffects(ctx.deps, granted, assignment, mailFacts(known))),
       ],
+      ...(known.admins && { admins: known.admins }),
     };
   }
   return {
@@ -538,8 +603,8 @@ async function selfExtendOrRenew(
   input: Decided,
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
+  current: Assignment | undefined,
 ): Promise<Plan | 'valid'> {
-  const current = await readLive(ctx.store, slot);
   if (input.action === 'selfExtend' && !current)
     throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' at '${slot.scope}' to extend`);
   if (current?.origin !== 'activated') return renewAssignment(ctx, input, policy, slot, current);

@@ -2,6 +2,7 @@ import { invalid, notFound } from '../domain/errors.ts';
 import { defaultPolicy, policyProblems, type RolePolicy, type ScopedPolicy, withDefaults } from '../domain/policy.ts';
 import { needsOrganization, policyScopeInForce, scopedPolicyProblem } from '../domain/policy-scope.ts';
 import { checkRoleDeletable, type Role, type RoleInput, type RolePatch } from '../domain/role.ts';
+import type { Target } from '../domain/targets.ts';
 import {
   type Item,
   keys,
@@ -42,7 +43,80 @@ export async function readPolicy(store: Store, roleId: string): Promise<PolicyRe
   const item = await store.get(keys.policy(roleId));
   if (!item) throw notFound(`role '${roleId}'`);
   const record = stored.policy.fromItem(item);
-  return { ...record, policy: withDefaults(record.policy) };
+  return { ...record, policy: policyInForce(record) };
+}
+
+/** What a request needs of its role: the role, the policy in force at its scope (and that scope), its targets. */
+export interface RoleInForce extends PolicyInForce {
+  role: RoleRecord;
+  targets: Target[];
+}
+
+/**
+ * The role, its policy in force at `scope` and its targets in one strongly consistent Query of the role's partition
+ * (one round trip where requireRole, resolvePolicy and readTargets make three or more): the partition holds the
+ * base policy and the role's policies of other scopes too. The organization is read after it only when the role
+ * has a policy at an OU and `scope` names an account or OU (as `resolvePolicy`). NotFound as `requireRole` when
+ * the role is not there.
+ */
+export async function readRoleInForce(store: Store, roleId: string, scope: string): Promise<RoleInForce> {
+  let role: RoleRecord | undefined;
+  let base: PolicyRecord | undefined;
+  let targets: Target[] = [];
+  const scoped = new Map<string, RolePolicy>();
+  for (const item of await store.all(queries.roleItems(roleId))) {
+    if (item.entity === stored.role.name) role = stored.role.fromItem(item);
+    else if (item.entity === stored.policy.name) base = stored.policy.fromItem(item);
+    else if (item.entity === stored.scopedPolicy.name) {
+      const record = stored.scopedPolicy.fromItem(item);
+      scoped.set(record.scope, record.policy);
+    } else if (item.entity === stored.targets.name) targets = stored.targets.fromItem(item).targets;
+  }
+  if (!role || !base) throw notFound(`role '${roleId}'`);
+  // The scopes listed on the base policy decide, as in resolvePolicy (the base and its scoped policies change
+  // together in one transaction; a Query may see one side of it).
+  const scopes = base.scopes ?? [];
+  if (scopes.length === 0) return { role, scope: '/', policy: policyInForce(base), targets };
+  const ancestors = needsOrganization(scopes, scope) ? await organizationAncestors(store, scope) : [];
+  const chosen = policyScopeInForce(scopes, scope, ancestors);
+  if (chosen === '/') return { role, scope: '/', policy: policyInForce(base), targets };
+  const policy = scoped.get(chosen);
+  // Listed but not seen: changed meanwhile; the policy is resolved again from its own reads.
+  if (!policy) return { role, ...(await resolvePolicy(store, roleId, scope)), targets };
+  return { role, scope: chosen, policy: withDefaults(policy), targets };
+}
+
+/**
+ * What a request's grant needs of its role, in one strongly consistent Query of the role's partition: the role, its
+ * targets, and the policy the request was decided under (as `policyOfRequest`: its `policyScope`'s, or when that
+ * scope's policy was removed since, the policy in force at the request's scope now).
+ */
+export async function readRoleOfRequest(
+  store: Store,
+  r: { roleId: string; scope: string; policyScope?: string | undefined },
+): Promise<{ role: RoleRecord; policy: RolePolicy; targets: Target[] }> {
+  let role: RoleRecord | undefined;
+  let base: PolicyRecord | undefined;
+  let targets: Target[] = [];
+  const at = r.policyScope ?? '/';
+  let scoped: RolePolicy | undefined;
+  for (const item of await store.all(queries.roleItems(r.roleId))) {
+    if (item.entity === stored.role.name) role = stored.role.fromItem(item);
+    else if (item.entity === stored.policy.name) base = stored.policy.fromItem(item);
+    else if (item.entity === stored.scopedPolicy.name) {
+      const record = stored.scopedPolicy.fromItem(item);
+      if (record.scope === at) scoped = record.policy;
+    } else if (item.entity === stored.targets.name) targets = stored.targets.fromItem(item).targets;
+  }
+  if (!role || !base) throw notFound(`role '${r.roleId}'`);
+  if (at === '/') return { role, policy: policyInForce(base), targets };
+  if (scoped) return { role, policy: withDefaults(scoped), targets };
+  return { role, policy: (await resolvePolicy(store, r.roleId, r.scope)).policy, targets };
+}
+
+/** The policy a role's requests are held to (its record's, with the defaults of what it leaves out). */
+function policyInForce(record: PolicyRecord): RolePolicy {
+  return withDefaults(record.policy);
 }
 
 async function readScopedPolicy(store: Store, roleId: string, scope: string): Promise<ScopedPolicyRecord | undefined> {

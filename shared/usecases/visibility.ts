@@ -8,7 +8,19 @@ import { memberships } from './groups.ts';
 import { readRequest, targetOf } from './request-records.ts';
 
 /** The caller's authority and Elevate group memberships and ownerships, for matching approvers. */
-export async function approverFacts(ctx: CallContext): Promise<ApproverFacts & { auditor: boolean }> {
+export function approverFacts(ctx: CallContext): Promise<ApproverFacts & { auditor: boolean }> {
+  let facts = readFacts.get(ctx);
+  if (!facts) {
+    facts = readApproverFacts(ctx);
+    readFacts.set(ctx, facts);
+  }
+  return facts;
+}
+
+/** Read once per call, as the authority is (a decision starts the read beside its request's). */
+const readFacts = new WeakMap<CallContext, Promise<ApproverFacts & { auditor: boolean }>>();
+
+async function readApproverFacts(ctx: CallContext): Promise<ApproverFacts & { auditor: boolean }> {
   const [authority, groups] = await Promise.all([
     ctx.authority(),
     memberships(ctx.store, userRef(ctx.caller.id), ctx.now),

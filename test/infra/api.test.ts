@@ -112,7 +112,7 @@ describe('api routes', () => {
     template.hasParameter('AdminMfa', { Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] });
   });
 
-  it('access-logs the $default stage, without CORS, the tightest throttle as the default of a route', () => {
+  it('access-logs the $default stage, CORS for the console only, the tightest throttle as the default of a route', () => {
     // Assess
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -123,9 +123,29 @@ describe('api routes', () => {
         Format: Match.stringLikeRegexp('\\$context\\.requestId'),
       },
     });
+    // One browser origin: ConsoleUrl when given, else the console's own CloudFront address; bearer tokens only.
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
-      CorsConfiguration: Match.absent(),
+      CorsConfiguration: {
+        AllowOrigins: [
+          {
+            'Fn::If': [
+              'ConsoleUrlGiven',
+              { Ref: 'ConsoleUrl' },
+              {
+                'Fn::Join': [
+                  '',
+                  ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ConsoleDistribution'), 'DomainName'] }],
+                ],
+              },
+            ],
+          },
+        ],
+        AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        ExposeHeaders: ['date', 'location', 'retry-after'],
+        AllowCredentials: false,
+      },
     });
     template.hasOutput('ApiUrl', {});
   });

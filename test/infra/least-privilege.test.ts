@@ -219,6 +219,74 @@ describe('the mail feedback function', () => {
   });
 });
 
+describe('the console publisher', () => {
+  it('reads its build asset, writes the console bucket and its own logs: nothing else', () => {
+    // Prepare
+    const statements = statementsOf('ConsolePublisherRole');
+
+    // Assess: statement by statement
+    expect(statements.filter((s) => !actions(s).every((a) => a.startsWith('logs:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':s3:::',
+              expect.anything(), // the build's one JSON document (a zip of console/ when synthesized without bundling)
+              expect.stringMatching(/^\/[0-9a-f]{64}\.(json|zip)$/),
+            ],
+          ],
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: {
+          'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^ConsoleBucket[0-9A-F]{8}$/), 'Arn'] }, '/*']],
+        },
+      },
+    ]);
+    const services = new Set(statements.flatMap((s) => actions(s).map((a) => a.split(':')[0])));
+    expect([...services].sort()).toEqual(['logs', 's3']);
+  });
+
+  it('lets only CloudFront, through Origin Access Control and for this distribution, read the console bucket', () => {
+    // Prepare
+    const policies = ofType('AWS::S3::BucketPolicy').filter(([id]) => id.startsWith('ConsoleBucketPolicy'));
+    expect(policies).toHaveLength(1);
+    const document = policies[0]?.[1].Properties.PolicyDocument as {
+      Statement: (Statement & { Principal?: unknown })[];
+    };
+    const statements = document.Statement;
+
+    // Assess: TLS only, and GetObject for the CloudFront service principal of this distribution's ARN
+    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^ConsoleBucket/), 'Arn'] }, '/*']] },
+        Condition: { StringEquals: { 'AWS:SourceArn': expect.anything() } },
+      },
+    ]);
+    expect(statements.filter((s) => s.Effect === 'Deny').map((s) => s.Condition)).toEqual([
+      { Bool: { 'aws:SecureTransport': 'false' } },
+    ]);
+    expect(ofType('AWS::S3::Bucket').find(([id]) => id.startsWith('ConsoleBucket'))?.[1].Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+  });
+});
+
 describe('event bus policy', () => {
   it('denies PutEvents of source elevate to every principal but the roles that publish', () => {
     // Prepare

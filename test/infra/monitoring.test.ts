@@ -40,7 +40,7 @@ describe('alarms', () => {
     const functions = ofType('AWS::Lambda::Function').filter(([, f]) => f.Properties.Role !== undefined);
 
     // Assess
-    for (const [id] of functions.filter(([fid]) => !fid.includes('BootstrapProviderframework'))) {
+    for (const [id] of functions.filter(([fid]) => !fid.includes('Providerframework'))) {
       for (const metric of ['Errors', 'Throttles']) {
         const found = alarms().filter(
           ([, a]) =>
@@ -131,7 +131,7 @@ describe('alarms', () => {
           .replace(/^Monitoring/, '')
           .replace(/[0-9A-F]{8}$/, '')
           .replace(/^(Api|Job)[A-Za-z]+?(?=Errors$|Throttles$)/, '<fn>')
-          .replace(/^(Workflow|Outbox|Bootstrap|MailFeedback)(?=Errors|Throttles)/, '<fn>')
+          .replace(/^(Workflow|Outbox|Bootstrap|ConsolePublisher|MailFeedback)(?=Errors|Throttles)/, '<fn>')
           .replace(/^[A-Za-z]+(?=DidNotRun)/, '<job>'),
       ),
     );

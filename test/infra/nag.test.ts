@@ -103,6 +103,12 @@ describe('cdk-nag AwsSolutions', () => {
         ...FUNCTIONS.map((fn) => `Elevate/Api/${fn.charAt(0).toUpperCase()}${fn.slice(1)}Function AwsSolutions-L1`),
         'Elevate/Bootstrap/Handler AwsSolutions-L1',
         'Elevate/Bootstrap/ProviderRole AwsSolutions-IAM5[Resource::<BootstrapHandler*.Arn>:*]',
+        'Elevate/Console/Publisher AwsSolutions-L1',
+        'Elevate/Console/ProviderRole AwsSolutions-IAM5[Resource::<ConsolePublisher*.Arn>:*]',
+        'Elevate/Console/PublisherRole AwsSolutions-IAM5[Resource::<ConsoleBucket*.Arn>/*]',
+        'Elevate/Console/Distribution AwsSolutions-CFR1',
+        'Elevate/Console/Distribution AwsSolutions-CFR2',
+        'Elevate/Console/Distribution AwsSolutions-CFR4',
         ...SCHEDULES.flatMap((job) => {
           const pascal = job.name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
           const id = `Elevate/Schedules/${pascal}Function`;

@@ -795,13 +795,28 @@ describe('schedules', () => {
       expect(variables[key]).toBeUndefined();
   });
 
-  it('takes the console address as a parameter, empty by default, for the links of the workflow and API mail', () => {
+  it("links the workflow and API mail to ConsoleUrl when given, else to the console's own address", () => {
     // Assess
     const parameters = template.toJSON().Parameters as Record<string, { Default?: unknown }>;
     expect(parameters.ConsoleUrl?.Default).toBe('');
-    expect(variablesOf(handlerId()).ELEVATE_CONSOLE_URL).toEqual({ Ref: 'ConsoleUrl' });
+    const consoleUrl = {
+      'Fn::If': [
+        'ConsoleUrlGiven',
+        { Ref: 'ConsoleUrl' },
+        {
+          'Fn::Join': [
+            '',
+            ['https://', { 'Fn::GetAtt': [expect.stringMatching(/^ConsoleDistribution/), 'DomainName'] }],
+          ],
+        },
+      ],
+    };
+    expect(template.toJSON().Conditions.ConsoleUrlGiven).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ConsoleUrl' }, ''] }],
+    });
+    expect(variablesOf(handlerId()).ELEVATE_CONSOLE_URL).toEqual(consoleUrl);
     const requests = variablesOf(logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/));
-    expect(requests.ELEVATE_CONSOLE_URL).toEqual({ Ref: 'ConsoleUrl' });
+    expect(requests.ELEVATE_CONSOLE_URL).toEqual(consoleUrl);
   });
 
   it('takes the Identity Center settings as parameters, empty (not configured) by default', () => {

@@ -53,7 +53,7 @@ beforeAll(async () => {
       ops.audit(auditEvent(at, SYSTEM_ACTOR, 'role.updated', { roleId: `r-${i % 7}` }, { i })),
     ]);
   }
-}, 120_000);
+}, 300_000); // 600 sequential transactions: over two minutes at load 20
 
 afterAll(async () => {
   useExportPorts(undefined);
