@@ -26,6 +26,7 @@ import {
 import { fromLiveSlot, readLive, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, quiet, runEffects } from './effects.ts';
+import { membershipJoinEffects, membershipJoins, membershipLeaves } from './group-provisioning.ts';
 import { deprovisionEffect, deprovisionName, planProvisioning, releases } from './provisioning-steps.ts';
 import { factsOf, newRequestRecord, readRequest, slotOf, targetOf, waitUntil } from './request-records.ts';
 import { policyOfRequest, readRoleOfRequest, requireRole, resolvePolicy } from './roles.ts';
@@ -91,6 +92,8 @@ export async function activatedEffects(
       mail: mail.privilegedActivated(facts),
     });
   }
+  // A member who joined a group that holds access provisioned in AWS: the group's grants provision them.
+  effects.push(...(await membershipJoinEffects(deps, a, deps.clock.now())));
   return effects;
 }
 
@@ -212,13 +215,16 @@ export async function provisioned(
   now: Date,
   knownTargets?: readonly Target[],
 ): Promise<WriteOp[]> {
+  // A membership of a group that holds provisioned grants: the member's targets of those grants, held here.
+  const joins = await membershipJoins(deps, a, now);
   // A role known to have no targets provisions nothing (planProvisioning would read them to find that out).
-  if (knownTargets?.length === 0) return [];
+  if (knownTargets?.length === 0) return joins;
   const plan = await planProvisioning(deps, a, granted.id, now);
-  if (!plan) return [];
+  if (!plan) return joins;
   a.provisioning = plan.provisioning;
-  granted.status = 'Provisioning';
-  return plan.writes;
+  // A group-held grant with no member yet has nothing to make in AWS: Granted at once.
+  if (plan.provisioning.status === 'InProgress') granted.status = 'Provisioning';
+  return [...joins, ...plan.writes];
 }
 
 /** What an activation request asked for, as activationWindow reads it. */
@@ -514,12 +520,14 @@ export async function activationsFitted(
       const ended = endedCopy(a, now, fit.status);
       endings.push([ended, a.version]);
       const action = fit.status === 'Expired' ? 'assignment.expired' : 'assignment.revoked';
+      const left = await membershipLeaves(deps, a, now);
       writes.push(
         ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })),
         endedEvent(ended, now),
         ...releases(a),
+        ...left.writes,
       );
-      effects.push(...deprovisionEffect(ended, now));
+      effects.push(...deprovisionEffect(ended, now), ...left.effects);
     } else if (fit.kind === 'clamp') {
       const moved: Assignment = {
         ...a,
@@ -561,6 +569,8 @@ export async function endWrites(
     a.assignmentType === 'eligible'
       ? await activationsFitted(deps, a, null, now, actor)
       : { endings: [], writes: [], effects: [] };
+  // A member who leaves a group that holds provisioned grants: their targets of those grants are let go of.
+  const left = await membershipLeaves(deps, a, now);
   return {
     writes: [
       ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
@@ -568,9 +578,10 @@ export async function endWrites(
       endedEvent(ended, now),
       // What it held in AWS is let go of with the end, and taken away after it (provisioning-steps.ts).
       ...releases(a),
+      ...left.writes,
       ...dependents.writes,
     ],
-    effects: [...deprovisionEffect(ended, now), ...dependents.effects],
+    effects: [...deprovisionEffect(ended, now), ...left.effects, ...dependents.effects],
   };
 }
 
