@@ -36,6 +36,8 @@ export interface Context {
   apiUrl(): string;
   /** A client of the API with the caller's token. */
   client(): ApiClient;
+  /** A client whose answers are kept exactly as sent (no escaping for the terminal): for data compared or saved. */
+  rawClient(): ApiClient;
   /** The caller's principal id (the token's sub). */
   subject(): Promise<string>;
 }

@@ -16,5 +16,9 @@ await build({
   format: 'esm',
   target: 'node20',
   legalComments: 'none',
+  // `yaml` (policy as code) is CommonJS under Node: give its require() of Node's built-ins one in the ESM bundle.
+  banner: {
+    js: "import { createRequire as __elevateRequire } from 'node:module'; const require = __elevateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -130,12 +130,19 @@ export class ApiClient {
     private readonly printable = true,
   ) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  /** `extra` headers: an `idempotency-key` of the caller's (policy-as-code derives its own) replaces the random one. */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; replayed?: boolean }> {
     const attempt = async (forceRenew: boolean) => {
       const token = await this.tokens.token(forceRenew);
       const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (method === 'POST') headers['idempotency-key'] = randomUUID();
+      Object.assign(headers, extra);
       return send(`${this.base}${path}`, {
         method,
         headers,
@@ -150,10 +157,12 @@ export class ApiClient {
     observeServerDate(res.headers.get('date'));
     const text = await res.text();
     if (!res.ok) throw new ApiError(toProblem(res.status, text));
-    if (text === '') return { status: res.status, body: undefined as T };
+    // The answer of an earlier call with the same Idempotency-Key, replayed (api.md).
+    const replayed = res.headers.get('idempotent-replayed') === 'true';
+    if (text === '') return { status: res.status, body: undefined as T, replayed };
     try {
       const body = JSON.parse(text) as T;
-      return { status: res.status, body: this.printable ? printableDeep(body) : body };
+      return { status: res.status, body: this.printable ? printableDeep(body) : body, replayed };
     } catch {
       throw new CliError(`the API answered ${method} ${path} with something that is not JSON`);
     }

@@ -18,6 +18,7 @@ import { ApiClient, TokenSource } from './client.ts';
 import { activate, check, deactivate, extend, roles } from './commands/access.ts';
 import { auditDownload, auditEvents, auditExport, auditExports } from './commands/audit.ts';
 import { login, logout, whoami } from './commands/auth.ts';
+import { policyApply, policyExport, policyPlan } from './commands/policy.ts';
 import { approvals, approve, cancel, deny, requests } from './commands/requests.ts';
 import { reviewDecide, reviews } from './commands/reviews.ts';
 import { scopes } from './commands/scopes.ts';
@@ -47,6 +48,9 @@ export const COMMANDS: Command[] = [
   auditExport,
   auditExports,
   auditDownload,
+  policyPlan,
+  policyApply,
+  policyExport,
 ];
 
 const GROUPS = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0] as string));
@@ -193,6 +197,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         client ??= new ApiClient(apiUrl(), tokens(), !json);
         return client;
       },
+      rawClient: () => new ApiClient(apiUrl(), tokens(), false),
       subject: async () => {
         const sub = jwtClaims(await tokens().token())?.sub;
         if (typeof sub !== 'string') throw new NotLoggedIn('the token is not a JWT with a sub claim: log in again');

@@ -1,6 +1,7 @@
 /**
  * The shapes of the API's answers the CLI reads: the domain's zod schemas, the ones docs/openapi.json publishes,
- * imported as types only (erased when cli/build.mjs bundles the CLI, which carries neither zod nor the domain).
+ * imported as types only (erased when cli/build.mjs bundles the CLI). Only the policy-as-code commands bring zod and
+ * the domain's schemas into the bundle (cli/policy/), evaluated when one of them runs.
  */
 import type { Assignment as StoredAssignment } from '#shared/domain/assignment.ts';
 import type { AuditEvent } from '#shared/domain/audit.ts';
