@@ -15,7 +15,10 @@ import {
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import type { WorkflowInput } from '#shared/ports/workflow.ts';
+import { keys, ops, StandingMoved } from '#shared/store/records.ts';
+import { toAssignment } from '#shared/usecases/assignments.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
+import { membershipLeaves } from '#shared/usecases/group-provisioning.ts';
 import { type ProvisionResult, provisionStep } from '#shared/usecases/provisioning-steps.ts';
 import { call } from '#test/support/invoke.ts';
 import { createTestTable } from '#test/support/table.ts';
@@ -322,5 +325,23 @@ describe('a grant held by a group', () => {
     expect(rejoin.status).toBe(400);
     expect(rejoin.body.code).toBe('TargetNotReady');
     expect(await targetsOf(grant)).toEqual({ [hal]: 'Provisioned' });
+  });
+  it("plans a member's leaving again when the group's grant moved meanwhile (never writes over the step's move)", async () => {
+    // Prepare: a leaving planned, then the grant's provisioning step writes the grant first
+    const ivy = newUser();
+    const group = await newGroup(ivy);
+    const grant = await groupGranted(group.id);
+    const deps = depsFromEnv();
+    const membership = toAssignment((await deps.store.get(keys.assignment(group.memberships[0] as string))) ?? {});
+    const planned = await membershipLeaves(deps, membership, elevateClock.now());
+    const g = toAssignment((await deps.store.get(keys.assignment(grant))) ?? {});
+    await deps.store.transact(ops.replaceAssignment({ ...g, version: g.version + 1 }, g.version));
+    // Act
+    const outcome = await deps.store.transact(planned.writes).catch((error: unknown) => error);
+    // Assess: refused as a moved standing (the API re-plans it), and ivy's target untouched
+    expect(planned.writes.length).toBeGreaterThan(0);
+    expect(outcome).toBeInstanceOf(StandingMoved);
+    expect(await targetsOf(grant)).toEqual({ [ivy]: 'Provisioned' });
+    expect(inAws(ivy)).toBe(true);
   });
 });
