@@ -513,6 +513,13 @@ describe('access workflow ASL', () => {
   });
 });
 
+/** The `slack` capability: reading the Slack secret, and nothing else of Secrets Manager (test/infra/slack.test.ts). */
+const slackSecretRead = {
+  Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+  Effect: 'Allow',
+  Resource: { Ref: expect.stringMatching(/^SlackSecret[0-9A-F]{8}$/) },
+};
+
 describe('access workflow resources', () => {
   it('is a STANDARD machine with a fixed name, logging errors without execution data, untraced', () => {
     // Assess
@@ -579,6 +586,8 @@ describe('access workflow resources', () => {
       sendEmail,
       // provisioning into Identity Center (the workflow's provisioning steps) and the session fence on removal
       ...idcProvisionStatements(),
+      // a decision's Slack messages updated after it commits (docs/slack.md)
+      slackSecretRead,
     ]);
     expect(variablesOf(handlerId()).EVENT_BUS_NAME).toBeUndefined();
     expect(variablesOf(handlerId())).toMatchObject({
@@ -601,7 +610,7 @@ describe('lifecycle bus and mail', () => {
     const requests = logicalId('AWS::Lambda::Function', /^ApiRequestsFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'mail', 'idcCheck']);
+    expect(API_CAPABILITIES.requests).toEqual(['start', 'taskResponse', 'stop', 'mail', 'idcCheck', 'slack']);
     expect(policyOf('ApiRequestsFunctionRole')).toEqual([
       logStatement('ApiRequestsFunctionLogGroup'),
       ...tableStatements(),
@@ -611,6 +620,8 @@ describe('lifecycle bus and mail', () => {
       sendEmail,
       // the pre-grant checks against Identity Center and Organizations
       ...idcCheckStatements(),
+      // a request's approvers messaged in Slack, a decision's messages updated (docs/slack.md)
+      slackSecretRead,
     ]);
     expect(variablesOf(requests)).toMatchObject({
       ...idcEnvironment(),
@@ -625,7 +636,7 @@ describe('lifecycle bus and mail', () => {
     const governance = logicalId('AWS::Lambda::Function', /^ApiGovernanceFunction[0-9A-F]{8}$/);
 
     // Assess
-    expect(API_CAPABILITIES.governance).toEqual(['start', 'stop', 'mail', 'idcCheck']);
+    expect(API_CAPABILITIES.governance).toEqual(['start', 'stop', 'mail', 'idcCheck', 'slack']);
     expect(policyOf('ApiGovernanceFunctionRole')).toEqual([
       logStatement('ApiGovernanceFunctionLogGroup'),
       ...tableStatements(),
@@ -634,6 +645,7 @@ describe('lifecycle bus and mail', () => {
       sendEmail,
       sendQuota,
       ...idcCheckStatements(),
+      slackSecretRead,
     ]);
     expect(variablesOf(governance)).toMatchObject({
       ...idcEnvironment(),
@@ -736,6 +748,7 @@ describe('schedules', () => {
       'exportStart',
       'idcCheck',
       'idcFence',
+      'slack',
     ]);
     expect(policyOf('SchedulesReconcileFunctionRole')).toEqual([
       logStatement('SchedulesReconcileFunctionLogGroup'),
@@ -748,6 +761,8 @@ describe('schedules', () => {
       ...idcCheckStatements(),
       // unfenceDue: the inline policy, ProvisionPermissionSet and the IAM actions AWS documents for it
       ...idcFenceStatements(),
+      // a timed-out request's Slack messages updated (docs/slack.md)
+      slackSecretRead,
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
