@@ -138,11 +138,12 @@ export async function slackUserOf(deps: Deps, slack: Slack, principalId: string)
   if (p.slackUserId !== undefined) return p.slackUserId;
   if (!p.email) return null;
   const missed = misses.get(p.email);
-  if (missed !== undefined && missed > Date.now()) return null;
+  const now = deps.clock.now().getTime();
+  if (missed !== undefined && missed > now) return null;
   const found = await slack.lookupByEmail(p.email);
   if (!found) {
     if (misses.size > 10_000) misses.clear();
-    misses.set(p.email, Date.now() + MISS_TTL_MS);
+    misses.set(p.email, now + MISS_TTL_MS);
     return null;
   }
   try {
