@@ -1,6 +1,7 @@
 /**
- * The console's build: console/src/main.ts bundled by esbuild (ES2022 modules, minified, no source in the page, no
- * inline script), its CSS, and index.html. `buildConsole()` answers the files in memory (the local runtime serves
+ * The console's build: console/src/main.tsx (React, Cloudscape) bundled by esbuild (ES2022 modules split into the first
+ * page's code and chunks loaded on first use, minified, no source in the page, no inline script), its CSS, and
+ * index.html. `buildConsole()` answers the files in memory (the local runtime serves
  * them); `node --import tsx console/build.ts [DIR]` writes them (default console/dist) for a deployment, and
  * `node --import tsx console/build.ts --json FILE` writes them as one JSON document (`ConsoleBundle`: what the stack
  * deploys, infra/constructs/console-hosting.ts).
@@ -9,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { isAssetPath } from './hosting.ts';
 
 export interface ConsoleFile {
   body: Buffer;
@@ -17,25 +19,33 @@ export interface ConsoleFile {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The built console: `/index.html`, `/assets/app.js`, `/assets/app.css`. */
+/**
+ * The built console: `/index.html`, `/assets/app.js` and `/assets/app.css` (what the first page loads),
+ * `/assets/chunk-<hash>.js` (pages and code loaded on first use) and `/assets/signin.css` (the local sign-in page).
+ */
 export async function buildConsole(): Promise<Map<string, ConsoleFile>> {
   const result = await build({
-    entryPoints: { app: join(here, 'src/main.ts'), 'app-style': join(here, 'src/app.css') },
+    // `signin`: the console's own styles alone, for the local issuer's sign-in page (infra/local/oidc.ts).
+    entryPoints: { app: join(here, 'src/main.tsx'), signin: join(here, 'src/app.css') },
     bundle: true,
+    splitting: true,
     write: false,
     outdir: '/assets',
+    chunkNames: 'chunk-[hash]',
     format: 'esm',
     target: 'es2022',
+    jsx: 'automatic',
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
+    define: { 'process.env.NODE_ENV': '"production"' },
     tsconfig: join(here, 'tsconfig.json'),
   });
   const files = new Map<string, ConsoleFile>();
   for (const out of result.outputFiles) {
-    const name = out.path.endsWith('.css') ? '/assets/app.css' : '/assets/app.js';
-    const contentType = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
-    files.set(name, { body: Buffer.from(out.contents), contentType });
+    if (!isAssetPath(out.path)) throw new Error(`the console's build made ${out.path}, outside its asset paths`);
+    const contentType = out.path.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+    files.set(out.path, { body: Buffer.from(out.contents), contentType });
   }
   files.set('/index.html', {
     body: readFileSync(join(here, 'index.html')),

@@ -7,8 +7,9 @@
 export const APP_PATH =
   /^\/(|requests|requests\/[A-Za-z0-9_-]{1,64}|approvals|reviews|admin\/(roles|assignments|groups|alerts)|admin\/roles\/[a-z0-9-]{1,64}|audit|callback)$/;
 
-/** The files of a build besides index.html (the app's JavaScript and its style). */
-export const ASSET_PATHS = ['/assets/app.js', '/assets/app.css'] as const;
+/** The files of a build besides index.html: the app's JavaScript (its entry and its chunks) and its style. */
+export const isAssetPath = (path: string): boolean =>
+  /^\/assets\/(app\.(js|css)|signin\.css|chunk-[A-Z0-9]{8}\.js)$/.test(path);
 
 /**
  * The Content-Security-Policy: no inline script, nothing from another origin but the API and the sign-in endpoints
@@ -20,6 +21,7 @@ export const contentSecurityPolicy = (connect: readonly string[]): string =>
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
+    "font-src 'self' data:",
     `connect-src ${["'self'", ...connect].join(' ')}`,
     "form-action 'self'",
     "frame-ancestors 'none'",

@@ -1,8 +1,12 @@
 /**
- * Sign-in: OpenID Connect authorization code with PKCE (S256) against the configured issuer. The access token is
- * kept in sessionStorage (this tab only, gone when it closes), sent only in the Authorization header, never put in
- * a URL or logged. The code and state come back in the callback's query and are removed from the address at once.
+ * Sign-in: OpenID Connect authorization code with PKCE (S256) against the configured issuer, through oidc-client-ts.
+ * The user (and its access token) is kept in sessionStorage (this tab only, gone when it closes), the token is sent
+ * only in the Authorization header, never put in a URL or logged; the code and state leave the address bar at once.
+ * A step-up sign-in (`stepUp`) asks the issuer for a fresh sign-in with MFA (prompt=login, max_age=0 and the
+ * configured acr_values), for a policy that needs the approver's MFA.
  */
+import { type User, UserManager, WebStorageStateStore } from 'oidc-client-ts';
+
 export interface ConsoleConfig {
   /** The API's base URL ('' for the console's own origin). */
   apiUrl: string;
@@ -23,46 +27,10 @@ export interface Session {
   expiresAt: number;
 }
 
-const TOKEN_KEY = 'elevate.session';
-const FLOW_KEY = 'elevate.signin';
 export const CALLBACK_PATH = '/callback';
 
-const base64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-
-const randomString = (bytes: number): string => base64url(crypto.getRandomValues(new Uint8Array(bytes)));
-
-async function endpoints(config: ConsoleConfig): Promise<{ authorize: string; token: string }> {
-  if (config.authorizationEndpoint && config.tokenEndpoint) {
-    return { authorize: config.authorizationEndpoint, token: config.tokenEndpoint };
-  }
-  const res = await fetch(`${config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
-  if (!res.ok) throw new Error(`the issuer's discovery document answered ${res.status}`);
-  const doc = (await res.json()) as { authorization_endpoint: string; token_endpoint: string };
-  return { authorize: doc.authorization_endpoint, token: doc.token_endpoint };
-}
-
-/** Go to the issuer's sign-in; `returnTo` is where the console lands afterwards. */
-export async function signIn(config: ConsoleConfig, returnTo: string): Promise<void> {
-  const { authorize } = await endpoints(config);
-  const verifier = randomString(48);
-  const state = randomString(24);
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
-  sessionStorage.setItem(FLOW_KEY, JSON.stringify({ verifier, state, returnTo }));
-  const url = new URL(authorize, location.origin);
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: config.clientId,
-    redirect_uri: `${location.origin}${CALLBACK_PATH}`,
-    scope: config.scope,
-    state,
-    code_challenge: base64url(digest),
-    code_challenge_method: 'S256',
-  }).toString();
-  location.assign(url.toString());
+interface ReturnState {
+  returnTo: string;
 }
 
 function decodeClaims(token: string): Record<string, unknown> {
@@ -71,7 +39,8 @@ function decodeClaims(token: string): Record<string, unknown> {
   return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
 }
 
-function sessionOf(token: string): Session {
+/** What the console reads of the access token (the API checks it; this only shows and gates the UI). */
+export function sessionOf(token: string): Session {
   const claims = decodeClaims(token);
   const sub = String(claims.sub ?? '');
   return {
@@ -83,53 +52,82 @@ function sessionOf(token: string): Session {
   };
 }
 
-/** The callback: trade the code for a token; answers the path to land on. */
-export async function completeSignIn(config: ConsoleConfig): Promise<string> {
-  const params = new URLSearchParams(location.search);
-  // The code leaves the address bar (and the history) before anything else happens.
-  history.replaceState(null, '', CALLBACK_PATH);
-  const flow = JSON.parse(sessionStorage.getItem(FLOW_KEY) ?? 'null') as {
-    verifier: string;
-    state: string;
-    returnTo: string;
-  } | null;
-  sessionStorage.removeItem(FLOW_KEY);
-  if (!flow || params.get('state') !== flow.state) throw new Error('the sign-in answer does not match this tab');
-  const error = params.get('error');
-  if (error) throw new Error(`the issuer refused the sign-in: ${error}`);
-  const { token } = await endpoints(config);
-  const res = await fetch(new URL(token, location.origin), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: params.get('code') ?? '',
-      code_verifier: flow.verifier,
-      redirect_uri: `${location.origin}${CALLBACK_PATH}`,
-      client_id: config.clientId,
-    }),
+const safeReturn = (to: unknown): string =>
+  typeof to === 'string' && to.startsWith('/') && !to.startsWith('//') ? to : '/';
+
+export interface Auth {
+  /** Reads the sign-in kept in this tab (at boot); the session, unless there is none or it expired. */
+  load(): Promise<Session | undefined>;
+  /** The signed-in session, unless there is none or it expired. */
+  session(): Session | undefined;
+  /** Go to the issuer's sign-in; `returnTo` is where the console lands afterwards. */
+  signIn(returnTo: string): Promise<void>;
+  /** A fresh sign-in with MFA (approver step-up), landing back on `returnTo`. */
+  stepUp(returnTo: string): Promise<void>;
+  /** The callback: trade the code for a token; answers the path to land on. */
+  completeSignIn(): Promise<string>;
+  signOut(): Promise<void>;
+}
+
+export function createAuth(config: ConsoleConfig, origin = location.origin): Auth {
+  const store = new WebStorageStateStore({ store: sessionStorage });
+  const manager = new UserManager({
+    authority: config.issuer,
+    client_id: config.clientId,
+    redirect_uri: `${origin}${CALLBACK_PATH}`,
+    response_type: 'code',
+    scope: config.scope,
+    userStore: store,
+    stateStore: store,
+    loadUserInfo: false,
+    automaticSilentRenew: false,
+    monitorSession: false,
+    ...(config.authorizationEndpoint &&
+      config.tokenEndpoint && {
+        metadata: {
+          issuer: config.issuer,
+          authorization_endpoint: new URL(config.authorizationEndpoint, origin).toString(),
+          token_endpoint: new URL(config.tokenEndpoint, origin).toString(),
+        },
+      }),
   });
-  if (!res.ok) throw new Error(`the issuer's token endpoint answered ${res.status}`);
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error('the issuer answered no access token');
-  sessionStorage.setItem(TOKEN_KEY, body.access_token);
-  return flow.returnTo.startsWith('/') && !flow.returnTo.startsWith('//') ? flow.returnTo : '/';
-}
-
-/** The signed-in session, unless there is none or it expired. */
-export function currentSession(now = Date.now()): Session | undefined {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (!token) return undefined;
-  try {
-    const session = sessionOf(token);
-    if (session.expiresAt > now) return session;
-  } catch {
-    // not a JWT: sign in again
-  }
-  sessionStorage.removeItem(TOKEN_KEY);
-  return undefined;
-}
-
-export function signOut(): void {
-  sessionStorage.removeItem(TOKEN_KEY);
+  let current: Session | undefined;
+  const remember = (user: User | null): Session | undefined => {
+    current = undefined;
+    if (!user || user.expired || !user.access_token) return undefined;
+    try {
+      current = sessionOf(user.access_token);
+    } catch {
+      // not a JWT: sign in again
+    }
+    return current;
+  };
+  const session = () => (current && current.expiresAt > Date.now() ? current : undefined);
+  return {
+    load: async () => {
+      remember(await manager.getUser());
+      return session();
+    },
+    session,
+    signIn: (returnTo) => manager.signinRedirect({ state: { returnTo } satisfies ReturnState }),
+    stepUp: (returnTo) =>
+      manager.signinRedirect({
+        state: { returnTo } satisfies ReturnState,
+        prompt: 'login',
+        max_age: 0,
+        acr_values: 'mfa',
+      }),
+    async completeSignIn() {
+      const url = location.href;
+      // The code leaves the address bar (and the history) before anything else happens.
+      history.replaceState(null, '', CALLBACK_PATH);
+      const user = await manager.signinRedirectCallback(url);
+      remember(user);
+      return safeReturn((user.state as ReturnState | undefined)?.returnTo);
+    },
+    async signOut() {
+      current = undefined;
+      await manager.removeUser();
+    },
+  };
 }

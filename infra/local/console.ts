@@ -5,7 +5,7 @@
  * other origin, nosniff, no referrer, no framing.
  */
 import type { ConsoleFile } from '../../console/build.ts';
-import { APP_PATH, ASSET_PATHS, contentSecurityPolicy } from '../../console/hosting.ts';
+import { APP_PATH, contentSecurityPolicy, isAssetPath } from '../../console/hosting.ts';
 import type { HttpResult } from './http-event.ts';
 import { LOCAL_ISSUER } from './issuer.ts';
 import { AUTHORIZE_PATH, CONSOLE_CLIENT_ID, TOKEN_PATH } from './oidc.ts';
@@ -29,8 +29,7 @@ const files = (): Promise<Map<string, ConsoleFile>> => {
 
 /** Whether a GET is the console's (so the API's 404 stays for everything else). */
 export const isConsolePath = (method: string, path: string): boolean =>
-  (method === 'GET' || method === 'HEAD') &&
-  (APP_PATH.test(path) || path === '/config.json' || (ASSET_PATHS as readonly string[]).includes(path));
+  (method === 'GET' || method === 'HEAD') && (APP_PATH.test(path) || path === '/config.json' || isAssetPath(path));
 
 export async function serveConsole(path: string): Promise<HttpResult> {
   if (path === '/config.json') {

@@ -1,12 +1,15 @@
 /**
  * The local issuer's sign-in for the web console: OpenID Connect authorization code with PKCE (RFC 7636, S256 only).
  * - `GET /_local/oidc/authorize?response_type=code&client_id&redirect_uri&state&code_challenge&code_challenge_method=S256`
- *   answers a development sign-in page (fields "Username", "Email", "Groups", a checkbox "MFA", a button "Sign in");
- *   anyone can be anyone here, as with `npm run token`: it is the local runtime, never deployed.
+ *   (and optionally `nonce`, and `acr_values=mfa` for a step-up sign-in) answers a development sign-in page (fields
+ *   "Username", "Email", "Groups", a checkbox "MFA", a button "Sign in"); anyone can be anyone here, as with
+ *   `npm run token`: it is the local runtime, never deployed. Asked for `acr_values=mfa`, the page says so and
+ *   refuses a sign-in without MFA, as an identity provider enforcing a step-up policy would.
  * - `POST /_local/oidc/authorize` (the page's form) issues a one-time code (60 s) and redirects to `redirect_uri`
  *   with `code` and `state`.
  * - `POST /_local/oidc/token` (`grant_type=authorization_code`, `code`, `code_verifier`, `redirect_uri`, `client_id`)
- *   answers `{ access_token, token_type, expires_in }`: the same access token as `/_local/token` mints.
+ *   answers `{ access_token, id_token, token_type, expires_in }`: the same access token as `/_local/token` mints, and
+ *   an ID token for the console (`aud` its client id, the authorization request's `nonce`).
  * The redirect URI must be on the runtime's own origin (no open redirect), the code is single-use, bound to its
  * client, redirect URI and challenge. The page has a strict CSP and no script.
  */
@@ -30,6 +33,7 @@ interface PendingCode {
   clientId: string;
   redirectUri: string;
   challenge: string;
+  nonce: string;
   token: TokenOptions;
   expiresAt: number;
 }
@@ -53,6 +57,10 @@ interface AuthorizeParams {
   redirectUri: string;
   state: string;
   challenge: string;
+  /** The client's nonce, echoed in the ID token ('' when none was sent). */
+  nonce: string;
+  /** A step-up sign-in: the client asked for MFA (`acr_values=mfa`). */
+  mfaRequired: boolean;
 }
 
 /** The authorization request's parameters, or what is wrong with them. */
@@ -61,7 +69,10 @@ function authorizeParams(params: URLSearchParams, origin: string): AuthorizePara
   const redirectUri = params.get('redirect_uri') ?? '';
   const state = params.get('state') ?? '';
   const challenge = params.get('code_challenge') ?? '';
+  const nonce = params.get('nonce') ?? '';
+  const mfaRequired = (params.get('acr_values') ?? '').split(' ').includes('mfa');
   if (params.get('response_type') !== 'code') return 'response_type must be code';
+  if (nonce.length > 256) return 'nonce must be at most 256 characters';
   if (clientId !== CONSOLE_CLIENT_ID) return `client_id must be ${CONSOLE_CLIENT_ID}`;
   if (params.get('code_challenge_method') !== 'S256') return 'code_challenge_method must be S256 (PKCE)';
   if (!/^[A-Za-z0-9_-]{43}$/.test(challenge)) return 'code_challenge must be a base64url SHA-256 (43 characters)';
@@ -73,7 +84,7 @@ function authorizeParams(params: URLSearchParams, origin: string): AuthorizePara
     return 'redirect_uri must be an absolute URL';
   }
   if (redirect.origin !== origin) return `redirect_uri must be on ${origin}`;
-  return { clientId, redirectUri, state, challenge };
+  return { clientId, redirectUri, state, challenge, nonce, mfaRequired };
 }
 
 /** The origin the browser reached the runtime at (the Host header, checked to be a loopback name). */
@@ -87,13 +98,15 @@ function signInPage(p: AuthorizeParams, error?: string): HttpResult {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in: Elevate local issuer</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/assets/app.css"></head>
+<link rel="stylesheet" href="/assets/signin.css"></head>
 <body><main class="signin"><h1>Sign in to Elevate (local issuer)</h1>
 <p>Development sign-in: anyone can be anyone. Deployed stacks use your identity provider.</p>
+${p.mfaRequired ? '<p class="hint">This sign-in must use MFA (the console asked for a step-up).</p>' : ''}
 ${error ? `<p role="alert" class="error">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="${AUTHORIZE_PATH}">
 ${hidden('client_id', p.clientId)}${hidden('redirect_uri', p.redirectUri)}${hidden('state', p.state)}
 ${hidden('code_challenge', p.challenge)}${hidden('code_challenge_method', 'S256')}${hidden('response_type', 'code')}
+${p.nonce ? hidden('nonce', p.nonce) : ''}${p.mfaRequired ? hidden('acr_values', 'mfa') : ''}
 <label for="username">Username</label><input id="username" name="username" required autocomplete="username" maxlength="128">
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" maxlength="254">
 <label for="groups">Groups</label><input id="groups" name="groups" aria-describedby="groups-hint" maxlength="2000">
@@ -124,6 +137,8 @@ export function authorize(req: IncomingMessage, method: string, rawQuery: string
     .map((g) => g.trim())
     .filter((g) => g !== '');
   if (groups.length > 50) return signInPage(checked, 'Groups: at most 50');
+  const mfa = params.get('mfa') === 'true';
+  if (checked.mfaRequired && !mfa) return signInPage(checked, 'This sign-in must use MFA: tick MFA');
   const now = clock().now().getTime();
   sweep(now);
   if (codes.size >= MAX_PENDING_CODES) return signInPage(checked, 'Too many sign-ins in progress; try again');
@@ -132,12 +147,13 @@ export function authorize(req: IncomingMessage, method: string, rawQuery: string
     clientId: checked.clientId,
     redirectUri: checked.redirectUri,
     challenge: checked.challenge,
+    nonce: checked.nonce,
     token: {
       sub: username,
       name: username,
       ...(email !== '' && { email }),
       groups,
-      mfa: params.get('mfa') === 'true',
+      mfa,
       ttl: CONSOLE_TOKEN_TTL_S,
     },
     expiresAt: now + CODE_TTL_MS,
@@ -177,7 +193,15 @@ export async function token(issuer: LocalIssuer, body: Buffer): Promise<HttpResu
     return tokenError('invalid_grant', 'the code_verifier does not match the code_challenge');
   }
   const accessToken = await issuer.mintToken(pending.token);
-  const result = jsonResult(200, { access_token: accessToken, token_type: 'Bearer', expires_in: CONSOLE_TOKEN_TTL_S });
+  const idToken = await issuer.mintToken(pending.token, {
+    claims: { aud: pending.clientId, scope: undefined, ...(pending.nonce && { nonce: pending.nonce }) },
+  });
+  const result = jsonResult(200, {
+    access_token: accessToken,
+    id_token: idToken,
+    token_type: 'Bearer',
+    expires_in: CONSOLE_TOKEN_TTL_S,
+  });
   result.headers['cache-control'] = 'no-store';
   return result;
 }

@@ -6,6 +6,7 @@ import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { FUNCTION_METADATA } from '#infra/constructs/app-function.ts';
 import { buildApp } from '#infra/synth.ts';
 import { FUNCTIONS } from '#shared/api/routes.ts';
+import { isAssetPath } from '../../console/hosting.ts';
 
 // Needs the handler entry files (functions/api/<fn>.ts, functions/bootstrap/handler.ts,
 // functions/workflow/handler.ts, functions/scheduled/<fn>.ts): it bundles them
@@ -42,7 +43,12 @@ describe('bundled synth', () => {
       string,
       { contentType: string; body: string }
     >;
-    expect(Object.keys(build).sort()).toEqual(['/assets/app.css', '/assets/app.js', '/index.html']);
+    const names = Object.keys(build);
+    expect(names).toEqual(
+      expect.arrayContaining(['/assets/app.css', '/assets/app.js', '/assets/signin.css', '/index.html']),
+    );
+    // the rest are the chunks of pages loaded on first use
+    for (const name of names) expect(name === '/index.html' || isAssetPath(name), name).toBe(true);
     expect(Buffer.from(build['/index.html']?.body ?? '', 'base64').toString()).toContain('/assets/app.js');
     // which entry each bundle is (the function resources name their asset and their entry)
     const template = assembly.getStackArtifact(stack.artifactId).template as {
