@@ -24,14 +24,10 @@ const here = dirname(fileURLToPath(import.meta.url));
  * `/assets/chunk-<hash>.js` (pages and code loaded on first use) and `/assets/signin.css` (the local sign-in page).
  */
 export async function buildConsole(): Promise<Map<string, ConsoleFile>> {
-  const result = await build({
-    // `signin`: the console's own styles alone, for the local issuer's sign-in page (infra/local/oidc.ts).
-    entryPoints: { app: join(here, 'src/main.tsx'), signin: join(here, 'src/app.css') },
+  const common = {
     bundle: true,
-    splitting: true,
     write: false,
     outdir: '/assets',
-    chunkNames: 'chunk-[hash]',
     format: 'esm',
     target: 'es2022',
     jsx: 'automatic',
@@ -40,9 +36,25 @@ export async function buildConsole(): Promise<Map<string, ConsoleFile>> {
     logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
     tsconfig: join(here, 'tsconfig.json'),
-  });
+  } as const;
+  const [result, styles] = await Promise.all([
+    build({
+      ...common,
+      // `signin`: the console's own styles alone, for the local issuer's sign-in page (infra/local/oidc.ts).
+      entryPoints: { app: join(here, 'src/main.tsx'), signin: join(here, 'src/app.css') },
+      splitting: true,
+      chunkNames: 'chunk-[hash]',
+    }),
+    // The style of every page, each rule once: split, the style of code loaded on first use (a lazy page's
+    // Cloudscape components) would come out as chunk CSS that nothing loads, repeating what the pages share.
+    build({ ...common, entryPoints: { app: join(here, 'src/main.tsx') }, splitting: false }),
+  ]);
+  const appCss = styles.outputFiles.find((f) => f.path === '/assets/app.css');
+  if (!appCss) throw new Error("the console's build made no app.css");
   const files = new Map<string, ConsoleFile>();
+  files.set(appCss.path, { body: Buffer.from(appCss.contents), contentType: 'text/css; charset=utf-8' });
   for (const out of result.outputFiles) {
+    if (out.path.endsWith('.css') && out.path !== '/assets/signin.css') continue;
     if (!isAssetPath(out.path)) throw new Error(`the console's build made ${out.path}, outside its asset paths`);
     const contentType = out.path.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
     files.set(out.path, { body: Buffer.from(out.contents), contentType });

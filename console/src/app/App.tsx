@@ -110,6 +110,7 @@ export function App({ api, auth, session, authority }: AppProps) {
       <AppLayout
         headerSelector="#top-nav"
         toolsHide
+        ariaLabels={{ navigation: 'Main', navigationToggle: 'Open navigation', navigationClose: 'Close navigation' }}
         navigationOpen={navigationOpen}
         onNavigationChange={({ detail }) => setNavigationOpen(detail.open)}
         navigation={
