@@ -24,14 +24,14 @@ import { ErrorText, useAction } from '../components/outcome.tsx';
 import { formatDate } from '../format.ts';
 import type { AssignmentView, Expiration, Request, RequestInput, Role } from '../types.ts';
 
-type Privileged = 'any' | 'true' | 'false';
+/** The API filters privileged roles only (`privileged=true`); `false` is no filter. */
+type Privileged = 'any' | 'true';
 type Status = 'any' | AssignmentView['status'];
 type Kind = 'any' | AssignmentView['assignmentType'];
 
 const PRIVILEGED: Choice<Privileged>[] = [
   { value: 'any', label: 'Any role' },
   { value: 'true', label: 'Privileged roles' },
-  { value: 'false', label: 'Not privileged roles' },
 ];
 const STATUSES: Choice<Status>[] = [
   { value: 'any', label: 'Any status' },
