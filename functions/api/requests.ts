@@ -1,8 +1,9 @@
+import { REQUESTS } from '#shared/api/contract/requests.ts';
 import { apiHandler, ok } from '#shared/http/api.ts';
 import { cancelRequest, decideRequest, listApprovals } from '#shared/usecases/approvals.ts';
 import { createRequest, getRequest, listRequests } from '#shared/usecases/requests.ts';
 
-export const handler = apiHandler('requests', {
+export const handler = apiHandler('requests', REQUESTS, {
   createRequest: async ({ ctx, body }) => {
     const outcome = await createRequest(ctx, body);
     return outcome.kind === 'valid' ? ok({ valid: true }) : ok(outcome.request, outcome.status);
