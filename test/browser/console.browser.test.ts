@@ -203,6 +203,47 @@ describe('the console in Chromium', () => {
     await context.close();
   });
 
+  it('alice cancels her pending request from My requests, and the API shows it canceled', async () => {
+    // Prepare: cache needs bob's approval; alice asks for it over the API
+    expect((await admin.post('/v1/roles', { id: 'cache', displayName: 'Cache', privileged: true })).status).toBe(201);
+    const policy = defaultPolicy();
+    policy.activation.approval = {
+      required: true,
+      stages: [{ approvers: [{ type: 'user', id: 'bob' }], requiredApprovals: 1, timeout: 'PT8H' }],
+    };
+    expect((await admin.put('/v1/roles/cache/policy', policy)).status).toBe(200);
+    const assign = {
+      action: 'adminAssign',
+      assignmentType: 'eligible',
+      principalId: 'alice',
+      roleId: 'cache',
+      scope: SCOPE,
+    };
+    expect((await admin.post('/v1/requests', assign)).status).toBe(201);
+    const pending = await api(server)
+      .as({ sub: 'alice', mfa: true })
+      .post<{ id: string; status: string }>('/v1/requests', {
+        action: 'selfActivate',
+        assignmentType: 'active',
+        roleId: 'cache',
+        scope: SCOPE,
+        justification: 'warm the cache',
+      });
+    expect(pending.body.status).toBe('PendingApproval');
+    const alice = await signIn(browser, server.url, { sub: 'alice' }, '/requests', traces);
+
+    // Act
+    const row = alice.page.getByRole('row', { name: /cache at .* selfActivate/ });
+    await row.getByText('0 of 1 approval').waitFor();
+    await row.getByRole('button', { name: 'Cancel request' }).click();
+
+    // Assess
+    await row.getByText('Canceled').first().waitFor();
+    await row.getByRole('button', { name: 'Cancel request' }).waitFor({ state: 'detached' });
+    expect((await admin.get<{ status: string }>(`/v1/requests/${pending.body.id}`)).body.status).toBe('Canceled');
+    await alice.context.close();
+  });
+
   it('a reviewer decides a review item, then accepts every remaining recommendation', async () => {
     // Prepare: a one-off review of alice's eligibility for ops and db, reviewed by rita, started by its job
     const review = await admin.post<{ id: string }>('/v1/access-reviews', {
