@@ -7,9 +7,9 @@
  * deploys, infra/constructs/console-hosting.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { isAssetPath } from './hosting.ts';
 
 export interface ConsoleFile {
@@ -24,36 +24,28 @@ const here = dirname(fileURLToPath(import.meta.url));
  * `/assets/chunk-<hash>.js` (pages and code loaded on first use) and `/assets/signin.css` (the local sign-in page).
  */
 export async function buildConsole(): Promise<Map<string, ConsoleFile>> {
-  const common = {
+  const result = await build({
+    // `signin`: the console's own styles alone, for the local issuer's sign-in page (infra/local/oidc.ts).
+    entryPoints: { app: join(here, 'src/main.tsx'), signin: join(here, 'src/app.css') },
     bundle: true,
+    splitting: true,
     write: false,
     outdir: '/assets',
+    chunkNames: 'chunk-[hash]',
     format: 'esm',
     target: 'es2022',
     jsx: 'automatic',
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
+    metafile: true,
     define: { 'process.env.NODE_ENV': '"production"' },
     tsconfig: join(here, 'tsconfig.json'),
-  } as const;
-  const [result, styles] = await Promise.all([
-    build({
-      ...common,
-      // `signin`: the console's own styles alone, for the local issuer's sign-in page (infra/local/oidc.ts).
-      entryPoints: { app: join(here, 'src/main.tsx'), signin: join(here, 'src/app.css') },
-      splitting: true,
-      chunkNames: 'chunk-[hash]',
-    }),
-    // The style of every page, each rule once: split, the style of code loaded on first use (a lazy page's
-    // Cloudscape components) would come out as chunk CSS that nothing loads, repeating what the pages share.
-    build({ ...common, entryPoints: { app: join(here, 'src/main.tsx') }, splitting: false }),
-  ]);
-  const appCss = styles.outputFiles.find((f) => f.path === '/assets/app.css');
-  if (!appCss) throw new Error("the console's build made no app.css");
+  });
   const files = new Map<string, ConsoleFile>();
-  files.set(appCss.path, { body: Buffer.from(appCss.contents), contentType: 'text/css; charset=utf-8' });
+  files.set('/assets/app.css', { body: await allStyles(result.metafile), contentType: 'text/css; charset=utf-8' });
   for (const out of result.outputFiles) {
+    // The styles of the chunks loaded on first use are in app.css (esbuild's chunk styles are not loaded by the page).
     if (out.path.endsWith('.css') && out.path !== '/assets/signin.css') continue;
     if (!isAssetPath(out.path)) throw new Error(`the console's build made ${out.path}, outside its asset paths`);
     const contentType = out.path.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
@@ -64,6 +56,36 @@ export async function buildConsole(): Promise<Map<string, ConsoleFile>> {
     contentType: 'text/html; charset=utf-8',
   });
   return files;
+}
+
+/**
+ * Every style the app and its chunks import, once each, in one file: the first page's styles first, then those the
+ * chunks add (Cloudscape's class names are scoped, so what a chunk adds changes nothing already shown).
+ */
+async function allStyles(metafile: Metafile): Promise<Buffer> {
+  const inputs: string[] = [];
+  const outputs = Object.entries(metafile.outputs).filter(
+    ([name]) => name.endsWith('.css') && !name.endsWith('signin.css'),
+  );
+  outputs.sort(([a], [b]) => Number(b.endsWith('/app.css')) - Number(a.endsWith('/app.css')));
+  for (const [, out] of outputs)
+    for (const input of Object.keys(out.inputs)) if (!inputs.includes(input)) inputs.push(input);
+  const result = await build({
+    stdin: {
+      contents: inputs.map((input) => `@import ${JSON.stringify(resolve(input))};`).join('\n'),
+      loader: 'css',
+      resolveDir: here,
+    },
+    bundle: true,
+    write: false,
+    outfile: '/assets/app.css',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const css = result.outputFiles.find((f) => f.path.endsWith('.css'));
+  if (!css) throw new Error("the console's build made no style");
+  return Buffer.from(css.contents);
 }
 
 /** The built files as one document: path → content type and base64 body. */

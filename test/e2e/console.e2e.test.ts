@@ -125,6 +125,42 @@ describe('the console on the local runtime', () => {
     }
   });
 
+  it("answers an ID token with the client's nonce, which the API refuses as a bearer token", async () => {
+    // Prepare: a sign-in that sends a nonce, as oidc-client-ts does
+    const res = await fetch(`${server.url}/_local/oidc/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: authorizeQuery({ username: 'dana', email: 'dana@example.com', mfa: 'true', nonce: 'nonce-5f1c9e' }),
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(303);
+    const code = new URL(res.headers.get('location') ?? '').searchParams.get('code') ?? '';
+
+    // Act
+    const tokens = (await (await exchange(code)).json()) as { access_token: string; id_token: string };
+    const claims = JSON.parse(Buffer.from(tokens.id_token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const call = (token: string) =>
+      fetch(`${server.url}/v1/me/assignments`, { headers: { authorization: `Bearer ${token}` } });
+
+    // Assess: the ID token names the console as its audience and carries the nonce; it opens no API call
+    expect(claims).toMatchObject({ sub: 'dana', aud: 'elevate-console', nonce: 'nonce-5f1c9e' });
+    expect((await call(tokens.id_token)).status).toBe(401);
+    expect((await call(tokens.access_token)).status).toBe(200);
+  });
+
+  it('asked for a step-up (acr_values=mfa), says so and refuses a sign-in without MFA', async () => {
+    const page = await fetch(`${server.url}/_local/oidc/authorize?${authorizeQuery({ acr_values: 'mfa' })}`);
+    expect(await page.text()).toContain('This sign-in must use MFA');
+    const refused = await fetch(`${server.url}/_local/oidc/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: authorizeQuery({ acr_values: 'mfa', username: 'bob' }),
+      redirect: 'manual',
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('tick MFA');
+  });
+
   it('refuses a username that is not a plain id, and escapes what it echoes', async () => {
     const form = authorizeQuery({ username: '<script>alert(1)</script>', state: '"><img src=x>state' });
     const res = await fetch(`${server.url}/_local/oidc/authorize`, {

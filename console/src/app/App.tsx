@@ -110,17 +110,10 @@ export function App({ api, auth, session, authority }: AppProps) {
       <AppLayout
         headerSelector="#top-nav"
         toolsHide
-        ariaLabels={{ navigation: 'Main', navigationToggle: 'Open navigation', navigationClose: 'Close navigation' }}
+        ariaLabels={{ navigation: 'Main', navigationClose: 'Close navigation', navigationToggle: 'Open navigation' }}
         navigationOpen={navigationOpen}
         onNavigationChange={({ detail }) => setNavigationOpen(detail.open)}
-        navigation={
-          <SideNavigation
-            header={{ href: '/', text: 'Elevate' }}
-            activeHref={path}
-            items={items}
-            onFollow={follow(navigate)}
-          />
-        }
+        navigation={<SideNavigation activeHref={path} items={items} onFollow={follow(navigate)} />}
         content={
           <ContentLayout
             header={

@@ -2,7 +2,7 @@
  * The console's fixed paths (deep links from mail; console/hosting.ts answers index.html for each) and who may open
  * each page. Pages other than "My roles" are loaded on first use (`lazy`), so the first page loads only what it shows.
  */
-import type { ComponentType } from 'react';
+import { type ComponentType, lazy } from 'react';
 import MyRoles from '../pages/my-roles.tsx';
 import { ADMIN_ROUTES } from './admin-routes.ts';
 import type { Authority } from './context.tsx';
@@ -23,6 +23,37 @@ export interface Route {
 
 export const ROUTES: Route[] = [
   { pattern: /^\/$/, title: 'My roles', need: 'everyone', page: MyRoles },
+  {
+    pattern: /^\/requests$/,
+    title: 'My requests',
+    need: 'everyone',
+    page: lazy(() => import('../pages/my-requests.tsx')),
+  },
+  {
+    pattern: /^\/requests\/([A-Za-z0-9_-]+)$/,
+    title: 'Request',
+    need: 'everyone',
+    page: lazy(() => import('../pages/request.tsx')),
+  },
+  {
+    pattern: /^\/approvals$/,
+    title: 'Approvals',
+    need: 'everyone',
+    page: lazy(() => import('../pages/approvals.tsx')),
+  },
+  {
+    pattern: /^\/reviews$/,
+    title: 'Access reviews',
+    need: 'everyone',
+    page: lazy(() => import('../pages/reviews.tsx')),
+  },
+  { pattern: /^\/admin\/roles$/, title: 'Roles', need: 'admin', page: lazy(() => import('../pages/roles.tsx')) },
+  {
+    pattern: /^\/admin\/roles\/([a-z0-9-]+)$/,
+    title: 'Role',
+    need: 'admin',
+    page: lazy(() => import('../pages/role.tsx')),
+  },
   ...ADMIN_ROUTES,
 ];
 

@@ -194,7 +194,10 @@ export default function MyRoles() {
 
   const open = (a: AssignmentView) =>
     void opening.run(async () => {
-      const policy = await api.get<RolePolicy>(`/v1/roles/${encodeURIComponent(a.roleId)}/policy`);
+      // The policy in force at the assignment's scope (a scope may have a policy of its own).
+      const policy = await api.get<RolePolicy>(
+        `/v1/roles/${encodeURIComponent(a.roleId)}/policy?scope=${encodeURIComponent(a.scope)}`,
+      );
       setActivating({ assignment: a, policy });
     });
 
