@@ -95,17 +95,31 @@ try {
   }
   const { page } = await signIn(browser, server.url, { sub: 'bench-user' });
   await page.setViewportSize({ width: 1280, height: 800 });
-  // In the page (a string: this file is compiled without the DOM's types): the time since navigation start once
-  // the table shows every row and an Activate button is enabled, else false (polled every animation frame).
-  const ready = `(() => {
-    const rows = document.querySelectorAll('table tbody tr').length;
-    const activate = [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Activate' && !b.disabled);
-    return rows >= ${ASSIGNMENTS} && activate ? performance.now() : false;
-  })()`;
+  // In the page, from its start (an init script: the CSP, which forbids eval, does not govern it; a string, as this
+  // file is compiled without the DOM's types): every animation frame, until the table shows every row and an
+  // Activate button is enabled; then the time since navigation start is kept in window.__myRolesReady.
+  await page.addInitScript({
+    content: `(() => {
+      const check = () => {
+        const rows = document.querySelectorAll('table tbody tr').length;
+        const activate = [...document.querySelectorAll('button')].some(
+          (b) => b.textContent.trim() === 'Activate' && !b.disabled,
+        );
+        if (rows >= ${ASSIGNMENTS} && activate) window.__myRolesReady = performance.now();
+        else requestAnimationFrame(check);
+      };
+      requestAnimationFrame(check);
+    })();`,
+  });
   for (let run = 0; run < RUNS + 1; run++) {
     await page.goto('/', { waitUntil: 'commit' });
-    const handle = await page.waitForFunction(ready, undefined, { polling: 'raf', timeout: 60_000 });
-    const ms = (await handle.jsonValue()) as number;
+    let ms: number | undefined;
+    const deadline = Date.now() + 60_000;
+    while (ms === undefined) {
+      if (Date.now() > deadline) throw new Error('"My roles" did not show 50 rows and an enabled Activate in 60 s');
+      await new Promise((r) => setTimeout(r, 50));
+      ms = (await page.evaluate('window.__myRolesReady')) as number | undefined;
+    }
     // The first run fills the HTTP cache (and warms the server): not counted.
     if (run > 0) timings.push(Math.round(ms));
   }
