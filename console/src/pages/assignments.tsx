@@ -342,8 +342,16 @@ export default function Assignments() {
             header: 'Status',
             cell: (a) => <StatusIndicator type={STATUS_TYPE[a.status]}>{a.status}</StatusIndicator>,
           },
-          { id: 'start', header: 'Start', cell: (a) => formatDate(a.startDateTime) },
-          { id: 'end', header: 'End', cell: (a) => (a.endDateTime ? formatDate(a.endDateTime) : 'permanent') },
+          {
+            id: 'end',
+            header: 'Ends',
+            cell: (a) =>
+              a.status === 'Scheduled'
+                ? `starts ${formatDate(a.startDateTime)}`
+                : a.endDateTime
+                  ? formatDate(a.endDateTime)
+                  : 'permanent',
+          },
           {
             id: 'actions',
             header: 'Actions',
