@@ -355,9 +355,12 @@ export default function Assignments() {
           {
             id: 'actions',
             header: 'Actions',
+            minWidth: 120,
             cell: (a) =>
               a.status === 'Active' || a.status === 'Scheduled' ? (
-                <Button onClick={() => setRemoving(a)}>Remove</Button>
+                <Button variant="inline-link" onClick={() => setRemoving(a)}>
+                  Remove
+                </Button>
               ) : null,
           },
         ]}

@@ -194,6 +194,7 @@ function Members({ group }: { group: Group }) {
             {
               id: 'actions',
               header: 'Actions',
+              minWidth: 120,
               cell: (m) => (
                 <Button onClick={() => remove(m)} loading={removal.busy}>
                   Remove
