@@ -285,9 +285,8 @@ export function requestListener(runtime: HttpRuntime): (req: IncomingMessage, re
     // Request timing for the log line is process-level wall time, not the Elevate clock.
     const t0 = performance.now();
     if (/^\/v1\//.test(req.url ?? '')) {
-      let set = answering.get(runtime);
-      if (!set) answering.set(runtime, (set = new Set()));
-      const inFlight = set;
+      const inFlight = answering.get(runtime) ?? new Set<Promise<void>>();
+      answering.set(runtime, inFlight);
       const sent = new Promise<void>((done) => res.once('close', () => done()));
       inFlight.add(sent);
       void sent.then(() => inFlight.delete(sent));

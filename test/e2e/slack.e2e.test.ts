@@ -212,7 +212,8 @@ describe('Slack approvals on the local runtime', () => {
     const opened = (await standIn()).calls.find(
       (c) => c.method === 'views.open' && c.args.trigger_id === 'trigger-timed',
     );
-    const metadata = (opened?.args.view as { private_metadata: string }).private_metadata;
+    expect(opened).toBeDefined();
+    const metadata = (opened?.args.view as { private_metadata: string } | undefined)?.private_metadata ?? '';
     const updatesOf = async () =>
       (await standIn()).calls.filter((c) => c.method === 'chat.update' && JSON.stringify(c.args).includes(id));
     expect((await anonymous.post('/_local/slack/latency', { method: 'chat.update', ms: 4_000 })).status).toBe(200);
