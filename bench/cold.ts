@@ -94,7 +94,7 @@ function assembly(root: string): { dir: string; source: string; synthMs?: number
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 180_000,
+    timeout: 600_000, // a loaded 2-core machine takes minutes
   });
   const synthMs = performance.now() - started;
   if (out.status !== 0) {
@@ -172,8 +172,17 @@ const DriverOut = z.object({
   status: z.number().nullable(),
 });
 
-function coldOnce(bundle: string, event: unknown, env: Record<string, string>): z.infer<typeof DriverOut> {
-  const out = spawnSync(process.execPath, ['--input-type=module', '-e', DRIVER], {
+/** `BENCH_COLD_CPU_PROF=<dir>`: each cold child also writes a V8 CPU profile, into `<dir>/<label>/` (see README). */
+const CPU_PROF = process.env.BENCH_COLD_CPU_PROF;
+
+function coldOnce(
+  bundle: string,
+  event: unknown,
+  env: Record<string, string>,
+  label: string,
+): z.infer<typeof DriverOut> {
+  const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${resolve(CPU_PROF, label)}`] : [];
+  const out = spawnSync(process.execPath, [...prof, '--input-type=module', '-e', DRIVER], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
@@ -211,6 +220,8 @@ function medians(samples: Run[]): ColdTimes {
 }
 
 interface Target {
+  /** The function's name (the floor's: `floor` or `floor-no-call`). */
+  label: string;
   bundle: string;
   event: unknown;
   runs: Run[];
@@ -227,7 +238,7 @@ function coldRounds(targets: Target[], env: Record<string, string>, runs: number
     for (const t of targets) {
       if (t.error) continue;
       try {
-        t.runs.push(coldOnce(t.bundle, t.event, env));
+        t.runs.push(coldOnce(t.bundle, t.event, env, t.label));
       } catch (error) {
         t.error = error instanceof Error ? error.message : String(error);
       }
@@ -245,11 +256,12 @@ export async function measureCold(input: ColdInput): Promise<ColdResult> {
     return { source: 'none', rows: [], error: error instanceof Error ? error.message : String(error) };
   }
   const baselineFile = await buildBaseline(input.root);
-  const importOnly: Target = { bundle: baselineFile, event: {}, runs: [] };
-  const withGetItem: Target = { bundle: baselineFile, event: { key: input.baselineKey }, runs: [] };
+  const importOnly: Target = { label: 'floor-no-call', bundle: baselineFile, event: {}, runs: [] };
+  const withGetItem: Target = { label: 'floor', bundle: baselineFile, event: { key: input.baselineKey }, runs: [] };
   const targets = bundles(found.dir).map((b) => {
     const event = input.events[b.fn];
-    const target: Target | undefined = event === undefined ? undefined : { bundle: b.file, event, runs: [] };
+    const target: Target | undefined =
+      event === undefined ? undefined : { label: b.fn, bundle: b.file, event, runs: [] };
     return { ...b, target };
   });
   coldRounds([importOnly, withGetItem, ...targets.flatMap((b) => (b.target ? [b.target] : []))], input.env, input.runs);

@@ -7,7 +7,7 @@
  * made from the synthesized template, bootstrapped with admin `admin`, seeded through the real handlers.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +34,10 @@ import { apiEvent, type Built, benchTable, invoke } from './event.ts';
 import { pair, type Sample, type Step } from './measure.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
+/** `BENCH_ONLY=cold`: seed, then only the bundles' cold table (no timed latency pairs): to iterate on cold starts. */
+const COLD_ONLY = process.env.BENCH_ONLY === 'cold';
+const ITERATIONS = COLD_ONLY ? 0 : Number(process.env.BENCH_ITERATIONS ?? 300);
+const WARMUP = COLD_ONLY ? 0 : Number(process.env.BENCH_WARMUP ?? 30);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
 const OTHER_PRINCIPALS = 200;
 const REGION = 'us-east-1';
@@ -178,6 +180,7 @@ async function main(): Promise<void> {
     const tracer = new IoTracer(store.doc);
     const traced = async (step: Step): Promise<IoPlan> => (await tracer.trace(step(-1))).plan;
     const measure = async (name: string, floor: string, op: Step, floorStep: Step, floorRoundTrips: number) => {
+      if (COLD_ONLY) return;
       const plan = await traced(op);
       let before: StoreStats = { ...store.stats };
       let floorBefore: Units = { ...floorUnits };
@@ -628,8 +631,11 @@ async function main(): Promise<void> {
       latency: rows,
       cold: coldResult,
     };
-    const out = join(ROOT, 'bench', 'results.json');
-    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    // A cold-only run does not overwrite the full run's record.
+    const out = join(ROOT, 'bench', COLD_ONLY ? 'results-cold.json' : 'results.json');
+    // The audit export's figures (npm run bench:audit, minutes) survive this run's rewrite of the file.
+    const kept = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { audit?: unknown }).audit : undefined;
+    writeFileSync(out, `${JSON.stringify(kept === undefined ? results : { ...results, audit: kept }, null, 2)}\n`);
     console.log(`\nwrote ${out}`);
     raw.destroy();
   } finally {

@@ -1,7 +1,8 @@
+import { GOVERNANCE } from '#shared/api/contract/governance.ts';
 import { apiHandler, ok } from '#shared/http/api.ts';
 import { decideChange, getChange, getSettings, listChanges, putSettings } from '#shared/usecases/governance.ts';
 
-export const handler = apiHandler('governance', {
+export const handler = apiHandler('governance', GOVERNANCE, {
   getSettings: async ({ ctx }) => ok(await getSettings(ctx)),
   putSettings: async ({ ctx, body }) => ok(await putSettings(ctx, body)),
   listChanges: async ({ ctx, query }) => {

@@ -1,3 +1,4 @@
+import { REVIEWS } from '#shared/api/contract/reviews.ts';
 import { apiHandler, ok } from '#shared/http/api.ts';
 import {
   applyInstance,
@@ -11,7 +12,7 @@ import {
   stopInstance,
 } from '#shared/usecases/reviews.ts';
 
-export const handler = apiHandler('reviews', {
+export const handler = apiHandler('reviews', REVIEWS, {
   createAccessReview: async ({ ctx, body }) => ok(await createReview(ctx, body)),
   listAccessReviews: async ({ ctx, query }) => ok(await listReviews(ctx, query)),
   getAccessReview: async ({ ctx, params }) => ok(await getReview(ctx, params.id)),

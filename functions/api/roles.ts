@@ -1,3 +1,4 @@
+import { ROLES } from '#shared/api/contract/roles.ts';
 import { apiHandler, ok } from '#shared/http/api.ts';
 import {
   createRole,
@@ -13,7 +14,7 @@ import {
 import { listScopes } from '#shared/usecases/scopes.ts';
 import { getTargets, putTargets } from '#shared/usecases/targets.ts';
 
-export const handler = apiHandler('roles', {
+export const handler = apiHandler('roles', ROLES, {
   createRole: async ({ ctx, body }) => ok(await createRole(ctx, body)),
   listRoles: async ({ ctx, query }) => ok(await listRoles(ctx, query)),
   getRole: async ({ ctx, params }) => ok(await getRole(ctx, params.roleId)),

@@ -2,8 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { CONTRACT, type Contract, type OperationContract, successStatus } from '../api/contract.ts';
-import type { OperationId, OperationsOf } from '../api/operations.ts';
+import { type OperationContract, successStatus } from '../api/contract/common.ts';
+import type { Contract } from '../api/contract.ts';
+import type { OperationsOf } from '../api/operations.ts';
 import type { FunctionName, Route } from '../api/routes.ts';
 import { routesOf } from '../api/routes.ts';
 import { callerFromRequest } from '../auth/caller.ts';
@@ -14,10 +15,7 @@ import { isAdminAction } from '../domain/request.ts';
 import { errorFields, type Log, withRequestLog } from '../log.ts';
 import { isOverloaded } from '../retry.ts';
 import { CallContext, type IdempotencyKey } from '../usecases/context.ts';
-import { quiet } from '../usecases/effects.ts';
-import { proposeIfGoverned } from '../usecases/governance.ts';
 import { IdempotencyRace } from '../usecases/idempotency.ts';
-import { recordCaller } from '../usecases/principals.ts';
 import { claimOrReplay, releaseClaim, remembered } from './idempotency.ts';
 import { fieldErrors, internalError, problem } from './problem.ts';
 
@@ -42,6 +40,9 @@ export interface Input<Op extends keyof Contract> {
   body: Out<Contract[Op] extends { body: infer S } ? S : undefined>;
 }
 
+/** A function's part of the contract (shared/api/contract/<fn>.ts): its operations' schemas, and only those. */
+export type FunctionContract<F extends FunctionName> = Record<OperationsOf<F>, OperationContract>;
+
 export type Operations<F extends FunctionName> = {
   [Op in OperationsOf<F>]: (input: Input<Op>) => Promise<Result>;
 };
@@ -60,13 +61,19 @@ export const ok = (body: unknown, status?: number): Result => (status === undefi
  * what was malformed), so the order is: authenticate → readBody → gate → validateInput → idempotency → operation,
  * with problem+json and the request log around them (their onError/after run last).
  */
-export function apiHandler<F extends FunctionName>(fn: F, operations: Operations<F>, deps: () => Deps = depsFromEnv) {
+export function apiHandler<F extends FunctionName>(
+  fn: F,
+  contract: FunctionContract<F>,
+  operations: Operations<F>,
+  deps: () => Deps = depsFromEnv,
+) {
   const routes = new Map(routesOf(fn).map((r) => [`${r.method} ${r.path}`, r]));
+  const contracts = contract as Record<string, OperationContract>;
   // No early time-out answer from middy: a call that runs out of time ends as Lambda ends it, as before.
   const chain = middy<Event, Response, Error, ApiContext>({ timeoutEarlyInMillis: 0 })
     .use(requestLog())
     .use(problemJson())
-    .use(authenticate(routes, deps))
+    .use(authenticate(routes, contracts, deps))
     .use(readBody())
     .use(gate())
     .use(validateInput())
@@ -84,6 +91,8 @@ export interface Call {
   started: number;
   log: Log;
   route?: Route;
+  /** The route's operation contract (schemas, idempotency, success status). */
+  contract?: OperationContract;
   ctx?: CallContext;
   /** The caller's name and e-mail being recorded (a change only); awaited before the call answers. */
   recording?: Promise<unknown>;
@@ -111,13 +120,17 @@ function callContext(lambda: Context | undefined, call: Call): ApiContext {
 }
 
 /** The route, the caller and the call's CallContext are known after authenticate: a step after it may rely on them. */
-function established(call: Call): { route: Route; ctx: CallContext } {
-  if (!call.route || !call.ctx) throw new Error('authenticate did not run before this step');
-  return { route: call.route, ctx: call.ctx };
+function established(call: Call): { route: Route; contract: OperationContract; ctx: CallContext } {
+  if (!call.route || !call.contract || !call.ctx) throw new Error('authenticate did not run before this step');
+  return { route: call.route, contract: call.contract, ctx: call.ctx };
 }
 
 /** The route of the call and its caller (from the token the authorizer verified); a change records the caller. */
-function authenticate(routes: Map<string, Route>, deps: () => Deps): Step {
+function authenticate(
+  routes: Map<string, Route>,
+  contracts: Record<string, OperationContract>,
+  deps: () => Deps,
+): Step {
   return {
     name: 'authenticate',
     before: ({ event, context: { call } }) => {
@@ -126,18 +139,23 @@ function authenticate(routes: Map<string, Route>, deps: () => Deps): Step {
       // The exact list claims come from the token of the Authorization header the authorizer verified.
       const caller = callerFromRequest(event.requestContext?.authorizer?.jwt?.claims, event.headers?.authorization);
       if (!caller) throw new DomainError('Unauthenticated', 'a valid bearer token with a subject is required');
+      const contract = contracts[route.operationId];
+      if (!contract) throw new Error(`no contract for ${route.operationId}`);
       const d = deps();
       call.route = route;
+      call.contract = contract;
       call.ctx = new CallContext(d, caller, undefined, call.log);
-      call.ctx.successStatus = successStatus(CONTRACT[route.operationId as OperationId]);
+      call.ctx.successStatus = successStatus(contract);
       // The caller's name and e-mail are recorded by calls that may change something, never by a read: the
       // functions that only serve GETs hold read-only table access (infra/constructs/api.ts TABLE_ACCESS).
       call.recording =
         route.method === 'GET'
           ? undefined
-          : recordCaller(d, caller).catch((error) =>
-              call.log('warn', 'could not record caller', { callerId: caller.id, ...errorFields(error) }),
-            );
+          : import('../usecases/principals.ts')
+              .then(({ recordCaller }) => recordCaller(d, caller))
+              .catch((error) =>
+                call.log('warn', 'could not record caller', { callerId: caller.id, ...errorFields(error) }),
+              );
     },
   };
 }
@@ -193,9 +211,9 @@ function validateInput(): Step {
   return {
     name: 'validateInput',
     before: async ({ event, context: { call } }) => {
-      const { route } = established(call);
+      const { contract } = established(call);
       try {
-        call.input = parse(event, CONTRACT[route.operationId as OperationId], call.raw);
+        call.input = parse(event, contract, call.raw);
       } catch (error) {
         // A read's gate, still deciding, answers first: a refused caller learns nothing of what it sent.
         if (call.gate) await call.gate;
@@ -220,8 +238,8 @@ function idempotency(): Step {
   return {
     name: 'idempotency',
     before: async ({ event, context: { call } }) => {
-      const { ctx, route } = established(call);
-      const key = idempotencyOf(event, CONTRACT[route.operationId as OperationId], route.method);
+      const { ctx, route, contract } = established(call);
+      const key = idempotencyOf(event, contract, route.method);
       ctx.idempotency = key;
       if (!key) return;
       const held = await claimOrReplay(ctx, key.key, key.fingerprint);
@@ -260,8 +278,10 @@ function operation(operations: Record<string, (i: unknown) => Promise<Result>>) 
     const { ctx, route } = established(call);
     const run = operations[route.operationId];
     if (!run) throw new DomainError('NotFound', `no operation ${route.operationId}`);
+    // The governance use case (and the change graph it reaches: requests, provisioning) is loaded by the first
+    // governed call, not at cold start: most functions never make one (bench/README.md, cold init).
     const proposal = isGovernedOperation(route.operationId)
-      ? await proposeIfGoverned(ctx, {
+      ? await (await import('../usecases/governance.ts')).proposeIfGoverned(ctx, {
           operationId: route.operationId,
           method: route.method,
           path: event.rawPath ?? route.path,
@@ -391,7 +411,7 @@ async function checkAuthority(ctx: CallContext, route: Route, raw: string): Prom
   try {
     if (access === 'admin' || adminAction) {
       // A change also needs the settings (MFA): read beside the authority (one round trip), used once it is known.
-      if (change) quiet(ctx.settings());
+      if (change) ctx.settings().catch(() => {});
       if (!(await ctx.authority()).admin) throw forbidden('this operation needs an active elevate-admin assignment');
       if (change) await ctx.requireAdminMfa(`this ${adminAction ? `'${adminAction}' request` : 'change'}`);
     } else if (access === 'reader' && !(await ctx.isReader())) {

@@ -165,21 +165,26 @@ export class Entity<R, P extends Record<string, Pattern<R>> & { primary: Pattern
   readonly name: string;
   readonly doc: string;
   readonly patterns: P;
-  private readonly parsed: Record<keyof P, { pk: Parsed; sk: Parsed }>;
+  /**
+   * Each pattern's templates, parsed on first use: a function declares some forty entities at cold start and uses a
+   * few (bench/README.md, cold init). The templates are checked by the declaration tests (key-declarations.test.ts).
+   */
+  private readonly parsed = new Map<keyof P, { pk: Parsed; sk: Parsed }>();
 
   constructor(private readonly decl: EntityDecl<R, P>) {
     this.name = decl.name;
     this.doc = decl.doc;
     this.patterns = decl.patterns;
     if (decl.patterns.primary.index) throw new Error(`${decl.name}: the primary pattern is the table's own key`);
-    this.parsed = Object.fromEntries(
-      Object.entries(decl.patterns).map(([n, p]) => [n, { pk: parseTemplate(p.pk), sk: parseTemplate(p.sk) }]),
-    ) as Record<keyof P, { pk: Parsed; sk: Parsed }>;
   }
 
   private templates(name: keyof P): { pk: Parsed; sk: Parsed } {
-    const t = this.parsed[name];
-    if (!t) throw new Error(`${this.name} has no access pattern '${String(name)}'`);
+    const known = this.parsed.get(name);
+    if (known) return known;
+    const p = Object.hasOwn(this.patterns, name) ? (this.patterns[name] as Pattern<R>) : undefined;
+    if (!p) throw new Error(`${this.name} has no access pattern '${String(name)}'`);
+    const t = { pk: parseTemplate(p.pk), sk: parseTemplate(p.sk) };
+    this.parsed.set(name, t);
     return t;
   }
 

@@ -59,8 +59,22 @@ export async function listAuditEvents(
         : { roleId: f.roleId as string };
     return ctx.store.page([queries.audit(by, from ?? '0', to)], { ...page, filter, map });
   }
+  const range = { to, givenTo: f.to ?? null, action: f.action ?? null };
+  if (from === undefined && !page.nextToken) {
+    // A first page with no lower bound starts at the day Elevate was installed: that record is read beside the days
+    // with events (every such day is on or after it), not before them, so a cold call makes one round trip less.
+    const [installed, days] = await Promise.all([installedAt(ctx.store), eventDays(ctx.store, '0', `${to}\uffff`)]);
+    const start = installed ?? to;
+    const known = days.filter((d) => d >= dayOf(start));
+    return listByDay(ctx.store, { ...range, from: start }, page, filter, map, known);
+  }
   from ??= (await installedAt(ctx.store)) ?? to;
-  return listByDay(ctx.store, { from, to, givenTo: f.to ?? null, action: f.action ?? null }, page, filter, map);
+  return listByDay(ctx.store, { ...range, from }, page, filter, map);
+}
+
+/** The days with audit events in [fromDay, the day of `hi`], newest first. */
+async function eventDays(store: Store, fromDay: string, hi: string): Promise<string[]> {
+  return (await store.all(queries.auditDays(fromDay, dayOf(hi)), false)).map((d) => stored.auditDay.fromItem(d).day);
 }
 
 /** Where a merged audit page's cursor may point: a sort key (time#id) within the asked range. */
@@ -72,6 +86,8 @@ async function listByDay<T>(
   page: { limit: number; nextToken?: string | undefined },
   filter: (item: Item) => boolean,
   map: (item: Item) => T,
+  /** The days with events, when already read (newest first). */
+  knownDays?: string[],
 ): Promise<Page<T>> {
   const fingerprint = queryFingerprint({ audit: 'byDay', from: range.from, to: range.givenTo, action: range.action });
   let below: string | null = null;
@@ -87,9 +103,7 @@ async function listByDay<T>(
     below = sk;
   }
   const hi = below ?? `${range.to}\uffff`;
-  const days = (await store.all(queries.auditDays(dayOf(range.from), dayOf(hi)), false)).map(
-    (d) => stored.auditDay.fromItem(d).day,
-  );
+  const days = knownDays ?? (await eventDays(store, dayOf(range.from), hi));
   const readsBefore = store.stats.reads;
   // Twice a shard's even share of the page: the events fall on the shards at random, and a shard that holds more
   // than its page costs another round trip (one after another), which a page read at once avoids (bench/README.md).

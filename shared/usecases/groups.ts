@@ -6,10 +6,12 @@ import { type GroupRecord, keys, ops, queries, stored } from '../store/records.t
 import type { Page, Store } from '../store/store.ts';
 import { fromLiveSlot, present, toAssignment } from './assignments.ts';
 import type { CallContext } from './context.ts';
-import { newRoleOps } from './roles.ts';
 
 /** POST /v1/groups: the group and its two roles (with default policies), in one transaction. */
 export async function createGroup(ctx: CallContext, input: GroupInput): Promise<GroupRecord> {
+  // The role use cases (policies and their schemas) load on first use: the access check and the listings, which
+  // import this module for memberships, never need them (bench/README.md, cold init).
+  const { newRoleOps } = await import('./roles.ts');
   const at = ctx.now.toISOString();
   const group: GroupRecord = {
     id: input.id,

@@ -7,34 +7,16 @@ import {
 } from '../domain/activation.ts';
 import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '../domain/approval.ts';
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
-import { DomainError, forbidden, invalid, notFound } from '../domain/errors.ts';
+import { DomainError, invalid, notFound } from '../domain/errors.ts';
 import { waitTimestamp } from '../domain/execution.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import type { PrincipalType } from '../domain/primitives.ts';
-import {
-  checkActor,
-  isAdminAction,
-  type Request,
-  type RequestInput,
-  type RequestStatus,
-  transition,
-} from '../domain/request.ts';
+import { checkActor, isAdminAction, type Request, type RequestInput, transition } from '../domain/request.ts';
 import { checkAdminAssignment, checkAdminUpdate, checkRenewal, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
-import {
-  keys,
-  ops,
-  type QueryPart,
-  queries,
-  type RequestRecord,
-  StandingMoved,
-  stored,
-  type WriteOp,
-} from '../store/records.ts';
-import type { Page } from '../store/store.ts';
-import { fromLiveSlot, principalParts, toAssignment } from './assignments.ts';
+import { keys, ops, queries, type RequestRecord, StandingMoved, stored, type WriteOp } from '../store/records.ts';
+import { fromLiveSlot, toAssignment } from './assignments.ts';
 import type { CallContext } from './context.ts';
 import { activeAdmins, type Effect, prepareEffects, quiet, runEffects } from './effects.ts';
 import {
@@ -53,7 +35,6 @@ import {
 import { checkGrantReady } from './provisioning.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
 import { type RoleInForce, readRoleInForce, requireRole } from './roles.ts';
-import { readVisibleRequest } from './visibility.ts';
 
 export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Request } | { kind: 'valid' };
 
@@ -799,48 +780,6 @@ export async function recordRefusal(ctx: CallContext, input: RequestInput, error
       },
     ),
   ]);
-}
-
-export interface RequestFilters {
-  principalId?: string | undefined;
-  principalType?: PrincipalType | undefined;
-  roleId?: string | undefined;
-  status?: RequestStatus | undefined;
-}
-
-export async function listRequests(
-  ctx: CallContext,
-  filters: RequestFilters,
-  page: { limit: number; nextToken?: string | undefined },
-): Promise<Page<Request>> {
-  const reader = await ctx.isReader();
-  const others =
-    (filters.principalId && filters.principalId !== ctx.caller.id) ||
-    (filters.principalType && filters.principalType !== 'user');
-  if (!reader && others) {
-    throw forbidden("listing another principal's requests needs elevate-admin or elevate-auditor");
-  }
-  // A plain caller lists its own (a user's) requests; a reader one principal id's, of one type or of all.
-  const principal = reader ? filters : { principalId: ctx.caller.id, principalType: 'user' as const };
-  const principalId = principal.principalId;
-  let parts: QueryPart[];
-  if (principalId) parts = principalParts(principal, queries.requestsOfPrincipal);
-  else if (filters.status) parts = [queries.requestsByStatus(filters.status)];
-  else parts = [queries.allRequests()];
-  return ctx.store.page(parts, {
-    ...page,
-    filter: (item) =>
-      (!principalId || item.principalId === principalId) &&
-      (!principal.principalType || item.principalType === principal.principalType) &&
-      (!filters.roleId || item.roleId === filters.roleId) &&
-      (!filters.status || item.status === filters.status),
-    map: (item) => presentRequest(stored.request.fromItem(item)),
-  });
-}
-
-/** GET /v1/requests/{id}: for those who may see it (see visibility.ts); the same 404 as a missing one otherwise. */
-export async function getRequest(ctx: CallContext, id: string): Promise<Request> {
-  return presentRequest(await readVisibleRequest(ctx, id));
 }
 
 export { toAssignment };

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { META } from '#shared/api/contract/meta.ts';
 import type { Caller } from '#shared/auth/caller.ts';
 import type { Deps } from '#shared/deps.ts';
 import { apiHandler, ok } from '#shared/http/api.ts';
@@ -23,6 +24,7 @@ describe('structured logs', () => {
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     const handler = apiHandler(
       'meta',
+      META,
       {
         getOpenApi: async () => {
           await new Promise((r) => setTimeout(r, 1));
@@ -137,6 +139,7 @@ describe('structured logs', () => {
     } as unknown as Deps;
     const handler = apiHandler(
       'meta',
+      META,
       {
         getOpenApi: async ({ ctx }) => {
           await runEffects(
