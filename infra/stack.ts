@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IRole, Role } from 'aws-cdk-lib/aws-iam';
-import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -89,6 +89,9 @@ export const EVENT_BUS_NAME = 'elevate';
  * - `idcDrift`: the Identity Center settings; the drift job's listing (and, in remove mode, deleting) of what AWS
  *   has of the managed permission sets and groups (IdentityCenterAccess.grantDrift).
  * - `organizationRead`: the Identity Center settings; the organization-sync walk (grantOrganizationRead).
+ * - `invokeSelf`: lambda:InvokeFunction on the function itself (unqualified ARN only), in a policy of its own (the
+ *   function's default policy would make the function depend on its own ARN): Slack's interactions function hands
+ *   a modal submission to its own asynchronous run (InvocationType Event) and answers Slack at once (docs/slack.md).
  * - `slack`: ELEVATE_SLACK_SECRET_ARN (empty while the Slack parameters are) and the Slack client's layer;
  *   secretsmanager:GetSecretValue on the Slack secret (docs/slack.md).
  */
@@ -106,13 +109,14 @@ export type Capability =
   | 'idcFence'
   | 'idcDrift'
   | 'organizationRead'
+  | 'invokeSelf'
   | 'slack';
 
 /** The capabilities of the API functions (the others have none): `requests` serves the POSTs that decide. */
 export const API_CAPABILITIES: Readonly<Partial<Record<FunctionName, readonly Capability[]>>> = {
   requests: ['start', 'taskResponse', 'stop', 'mail', 'idcCheck', 'slack'],
-  // Slack's interactions: a decision, as POST /v1/requests/{id}/approve|deny makes it.
-  slack: ['start', 'taskResponse', 'stop', 'mail', 'idcCheck', 'slack'],
+  // Slack's interactions: a decision, as POST /v1/requests/{id}/approve|deny makes it, after the answer (invokeSelf).
+  slack: ['start', 'taskResponse', 'stop', 'mail', 'idcCheck', 'slack', 'invokeSelf'],
   roles: ['idcCheck'],
   exports: ['auditRead', 'exportStart'],
   reviews: ['mail'],
@@ -585,6 +589,15 @@ export class ElevateStack extends Stack {
       for (const [name, value] of Object.entries(this.slackEnvironment)) fn.addEnvironment(name, value);
       this.slackSecret.grantRead(fn);
       fn.addLayers(this.slackClient.layer);
+    }
+    if (has('invokeSelf')) {
+      // Its asynchronous run: Lambda retries a failed one twice; an event older than the lease of a submission
+      // (shared/usecases/slack.ts) is worth nothing to the approver waiting in Slack after 15 minutes.
+      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.minutes(15) });
+      new Policy(this, `${fn.node.id}InvokeSelf`, {
+        roles: [fn.role as IRole],
+        statements: [new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] })],
+      });
     }
     if (has('auditWrite') || has('auditRead')) fn.addEnvironment('AUDIT_BUCKET', this.audit.bucket.bucketName);
     if (has('auditWrite')) this.audit.grantWriteExports(fn);

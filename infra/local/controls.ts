@@ -152,6 +152,7 @@ export const LOCAL_ROUTES: readonly LocalRoute[] = [
   { method: 'DELETE', path: '/_local/slack/messages', handle: slackStandIn },
   { method: 'POST', path: '/_local/slack/users', handle: slackStandIn },
   { method: 'POST', path: '/_local/slack/faults', handle: slackStandIn },
+  { method: 'POST', path: '/_local/slack/latency', handle: slackStandIn },
   { method: 'POST', path: /^\/_local\/slack\/api\/[a-zA-Z.]+$/, handle: slackStandIn },
   { method: 'GET', path: '/_local/clock', handle: () => jsonResult(200, { now: clock().now().toISOString() }) },
   { method: 'POST', path: '/_local/clock', handle: moveClock },

@@ -71,11 +71,33 @@ type ApiHandler = (
 
 const LAMBDA_INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
-/** Lambda Invoke (the exports function starting an export job): the function runs in-process after the answer. */
+/** The API answers being sent, per runtime: settled once each response is written out. */
+const answering = new WeakMap<HttpRuntime, Set<Promise<void>>>();
+
+/**
+ * Lambda Invoke (InvocationType Event): the function runs in-process after the answer. A scheduled job's (the
+ * exports function starting an export job) at once; an API function's own (Slack's interactions function handing a
+ * modal submission to its asynchronous run) once the API answers in flight at the invoke have been sent, so that,
+ * as in AWS, the caller gets its answer without waiting for the work.
+ */
 function invokeLater(runtime: HttpRuntime, { rawPath, body }: Incoming): HttpResult {
   const name = decodeURIComponent(LAMBDA_INVOKE.exec(rawPath)?.[1] ?? '');
   const payload = body.length ? JSON.parse(body.toString('utf8')) : {};
-  runtime.inBackground(name, () => runtime.functions().invokeScheduled(name, payload));
+  const api = /^elevate-local-([a-z-]+)$/.exec(name)?.[1];
+  if (api) {
+    const before = [...(answering.get(runtime) ?? [])];
+    runtime.inBackground(name, async () => {
+      await Promise.allSettled(before);
+      const handler = (await loadHandler(api)) as unknown as (event: unknown, context: Context) => Promise<unknown>;
+      return runtime
+        .functions()
+        .run(`functions/api/${api}.ts`, name, () =>
+          handler(payload, lambdaContext(name, randomUUID(), runtime.region)),
+        );
+    });
+  } else {
+    runtime.inBackground(name, () => runtime.functions().invokeScheduled(name, payload));
+  }
   return { status: 202, headers: { 'x-amzn-requestid': randomUUID() }, body: Buffer.alloc(0) };
 }
 
@@ -262,6 +284,13 @@ export function requestListener(runtime: HttpRuntime): (req: IncomingMessage, re
     if (isSfnRequest(req)) return stepFunctionsRequest(runtime, req, res);
     // Request timing for the log line is process-level wall time, not the Elevate clock.
     const t0 = performance.now();
+    if (/^\/v1\//.test(req.url ?? '')) {
+      const inFlight = answering.get(runtime) ?? new Set<Promise<void>>();
+      answering.set(runtime, inFlight);
+      const sent = new Promise<void>((done) => res.once('close', () => done()));
+      inFlight.add(sent);
+      void sent.then(() => inFlight.delete(sent));
+    }
     handle(runtime, req)
       .catch((error: unknown) => {
         console.error(`[elevate-local] ${req.method} ${req.url} failed:`, error);

@@ -130,9 +130,35 @@ export async function slackClick(o: SlackClickOptions): Promise<SlackClickOutcom
     },
   });
   const body = submit.body as { response_action?: string; errors?: Record<string, string> } | undefined;
-  if (submit.status === 200 && body?.response_action === 'clear') return { decided: true, refusal: null };
+  if (submit.status === 200 && body?.response_action === 'clear') return outcomeAfter(o, after.calls.length);
   return {
     decided: false,
     refusal: body?.errors ? Object.values(body.errors).join(' ') : `HTTP ${submit.status}: ${JSON.stringify(body)}`,
   };
+}
+
+/** How long a decision made after the answer may take to show in Slack before the click gives up on it. */
+const DECISION_WAIT_MS = 30_000;
+
+/**
+ * A submission answered `clear` is decided after the answer (the function's asynchronous run): the outcome is what
+ * Slack then shows, a message of the request updated (decided) or a direct message to the user with the reason.
+ */
+async function outcomeAfter(o: SlackClickOptions, seen: number): Promise<SlackClickOutcome> {
+  const deadline = Date.now() + DECISION_WAIT_MS;
+  while (Date.now() < deadline) {
+    const calls = (await standIn(o.url)).calls.slice(seen);
+    const told = calls.find(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.channel === o.user &&
+        String(c.args.text).endsWith(`(request ${o.requestId})`),
+    );
+    if (told) return { decided: false, refusal: String(told.args.text).replace(/ \(request [^)]*\)$/, '') };
+    if (calls.some((c) => c.method === 'chat.update' && JSON.stringify(c.args).includes(o.requestId))) {
+      return { decided: true, refusal: null };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { decided: false, refusal: `nothing shown in Slack ${DECISION_WAIT_MS / 1000} s after the submission` };
 }

@@ -4,7 +4,8 @@
  * `@slack/web-api` client points there through ELEVATE_SLACK_API_URL), so the whole Slack journey runs offline.
  * It records every call (`GET /_local/slack/messages`), checks the bot token as Slack does (`invalid_auth`), knows the
  * Slack users registered with `POST /_local/slack/users` `{ email, id }`, and can answer a method's next calls with a
- * 429 and `Retry-After` or a 500 (`POST /_local/slack/faults` `{ method, status, times, retryAfter }`).
+ * 429 and `Retry-After` or a 500 (`POST /_local/slack/faults` `{ method, status, times, retryAfter }`), or slowly
+ * (`POST /_local/slack/latency` `{ method, ms }`, 0 to stop).
  */
 import type { HttpResult } from './http-event.ts';
 
@@ -65,6 +66,8 @@ export class LocalSlack {
   readonly #messages = new Map<string, SlackPosted>();
   readonly #users = new Map<string, string>();
   readonly #faults = new Map<string, Fault>();
+  /** How long each method takes to answer (`POST /_local/slack/latency`), in ms. */
+  readonly #latency = new Map<string, number>();
   #ts = 0;
 
   constructor(
@@ -96,7 +99,7 @@ export class LocalSlack {
     path: string,
     headers: Record<string, string | string[] | undefined>,
     body: Buffer,
-  ): HttpResult {
+  ): HttpResult | Promise<HttpResult> {
     if (method === 'GET' && path === '/_local/slack/messages') {
       return json(200, { items: this.messages(), calls: this.calls });
     }
@@ -116,9 +119,19 @@ export class LocalSlack {
       this.#faults.set(f.method, { status: f.status, times: f.times ?? 1, retryAfter: f.retryAfter ?? 1 });
       return json(200, { ok: true });
     }
+    if (method === 'POST' && path === '/_local/slack/latency') {
+      const l = JSON.parse(body.toString('utf8') || '{}') as { method?: string; ms?: number };
+      if (!l.method || typeof l.ms !== 'number' || l.ms < 0) return json(400, { error: 'send { method, ms }' });
+      this.#latency.set(l.method, l.ms);
+      return json(200, { ok: true });
+    }
     const m = /^\/_local\/slack\/api\/([a-zA-Z.]+)$/.exec(path);
     if (method !== 'POST' || !m?.[1]) return json(404, { error: `no ${method} ${path} in the Slack stand-in` });
-    return this.#call(m[1], headers, body);
+    const name = m[1];
+    const delay = this.#latency.get(name) ?? 0;
+    if (!delay) return this.#call(name, headers, body);
+    // Process time: Slack's own latency, whatever the runtime's clock.
+    return new Promise((done) => setTimeout(() => done(this.#call(name, headers, body)), delay));
   }
 
   #call(name: string, headers: Record<string, string | string[] | undefined>, body: Buffer): HttpResult {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import { formatMs } from './duration.ts';
 
@@ -122,7 +122,14 @@ export type Interaction =
       triggerId: string;
       channel: string | null;
     }
-  | { kind: 'submit'; slackUserId: string; metadata: string; justification: string | null }
+  | {
+      kind: 'submit';
+      /** The digest of the payload: the same for Slack's retries of this submission. */
+      id: string;
+      slackUserId: string;
+      metadata: string;
+      justification: string | null;
+    }
   | { kind: 'ignored'; slackUserId: string | null };
 
 /**
@@ -159,6 +166,9 @@ export function parseInteraction(rawBody: string): Interaction | 'malformed' {
     const value = submit.data.view.state.values[JUSTIFICATION_BLOCK]?.[JUSTIFICATION_BLOCK]?.value;
     return {
       kind: 'submit',
+      id: createHash('sha256')
+        .update(payloads[0] as string)
+        .digest('hex'),
       slackUserId: submit.data.user.id,
       metadata: submit.data.view.private_metadata,
       justification: value?.trim() ? value.trim() : null,

@@ -25,6 +25,7 @@ import type {
   RoleRecord,
   ScopedPolicyRecord,
   SettingsRecord,
+  SlackInteractionRecord,
   SlackMessageRecord,
   SlackUserRecord,
   TargetsRecord,
@@ -123,6 +124,14 @@ export const slackUser = entity<SlackUserRecord>()({
   doc: 'the principal a Slack user id is (shared/usecases/slack.ts); a click from an unlinked user decides nothing',
   patterns: { primary: { pk: 'SLACKUSER#{slackUserId}', sk: 'PRINCIPAL' } },
   shape: { slackUserId: 'string', principalId: 'string', source: 'string' },
+});
+
+/** A modal submission from Slack handed to the asynchronous run: one decision per submission, whatever retries. */
+export const slackInteraction = entity<SlackInteractionRecord>()({
+  name: 'slackInteraction',
+  doc: 'a Slack modal submission by its payload digest: queued, taken by a run, done (retries decide nothing twice)',
+  patterns: { primary: { pk: 'SLACKSUBMIT#{id}', sk: 'SUBMISSION' } },
+  shape: { id: 'string', status: 'string' },
 });
 
 /** One Slack message of a request (a direct message or the channel's), updated after every decision. */

@@ -106,6 +106,19 @@ export interface SlackUserRecord {
   source: 'admin' | 'email';
 }
 
+/**
+ * A modal submission taken from Slack, by the digest of its payload (a Slack retry sends the same one): `queued` when
+ * the endpoint answered and handed it to its asynchronous run, `taken` while a run holds it (`claim`, until
+ * `leaseUntil`), `done` once decided or refused. It makes a decision out of one submission at most (shared/usecases/
+ * slack.ts); it expires a day later (TTL).
+ */
+export interface SlackInteractionRecord {
+  id: string;
+  status: 'queued' | 'taken' | 'done';
+  claim?: string;
+  leaseUntil?: string;
+}
+
 /** One Slack message of a request: claimed (no `ts` yet) before it is posted, so two posters never both post. */
 export interface SlackMessageRecord {
   requestId: string;
@@ -138,6 +151,7 @@ export const keys = {
   mailSuppression: (address: string) => E.mailSuppression.key({ address }),
   slackUser: (slackUserId: string) => E.slackUser.key({ slackUserId }),
   slackMessage: (requestId: string, destination: string) => E.slackMessage.key({ requestId, destination }),
+  slackInteraction: (id: string) => E.slackInteraction.key({ id }),
   assignment: (id: string) => E.assignment.key({ id }),
   live: (a: Slot) => E.live.key(slotKey(a)),
   pending: (a: Slot) => E.pending.key(slotKey(a)),
@@ -392,6 +406,9 @@ const NEW = 'attribute_not_exists(pk)';
 /** Marks the idempotency record's conflict, which the store resolves by returning the first response. */
 export class IdempotencyRace extends Error {}
 
+/** Marks a Slack submission already taken (a retry, a second delivery): nothing is decided again. */
+export class SlackInteractionSeen extends Error {}
+
 /** Marks a moved audit chain head: the store reads the head again and retries the whole transaction. */
 export class AuditHeadMoved extends Error {}
 
@@ -542,6 +559,66 @@ export const ops = {
     onConflict: () => conflict(`the Slack message of '${m.requestId}' to '${m.destination}' is already claimed`),
   }),
   /** Records where a claimed message was posted. */
+  /** A submission handed to the asynchronous run: only the first of its deliveries (Slack retries the same). */
+  slackInteractionQueued: (id: string, expiresAt: Date): WriteOp => ({
+    Put: {
+      Item: { ...E.slackInteraction.item({ id, status: 'queued' }), [ATTR.ttl]: epochSeconds(expiresAt) },
+      ConditionExpression: NEW,
+    },
+    onConflict: () => new SlackInteractionSeen(`Slack submission ${id} was already taken`),
+  }),
+  /** Gives a queued submission up (its asynchronous run could not be started): Slack's retry may take it again. */
+  slackInteractionDropped: (id: string): WriteOp => ({
+    Delete: {
+      Key: keys.slackInteraction(id),
+      ConditionExpression: '#s = :queued',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':queued': 'queued' },
+    },
+    onConflict: () => new SlackInteractionSeen(`Slack submission ${id} is already running`),
+  }),
+  /**
+   * A run's hold on a queued submission (or on one whose previous run's lease ran out: a run that failed before it
+   * decided); a second delivery of the same submission finds it held, or done, and does nothing.
+   */
+  slackInteractionTaken: (id: string, claim: string, now: Date, leaseUntil: Date): WriteOp => ({
+    Update: {
+      Key: keys.slackInteraction(id),
+      UpdateExpression: 'SET #s = :taken, #claim = :claim, #lease = :lease',
+      ConditionExpression: '#s = :queued OR (#s = :taken AND #lease < :now)',
+      ExpressionAttributeNames: { '#s': 'status', '#claim': 'claim', '#lease': 'leaseUntil' },
+      ExpressionAttributeValues: {
+        ':taken': 'taken',
+        ':queued': 'queued',
+        ':claim': claim,
+        ':lease': leaseUntil.toISOString(),
+        ':now': now.toISOString(),
+      },
+    },
+    onConflict: () => new SlackInteractionSeen(`Slack submission ${id} is taken or done`),
+  }),
+  /** The submission decided or refused, by the run that holds it: in the decision's own transaction. */
+  slackInteractionDone: (id: string, claim: string): WriteOp => ({
+    Update: {
+      Key: keys.slackInteraction(id),
+      UpdateExpression: 'SET #s = :done REMOVE #lease',
+      ConditionExpression: '#claim = :claim AND #s = :taken',
+      ExpressionAttributeNames: { '#s': 'status', '#claim': 'claim', '#lease': 'leaseUntil' },
+      ExpressionAttributeValues: { ':done': 'done', ':taken': 'taken', ':claim': claim },
+    },
+    onConflict: () => new SlackInteractionSeen(`Slack submission ${id} is no longer held by this run`),
+  }),
+  /** A run that failed before deciding gives its hold back, so the retry of its event takes it at once. */
+  slackInteractionReleased: (id: string, claim: string): WriteOp => ({
+    Update: {
+      Key: keys.slackInteraction(id),
+      UpdateExpression: 'SET #s = :queued REMOVE #lease, #claim',
+      ConditionExpression: '#claim = :claim AND #s = :taken',
+      ExpressionAttributeNames: { '#s': 'status', '#claim': 'claim', '#lease': 'leaseUntil' },
+      ExpressionAttributeValues: { ':queued': 'queued', ':taken': 'taken', ':claim': claim },
+    },
+    onConflict: () => new SlackInteractionSeen(`Slack submission ${id} is no longer held by this run`),
+  }),
   postedSlackMessage: (m: SlackMessageRecord): WriteOp => ({ Put: { Item: E.slackMessage.item(m) } }),
   /** Gives up a claim whose post failed (the next sync posts it). */
   releaseSlackMessage: (requestId: string, destination: string): WriteOp => ({

@@ -30,12 +30,14 @@ const DECISION_ATTEMPTS = 5;
  * of two concurrent deciders exactly one writes first; the other re-reads and either counts too (a
  * quorum of two) or finds the request decided (409 AlreadyDecided). The final approval of a request
  * whose start has come grants it in the same transaction, so access is in force when this call answers.
+ * `also`: writes of the caller's channel committed with the decision (Slack's record of the submission decided).
  */
 export async function decideRequest(
   ctx: CallContext,
   id: string,
   decision: 'Approve' | 'Deny',
   justification: string | undefined,
+  also: readonly WriteOp[] = [],
 ): Promise<Request> {
   const operationId = decision === 'Approve' ? 'approveRequest' : 'denyRequest';
   for (let attempt = 1; ; attempt++) {
@@ -52,7 +54,8 @@ export async function decideRequest(
     // The mail's recipients are read while the transaction runs; nothing is sent before it committed.
     const after = prepareEffects(ctx.deps, Promise.resolve(effects), ctx.log);
     try {
-      await ctx.store.transact(writes, { chain });
+      // `also` first: a conflict of its own (a Slack submission decided by another run) names the refusal.
+      await ctx.store.transact([...also, ...writes], { chain });
     } catch (error) {
       if (error instanceof DomainError && error.code === 'AlreadyDecided' && attempt < DECISION_ATTEMPTS) continue;
       throw error;

@@ -138,8 +138,9 @@ describe('Slack approvals on the local runtime', () => {
       { env: { ...process.env, ELEVATE_URL: server.url, ELEVATE_SLACK_SIGNING_SECRET: LOCAL_SLACK_SIGNING_SECRET } },
     );
 
-    // Assess
+    // Assess (the decision's effects all done: every message updated)
     expect(stdout).toContain(`U0BOB approved ${id} in Slack`);
+    await server.idle();
     expect(await statusOf(id)).toBe('Granted');
     const after = await messagesOf(id);
     for (const channel of ['C0APPROVALS', 'D0BOB']) {
@@ -163,6 +164,7 @@ describe('Slack approvals on the local runtime', () => {
 
     // Act
     expect(await click(inSlack, 'U0BOB')).toEqual({ decided: true, refusal: null });
+    await server.idle();
     const approved = await anonymous
       .as({ sub: 'bob', email: 'bob@example.com' })
       .post(`/v1/requests/${inApi}/approve`, { justification: 'INC-7 checked' });
@@ -193,6 +195,53 @@ describe('Slack approvals on the local runtime', () => {
     expect(slackEvents.map((e) => e.action)).toContain('request.approved');
     expect(slackEvents.find((e) => e.action === 'request.approved')?.channel).toBe('slack');
     expect(apiEvents.find((e) => e.action === 'request.approved')?.channel).toBe('api');
+  }, 120_000);
+
+  it("answers Slack's submission at once and decides after it: the answer comes before the decision's effects", async () => {
+    // Prepare: Slack's chat.update (the decision's effect: every message of the request updated) answers in 4 s
+    const id = await pendingRequest();
+    const user = { id: 'U0BOB' };
+    const clicked = await postInteraction(server.url, LOCAL_SLACK_SIGNING_SECRET, {
+      type: 'block_actions',
+      user,
+      trigger_id: 'trigger-timed',
+      channel: { id: 'D0BOB' },
+      actions: [{ type: 'button', action_id: 'elevate.approve', value: id }],
+    });
+    expect(clicked.status).toBe(200);
+    const opened = (await standIn()).calls.find(
+      (c) => c.method === 'views.open' && c.args.trigger_id === 'trigger-timed',
+    );
+    expect(opened).toBeDefined();
+    const metadata = (opened?.args.view as { private_metadata: string } | undefined)?.private_metadata ?? '';
+    const updatesOf = async () =>
+      (await standIn()).calls.filter((c) => c.method === 'chat.update' && JSON.stringify(c.args).includes(id));
+    expect((await anonymous.post('/_local/slack/latency', { method: 'chat.update', ms: 4_000 })).status).toBe(200);
+
+    // Act: the submission, timed
+    const t0 = performance.now();
+    const answer = await postInteraction(server.url, LOCAL_SLACK_SIGNING_SECRET, {
+      type: 'view_submission',
+      user,
+      view: {
+        id: 'V0TIMED',
+        callback_id: 'elevate.decision',
+        private_metadata: metadata,
+        state: { values: { justification: { justification: { value: 'timed' } } } },
+      },
+    });
+    const answeredIn = performance.now() - t0;
+    const updatesAtAnswer = await updatesOf();
+    await server.idle();
+    expect((await anonymous.post('/_local/slack/latency', { method: 'chat.update', ms: 0 })).status).toBe(200);
+
+    // Assess: answered before any update could be (each takes 4 s); then decided once, every message updated
+    expect(answer).toEqual({ status: 200, body: { response_action: 'clear' } });
+    expect(answeredIn).toBeLessThan(4_000);
+    expect(updatesAtAnswer).toEqual([]);
+    expect(await statusOf(id)).toBe('Granted');
+    expect((await updatesOf()).map((c) => c.args.channel).sort()).toEqual(['C0APPROVALS', 'D0BOB']);
+    expect((await audit(id)).filter((e) => e.action === 'request.approved')).toHaveLength(1);
   }, 120_000);
 
   it('refuses, over HTTP, a forged signature and a timestamp 6 minutes old: 401, nothing changed, audited', async () => {

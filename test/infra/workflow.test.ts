@@ -631,6 +631,52 @@ describe('lifecycle bus and mail', () => {
     });
   });
 
+  it("gives Slack's interactions the decision's grants and the invoke of itself only (its asynchronous run), retried twice", () => {
+    // Prepare
+    const slack = logicalId('AWS::Lambda::Function', /^ApiSlackFunction[0-9A-F]{8}$/);
+    const role = logicalId('AWS::IAM::Role', /^ApiSlackFunctionRole[0-9A-F]{8}$/);
+
+    // Assess: the decision's statements, as requests' (the default policy)
+    expect(API_CAPABILITIES.slack).toEqual([
+      'start',
+      'taskResponse',
+      'stop',
+      'mail',
+      'idcCheck',
+      'slack',
+      'invokeSelf',
+    ]);
+    expect(policyOf('ApiSlackFunctionRole')).toEqual([
+      logStatement('ApiSlackFunctionLogGroup'),
+      ...tableStatements(),
+      startExecution(),
+      taskResponseAndQuota,
+      { Action: 'states:StopExecution', Effect: 'Allow', Resource: pseudoArn('states', `execution:${machineName}:*`) },
+      sendEmail,
+      ...idcCheckStatements(),
+      slackSecretRead,
+    ]);
+    // and, in a policy of its own (no dependency cycle), InvokeFunction on its own unqualified ARN: nothing else
+    const own = Object.entries(resources('AWS::IAM::Policy')).filter(([k]) => /InvokeSelf[0-9A-F]{8}$/.test(k));
+    expect(own).toHaveLength(1);
+    expect(own[0]?.[1].Properties).toMatchObject({
+      PolicyDocument: {
+        Statement: [{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [slack, 'Arn'] } }],
+      },
+      Roles: [{ Ref: role }],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: slack },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 900,
+    });
+    // no other function may invoke it
+    const invokers = Object.values(resources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes(`"Fn::GetAtt":["${slack}","Arn"]`),
+    );
+    expect(invokers).toHaveLength(1);
+  });
+
   it('gives governance (an approved change runs an admin request or new targets) start, stop, mail and the Identity Center checks, no task response', () => {
     // Prepare
     const governance = logicalId('AWS::Lambda::Function', /^ApiGovernanceFunction[0-9A-F]{8}$/);

@@ -5,7 +5,7 @@ import { defaultPolicy } from '#shared/domain/policy.ts';
 import { ACTION_APPROVE, ACTION_DENY, DECISION_CALLBACK, modalMetadata, slackSignature } from '#shared/domain/slack.ts';
 import type { Slack, SlackMessage } from '#shared/ports/slack.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
-import { handleSlackInteraction } from '#shared/usecases/slack.ts';
+import { handleSlackInteraction, runSlackSubmission, type SlackSubmission } from '#shared/usecases/slack.ts';
 import { syncSlackMessages } from '#shared/usecases/slack-messages.ts';
 import { call } from '#test/support/invoke.ts';
 import { createTestTable } from '#test/support/table.ts';
@@ -126,6 +126,25 @@ async function pendingRequest(required = 1): Promise<string> {
   return res.body.id;
 }
 
+/** The submissions handed to their asynchronous run (deployed: the function invoked again, InvocationType Event). */
+const queued: SlackSubmission[] = [];
+const interact = (c: Parameters<typeof handleSlackInteraction>[1]) =>
+  handleSlackInteraction(deps, c, async (submission) => {
+    queued.push(submission);
+  });
+/**
+ * Runs what was handed over, as Lambda runs the asynchronous invokes once the answers are sent: a run that fails is
+ * run again (Lambda retries a failed asynchronous invoke twice).
+ */
+async function runQueued(): Promise<void> {
+  while (queued.length) {
+    const jobs = queued.splice(0);
+    const runs = await Promise.allSettled(jobs.map((job) => runSlackSubmission(deps, job)));
+    const failed = jobs.filter((_, i) => runs[i]?.status === 'rejected');
+    for (const job of failed) await runSlackSubmission(deps, job);
+  }
+}
+
 const form = (payload: unknown) => `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 const signed = (body: string, at = clock.now()) => {
   const timestamp = String(Math.floor(at.getTime() / 1000));
@@ -184,13 +203,18 @@ describe('Slack approvals', () => {
 
     // Act: Bob clicks Approve, then submits the modal Elevate opened
     slack.calls = [];
-    expect(await handleSlackInteraction(deps, signed(clickBody(id, 'U0BOB')))).toEqual({ status: 200 });
+    expect(await interact(signed(clickBody(id, 'U0BOB')))).toEqual({ status: 200 });
     const opened = slack.of('views.open')[0]?.args as { triggerId: string; view: { private_metadata: string } };
-    const answer = await handleSlackInteraction(deps, signed(submitBody(opened.view.private_metadata, 'U0BOB')));
+    const answer = await interact(signed(submitBody(opened.view.private_metadata, 'U0BOB')));
 
-    // Assess
+    // Assess: Slack's answer comes first, before anything is decided or updated
     expect(opened.triggerId).toBe('trigger-U0BOB');
     expect(answer).toEqual({ status: 200, body: { response_action: 'clear' } });
+    expect(queued).toHaveLength(1);
+    expect((await request(id)).status).toBe('PendingApproval');
+    expect(slack.of('chat.update')).toEqual([]);
+    // then the asynchronous run decides
+    await runQueued();
     expect((await request(id)).status).toBe('Granted');
     const approved = (await events(id)).find((e) => e.action === 'request.approved');
     expect(approved?.actor.id).toBe('bob');
@@ -234,9 +258,9 @@ describe('Slack approvals', () => {
       const old = signed(body, new Date(clock.now().getTime() - 6 * 60_000));
       slack.calls = [];
 
-      expect(await handleSlackInteraction(deps, forged)).toMatchObject({ refused: { status: 401 } });
-      expect(await handleSlackInteraction(deps, old)).toMatchObject({ refused: { status: 401 } });
-      expect(await handleSlackInteraction(deps, { headers: {}, rawBody: body })).toMatchObject({
+      expect(await interact(forged)).toMatchObject({ refused: { status: 401 } });
+      expect(await interact(old)).toMatchObject({ refused: { status: 401 } });
+      expect(await interact({ headers: {}, rawBody: body })).toMatchObject({
         refused: { status: 401 },
       });
 
@@ -259,7 +283,7 @@ describe('Slack approvals', () => {
         user: { id: 'U0NOBODY', username: 'bob', name: 'bob' },
         message: { user: 'U0BOB', text: 'x' },
       });
-      expect(await handleSlackInteraction(deps, signed(body))).toEqual({ status: 200 });
+      expect(await interact(signed(body))).toEqual({ status: 200 });
       expect(slack.of('views.open')).toEqual([]);
       expect(slack.of('chat.postEphemeral').map((c) => [c.args.user, c.args.text])).toEqual([
         ['U0NOBODY', expect.stringContaining('not linked')],
@@ -277,13 +301,10 @@ describe('Slack approvals', () => {
       await slackUserOf(deps, slack, 'mallory');
       slack.calls = [];
 
-      await handleSlackInteraction(deps, signed(clickBody(id, 'U0ALICE')));
-      await handleSlackInteraction(deps, signed(clickBody(id, 'U0MALLORY', ACTION_DENY)));
+      await interact(signed(clickBody(id, 'U0ALICE')));
+      await interact(signed(clickBody(id, 'U0MALLORY', ACTION_DENY)));
       // a submission forged for them: the modal metadata signed as Elevate would (they still are who they are)
-      const own = await handleSlackInteraction(
-        deps,
-        signed(submitBody(modalMetadata(SECRET, id, 'Approve', 'U0ALICE'), 'U0ALICE')),
-      );
+      const own = await interact(signed(submitBody(modalMetadata(SECRET, id, 'Approve', 'U0ALICE'), 'U0ALICE')));
 
       expect(slack.of('views.open')).toEqual([]);
       expect(slack.of('chat.postEphemeral').map((c) => c.args.text)).toEqual([
@@ -313,11 +334,8 @@ describe('Slack approvals', () => {
       ).toBe(200);
       slack.calls = [];
 
-      await handleSlackInteraction(deps, signed(clickBody(id, 'U0BOB')));
-      const late = await handleSlackInteraction(
-        deps,
-        signed(submitBody(modalMetadata(SECRET, id, 'Deny', 'U0BOB'), 'U0BOB')),
-      );
+      await interact(signed(clickBody(id, 'U0BOB')));
+      const late = await interact(signed(submitBody(modalMetadata(SECRET, id, 'Deny', 'U0BOB'), 'U0BOB')));
 
       expect(slack.of('chat.postEphemeral').map((c) => c.args.text)).toEqual(['This request was already decided.']);
       expect(late).toMatchObject({ body: { response_action: 'errors' } });
@@ -330,11 +348,8 @@ describe('Slack approvals', () => {
       const clicked = await pendingRequest();
       const other = await pendingRequest(2);
       const metadata = JSON.parse(modalMetadata(SECRET, clicked, 'Approve', 'U0BOB')) as Record<string, string>;
-      const answer = await handleSlackInteraction(
-        deps,
-        signed(submitBody(JSON.stringify({ ...metadata, r: other }), 'U0BOB')),
-      );
-      const stolen = await handleSlackInteraction(deps, signed(submitBody(JSON.stringify(metadata), 'U0CAROL')));
+      const answer = await interact(signed(submitBody(JSON.stringify({ ...metadata, r: other }), 'U0BOB')));
+      const stolen = await interact(signed(submitBody(JSON.stringify(metadata), 'U0CAROL')));
 
       expect(answer).toMatchObject({ body: { response_action: 'errors' } });
       expect(stolen).toMatchObject({ body: { response_action: 'errors' } });
@@ -344,15 +359,12 @@ describe('Slack approvals', () => {
 
     it('refuses a huge or malformed payload without reading it', async () => {
       const huge = `payload=${'x'.repeat(70_000)}`;
-      expect(await handleSlackInteraction(deps, signed(huge))).toMatchObject({ refused: { status: 413 } });
-      expect(await handleSlackInteraction(deps, signed('payload=%7Bnot-json'))).toMatchObject({
+      expect(await interact(signed(huge))).toMatchObject({ refused: { status: 413 } });
+      expect(await interact(signed('payload=%7Bnot-json'))).toMatchObject({
         refused: { status: 400 },
       });
       expect(
-        await handleSlackInteraction(
-          deps,
-          signed(form({ type: 'block_actions', user: { id: 'U0BOB' }, actions: 'x' })),
-        ),
+        await interact(signed(form({ type: 'block_actions', user: { id: 'U0BOB' }, actions: 'x' }))),
       ).toMatchObject({ refused: { status: 400 } });
     });
   });
@@ -361,23 +373,111 @@ describe('Slack approvals', () => {
     // Prepare
     const id = await pendingRequest(2);
     const submit = (user: 'U0BOB' | 'U0CAROL', i: number) =>
-      handleSlackInteraction(deps, signed(submitBody(modalMetadata(SECRET, id, 'Approve', user), user, `go ${i}`)));
+      interact(signed(submitBody(modalMetadata(SECRET, id, 'Approve', user), user, `go ${i}`)));
 
     // Act
+    slack.calls = [];
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) => submit(i % 2 === 0 ? 'U0BOB' : 'U0CAROL', i)),
     );
+    await runQueued();
 
-    // Assess: one decision per approver, the request granted once
+    // Assess: one decision per approver, the request granted once; the submissions that lost told why, audited
     const cleared = answers.filter(
       (a) => 'body' in a && (a.body as { response_action: string }).response_action === 'clear',
     );
-    expect(cleared).toHaveLength(2);
     const r = await request(id);
     expect(r.status).toBe('Granted');
     expect(r.approval.stages[0]?.decisions).toHaveLength(2);
     const log = await events(id);
     expect(log.filter((e) => e.action === 'request.approved')).toHaveLength(1);
     expect(log.filter((e) => e.action === 'request.decisionRecorded')).toHaveLength(1);
+    const refused = log.filter((e) => e.action === 'authorization.refused');
+    const told = slack
+      .of('chat.postMessage')
+      .filter((c) => String(c.args.text).startsWith('This request was already decided.'));
+    // each submission either decided (2), or was refused at once in the modal, or refused by its run and told in a DM
+    expect(answers.length - cleared.length + told.length).toBe(8);
+    expect(refused).toHaveLength(8);
+    expect(refused.every((e) => e.details.code === 'AlreadyDecided' && e.details.channel === 'slack')).toBe(true);
   }, 120_000);
+
+  it('decides once when Slack retries a submission (X-Slack-Retry-Num) and when Lambda delivers its run twice', async () => {
+    // Prepare
+    const id = await pendingRequest(2);
+    const body = submitBody(modalMetadata(SECRET, id, 'Approve', 'U0BOB'), 'U0BOB');
+    slack.calls = [];
+
+    // Act: Slack got no answer in time and sends the same submission again, signed anew
+    const first = await interact(signed(body));
+    const retry = await interact({
+      ...signed(body, new Date(clock.now().getTime() + 3_000)),
+      headers: { ...signed(body, new Date(clock.now().getTime() + 3_000)).headers, 'x-slack-retry-num': '1' },
+    });
+    expect(queued).toHaveLength(1);
+    const job = queued[0] as SlackSubmission;
+    await runQueued();
+    // Lambda's at-least-once delivery: the same event again, now and concurrently
+    await Promise.all([runSlackSubmission(deps, job), runSlackSubmission(deps, job)]);
+
+    // Assess
+    expect(first).toEqual({ status: 200, body: { response_action: 'clear' } });
+    expect(retry).toEqual({ status: 200, body: { response_action: 'clear' } });
+    const r = await request(id);
+    expect(r.status).toBe('PendingApproval');
+    expect(r.approval.stages[0]?.decisions).toHaveLength(1);
+    const log = await events(id);
+    expect(log.filter((e) => e.action === 'request.decisionRecorded')).toHaveLength(1);
+    expect(log.filter((e) => e.action === 'authorization.refused')).toEqual([]);
+    expect(slack.of('chat.postMessage').filter((c) => c.args.channel === 'U0BOB')).toEqual([]);
+  });
+
+  it('tells the approver in a direct message, audited, a refusal only the decision finds (decided meanwhile)', async () => {
+    // Prepare: Bob's submission passes the checks and is answered; Carol denies through the API before it runs
+    const id = await pendingRequest();
+    const answer = await interact(signed(submitBody(modalMetadata(SECRET, id, 'Approve', 'U0BOB'), 'U0BOB')));
+    expect(answer).toEqual({ status: 200, body: { response_action: 'clear' } });
+    expect((await call('POST', `/v1/requests/${id}/deny`, { as: 'carol', body: { justification: 'no' } })).status).toBe(
+      200,
+    );
+    slack.calls = [];
+
+    // Act
+    await runQueued();
+
+    // Assess
+    expect((await request(id)).status).toBe('Denied');
+    expect(slack.of('chat.postMessage').map((c) => [c.args.channel, c.args.text])).toEqual([
+      ['U0BOB', `This request was already decided. (request ${id})`],
+    ]);
+    const refused = (await events(id)).filter((e) => e.action === 'authorization.refused');
+    expect(refused.map((e) => [e.actor.id, e.details.code, e.details.channel])).toEqual([
+      ['bob', 'AlreadyDecided', 'slack'],
+    ]);
+  });
+
+  it('gives a submission whose run failed before deciding back to the retry of its event, which decides it', async () => {
+    // Prepare: the run fails on its first read of the link (a throttle that outlasted the SDK's retries)
+    const id = await pendingRequest();
+    await interact(signed(submitBody(modalMetadata(SECRET, id, 'Approve', 'U0BOB'), 'U0BOB')));
+    const job = queued.splice(0)[0] as SlackSubmission;
+    const failing: Deps = {
+      ...deps,
+      store: new Proxy(deps.store, {
+        get(target, prop, receiver) {
+          if (prop === 'get') return async () => Promise.reject(new Error('ProvisionedThroughputExceededException'));
+          const v = Reflect.get(target, prop, receiver);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      }),
+    };
+
+    // Act
+    await expect(runSlackSubmission(failing, job)).rejects.toThrow('ProvisionedThroughputExceededException');
+    await runSlackSubmission(deps, job);
+
+    // Assess
+    expect((await request(id)).status).toBe('Granted');
+    expect((await events(id)).filter((e) => e.action === 'request.approved')).toHaveLength(1);
+  });
 });

@@ -133,7 +133,29 @@ describe('Slack interaction payloads', () => {
         },
       }),
     );
-    expect(parsed).toEqual({ kind: 'submit', slackUserId: 'U0APPROVER', metadata, justification: 'on call' });
+    expect(parsed).toEqual({
+      kind: 'submit',
+      id: expect.stringMatching(/^[0-9a-f]{64}$/),
+      slackUserId: 'U0APPROVER',
+      metadata,
+      justification: 'on call',
+    });
+  });
+
+  it("names a submission by its payload's digest: the same for Slack's retry of it, another for another", () => {
+    const body = (justification: string) =>
+      form({
+        type: 'view_submission',
+        user: { id: 'U0APPROVER' },
+        view: {
+          callback_id: DECISION_CALLBACK,
+          private_metadata: modalMetadata(SECRET, 'req_1', 'Approve', 'U0APPROVER'),
+          state: { values: { justification: { justification: { value: justification } } } },
+        },
+      });
+    const id = (raw: string) => (parseInteraction(raw) as { id: string }).id;
+    expect(id(body('a'))).toBe(id(body('a')));
+    expect(id(body('a'))).not.toBe(id(body('b')));
   });
 
   it('calls malformed what it cannot read: no payload, two payloads, bad JSON, no user, a bad request id', () => {
