@@ -7,11 +7,19 @@
  * made from the synthesized template, bootstrapped with admin `admin`, seeded through the real handlers.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TransactWriteItemsCommand, type TransactWriteItemsCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -22,6 +30,7 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '#infra/local/dynamodb.ts';
+import { ensureTable } from '#infra/local/table.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { AUDIT_SHARDS } from '#shared/domain/audit-chain.ts';
 import { userRef } from '#shared/domain/primitives.ts';
@@ -84,6 +93,91 @@ function table(headers: string[], rows: string[][]): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** What a transaction's items cost one by one, as AWS bills them: the table's write and each index copy's. */
+interface BilledWrites {
+  items: number;
+  table: number;
+  indexes: number;
+  total: number;
+  /** Per item: its kind, key and table + index units. */
+  each: { op: string; key: string; table: number; indexes: number }[];
+}
+
+/**
+ * DynamoDB Local's `TOTAL` for a TransactWriteItems is the sum of the DISTINCT per-item costs (measured: 12 Puts of
+ * 100 B report 2 WCU, a 1,500 B Put and a 100 B Put 6, two 100 B Puts 2), so it is no bill. This replays each item of
+ * a captured transaction alone, as a one-item transaction into a fresh scratch table with `ReturnConsumedCapacity:
+ * INDEXES` (conditions dropped: the cost is the item's size and the indexes its keys put it in), and sums them. The
+ * captured transaction already committed, so this runs after it, untimed.
+ */
+async function billedWrites(
+  raw: DynamoDBClient,
+  source: string,
+  tx: TransactWriteItemsCommandInput,
+): Promise<BilledWrites> {
+  // A table of its own: an item written again unchanged costs its index copies nothing.
+  const scratch = `bench-billed-${randomBytes(6).toString('hex')}`;
+  await ensureTable(raw, scratch);
+  // An Update or a ConditionCheck costs by the size of the item it meets (the role item's count update is billed
+  // for the whole role item): copy that item from the bench's table first (the Puts write new items).
+  for (const item of tx.TransactItems ?? []) {
+    const key = item.Update?.Key ?? item.ConditionCheck?.Key;
+    if (!key) continue;
+    const found = await raw.send(new GetItemCommand({ TableName: source, Key: key, ConsistentRead: true }));
+    if (found.Item) await raw.send(new PutItemCommand({ TableName: scratch, Item: found.Item }));
+  }
+  const each: BilledWrites['each'] = [];
+  const used = (expr: string, names?: Record<string, string>, values?: Record<string, AttributeValue>) => ({
+    ...(names && {
+      ExpressionAttributeNames: Object.fromEntries(Object.entries(names).filter(([k]) => expr.includes(k))),
+    }),
+    ...(values && {
+      ExpressionAttributeValues: Object.fromEntries(Object.entries(values).filter(([k]) => expr.includes(k))),
+    }),
+  });
+  for (const item of tx.TransactItems ?? []) {
+    const single: TransactWriteItem = item.Put
+      ? { Put: { TableName: scratch, Item: item.Put.Item } }
+      : item.Update
+        ? {
+            Update: {
+              TableName: scratch,
+              Key: item.Update.Key,
+              UpdateExpression: item.Update.UpdateExpression,
+              ...used(
+                item.Update.UpdateExpression ?? '',
+                item.Update.ExpressionAttributeNames,
+                item.Update.ExpressionAttributeValues,
+              ),
+            },
+          }
+        : item.Delete
+          ? { Delete: { TableName: scratch, Key: item.Delete.Key } }
+          : {
+              ConditionCheck: {
+                TableName: scratch,
+                Key: item.ConditionCheck?.Key,
+                ConditionExpression: 'attribute_not_exists(#none)',
+                ExpressionAttributeNames: { '#none': 'billedWritesNone' },
+              },
+            };
+    const out = await raw.send(
+      new TransactWriteItemsCommand({ TransactItems: [single], ReturnConsumedCapacity: 'INDEXES' }),
+    );
+    const used0 = out.ConsumedCapacity?.[0];
+    const indexes = Object.values(used0?.GlobalSecondaryIndexes ?? {}).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+    const [op, body] = Object.entries(single)[0] as [
+      string,
+      { Item?: Record<string, { S?: string }>; Key?: Record<string, { S?: string }> },
+    ];
+    const keyOf = body.Item ?? body.Key ?? {};
+    each.push({ op, key: `${keyOf.pk?.S} ${keyOf.sk?.S}`, table: used0?.Table?.CapacityUnits ?? 0, indexes });
+  }
+  const table = each.reduce((n, e) => n + e.table, 0);
+  const indexes = each.reduce((n, e) => n + e.indexes, 0);
+  return { items: each.length, table, indexes, total: table + indexes, each };
 }
 
 async function main(): Promise<void> {
@@ -296,6 +390,24 @@ async function main(): Promise<void> {
       if (kind !== 'Put') return false;
       return pk.startsWith('REQ#') || sk === 'ASG' || sk.startsWith('LIVE#') || pk.startsWith('AUDIT');
     };
+    /** The minimal plan's items of a handler's transaction: the indispensable ones, one audit event. */
+    const minimalItems = (items: TransactWriteItem[]): TransactWriteItem[] => {
+      let audits = 0;
+      return items.filter((item) => {
+        if (!indispensable(item as never)) return false;
+        // One audit event (the change's), not the request's second one.
+        return !item.Put?.Item?.pk?.S?.startsWith('AUDIT#') || ++audits === 1;
+      });
+    };
+    /** The handler's transaction (as captured) and the minimal plan's, billed item by item. */
+    const billed: Record<string, { handler: BilledWrites; minimal: BilledWrites }> = {};
+    const bill = async (name: string, template: string) => {
+      const tx = (JSON.parse(template) as object[]).find((c) => 'TransactItems' in c) as TransactWriteItemsCommandInput;
+      billed[name] = {
+        handler: await billedWrites(raw, tableName, tx),
+        minimal: await billedWrites(raw, tableName, { TransactItems: minimalItems(tx.TransactItems ?? []) }),
+      };
+    };
     const minimalStep =
       (template: string, principal: string, floorPrincipal: (i: number) => string, reads: FloorRead[]): Step =>
       (i) => {
@@ -310,12 +422,7 @@ async function main(): Promise<void> {
           | undefined;
         if (!tx?.TransactItems) throw new Error('the captured call made no transaction');
         delete tx.ClientRequestToken;
-        let audits = 0;
-        tx.TransactItems = tx.TransactItems.filter((item) => {
-          if (!indispensable(item as never)) return false;
-          // One audit event (the change's), not the request's second one.
-          return !item.Put?.Item?.pk?.S?.startsWith('AUDIT#') || ++audits === 1;
-        });
+        tx.TransactItems = minimalItems(tx.TransactItems);
         for (const item of tx.TransactItems) {
           const put = item.Put;
           if (put?.Item?.pk?.S?.startsWith('AUDITHEAD#')) {
@@ -352,6 +459,7 @@ async function main(): Promise<void> {
     // 3. adminAssign, a new principal each time. The floor: its minimal plan (bench/README.md).
     const pad = (i: number) => String(i).padStart(6, '0');
     const assignTemplate = await capture(assign('bench-c-000000', 'bench-role-2', 'active', '/'), 201);
+    await bill('POST /v1/requests (adminAssign)', assignTemplate);
     await measure(
       'POST /v1/requests (adminAssign)',
       `reads at once: authority Query + settings GetItem + role Query + live slots Query + head GetItem; ${MINIMAL_TX}`,
@@ -388,6 +496,7 @@ async function main(): Promise<void> {
       apiEvent('POST', '/v1/requests', { as: 'bench-sc-000000', body: activation }),
       201,
     );
+    await bill('POST /v1/requests (selfActivate)', activateTemplate);
     const activating = userRef('bench-sc-000000');
     await measure(
       'POST /v1/requests (selfActivate)',
@@ -524,6 +633,25 @@ async function main(): Promise<void> {
     console.log('\nfloors:');
     for (const r of rows) console.log(`  ${r.name}: ${r.floor}`);
 
+    // The WCU column above is DynamoDB Local's TOTAL (a sum of distinct item costs); the bill, item by item:
+    console.log("\nwrites billed item by item (table + index copies; DynamoDB Local's TOTAL above is no bill):");
+    console.log(
+      table(
+        ['operation', 'items', 'table WCU', 'index WCU', 'WCU', 'plan items', 'plan table', 'plan index', 'plan WCU'],
+        Object.entries(billed).map(([name, b]) => [
+          name,
+          String(b.handler.items),
+          String(b.handler.table),
+          String(b.handler.indexes),
+          String(b.handler.total),
+          String(b.minimal.items),
+          String(b.minimal.table),
+          String(b.minimal.indexes),
+          String(b.minimal.total),
+        ]),
+      ),
+    );
+
     // Cold starts: the same DynamoDB Local and table, so the first call of each bundle does real work.
     console.log(`\ncold init (${COLD_RUNS} fresh node processes per bundle, medians)…`);
     const userCalls: Record<string, Built> = {
@@ -623,6 +751,20 @@ async function main(): Promise<void> {
             ratioP99: r.ratioP99,
             minimalRcu: r.floorRcu,
             minimalWcu: r.floorWcu,
+            ...(billed[r.name] && {
+              /** The transaction billed item by item (table + index copies), the handler's and the plan's. */
+              billedWcu: {
+                table: billed[r.name]?.handler.table,
+                indexes: billed[r.name]?.handler.indexes,
+                total: billed[r.name]?.handler.total,
+                items: billed[r.name]?.handler.each,
+              },
+              minimalBilledWcu: {
+                table: billed[r.name]?.minimal.table,
+                indexes: billed[r.name]?.minimal.indexes,
+                total: billed[r.name]?.minimal.total,
+              },
+            }),
           },
         ]),
       ),
@@ -633,7 +775,9 @@ async function main(): Promise<void> {
     };
     // A cold-only run does not overwrite the full run's record.
     const out = join(ROOT, 'bench', COLD_ONLY ? 'results-cold.json' : 'results.json');
-    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    // The audit export's figures (npm run bench:audit, minutes) survive this run's rewrite of the file.
+    const kept = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { audit?: unknown }).audit : undefined;
+    writeFileSync(out, `${JSON.stringify(kept === undefined ? results : { ...results, audit: kept }, null, 2)}\n`);
     console.log(`\nwrote ${out}`);
     raw.destroy();
   } finally {
