@@ -14,6 +14,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IRole, Role } from 'aws-cdk-lib/aws-iam';
 import { AnyPrincipal, Effect, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SCHEDULE_TIMEOUT_SECONDS } from '#functions/scheduled/schedules.ts';
@@ -592,8 +593,13 @@ export class ElevateStack extends Stack {
     }
     if (has('invokeSelf')) {
       // Its asynchronous run: Lambda retries a failed one twice; an event older than the lease of a submission
-      // (shared/usecases/slack.ts) is worth nothing to the approver waiting in Slack after 15 minutes.
-      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.minutes(15) });
+      // (shared/usecases/slack.ts) is worth nothing to the approver waiting in Slack after 15 minutes. A run that
+      // still fails goes to the jobs' failure queue (alarmed, JobFailures), never lost silently.
+      fn.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(15),
+        onFailure: new SqsDestination(this.schedules.failures),
+      });
       new Policy(this, `${fn.node.id}InvokeSelf`, {
         roles: [fn.role as IRole],
         statements: [new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] })],

@@ -101,8 +101,9 @@ describe('alarms', () => {
         expect(target.DeadLetterConfig, id).toEqual({ Arn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
       }
     }
+    // one per scheduled job, the mail feedback function, and the Slack function's own asynchronous run
     const configs = ofType('AWS::Lambda::EventInvokeConfig');
-    expect(configs).toHaveLength(SCHEDULES.length + 1);
+    expect(configs).toHaveLength(SCHEDULES.length + 2);
     for (const [, config] of configs) {
       expect(config.Properties).toMatchObject({
         MaximumRetryAttempts: 2,

@@ -655,6 +655,12 @@ describe('lifecycle bus and mail', () => {
       sendEmail,
       ...idcCheckStatements(),
       slackSecretRead,
+      // its asynchronous run's on-failure destination: the jobs' failure queue (alarmed), this queue only
+      {
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', /^SchedulesFailures[0-9A-F]{8}$/), 'Arn'] },
+      },
     ]);
     // and, in a policy of its own (no dependency cycle), InvokeFunction on its own unqualified ARN: nothing else
     const own = Object.entries(resources('AWS::IAM::Policy')).filter(([k]) => /InvokeSelf[0-9A-F]{8}$/.test(k));
@@ -669,6 +675,11 @@ describe('lifecycle bus and mail', () => {
       FunctionName: { Ref: slack },
       MaximumRetryAttempts: 2,
       MaximumEventAgeInSeconds: 900,
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', /^SchedulesFailures[0-9A-F]{8}$/), 'Arn'] },
+        },
+      },
     });
     // no other function may invoke it
     const invokers = Object.values(resources('AWS::IAM::Policy')).filter((p) =>
