@@ -361,7 +361,7 @@ const auditItem = (e: AuditEvent): Item => E.audit.item(e);
  * One element of a TransactWriteItems call (document-client form, TableName added by the store). An op with
  * `audit` puts that audit event: the store links it into a hash chain when it executes the transaction.
  */
-export type WriteOp = { audit?: AuditEvent } & (
+export type WriteOp = { audit?: AuditEvent; liveCount?: { roleId: string; n: number } } & (
   | {
       Put: {
         Item: Item;
@@ -739,17 +739,21 @@ export const ops = {
         { Delete: { Key: keys.live(a), ...guard }, onConflict },
       ];
     });
-    for (const [roleId, n] of perRole) {
-      writes.push({
-        Update: {
-          Key: keys.role(roleId),
-          UpdateExpression: 'ADD liveAssignments :minus',
-          ExpressionAttributeValues: { ':minus': -n },
-        },
-      });
-    }
+    for (const [roleId, n] of perRole) writes.push(ops.liveCount(roleId, -n));
     return writes;
   },
+  /**
+   * A role's live-assignment counter moved by `n` (unconditionally: the writes beside it are guarded). Tagged
+   * `liveCount`, so that the removals of several transactions packed into one merge theirs (`mergeLiveCounts`).
+   */
+  liveCount: (roleId: string, n: number): WriteOp => ({
+    Update: {
+      Key: keys.role(roleId),
+      UpdateExpression: 'ADD liveAssignments :minus',
+      ExpressionAttributeValues: { ':minus': n },
+    },
+    liveCount: { roleId, n },
+  }),
   /**
    * An activation's transaction: the eligibility it stands on is still the one read (same version: not removed,
    * shortened or moved meanwhile). With `noNewActivations` in a removal's, a removal and an activation of one
@@ -1285,3 +1289,33 @@ export const reviewOps = {
     onConflict: () => new DomainError('AlreadyDecided', `decision '${d.id}' was decided meanwhile`),
   }),
 };
+
+/** The table key of the item an op writes or checks (`pk|sk`): a transaction may touch each item once. */
+export function itemOf(op: WriteOp): string {
+  const key =
+    'Put' in op ? op.Put.Item : 'Update' in op ? op.Update.Key : 'Delete' in op ? op.Delete.Key : op.ConditionCheck.Key;
+  const { pk, sk } = attrsOf(undefined);
+  return `${String(key[pk])}|${String(key[sk])}`;
+}
+
+/**
+ * The writes of several changes as one transaction: each role's `liveCount` updates merged into one (their sum, at
+ * the place of the first), the other ops as they are. Two other ops of one item still make an invalid transaction
+ * (packBatches keeps such changes apart).
+ */
+export function mergeLiveCounts(writes: readonly WriteOp[]): WriteOp[] {
+  const sums = new Map<string, number>();
+  for (const op of writes) {
+    if (op.liveCount) sums.set(op.liveCount.roleId, (sums.get(op.liveCount.roleId) ?? 0) + op.liveCount.n);
+  }
+  const out: WriteOp[] = [];
+  for (const op of writes) {
+    if (!op.liveCount) out.push(op);
+    else if (sums.has(op.liveCount.roleId)) {
+      const n = sums.get(op.liveCount.roleId) as number;
+      sums.delete(op.liveCount.roleId);
+      if (n !== 0) out.push(ops.liveCount(op.liveCount.roleId, n));
+    }
+  }
+  return out;
+}

@@ -189,7 +189,7 @@ export class Store {
     const writeOps = await this.linkAudit(givenOps, prepared);
     if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
     const items = writeOps.map((op) => {
-      const { onConflict: _ignored, audit: _audit, ...item } = op;
+      const { onConflict: _ignored, audit: _audit, liveCount: _count, ...item } = op;
       const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
       return { [kind]: { TableName: this.tableName, ...body } };
     }) as TransactWriteCommandInput['TransactItems'];

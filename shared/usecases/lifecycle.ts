@@ -15,6 +15,7 @@ import * as mail from '../notifications/templates.ts';
 import { policy, retry, retryOn } from '../retry.ts';
 import {
   keys,
+  type LastUseRecord,
   ops,
   queries,
   type RequestRecord,
@@ -487,6 +488,19 @@ const endedEvent = (a: Assignment, now: Date): WriteOp =>
   );
 
 /**
+ * An eligibility's last-use item as read before its activations (undefined: none yet), when a caller read it
+ * already (a review's apply reads those of a whole page in one BatchGetItem, before planning its removals).
+ */
+export interface KnownLastUse {
+  lastUse: LastUseRecord | undefined;
+}
+
+async function readLastUse(deps: Deps, eligibilityId: string): Promise<LastUseRecord | undefined> {
+  const item = await deps.store.get(keys.lastUse(eligibilityId));
+  return item && stored.lastUse.fromItem(item);
+}
+
+/**
  * The activations standing on an eligibility that changes (`after`) or ends (`after` null), fitted to it
  * (fitToEligibility): ended or moved back to its end, each audited, with the guard that no activation of it is
  * made while this transaction is planned. The last use is read before the activations, so one made in between
@@ -498,9 +512,9 @@ export async function activationsFitted(
   after: Assignment | null,
   now: Date,
   actor: Actor,
+  known?: KnownLastUse,
 ): Promise<{ endings: [Assignment, number][]; writes: WriteOp[]; effects: Effect[] }> {
-  const lastUseItem = await deps.store.get(keys.lastUse(eligibility.id));
-  const lastUse = lastUseItem && stored.lastUse.fromItem(lastUseItem);
+  const lastUse = known ? known.lastUse : await readLastUse(deps, eligibility.id);
   const live = await deps.store.all(queries.live(eligibility, eligibility.roleId, 'active'));
   const standing = live.map(fromLiveSlot).filter((a) => a.origin === 'activated' && a.eligibilityId === eligibility.id);
   const endings: [Assignment, number][] = [];
@@ -556,6 +570,7 @@ export async function endWrites(
   actor: Actor,
   action: string,
   r?: RequestRecord,
+  known?: KnownLastUse,
 ): Promise<Step> {
   const ended = endedCopy(a, now, status);
   const target = {
@@ -567,7 +582,7 @@ export async function endWrites(
   };
   const dependents =
     a.assignmentType === 'eligible'
-      ? await activationsFitted(deps, a, null, now, actor)
+      ? await activationsFitted(deps, a, null, now, actor, known)
       : { endings: [], writes: [], effects: [] };
   // A member who leaves a group that holds provisioned grants: their targets of those grants are let go of.
   const left = await membershipLeaves(deps, a, now);
@@ -596,6 +611,7 @@ export async function removalPlan(
   a: Assignment,
   justification: string | null,
   policyScope?: string,
+  known?: KnownLastUse,
 ): Promise<{ request: RequestRecord; step: Step }> {
   const decidedUnder = policyScope ?? (await resolvePolicy(deps.store, a.roleId, a.scope)).scope;
   const request = newRequestRecord(
@@ -617,8 +633,15 @@ export async function removalPlan(
     'Revoked',
   );
   request.assignmentId = a.id;
-  return { request, step: await endWrites(deps, a, now, 'Revoked', actor, 'assignment.revoked', request) };
+  return { request, step: await endWrites(deps, a, now, 'Revoked', actor, 'assignment.revoked', request, known) };
 }
+
+/** The whole transaction of a removal planned by removalPlan, its request created and audited. */
+export const removalWrites = (plan: { request: RequestRecord; step: Step }, now: Date, actor: Actor): WriteOp[] => [
+  ...plan.step.writes,
+  ops.createRequest(plan.request),
+  ops.audit(auditEvent(now, actor, 'request.created', targetOf(plan.request), { request: plan.request })),
+];
 
 /** Removes a live assignment now (a review's denial): the same writes and effects as adminRemove. */
 export async function removeAssignment(
@@ -629,13 +652,10 @@ export async function removeAssignment(
 ): Promise<RequestRecord> {
   for (let attempt = 1; ; attempt++) {
     const now = deps.clock.now();
-    const { request, step } = await removalPlan(deps, actor, now, a, justification);
+    const plan = await removalPlan(deps, actor, now, a, justification);
+    const { request, step } = plan;
     try {
-      await deps.store.transact([
-        ...step.writes,
-        ops.createRequest(request),
-        ops.audit(auditEvent(now, actor, 'request.created', targetOf(request), { request })),
-      ]);
+      await deps.store.transact(removalWrites(plan, now, actor));
     } catch (error) {
       // An activation of the eligibility was made meanwhile: plan again, with it.
       if (error instanceof StandingMoved && attempt < STANDING_ATTEMPTS) continue;

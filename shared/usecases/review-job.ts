@@ -1,12 +1,12 @@
 import type { Deps } from '../deps.ts';
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
+import { type BatchUnit, packBatches, TRANSACTION_BYTES, TRANSACTION_ITEMS } from '../domain/batching.ts';
 import { DomainError } from '../domain/errors.ts';
 import { type PrincipalRef, userRef } from '../domain/primitives.ts';
 import {
   approversOf,
   type Counts,
-  type Decision,
   decisionIdOf,
   defaultOutcome,
   duePlan,
@@ -22,8 +22,10 @@ import {
   type DecisionRecord,
   type InstanceRecord,
   type InstanceStep,
-  type Item,
+  itemOf,
   keys,
+  type LastUseRecord,
+  mergeLiveCounts,
   ops,
   queries,
   type ReviewRecord,
@@ -36,8 +38,8 @@ import {
 import { toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
-import { removeAssignment } from './lifecycle.ts';
-import { readPolicy } from './roles.ts';
+import { removalPlan, removalWrites } from './lifecycle.ts';
+import { readPolicy, resolvePolicy } from './roles.ts';
 
 /**
  * The access-review job (hourly, and the tail of `stop` and `apply`). It works in small, committed steps, each one
@@ -48,7 +50,8 @@ import { readPolicy } from './roles.ts';
  * Phases of an instance: populating (one decision item per assignment in scope, ≤ POPULATE_BATCH per step, with
  * its recommendation) → open (reviewers decide; halfway reminder) → finalizing (the end has come or it was
  * stopped: the default decision fills NotReviewed items) → applying (autoApply or `apply`: every Deny removes its
- * assignment through removeAssignment) → done. Memory stays flat: one page of items at a time.
+ * assignment as adminRemove does, many removals per transaction) → done. Memory stays flat: one page of items at a
+ * time.
  */
 export interface ReviewJobReport {
   started: number;
@@ -65,7 +68,6 @@ export interface ReviewJobReport {
 /** Items per step: the transaction also holds the instance's step (and maybe an audit event and its chain head). */
 const POPULATE_BATCH = 96;
 const FINALIZE_BATCH = 96;
-const APPLY_BATCH = 25;
 
 export interface RunOptions {
   /** Milliseconds this run may still use; the job stops between steps when it gets low. */
@@ -450,80 +452,269 @@ async function finalize(deps: Deps, i: InstanceRecord, now: Date, report: Review
 }
 
 /**
- * Applying: every Deny not yet applied removes its assignment through removeAssignment (the adminRemove path:
- * audited, event, the workflow's expiry becomes a no-op), then the items record Applied or Failed, each with a
- * `review.applied` audit event, in one transaction with the step. A run that dies between a removal and that
- * transaction finds the assignment no longer live next time and records Applied ("already ended").
+ * Applying: every Deny not yet applied removes its assignment, planned by removalPlan (the adminRemove path: an
+ * `adminRemove` request, Revoked, audited, the lifecycle event, provisioning released, memberships left, the
+ * activations standing on an eligibility ended, the workflow's expiry becomes a no-op). A page of decisions is read at
+ * once, with the assignments it names and their eligibilities' last uses (one BatchGetItem each); the removals are
+ * planned in parallel, then packed into as few transactions as DynamoDB takes (packBatches): each removal's writes,
+ * its decision's `applyResult` and its `review.applied` audit event, one counter update per role (the batch's
+ * total) and the instance's step (its counts; the cursor with the page's last), all committed together. So a run
+ * that dies midway leaves every removal either done and recorded, or not done; the next run reads only the
+ * decisions still NotApplied. A batch refused because one of its items changed meanwhile (a concurrent removal,
+ * extension, activation) is applied again one removal at a time, each from a fresh read.
  */
 async function applyPage(deps: Deps, i: InstanceRecord, actor: Actor, report: ReviewJobReport): Promise<boolean> {
-  const page = await decisionPage(deps, i, APPLY_BATCH, (d) => d.decision === 'Deny' && d.applyResult === 'NotApplied');
-  const writes: WriteOp[] = [];
-  let applied = 0;
-  let failed = 0;
-  for (const d of page.items) {
-    const { result, detail } = await removeDenied(deps, i, d, actor);
-    const now = deps.clock.now();
-    if (result === 'Applied') applied++;
-    else failed++;
-    writes.push(
-      reviewOps.replaceDecision({ ...d, applyResult: result, applyDetail: detail, version: d.version + 1 }, d.version),
-      ops.audit(
-        auditEvent(
-          now,
-          actor,
-          'review.applied',
-          { principalId: d.principalId, roleId: d.roleId, scope: d.scope, assignmentId: d.assignmentId },
-          { reviewId: i.reviewId, instanceId: i.id, decisionId: d.id, decision: d.decision, result, detail },
-        ),
-      ),
-    );
-  }
+  const page = await decisionPage(deps, i, APPLY_PAGE, (d) => d.decision === 'Deny' && d.applyResult === 'NotApplied');
+  const outcomes = await planPage(deps, i, page.items, actor);
   const last = page.nextToken === null;
-  const nowIso = deps.clock.now().toISOString();
-  writes.push(
-    step(i, {
-      set: last
-        ? { phase: 'done', cursor: '', status: 'Applied', appliedAt: nowIso }
-        : { cursor: page.nextToken ?? '' },
-      add: { applied, failed },
-    }),
-  );
-  if (!(await committed(deps, writes))) return false;
-  report.removed += applied;
-  report.failed += failed;
+  const set: InstanceStep['set'] = last
+    ? { phase: 'done', cursor: '', status: 'Applied', appliedAt: deps.clock.now().toISOString() }
+    : { cursor: page.nextToken ?? '' };
+  const batches = packBatches(
+    outcomes.map((o) => unitOf(o)),
+    { maxItems: TRANSACTION_ITEMS, maxBytes: TRANSACTION_BYTES, ...APPLY_RESERVED },
+  ).map((batch) => batch.map((n) => outcomes[n] as Outcome));
+  for (const [k, batch] of batches.entries()) {
+    const final = k === batches.length - 1;
+    const tried = await commitOutcomes(deps, i, batch, final ? set : {}, actor, report);
+    if (tried === 'committed') continue;
+    if (tried === 'moved') return false;
+    // One of the batch's items changed meanwhile: each removal again on its own, from what it is now.
+    for (const o of batch) {
+      if ((await applyOne(deps, i, o.decision, actor, report)) === 'moved') return false;
+    }
+    if (final && !(await committed(deps, [step(i, { set })]))) return false;
+  }
+  if (batches.length === 0 && !(await committed(deps, [step(i, { set })]))) return false;
   return true;
 }
 
-async function removeDenied(
+/** Decisions per page of the apply: one Query, and a BatchGetItem of their assignments (DynamoDB: 100 keys). */
+const APPLY_PAGE = 100;
+/** Removals planned at once (each reads what no bulk read gives: an eligibility's live activations, one Query). */
+const PLAN_CONCURRENCY = 8;
+/** What every apply transaction holds besides its removals: the instance's step and audit chain heads (2 days). */
+const APPLY_RESERVED = { reservedItems: 5, reservedBytes: 64 * 1024 };
+/** Tries of one removal on its own (each from a fresh read) before its decision records Failed. */
+const ONE_ATTEMPTS = 3;
+
+/** What applying one Deny comes to: its result, and the removal's writes and effects (none when nothing to remove). */
+interface Outcome {
+  decision: DecisionRecord;
+  result: 'Applied' | 'Failed';
+  detail: string;
+  writes: WriteOp[];
+  effects: Effect[];
+  now: Date;
+}
+
+const outcome = (decision: DecisionRecord, now: Date, result: 'Applied' | 'Failed', detail: string): Outcome => ({
+  decision,
+  result,
+  detail,
+  writes: [],
+  effects: [],
+  now,
+});
+
+/** What a batch already read for its removals: the eligibilities' last uses, the policy scope of each role/scope. */
+interface PageReads {
+  lastUse: Map<string, LastUseRecord>;
+  policyScopes: Map<string, Promise<string>>;
+}
+
+/** The page's Denies planned: their assignments and last uses read in bulk, each removal planned (in parallel). */
+async function planPage(deps: Deps, i: InstanceRecord, page: DecisionRecord[], actor: Actor): Promise<Outcome[]> {
+  const now = deps.clock.now();
+  const found = await deps.store.getMany(page.map((d) => keys.assignment(d.assignmentId)));
+  const byId = new Map(found.map((item) => toAssignment(item)).map((a) => [a.id, a]));
+  const live = [...byId.values()].filter((a) => isLive({ status: effectiveStatus(a, now) }));
+  // Read before any of the eligibilities' activations are (the guard of noNewActivations).
+  const uses = await deps.store.getMany(
+    live.filter((a) => a.assignmentType === 'eligible').map((a) => keys.lastUse(a.id)),
+  );
+  const reads: PageReads = {
+    lastUse: new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u])),
+    policyScopes: new Map(),
+  };
+  return mapLimited(page, PLAN_CONCURRENCY, (d) => planOne(deps, i, d, byId.get(d.assignmentId), actor, now, reads));
+}
+
+/** One Deny planned against its assignment as read (`a`); a failed plan is tried again on its own (applyOne). */
+async function planOne(
   deps: Deps,
   i: InstanceRecord,
-  d: Decision,
+  d: DecisionRecord,
+  a: Assignment | undefined,
   actor: Actor,
-): Promise<{ result: 'Applied' | 'Failed'; detail: string }> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const item: Item | undefined = await deps.store.get(keys.assignment(d.assignmentId));
-    const a = item ? toAssignment(item) : undefined;
-    if (!a) return { result: 'Failed', detail: 'the assignment no longer exists' };
-    if (!isLive({ status: effectiveStatus(a, deps.clock.now()) })) {
-      return { result: 'Applied', detail: `already ended (${a.status})` };
+  now: Date,
+  reads?: PageReads,
+): Promise<Outcome> {
+  if (!a) return outcome(d, now, 'Failed', 'the assignment no longer exists');
+  if (!isLive({ status: effectiveStatus(a, now) })) return outcome(d, now, 'Applied', `already ended (${a.status})`);
+  const by = d.reviewedBy === SYSTEM_ACTOR.id ? 'default decision' : `denied by ${d.reviewedBy}`;
+  const justification = `access review "${i.displayName}" (${i.id}): ${by}`;
+  let policyScope: string | undefined;
+  if (reads) {
+    const memo = `${a.roleId}\n${a.scope}`;
+    if (!reads.policyScopes.has(memo)) {
+      const scope = resolvePolicy(deps.store, a.roleId, a.scope).then((p) => p.scope);
+      scope.catch(() => reads.policyScopes.delete(memo));
+      reads.policyScopes.set(memo, scope);
     }
-    try {
-      const request = await removeAssignment(
-        deps,
+    policyScope = await reads.policyScopes.get(memo);
+  }
+  const known = reads && a.assignmentType === 'eligible' ? { lastUse: reads.lastUse.get(a.id) } : undefined;
+  const plan = await removalPlan(deps, actor, now, a, justification, policyScope, known);
+  return {
+    decision: d,
+    result: 'Applied',
+    detail: `removed by request ${plan.request.id}`,
+    writes: removalWrites(plan, now, actor),
+    effects: plan.step.effects,
+    now,
+  };
+}
+
+/** A Deny's record: its applyResult (guarded by the version read: applied once) and its `review.applied` event. */
+function recordWrites(i: InstanceRecord, o: Outcome, actor: Actor): WriteOp[] {
+  const d = o.decision;
+  return [
+    reviewOps.replaceDecision(
+      { ...d, applyResult: o.result, applyDetail: o.detail, version: d.version + 1 },
+      d.version,
+    ),
+    ops.audit(
+      auditEvent(
+        o.now,
         actor,
-        a,
-        `access review "${i.displayName}" (${i.id}): ${d.reviewedBy === SYSTEM_ACTOR.id ? 'default decision' : `denied by ${d.reviewedBy}`}`,
-      );
-      return { result: 'Applied', detail: `removed by request ${request.id}` };
+        'review.applied',
+        { principalId: d.principalId, roleId: d.roleId, scope: d.scope, assignmentId: d.assignmentId },
+        {
+          reviewId: i.reviewId,
+          instanceId: i.id,
+          decisionId: d.id,
+          decision: d.decision,
+          result: o.result,
+          detail: o.detail,
+        },
+      ),
+    ),
+  ];
+}
+
+/** An outcome as packBatches sees it: the items its transaction touches (a role counter merges), and its size. */
+function unitOf(o: Outcome): BatchUnit {
+  const writes = [...recordWritesShape(o), ...o.writes];
+  return {
+    items: writes.map(itemOf),
+    merged: writes.filter((w) => w.liveCount).map(itemOf),
+    bytes: Buffer.byteLength(JSON.stringify(writes.map(({ onConflict: _c, ...w }) => w))),
+  };
+}
+
+/** recordWrites' items, for sizing (the actor only changes the event's size by its name). */
+const recordWritesShape = (o: Outcome): WriteOp[] => recordWrites(SHAPE_INSTANCE, o, SYSTEM_ACTOR);
+const SHAPE_INSTANCE = { reviewId: '-'.repeat(40), id: '-'.repeat(40) } as InstanceRecord;
+
+/**
+ * One transaction of outcomes: the decisions first (so a decision applied meanwhile is what a refusal names), then
+ * the removals, their role counters merged, and the instance's step. After it commits, the removals' effects.
+ */
+async function commitOutcomes(
+  deps: Deps,
+  i: InstanceRecord,
+  batch: Outcome[],
+  set: InstanceStep['set'],
+  actor: Actor,
+  report: ReviewJobReport,
+): Promise<'committed' | 'moved' | 'refused'> {
+  const applied = batch.filter((o) => o.result === 'Applied').length;
+  const failed = batch.length - applied;
+  const writes = mergeLiveCounts([
+    ...batch.flatMap((o) => recordWrites(i, o, actor)),
+    ...batch.flatMap((o) => o.writes),
+    step(i, { ...(set && Object.keys(set).length ? { set } : {}), add: { applied, failed } }),
+  ]);
+  try {
+    await deps.store.transact(writes);
+  } catch (error) {
+    // Anything else (a lost answer, a time-out) fails the run like any step's: the next run goes on from here.
+    if (!(error instanceof DomainError)) throw error;
+    if (error.code === 'AlreadyDecided' && batch.length === 1) return 'moved';
+    log('info', 'review apply batch not committed', {
+      instanceId: i.id,
+      removals: batch.length,
+      error: String(error),
+    });
+    const fresh = await readInstance(deps, i.reviewId, i.id);
+    if (!fresh || fresh.phase !== i.phase || fresh.cursor !== i.cursor) return 'moved';
+    return 'refused';
+  }
+  report.removed += applied;
+  report.failed += failed;
+  await runEffects(
+    deps,
+    batch.flatMap((o) => o.effects),
+  );
+  return 'committed';
+}
+
+/**
+ * One Deny applied on its own, from a fresh read of its assignment (after its batch was refused), a few times;
+ * then its decision records Failed. 'moved' when the instance moved on meanwhile (another run), 'done' otherwise
+ * (applied, failed, or already applied by another run).
+ */
+async function applyOne(
+  deps: Deps,
+  i: InstanceRecord,
+  d: DecisionRecord,
+  actor: Actor,
+  report: ReviewJobReport,
+): Promise<'done' | 'moved'> {
+  let last: Outcome | undefined;
+  for (let attempt = 1; attempt <= ONE_ATTEMPTS; attempt++) {
+    const now = deps.clock.now();
+    try {
+      const item = await deps.store.get(keys.assignment(d.assignmentId));
+      last = await planOne(deps, i, d, item ? toAssignment(item) : undefined, actor, now);
     } catch (error) {
       if (!(error instanceof DomainError)) {
         log('error', 'review apply failed', { decisionId: d.id, error: String(error) });
-        return { result: 'Failed', detail: 'the removal failed; see the logs' };
+        last = outcome(d, now, 'Failed', 'the removal failed; see the logs');
+        break;
       }
-      if (attempt === 3) return { result: 'Failed', detail: error.message };
+      last = outcome(d, now, 'Failed', error.message);
+      continue;
     }
+    const tried = await commitOutcomes(deps, i, [last], {}, actor, report);
+    if (tried === 'committed') return 'done';
+    if (tried === 'moved') return (await decided(deps, d)) ? 'done' : 'moved';
+    last = outcome(d, now, 'Failed', 'the assignment changed while it was being removed; retry the apply');
   }
-  return { result: 'Failed', detail: 'the removal failed' };
+  const failed = outcome(d, deps.clock.now(), 'Failed', (last as Outcome).detail);
+  const tried = await commitOutcomes(deps, i, [failed], {}, actor, report);
+  if (tried === 'moved') return (await decided(deps, d)) ? 'done' : 'moved';
+  return 'done';
+}
+
+/** Whether the decision was applied meanwhile (by another run). */
+async function decided(deps: Deps, d: DecisionRecord): Promise<boolean> {
+  const item = await deps.store.get(reviewKeys.reviewDecision(d.instanceId, d.id));
+  return !item || stored.reviewDecision.fromItem(item).applyResult !== 'NotApplied';
 }
 
 /** Runs `fn` over items with at most `limit` in flight, keeping their order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const k = next++;
+        out[k] = await fn(items[k] as T);
+      }
+    }),
+  );
+  return out;
+}

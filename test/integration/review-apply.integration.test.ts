@@ -1,0 +1,188 @@
+/**
+ * A review's apply in batches (issue 18, item 4): many removals per transaction, one counter update per role. What
+ * must not change: each removal happens once and is audited (its own events, in the chain), the role's counter is
+ * exact, a removal or extension of one item while its batch is in flight resolves to one outcome without losing the
+ * batch's others, and a run that dies midway is finished by the next without removing anything twice.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, useClock } from '#shared/clock.ts';
+import { type Deps, depsFromEnv } from '#shared/deps.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import {
+  type DecisionRecord,
+  type Item,
+  keys,
+  ops,
+  reviewQueries,
+  stored,
+  type WriteOp,
+} from '#shared/store/records.ts';
+import { Store } from '#shared/store/store.ts';
+import { toAssignment } from '#shared/usecases/assignments.ts';
+import { removeAssignment } from '#shared/usecases/lifecycle.ts';
+import { runReviewJob } from '#shared/usecases/review-job.ts';
+import { invariantViolations, scanTable } from '#test/support/invariants.ts';
+import { DAY, defineReview, instanceOf, noLimit, seedRole } from '#test/support/review-campaign.ts';
+import { createTestTable, type TestTable } from '#test/support/table.ts';
+
+const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
+let table: TestTable;
+let base: Deps;
+
+/** A store whose `transact` hands each transaction of the apply (n: 1, 2, ...) to `before`, which sends it. */
+class InterposedStore extends Store {
+  applies = 0;
+  constructor(
+    from: Store,
+    private readonly before: (writes: WriteOp[], n: number, send: () => Promise<void>) => Promise<void>,
+  ) {
+    super(from.doc, from.tableName);
+  }
+  override async transact(writes: WriteOp[], opts?: Parameters<Store['transact']>[1]): Promise<void> {
+    const apply = writes.some((w) => w.audit?.action === 'review.applied' || w.audit?.action === 'assignment.revoked');
+    if (!apply) return super.transact(writes, opts);
+    return this.before(writes, ++this.applies, () => super.transact(writes, opts));
+  }
+}
+
+beforeAll(async () => {
+  process.env.ELEVATE_LOG = 'error';
+  useClock(clock);
+  table = await createTestTable();
+  base = depsFromEnv();
+  base = { ...base, mailer: { send: async () => {} }, events: { publish: async () => {} } };
+  await base.store.transact([
+    ops.putPrincipal({
+      id: 'rita',
+      type: 'user',
+      displayName: 'Rita',
+      email: 'rita@example.com',
+      updatedAt: clock.now().toISOString(),
+    }),
+  ]);
+});
+
+/** 30 eligible assignments of a new role, every 5th used (6 kept, 24 denied by default); the campaign ended. */
+async function endedCampaign(roleId: string) {
+  const seeded = await seedRole(base, clock, roleId, 30, 5);
+  const review = await defineReview(base, clock, roleId);
+  await runReviewJob(base, noLimit);
+  clock.advance(15 * DAY);
+  const denied = seeded.filter((_, k) => k % 5 !== 0);
+  return { review, denied };
+}
+
+async function decisionsOf(instanceId: string): Promise<DecisionRecord[]> {
+  return (await base.store.all(reviewQueries.decisionsOfInstance(instanceId))).map((i) =>
+    stored.reviewDecision.fromItem(i),
+  );
+}
+
+/** The table's broken invariants (the seeded assignments, written without requests, aside), and its audit events. */
+async function tableState(roleId: string) {
+  const items = await scanTable(table);
+  const problems = invariantViolations(items).filter(
+    (p) => !p.includes('names request null') && !p.startsWith('no audit event names assignment'),
+  );
+  const events = items.filter((i) => i.entity === 'audit').map((i) => stored.audit.fromItem(i));
+  const of = (action: string) => events.filter((e) => e.action === action && e.target.roleId === roleId);
+  const role = stored.role.fromItem((await base.store.get(keys.role(roleId))) as Item);
+  return { problems, of, live: role.liveAssignments };
+}
+
+/** How many times each value occurs. */
+const tally = (values: unknown[]) => {
+  const m = new Map<unknown, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+};
+
+describe('a review applied in batches', () => {
+  it('removes every denied assignment once, audited, and leaves the counter exact', { timeout: 240_000 }, async () => {
+    // Prepare
+    const { review, denied } = await endedCampaign('batched');
+    const store = new InterposedStore(base.store, (_w, _n, send) => send());
+    // Act
+    const report = await runReviewJob({ ...base, store }, noLimit);
+    // Assess: fewer transactions than removals (several per transaction)
+    expect(report).toMatchObject({ removed: 24, failed: 0, unfinished: false });
+    expect(store.applies).toBeLessThanOrEqual(4);
+    const inst = await instanceOf(base, review.id);
+    expect(inst).toMatchObject({ status: 'Applied', counts: { deny: 24, applied: 24, failed: 0 } });
+    const state = await tableState('batched');
+    expect(state.problems).toEqual([]);
+    expect(state.live).toBe(6);
+    const revoked = state.of('assignment.revoked');
+    expect(revoked).toHaveLength(24);
+    expect(new Set(revoked.map((e) => e.target.assignmentId))).toEqual(new Set(denied.map((a) => a.id)));
+    expect(state.of('request.created')).toHaveLength(24);
+    expect(state.of('review.applied')).toHaveLength(24);
+    const decisions = (await decisionsOf(inst.id)).filter((d) => d.decision === 'Deny');
+    expect(decisions.map((d) => d.applyResult)).toEqual(Array(24).fill('Applied'));
+    expect(decisions.every((d) => d.applyDetail?.startsWith('removed by request req'))).toBe(true);
+  });
+
+  it('when one item of a batch is removed and another extended meanwhile: one outcome each, the others removed', {
+    timeout: 240_000,
+  }, async () => {
+    // Prepare
+    const { review, denied } = await endedCampaign('raced');
+    const [gone, extended] = denied as [(typeof denied)[0], (typeof denied)[0]];
+    const store = new InterposedStore(base.store, async (_w, n, send) => {
+      if (n === 1) {
+        // Act (meanwhile): an admin removes one of the batch's assignments, another one is extended
+        await removeAssignment(base, SYSTEM_ACTOR, gone, 'removed by hand meanwhile');
+        const current = toAssignment((await base.store.get(keys.assignment(extended.id))) as Item);
+        const longer = { ...current, endDateTime: '2027-01-01T00:00:00.000Z', version: current.version + 1 };
+        await base.store.transact(ops.replaceAssignment(longer, current.version));
+      }
+      return send();
+    });
+    // Act
+    const report = await runReviewJob({ ...base, store }, noLimit);
+    // Assess: the one removed meanwhile is recorded as already ended; the extended one is removed at its new version
+    expect(report).toMatchObject({ removed: 24, failed: 0, unfinished: false });
+    const decisions = new Map(
+      (await decisionsOf((await instanceOf(base, review.id)).id)).map((d) => [d.assignmentId, d]),
+    );
+    expect(decisions.get(gone.id)).toMatchObject({ applyResult: 'Applied', applyDetail: 'already ended (Revoked)' });
+    expect(decisions.get(extended.id)?.applyDetail).toMatch(/^removed by request /);
+    const state = await tableState('raced');
+    expect(state.problems).toEqual([]);
+    expect(state.live).toBe(6);
+    const revoked = tally(state.of('assignment.revoked').map((e) => e.target.assignmentId));
+    expect([...revoked.values()]).toEqual(Array(24).fill(1));
+    expect(state.of('review.applied')).toHaveLength(24);
+    const ended = toAssignment((await base.store.get(keys.assignment(extended.id))) as Item);
+    expect(ended).toMatchObject({ status: 'Revoked', version: 3 });
+  });
+
+  it('a run that dies after a batch committed is finished by the next, removing nothing twice', {
+    timeout: 240_000,
+  }, async () => {
+    // Prepare
+    const { review } = await endedCampaign('crashed');
+    const dies = new InterposedStore(base.store, async (_w, n, send) => {
+      await send();
+      if (n === 2) throw new Error('the function was stopped');
+    });
+    // Act: the first run dies after its 2nd transaction committed; the next run goes on
+    await expect(runReviewJob({ ...base, store: dies }, noLimit)).rejects.toThrow('the function was stopped');
+    const halfway = await instanceOf(base, review.id);
+    const rerun = await runReviewJob(base, noLimit);
+    // Assess
+    expect(halfway).toMatchObject({ phase: 'applying' });
+    expect(halfway.counts.applied).toBeGreaterThan(0);
+    expect(rerun.removed).toBe(24 - halfway.counts.applied);
+    const inst = await instanceOf(base, review.id);
+    expect(inst).toMatchObject({ status: 'Applied', counts: { applied: 24, failed: 0 } });
+    const state = await tableState('crashed');
+    expect(state.problems).toEqual([]);
+    expect(state.live).toBe(6);
+    const revoked = tally(state.of('assignment.revoked').map((e) => e.target.assignmentId));
+    expect([...revoked.values()]).toEqual(Array(24).fill(1));
+    expect(state.of('review.applied')).toHaveLength(24);
+    const decisions = (await decisionsOf(inst.id)).filter((d) => d.decision === 'Deny');
+    expect(decisions.every((d) => d.applyDetail?.startsWith('removed by request'))).toBe(true);
+  });
+});
