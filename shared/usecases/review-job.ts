@@ -210,7 +210,7 @@ export async function advanceInstance(
     } else if (i.phase === 'open' && !i.reminded && now.getTime() >= halfway(i).getTime()) {
       step = remind(deps, i, report);
     } else if (i.phase === 'finalizing') step = finalize(deps, i, now, report);
-    else if (i.phase === 'applying') step = applyPage(deps, i, opts.actor ?? SYSTEM_ACTOR, report);
+    else if (i.phase === 'applying') step = applyPages(deps, i, opts, report);
     else return i;
     await step;
     const fresh = await readInstance(deps, i.reviewId, i.id);
@@ -461,15 +461,48 @@ async function finalize(deps: Deps, i: InstanceRecord, now: Date, report: Review
  * total) and the instance's step (its counts; the cursor with the page's last), all committed together. So a run
  * that dies midway leaves every removal either done and recorded, or not done; the next run reads only the
  * decisions still NotApplied. A batch refused because one of its items changed meanwhile (a concurrent removal,
- * extension, activation) is applied again one removal at a time, each from a fresh read.
+ * extension, activation) is applied again one removal at a time, each from a fresh read. A step goes on page after
+ * page while time is left (the time is checked between pages).
  */
-async function applyPage(deps: Deps, i: InstanceRecord, actor: Actor, report: ReviewJobReport): Promise<boolean> {
+async function applyPages(deps: Deps, start: InstanceRecord, opts: RunOptions, report: ReviewJobReport) {
+  const actor = opts.actor ?? SYSTEM_ACTOR;
+  let i = start;
+  // The next page is read and planned while this one commits (its items are other assignments: a plan made stale
+  // by this page's commits fails its guards and is applied again one by one).
+  let next = readAndPlan(deps, i, actor);
+  for (;;) {
+    const { page, outcomes } = await next;
+    const last = page.nextToken === null;
+    const more = !last && opts.timeLeft() >= (opts.reserveMs ?? RESERVE_MS);
+    if (more) {
+      next = readAndPlan(deps, { ...i, cursor: page.nextToken ?? '' }, actor);
+      next.catch(() => {});
+    }
+    if (!(await applyPage(deps, i, page.nextToken, outcomes, actor, report))) return false;
+    if (!more) return true;
+    i = { ...i, cursor: page.nextToken ?? '' };
+  }
+}
+
+/** The next page of Denies not yet applied, planned. */
+async function readAndPlan(deps: Deps, i: InstanceRecord, actor: Actor) {
   const page = await decisionPage(deps, i, APPLY_PAGE, (d) => d.decision === 'Deny' && d.applyResult === 'NotApplied');
-  const outcomes = await planPage(deps, i, page.items, actor);
-  const last = page.nextToken === null;
-  const set: InstanceStep['set'] = last
-    ? { phase: 'done', cursor: '', status: 'Applied', appliedAt: deps.clock.now().toISOString() }
-    : { cursor: page.nextToken ?? '' };
+  return { page, outcomes: await planPage(deps, i, page.items, actor) };
+}
+
+/** A page's outcomes committed in batches; the last one moves the cursor to `nextToken` (null: the end). */
+async function applyPage(
+  deps: Deps,
+  i: InstanceRecord,
+  nextToken: string | null,
+  outcomes: Outcome[],
+  actor: Actor,
+  report: ReviewJobReport,
+): Promise<boolean> {
+  const set: InstanceStep['set'] =
+    nextToken === null
+      ? { phase: 'done', cursor: '', status: 'Applied', appliedAt: deps.clock.now().toISOString() }
+      : { cursor: nextToken };
   const batches = packBatches(
     outcomes.map((o) => unitOf(o)),
     { maxItems: TRANSACTION_ITEMS, maxBytes: TRANSACTION_BYTES, ...APPLY_RESERVED },

@@ -185,4 +185,40 @@ describe('a review applied in batches', () => {
     const decisions = (await decisionsOf(inst.id)).filter((d) => d.decision === 'Deny');
     expect(decisions.every((d) => d.applyDetail?.startsWith('removed by request'))).toBe(true);
   });
+
+  it('over several pages (the next one planned while one commits), a stale plan of the next page applied again', {
+    timeout: 240_000,
+  }, async () => {
+    // Prepare: 250 items (3 pages), 200 denied; one of the 2nd page's assignments is removed while the 1st page's
+    // last transaction commits, after the 2nd page was read and planned
+    await seedRole(base, clock, 'paged', 250, 5);
+    const review = await defineReview(base, clock, 'paged');
+    await runReviewJob(base, noLimit);
+    clock.advance(15 * DAY);
+    const items = await decisionsOf((await instanceOf(base, review.id)).id);
+    const onPage2 = items.slice(150, 200).find((d) => d.recommendation === 'Deny') as DecisionRecord;
+    const target = toAssignment((await base.store.get(keys.assignment(onPage2.assignmentId))) as Item);
+    const store = new InterposedStore(base.store, async (writes, _n, send) => {
+      const movesCursor = writes.some((w) => 'Update' in w && w.Update.UpdateExpression.includes('#s_cursor'));
+      if (movesCursor && target.version === 1) {
+        await removeAssignment(base, SYSTEM_ACTOR, target, 'removed by hand meanwhile');
+        target.version = 2;
+      }
+      return send();
+    });
+    // Act
+    const report = await runReviewJob({ ...base, store }, noLimit);
+    // Assess
+    expect(report).toMatchObject({ removed: 200, failed: 0, unfinished: false });
+    const inst = await instanceOf(base, review.id);
+    expect(inst).toMatchObject({ status: 'Applied', counts: { deny: 200, applied: 200, failed: 0 } });
+    const after = new Map((await decisionsOf(inst.id)).map((d) => [d.id, d]));
+    expect(after.get(onPage2.id)).toMatchObject({ applyResult: 'Applied', applyDetail: 'already ended (Revoked)' });
+    const state = await tableState('paged');
+    expect(state.problems).toEqual([]);
+    expect(state.live).toBe(50);
+    const revoked = tally(state.of('assignment.revoked').map((e) => e.target.assignmentId));
+    expect([...revoked.values()]).toEqual(Array(200).fill(1));
+    expect(state.of('review.applied')).toHaveLength(200);
+  });
 });

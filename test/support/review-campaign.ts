@@ -165,7 +165,9 @@ export async function instanceOf(deps: Deps, reviewId: string): Promise<Instance
 export interface Measured {
   report: ReviewJobReport;
   ms: number;
+  /** DynamoDB read calls (a Query page, a GetItem, a BatchGetItem of up to 100 keys: one each), and their units. */
   reads: number;
+  readUnits: number;
   writes: number;
   writeUnits: number;
 }
@@ -214,6 +216,7 @@ export async function runCampaign(
       report,
       ms: Math.round(performance.now() - started),
       reads: deps.store.stats.reads - before.reads,
+      readUnits: Math.round(deps.store.stats.readUnits - before.readUnits),
       writes: deps.store.stats.writes - before.writes,
       writeUnits: Math.round(deps.store.stats.writeUnits - before.writeUnits),
     };
