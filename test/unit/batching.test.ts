@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type BatchLimits, packBatches, TRANSACTION_BYTES, TRANSACTION_ITEMS } from '#shared/domain/batching.ts';
+import { itemOf, mergeLiveCounts, ops } from '#shared/store/records.ts';
 
 const limits: BatchLimits = {
   maxItems: TRANSACTION_ITEMS,
@@ -65,5 +66,25 @@ describe('packBatches', () => {
     // Act / Assess
     expect(packBatches([removal('a'), big, removal('b')], limits)).toEqual([[0], [1], [2]]);
     expect(packBatches([], limits)).toEqual([]);
+  });
+});
+
+describe('mergeLiveCounts and itemOf (the store side of a packed batch)', () => {
+  it('merges each role’s counter updates into one, their sum, and leaves other ops alone', () => {
+    // Prepare
+    const other = ops.liveCount('b', -1);
+    const writes = [ops.liveCount('a', -1), other, ops.liveCount('a', -2), ops.liveCount('b', 1)];
+    // Act
+    const merged = mergeLiveCounts(writes);
+    // Assess: a's two become one of -3; b's cancel out, so none
+    expect(merged.map((w) => w.liveCount)).toEqual([{ roleId: 'a', n: -3 }]);
+    expect(merged.map(itemOf)).toEqual([itemOf(ops.liveCount('a', 0))]);
+    expect(merged[0]).toMatchObject({ Update: { ExpressionAttributeValues: { ':minus': -3 } } });
+  });
+
+  it('names the item each op touches by its table key', () => {
+    // Act / Assess
+    expect(itemOf(ops.liveCount('r', -1))).toBe('ROLE#r|ROLE');
+    expect(new Set([itemOf(ops.liveCount('r', -1)), itemOf(ops.liveCount('s', -1))]).size).toBe(2);
   });
 });
