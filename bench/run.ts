@@ -775,9 +775,16 @@ async function main(): Promise<void> {
     };
     // A cold-only run does not overwrite the full run's record.
     const out = join(ROOT, 'bench', COLD_ONLY ? 'results-cold.json' : 'results.json');
-    // The audit export's figures (npm run bench:audit, minutes) survive this run's rewrite of the file.
-    const kept = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { audit?: unknown }).audit : undefined;
-    writeFileSync(out, `${JSON.stringify(kept === undefined ? results : { ...results, audit: kept }, null, 2)}\n`);
+    // The audit export's and the review campaign's figures (npm run bench:audit, bench:reviews: minutes each)
+    // survive this run's rewrite of the file.
+    const before = existsSync(out)
+      ? (JSON.parse(readFileSync(out, 'utf8')) as { audit?: unknown; reviews?: unknown })
+      : {};
+    const kept = {
+      ...(before.audit === undefined ? {} : { audit: before.audit }),
+      ...(before.reviews === undefined ? {} : { reviews: before.reviews }),
+    };
+    writeFileSync(out, `${JSON.stringify({ ...results, ...kept }, null, 2)}\n`);
     console.log(`\nwrote ${out}`);
     raw.destroy();
   } finally {
