@@ -503,10 +503,14 @@ async function applyPage(
     nextToken === null
       ? { phase: 'done', cursor: '', status: 'Applied', appliedAt: deps.clock.now().toISOString() }
       : { cursor: nextToken };
+  for (const o of outcomes.filter((o) => o.alone)) {
+    if ((await applyOne(deps, i, o.decision, actor, report)) === 'moved') return false;
+  }
+  const planned = outcomes.filter((o) => !o.alone);
   const batches = packBatches(
-    outcomes.map((o) => unitOf(o)),
+    planned.map((o) => unitOf(o)),
     { maxItems: TRANSACTION_ITEMS, maxBytes: TRANSACTION_BYTES, ...APPLY_RESERVED },
-  ).map((batch) => batch.map((n) => outcomes[n] as Outcome));
+  ).map((batch) => batch.map((n) => planned[n] as Outcome));
   for (const [k, batch] of batches.entries()) {
     const final = k === batches.length - 1;
     const tried = await commitOutcomes(deps, i, batch, final ? set : {}, actor, report);
@@ -539,6 +543,8 @@ interface Outcome {
   writes: WriteOp[];
   effects: Effect[];
   now: Date;
+  /** Not planned with the page (its plan failed): applied on its own. */
+  alone?: boolean;
 }
 
 const outcome = (decision: DecisionRecord, now: Date, result: 'Applied' | 'Failed', detail: string): Outcome => ({
@@ -570,7 +576,13 @@ async function planPage(deps: Deps, i: InstanceRecord, page: DecisionRecord[], a
     lastUse: new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u])),
     policyScopes: new Map(),
   };
-  return mapLimited(page, PLAN_CONCURRENCY, (d) => planOne(deps, i, d, byId.get(d.assignmentId), actor, now, reads));
+  return mapLimited(page, PLAN_CONCURRENCY, (d) =>
+    // A removal that cannot be planned now is tried again on its own (applyOne), where it records Failed at last.
+    planOne(deps, i, d, byId.get(d.assignmentId), actor, now, reads).catch(() => ({
+      ...outcome(d, now, 'Failed', ''),
+      alone: true,
+    })),
+  );
 }
 
 /** One Deny planned against its assignment as read (`a`); a failed plan is tried again on its own (applyOne). */

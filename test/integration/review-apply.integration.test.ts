@@ -221,4 +221,33 @@ describe('a review applied in batches', () => {
     expect([...revoked.values()]).toEqual(Array(200).fill(1));
     expect(state.of('review.applied')).toHaveLength(200);
   });
+
+  it('applies a removal whose planning failed with the page on its own, the others in batches', {
+    timeout: 240_000,
+  }, async () => {
+    // Prepare: the Query of one eligibility's activations fails once (a transient error)
+    const { review, denied } = await endedCampaign('unplanned');
+    const unlucky = denied[3] as (typeof denied)[0];
+    let failures = 0;
+    class FlakyStore extends InterposedStore {
+      override async all(q: Parameters<Store['all']>[0], consistent?: boolean) {
+        if (JSON.stringify(q).includes(unlucky.principalId) && failures++ === 0) throw new Error('socket hang up');
+        return super.all(q, consistent);
+      }
+    }
+    const store = new FlakyStore(base.store, (_w, _n, send) => send());
+    // Act
+    const report = await runReviewJob({ ...base, store }, noLimit);
+    // Assess
+    expect(failures).toBe(2);
+    expect(report).toMatchObject({ removed: 24, failed: 0, unfinished: false });
+    const decisions = new Map(
+      (await decisionsOf((await instanceOf(base, review.id)).id)).map((d) => [d.assignmentId, d]),
+    );
+    expect(decisions.get(unlucky.id)?.applyDetail).toMatch(/^removed by request /);
+    const state = await tableState('unplanned');
+    expect(state.problems).toEqual([]);
+    expect(state.live).toBe(6);
+    expect(state.of('assignment.revoked')).toHaveLength(24);
+  });
 });
