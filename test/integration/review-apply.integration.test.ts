@@ -26,6 +26,7 @@ import { DAY, defineReview, instanceOf, noLimit, seedRole } from '#test/support/
 import { createTestTable, type TestTable } from '#test/support/table.ts';
 
 const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
+const ACCOUNT = '111111111111';
 let table: TestTable;
 let base: Deps;
 
@@ -249,5 +250,63 @@ describe('a review applied in batches', () => {
     expect(state.problems).toEqual([]);
     expect(state.live).toBe(6);
     expect(state.of('assignment.revoked')).toHaveLength(24);
+  });
+
+  it('releases what a removed grant holds in AWS and starts its removal there after the commit, as adminRemove does', {
+    timeout: 240_000,
+  }, async () => {
+    // Prepare: two denied grants hold one AWS account assignment (an overlap): their removals touch one reference
+    const { review, denied } = await endedCampaign('provisioned');
+    const holders = denied.slice(0, 2);
+    const refId = `acct|${ACCOUNT}|arn:aws:sso:::permissionSet/ssoins-1/ps-1|idc-user`;
+    const now = clock.now().toISOString();
+    for (const a of holders) {
+      const held = {
+        ...a,
+        provisioning: {
+          status: 'Provisioned' as const,
+          requestId: null,
+          targets: [
+            {
+              type: 'identityCenterAccountAssignment' as const,
+              permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1/ps-1',
+              accountId: ACCOUNT,
+              identityCenterUserId: 'idc-user',
+              status: 'Provisioned' as const,
+              failureReason: null,
+              updatedAt: now,
+              refId,
+              operationId: null,
+              operationStartedAt: null,
+            },
+          ],
+        },
+        version: a.version + 1,
+      };
+      await base.store.transact([...ops.replaceAssignment(held, a.version), ops.holdRef(refId, a.id)]);
+    }
+    const started: string[] = [];
+    const store = new InterposedStore(base.store, async (_w, _n, send) => {
+      // Nothing is started in AWS before its removal commits.
+      const before = started.length;
+      await send();
+      expect(started).toHaveLength(before);
+    });
+    const workflow = { ...base.workflow, start: async (name: string) => void started.push(name) };
+    // Act
+    const report = await runReviewJob({ ...base, store, workflow }, noLimit);
+    // Assess
+    expect(report).toMatchObject({ removed: 24, failed: 0 });
+    expect(started.sort()).toEqual(holders.map((a) => `${a.id}-end`).sort());
+    const ref = await base.store.get(keys.awsRef(refId));
+    expect([...((ref?.holders as Set<string> | undefined) ?? [])]).toEqual([]);
+    for (const a of holders) {
+      const ended = toAssignment((await base.store.get(keys.assignment(a.id))) as Item);
+      expect(ended).toMatchObject({ status: 'Revoked', provisioning: { status: 'Deprovisioning' } });
+    }
+    expect((await instanceOf(base, review.id)).counts).toMatchObject({ applied: 24, failed: 0 });
+    const state = await tableState('provisioned');
+    expect(state.problems).toEqual([]);
+    expect(state.live).toBe(6);
   });
 });
