@@ -1,25 +1,33 @@
 /**
  * Vitest global setup: ONE in-memory DynamoDB Local per test run, shared by every project that lists this
- * setup (integration, e2e, workflow) and by every file (each file uses its own table). Its endpoint reaches the
- * tests through `inject('dynamoEndpoint')`. AWS_ENDPOINT_URL_DYNAMODB, when set, is used instead (no Java).
+ * setup (integration, e2e, workflow, browser) and by every file (each file uses its own table). Its endpoint
+ * reaches the tests through `inject('dynamoEndpoint')`. AWS_ENDPOINT_URL_DYNAMODB, when set, is used instead (no Java).
+ *
+ * It also synthesizes the template (bundling off) once per run, while Java starts, and hands it to every test
+ * file (`inject('localTemplate')`, installed by test/support/local-template-setup.ts): each file runs in a process
+ * of its own, which would otherwise import the stack and synthesize the same template again (seconds per file).
  */
 import type { TestProject } from 'vitest/node';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/local/dynamodb.ts';
+import { synthTemplate } from '#infra/synth.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamoEndpoint: string;
+    /** The synthesized template's JSON (bundling off), as `localTemplate()` would synthesize it. */
+    localTemplate: Record<string, unknown>;
   }
 }
 
 // Shared across the projects of one run (each project loads this module on its own), so Java starts once.
 interface Shared {
   dynamo: Promise<DynamoDbLocal> | undefined;
+  template: Record<string, unknown> | undefined;
   users: number;
 }
 const KEY = Symbol.for('elevate.test.dynamodb-local');
 const registry = globalThis as unknown as Record<symbol, Shared | undefined>;
-registry[KEY] ??= { dynamo: undefined, users: 0 };
+registry[KEY] ??= { dynamo: undefined, template: undefined, users: 0 };
 const shared: Shared = registry[KEY];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -28,6 +36,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   shared.dynamo ??= startDynamoDbLocal({ dataDir: ':memory:', startTimeoutMs: 180_000 });
   let dynamo: DynamoDbLocal;
   try {
+    // Synthesizing (about a second, in this process) overlaps the JVM's start.
+    shared.template ??= synthTemplate({ bundling: false }).toJSON();
     dynamo = await shared.dynamo;
   } catch (error) {
     shared.users--;
@@ -35,6 +45,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
   project.provide('dynamoEndpoint', dynamo.endpoint);
+  project.provide('localTemplate', shared.template);
   return async () => {
     shared.users--;
     if (shared.users === 0) {
