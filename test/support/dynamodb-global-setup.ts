@@ -9,7 +9,6 @@
  */
 import type { TestProject } from 'vitest/node';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/local/dynamodb.ts';
-import { synthTemplate } from '#infra/synth.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,13 +31,19 @@ const shared: Shared = registry[KEY];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   shared.users++;
-  // Java starts slowly on a loaded machine: give it minutes, not the default one.
-  shared.dynamo ??= startDynamoDbLocal({ dataDir: ':memory:', startTimeoutMs: 180_000 });
+  // Java starts slowly on a loaded machine: give it minutes, not the default one. The stack is imported and
+  // synthesized (seconds, in this process) once Java is spawned, while the JVM starts.
+  shared.dynamo ??= startDynamoDbLocal({
+    dataDir: ':memory:',
+    startTimeoutMs: 180_000,
+    whileStarting: async () => {
+      shared.template ??= (await import('#infra/synth.ts')).synthTemplate({ bundling: false }).toJSON();
+    },
+  });
   let dynamo: DynamoDbLocal;
   try {
-    // Synthesizing (about a second, in this process) overlaps the JVM's start.
-    shared.template ??= synthTemplate({ bundling: false }).toJSON();
     dynamo = await shared.dynamo;
+    if (!shared.template) throw new Error('the template was not synthesized');
   } catch (error) {
     shared.users--;
     shared.dynamo = undefined;
