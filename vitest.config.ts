@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 const dynamodb = './test/support/dynamodb-global-setup.ts';
+/** Every file of a DynamoDB tier uses the template that global setup synthesized once for the run. */
+const localTemplate = './test/support/local-template-setup.ts';
 
 // The AWS SDK warns on every run that Node 20 support ends in 2027; that is known and only noise in tests.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -37,6 +39,7 @@ export default defineConfig({
           maxWorkers: DYNAMODB_TIER_WORKERS,
           include: ['test/integration/**/*.test.ts'],
           globalSetup: [dynamodb],
+          setupFiles: [localTemplate],
           // Sized for a loaded 2-core machine (CI beside other work): a test that passes in seconds when quiet
           // can take ten times as long, and a timeout is never the assertion.
           testTimeout: 120_000,
@@ -54,6 +57,7 @@ export default defineConfig({
           maxWorkers: DYNAMODB_TIER_WORKERS,
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: [dynamodb],
+          setupFiles: [localTemplate],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
@@ -65,6 +69,7 @@ export default defineConfig({
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           globalSetup: [dynamodb],
+          setupFiles: [localTemplate],
           testTimeout: 240_000,
           hookTimeout: 240_000,
           // One Chromium at a time: each file starts its own, and the machine is shared.
@@ -88,6 +93,7 @@ export default defineConfig({
           maxWorkers: DYNAMODB_TIER_WORKERS,
           include: ['test/workflow/**/*.test.ts'],
           globalSetup: [dynamodb],
+          setupFiles: [localTemplate],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -4,9 +4,18 @@
  */
 export interface Clock {
   now(): Date;
+  /**
+   * Waits `ms` before looking again at something in flight (a poll, a nap within a step). The system clock waits in
+   * real time. A manual clock does not: it moves only when told, so whoever sleeps on it finds it where it was and
+   * gives up the wait at once (the poll leaves what is in flight to a later look, on the clock) — the same outcome
+   * as after a real wait, without spending that wait.
+   */
+  sleep(ms: number): Promise<void>;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const systemClock: Clock = { now: () => new Date(), sleep: realSleep };
 
 /** A clock that only moves when told to. Listeners hear every move (the local timers follow it). */
 export class ManualClock implements Clock {
@@ -19,6 +28,11 @@ export class ManualClock implements Clock {
 
   now(): Date {
     return new Date(this.#now);
+  }
+
+  /** No real wait (see Clock.sleep): lets what is ready run (one turn of the event loop), then resolves. */
+  sleep(_ms: number): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   set(to: Date): void {

@@ -50,7 +50,7 @@ function adapter<T>(config: Config, key: string, make: () => T): T {
 }
 
 /** Follows whichever clock the process uses now (the local runtime may install a manual one later). */
-const processClock: Clock = { now: () => clock().now() };
+const processClock: Clock = { now: () => clock().now(), sleep: (ms) => clock().sleep(ms) };
 
 /**
  * A port whose setting is missing. In a Lambda (and in a function the local runtime runs), every call fails, naming

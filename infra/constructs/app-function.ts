@@ -7,6 +7,7 @@ import { Architecture, type CfnFunction, Code, LoggingFormat, Runtime } from 'aw
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { FUNCTION_METADATA } from '#infra/template.ts';
 
 /** The repository root: the esbuild project root and the home of package-lock.json. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,16 +21,6 @@ export const HOUSE_RUNTIME = Runtime.NODEJS_22_X;
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url);";
-
-/** The Metadata keys of every AppFunction's AWS::Lambda::Function resource. */
-export const FUNCTION_METADATA = {
-  /** The entry file, relative to the repository root (e.g. `functions/workflow/handler.ts`). */
-  entry: 'elevate:entry',
-  /** The exported handler's name. */
-  handler: 'elevate:handler',
-  /** The local name (the `localName` prop), when there is one. */
-  localName: 'elevate:localName',
-} as const;
 
 /** Stands in for the bundle when the stack is synthesized without bundling (never deployable). */
 const UNBUNDLED_PLACEHOLDER =

@@ -5,20 +5,11 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
-import { OUTBOX_ENTITY } from '#shared/store/records.ts';
+import { OUTBOX_STREAM_FILTER } from '#infra/outbox-filter.ts';
 
 /** The local name (and entry) of the outbox publisher, which the local stream poller runs too. */
 export const OUTBOX_FUNCTION_LOCAL_NAME = 'elevate-outbox';
 export const OUTBOX_FUNCTION_ENTRY = 'functions/stream/outbox.ts';
-
-/**
- * The event source mapping's filter (an EventBridge-style pattern on the stream record): only new outbox items
- * reach the publisher. The local stream poller applies the same pattern.
- */
-export const OUTBOX_STREAM_FILTER = {
-  eventName: ['INSERT'],
-  dynamodb: { NewImage: { entity: { S: [OUTBOX_ENTITY] } } },
-} as const;
 
 export interface OutboxPublisherProps {
   /** The table whose stream carries the outbox items (it must have a stream with new images). */

@@ -6,7 +6,7 @@
  * capability then fails locally as it would in AWS (shared/deps.ts: a port without its setting throws in a Lambda).
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { localFunctions } from '#infra/synth.ts';
+import { localFunctions } from '#infra/template.ts';
 import { withFunctionEnv } from '#shared/config.ts';
 
 export class FunctionEnvironments {

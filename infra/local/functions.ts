@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { SCHEDULE_TIMEOUT_SECONDS, SCHEDULES } from '#functions/scheduled/schedules.ts';
-import { localFunctions } from '#infra/synth.ts';
+import { localFunctions } from '#infra/template.ts';
 import { clock } from '#shared/clock.ts';
 import { FunctionEnvironments } from './function-env.ts';
 

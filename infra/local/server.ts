@@ -20,8 +20,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
-import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
-import { stateMachineDefinition } from '#infra/synth.ts';
+import { OUTBOX_STREAM_FILTER } from '#infra/outbox-filter.ts';
+import { stateMachineDefinition } from '#infra/template.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';

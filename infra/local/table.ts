@@ -14,7 +14,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { synthTemplate, tableCreateInput, tableTimeToLiveAttribute } from '#infra/synth.ts';
+import { tableCreateInput, tableTimeToLiveAttribute } from '#infra/local-table.ts';
 
 export interface TableDefinition {
   /** The CreateTable input for a table of this name. */
@@ -28,14 +28,24 @@ let cached: Promise<TableDefinition> | undefined;
 
 /**
  * The synthesized template (bundling off), once per process: the table definition, the state machine ASL and
- * the Lambda functions the local runtime runs all come from it.
+ * the Lambda functions the local runtime runs all come from it. The stack's modules are imported only here, when
+ * the template is synthesized (importing them takes as long as synthesizing).
  */
 export function localTemplate(): Promise<Template> {
-  template ??= (async () => synthTemplate({ bundling: false }))();
+  template ??= (async () => (await import('#infra/synth.ts')).synthTemplate({ bundling: false }))();
   template.catch(() => {
     template = undefined;
   });
   return template;
+}
+
+/**
+ * Use this template instead of synthesizing one: the tests synthesize it once per run (their global setup) and
+ * give it to every test file, which would otherwise synthesize the same template again in its own process.
+ */
+export function useLocalTemplate(given: Template): void {
+  template = Promise.resolve(given);
+  cached = undefined;
 }
 
 /** The table definition of the synthesized template (synthesized once per process). */

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.ts';
 import type { Deps, ProvisioningPorts } from '../deps.ts';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import {
@@ -166,14 +167,16 @@ async function remove(
   ports: ProvisioningPorts,
   f: Found,
   poll: PollPolicy,
+  clock: Clock,
 ): Promise<{ status: string; reason: string | null }> {
   if (f.kind === 'membership') {
     await ports.identityStore.deleteMembership(f.membershipId);
     return { status: 'SUCCEEDED', reason: null };
   }
   let status = await ports.identityCenter.deleteAccountAssignment(f.assignment);
+  const sleep = poll.sleep ?? ((ms: number) => clock.sleep(ms));
   for (let attempt = 0; status.status === 'IN_PROGRESS' && attempt < poll.attempts; attempt++) {
-    await poll.sleep(Math.min(poll.maxDelayMs, poll.baseDelayMs * 2 ** attempt));
+    await sleep(Math.min(poll.maxDelayMs, poll.baseDelayMs * 2 ** attempt));
     status = await ports.identityCenter.describeAssignmentDeletion(status.requestId);
   }
   return { status: status.status, reason: status.failureReason };
@@ -310,7 +313,7 @@ async function removeFound(
   if (ctx.mode !== 'remove') return null;
   let removal: { status: string; reason: string | null };
   try {
-    removal = await remove(ports, f, ctx.poll);
+    removal = await remove(ports, f, ctx.poll, deps.clock);
   } catch (error) {
     removal = { status: 'FAILED', reason: error instanceof Error ? error.message : String(error) };
   }

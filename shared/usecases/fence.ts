@@ -32,19 +32,15 @@ export interface PollPolicy {
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
-  sleep: (ms: number) => Promise<void>;
+  /** @default the clock's (`deps.clock.sleep`: real time in Lambda, no real wait on a manual clock) */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
  * About 11.5 s of waiting (0.5, 1, 2, 4, 4 s): well inside the workflow handler's 30 s, and more than a provisioning
  * to one account usually takes.
  */
-export const DEFAULT_POLL: PollPolicy = {
-  attempts: 5,
-  baseDelayMs: 500,
-  maxDelayMs: 4_000,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+export const DEFAULT_POLL: PollPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 4_000 };
 
 /** The scheduled jobs' shorter wait (3.5 s): what is still IN_PROGRESS is followed by the next run. */
 export const JOB_POLL: PollPolicy = { ...DEFAULT_POLL, attempts: 3 };
@@ -150,9 +146,10 @@ async function provision(
     if (error instanceof Error && error.name === 'ConflictException') return NOT_STARTED;
     throw error;
   }
+  const sleep = poll.sleep ?? ((ms: number) => deps.clock.sleep(ms));
   for (let attempt = 0; status.status === 'IN_PROGRESS' && attempt < poll.attempts; attempt++) {
     const before = deps.clock.now().getTime();
-    await poll.sleep(Math.min(poll.maxDelayMs, poll.baseDelayMs * 2 ** attempt));
+    await sleep(Math.min(poll.maxDelayMs, poll.baseDelayMs * 2 ** attempt));
     if (deps.clock.now().getTime() <= before) break;
     status = await ports.identityCenter.describeProvisioning(status.requestId);
   }

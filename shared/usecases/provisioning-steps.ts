@@ -701,11 +701,9 @@ export const IN_STEP_NAPS_MS: readonly number[] = [250, 250, 250, 500, 500, 750,
 export const IN_STEP_WAIT_MS = 8_000;
 
 export interface StepOptions {
-  /** Waits in real time (tests give one that moves a manual clock). @default setTimeout */
+  /** Waits (tests give one that moves a manual clock). @default the clock's (`deps.clock.sleep`: real time in Lambda) */
   nap?: (ms: number) => Promise<void>;
 }
-
-const realNap = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * One nap before looking again within the step, if the step's budget (on the clock) allows: false when the wait is
@@ -730,7 +728,7 @@ export async function provisionStep(
   opts: StepOptions = {},
 ): Promise<ProvisionResult> {
   const none = { assignmentId, done: true, waitSeconds: 0, granted: false, waitUntil: null };
-  const nap = opts.nap ?? realNap;
+  const nap = opts.nap ?? ((ms: number) => deps.clock.sleep(ms));
   const began = deps.clock.now().getTime();
   let naps = 0;
   // The assignment as the last move left it (read again only after a move of someone else's).

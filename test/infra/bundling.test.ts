@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
-import { FUNCTION_METADATA } from '#infra/constructs/app-function.ts';
 import { buildApp } from '#infra/synth.ts';
+import { FUNCTION_METADATA } from '#infra/template.ts';
 import { FUNCTIONS } from '#shared/api/routes.ts';
 import { isAssetPath } from '../../console/hosting.ts';
 

@@ -138,8 +138,9 @@ const deactivate = (user: string, roleId: string) =>
 
 /**
  * The provisioning steps of one grant until they are done, moving the stand-in's clock by each wait asked for. A
- * grant may wait on another's removal, whose session fence polls in real time (up to 11.5 s): so the bound is a
- * real minute, not a number of steps, and each wait lets the other driver run.
+ * grant may wait on another's removal (and its session fence), driven at the same time: so the bound is a real
+ * minute, not a number of steps, and each wait lets the other driver run. (The steps' naps and the fence's poll sleep
+ * on Elevate's manual clock, which spends no real time: they give up at once and leave the wait to the driver.)
  */
 async function drive(assignmentId: string): Promise<ProvisionResult> {
   const deadline = performance.now() + 60_000;

@@ -125,7 +125,7 @@ describe('ClockTimers', () => {
   it('arms real timers in steps below 2^31 ms for a clock that does not report its moves', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     let now = START.getTime();
-    const timers = new ClockTimers({ now: () => new Date(now) });
+    const timers = new ClockTimers({ now: () => new Date(now), sleep: async () => {} });
     const fired = vi.fn();
     timers.at(now + MAX_TIMER_MS + 1000, fired);
     vi.advanceTimersByTime(10); // an unclamped setTimeout would have fired here
