@@ -33,16 +33,26 @@ export interface ColdTimes {
   initMs: number;
   /** Median: from process start to the first response (includes Node's own start-up). */
   sinceStartMs: number;
+  /**
+   * Median: CPU time (user + system, every thread of the process) of the import and the first call. Less swayed than
+   * the wall-clock times by other processes on a loaded machine (it still counts the waits for a shared CPU cache).
+   */
+  cpuMs: number;
   status: number | null;
 }
 
 export interface ColdRow {
   fn: string;
   asset: string;
+  /** What loads at cold start: index.mjs and the chunks it imports statically (source maps not counted). */
   sizeKB: number;
+  /** All of the function's code: index.mjs and every chunk, those loaded on first use included. */
+  totalKB: number;
   cold?: ColdTimes;
   floor?: 'sdk import only' | 'sdk import + 1 GetItem';
   ratio?: number;
+  /** `cold.cpuMs` / the floor's. */
+  cpuRatio?: number;
   error?: string;
 }
 
@@ -155,13 +165,15 @@ async function buildBaseline(root: string): Promise<string> {
 // Runs in the fresh process: performance.now() there counts from that process's start.
 const DRIVER = `
 const scriptStart = performance.now();
+const cpuStart = process.cpuUsage();
 const { pathToFileURL } = await import('node:url');
 const cfg = JSON.parse(process.env.ELEVATE_BENCH_COLD);
 const mod = await import(pathToFileURL(cfg.bundle).href);
 const imported = performance.now();
 const out = await mod.handler(cfg.event);
 const done = performance.now();
-process.stdout.write('\\n@@' + JSON.stringify({ importMs: imported - scriptStart, firstCallMs: done - imported, sinceStartMs: done, status: out?.statusCode ?? null }) + '\\n');
+const cpu = process.cpuUsage(cpuStart);
+process.stdout.write('\\n@@' + JSON.stringify({ importMs: imported - scriptStart, firstCallMs: done - imported, sinceStartMs: done, cpuMs: (cpu.user + cpu.system) / 1000, status: out?.statusCode ?? null }) + '\\n');
 process.exit(0);
 `;
 
@@ -169,6 +181,7 @@ const DriverOut = z.object({
   importMs: z.number(),
   firstCallMs: z.number(),
   sinceStartMs: z.number(),
+  cpuMs: z.number(),
   status: z.number().nullable(),
 });
 
@@ -215,6 +228,7 @@ function medians(samples: Run[]): ColdTimes {
     firstCallMs: median((s) => s.firstCallMs),
     initMs: median((s) => s.importMs + s.firstCallMs),
     sinceStartMs: median((s) => s.sinceStartMs),
+    cpuMs: median((s) => s.cpuMs),
     status: samples[0]?.status ?? null,
   };
 }
@@ -248,6 +262,20 @@ function coldRounds(targets: Target[], env: Record<string, string>, runs: number
 
 const kb = (file: string) => statSync(file).size / 1024;
 
+/** A split bundle's sizes: what index.mjs loads at cold start (itself and its static chunks), and all its code. */
+function bundleKB(index: string): { sizeKB: number; totalKB: number } {
+  const dir = resolve(index, '..');
+  const initial = new Set(['index.mjs']);
+  for (const file of initial) {
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/(?:from|import)\s*"\.\/([^"]+\.mjs)"/g)) {
+      initial.add(m[1] as string);
+    }
+  }
+  const all = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+  const sum = (files: Iterable<string>) => [...files].reduce((n, f) => n + kb(join(dir, f)), 0);
+  return { sizeKB: sum(initial), totalKB: sum(all) };
+}
+
 export async function measureCold(input: ColdInput): Promise<ColdResult> {
   let found: { dir: string; source: string; synthMs?: number };
   try {
@@ -274,7 +302,7 @@ export async function measureCold(input: ColdInput): Promise<ColdResult> {
     withGetItem: medians(withGetItem.runs),
   };
   const rows: ColdRow[] = targets.map((b) => {
-    const row: ColdRow = { fn: b.fn, asset: b.asset, sizeKB: kb(b.file) };
+    const row: ColdRow = { fn: b.fn, asset: b.asset, ...bundleKB(b.file) };
     if (!b.target) row.error = 'no event known for this function: size only';
     else if (b.target.error) row.error = b.target.error;
     else {
@@ -283,6 +311,7 @@ export async function measureCold(input: ColdInput): Promise<ColdResult> {
       const floor = b.fn === 'meta' ? baseline.importOnly : baseline.withGetItem;
       row.floor = b.fn === 'meta' ? 'sdk import only' : 'sdk import + 1 GetItem';
       row.ratio = row.cold.initMs / floor.initMs;
+      row.cpuRatio = row.cold.cpuMs / floor.cpuMs;
     }
     return row;
   });

@@ -696,31 +696,37 @@ async function main(): Promise<void> {
       );
       if (b) {
         console.log(
-          `floor bundle (client-dynamodb + lib-dynamodb only): ${fmt(b.sizeKB, 1)} KB; init ${fmt(b.importOnly.initMs, 1)} ms without a call, ${fmt(b.withGetItem.initMs, 1)} ms with one GetItem (${fmt(b.withGetItem.sinceStartMs, 1)} ms since process start)\n`,
+          `floor bundle (client-dynamodb + lib-dynamodb only): ${fmt(b.sizeKB, 1)} KB; init ${fmt(b.importOnly.initMs, 1)} ms without a call, ${fmt(b.withGetItem.initMs, 1)} ms with one GetItem (${fmt(b.withGetItem.sinceStartMs, 1)} ms since process start; CPU ${fmt(b.withGetItem.cpuMs, 1)} ms)\n`,
         );
       }
       console.log(
         table(
           [
             'function',
-            'index.mjs KB',
+            'cold-start KB',
+            'total KB',
             'import ms',
             '1st call ms',
             'init ms',
             'since start ms',
+            'cpu ms',
             'floor',
             'x init',
+            'x cpu',
             'status',
           ],
           coldResult.rows.map((r) => [
             r.fn,
             fmt(r.sizeKB, 1),
+            fmt(r.totalKB, 1),
             r.cold ? fmt(r.cold.importMs, 1) : '-',
             r.cold ? fmt(r.cold.firstCallMs, 1) : '-',
             r.cold ? fmt(r.cold.initMs, 1) : '-',
             r.cold ? fmt(r.cold.sinceStartMs, 1) : '-',
+            r.cold ? fmt(r.cold.cpuMs, 1) : '-',
             r.floor ?? '-',
             r.ratio !== undefined ? fmt(r.ratio) : '-',
+            r.cpuRatio !== undefined ? fmt(r.cpuRatio) : '-',
             r.cold ? String(r.cold.status ?? '-') : '-',
           ]),
         ),

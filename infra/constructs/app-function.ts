@@ -1,12 +1,20 @@
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, Code, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type CfnFunction,
+  Code,
+  type FunctionProps,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
 import { FUNCTION_METADATA } from '#infra/template.ts';
 
 /** The repository root: the esbuild project root and the home of package-lock.json. */
@@ -21,6 +29,40 @@ export const HOUSE_RUNTIME = Runtime.NODEJS_22_X;
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url);";
+
+/**
+ * Writes one function's bundle into `outputDir` with the local esbuild (offline, no Docker): minified ESM for Node 22
+ * with source maps, split into `index.mjs` (the handler and what it imports statically) and chunk files for the code
+ * it reaches only through a dynamic `import()`, so that code is read, compiled and evaluated on first use, not at
+ * cold start. The chunks are the function's own (every function has its own asset): nothing is shared between
+ * functions. `@aws-sdk/*` (unless `bundleAwsSdk`) and `@slack/web-api` stay external.
+ */
+export function bundleFunction(entry: string, outputDir: string, opts: { bundleAwsSdk?: boolean } = {}): void {
+  buildSync({
+    entryPoints: { index: entry },
+    absWorkingDir: REPO_ROOT,
+    outdir: outputDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: [
+      ...(opts.bundleAwsSdk ? SDK_CLIENTS_LEFT_TO_THE_RUNTIME : ['@aws-sdk/*']),
+      // Slack's Web API client (~310 KB minified) is in no bundle: the functions that talk to Slack get it from the
+      // SlackClient layer (slack-layer.ts), loaded on first use (shared/ports/slack.ts).
+      '@slack/web-api',
+    ],
+    logLevel: 'error',
+  });
+}
 
 /** Stands in for the bundle when the stack is synthesized without bundling (never deployable). */
 const UNBUNDLED_PLACEHOLDER =
@@ -115,7 +157,8 @@ export interface AppFunctionProps {
 
 /**
  * A Lambda function with Elevate's house defaults: Node 22 on arm64, bundled offline with the local
- * esbuild into minified ESM with source maps, the AWS SDK v3 left to the runtime (unless `bundleAwsSdk`), 512 MB, 10 s, and an
+ * esbuild into minified ESM with source maps, split into `index.mjs` and the chunks loaded on first use
+ * (`bundleFunction`), the AWS SDK v3 left to the runtime (unless `bundleAwsSdk`), 512 MB, 10 s, and an
  * explicit log group with a retention (instead of the deprecated `logRetention` custom resource).
  *
  * X-Ray active tracing is deliberately off: the AwsSolutions pack does not ask for it, and it would add a
@@ -125,7 +168,7 @@ export interface AppFunctionProps {
  * `synthTemplate({ bundling: false })` does), the code is an inline placeholder and the entry file is
  * not read, so the template can be read before (or without) the handlers being built.
  */
-export class AppFunction extends NodejsFunction {
+export class AppFunction extends LambdaFunction {
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     const entry = resolve(REPO_ROOT, props.entry);
     const bundling = Stack.of(scope).bundlingRequired;
@@ -149,7 +192,7 @@ export class AppFunction extends NodejsFunction {
       }),
     );
     const handler = props.handler ?? 'handler';
-    const shared: NodejsFunctionProps = {
+    const shared: Omit<FunctionProps, 'code' | 'handler'> = {
       runtime: HOUSE_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -161,37 +204,27 @@ export class AppFunction extends NodejsFunction {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       ...(props.description === undefined ? {} : { description: props.description }),
     };
-    super(
-      scope,
-      id,
-      bundling
-        ? {
-            ...shared,
-            entry,
-            handler,
-            projectRoot: REPO_ROOT,
-            depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
-            bundling: {
-              forceDockerBundling: false,
-              format: OutputFormat.ESM,
-              target: 'node22',
-              mainFields: ['module', 'main'],
-              minify: true,
-              sourceMap: true,
-              sourcesContent: false,
-              banner: ESM_REQUIRE_BANNER,
-              externalModules: [
-                ...(props.bundleAwsSdk ? SDK_CLIENTS_LEFT_TO_THE_RUNTIME : ['@aws-sdk/*']),
-                // Slack's Web API client (~310 KB minified) is in no bundle: the functions that talk to Slack get
-                // it from the SlackClient layer (slack-layer.ts), loaded on first use (shared/ports/slack.ts).
-                '@slack/web-api',
-              ],
+    const relativeEntry = relative(REPO_ROOT, entry).split(sep).join('/');
+    const code = bundling
+      ? Code.fromAsset(REPO_ROOT, {
+          assetHashType: AssetHashType.OUTPUT,
+          bundling: {
+            // Never pulled: the local bundling below always succeeds or throws.
+            image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+            // Part of the asset cache key (the local bundler's options are not): one bundle per entry and options.
+            command: ['esbuild', relativeEntry, ...(props.bundleAwsSdk ? ['--bundle-aws-sdk'] : [])],
+            local: {
+              tryBundle(outputDir: string): boolean {
+                bundleFunction(entry, outputDir, { bundleAwsSdk: props.bundleAwsSdk ?? false });
+                return true;
+              },
             },
-          }
-        : { ...shared, code: Code.fromInline(UNBUNDLED_PLACEHOLDER), handler: `index.${handler}` },
-    );
+          },
+        })
+      : Code.fromInline(UNBUNDLED_PLACEHOLDER);
+    super(scope, id, { ...shared, code, handler: `index.${handler}` });
     const resource = this.node.defaultChild as CfnFunction;
-    resource.addMetadata(FUNCTION_METADATA.entry, relative(REPO_ROOT, entry).split(sep).join('/'));
+    resource.addMetadata(FUNCTION_METADATA.entry, relativeEntry);
     resource.addMetadata(FUNCTION_METADATA.handler, handler);
     if (props.localName !== undefined) resource.addMetadata(FUNCTION_METADATA.localName, props.localName);
     Validations.of(this).acknowledge({

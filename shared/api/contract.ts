@@ -17,7 +17,7 @@ import { ACCESS } from './contract/access.ts';
 import { ALERTS } from './contract/alerts.ts';
 import { ASSIGNMENTS } from './contract/assignments.ts';
 import { AUDIT } from './contract/audit.ts';
-import { AssignmentView, namePages, type OperationContract } from './contract/common.ts';
+import { namePages, type OperationContract } from './contract/common.ts';
 import { EXPORTS } from './contract/exports.ts';
 import { GOVERNANCE } from './contract/governance.ts';
 import { GROUPS, GroupMember } from './contract/groups.ts';
@@ -27,6 +27,7 @@ import { REQUESTS } from './contract/requests.ts';
 import { REVIEWS } from './contract/reviews.ts';
 import { ROLES } from './contract/roles.ts';
 import { SLACK } from './contract/slack.ts';
+import { AssignmentView } from './contract/views.ts';
 import type { OperationId } from './operations.ts';
 
 /**

@@ -1,6 +1,5 @@
-import { inForce } from '../domain/assignment.ts';
+import { ADMIN_ROLE, AUDITOR_ROLE, inForce } from '../domain/gate.ts';
 import { userRef } from '../domain/primitives.ts';
-import { ADMIN_ROLE, AUDITOR_ROLE } from '../domain/role.ts';
 import { queries } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import type { Caller } from './caller.ts';

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DomainError } from './errors.ts';
+import { effectiveStatus, inForce, isLive } from './gate.ts';
 import { PrincipalType } from './primitives.ts';
 import { type Provisioning, ProvisioningStatus } from './provisioning.ts';
 
@@ -50,26 +51,9 @@ export const AccessAnswer = z.object({
 });
 export type AccessAnswer = z.infer<typeof AccessAnswer>;
 
-/** Live assignments (Scheduled or Active) are the ones that can still grant access. */
-export const isLive = (a: Pick<Assignment, 'status'>): boolean => a.status === 'Scheduled' || a.status === 'Active';
-
-/**
- * The status as of `now`. The stored status can lag (the workflow or the reconcile job records the
- * change), but what a reader sees never does: an assignment past its end is Expired at that instant.
- */
-export function effectiveStatus(
-  a: Pick<Assignment, 'status' | 'startDateTime' | 'endDateTime'>,
-  now: Date,
-): AssignmentStatus {
-  if (!isLive(a)) return a.status;
-  const t = now.getTime();
-  if (a.endDateTime !== null && Date.parse(a.endDateTime) <= t) return 'Expired';
-  return Date.parse(a.startDateTime) <= t ? 'Active' : 'Scheduled';
-}
-
-/** Does the assignment grant its role right now? */
-export const inForce = (a: Pick<Assignment, 'status' | 'startDateTime' | 'endDateTime'>, now: Date): boolean =>
-  effectiveStatus(a, now) === 'Active';
+// Whether an assignment is live, its status as of now and whether it grants its role now are asked by every call's
+// gate (the caller's authority): gate.ts.
+export { effectiveStatus, inForce, isLive };
 
 /** The assignment as a reader sees it at `now`. */
 export const asOf = <A extends Assignment>(a: A, now: Date): A => ({ ...a, status: effectiveStatus(a, now) });

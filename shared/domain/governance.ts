@@ -1,41 +1,19 @@
 import * as z from 'zod';
 import { addDuration, parseDuration } from './duration.ts';
 import { DomainError } from './errors.ts';
+import { isAdminAction } from './gate.ts';
 import { Justification } from './primitives.ts';
-import { isAdminAction } from './request.ts';
 import { ADMIN_ROLE, AUDITOR_ROLE } from './role.ts';
 
+// Whether a change made with elevate-admin authority needs `mfa` in `amr` (both the deployment setting,
+// `ELEVATE_ADMIN_MFA`, and `governance.adminMfa` must say so) is asked by every call's gate: gate.ts.
+export { adminMfaRequired, checkAdminMfa } from './gate.ts';
 /**
  * Four eyes on Elevate's own power (api.md, "Governance"). Pure rules: which calls need MFA, which calls a
  * second administrator must approve, and how a pending change may be decided. The store and the HTTP wrapper
  * apply what these decide.
  */
-export const GovernanceSettings = z.strictObject({
-  adminMfa: z.boolean().default(true),
-  requireSecondAdmin: z.boolean().default(false),
-});
-
-export const Settings = z.strictObject({ governance: GovernanceSettings }).meta({ id: 'Settings' });
-export type Settings = z.infer<typeof Settings>;
-
-export const defaultSettings = (): Settings => ({ governance: { adminMfa: true, requireSecondAdmin: false } });
-
-/**
- * Does a change made with elevate-admin authority need `mfa` in `amr`? Both the deployment setting
- * (`ELEVATE_ADMIN_MFA`, for identity providers that never report `amr`) and `governance.adminMfa` must say so.
- */
-export const adminMfaRequired = (deploymentAdminMfa: boolean, settings: Settings): boolean =>
-  deploymentAdminMfa && settings.governance.adminMfa;
-
-/** Throws MfaRequired when the rule asks for MFA and the caller's token has none. */
-export function checkAdminMfa(required: boolean, callerMfa: boolean, what: string): void {
-  if (required && !callerMfa) {
-    throw new DomainError(
-      'MfaRequired',
-      `${what} is made with elevate-admin authority, which needs multi-factor authentication; sign in again with MFA`,
-    );
-  }
-}
+export { defaultSettings, Settings } from './settings.ts';
 
 // ---- pending changes -------------------------------------------------------------------------------
 
@@ -92,20 +70,6 @@ export interface GovernanceFacts {
   /** The role the call is about is privileged (put/deletePolicy, putTargets, updateRole); undefined when it does not exist. */
   rolePrivileged?: boolean | undefined;
 }
-
-/** The operations that can become a pending change (the wrapper looks only at these). */
-export const GOVERNED_OPERATIONS = [
-  'putSettings',
-  'putPolicy',
-  'deletePolicy',
-  'putTargets',
-  'updateRole',
-  'createRequest',
-] as const;
-export type GovernedOperation = (typeof GOVERNED_OPERATIONS)[number];
-
-export const isGovernedOperation = (operationId: string): operationId is GovernedOperation =>
-  (GOVERNED_OPERATIONS as readonly string[]).includes(operationId);
 
 const ELEVATE_ROLES: readonly string[] = [ADMIN_ROLE, AUDITOR_ROLE];
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PRINCIPAL_TAG } from './mail-tag.ts';
 import { PrincipalId, type PrincipalRef, PrincipalType } from './primitives.ts';
 
 /**
@@ -14,8 +15,8 @@ import { PrincipalId, type PrincipalRef, PrincipalType } from './primitives.ts';
  * else is refused as a whole (`parseMailFeedback` answers null): odd input writes nothing.
  */
 
-/** The tag on every message naming the principal its single recipient was resolved from (see principalTag). */
-export const PRINCIPAL_TAG = 'elevate-principal';
+// The tag naming a message's principal is written by the mailer (mail-tag.ts) and read back here.
+export { PRINCIPAL_TAG, principalTag } from './mail-tag.ts';
 
 /** SES takes at most 50 recipients a message, so no feedback names more. */
 const MAX_RECIPIENTS = 50;
@@ -149,16 +150,6 @@ export function suppressionsOf(event: SesFeedbackEvent): MailSuppression[] {
 
 function dedupe(list: MailSuppression[]): MailSuppression[] {
   return [...new Map(list.map((s) => [s.address, s])).values()];
-}
-
-/**
- * The value of the principal tag: `<type>#<id>` in base64url (SES tag values take letters, digits, `_` and `-`
- * only, at most 256 characters); undefined when the principal's id is too long to fit (the feedback then names no
- * principal, and the address is suppressed all the same).
- */
-export function principalTag(p: PrincipalRef): string | undefined {
-  const value = Buffer.from(`${p.principalType}#${p.principalId}`, 'utf8').toString('base64url');
-  return value.length <= 256 ? value : undefined;
 }
 
 /** The principal a message's tags name, if they name a valid one. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { AssignmentType } from './assignment.ts';
 import { DomainError, invalid } from './errors.ts';
+import { isAdminAction } from './gate.ts';
 import { Justification, PrincipalId, PrincipalType, Slug, Text } from './primitives.ts';
 import { checkSelfPrincipalType } from './rules.ts';
 import { ScheduleInput } from './schedule.ts';
@@ -172,12 +173,6 @@ export function checkInitialStatus(status: RequestStatus): void {
 }
 
 // ---- actions -------------------------------------------------------------------------------------
-
-/**
- * Actions an admin takes on someone's assignment (`admin*`), and actions a principal takes on its own (`self*`).
- * Also asked of an action named in a body not parsed yet (the governance gate, a refusal's audit): by its prefix.
- */
-export const isAdminAction = (a: string): boolean => a.startsWith('admin');
 
 /**
  * Does a request of this action hold its slot's pending marker while it waits (for a decision or a start)? Every

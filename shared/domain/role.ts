@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { conflict } from './errors.ts';
+import { ADMIN_ROLE, AUDITOR_ROLE } from './gate.ts';
 import { Slug } from './primitives.ts';
 
-export const ADMIN_ROLE = 'elevate-admin';
-export const AUDITOR_ROLE = 'elevate-auditor';
+export { ADMIN_ROLE, AUDITOR_ROLE };
 
 export const RoleInput = z.strictObject({
   id: Slug,

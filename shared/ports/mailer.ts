@@ -1,5 +1,5 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { PRINCIPAL_TAG, principalTag } from '../domain/mail-feedback.ts';
+import { PRINCIPAL_TAG, principalTag } from '../domain/mail-tag.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
 import { errorFields, log } from '../log.ts';
 import { SDK_MAX_ATTEMPTS } from '../retry.ts';

@@ -63,10 +63,18 @@ export async function listAuditEvents(
   if (from === undefined && !page.nextToken) {
     // A first page with no lower bound starts at the day Elevate was installed: that record is read beside the days
     // with events (every such day is on or after it), not before them, so a cold call makes one round trip less.
+    // The default page (no `to` either: the newest events) also reads the newest day's shard partitions beside them,
+    // from that day's first instant: they are the page when that day has events (one round trip instead of two), and
+    // are dropped unread past their first items when it has none (bench/README.md, the audit function's first call).
+    const readsBefore = ctx.store.stats.reads;
+    const ahead = f.to
+      ? undefined
+      : readAhead(ctx.store, dayOf(to), `${to}\uffff`, shardPageSize(range.action, page.limit));
     const [installed, days] = await Promise.all([installedAt(ctx.store), eventDays(ctx.store, '0', `${to}\uffff`)]);
     const start = installed ?? to;
     const known = days.filter((d) => d >= dayOf(start));
-    return listByDay(ctx.store, { ...range, from: start }, page, filter, map, known);
+    if (ahead && known[0] !== ahead.day) ahead.cancel();
+    return listByDay(ctx.store, { ...range, from: start }, page, filter, map, { days: known, ahead, readsBefore });
   }
   from ??= (await installedAt(ctx.store)) ?? to;
   return listByDay(ctx.store, { ...range, from }, page, filter, map);
@@ -77,8 +85,49 @@ async function eventDays(store: Store, fromDay: string, hi: string): Promise<str
   return (await store.all(queries.auditDays(fromDay, dayOf(hi)), false)).map((d) => stored.auditDay.fromItem(d).day);
 }
 
+/**
+ * Twice a shard's even share of the page: the events fall on the shards at random, and a shard that holds more than
+ * its page costs another round trip (one after another), which a page read at once avoids (bench/README.md).
+ */
+const shardPageSize = (action: string | null, limit: number): number =>
+  Math.min(200, Math.max(4, Math.ceil((2 * (action ? 2 : 1) * limit) / AUDIT_SHARDS) + 1));
+
+/** One day's shard partitions merged newest first, from the day's first instant up to `hi`, their reads started now. */
+interface ReadAhead {
+  day: string;
+  items: AsyncGenerator<Item>;
+  /** Drops the reads (the day turned out to have no events). */
+  cancel: () => void;
+}
+
+function readAhead(store: Store, day: string, hi: string, pageSize: number): ReadAhead {
+  const merged = store.merge(queries.auditDay(day, day, hi, false), { pageSize });
+  const first = merged.next();
+  first.catch(() => {});
+  async function* items(): AsyncGenerator<Item> {
+    try {
+      for (let next = await first; !next.done; next = await merged.next()) yield next.value;
+    } finally {
+      await merged.return(undefined);
+    }
+  }
+  return { day, items: items(), cancel: () => void merged.return(undefined).catch(() => {}) };
+}
+
 /** Where a merged audit page's cursor may point: a sort key (time#id) within the asked range. */
 const MERGED_CURSOR = { attrs: ['pk', 'sk'], partitionAttr: 'pk', partition: 'AUDIT', sortAttr: 'sk' } as const;
+
+/** The merged list's cursor: the sort key of the last event seen, in a pseudo-partition of its own. */
+function mergedCursor(token: string, fingerprint: string, range: { from: string; to: string }): string {
+  const cursor = decodeCursor(token, fingerprint, (part) =>
+    part === 0 ? { ...MERGED_CURSOR, between: [range.from, `${range.to}\uffff`] } : undefined,
+  );
+  const sk = cursor.key?.sk;
+  if (typeof sk !== 'string') {
+    throw invalid('nextToken does not belong to this list', [{ path: 'nextToken', message: 'invalid' }]);
+  }
+  return sk;
+}
 
 async function listByDay<T>(
   store: Store,
@@ -86,34 +135,28 @@ async function listByDay<T>(
   page: { limit: number; nextToken?: string | undefined },
   filter: (item: Item) => boolean,
   map: (item: Item) => T,
-  /** The days with events, when already read (newest first). */
-  knownDays?: string[],
+  /** The days with events when already read (newest first), the newest day's reads when started, and the read count
+   * the page's budget starts from (before the reads started ahead). */
+  known?: { days: string[]; ahead?: ReadAhead | undefined; readsBefore: number },
 ): Promise<Page<T>> {
   const fingerprint = queryFingerprint({ audit: 'byDay', from: range.from, to: range.givenTo, action: range.action });
-  let below: string | null = null;
-  if (page.nextToken) {
-    // The merged list's cursor is the sort key of the last event seen, in a pseudo-partition of its own.
-    const cursor = decodeCursor(page.nextToken, fingerprint, (part) =>
-      part === 0 ? { ...MERGED_CURSOR, between: [range.from, `${range.to}\uffff`] } : undefined,
-    );
-    const sk = cursor.key?.sk;
-    if (typeof sk !== 'string') {
-      throw invalid('nextToken does not belong to this list', [{ path: 'nextToken', message: 'invalid' }]);
-    }
-    below = sk;
-  }
+  const below = page.nextToken ? mergedCursor(page.nextToken, fingerprint, range) : null;
   const hi = below ?? `${range.to}\uffff`;
-  const days = knownDays ?? (await eventDays(store, dayOf(range.from), hi));
-  const readsBefore = store.stats.reads;
-  // Twice a shard's even share of the page: the events fall on the shards at random, and a shard that holds more
-  // than its page costs another round trip (one after another), which a page read at once avoids (bench/README.md).
-  const perShard = Math.max(4, Math.ceil((2 * (range.action ? 2 : 1) * page.limit) / AUDIT_SHARDS) + 1);
+  const days = known?.days ?? (await eventDays(store, dayOf(range.from), hi));
+  const readsBefore = known?.readsBefore ?? store.stats.reads;
+  const pageSize = shardPageSize(range.action, page.limit);
+  // The newest day's partitions, when their reads were started ahead; any other day's, read now.
+  const dayItems = (day: string, d: number): AsyncGenerator<Item> =>
+    d === 0 && known?.ahead?.day === day
+      ? known.ahead.items
+      : store.merge(queries.auditDay(day, range.from, hi, false), { pageSize });
   const items: T[] = [];
   let last: string | null = null;
   for (let d = 0; d < days.length; d++) {
-    const parts = queries.auditDay(days[d] as string, range.from, hi, false);
-    for await (const item of store.merge(parts, { pageSize: Math.min(200, perShard) })) {
+    for await (const item of dayItems(days[d] as string, d)) {
       const sk = String(item.sk);
+      // Only the reads started ahead go below the range (from their day's first instant): nothing further is in it.
+      if (sk < range.from) break;
       if (below !== null && sk >= below) continue;
       if (items.length === page.limit)
         return { items, nextToken: encodeCursor(fingerprint, 0, { pk: MERGED_CURSOR.partition, sk: last as string }) };

@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { type AuditTarget, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
+import { type GovernedOperation, isGovernedOperation } from '../domain/gate.ts';
 import {
   type Change,
   type ChangeCall,
@@ -8,9 +9,7 @@ import {
   changeExpiry,
   checkChangeDecision,
   effectiveChangeStatus,
-  type GovernedOperation,
   governedChange,
-  isGovernedOperation,
   Settings,
 } from '../domain/governance.ts';
 import { RolePolicy } from '../domain/policy.ts';

@@ -9,8 +9,9 @@ import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '..
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
 import { DomainError, invalid, notFound } from '../domain/errors.ts';
 import { waitTimestamp } from '../domain/execution.ts';
+import { isAdminAction } from '../domain/gate.ts';
 import type { RolePolicy } from '../domain/policy.ts';
-import { checkActor, isAdminAction, type Request, type RequestInput, transition } from '../domain/request.ts';
+import { checkActor, type Request, type RequestInput, transition } from '../domain/request.ts';
 import { checkAdminAssignment, checkAdminUpdate, checkRenewal, defaultAssignmentExpiration } from '../domain/rules.ts';
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';

@@ -1,4 +1,4 @@
-import { defaultSettings, Settings } from '../domain/governance.ts';
+import { defaultSettings, Settings } from '../domain/settings.ts';
 import { keys, stored } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 

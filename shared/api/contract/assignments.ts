@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { AssignmentStatus, AssignmentType } from '../../domain/assignment.ts';
 import { PrincipalId, PrincipalType, Slug } from '../../domain/primitives.ts';
 import type { OperationsOf } from '../operations.ts';
-import { AssignmentView, booleanText, Id, type OperationContract, page, pageQuery } from './common.ts';
+import { booleanText, Id, type OperationContract, page, pageQuery } from './common.ts';
+import { AssignmentView } from './views.ts';
 
 /** The contract of the assignments function's operations (the whole contract: ../contract.ts). */
 export const ASSIGNMENTS = {

@@ -1,7 +1,4 @@
 import * as z from 'zod';
-import { Assignment } from '../../domain/assignment.ts';
-import { Change } from '../../domain/governance.ts';
-import { ProvisioningView } from '../../domain/provisioning.ts';
 
 /**
  * What the functions' contracts (one module per API function, so that a function builds only its own schemas at
@@ -23,8 +20,6 @@ export interface OperationContract {
  * administrator (202), a request waiting for approval (202).
  */
 export const successStatus = (c: OperationContract): number => Math.min(...Object.keys(c.responses).map(Number));
-
-export const AssignmentView = Assignment.omit({ version: true }).extend({ provisioning: ProvisioningView });
 
 const pages = new Map<z.ZodType, z.ZodType>();
 /** A page of items and the cursor of the next (null on the last); `<Item>Page` in the document for a named item. */
@@ -56,10 +51,3 @@ export const pageQuery = {
 export const Id = z.string().regex(/^[a-z]{3}_[0-9A-Z]{26}$/, 'an Elevate id such as req_01J...');
 
 export const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
-
-/** A call held for a second administrator (governance.requireSecondAdmin). */
-export const HELD = {
-  description: 'Held for a second administrator: the pending change',
-  schema: Change,
-  name: 'Held',
-};

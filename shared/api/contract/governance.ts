@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { Change, ChangeDecisionInput, ChangeStatus, Settings } from '../../domain/governance.ts';
 import type { OperationsOf } from '../operations.ts';
-import { HELD, Id, type OperationContract, page, pageQuery } from './common.ts';
+import { Id, type OperationContract, page, pageQuery } from './common.ts';
+import { HELD } from './views.ts';
 
 /** The contract of the governance function's operations (the whole contract: ../contract.ts). */
 export const GOVERNANCE = {

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { Group, GroupInput } from '../../domain/group.ts';
 import { Slug } from '../../domain/primitives.ts';
 import type { OperationsOf } from '../operations.ts';
-import { AssignmentView, type OperationContract, page, pageQuery } from './common.ts';
+import { type OperationContract, page, pageQuery } from './common.ts';
+import { AssignmentView } from './views.ts';
 
 export const GroupMember = AssignmentView.extend({ relation: z.enum(['member', 'owner']) });
 

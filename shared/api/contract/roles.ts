@@ -5,7 +5,8 @@ import { Role, RoleInput, RolePatch } from '../../domain/role.ts';
 import { Scope, ScopeItem } from '../../domain/scope.ts';
 import { Targets } from '../../domain/targets.ts';
 import type { OperationsOf } from '../operations.ts';
-import { HELD, type OperationContract, page, pageQuery } from './common.ts';
+import { type OperationContract, page, pageQuery } from './common.ts';
+import { HELD } from './views.ts';
 
 /** A role policy's scope (absent: `/`, the base policy). */
 const PolicyScope = Scope;
