@@ -5,20 +5,25 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
-import { OUTBOX_ENTITY } from '#shared/store/records.ts';
+import { DERIVED_LIFECYCLE_TYPES, PUBLISH_ATTR } from '#shared/store/audit-item.ts';
+import { OUTBOX_ENTITY, stored } from '#shared/store/records.ts';
 
 /** The local name (and entry) of the outbox publisher, which the local stream poller runs too. */
 export const OUTBOX_FUNCTION_LOCAL_NAME = 'elevate-outbox';
 export const OUTBOX_FUNCTION_ENTRY = 'functions/stream/outbox.ts';
 
 /**
- * The event source mapping's filter (an EventBridge-style pattern on the stream record): only new outbox items
- * reach the publisher. The local stream poller applies the same pattern.
+ * The event source mapping's filters (EventBridge-style patterns on the stream record, any of them): only new
+ * outbox items and new audit events marked as lifecycle events (`PUBLISH_ATTR`, issue 18) reach the publisher.
+ * The local stream poller applies the same patterns.
  */
-export const OUTBOX_STREAM_FILTER = {
-  eventName: ['INSERT'],
-  dynamodb: { NewImage: { entity: { S: [OUTBOX_ENTITY] } } },
-} as const;
+export const OUTBOX_STREAM_FILTERS = [
+  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [OUTBOX_ENTITY] } } } },
+  {
+    eventName: ['INSERT'],
+    dynamodb: { NewImage: { entity: { S: [stored.audit.name] }, [PUBLISH_ATTR]: { S: DERIVED_LIFECYCLE_TYPES } } },
+  },
+] as const;
 
 export interface OutboxPublisherProps {
   /** The table whose stream carries the outbox items (it must have a stream with new images). */
@@ -40,7 +45,7 @@ export interface OutboxPublisherProps {
 }
 
 /**
- * The transactional outbox's publisher: a function on the table's stream (new outbox items only, in order per
+ * The transactional outbox's publisher: a function on the table's stream (new outbox items and marked audit events only, in order per
  * shard, partial batch responses, bisect on error) that puts each lifecycle event on the bus, and a dead-letter
  * queue (SQS, encrypted, TLS only, 14 days) that receives the position of any batch it could not publish.
  */
@@ -81,7 +86,7 @@ export class OutboxPublisher extends Construct {
         maxRecordAge: Duration.days(1),
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(this.deadLetters),
-        filters: [FilterCriteria.filter(OUTBOX_STREAM_FILTER as unknown as Record<string, unknown>)],
+        filters: OUTBOX_STREAM_FILTERS.map((f) => FilterCriteria.filter(f as unknown as Record<string, unknown>)),
       }),
     );
   }

@@ -4,7 +4,7 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
-import { OUTBOX_STREAM_FILTER } from '#infra/constructs/outbox.ts';
+import { OUTBOX_STREAM_FILTERS } from '#infra/constructs/outbox.ts';
 import { parseSchedule } from '#infra/constructs/schedules.ts';
 import { TASK_RESPONSE_ACTIONS } from '#infra/constructs/workflow.ts';
 import { API_CAPABILITIES, EVENT_BUS_NAME, OUTBOX_CAPABILITIES, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
@@ -725,7 +725,7 @@ describe('lifecycle bus and mail', () => {
       FunctionName: { Ref: fn },
       EventSourceArn: streamArn,
       StartingPosition: 'TRIM_HORIZON',
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(OUTBOX_STREAM_FILTER) }] },
+      FilterCriteria: { Filters: OUTBOX_STREAM_FILTERS.map((f) => ({ Pattern: JSON.stringify(f) })) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 20,
