@@ -8,7 +8,11 @@ import { marshall } from '@aws-sdk/util-dynamodb';
  * counted as names).
  */
 export function itemSize(item: Record<string, unknown>): number {
-  const attrs = marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false });
+  return attributeValuesSize(marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false }));
+}
+
+/** The same of an item in the low-level form (`{ pk: { S: ... } }`). */
+export function attributeValuesSize(attrs: Record<string, AttributeValue>): number {
   return Object.entries(attrs).reduce((n, [name, v]) => n + Buffer.byteLength(name) + valueSize(v), 0);
 }
 
