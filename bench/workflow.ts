@@ -162,10 +162,7 @@ try {
     const per1000 = {
       apiGateway: 1000 * PRICES.httpApiRequest,
       lambda: 1000 * (invocations * PRICES.lambdaRequest + gbSeconds * PRICES.lambdaGbSecondArm),
-      dynamodb:
-        1000 *
-        (2 * wru * PRICES.dynamoWriteRequestUnit +
-          activation.handlerRcu * PRICES.dynamoReadRequestUnit),
+      dynamodb: 1000 * (2 * wru * PRICES.dynamoWriteRequestUnit + activation.handlerRcu * PRICES.dynamoReadRequestUnit),
       stepFunctions: 1000 * states.length * PRICES.stepFunctionsTransition,
     };
     const total = Object.values(per1000).reduce((a, b) => a + b, 0);
