@@ -38,6 +38,7 @@ import { keys, partitionAttr, type QueryPart, queries, sortAttr } from '#shared/
 import type { StoreStats } from '#shared/store/store.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
 import { type IoPlan, IoTracer } from '#test/support/io-trace.ts';
+import { attributeValuesSize } from '#test/support/item-size.ts';
 import { type ColdResult, measureCold } from './cold.ts';
 import { apiEvent, type Built, benchTable, invoke } from './event.ts';
 import { pair, type Sample, type Step } from './measure.ts';
@@ -101,8 +102,8 @@ interface BilledWrites {
   table: number;
   indexes: number;
   total: number;
-  /** Per item: its kind, key and table + index units. */
-  each: { op: string; key: string; table: number; indexes: number }[];
+  /** Per item: its kind, key, size as DynamoDB counts it (a Put's item; 0 otherwise) and table + index units. */
+  each: { op: string; key: string; bytes: number; table: number; indexes: number }[];
 }
 
 /**
@@ -173,11 +174,34 @@ async function billedWrites(
       { Item?: Record<string, { S?: string }>; Key?: Record<string, { S?: string }> },
     ];
     const keyOf = body.Item ?? body.Key ?? {};
-    each.push({ op, key: `${keyOf.pk?.S} ${keyOf.sk?.S}`, table: used0?.Table?.CapacityUnits ?? 0, indexes });
+    each.push({
+      op,
+      key: `${keyOf.pk?.S} ${keyOf.sk?.S}`,
+      bytes: item.Put?.Item ? attributeValuesSize(item.Put.Item) : 0,
+      table: used0?.Table?.CapacityUnits ?? 0,
+      indexes,
+    });
   }
   const table = each.reduce((n, e) => n + e.table, 0);
   const indexes = each.reduce((n, e) => n + e.indexes, 0);
   return { items: each.length, table, indexes, total: table + indexes, each };
+}
+
+/**
+ * A captured call sequence as text (the replays rename principals and ids in it) and back: binary attributes (an
+ * audit event's hashes and compressed details) as `{ "$b64": ... }`, which plain JSON would turn into objects.
+ */
+function toTemplate(captured: object[]): string {
+  return JSON.stringify(captured, function (this: Record<string, unknown>, key, value) {
+    const raw = this[key];
+    return raw instanceof Uint8Array ? { $b64: Buffer.from(raw).toString('base64') } : value;
+  });
+}
+
+function fromTemplate(text: string): unknown {
+  return JSON.parse(text, (_key, value) =>
+    value && typeof value === 'object' && typeof value.$b64 === 'string' ? Buffer.from(value.$b64, 'base64') : value,
+  );
 }
 
 async function main(): Promise<void> {
@@ -235,7 +259,7 @@ async function main(): Promise<void> {
       } finally {
         capturing = false;
       }
-      return JSON.stringify(captured);
+      return toTemplate(captured);
     };
 
     const rawQueryInput = (q: QueryPart, consistent: boolean, limit?: number): QueryCommandInput => ({
@@ -402,7 +426,9 @@ async function main(): Promise<void> {
     /** The handler's transaction (as captured) and the minimal plan's, billed item by item. */
     const billed: Record<string, { handler: BilledWrites; minimal: BilledWrites }> = {};
     const bill = async (name: string, template: string) => {
-      const tx = (JSON.parse(template) as object[]).find((c) => 'TransactItems' in c) as TransactWriteItemsCommandInput;
+      const tx = (fromTemplate(template) as object[]).find(
+        (c) => 'TransactItems' in c,
+      ) as TransactWriteItemsCommandInput;
       billed[name] = {
         handler: await billedWrites(raw, tableName, tx),
         minimal: await billedWrites(raw, tableName, { TransactItems: minimalItems(tx.TransactItems ?? []) }),
@@ -417,7 +443,7 @@ async function main(): Promise<void> {
             /AUDITHEAD#\d{4}-\d{2}-\d{2}#\d+/g,
             `AUDITHEAD#${chain}`,
           );
-        const tx = (JSON.parse(fresh(template)) as object[]).find((c) => 'TransactItems' in c) as
+        const tx = (fromTemplate(fresh(template)) as object[]).find((c) => 'TransactItems' in c) as
           | TransactWriteItemsCommandInput
           | undefined;
         if (!tx?.TransactItems) throw new Error('the captured call made no transaction');

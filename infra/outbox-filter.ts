@@ -1,11 +1,16 @@
-import { OUTBOX_ENTITY } from '#shared/store/records.ts';
+import { DERIVED_LIFECYCLE_TYPES, PUBLISH_ATTR } from '#shared/store/audit-item.ts';
+import { OUTBOX_ENTITY, stored } from '#shared/store/records.ts';
 
 /**
- * The outbox publisher's event source mapping filter (an EventBridge-style pattern on the stream record): only new
- * outbox items reach the publisher. The local stream poller applies the same pattern. Kept apart from the construct
- * (constructs/outbox.ts) so that the local runtime reads it without importing the CDK.
+ * The outbox publisher's event source mapping filters (EventBridge-style patterns on the stream record, any of them):
+ * only new outbox items and new audit events marked as lifecycle events (`PUBLISH_ATTR`, issue 18) reach the
+ * publisher. The local stream poller applies the same patterns. Kept apart from the construct (constructs/outbox.ts)
+ * so that the local runtime reads them without importing the CDK.
  */
-export const OUTBOX_STREAM_FILTER = {
-  eventName: ['INSERT'],
-  dynamodb: { NewImage: { entity: { S: [OUTBOX_ENTITY] } } },
-} as const;
+export const OUTBOX_STREAM_FILTERS = [
+  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [OUTBOX_ENTITY] } } } },
+  {
+    eventName: ['INSERT'],
+    dynamodb: { NewImage: { entity: { S: [stored.audit.name] }, [PUBLISH_ATTR]: { S: DERIVED_LIFECYCLE_TYPES } } },
+  },
+] as const;

@@ -5,7 +5,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AppFunction } from '#infra/constructs/app-function.ts';
 import type { IDataTable } from '#infra/constructs/data.ts';
-import { OUTBOX_STREAM_FILTER } from '#infra/outbox-filter.ts';
+import { OUTBOX_STREAM_FILTERS } from '#infra/outbox-filter.ts';
 
 /** The local name (and entry) of the outbox publisher, which the local stream poller runs too. */
 export const OUTBOX_FUNCTION_LOCAL_NAME = 'elevate-outbox';
@@ -31,7 +31,7 @@ export interface OutboxPublisherProps {
 }
 
 /**
- * The transactional outbox's publisher: a function on the table's stream (new outbox items only, in order per
+ * The transactional outbox's publisher: a function on the table's stream (new outbox items and marked audit events only, in order per
  * shard, partial batch responses, bisect on error) that puts each lifecycle event on the bus, and a dead-letter
  * queue (SQS, encrypted, TLS only, 14 days) that receives the position of any batch it could not publish.
  */
@@ -72,7 +72,7 @@ export class OutboxPublisher extends Construct {
         maxRecordAge: Duration.days(1),
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(this.deadLetters),
-        filters: [FilterCriteria.filter(OUTBOX_STREAM_FILTER as unknown as Record<string, unknown>)],
+        filters: OUTBOX_STREAM_FILTERS.map((f) => FilterCriteria.filter(f as unknown as Record<string, unknown>)),
       }),
     );
   }

@@ -20,7 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SCHEDULES } from '#functions/scheduled/schedules.ts';
-import { OUTBOX_STREAM_FILTER } from '#infra/outbox-filter.ts';
+import { OUTBOX_STREAM_FILTERS } from '#infra/outbox-filter.ts';
 import { stateMachineDefinition } from '#infra/template.ts';
 import { type Clock, clock, ManualClock, systemClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
@@ -487,7 +487,7 @@ class LocalRuntime implements HttpRuntime {
       endpoint: this.dynamoEndpoint,
       tableName: this.tableName,
       region: this.region,
-      filter: OUTBOX_STREAM_FILTER,
+      filters: OUTBOX_STREAM_FILTERS,
       deliver: (records) => functions.invokeOutbox(records),
     });
     await this.#stream.start();

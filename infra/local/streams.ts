@@ -22,8 +22,8 @@ export interface LocalStreamOptions {
   readonly endpoint: string;
   readonly tableName: string;
   readonly region: string;
-  /** The event source mapping's filter pattern (only literal-value lists, as OUTBOX_STREAM_FILTER uses). */
-  readonly filter: Readonly<Record<string, unknown>>;
+  /** The event source mapping's filter patterns, any of them (only literal-value lists, as OUTBOX_STREAM_FILTERS). */
+  readonly filters: readonly Readonly<Record<string, unknown>>[];
   /** The consumer: Lambda's handler contract, answering the records to retry. */
   readonly deliver: (records: LocalStreamRecord[]) => Promise<{ batchItemFailures?: { itemIdentifier: string }[] }>;
   /** How often the background loop reads the stream. @default 100 ms */
@@ -134,7 +134,7 @@ export class LocalStreamPoller {
   /** Delivers the matching records in batches; the sequence number to read again from, if one was refused. */
   async #deliver(records: LocalStreamRecord[]): Promise<string | undefined> {
     const matching = records
-      .filter((r) => matchesPattern(r, this.#opts.filter))
+      .filter((r) => this.#opts.filters.some((f) => matchesPattern(r, f)))
       .map((r) => ({
         ...r,
         eventSource: 'aws:dynamodb',

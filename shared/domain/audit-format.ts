@@ -1,9 +1,10 @@
-import type { AuditEvent } from './audit.ts';
+import { type AuditEvent, canonicalJson } from './audit.ts';
 
 /**
- * The export formats of audit events. JSON Lines: one event per line, the event as stored (its hash is over its
- * canonical form, so field order does not matter). CSV (RFC 4180): a header, then one row per event; null is an
- * empty unquoted field, the empty string a quoted `""`, and `details` is JSON, so every event can be rebuilt
+ * The export formats of audit events. JSON Lines: one event per line, its fields in a fixed order and the objects
+ * inside it (actor, target, details) in canonical order (keys sorted, as hashed): the same events export to the same
+ * bytes however they were stored (a map's key order is DynamoDB's, a compressed `details` keeps its own). CSV (RFC 4180): a header, then one row per event; null is an
+ * empty unquoted field, the empty string a quoted `""`, and `details` is canonical JSON, so every event can be rebuilt
  * exactly and its hash checked.
  */
 export const CSV_COLUMNS = [
@@ -24,19 +25,24 @@ export const CSV_COLUMNS = [
   'hash',
 ] as const;
 
-export const jsonLine = (e: AuditEvent): string =>
-  `${JSON.stringify({
-    id: e.id,
-    time: e.time,
-    action: e.action,
-    actor: e.actor,
-    target: e.target,
-    details: e.details,
-    chain: e.chain,
-    seq: e.seq,
-    previousHash: e.previousHash,
-    hash: e.hash,
-  })}\n`;
+export const jsonLine = (e: AuditEvent): string => {
+  const fields: [string, unknown][] = [
+    ['id', e.id],
+    ['time', e.time],
+    ['action', e.action],
+    ['actor', e.actor],
+    ['target', e.target],
+    ['details', e.details],
+    ['chain', e.chain],
+    ['seq', e.seq],
+    ['previousHash', e.previousHash],
+    ['hash', e.hash],
+  ];
+  return `{${fields
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+    .join(',')}}\n`;
+};
 
 const field = (v: string | number | null | undefined): string => {
   if (v === null || v === undefined) return '';
@@ -58,7 +64,7 @@ export const csvRow = (e: AuditEvent): string =>
     e.target.scope,
     e.target.assignmentId,
     e.target.requestId,
-    JSON.stringify(e.details),
+    canonicalJson(e.details),
     e.chain,
     e.seq,
     e.previousHash,

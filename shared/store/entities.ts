@@ -4,6 +4,7 @@ import { chainId, dayOf } from '../domain/audit-chain.ts';
 import { fenceRecordDue } from '../domain/fence.ts';
 import type { MailSuppression } from '../domain/mail-feedback.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
+import { decodeAudit, encodeAudit } from './audit-item.ts';
 import { type AttrType, type EntityInfo, entity } from './keyspace.ts';
 import type {
   AlertRecord,
@@ -242,32 +243,39 @@ export const request = entity<RequestRecord>()({
  * store), so concurrent writers spread over AUDIT_SHARDS partitions a day; an event not yet linked sits in shard 0
  * of its day.
  */
+const AUDIT_PATTERNS = {
+  primary: { pk: 'AUDIT#{chain}', sk: '{time}#{id}' },
+  byPrincipal: {
+    index: 'gsi1',
+    pk: 'AUDITP#{principalId}',
+    sk: '{time}#{id}',
+    when: (e: AuditEvent) => !!e.target.principalId,
+    doc: 'of a target principal',
+  },
+  byActor: { index: 'gsi2', pk: 'AUDITA#{actorId}', sk: '{time}#{id}', doc: 'of an actor' },
+  byRole: {
+    index: 'gsi3',
+    pk: 'AUDITR#{roleId}',
+    sk: '{time}#{id}',
+    when: (e: AuditEvent) => !!e.target.roleId,
+    doc: 'of a target role',
+  },
+} as const;
+
 export const audit = entity<AuditEvent>()({
   name: 'audit',
   doc: 'an audit event, in the partition of its hash chain `<yyyy-mm-dd>#<shard>`',
-  patterns: {
-    primary: { pk: 'AUDIT#{chain}', sk: '{time}#{id}' },
-    byPrincipal: {
-      index: 'gsi1',
-      pk: 'AUDITP#{principalId}',
-      sk: '{time}#{id}',
-      when: (e) => !!e.target.principalId,
-      doc: 'of a target principal',
-    },
-    byActor: { index: 'gsi2', pk: 'AUDITA#{actorId}', sk: '{time}#{id}', doc: 'of an actor' },
-    byRole: {
-      index: 'gsi3',
-      pk: 'AUDITR#{roleId}',
-      sk: '{time}#{id}',
-      when: (e) => !!e.target.roleId,
-      doc: 'of a target role',
-    },
-  },
+  patterns: AUDIT_PATTERNS,
   fields: {
     chain: (e) => e.chain ?? chainId(dayOf(e.time), 0),
     principalId: (e) => e.target.principalId,
     actorId: (e) => e.actor.id,
     roleId: (e) => e.target.roleId,
+  },
+  // Stored without what the keys hold, hashes binary, details compressed (issue 18: an event under 1 KB).
+  codec: {
+    encode: encodeAudit,
+    decode: (attrs, item) => decodeAudit(AUDIT_PATTERNS, attrs, item),
   },
   shape: { id: 'string', time: 'string', action: 'string', actor: 'object', target: 'object', hash: 'string' },
 });

@@ -126,6 +126,35 @@ function prefix(p: Parsed, values: Record<string, unknown>, open: boolean): stri
   return out;
 }
 
+/**
+ * The fields of a pattern's key as a stored item holds it (`{ chain }` of `AUDIT#2026-05-01#3`), or undefined when
+ * the item is not in the pattern's index (a sparse one) or its key does not match the template. A field takes the
+ * text up to the first occurrence of the literal text after it (the last one the rest).
+ */
+export function keyFields(p: Pattern<never>, item: Item): Record<string, string> | undefined {
+  const attrs = attrsOf(p.index);
+  const out: Record<string, string> = {};
+  for (const [template, attr] of [
+    [p.pk, attrs.pk],
+    [p.sk, attrs.sk],
+  ] as const) {
+    const value = item[attr];
+    if (typeof value !== 'string') return undefined;
+    const t = parseTemplate(template);
+    if (!value.startsWith(t.text[0] as string)) return undefined;
+    let at = (t.text[0] as string).length;
+    for (let i = 0; i < t.fields.length; i++) {
+      const after = t.text[i + 1] as string;
+      const end = after === '' && i === t.fields.length - 1 ? value.length : value.indexOf(after, at);
+      if (end < 0) return undefined;
+      out[t.fields[i] as string] = value.slice(at, end);
+      at = end + after.length;
+    }
+    if (at !== value.length) return undefined;
+  }
+  return out;
+}
+
 export interface EntityDecl<R, P extends Record<string, Pattern<R>>> {
   /** The `entity` attribute of its items. */
   readonly name: string;
@@ -137,6 +166,15 @@ export interface EntityDecl<R, P extends Record<string, Pattern<R>>> {
   readonly fields?: Readonly<Record<string, (r: R) => string | null | undefined>>;
   /** The attributes every stored record has, and their types (checked by `fromItem`). */
   readonly shape?: Readonly<Record<string, AttrType>>;
+  /**
+   * How a record is stored when not attribute for attribute (the audit events, compacted: audit-item.ts): the
+   * attributes beside the keys `item` writes, and the record `fromItem` reads back from an item's attributes
+   * (`attrs`, without its key attributes) and its keys (`item`, whole). @default - the record's own attributes
+   */
+  readonly codec?: {
+    readonly encode: (r: R) => Item;
+    readonly decode: (attrs: Item, item: Item) => R;
+  };
 }
 
 /** The type of a stored attribute, as `fromItem` checks it (`?`: may be absent or null). */
@@ -229,7 +267,7 @@ export class Entity<R, P extends Record<string, Pattern<R>> & { primary: Pattern
       if (p.when && !p.when(r)) continue;
       Object.assign(item, this.keysOf(name, r, extra));
     }
-    return { ...item, entity: this.name, ...r };
+    return { ...item, entity: this.name, ...(this.decl.codec ? this.decl.codec.encode(r) : r) };
   }
 
   /** A query of one pattern: its partition, and a sort condition in terms of its sort template. */
@@ -260,8 +298,9 @@ export class Entity<R, P extends Record<string, Pattern<R>> & { primary: Pattern
     if (item.entity !== this.name) {
       throw new CorruptItem(`item ${item[ATTR.pk]}/${item[ATTR.sk]} is '${item.entity}', not '${this.name}'`);
     }
-    const out: Item = {};
-    for (const [k, v] of Object.entries(item)) if (!KEY_ATTRS.has(k)) out[k] = v;
+    const attrs: Item = {};
+    for (const [k, v] of Object.entries(item)) if (!KEY_ATTRS.has(k)) attrs[k] = v;
+    const out = (this.decl.codec ? this.decl.codec.decode(attrs, item) : attrs) as Item;
     for (const [attr, type] of Object.entries(this.decl.shape ?? {})) {
       if (!typeOk(out[attr], type)) {
         throw new CorruptItem(`${this.name} ${item[ATTR.pk]}/${item[ATTR.sk]}: '${attr}' is not ${type}`);

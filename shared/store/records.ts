@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/caller.ts';
 import type { Alert } from '../domain/alerts.ts';
 import type { Assignment } from '../domain/assignment.ts';
-import type { AuditEvent } from '../domain/audit.ts';
+import { type AuditEvent, canonicalJson } from '../domain/audit.ts';
 import { AUDIT_SHARDS, chainId } from '../domain/audit-chain.ts';
 import type { AuditExportRecord } from '../domain/audit-export.ts';
 import { conflict, DomainError, notFound } from '../domain/errors.ts';
@@ -20,6 +20,7 @@ import type { OrgNode } from '../domain/scope.ts';
 import type { Target } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import type { LifecycleEvent } from '../ports/events.ts';
+import { lifecycleDetailOf, PUBLISH_ATTR } from './audit-item.ts';
 import * as E from './entities.ts';
 import { principalPart } from './entities.ts';
 import { ATTR, attrsOf, INDEX_ATTRS, type Item, type QueryPart } from './keyspace.ts';
@@ -359,9 +360,10 @@ const auditItem = (e: AuditEvent): Item => E.audit.item(e);
 
 /**
  * One element of a TransactWriteItems call (document-client form, TableName added by the store). An op with
- * `audit` puts that audit event: the store links it into a hash chain when it executes the transaction.
+ * `audit` puts that audit event: the store links it into a hash chain when it executes the transaction
+ * (`publishes`: the lifecycle event the audit event also is, see `ops.audit`).
  */
-export type WriteOp = { audit?: AuditEvent; liveCount?: { roleId: string; n: number } } & (
+export type WriteOp = { audit?: AuditEvent; publishes?: LifecycleEvent; liveCount?: { roleId: string; n: number } } & (
   | {
       Put: {
         Item: Item;
@@ -909,7 +911,23 @@ export const ops = {
     Put: { Item: E.reminder.item({ at }, { assignmentId, which }), ConditionExpression: NEW },
     onConflict: () => conflict('reminder already sent'),
   }),
-  audit: (e: AuditEvent): WriteOp => ({ Put: { Item: auditItem(e), ConditionExpression: NEW }, audit: e }),
+  /**
+   * An audit event. With `publishes`, the audit event is also that lifecycle event: marked (`PUBLISH_ATTR`), it is
+   * published from the stream like an outbox item (no outbox item of its own: issue 18), its detail derived from
+   * the event (`LIFECYCLE_OF_AUDIT`), which must give exactly `publishes.detail` (else this throws: a bug).
+   */
+  audit: (e: AuditEvent, publishes?: LifecycleEvent): WriteOp => {
+    if (!publishes) return { Put: { Item: auditItem(e), ConditionExpression: NEW }, audit: e };
+    const derived = lifecycleDetailOf(e, publishes.type);
+    if (!derived || canonicalJson(derived) !== canonicalJson(publishes.detail)) {
+      throw new Error(`audit event ${e.action} does not carry the detail of ${publishes.type}`);
+    }
+    return {
+      Put: { Item: { ...auditItem(e), [PUBLISH_ATTR]: publishes.type }, ConditionExpression: NEW },
+      audit: e,
+      publishes,
+    };
+  },
   /** The chain's new head, guarded by the seq read (none: the chain's first event). */
   auditHead: (chain: string, head: { hash: string; seq: number }, expectedSeq: number | null): WriteOp => ({
     Put: { Item: E.auditHead.item({ chain, ...head }), ...headGuard(expectedSeq) },

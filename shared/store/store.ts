@@ -189,7 +189,7 @@ export class Store {
     const writeOps = await this.linkAudit(givenOps, prepared);
     if (writeOps.length > 100) throw new Error(`a transaction holds at most 100 items, not ${writeOps.length}`);
     const items = writeOps.map((op) => {
-      const { onConflict: _ignored, audit: _audit, liveCount: _count, ...item } = op;
+      const { onConflict: _ignored, audit: _audit, publishes: _publishes, liveCount: _count, ...item } = op;
       const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
       return { [kind]: { TableName: this.tableName, ...body } };
     }) as TransactWriteCommandInput['TransactItems'];
@@ -244,6 +244,8 @@ export class Store {
       const e = op.audit as NonNullable<WriteOp['audit']>;
       byDay.set(dayOf(e.time), [...(byDay.get(dayOf(e.time)) ?? []), e]);
     }
+    // The lifecycle event an audit event also is stays with it (ops.audit marks the linked event's item again).
+    const publishes = new Map(audited.map((op) => [op.audit?.id, op.publishes]));
     const linked = new Map<string, WriteOp>();
     const heads: WriteOp[] = [];
     for (const [day, events] of byDay) {
@@ -251,7 +253,7 @@ export class Store {
       const chain = ready?.chain ?? chainId(day, Math.floor(Math.random() * AUDIT_SHARDS));
       const head = await (ready?.head ?? this.readHead(chain));
       const out = linkEvents(events, chain, head);
-      for (const e of out.events) linked.set(e.id, ops.audit(e));
+      for (const e of out.events) linked.set(e.id, ops.audit(e, publishes.get(e.id)));
       heads.push(ops.auditHead(chain, out.head, head?.seq ?? null));
       // The first event of a chain marks its day as having events (the listing skips days without).
       if (!head) heads.push(ops.auditDay(day));

@@ -45,12 +45,25 @@ export async function listAuditEvents(
   const to = f.to ? new Date(f.to).toISOString() : ctx.now.toISOString();
   let from = f.from ? new Date(f.from).toISOString() : undefined;
   if (from && from > to) throw invalid('from is after to', [{ path: 'from', message: 'must not be after to' }]);
-  const filter = (item: Item) =>
-    (!f.action || item.action === f.action) &&
-    (!f.actorId || (item.actor as { id?: string } | undefined)?.id === f.actorId) &&
-    (!f.roleId || (item.target as { roleId?: string } | undefined)?.roleId === f.roleId) &&
-    (!f.principalId || (item.target as { principalId?: string } | undefined)?.principalId === f.principalId);
-  const map = (item: Item) => stored.audit.fromItem(item);
+  // The filters read the event, not the item: a stored event holds its actor and target partly in its keys (the
+  // compact form, store/audit-item.ts). Each item is decoded once, for the filter and the page.
+  const decoded = new WeakMap<Item, AuditEvent>();
+  const map = (item: Item): AuditEvent => {
+    const known = decoded.get(item);
+    if (known) return known;
+    const e = stored.audit.fromItem(item);
+    decoded.set(item, e);
+    return e;
+  };
+  const filter = (item: Item) => {
+    const e = map(item);
+    return (
+      (!f.action || e.action === f.action) &&
+      (!f.actorId || e.actor.id === f.actorId) &&
+      (!f.roleId || e.target.roleId === f.roleId) &&
+      (!f.principalId || e.target.principalId === f.principalId)
+    );
+  };
   if (f.principalId || f.actorId || f.roleId) {
     const by = f.principalId
       ? { principalId: f.principalId }

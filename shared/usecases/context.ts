@@ -8,6 +8,7 @@ import { adminMfaRequired, checkAdminMfa } from '../domain/gate.ts';
 import type { Settings } from '../domain/settings.ts';
 import { newId } from '../ids.ts';
 import { log as invocationLog, type Log } from '../log.ts';
+import type { LifecycleEvent } from '../ports/events.ts';
 import { ops, type WriteOp } from '../store/records.ts';
 import { readSettings } from './settings.ts';
 
@@ -93,12 +94,20 @@ export class CallContext {
     return a.admin || a.auditor;
   }
 
-  /** An audit event by this caller, ready to go into the change's transaction. */
-  audit(action: string, target: Partial<AuditTarget>, details: Record<string, unknown> = {}): WriteOp {
+  /**
+   * An audit event by this caller, ready to go into the change's transaction; with `publishes`, also that lifecycle
+   * event (published from the audit event: `ops.audit`).
+   */
+  audit(
+    action: string,
+    target: Partial<AuditTarget>,
+    details: Record<string, unknown> = {},
+    publishes?: LifecycleEvent,
+  ): WriteOp {
     const withChange = this.change
       ? { ...details, change: { id: this.change.id, approvedBy: this.change.approvedBy } }
       : details;
-    return ops.audit(auditEvent(this.now, this.actor, action, target, withChange));
+    return ops.audit(auditEvent(this.now, this.actor, action, target, withChange), publishes);
   }
 
   /** Whether remember() gave this call's change the write of its response. */

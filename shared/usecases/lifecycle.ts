@@ -12,6 +12,7 @@ import type { Target } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
+import type { LifecycleEvent } from '../ports/events.ts';
 import { policy, retry, retryOn } from '../retry.ts';
 import {
   keys,
@@ -47,8 +48,14 @@ export interface Step {
 /** Plans made again when an eligibility and its activations met (StandingMoved) before giving up with a 409. */
 export const STANDING_ATTEMPTS = 4;
 
-const audit = (now: Date, actor: Actor, action: string, r: RequestRecord, details: Record<string, unknown> = {}) =>
-  ops.audit(auditEvent(now, actor, action, targetOf(r), details));
+const audit = (
+  now: Date,
+  actor: Actor,
+  action: string,
+  r: RequestRecord,
+  details: Record<string, unknown> = {},
+  publishes?: LifecycleEvent,
+) => ops.audit(auditEvent(now, actor, action, targetOf(r), details), publishes);
 
 /** The slot's pending marker released, when the request holds one (see holdsPending in the domain). */
 const releasePending = (r: RequestRecord): WriteOp[] =>
@@ -59,9 +66,14 @@ export async function principalName(deps: Deps, p: PrincipalRef): Promise<string
   return item ? stored.principal.fromItem(item).displayName : null;
 }
 
-/** The lifecycle event that says a role became active, written with the change (the outbox). */
-export const activatedEvent = (r: RequestRecord, a: Assignment, now: Date): WriteOp =>
-  ops.publish({ type: 'elevate.assignment.activated', detail: { assignment: a, requestId: r.id } }, now);
+/**
+ * The lifecycle event that says a role became active: published from the change's audit event (`ops.audit`, whose
+ * target's request is `r` and whose details hold `a`), no outbox item of its own (issue 18).
+ */
+export const activatedEvent = (r: RequestRecord, a: Assignment): LifecycleEvent => ({
+  type: 'elevate.assignment.activated',
+  detail: { assignment: a, requestId: r.id },
+});
 
 /** The mail that says a role became active (to admins too when the role is privileged). */
 export async function activatedEffects(
@@ -198,8 +210,14 @@ export async function grantNow(
       ...holds,
       ...pending,
       ops.updateRequest(granted, readVersion),
-      audit(now, actor, 'assignment.started', granted, { before: current, after: updated }),
-      activatedEvent(granted, updated, now),
+      audit(
+        now,
+        actor,
+        'assignment.started',
+        granted,
+        { before: current, after: updated },
+        activatedEvent(granted, updated),
+      ),
     ],
     effects: await activatedEffects(deps, granted, updated),
   };
@@ -308,8 +326,7 @@ async function grantNew(
       ...ops.createAssignment(assignment),
       ...pending,
       ops.updateRequest(granted, readVersion),
-      audit(now, actor, action, granted, { assignment }),
-      activatedEvent(granted, assignment, now),
+      audit(now, actor, action, granted, { assignment }, activatedEvent(granted, assignment)),
     ],
     effects: await activatedEffects(deps, granted, assignment, known),
   };

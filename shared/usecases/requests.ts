@@ -59,8 +59,13 @@ export async function createRequest(ctx: CallContext, input: RequestInput): Prom
         await ctx.store.transact(
           [
             ...plan.writes,
-            ctx.audit('request.created', targetOf(plan.request), { request: shown }),
-            ops.publish({ type: 'elevate.request.created', detail: { request: shown } }, ctx.now),
+            // Also the lifecycle event `elevate.request.created` (no outbox item of its own: issue 18).
+            ctx.audit(
+              'request.created',
+              targetOf(plan.request),
+              { request: shown },
+              { type: 'elevate.request.created', detail: { request: shown } },
+            ),
             ...ctx.remember(shown, status),
           ],
           { ...(chain && { chain }) },
@@ -278,10 +283,12 @@ async function adminAssign(
       ...ops.createAssignment(assignment),
       ...holds,
       ops.createRequest(request),
-      ctx.audit(input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned', targetOf(request), {
-        assignment,
-      }),
-      ...(assignment.status === 'Active' ? [activatedEvent(request, assignment, ctx.now)] : []),
+      ctx.audit(
+        input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned',
+        targetOf(request),
+        { assignment },
+        assignment.status === 'Active' ? activatedEvent(request, assignment) : undefined,
+      ),
     ],
     effects: async () => [
       ...startAccessWorkflow(request, assignment, ctx.now),
@@ -529,8 +536,7 @@ async function selfActivate(ctx: CallContext, input: Decided, known: Known): Pro
         ...ops.createAssignment(assignment),
         ...holds,
         ops.createRequest(granted),
-        ctx.audit('assignment.activated', targetOf(granted), { assignment }),
-        activatedEvent(granted, assignment, ctx.now),
+        ctx.audit('assignment.activated', targetOf(granted), { assignment }, activatedEvent(granted, assignment)),
       ],
       effects: async () => [
         granted.status === 'Provisioning'

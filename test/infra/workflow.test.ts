@@ -6,7 +6,7 @@ import { SCHEDULES } from '#functions/scheduled/schedules.ts';
 import { AUDIT_DENIED_ACTIONS, INDEX_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '#infra/constructs/data.ts';
 import { parseSchedule } from '#infra/constructs/schedules.ts';
 import { TASK_RESPONSE_ACTIONS } from '#infra/constructs/workflow.ts';
-import { OUTBOX_STREAM_FILTER } from '#infra/outbox-filter.ts';
+import { OUTBOX_STREAM_FILTERS } from '#infra/outbox-filter.ts';
 import { API_CAPABILITIES, EVENT_BUS_NAME, OUTBOX_CAPABILITIES, SCHEDULE_CAPABILITIES } from '#infra/stack.ts';
 import { STACK_NAME, synthTemplate } from '#infra/synth.ts';
 import { localFunctions, scheduledTargets, stateMachineDefinition } from '#infra/template.ts';
@@ -726,7 +726,7 @@ describe('lifecycle bus and mail', () => {
       FunctionName: { Ref: fn },
       EventSourceArn: streamArn,
       StartingPosition: 'TRIM_HORIZON',
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(OUTBOX_STREAM_FILTER) }] },
+      FilterCriteria: { Filters: OUTBOX_STREAM_FILTERS.map((f) => ({ Pattern: JSON.stringify(f) })) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 20,

@@ -1,8 +1,14 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { matchesPattern } from '#infra/local/streams.ts';
+import { OUTBOX_STREAM_FILTERS } from '#infra/outbox-filter.ts';
 import type { LifecycleEvent } from '#shared/ports/events.ts';
+import { PUBLISH_ATTR } from '#shared/store/audit-item.ts';
 import { ops } from '#shared/store/records.ts';
 import { publishOutbox, type StreamRecord } from '#shared/usecases/outbox.ts';
+import * as s from '#test/support/record-samples.ts';
+
+type AuditPut = { Put: { Item: Record<string, unknown> } };
 
 const now = new Date('2026-05-01T10:00:00Z');
 const insert = (item: Record<string, unknown>, sequence: string): StreamRecord => ({
@@ -51,5 +57,52 @@ describe('publishOutbox', () => {
     // Assess
     expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: '310' }] });
     expect(call).toBe(2);
+  });
+});
+
+describe('lifecycle events of audit events (issue 18)', () => {
+  const { auditEvent } = s;
+  const request = { id: 'req-1', status: 'Granted' };
+  const marked = {
+    ...auditEvent,
+    hash: 'c'.repeat(64),
+    action: 'request.created',
+    details: { request },
+  };
+  const markedItem = (ops.audit(marked, { type: 'elevate.request.created', detail: { request } }) as AuditPut).Put.Item;
+  const unmarkedItem = (ops.audit(marked) as AuditPut).Put.Item;
+
+  it('publishes a marked audit event as its lifecycle event, and an unmarked one not at all', async () => {
+    // Prepare
+    const calls: LifecycleEvent[][] = [];
+
+    // Act
+    const out = await publishOutbox({ publish: async (e) => void calls.push(e) }, [
+      insert(unmarkedItem, '1'),
+      insert(markedItem, '2'),
+      insert(outboxItem(7), '3'),
+    ]);
+
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(calls).toEqual([
+      [
+        { type: 'elevate.request.created', detail: { request } },
+        { type: 'elevate.request.created', detail: { n: 7 } },
+      ],
+    ]);
+  });
+
+  it('lets the stream filters through: outbox items and marked audit events, nothing else', () => {
+    // Prepare
+    const passes = (item: Record<string, unknown>) =>
+      OUTBOX_STREAM_FILTERS.some((f) => matchesPattern(insert(item, '1'), f));
+
+    // Act, Assess
+    expect(passes(markedItem)).toBe(true);
+    expect(passes(outboxItem(1))).toBe(true);
+    expect(passes(unmarkedItem)).toBe(false);
+    expect(passes({ ...markedItem, entity: 'request' })).toBe(false);
+    expect(passes({ ...markedItem, [PUBLISH_ATTR]: 'elevate.request.approved' })).toBe(false);
   });
 });
