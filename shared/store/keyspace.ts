@@ -137,6 +137,11 @@ export interface EntityDecl<R, P extends Record<string, Pattern<R>>> {
   readonly fields?: Readonly<Record<string, (r: R) => string | null | undefined>>;
   /** The attributes every stored record has, and their types (checked by `fromItem`). */
   readonly shape?: Readonly<Record<string, AttrType>>;
+  /**
+   * Attributes an item carries beside its record, written by guard updates (records.ts `ops.activationStands`): never
+   * part of the record (`fromItem` leaves them off), read with records.ts `guardsOf`.
+   */
+  readonly beside?: (attr: string) => boolean;
 }
 
 /** The type of a stored attribute, as `fromItem` checks it (`?`: may be absent or null). */
@@ -261,7 +266,8 @@ export class Entity<R, P extends Record<string, Pattern<R>> & { primary: Pattern
       throw new CorruptItem(`item ${item[ATTR.pk]}/${item[ATTR.sk]} is '${item.entity}', not '${this.name}'`);
     }
     const out: Item = {};
-    for (const [k, v] of Object.entries(item)) if (!KEY_ATTRS.has(k)) out[k] = v;
+    const beside = this.decl.beside;
+    for (const [k, v] of Object.entries(item)) if (!KEY_ATTRS.has(k) && !beside?.(k)) out[k] = v;
     for (const [attr, type] of Object.entries(this.decl.shape ?? {})) {
       if (!typeOk(out[attr], type)) {
         throw new CorruptItem(`${this.name} ${item[ATTR.pk]}/${item[ATTR.sk]}: '${attr}' is not ${type}`);

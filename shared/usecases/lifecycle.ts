@@ -14,7 +14,9 @@ import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
 import { policy, retry, retryOn } from '../retry.ts';
 import {
+  guardsOf,
   keys,
+  type LastUseRead,
   ops,
   queries,
   type RequestRecord,
@@ -132,7 +134,7 @@ export async function grantNow(
       'assignment.activated',
       known,
     );
-    return { ...step, writes: [...step.writes, ...holds, ops.eligibilityStands(eligibility)] };
+    return { ...step, writes: [...step.writes, ...holds, ops.activationStands(eligibility, assignment)] };
   }
 
   // Everything else acts on an existing assignment: start it, or move its end.
@@ -490,7 +492,9 @@ const endedEvent = (a: Assignment, now: Date): WriteOp =>
  * The activations standing on an eligibility that changes (`after`) or ends (`after` null), fitted to it
  * (fitToEligibility): ended or moved back to its end, each audited, with the guard that no activation of it is
  * made while this transaction is planned. The last use is read before the activations, so one made in between
- * fails the guard rather than escaping it.
+ * fails the guard rather than escaping it: `lastUse` as the eligibility's live slot holds it (the caller's write of
+ * the slot is conditional on it: ops.endAssignments, ops.replaceAssignment), and the `LASTUSE` item activations
+ * wrote before issue 18 (`ops.noNewActivations`, in `writes`).
  */
 export async function activationsFitted(
   deps: Deps,
@@ -498,9 +502,13 @@ export async function activationsFitted(
   after: Assignment | null,
   now: Date,
   actor: Actor,
-): Promise<{ endings: [Assignment, number][]; writes: WriteOp[]; effects: Effect[] }> {
-  const lastUseItem = await deps.store.get(keys.lastUse(eligibility.id));
+): Promise<{ endings: [Assignment, number][]; writes: WriteOp[]; effects: Effect[]; lastUse: LastUseRead }> {
+  const [lastUseItem, slotItem] = await Promise.all([
+    deps.store.get(keys.lastUse(eligibility.id)),
+    deps.store.get(keys.live(eligibility)),
+  ]);
   const lastUse = lastUseItem && stored.lastUse.fromItem(lastUseItem);
+  const slotUse = slotItem ? guardsOf(slotItem).lastUse : null;
   const live = await deps.store.all(queries.live(eligibility, eligibility.roleId, 'active'));
   const standing = live.map(fromLiveSlot).filter((a) => a.origin === 'activated' && a.eligibilityId === eligibility.id);
   const endings: [Assignment, number][] = [];
@@ -541,7 +549,7 @@ export async function activationsFitted(
       );
     }
   }
-  return { endings, writes, effects };
+  return { endings, writes, effects, lastUse: slotUse && { assignmentId: slotUse.assignmentId } };
 }
 
 /**
@@ -568,12 +576,12 @@ export async function endWrites(
   const dependents =
     a.assignmentType === 'eligible'
       ? await activationsFitted(deps, a, null, now, actor)
-      : { endings: [], writes: [], effects: [] };
+      : { endings: [], writes: [], effects: [], lastUse: undefined };
   // A member who leaves a group that holds provisioned grants: their targets of those grants are let go of.
   const left = await membershipLeaves(deps, a, now);
   return {
     writes: [
-      ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
+      ...ops.endAssignments([[ended, a.version, dependents.lastUse], ...dependents.endings]),
       ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
       endedEvent(ended, now),
       // What it held in AWS is let go of with the end, and taken away after it (provisioning-steps.ts).

@@ -33,7 +33,7 @@ import {
   stored,
   type WriteOp,
 } from '../store/records.ts';
-import { toAssignment } from './assignments.ts';
+import { lastActivations, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { removeAssignment } from './lifecycle.ts';
@@ -279,11 +279,11 @@ async function populate(deps: Deps, i: InstanceRecord, report: ReviewJobReport):
       map: toAssignment,
     },
   );
-  // When each eligibility was last activated: one BatchGetItem per 100, from the record each activation writes.
-  const uses = await deps.store.getMany(
-    page.items.filter((a) => a.assignmentType === 'eligible').map((a) => keys.lastUse(a.id)),
+  // When each eligibility was last activated (its live slot, or the item activations wrote before issue 18).
+  const lastUse = await lastActivations(
+    deps.store,
+    page.items.filter((a) => a.assignmentType === 'eligible'),
   );
-  const lastUse = new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u.at]));
   const decisions = page.items.map((a) => decisionFor(i, a, lastUse.get(a.id) ?? null, now));
   const n = decisions.length;
   const last = page.nextToken === null;
