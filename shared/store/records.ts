@@ -344,17 +344,6 @@ export interface LastUseRecord {
   principalId?: string;
 }
 
-/** The attribute of an eligibility's live slot that marks an activation at `scope` as waiting (`SLOT_GUARDS`). */
-const pendingMark = (scope: string): string => `${E.SLOT_GUARDS.pendingPrefix}${scope}`;
-
-/**
- * What an activation's update of its eligibility does with the eligibility's pending mark for the activation's
- * scope (bench/README.md, issue 18): `absent` checks that there is none (the slot's pending item is then not
- * checked apart: `ops.pendingFree` is left out), `clear` removes it (a grant of the request that set it, or one
- * found stale beside `ops.pendingFree`), `unread` leaves it alone.
- */
-export type PendingMark = 'absent' | 'clear' | 'unread';
-
 /** An eligibility's last activation as its live slot holds it (`SLOT_GUARDS.lastUse`). */
 export interface SlotLastUse {
   assignmentId: string;
@@ -856,40 +845,18 @@ export const ops = {
    * use. A change of the eligibility is conditional on the last use it read before the activations (LastUseRead), so
    * a removal and an activation of one eligibility can never both commit on what the other changed.
    */
-  activationStands: (e: Assignment, activation: Assignment, pending: PendingMark): WriteOp => ({
+  activationStands: (e: Assignment, activation: Assignment): WriteOp => ({
     Update: {
       Key: keys.live(e),
-      UpdateExpression: `SET #lastUse = :use${pending === 'clear' ? ' REMOVE #mark' : ''}`,
-      ConditionExpression: `version = :v${pending === 'absent' ? ' AND attribute_not_exists(#mark)' : ''}`,
-      ExpressionAttributeNames: {
-        '#lastUse': E.SLOT_GUARDS.lastUse,
-        ...(pending !== 'unread' && { '#mark': pendingMark(activation.scope) }),
-      },
+      UpdateExpression: 'SET #lastUse = :use',
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeNames: { '#lastUse': E.SLOT_GUARDS.lastUse },
       ExpressionAttributeValues: {
         ':v': e.version,
         ':use': { assignmentId: activation.id, at: activation.createdAt } satisfies SlotLastUse,
       },
     },
-    onConflict: () =>
-      new StandingMoved(
-        `the eligibility '${e.id}' changed, or an activation of '${activation.roleId}' at '${activation.scope}' began to wait, while this request ran; retry`,
-      ),
-  }),
-  /**
-   * A self request that waits (approval, or its start) for a principal's active slot marks each eligibility of the
-   * role the principal holds (as read) for the slot's scope, in its own transaction, beside the slot's pending
-   * item: an activation's one update of its eligibility then sees it (`activationStands` 'absent'). The
-   * eligibility must still be there (a mark never makes an item).
-   */
-  markPending: (e: Assignment, scope: string, requestId: string): WriteOp => ({
-    Update: {
-      Key: keys.live(e),
-      UpdateExpression: 'SET #mark = :r',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#mark': pendingMark(scope) },
-      ExpressionAttributeValues: { ':r': requestId },
-    },
-    onConflict: () => new StandingMoved(`the eligibility '${e.id}' ended while this request ran; retry`),
+    onConflict: () => new StandingMoved(`the eligibility '${e.id}' changed while this request ran; retry`),
   }),
   /**
    * A transaction that moves an activation without making one (an extension): the eligibility it stands on is still

@@ -134,7 +134,7 @@ export async function grantNow(
       'assignment.activated',
       known,
     );
-    return { ...step, writes: [...step.writes, ...holds, ops.activationStands(eligibility, assignment, 'clear')] };
+    return { ...step, writes: [...step.writes, ...holds, ops.activationStands(eligibility, assignment)] };
   }
 
   // Everything else acts on an existing assignment: start it, or move its end.

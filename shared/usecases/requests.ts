@@ -15,18 +15,7 @@ import { checkAdminAssignment, checkAdminUpdate, checkRenewal, defaultAssignment
 import { type Expiration, resolveExpiration, resolveSchedule, resolveStart } from '../domain/schedule.ts';
 import { newId } from '../ids.ts';
 import * as mail from '../notifications/templates.ts';
-import {
-  guardsOf,
-  keys,
-  ops,
-  type PendingMark,
-  queries,
-  type RequestRecord,
-  type SlotGuards,
-  StandingMoved,
-  stored,
-  type WriteOp,
-} from '../store/records.ts';
+import { keys, ops, queries, type RequestRecord, StandingMoved, stored, type WriteOp } from '../store/records.ts';
 import { fromLiveSlot, toAssignment } from './assignments.ts';
 import type { CallContext } from './context.ts';
 import { activeAdmins, type Effect, prepareEffects, quiet, runEffects } from './effects.ts';
@@ -46,7 +35,6 @@ import {
 import { checkGrantReady } from './provisioning.ts';
 import { factsOf, newRequestRecord, presentRequest, slotOf, targetOf, workflowInput } from './request-records.ts';
 import { type RoleInForce, readRoleInForce, requireRole } from './roles.ts';
-import { coveringInOrganization } from './scopes.ts';
 
 export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Request } | { kind: 'valid' };
 
@@ -110,40 +98,13 @@ interface Plan {
 interface Known {
   role: RoleInForce;
   slots: Assignment[];
-  /** What each slot read carries beside its assignment (an eligibility's pending marks), by assignment id. */
-  guards: Map<string, SlotGuards>;
   pending?: Promise<unknown>;
   principalName?: Promise<string | null>;
   admins?: Promise<string[]>;
 }
 
-const readSlots = async (
-  ctx: CallContext,
-  slot: ReturnType<typeof slotOf>,
-): Promise<Pick<Known, 'slots' | 'guards'>> => {
-  const items = await ctx.store.all(queries.live(slot, slot.roleId));
-  return { slots: items.map(fromLiveSlot), guards: new Map(items.map((i) => [String(i.id), guardsOf(i)])) };
-};
-
-/** The principal's live eligibilities of the role (what a waiting request for an active slot marks). */
-const eligibilitiesIn = (known: Pick<Known, 'slots'>): Assignment[] =>
-  known.slots.filter((a) => a.assignmentType === 'eligible');
-
-/**
- * How an activation made at once treats its eligibility's pending mark for the slot (records.ts PendingMark): checks
- * it is absent, in place of the slot's pending item, when the eligibility read carries none and is the principal's
- * only one of the role (a request that waits marks every eligibility it read; with several, the two requests might
- * stand on different ones); else the pending item is checked apart and a mark found is removed (it is stale).
- */
-function pendingCheck(known: Known, eligibility: Assignment, scope: string): { mark: PendingMark; apart: boolean } {
-  const marked = known.guards.get(eligibility.id)?.pending[scope] !== undefined;
-  if (!marked && eligibilitiesIn(known).length === 1) return { mark: 'absent', apart: false };
-  return { mark: marked ? 'clear' : 'unread', apart: true };
-}
-
-/** The eligibilities a waiting request for an active slot at `scope` marks: those that cover it. */
-const toMark = async (ctx: CallContext, eligibilities: Assignment[], scope: string): Promise<Assignment[]> =>
-  eligibilities.length > 1 ? coveringInOrganization(ctx.store, eligibilities, scope) : eligibilities;
+const readSlots = async (ctx: CallContext, slot: ReturnType<typeof slotOf>): Promise<Assignment[]> =>
+  (await ctx.store.all(queries.live(slot, slot.roleId))).map(fromLiveSlot);
 
 /** The live assignment in one slot, among the principal's live slots of the role. */
 const liveIn = (slots: readonly Assignment[], slot: ReturnType<typeof slotOf>): Assignment | undefined =>
@@ -163,7 +124,7 @@ async function readKnown(ctx: CallContext, input: RequestInput, slot: ReturnType
     readRoleInForce(ctx.store, input.roleId, input.scope),
     readSlots(ctx, slot),
   ]);
-  return { role, ...slots, ...(pending && { pending }), ...mail };
+  return { role, slots, ...(pending && { pending }), ...mail };
 }
 
 /**
@@ -186,7 +147,7 @@ async function planRequest(ctx: CallContext, input: RequestInput): Promise<Plan 
   };
   const known = await readKnown(ctx, input, slot);
   // A live slot ended by the sweep is gone: the slots are read again.
-  if (await sweepExpired(ctx, liveIn(known.slots, slot))) Object.assign(known, await readSlots(ctx, slot));
+  if (await sweepExpired(ctx, liveIn(known.slots, slot))) known.slots = await readSlots(ctx, slot);
   // The policy in force at the request's scope, decided now and recorded on the request (`policyScope`).
   return planAction(ctx, { ...input, policyScope: known.role.scope }, known, principalId, slot);
 }
@@ -217,7 +178,7 @@ async function planAction(
       return selfDeactivate(ctx, input, requireLive(known, slot));
     case 'selfExtend':
     case 'selfRenew':
-      return selfExtendOrRenew(ctx, input, policy, slot, liveIn(known.slots, slot), eligibilitiesIn(known));
+      return selfExtendOrRenew(ctx, input, policy, slot, liveIn(known.slots, slot));
   }
 }
 
@@ -559,12 +520,11 @@ async function selfActivate(ctx: CallContext, input: Decided, known: Known): Pro
       },
     };
     const holds = await provisioned(ctx.deps, granted, assignment, ctx.now, known.role.targets);
-    const pending = pendingCheck(known, eligibility, slot.scope);
     return {
       request: granted,
       writes: [
-        ...(pending.apart ? [ops.pendingFree(slot)] : []),
-        ops.activationStands(eligibility, assignment, pending.mark),
+        ops.pendingFree(slot),
+        ops.activationStands(eligibility, assignment),
         ...ops.createAssignment(assignment),
         ...holds,
         ops.createRequest(granted),
@@ -586,12 +546,7 @@ async function selfActivate(ctx: CallContext, input: Decided, known: Known): Pro
   }
   return {
     request,
-    writes: [
-      ops.slotFree(slot),
-      ops.createPending(slot, request.id),
-      ...(await toMark(ctx, eligibilitiesIn(known), slot.scope)).map((e) => ops.markPending(e, slot.scope, request.id)),
-      ops.createRequest(request),
-    ],
+    writes: [ops.slotFree(slot), ops.createPending(slot, request.id), ops.createRequest(request)],
     effects: async () => [
       {
         kind: 'startWorkflow',
@@ -630,17 +585,16 @@ async function selfExtendOrRenew(
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
   current: Assignment | undefined,
-  eligibilities: Assignment[],
 ): Promise<Plan | 'valid'> {
   if (input.action === 'selfExtend' && !current)
     throw notFound(`a live ${slot.assignmentType} assignment of role '${slot.roleId}' at '${slot.scope}' to extend`);
-  if (current?.origin !== 'activated') return renewAssignment(ctx, input, policy, slot, current, eligibilities);
+  if (current?.origin !== 'activated') return renewAssignment(ctx, input, policy, slot, current);
   if (input.action === 'selfRenew') {
     throw invalid('an activation is extended, not renewed; activate again once it has ended', [
       { path: 'action', message: 'use selfExtend' },
     ]);
   }
-  return extendActivation(ctx, input, policy, slot, current, eligibilities);
+  return extendActivation(ctx, input, policy, slot, current);
 }
 
 /**
@@ -653,7 +607,6 @@ async function extendActivation(
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
   current: Assignment,
-  eligibilities: Assignment[],
 ): Promise<Plan | 'valid'> {
   const eligibility = current.eligibilityId ? await readLiveAssignment(ctx, current.eligibilityId) : undefined;
   const requested = input.schedule?.expiration ? resolveExpiration(ctx.now, input.schedule.expiration).end : null;
@@ -675,7 +628,7 @@ async function extendActivation(
   if (input.validateOnly) return 'valid';
   const stages = stagesFromPolicy(policy);
   const request = longerRequest(ctx, input, current, end, stages);
-  if (stages.length) return awaitingApproval(ctx, request, slot, await toMark(ctx, eligibilities, slot.scope));
+  if (stages.length) return awaitingApproval(ctx, request, slot);
   const updated: Assignment = {
     ...current,
     endDateTime: end.toISOString(),
@@ -703,7 +656,6 @@ async function renewAssignment(
   policy: RolePolicy,
   slot: ReturnType<typeof slotOf>,
   current: Assignment | undefined,
-  eligibilities: Assignment[],
 ): Promise<Plan | 'valid'> {
   if (input.action === 'selfRenew' && !current && !(await heldAssigned(ctx, slot))) {
     throw new DomainError(
@@ -722,8 +674,7 @@ async function renewAssignment(
   });
   await refuseWhilePending(ctx, slot);
   if (input.validateOnly) return 'valid';
-  const marks = slot.assignmentType === 'active' ? await toMark(ctx, eligibilities, slot.scope) : [];
-  return awaitingApproval(ctx, longerRequest(ctx, input, current, end, [adminApprovalStage()]), slot, marks);
+  return awaitingApproval(ctx, longerRequest(ctx, input, current, end, [adminApprovalStage()]), slot);
 }
 
 /** One request for the slot at a time: a second one waits until the first is decided. */
@@ -758,23 +709,11 @@ function longerRequest(
   return request;
 }
 
-/**
- * A request that waits for its approvers: it holds the slot's pending marker (an active slot's also on each
- * eligibility covering it, `marks`: ops.markPending); its workflow and mail start.
- */
-function awaitingApproval(
-  ctx: CallContext,
-  request: RequestRecord,
-  slot: ReturnType<typeof slotOf>,
-  marks: Assignment[],
-): Plan {
+/** A request that waits for its approvers: it holds the slot's pending marker; its workflow and mail start. */
+function awaitingApproval(ctx: CallContext, request: RequestRecord, slot: ReturnType<typeof slotOf>): Plan {
   return {
     request,
-    writes: [
-      ops.createPending(slot, request.id),
-      ...marks.map((e) => ops.markPending(e, slot.scope, request.id)),
-      ops.createRequest(request),
-    ],
+    writes: [ops.createPending(slot, request.id), ops.createRequest(request)],
     effects: async () => [
       { kind: 'startWorkflow', name: request.id, input: workflowInput(request, 'approval', ctx.now) },
       ...(await approvalMail(ctx, request, 0)),

@@ -113,7 +113,7 @@ describe('stored key formats', () => {
     });
     expect(keysOf(ops.noNewActivations('asg-0', undefined))).toEqual({ pk: 'ASG#asg-0', sk: 'LASTUSE' });
     // An activation's last use is on its eligibility's live slot (the one update that also checks its version).
-    expect(keysOf(ops.activationStands(s.permanent, s.assignment, 'absent'))).toEqual({
+    expect(keysOf(ops.activationStands(s.permanent, s.assignment))).toEqual({
       pk: 'P#user#alice',
       sk: 'LIVE#db-admin#eligible#/accounts/111122223333',
     });
