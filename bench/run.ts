@@ -410,7 +410,8 @@ async function main(): Promise<void> {
       ];
       const pk = (body.Item ?? body.Key)?.pk?.S ?? '';
       const sk = (body.Item ?? body.Key)?.sk?.S ?? '';
-      if (kind === 'ConditionCheck') return sk.includes('#eligible#');
+      // The eligibility guard: a check of its version, or (issue 18) the activation's one update of its live slot.
+      if (kind === 'ConditionCheck' || kind === 'Update') return sk.includes('#eligible#');
       if (kind !== 'Put') return false;
       return pk.startsWith('REQ#') || sk === 'ASG' || sk.startsWith('LIVE#') || pk.startsWith('AUDIT');
     };

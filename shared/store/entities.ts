@@ -178,6 +178,14 @@ export const assignment = entity<Assignment>()({
 });
 
 /**
+ * What an eligibility's live slot carries beside its assignment (issue 18, bench/README.md): its last activation
+ * (`lastUse`: `{ assignmentId, at }`, set by each activation's one update of the slot, records.ts
+ * `ops.activationStands`). It is not part of the assignment (`fromItem` leaves it off); a change of the assignment
+ * keeps it (records.ts `ops.replaceAssignment` updates the slot, never puts it whole).
+ */
+export const SLOT_GUARDS = { lastUse: 'lastUse' } as const;
+
+/**
  * The live slot is the strongly consistent view of a principal's Scheduled and Active assignments (its key makes
  * a duplicate live assignment impossible, and the access check one Query). It is a copy of the assignment, written
  * in the same transaction, and deleted when the assignment ends.
@@ -188,6 +196,7 @@ export const live = entity<Assignment>()({
   patterns: { primary: { pk: 'P#{p}', sk: 'LIVE#{roleId}#{assignmentType}#{scope}' } },
   fields: { p: principalPart },
   shape: ASSIGNMENT_SHAPE,
+  beside: (attr) => attr === SLOT_GUARDS.lastUse,
 });
 
 /** While a request for a slot waits (approval, or a scheduled start), no second one may be made. */
@@ -206,10 +215,13 @@ export const reminder = entity<{ at: string }>()({
   shape: { at: 'string' },
 });
 
-/** When an eligibility was last activated (written with each activation; stale-eligibility alerts, reviews). */
+/**
+ * When an eligibility was last activated, as activations wrote it before issue 18 (now on the eligibility's live
+ * slot, `SLOT_GUARDS.lastUse`): still read (stale-eligibility alerts, reviews, a removal's guard), no longer written.
+ */
 export const lastUse = entity<LastUseRecord>()({
   name: 'lastUse',
-  doc: 'when an eligibility was last activated, and by which activation',
+  doc: "an eligibility's last activation as written before issue 18 (now on its live slot): read only",
   patterns: { primary: { pk: 'ASG#{eligibilityId}', sk: 'LASTUSE' } },
   shape: { eligibilityId: 'string', at: 'string' },
 });

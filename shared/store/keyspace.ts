@@ -175,6 +175,11 @@ export interface EntityDecl<R, P extends Record<string, Pattern<R>>> {
     readonly encode: (r: R) => Item;
     readonly decode: (attrs: Item, item: Item) => R;
   };
+  /**
+   * Attributes an item carries beside its record, written by guard updates (records.ts `ops.activationStands`): never
+   * part of the record (`fromItem` leaves them off), read with records.ts `guardsOf`.
+   */
+  readonly beside?: (attr: string) => boolean;
 }
 
 /** The type of a stored attribute, as `fromItem` checks it (`?`: may be absent or null). */
@@ -299,7 +304,8 @@ export class Entity<R, P extends Record<string, Pattern<R>> & { primary: Pattern
       throw new CorruptItem(`item ${item[ATTR.pk]}/${item[ATTR.sk]} is '${item.entity}', not '${this.name}'`);
     }
     const attrs: Item = {};
-    for (const [k, v] of Object.entries(item)) if (!KEY_ATTRS.has(k)) attrs[k] = v;
+    const beside = this.decl.beside;
+    for (const [k, v] of Object.entries(item)) if (!KEY_ATTRS.has(k) && !beside?.(k)) attrs[k] = v;
     const out = (this.decl.codec ? this.decl.codec.decode(attrs, item) : attrs) as Item;
     for (const [attr, type] of Object.entries(this.decl.shape ?? {})) {
       if (!typeOk(out[attr], type)) {

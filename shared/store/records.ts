@@ -334,14 +334,57 @@ export interface IdempotencyRecord {
   body: unknown;
 }
 
-/** The item under an Idempotency-Key: a response, or a claim of a call still running (pending). */
-/** When an eligibility was last activated, and by which activation (`ops.noNewActivations` reads it). */
+/**
+ * When an eligibility was last activated, and by which activation, as a `LASTUSE` item written before issue 18
+ * (`ops.noNewActivations` still checks it; reviews and alerts still read it).
+ */
 export interface LastUseRecord {
   eligibilityId: string;
   assignmentId?: string;
   at: string;
   principalId?: string;
 }
+
+/** An eligibility's last activation as its live slot holds it (`SLOT_GUARDS.lastUse`). */
+export interface SlotLastUse {
+  assignmentId: string;
+  at: string;
+}
+
+/** What a live slot carries beside its assignment (entities.ts `SLOT_GUARDS`): its last use. */
+export interface SlotGuards {
+  lastUse: SlotLastUse | null;
+}
+
+/** The guards of a live slot item as read. */
+export function guardsOf(item: Item): SlotGuards {
+  const use = item[E.SLOT_GUARDS.lastUse] as Partial<SlotLastUse> | undefined;
+  return {
+    lastUse: use && typeof use.assignmentId === 'string' && typeof use.at === 'string' ? (use as SlotLastUse) : null,
+  };
+}
+
+/**
+ * The last activation of an eligibility as a change of it read its live slot, before it read the activations
+ * standing on it (`null`: none yet): the change's write of the slot is conditional on it (`ops.endAssignments`,
+ * `ops.replaceAssignment`), so an activation made in between fails the change rather than escaping it.
+ */
+export type LastUseRead = { assignmentId: string } | null;
+
+/** The condition that an eligibility's slot holds the last use read (`#lastUse`, `:lastUse` when there was one). */
+function lastUseGuard(read: LastUseRead | undefined): {
+  condition: string;
+  names: Record<string, string>;
+  values: Item;
+} {
+  if (read === undefined) return { condition: '', names: {}, values: {} };
+  const names = { '#lastUse': E.SLOT_GUARDS.lastUse, '#useId': 'assignmentId' };
+  return read === null
+    ? { condition: ' AND attribute_not_exists(#lastUse)', names: { '#lastUse': E.SLOT_GUARDS.lastUse }, values: {} }
+    : { condition: ' AND #lastUse.#useId = :lastUse', names, values: { ':lastUse': read.assignmentId } };
+}
+
+/** The item under an Idempotency-Key: a response, or a claim of a call still running (pending). */
 
 export type IdempotencyItem =
   | (IdempotencyRecord & { pending?: undefined })
@@ -460,6 +503,44 @@ const headGuard = (expectedSeq: number | null) =>
     : { ConditionExpression: 'seq = :seq', ExpressionAttributeValues: { ':seq': expectedSeq } };
 
 const holderList = (h: string | readonly string[]): string[] => (typeof h === 'string' ? [h] : [...h]);
+
+/** An activation (or a change of an eligibility) that met the other: planned again from what is stored now. */
+const standing = (a: Assignment) => () =>
+  new StandingMoved(`an activation of eligibility '${a.id}' was made, or it changed, meanwhile; retry`);
+
+/** The attributes an assignment may lack (removed from its live slot when a change drops them). */
+const OPTIONAL_ASSIGNMENT_ATTRS = ['provisioning'] as const satisfies readonly (keyof Assignment)[];
+
+/**
+ * The update that makes a live slot hold `a` (guarded by the version read, and the last use read when given):
+ * every attribute of its item set, the optional ones it lacks removed, what the slot carries beside it kept.
+ */
+function liveUpdate(a: Assignment, expectedVersion: number, lastUse: LastUseRead | undefined) {
+  const item = liveItem(a);
+  const names: Record<string, string> = {};
+  const values: Item = { ':v': expectedVersion };
+  const sets: string[] = [];
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) {
+    if (k === ATTR.pk || k === ATTR.sk || v === undefined) continue;
+    names[`#a${n}`] = k;
+    values[`:a${n}`] = v;
+    sets.push(`#a${n} = :a${n}`);
+    n++;
+  }
+  const removes = OPTIONAL_ASSIGNMENT_ATTRS.filter((k) => item[k] === undefined).map((k) => {
+    names[`#a${n}`] = k;
+    return `#a${n++}`;
+  });
+  const use = lastUseGuard(lastUse);
+  return {
+    Key: keys.live(a),
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ConditionExpression: `version = :v${use.condition}`,
+    ExpressionAttributeNames: { ...names, ...use.names },
+    ExpressionAttributeValues: { ...values, ...use.values },
+  };
+}
 
 export const ops = {
   createRole: (r: RoleRecord): WriteOp => ({
@@ -675,24 +756,10 @@ export const ops = {
   deleteOrgNode: (id: string): WriteOp => ({ Delete: { Key: keys.orgNode(id) } }),
 
   /**
-   * A new assignment: its record, its live slot (unique per principal/role/type/scope) and the role's count;
-   * for an activation, also the time its eligibility was last used.
+   * A new assignment: its record, its live slot (unique per principal/role/type/scope) and the role's count. (An
+   * activation also updates its eligibility's slot: `activationStands`.)
    */
   createAssignment: (a: Assignment): WriteOp[] => [
-    ...(a.origin === 'activated' && a.eligibilityId
-      ? [
-          {
-            Put: {
-              Item: E.lastUse.item({
-                eligibilityId: a.eligibilityId,
-                assignmentId: a.id,
-                at: a.createdAt,
-                principalId: a.principalId,
-              }),
-            },
-          },
-        ]
-      : []),
     {
       Put: { Item: assignmentItem(a), ConditionExpression: NEW },
       onConflict: () => conflict(`assignment '${a.id}' already exists`),
@@ -714,13 +781,18 @@ export const ops = {
       onConflict: () => notFound(`role '${a.roleId}'`),
     },
   ],
-  /** A changed live assignment (same slot): both copies, guarded by the version read. */
-  replaceAssignment: (a: Assignment, expectedVersion: number): WriteOp[] => {
+  /**
+   * A changed live assignment (same slot): both copies, guarded by the version read. The live slot is updated
+   * attribute by attribute, not put whole, so what it carries beside the assignment (an eligibility's last use and
+   * `SLOT_GUARDS`) stays; `lastUse`: an eligibility's last use as read before its activations were
+   * (see LastUseRead), when the change fits them to it.
+   */
+  replaceAssignment: (a: Assignment, expectedVersion: number, lastUse?: LastUseRead): WriteOp[] => {
     const guard = { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
     const onConflict = () => conflict(`assignment '${a.id}' changed while this request ran; read it again and retry`);
     return [
       { Put: { Item: assignmentItem(a), ...guard }, onConflict },
-      { Put: { Item: liveItem(a), ...guard }, onConflict },
+      { Update: liveUpdate(a, expectedVersion, lastUse), onConflict: lastUse === undefined ? onConflict : standing(a) },
     ];
   },
   /** An assignment that ended (Expired or Revoked): the record keeps it, the live slot goes. */
@@ -730,15 +802,24 @@ export const ops = {
    * record and live slot guarded by the version read, and one count update per role (a transaction may not
    * touch an item twice).
    */
-  endAssignments: (ended: [Assignment, number][]): WriteOp[] => {
+  endAssignments: (ended: [Assignment, number, LastUseRead?][]): WriteOp[] => {
     const perRole = new Map<string, number>();
-    const writes: WriteOp[] = ended.flatMap(([a, expectedVersion]) => {
+    const writes: WriteOp[] = ended.flatMap(([a, expectedVersion, lastUse]) => {
       perRole.set(a.roleId, (perRole.get(a.roleId) ?? 0) + 1);
       const guard = { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
       const onConflict = () => conflict(`assignment '${a.id}' changed while this request ran; read it again and retry`);
+      const use = lastUseGuard(lastUse);
       return [
         { Put: { Item: assignmentItem(a), ...guard }, onConflict },
-        { Delete: { Key: keys.live(a), ...guard }, onConflict },
+        {
+          Delete: {
+            Key: keys.live(a),
+            ConditionExpression: `version = :v${use.condition}`,
+            ...(Object.keys(use.names).length && { ExpressionAttributeNames: use.names }),
+            ExpressionAttributeValues: { ':v': expectedVersion, ...use.values },
+          },
+          onConflict: lastUse === undefined ? onConflict : standing(a),
+        },
       ];
     });
     for (const [roleId, n] of perRole) writes.push(ops.liveCount(roleId, -n));
@@ -757,9 +838,28 @@ export const ops = {
     liveCount: { roleId, n },
   }),
   /**
-   * An activation's transaction: the eligibility it stands on is still the one read (same version: not removed,
-   * shortened or moved meanwhile). With `noNewActivations` in a removal's, a removal and an activation of one
-   * eligibility can never both commit on what the other changed.
+   * An activation's one write of the eligibility it stands on (issue 18: a condition check and a last-use item
+   * folded into one update of the eligibility's live slot, which no index copies): the eligibility is still the one
+   * read (same version: not removed, shortened or moved meanwhile), and the slot records this activation as its last
+   * use. A change of the eligibility is conditional on the last use it read before the activations (LastUseRead), so
+   * a removal and an activation of one eligibility can never both commit on what the other changed.
+   */
+  activationStands: (e: Assignment, activation: Assignment): WriteOp => ({
+    Update: {
+      Key: keys.live(e),
+      UpdateExpression: 'SET #lastUse = :use',
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeNames: { '#lastUse': E.SLOT_GUARDS.lastUse },
+      ExpressionAttributeValues: {
+        ':v': e.version,
+        ':use': { assignmentId: activation.id, at: activation.createdAt } satisfies SlotLastUse,
+      },
+    },
+    onConflict: () => new StandingMoved(`the eligibility '${e.id}' changed while this request ran; retry`),
+  }),
+  /**
+   * A transaction that moves an activation without making one (an extension): the eligibility it stands on is still
+   * the one read.
    */
   eligibilityStands: (e: Assignment): WriteOp => ({
     ConditionCheck: {
@@ -770,9 +870,10 @@ export const ops = {
     onConflict: () => new StandingMoved(`the eligibility '${e.id}' changed while this request ran; retry`),
   }),
   /**
-   * A change that ends or shortens an eligibility: no activation of it was made since its activations were read.
-   * Every activation rewrites the eligibility's last-use item with its own id (createAssignment), so `lastUse` is
-   * that item as read (undefined: none yet) BEFORE the activations were queried.
+   * A change that ends or shortens an eligibility: no activation of it was made since its activations were read, by
+   * the `LASTUSE` item activations wrote before issue 18 (kept while code that writes it may still run: an
+   * activation now records itself on the eligibility's live slot, which the change's own write of the slot checks,
+   * LastUseRead). `lastUse` is that item as read (undefined: none) BEFORE the activations were queried.
    */
   noNewActivations: (eligibilityId: string, lastUse: LastUseRecord | undefined): WriteOp => ({
     ConditionCheck: {

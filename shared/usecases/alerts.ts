@@ -23,7 +23,7 @@ import { errorFields, log } from '../log.ts';
 import { alertRaised } from '../notifications/templates.ts';
 import { type AlertRecord, keys, ops, queries, stored } from '../store/records.ts';
 import type { Page } from '../store/store.ts';
-import { toAssignment } from './assignments.ts';
+import { lastActivations, toAssignment } from './assignments.ts';
 import { forEachAuditEvent, NO_BUDGET, type TimeBudget } from './audit.ts';
 import { auditEvent, type CallContext } from './context.ts';
 import { runEffects } from './effects.ts';
@@ -417,8 +417,7 @@ async function staleEligibilities(
       (a: Assignment) =>
         a.assignmentType === 'eligible' && privileged.has(a.roleId) && a.createdAt < cutoff.toISOString(),
     );
-  const uses = await deps.store.getMany(eligible.map((a) => keys.lastUse(a.id)));
-  const lastUse = new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u.at]));
+  const lastUse = await lastActivations(deps.store, eligible);
   const stale = eligible.filter((a) => (lastUse.get(a.id) ?? '') < cutoff.toISOString());
   if (stale.length) {
     findings.push({

@@ -10,7 +10,7 @@ import {
 import { forbidden, notFound } from '../domain/errors.ts';
 import { type PrincipalRef, PrincipalType, userRef } from '../domain/primitives.ts';
 import { type ProvisioningStatus, presentProvisioning } from '../domain/provisioning.ts';
-import { type Item, keys, type QueryPart, queries, type Slot, stored } from '../store/records.ts';
+import { guardsOf, type Item, keys, type QueryPart, queries, type Slot, stored } from '../store/records.ts';
 import type { Page, Store } from '../store/store.ts';
 import type { CallContext } from './context.ts';
 import { memberships } from './groups.ts';
@@ -20,6 +20,32 @@ import { coveringInOrganization } from './scopes.ts';
 export async function readLive(store: Store, slot: Slot): Promise<Assignment | undefined> {
   const item = await store.get(keys.live(slot));
   return item ? fromLiveSlot(item) : undefined;
+}
+
+/**
+ * When each eligibility was last activated (by id; absent: never): the later of what its live slot holds (each
+ * activation records itself there since issue 18) and the `LASTUSE` item activations wrote before. Strongly
+ * consistent, one BatchGetItem per 50 eligibilities.
+ */
+export async function lastActivations(
+  store: Store,
+  eligibilities: readonly Assignment[],
+): Promise<Map<string, string>> {
+  const found = await store.getMany(eligibilities.flatMap((a) => [keys.lastUse(a.id), keys.live(a)]));
+  const last = new Map<string, string>();
+  const seen = (id: string, at: string) => {
+    if (at > (last.get(id) ?? '')) last.set(id, at);
+  };
+  for (const item of found) {
+    if (item.entity === stored.lastUse.name) {
+      const use = stored.lastUse.fromItem(item);
+      seen(use.eligibilityId, use.at);
+    } else {
+      const use = guardsOf(item).lastUse;
+      if (use) seen(String(item.id), use.at);
+    }
+  }
+  return last;
 }
 
 /** The assignment an assignment item holds. */

@@ -15,12 +15,15 @@ import * as mail from '../notifications/templates.ts';
 import type { LifecycleEvent } from '../ports/events.ts';
 import { policy, retry, retryOn } from '../retry.ts';
 import {
+  guardsOf,
   keys,
+  type LastUseRead,
   type LastUseRecord,
   ops,
   queries,
   type RequestRecord,
   type RoleRecord,
+  type SlotLastUse,
   StandingMoved,
   stored,
   type WriteOp,
@@ -145,7 +148,7 @@ export async function grantNow(
       'assignment.activated',
       known,
     );
-    return { ...step, writes: [...step.writes, ...holds, ops.eligibilityStands(eligibility)] };
+    return { ...step, writes: [...step.writes, ...holds, ops.activationStands(eligibility, assignment)] };
   }
 
   // Everything else acts on an existing assignment: start it, or move its end.
@@ -505,23 +508,33 @@ const endedEvent = (a: Assignment, now: Date): WriteOp =>
   );
 
 /**
- * An eligibility's last-use item as read before its activations (undefined: none yet), when a caller read it
- * already (a review's apply reads those of a whole page in one BatchGetItem, before planning its removals).
+ * An eligibility's last use as read before its activations: the `LASTUSE` item activations wrote before issue 18
+ * (undefined: none) and the one its live slot holds (null: none), when a caller read them already (a review's apply
+ * reads those of a whole page in bulk, before planning its removals).
  */
 export interface KnownLastUse {
   lastUse: LastUseRecord | undefined;
+  slotUse: SlotLastUse | null;
 }
 
-async function readLastUse(deps: Deps, eligibilityId: string): Promise<LastUseRecord | undefined> {
-  const item = await deps.store.get(keys.lastUse(eligibilityId));
-  return item && stored.lastUse.fromItem(item);
+async function readLastUse(deps: Deps, eligibility: Assignment): Promise<KnownLastUse> {
+  const [lastUseItem, slotItem] = await Promise.all([
+    deps.store.get(keys.lastUse(eligibility.id)),
+    deps.store.get(keys.live(eligibility)),
+  ]);
+  return {
+    lastUse: lastUseItem && stored.lastUse.fromItem(lastUseItem),
+    slotUse: slotItem ? guardsOf(slotItem).lastUse : null,
+  };
 }
 
 /**
  * The activations standing on an eligibility that changes (`after`) or ends (`after` null), fitted to it
  * (fitToEligibility): ended or moved back to its end, each audited, with the guard that no activation of it is
  * made while this transaction is planned. The last use is read before the activations, so one made in between
- * fails the guard rather than escaping it.
+ * fails the guard rather than escaping it: `lastUse` as the eligibility's live slot holds it (the caller's write of
+ * the slot is conditional on it: ops.endAssignments, ops.replaceAssignment), and the `LASTUSE` item activations
+ * wrote before issue 18 (`ops.noNewActivations`, in `writes`).
  */
 export async function activationsFitted(
   deps: Deps,
@@ -530,8 +543,8 @@ export async function activationsFitted(
   now: Date,
   actor: Actor,
   known?: KnownLastUse,
-): Promise<{ endings: [Assignment, number][]; writes: WriteOp[]; effects: Effect[] }> {
-  const lastUse = known ? known.lastUse : await readLastUse(deps, eligibility.id);
+): Promise<{ endings: [Assignment, number][]; writes: WriteOp[]; effects: Effect[]; lastUse: LastUseRead }> {
+  const { lastUse, slotUse } = known ?? (await readLastUse(deps, eligibility));
   const live = await deps.store.all(queries.live(eligibility, eligibility.roleId, 'active'));
   const standing = live.map(fromLiveSlot).filter((a) => a.origin === 'activated' && a.eligibilityId === eligibility.id);
   const endings: [Assignment, number][] = [];
@@ -572,7 +585,7 @@ export async function activationsFitted(
       );
     }
   }
-  return { endings, writes, effects };
+  return { endings, writes, effects, lastUse: slotUse && { assignmentId: slotUse.assignmentId } };
 }
 
 /**
@@ -600,12 +613,12 @@ export async function endWrites(
   const dependents =
     a.assignmentType === 'eligible'
       ? await activationsFitted(deps, a, null, now, actor, known)
-      : { endings: [], writes: [], effects: [] };
+      : { endings: [], writes: [], effects: [], lastUse: undefined };
   // A member who leaves a group that holds provisioned grants: their targets of those grants are let go of.
   const left = await membershipLeaves(deps, a, now);
   return {
     writes: [
-      ...ops.endAssignments([[ended, a.version], ...dependents.endings]),
+      ...ops.endAssignments([[ended, a.version, dependents.lastUse], ...dependents.endings]),
       ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
       endedEvent(ended, now),
       // What it held in AWS is let go of with the end, and taken away after it (provisioning-steps.ts).

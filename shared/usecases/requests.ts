@@ -404,11 +404,11 @@ async function adminUpdate(
   const fitted =
     current.assignmentType === 'eligible'
       ? await activationsFitted(ctx.deps, current, updated, ctx.now, ctx.actor)
-      : { endings: [], writes: [], effects: [] };
+      : { endings: [], writes: [], effects: [], lastUse: undefined };
   return {
     request,
     writes: [
-      ...ops.replaceAssignment(updated, current.version),
+      ...ops.replaceAssignment(updated, current.version, fitted.lastUse),
       ...holds,
       ...(fitted.endings.length ? ops.endAssignments(fitted.endings) : []),
       ...fitted.writes,
@@ -532,7 +532,7 @@ async function selfActivate(ctx: CallContext, input: Decided, known: Known): Pro
       request: granted,
       writes: [
         ops.pendingFree(slot),
-        ops.eligibilityStands(eligibility),
+        ops.activationStands(eligibility, assignment),
         ...ops.createAssignment(assignment),
         ...holds,
         ops.createRequest(granted),

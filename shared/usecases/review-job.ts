@@ -20,6 +20,7 @@ import { log } from '../log.ts';
 import * as mail from '../notifications/templates.ts';
 import {
   type DecisionRecord,
+  guardsOf,
   type InstanceRecord,
   type InstanceStep,
   itemOf,
@@ -32,10 +33,11 @@ import {
   reviewKeys,
   reviewOps,
   reviewQueries,
+  type SlotLastUse,
   stored,
   type WriteOp,
 } from '../store/records.ts';
-import { toAssignment } from './assignments.ts';
+import { lastActivations, toAssignment } from './assignments.ts';
 import { auditEvent } from './context.ts';
 import { type Effect, runEffects } from './effects.ts';
 import { removalPlan, removalWrites } from './lifecycle.ts';
@@ -281,11 +283,11 @@ async function populate(deps: Deps, i: InstanceRecord, report: ReviewJobReport):
       map: toAssignment,
     },
   );
-  // When each eligibility was last activated: one BatchGetItem per 100, from the record each activation writes.
-  const uses = await deps.store.getMany(
-    page.items.filter((a) => a.assignmentType === 'eligible').map((a) => keys.lastUse(a.id)),
+  // When each eligibility was last activated (its live slot, or the item activations wrote before issue 18).
+  const lastUse = await lastActivations(
+    deps.store,
+    page.items.filter((a) => a.assignmentType === 'eligible'),
   );
-  const lastUse = new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u.at]));
   const decisions = page.items.map((a) => decisionFor(i, a, lastUse.get(a.id) ?? null, now));
   const n = decisions.length;
   const last = page.nextToken === null;
@@ -556,9 +558,13 @@ const outcome = (decision: DecisionRecord, now: Date, result: 'Applied' | 'Faile
   now,
 });
 
-/** What a batch already read for its removals: the eligibilities' last uses, the policy scope of each role/scope. */
+/**
+ * What a batch already read for its removals: the eligibilities' last uses (their `LASTUSE` items and what their live
+ * slots hold), the policy scope of each role/scope.
+ */
 interface PageReads {
   lastUse: Map<string, LastUseRecord>;
+  slotUse: Map<string, SlotLastUse | null>;
   policyScopes: Map<string, Promise<string>>;
 }
 
@@ -568,12 +574,18 @@ async function planPage(deps: Deps, i: InstanceRecord, page: DecisionRecord[], a
   const found = await deps.store.getMany(page.map((d) => keys.assignment(d.assignmentId)));
   const byId = new Map(found.map((item) => toAssignment(item)).map((a) => [a.id, a]));
   const live = [...byId.values()].filter((a) => isLive({ status: effectiveStatus(a, now) }));
-  // Read before any of the eligibilities' activations are (the guard of noNewActivations).
-  const uses = await deps.store.getMany(
-    live.filter((a) => a.assignmentType === 'eligible').map((a) => keys.lastUse(a.id)),
-  );
+  // Read before any of the eligibilities' activations are (the guards: the slot's last use, noNewActivations).
+  const eligibilities = live.filter((a) => a.assignmentType === 'eligible');
+  const [uses, slots] = await Promise.all([
+    deps.store.getMany(eligibilities.map((a) => keys.lastUse(a.id))),
+    deps.store.getMany(eligibilities.map((a) => keys.live(a))),
+  ]);
+  const slotUse = new Map(eligibilities.map((a) => [a.id, null as SlotLastUse | null]));
+  for (const slot of slots)
+    if (typeof slot.id === 'string' && slotUse.has(slot.id)) slotUse.set(slot.id, guardsOf(slot).lastUse);
   const reads: PageReads = {
     lastUse: new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u])),
+    slotUse,
     policyScopes: new Map(),
   };
   return mapLimited(page, PLAN_CONCURRENCY, (d) =>
@@ -609,7 +621,10 @@ async function planOne(
     }
     policyScope = await reads.policyScopes.get(memo);
   }
-  const known = reads && a.assignmentType === 'eligible' ? { lastUse: reads.lastUse.get(a.id) } : undefined;
+  const known =
+    reads && a.assignmentType === 'eligible'
+      ? { lastUse: reads.lastUse.get(a.id), slotUse: reads.slotUse.get(a.id) ?? null }
+      : undefined;
   const plan = await removalPlan(deps, actor, now, a, justification, policyScope, known);
   return {
     decision: d,

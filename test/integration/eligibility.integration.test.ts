@@ -1,8 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { depsFromEnv } from '#shared/deps.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { defaultPolicy } from '#shared/domain/policy.ts';
+import { ops, type Slot, StandingMoved, stored } from '#shared/store/records.ts';
+import { lastActivations, readLive } from '#shared/usecases/assignments.ts';
 import { bootstrap } from '#shared/usecases/bootstrap.ts';
+import { removalPlan } from '#shared/usecases/lifecycle.ts';
 import { reconcile } from '#shared/usecases/reconcile.ts';
 import { runReviewJob } from '#shared/usecases/review-job.ts';
 import { checkInvariants, scanTable } from '#test/support/invariants.ts';
@@ -218,6 +222,74 @@ describe('an activation never outlives its eligibility', () => {
     const live = items.filter((i) => i.entity === 'live' && i.principalId === 'leo');
     expect(live).toHaveLength(0);
     expect(await allowed('leo')).toBe(false);
+  });
+
+  it('a removal planned before an activation of its eligibility committed fails, and is planned again with it', async () => {
+    // Prepare: the removal reads the eligibility and its (no) activations, then an activation commits.
+    nextDay();
+    expect((await eligible('nina')).status).toBe(201);
+    const deps = depsFromEnv();
+    const slot = { principalType: 'user', principalId: 'nina', roleId: ROLE, assignmentType: 'eligible', scope: '/' };
+    const eligibility = await readLive(deps.store, slot as Slot);
+    if (!eligibility) throw new Error('no eligibility');
+    const { request, step } = await removalPlan(deps, SYSTEM_ACTOR, clock.now(), eligibility, 'left');
+    const activated = await activate('nina');
+    expect(activated.status, JSON.stringify(activated.body)).toBe(201);
+
+    // Act: the removal's transaction as planned, then the removal through the API.
+    const stale = deps.store.transact([...step.writes, ops.createRequest(request)]);
+    await expect(stale).rejects.toBeInstanceOf(StandingMoved);
+    const removed = await removeEligibility('nina');
+
+    // Assess: the activation committed first; the removal, planned again, takes it along.
+    expect(removed.status, JSON.stringify(removed.body)).toBe(201);
+    expect((await assignmentOf(activated.body.assignmentId)).status).toBe('Revoked');
+    expect(await allowed('nina')).toBe(false);
+    expect(await checkInvariants(table)).toEqual([]);
+  });
+
+  it("an eligibility's change keeps its last use, which alerts and reviews read (and the items stored before)", async () => {
+    // Prepare: olga activates; her eligibility is then extended by an administrator.
+    nextDay();
+    expect((await eligible('olga')).status).toBe(201);
+    const activated = await activate('olga');
+    expect(activated.status).toBe(201);
+    const later = new Date(T0.getTime() + 90 * 86_400_000).toISOString();
+    const updated = await call('POST', '/v1/requests', {
+      as: 'admin',
+      body: {
+        action: 'adminUpdate',
+        assignmentType: 'eligible',
+        principalId: 'olga',
+        roleId: ROLE,
+        schedule: { expiration: { type: 'afterDateTime', endDateTime: later } },
+      },
+    });
+    expect(updated.status, JSON.stringify(updated.body)).toBe(201);
+    const deps = depsFromEnv();
+    const slot = { principalType: 'user', principalId: 'olga', roleId: ROLE, assignmentType: 'eligible', scope: '/' };
+    const eligibility = await readLive(deps.store, slot as Slot);
+    if (!eligibility) throw new Error('no eligibility');
+    expect(eligibility.endDateTime).toBe(later);
+    // An eligibility activated before issue 18: its last use is the LASTUSE item only.
+    expect((await eligible('pia')).status).toBe(201);
+    const old = await readLive(deps.store, { ...slot, principalId: 'pia' } as Slot);
+    if (!old) throw new Error('no eligibility');
+    const oldUse = new Date(T0.getTime() - 86_400_000).toISOString();
+    await deps.store.transact([
+      { Put: { Item: stored.lastUse.item({ eligibilityId: old.id, assignmentId: 'asg-old', at: oldUse }) } },
+    ]);
+
+    // Act
+    const uses = await lastActivations(deps.store, [eligibility, old]);
+
+    // Assess: the change kept the last use on the slot, and the last use of the data stored before is read.
+    expect(uses.get(eligibility.id)).toBe((await assignmentOf(activated.body.assignmentId)).createdAt);
+    expect(uses.get(old.id)).toBe(oldUse);
+    const slotItem = (await scanTable(table)).find((i) => i.entity === 'live' && i.id === eligibility.id);
+    expect(slotItem?.lastUse).toEqual({ assignmentId: activated.body.assignmentId, at: expect.any(String) });
+    // Nothing of it shows in the API's view of the eligibility.
+    expect(Object.keys(await assignmentOf(eligibility.id))).not.toContain('lastUse');
   });
 
   it('a removal racing an activation of the same eligibility leaves both or neither (50 runs)', {

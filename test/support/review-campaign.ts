@@ -5,7 +5,7 @@
  *
  * Seeding: the eligible assignments (and the activations that make some of them "used") are written with
  * BatchWriteItem, as the items `ops.createAssignment` builds (the real key recipes of records.ts: assignment record and
- * live slot), plus one update of the role's live count, instead of one adminAssign request each (which would each
+ * live slot, the last use on the slot of the eligibilities activated), plus one update of the role's live count, instead of one adminAssign request each (which would each
  * start a workflow and take minutes); the job reads them exactly as it reads assignments made through the API.
  */
 import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +14,7 @@ import type { Deps } from '#shared/deps.ts';
 import type { Assignment } from '#shared/domain/assignment.ts';
 import type { ReviewInput } from '#shared/domain/review.ts';
 import { newId } from '#shared/ids.ts';
+import { SLOT_GUARDS } from '#shared/store/entities.ts';
 import {
   type InstanceRecord,
   type Item,
@@ -96,7 +97,8 @@ export async function seedRole(
       version: 1,
     };
     assignments.push(a);
-    items.push(...putItems(a, ['assignment', 'live']));
+    const [record, slot] = putItems(a, ['assignment', 'live']) as [Item, Item];
+    items.push(record, slot);
     if (k % usedEvery === 0) {
       const used = new Date(now.getTime() - 5 * DAY);
       const activation: Assignment = {
@@ -111,7 +113,9 @@ export async function seedRole(
         createdAt: used.toISOString(),
         updatedAt: used.toISOString(),
       };
-      items.push(...putItems(activation, ['assignment', 'lastUse']));
+      items.push(...putItems(activation, ['assignment']));
+      // Its last use, where an activation records it (ops.activationStands): on the eligibility's live slot.
+      slot[SLOT_GUARDS.lastUse] = { assignmentId: activation.id, at: activation.createdAt };
     }
   }
   await batchWrite(deps, items);

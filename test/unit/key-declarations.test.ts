@@ -10,6 +10,7 @@ import {
   withKeyTable,
 } from '#shared/store/keyspace.ts';
 import {
+  guardsOf,
   keys,
   ops,
   type QueryPart,
@@ -58,6 +59,8 @@ const ITEMS: Item[] = [
   ...putItems(ops.putMailSuppression(s.mailSuppression)),
   ...putItems(ops.createAssignment(s.assignment)),
   ...putItems(ops.createAssignment(s.permanent)),
+  // A last-use item as activations wrote it before issue 18 (read, no longer written).
+  stored.lastUse.item({ eligibilityId: s.assignment.eligibilityId ?? '', assignmentId: s.assignment.id, at: s.T }),
   ...putItems(ops.createPending(s.assignment, s.request.id)),
   ...putItems(ops.reminder(s.assignment.id, '1h', s.T)),
   ...putItems(ops.createRequest(s.request)),
@@ -261,7 +264,7 @@ describe('key declarations', () => {
 
   it('reads back each record it wrote, typed, and refuses an item of another entity', () => {
     // Prepare
-    const [, assignmentItem, liveItem] = putItems(ops.createAssignment(s.assignment));
+    const [assignmentItem, liveItem] = putItems(ops.createAssignment(s.assignment));
 
     // Act
     const read = stored.assignment.fromItem(assignmentItem as Item);
@@ -269,6 +272,14 @@ describe('key declarations', () => {
     // Assess
     expect(read).toEqual(s.assignment);
     expect(stored.live.fromItem(liveItem as Item)).toEqual(s.assignment);
+    // What an eligibility's slot carries beside the assignment (its last use, pending marks) is no part of it.
+    const guarded = { ...liveItem, lastUse: { assignmentId: 'asg-9', at: s.T }, 'pending:/accounts/1': 'req-9' };
+    expect(stored.live.fromItem(guarded)).toEqual(s.assignment);
+    expect(guardsOf(guarded)).toEqual({
+      lastUse: { assignmentId: 'asg-9', at: s.T },
+      pending: { '/accounts/1': 'req-9' },
+    });
+    expect(guardsOf(liveItem as Item)).toEqual({ lastUse: null, pending: {} });
     expect(stored.request.fromItem(putItems(ops.createRequest(s.request))[0] as Item)).toEqual(s.request);
     expect(() => stored.assignment.fromItem(liveItem as Item)).toThrow(/is 'live', not 'assignment'/);
     // Passed as a callback, it is still bound to its entity.

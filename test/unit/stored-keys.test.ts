@@ -76,9 +76,8 @@ describe('stored key formats', () => {
     );
   });
 
-  it('keeps the item keys of an assignment, its live slot, its last use and the role counter it moves', () => {
-    const [lastUse, assignment, live, counter] = ops.createAssignment(s.assignment).map(keysOf);
-    expect(lastUse).toEqual({ pk: 'ASG#asg-0', sk: 'LASTUSE', entity: 'lastUse' });
+  it('keeps the item keys of an assignment, its live slot and the role counter it moves', () => {
+    const [assignment, live, counter] = ops.createAssignment(s.assignment).map(keysOf);
     expect(assignment).toEqual({
       pk: 'ASG#asg-1',
       sk: 'ASG',
@@ -113,6 +112,11 @@ describe('stored key formats', () => {
       entity: 'reminder',
     });
     expect(keysOf(ops.noNewActivations('asg-0', undefined))).toEqual({ pk: 'ASG#asg-0', sk: 'LASTUSE' });
+    // An activation's last use is on its eligibility's live slot (the one update that also checks its version).
+    expect(keysOf(ops.activationStands(s.permanent, s.assignment))).toEqual({
+      pk: 'P#user#alice',
+      sk: 'LIVE#db-admin#eligible#/accounts/111122223333',
+    });
     expect(keysOf(ops.eligibilityStands(s.permanent))).toEqual({
       pk: 'P#user#alice',
       sk: 'LIVE#db-admin#eligible#/accounts/111122223333',
