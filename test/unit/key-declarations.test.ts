@@ -272,14 +272,11 @@ describe('key declarations', () => {
     // Assess
     expect(read).toEqual(s.assignment);
     expect(stored.live.fromItem(liveItem as Item)).toEqual(s.assignment);
-    // What an eligibility's slot carries beside the assignment (its last use, pending marks) is no part of it.
-    const guarded = { ...liveItem, lastUse: { assignmentId: 'asg-9', at: s.T }, 'pending:/accounts/1': 'req-9' };
+    // What an eligibility's slot carries beside the assignment (its last use) is no part of it.
+    const guarded = { ...liveItem, lastUse: { assignmentId: 'asg-9', at: s.T } };
     expect(stored.live.fromItem(guarded)).toEqual(s.assignment);
-    expect(guardsOf(guarded)).toEqual({
-      lastUse: { assignmentId: 'asg-9', at: s.T },
-      pending: { '/accounts/1': 'req-9' },
-    });
-    expect(guardsOf(liveItem as Item)).toEqual({ lastUse: null, pending: {} });
+    expect(guardsOf(guarded)).toEqual({ lastUse: { assignmentId: 'asg-9', at: s.T } });
+    expect(guardsOf(liveItem as Item)).toEqual({ lastUse: null });
     expect(stored.request.fromItem(putItems(ops.createRequest(s.request))[0] as Item)).toEqual(s.request);
     expect(() => stored.assignment.fromItem(liveItem as Item)).toThrow(/is 'live', not 'assignment'/);
     // Passed as a callback, it is still bound to its entity.
