@@ -580,9 +580,8 @@ async function planPage(deps: Deps, i: InstanceRecord, page: DecisionRecord[], a
     deps.store.getMany(eligibilities.map((a) => keys.lastUse(a.id))),
     deps.store.getMany(eligibilities.map((a) => keys.live(a))),
   ]);
-  const slotUse = new Map(eligibilities.map((a) => [a.id, null as SlotLastUse | null]));
-  for (const slot of slots)
-    if (typeof slot.id === 'string' && slotUse.has(slot.id)) slotUse.set(slot.id, guardsOf(slot).lastUse);
+  const slotUse = new Map<string, SlotLastUse | null>(eligibilities.map((a) => [a.id, null]));
+  for (const slot of slots) slotUse.set(stored.live.fromItem(slot).id, guardsOf(slot).lastUse);
   const reads: PageReads = {
     lastUse: new Map(uses.map(stored.lastUse.fromItem).map((u) => [u.eligibilityId, u])),
     slotUse,
