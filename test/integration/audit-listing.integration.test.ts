@@ -86,6 +86,23 @@ describe('the audit partition', () => {
     for (const e of written) expect(listed.some((x) => x.id === e.id)).toBe(true);
   });
 
+  it('lists the newest events by default (no from, no to), page after page across days, as the bounded list', async () => {
+    // Act: the default pages read today's shards first, then the days before it that have events.
+    const now = clock.now().toISOString();
+    const listed = await listAll('limit=7');
+    const firstPage = await call('GET', '/v1/audit-events?limit=200', { as: 'admin' });
+
+    // Assess: every event, the 90 of three days and the bootstrap's, newest first, once each.
+    const expected = (await listAll(`from=2000-01-01T00:00:00Z&to=${now}&limit=200`)).sort(newestFirst);
+    expect(listed.map((e) => e.id)).toEqual(expected.map((e) => e.id));
+    expect(firstPage.body.items.map((e: Listed) => e.id)).toEqual(expected.map((e) => e.id));
+    expect(firstPage.body.nextToken).toBeNull();
+    for (const e of written) expect(listed.some((x) => x.id === e.id)).toBe(true);
+    expect(new Set(listed.map((e) => e.time.slice(0, 10)))).toEqual(
+      new Set(['2026-06-01', '2026-06-02', '2026-06-03']),
+    );
+  });
+
   it('filters by action across pages and shards', async () => {
     const created = await listAll('from=2026-06-01T00:00:00Z&to=2026-06-04T00:00:00Z&action=role.created&limit=4');
     const expected = written.filter((e) => e.action === 'role.created').map((e) => e.id);
