@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
  *
  * Every line logged while a request or an invocation runs carries its `requestId` (API Gateway's request id for
  * an API call, the Lambda invocation id for the others) and `coldStart` (true on the first invocation of the
- * process), however deep the call that logs: the invocation's fields travel with it (AsyncLocalStorage), and a use
+ * process), however deep the call that logs: the invocation's fields travel with it (`alone` below, or an
+ * AsyncLocalStorage when invocations overlap), and a use
  * case holds them explicitly too, as its `CallContext.log`. In AWS the functions also use Lambda's JSON log format, which
  * adds the invocation's id to every line the runtime itself prints.
  */
@@ -24,6 +25,21 @@ export interface LogContext {
 
 const context = new AsyncLocalStorage<LogContext>();
 
+/**
+ * The fields of the one invocation in flight, for as long as the process has never had two at once (a Lambda
+ * environment runs one invocation at a time): held here, not in the AsyncLocalStorage, whose first `run` makes Node
+ * call a hook on every promise the process creates from then on (Node 20 and 22; tens of µs each on a cold process,
+ * and an audit page's first call creates about 3,000, most of them in the SDK: bench/README.md, the audit function's
+ * first call). When an invocation starts while another is in flight (the local runtime, a test that runs calls at
+ * once, Lambda Managed Instances), the process turns to the AsyncLocalStorage for good: from then on each invocation's
+ * lines carry its own fields, and those the invocations already in flight log carry none (never another's).
+ */
+let alone: { fields: LogContext | undefined } | null = { fields: undefined };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 let cold = true;
 /** True for the first invocation of this process (a Lambda environment's cold start), false after. */
 function takeColdStart(): boolean {
@@ -34,7 +50,36 @@ function takeColdStart(): boolean {
 
 /** Runs `work` with `fields` on every line it logs (and every line logged by what it calls). */
 export function withLogContext<T>(fields: LogContext, work: () => T): T {
-  return context.run(fields, work);
+  const single = alone;
+  if (!single || single.fields) {
+    alone = null;
+    return context.run(fields, work);
+  }
+  single.fields = fields;
+  const done = () => {
+    single.fields = undefined;
+  };
+  let result: T;
+  try {
+    result = work();
+  } catch (error) {
+    done();
+    throw error;
+  }
+  if (!isThenable(result)) {
+    done();
+    return result;
+  }
+  return result.then(
+    (value) => {
+      done();
+      return value;
+    },
+    (error: unknown) => {
+      done();
+      throw error;
+    },
+  ) as T;
 }
 
 /**
@@ -62,7 +107,7 @@ function write(level: Level, msg: string, bound: LogContext | undefined, fields:
 }
 
 /** Logs with the fields of the invocation that is running, if any. */
-export const log: Log = (level, msg, fields = {}) => write(level, msg, context.getStore(), fields);
+export const log: Log = (level, msg, fields = {}) => write(level, msg, context.getStore() ?? alone?.fields, fields);
 
 /** A logger whose lines carry `bound`, whichever invocation (if any) is running when it logs. */
 export function logWith(bound: LogContext): Log {

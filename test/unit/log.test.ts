@@ -91,6 +91,45 @@ describe('structured logs', () => {
     ]);
   });
 
+  it("never puts one invocation's id on another's lines when invocations overlap (the AsyncLocalStorage from then on)", async () => {
+    // Prepare: a fresh process's logger (one invocation at a time so far), and a job that logs around a pause
+    process.env.ELEVATE_LOG = 'info';
+    const out = vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.resetModules();
+    const fresh = await import('#shared/log.ts');
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    const job = fresh.withRequestId(async (event: { name: string; first?: Promise<unknown> }) => {
+      fresh.log('info', `${event.name} starts`);
+      await tick();
+      await event.first;
+      fresh.log('info', `${event.name} goes on`);
+      await tick();
+      fresh.log('info', `${event.name} ends`);
+    });
+
+    // Act: one alone, then a second starting while a first is in flight, then two at once
+    await job({ name: 'solo' }, { awsRequestId: 'solo' });
+    const a = job({ name: 'a' }, { awsRequestId: 'a' });
+    await job({ name: 'b', first: a }, { awsRequestId: 'b' });
+    await Promise.all([job({ name: 'c' }, { awsRequestId: 'c' }), job({ name: 'd' }, { awsRequestId: 'd' })]);
+    fresh.log('info', 'outside');
+
+    // Assess: every line carries its own invocation's id, or (the one in flight when they first overlapped) none
+    const logged = lines(out).map((l) => [l.msg, l.requestId]);
+    expect(logged.filter(([msg]) => String(msg).startsWith('solo'))).toEqual([
+      ['solo starts', 'solo'],
+      ['solo goes on', 'solo'],
+      ['solo ends', 'solo'],
+    ]);
+    expect(logged).toContainEqual(['a starts', 'a']);
+    for (const [msg, id] of logged) {
+      if (msg === 'outside') expect(id).toBeUndefined();
+      else if (String(msg).startsWith('a ')) expect([undefined, 'a']).toContain(id);
+      else expect(id).toBe(String(msg).split(' ')[0]);
+    }
+    expect(logged).toHaveLength(3 * 5 + 1);
+  });
+
   it("traces a failed after-commit mail to its request through the call's CallContext, wherever the mail runs", async () => {
     // Prepare: a call whose CallContext logs as request req-42, and a mailer that always fails
     process.env.ELEVATE_LOG = 'info';
