@@ -50,7 +50,10 @@ describe('admin assignments', () => {
     expect(events.body.items.map((e: { action: string }) => e.action)).toEqual(['assignment.assigned']);
     expect(events.body.items[0]).toMatchObject({
       target: { assignmentId: res.body.assignmentId, requestId: res.body.id },
-      details: { assignment: assignment.body, request: res.body },
+      details: {
+        assignment: { id: res.body.assignmentId, assignmentType: 'eligible', requestId: res.body.id },
+        request: res.body,
+      },
     });
   });
 

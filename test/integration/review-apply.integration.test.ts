@@ -170,9 +170,10 @@ describe('a review applied in batches', () => {
     const { review } = await endedCampaign('crashed');
     const dies = new InterposedStore(base.store, async (_w, n, send) => {
       await send();
-      if (n === 2) throw new Error('the function was stopped');
+      if (n === 1) throw new Error('the function was stopped');
     });
-    // Act: the first run dies after its 2nd transaction committed; the next run goes on
+    // Act: the first run dies after its 1st transaction committed (of 2: 7 items per removal, ≤ 100 per
+    // transaction); the next run goes on
     await expect(runReviewJob({ ...base, store: dies }, noLimit)).rejects.toThrow('the function was stopped');
     const halfway = await instanceOf(base, review.id);
     const rerun = await runReviewJob(base, noLimit);
