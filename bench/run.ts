@@ -420,7 +420,7 @@ async function main(): Promise<void> {
       let audits = 0;
       return items.filter((item) => {
         if (!indispensable(item as never)) return false;
-        // One audit event (the change's), not the request's second one.
+        // One audit event (the change's): the handler writes no other since cut 3 (one event per change).
         return !item.Put?.Item?.pk?.S?.startsWith('AUDIT#') || ++audits === 1;
       });
     };
