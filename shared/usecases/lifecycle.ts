@@ -590,7 +590,7 @@ export interface Change extends Step {
 }
 
 /** A change's writes with its audit event, by `actor` at `now`. */
-export const recorded = (change: Change, now: Date, actor: Actor): WriteOp[] => [
+const recorded = (change: Change, now: Date, actor: Actor): WriteOp[] => [
   ...change.writes,
   ops.audit(
     auditEvent(now, actor, change.event.action, change.event.target, change.event.details),
