@@ -23,7 +23,7 @@ const published: LifecycleEvent[] = [];
 let poller: LocalStreamPoller;
 
 beforeAll(async () => {
-  const { tableName, endpoint } = await createTestTable();
+  const { tableName, endpoint } = await createTestTable({ stream: true });
   await bootstrap(deps(), ['admin']);
   poller = new LocalStreamPoller({
     endpoint,
