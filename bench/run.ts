@@ -420,7 +420,7 @@ async function main(): Promise<void> {
       let audits = 0;
       return items.filter((item) => {
         if (!indispensable(item as never)) return false;
-        // One audit event (the change's), not the request's second one.
+        // One audit event (the change's): the handler writes no other since cut 3 (one event per change).
         return !item.Put?.Item?.pk?.S?.startsWith('AUDIT#') || ++audits === 1;
       });
     };
@@ -678,6 +678,16 @@ async function main(): Promise<void> {
         ]),
       ),
     );
+    // Each item of the handler's transaction (what bench/README.md's item-by-item tables quote).
+    for (const [name, b] of Object.entries(billed)) {
+      console.log(`${name}, item by item:`);
+      for (const e of b.handler.each) {
+        const kind = e.key.split(' ')[0]?.replace(/#.*/, '#') ?? '';
+        console.log(
+          `  ${e.op.padEnd(14)} ${kind.padEnd(12)} ${String(e.bytes).padStart(5)} B  ${e.table} + ${e.indexes}`,
+        );
+      }
+    }
 
     // Cold starts: the same DynamoDB Local and table, so the first call of each bundle does real work.
     console.log(`\ncold init (${COLD_RUNS} fresh node processes per bundle, medians)…`);

@@ -28,5 +28,6 @@ export function formatJson(value: unknown, width = 120): string {
 }
 
 /** Writes docs/openapi.json from the zod contract (`npm run openapi`). */
-writeFileSync(new URL('../docs/openapi.json', import.meta.url), formatJson(buildOpenApi()));
+// 160 columns: the document stays readable line by line and under 100,000 bytes (test/unit/contract.test.ts).
+writeFileSync(new URL('../docs/openapi.json', import.meta.url), formatJson(buildOpenApi(), 160));
 console.log('wrote docs/openapi.json');

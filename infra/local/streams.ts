@@ -32,9 +32,14 @@ export interface LocalStreamOptions {
   readonly batchSize?: number;
 }
 
-/** Whether a record matches an EventBridge-style pattern of literal-value lists (nested objects descend). */
+/**
+ * Whether a record matches an EventBridge-style pattern of literal-value lists (nested objects descend). As in
+ * EventBridge, a value that is an array (a string set's `SS`) matches a list when any of its elements is listed.
+ */
 export function matchesPattern(value: unknown, pattern: unknown): boolean {
-  if (Array.isArray(pattern)) return pattern.some((p) => p === value);
+  if (Array.isArray(pattern)) {
+    return Array.isArray(value) ? value.some((v) => pattern.includes(v)) : pattern.some((p) => p === value);
+  }
   if (typeof pattern !== 'object' || pattern === null) return false;
   if (typeof value !== 'object' || value === null) return false;
   return Object.entries(pattern).every(([key, sub]) => matchesPattern((value as Record<string, unknown>)[key], sub));

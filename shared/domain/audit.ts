@@ -54,3 +54,37 @@ export const emptyTarget = (): AuditTarget => ({
   assignmentId: null,
   requestId: null,
 });
+
+/** The action of a request's own event: a request created on its own, to be decided or started later. */
+export const REQUEST_CREATED = 'request.created';
+
+/** What a change records of itself before it is stamped (id, time, actor, hash: `auditEvent`). */
+export interface AuditDraft {
+  action: string;
+  target: Partial<AuditTarget>;
+  details: Record<string, unknown>;
+}
+
+/** A request a change creates: the target its event names (its id as `requestId`) and the request as recorded. */
+export interface CreatedRequest {
+  target: Partial<AuditTarget> & { requestId: string };
+  request: unknown;
+}
+
+/**
+ * The one audit event of a change that creates a request (api.md: one event per change, issue 18 cut 3). A request
+ * carried out in the same change (an activation without approval, an assignment, a removal, a deactivation, ...) is
+ * recorded in the change's own event (`change`): its `details.request` and its `target.requestId`, no event of its
+ * own. A request created on its own (it waits for an approval or its start: no `change`) is `request.created`.
+ */
+export function eventOfChange(created: CreatedRequest, change?: AuditDraft): AuditDraft {
+  if (!change) return { action: REQUEST_CREATED, target: created.target, details: { request: created.request } };
+  if (Object.hasOwn(change.details, 'request')) {
+    throw new Error(`the event ${change.action} already records a request: the change creates one`);
+  }
+  return {
+    action: change.action,
+    target: { ...created.target, ...change.target, requestId: created.target.requestId },
+    details: { ...change.details, request: created.request },
+  };
+}

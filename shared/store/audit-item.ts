@@ -20,7 +20,11 @@ import { CorruptItem, type Item, keyFields, type Pattern } from './keyspace.ts';
  * (`PUBLISH_ATTR`) may sit beside: it is no part of the event, never hashed, never read back here.
  */
 
-/** The marker of an audit item that is also a lifecycle event: the event's detail-type (outbox-of-audit.ts). */
+/**
+ * The marker of an audit item that is also one or more lifecycle events: their detail-types, a string set (one
+ * change, one audit event, e.g. a request created and its activation: issue 18 cut 3); a string (one detail-type)
+ * on items marked before.
+ */
 export const PUBLISH_ATTR = 'publish';
 
 /** What `details` may be compressed to; kept as a map when the compressed form is not smaller. */
@@ -137,9 +141,10 @@ export function decodeAudit(patterns: AuditPatterns, attrs: Item, item: Item): A
  * The lifecycle events an audit event may also be (issue 18: no outbox item of its own), by detail-type: the
  * event's detail as derived from the audit event. `elevate.request.created` is `{ request }` of the audit event's
  * details; `elevate.assignment.activated` is `{ assignment, requestId }`, the assignment of its details (`after`
- * of a scheduled start) and the request of its target. An audit event is marked (`PUBLISH_ATTR`) only when the
+ * of a scheduled start) and the request of its target; `elevate.assignment.expired` and `.revoked` are
+ * `{ assignment }` of its details (the ended assignment). An audit event is marked (`PUBLISH_ATTR`) only when the
  * derived detail is the detail the change publishes (`ops.audit` checks it), so a `request.created` without a
- * request (bootstrap's, a system request's) is never one.
+ * request (bootstrap's, a system request's) is never one. The key order is the order one event's are published in.
  */
 export const LIFECYCLE_OF_AUDIT = {
   'elevate.request.created': (e: AuditEvent) => ({ request: e.details.request }),
@@ -147,6 +152,8 @@ export const LIFECYCLE_OF_AUDIT = {
     assignment: e.details.assignment ?? e.details.after,
     requestId: e.target.requestId,
   }),
+  'elevate.assignment.expired': (e: AuditEvent) => ({ assignment: e.details.assignment }),
+  'elevate.assignment.revoked': (e: AuditEvent) => ({ assignment: e.details.assignment }),
 } as const satisfies Record<string, (e: AuditEvent) => Record<string, unknown>>;
 
 /** The detail-types an audit event can carry (the stream filter's values of `PUBLISH_ATTR`). */
@@ -156,4 +163,22 @@ export const DERIVED_LIFECYCLE_TYPES = Object.keys(LIFECYCLE_OF_AUDIT) as (keyof
 export function lifecycleDetailOf(e: AuditEvent, type: string): Record<string, unknown> | undefined {
   if (!Object.hasOwn(LIFECYCLE_OF_AUDIT, type)) return undefined;
   return LIFECYCLE_OF_AUDIT[type as keyof typeof LIFECYCLE_OF_AUDIT](e);
+}
+
+/** The marker of an item publishing these detail-types (a string set, `PUBLISH_ATTR`). */
+export const publishMarker = (types: readonly string[]): Set<string> => new Set(types);
+
+/**
+ * The detail-types an item's marker names, in `LIFECYCLE_OF_AUDIT`'s order (a set has none), the ones derivable
+ * only: a string set as the document client reads it (a Set) or a stream record's JSON gives it (an array), or the
+ * string of an item marked before. Empty when unmarked.
+ */
+export function markedTypes(marker: unknown): string[] {
+  const named =
+    typeof marker === 'string'
+      ? [marker]
+      : marker instanceof Set || Array.isArray(marker)
+        ? [...marker].filter((t): t is string => typeof t === 'string')
+        : [];
+  return DERIVED_LIFECYCLE_TYPES.filter((t) => named.includes(t));
 }

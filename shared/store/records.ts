@@ -20,7 +20,7 @@ import type { OrgNode } from '../domain/scope.ts';
 import type { Target } from '../domain/targets.ts';
 import { newId } from '../ids.ts';
 import type { LifecycleEvent } from '../ports/events.ts';
-import { lifecycleDetailOf, PUBLISH_ATTR } from './audit-item.ts';
+import { lifecycleDetailOf, PUBLISH_ATTR, publishMarker } from './audit-item.ts';
 import * as E from './entities.ts';
 import { principalPart } from './entities.ts';
 import { ATTR, attrsOf, INDEX_ATTRS, type Item, type QueryPart } from './keyspace.ts';
@@ -404,9 +404,13 @@ const auditItem = (e: AuditEvent): Item => E.audit.item(e);
 /**
  * One element of a TransactWriteItems call (document-client form, TableName added by the store). An op with
  * `audit` puts that audit event: the store links it into a hash chain when it executes the transaction
- * (`publishes`: the lifecycle event the audit event also is, see `ops.audit`).
+ * (`publishes`: the lifecycle events the audit event also is, see `ops.audit`).
  */
-export type WriteOp = { audit?: AuditEvent; publishes?: LifecycleEvent; liveCount?: { roleId: string; n: number } } & (
+export type WriteOp = {
+  audit?: AuditEvent;
+  publishes?: readonly LifecycleEvent[];
+  liveCount?: { roleId: string; n: number };
+} & (
   | {
       Put: {
         Item: Item;
@@ -1013,18 +1017,23 @@ export const ops = {
     onConflict: () => conflict('reminder already sent'),
   }),
   /**
-   * An audit event. With `publishes`, the audit event is also that lifecycle event: marked (`PUBLISH_ATTR`), it is
-   * published from the stream like an outbox item (no outbox item of its own: issue 18), its detail derived from
-   * the event (`LIFECYCLE_OF_AUDIT`), which must give exactly `publishes.detail` (else this throws: a bug).
+   * An audit event. With `publishes`, the audit event is also those lifecycle events (one change, one audit event:
+   * a request created and its activation are both published from it): marked (`PUBLISH_ATTR`, their detail-types),
+   * it is published from the stream like outbox items (no outbox item of its own: issue 18), each detail derived
+   * from the event (`LIFECYCLE_OF_AUDIT`), which must give exactly that event's detail (else this throws: a bug).
    */
-  audit: (e: AuditEvent, publishes?: LifecycleEvent): WriteOp => {
-    if (!publishes) return { Put: { Item: auditItem(e), ConditionExpression: NEW }, audit: e };
-    const derived = lifecycleDetailOf(e, publishes.type);
-    if (!derived || canonicalJson(derived) !== canonicalJson(publishes.detail)) {
-      throw new Error(`audit event ${e.action} does not carry the detail of ${publishes.type}`);
+  audit: (e: AuditEvent, publishes: readonly LifecycleEvent[] = []): WriteOp => {
+    if (publishes.length === 0) return { Put: { Item: auditItem(e), ConditionExpression: NEW }, audit: e };
+    for (const p of publishes) {
+      const derived = lifecycleDetailOf(e, p.type);
+      if (!derived || canonicalJson(derived) !== canonicalJson(p.detail)) {
+        throw new Error(`audit event ${e.action} does not carry the detail of ${p.type}`);
+      }
     }
+    const types = publishes.map((p) => p.type);
+    if (new Set(types).size !== types.length) throw new Error(`audit event ${e.action} publishes a type twice`);
     return {
-      Put: { Item: { ...auditItem(e), [PUBLISH_ATTR]: publishes.type }, ConditionExpression: NEW },
+      Put: { Item: { ...auditItem(e), [PUBLISH_ATTR]: publishMarker(types) }, ConditionExpression: NEW },
       audit: e,
       publishes,
     };

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import type { Assignment } from '../domain/assignment.ts';
-import { SYSTEM_ACTOR } from '../domain/audit.ts';
+import { eventOfChange, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import { ADMIN_ROLE, BUILT_IN_ROLES } from '../domain/role.ts';
 import { newId } from '../ids.ts';
@@ -91,12 +91,16 @@ export async function bootstrap(deps: Deps, adminIds: string[]): Promise<{ creat
     request.id = requestId;
     request.assignmentId = assignment.id;
     const target = { principalId, roleId: ADMIN_ROLE, scope: '/', assignmentId: assignment.id, requestId };
+    // One audit event: the assignment's, recording the request it was made by (eventOfChange).
+    const event = eventOfChange(
+      { target, request },
+      { action: 'assignment.bootstrapped', target, details: { assignment } },
+    );
     await ignoreConflict(async () => {
       await store.transact([
         ...ops.createAssignment(assignment),
         ops.createRequest(request),
-        ops.audit(auditEvent(now, SYSTEM_ACTOR, 'request.created', target, { request })),
-        ops.audit(auditEvent(now, SYSTEM_ACTOR, 'assignment.bootstrapped', target, { assignment })),
+        ops.audit(auditEvent(now, SYSTEM_ACTOR, event.action, event.target, event.details)),
       ]);
       created.push(principalId);
     });

@@ -95,14 +95,14 @@ export class CallContext {
   }
 
   /**
-   * An audit event by this caller, ready to go into the change's transaction; with `publishes`, also that lifecycle
-   * event (published from the audit event: `ops.audit`).
+   * An audit event by this caller, ready to go into the change's transaction; with `publishes`, also those lifecycle
+   * events (published from the audit event: `ops.audit`).
    */
   audit(
     action: string,
     target: Partial<AuditTarget>,
     details: Record<string, unknown> = {},
-    publishes?: LifecycleEvent,
+    publishes: readonly LifecycleEvent[] = [],
   ): WriteOp {
     const withChange = this.change
       ? { ...details, change: { id: this.change.id, approvedBy: this.change.approvedBy } }

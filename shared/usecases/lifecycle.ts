@@ -2,7 +2,7 @@ import type { Deps } from '../deps.ts';
 import { type AskedActivation, activationWindow, checkExtension, fitToEligibility } from '../domain/activation.ts';
 import { closeCurrentStage } from '../domain/approval.ts';
 import { type Assignment, checkStart, inForce, isLive } from '../domain/assignment.ts';
-import { type Actor, SYSTEM_ACTOR } from '../domain/audit.ts';
+import { type Actor, type AuditDraft, eventOfChange, SYSTEM_ACTOR } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { RolePolicy } from '../domain/policy.ts';
 import type { PrincipalRef } from '../domain/primitives.ts';
@@ -57,7 +57,7 @@ const audit = (
   action: string,
   r: RequestRecord,
   details: Record<string, unknown> = {},
-  publishes?: LifecycleEvent,
+  publishes: readonly LifecycleEvent[] = [],
 ) => ops.audit(auditEvent(now, actor, action, targetOf(r), details), publishes);
 
 /** The slot's pending marker released, when the request holds one (see holdsPending in the domain). */
@@ -213,14 +213,9 @@ export async function grantNow(
       ...holds,
       ...pending,
       ops.updateRequest(granted, readVersion),
-      audit(
-        now,
-        actor,
-        'assignment.started',
-        granted,
-        { before: current, after: updated },
+      audit(now, actor, 'assignment.started', granted, { before: current, after: updated }, [
         activatedEvent(granted, updated),
-      ),
+      ]),
     ],
     effects: await activatedEffects(deps, granted, updated),
   };
@@ -329,7 +324,7 @@ async function grantNew(
       ...ops.createAssignment(assignment),
       ...pending,
       ops.updateRequest(granted, readVersion),
-      audit(now, actor, action, granted, { assignment }, activatedEvent(granted, assignment)),
+      audit(now, actor, action, granted, { assignment }, [activatedEvent(granted, assignment)]),
     ],
     effects: await activatedEffects(deps, granted, assignment, known),
   };
@@ -497,15 +492,14 @@ function endedCopy(a: Assignment, now: Date, status: 'Expired' | 'Revoked'): Ass
   };
 }
 
-/** The lifecycle event of an ended assignment, written with the change (the outbox). */
-const endedEvent = (a: Assignment, now: Date): WriteOp =>
-  ops.publish(
-    {
-      type: a.status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked',
-      detail: { assignment: a },
-    },
-    now,
-  );
+/**
+ * The lifecycle event of an ended assignment: published from the audit event of its end (`ops.audit`, whose details
+ * hold `a`), no outbox item of its own (issue 18).
+ */
+const endedEvent = (a: Assignment): LifecycleEvent => ({
+  type: a.status === 'Expired' ? 'elevate.assignment.expired' : 'elevate.assignment.revoked',
+  detail: { assignment: a },
+});
 
 /**
  * An eligibility's last use as read before its activations: the `LASTUSE` item activations wrote before issue 18
@@ -566,8 +560,7 @@ export async function activationsFitted(
       const action = fit.status === 'Expired' ? 'assignment.expired' : 'assignment.revoked';
       const left = await membershipLeaves(deps, a, now);
       writes.push(
-        ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why })),
-        endedEvent(ended, now),
+        ops.audit(auditEvent(now, actor, action, target, { assignment: ended, ...why }), [endedEvent(ended)]),
         ...releases(a),
         ...left.writes,
       );
@@ -589,6 +582,23 @@ export async function activationsFitted(
 }
 
 /**
+ * A change whose audit event is still to be written: by `recorded`, or folded with the request the change creates
+ * (`eventOfChange`: one audit event per change). `publishes`: the lifecycle events its audit event is.
+ */
+export interface Change extends Step {
+  event: AuditDraft & { publishes: LifecycleEvent[] };
+}
+
+/** A change's writes with its audit event, by `actor` at `now`. */
+const recorded = (change: Change, now: Date, actor: Actor): WriteOp[] => [
+  ...change.writes,
+  ops.audit(
+    auditEvent(now, actor, change.event.action, change.event.target, change.event.details),
+    change.event.publishes,
+  ),
+];
+
+/**
  * Ends a live assignment now (Expired at its end, or Revoked/deactivated before it). An eligibility takes the
  * activations standing on it along, in the same transaction.
  */
@@ -599,9 +609,26 @@ export async function endWrites(
   status: 'Expired' | 'Revoked',
   actor: Actor,
   action: string,
+): Promise<Step> {
+  const change = await endChange(deps, a, now, status, actor, action);
+  return { writes: recorded(change, now, actor), effects: change.effects };
+}
+
+/**
+ * The end of a live assignment (endWrites) with its audit event apart (`event`: `action`, the ended assignment,
+ * also its lifecycle event `elevate.assignment.expired` or `.revoked`), for a change that records a request in it:
+ * `r`, the request that ends it, named by the event's target.
+ */
+export async function endChange(
+  deps: Deps,
+  a: Assignment,
+  now: Date,
+  status: 'Expired' | 'Revoked',
+  actor: Actor,
+  action: string,
   r?: RequestRecord,
   known?: KnownLastUse,
-): Promise<Step> {
+): Promise<Change> {
   const ended = endedCopy(a, now, status);
   const target = {
     principalId: a.principalId,
@@ -619,14 +646,13 @@ export async function endWrites(
   return {
     writes: [
       ...ops.endAssignments([[ended, a.version, dependents.lastUse], ...dependents.endings]),
-      ops.audit(auditEvent(now, actor, action, target, { assignment: ended })),
-      endedEvent(ended, now),
       // What it held in AWS is let go of with the end, and taken away after it (provisioning-steps.ts).
       ...releases(a),
       ...left.writes,
       ...dependents.writes,
     ],
     effects: [...deprovisionEffect(ended, now), ...left.effects, ...dependents.effects],
+    event: { action, target, details: { assignment: ended }, publishes: [endedEvent(ended)] },
   };
 }
 
@@ -642,7 +668,7 @@ export async function removalPlan(
   justification: string | null,
   policyScope?: string,
   known?: KnownLastUse,
-): Promise<{ request: RequestRecord; step: Step }> {
+): Promise<{ request: RequestRecord; step: Change }> {
   const decidedUnder = policyScope ?? (await resolvePolicy(deps.store, a.roleId, a.scope)).scope;
   const request = newRequestRecord(
     actor,
@@ -663,15 +689,22 @@ export async function removalPlan(
     'Revoked',
   );
   request.assignmentId = a.id;
-  return { request, step: await endWrites(deps, a, now, 'Revoked', actor, 'assignment.revoked', request, known) };
+  return { request, step: await endChange(deps, a, now, 'Revoked', actor, 'assignment.revoked', request, known) };
 }
 
-/** The whole transaction of a removal planned by removalPlan, its request created and audited. */
-export const removalWrites = (plan: { request: RequestRecord; step: Step }, now: Date, actor: Actor): WriteOp[] => [
-  ...plan.step.writes,
-  ops.createRequest(plan.request),
-  ops.audit(auditEvent(now, actor, 'request.created', targetOf(plan.request), { request: plan.request })),
-];
+/**
+ * The whole transaction of a removal planned by removalPlan: its request created and recorded in the removal's
+ * one audit event (`assignment.revoked`, also the lifecycle event `elevate.assignment.revoked`).
+ */
+export const removalWrites = (plan: { request: RequestRecord; step: Change }, now: Date, actor: Actor): WriteOp[] => {
+  const created = { target: targetOf(plan.request), request: plan.request };
+  const event = eventOfChange(created, plan.step.event);
+  return [
+    ...plan.step.writes,
+    ops.createRequest(plan.request),
+    ops.audit(auditEvent(now, actor, event.action, event.target, event.details), plan.step.event.publishes),
+  ];
+};
 
 /** Removes a live assignment now (a review's denial): the same writes and effects as adminRemove. */
 export async function removeAssignment(

@@ -1,6 +1,6 @@
 import { errorFields, log } from '../log.ts';
 import type { EventPublisher, LifecycleEvent } from '../ports/events.ts';
-import { outboxRecordOf, type StreamRecord } from '../store/stream.ts';
+import { outboxRecordsOf, type StreamRecord } from '../store/stream.ts';
 
 export type { StreamRecord };
 
@@ -21,8 +21,9 @@ const PUT_EVENTS_MAX = 10;
 export async function publishOutbox(events: EventPublisher, records: readonly StreamRecord[]): Promise<BatchResponse> {
   const pending: { sequence: string; event: LifecycleEvent }[] = [];
   for (const record of records) {
-    const outbox = outboxRecordOf(record);
-    if (outbox) pending.push({ sequence: record.dynamodb?.SequenceNumber ?? '', event: outbox });
+    // An audit event may be several lifecycle events (a request created and its activation): each is put.
+    for (const event of outboxRecordsOf(record))
+      pending.push({ sequence: record.dynamodb?.SequenceNumber ?? '', event });
   }
   for (let i = 0; i < pending.length; i += PUT_EVENTS_MAX) {
     const batch = pending.slice(i, i + PUT_EVENTS_MAX);

@@ -7,6 +7,7 @@ import {
 } from '../domain/activation.ts';
 import { adminApprovalStage, type Stage, stagesFromPolicy, startStage } from '../domain/approval.ts';
 import { type Assignment, effectiveStatus, isLive } from '../domain/assignment.ts';
+import { eventOfChange } from '../domain/audit.ts';
 import { DomainError, invalid, notFound } from '../domain/errors.ts';
 import { waitTimestamp } from '../domain/execution.ts';
 import { isAdminAction } from '../domain/gate.ts';
@@ -26,6 +27,8 @@ import {
   activationOf,
   activationsFitted,
   askedOf,
+  type Change,
+  endChange,
   endWrites,
   principalName,
   provisioned,
@@ -42,7 +45,8 @@ export type RequestOutcome = { kind: 'created'; status: 201 | 202; request: Requ
 /**
  * POST /v1/requests. Every change to an assignment is a request: it is checked against authority and
  * the role's policy, and either refused (only the refusal's audit event is written) or carried out in
- * one transaction with its audit events; what follows (workflow, mail, events) runs after the commit.
+ * one transaction with its one audit event (`eventOfChange`: the change's own, recording the request, or
+ * `request.created` for a request that waits); what follows (workflow, mail, events) runs after the commit.
  */
 export async function createRequest(ctx: CallContext, input: RequestInput): Promise<RequestOutcome> {
   try {
@@ -55,17 +59,17 @@ export async function createRequest(ctx: CallContext, input: RequestInput): Prom
       const shown = presentRequest(plan.request);
       // What follows the commit is made ready (its reads) while the transaction runs; nothing is sent before it.
       const effects = prepareEffects(ctx.deps, plan.effects(), ctx.log, plan.admins);
+      // One audit event per change: the request in the change's own event, or `request.created` when it waits.
+      const event = eventOfChange({ target: targetOf(plan.request), request: shown }, plan.event);
       try {
         await ctx.store.transact(
           [
             ...plan.writes,
-            // Also the lifecycle event `elevate.request.created` (no outbox item of its own: issue 18).
-            ctx.audit(
-              'request.created',
-              targetOf(plan.request),
-              { request: shown },
+            // Also the lifecycle events `elevate.request.created` and the change's (no outbox items: issue 18).
+            ctx.audit(event.action, event.target, event.details, [
               { type: 'elevate.request.created', detail: { request: shown } },
-            ),
+              ...(plan.event?.publishes ?? []),
+            ]),
             ...ctx.remember(shown, status),
           ],
           { ...(chain && { chain }) },
@@ -88,7 +92,13 @@ export async function createRequest(ctx: CallContext, input: RequestInput): Prom
 
 interface Plan {
   request: RequestRecord;
+  /** The writes of the change but its audit event. */
   writes: WriteOp[];
+  /**
+   * The change's own audit event when it carries the request out (the request recorded in it: `eventOfChange`);
+   * none when the request only waits (for an approval or its start).
+   */
+  event?: Change['event'];
   /** Built while the transaction runs (reads only, never of what it writes), run once it committed. */
   effects: () => Promise<Effect[]>;
   /** The active administrators, read ahead when the effects may mail them. */
@@ -279,17 +289,13 @@ async function adminAssign(
     assignment.status === 'Active' ? await provisioned(ctx.deps, request, assignment, ctx.now, known.role.targets) : [];
   return {
     request,
-    writes: [
-      ...ops.createAssignment(assignment),
-      ...holds,
-      ops.createRequest(request),
-      ctx.audit(
-        input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned',
-        targetOf(request),
-        { assignment },
-        assignment.status === 'Active' ? activatedEvent(request, assignment) : undefined,
-      ),
-    ],
+    writes: [...ops.createAssignment(assignment), ...holds, ops.createRequest(request)],
+    event: {
+      action: input.action === 'adminRenew' ? 'assignment.renewed' : 'assignment.assigned',
+      target: targetOf(request),
+      details: { assignment },
+      publishes: assignment.status === 'Active' ? [activatedEvent(request, assignment)] : [],
+    },
     effects: async () => [
       ...startAccessWorkflow(request, assignment, ctx.now),
       ...(assignment.status === 'Active'
@@ -414,11 +420,13 @@ async function adminUpdate(
       ...fitted.writes,
       ...(superseded?.writes ?? []),
       ops.createRequest(request),
-      ctx.audit(input.action === 'adminExtend' ? 'assignment.extended' : 'assignment.updated', targetOf(request), {
-        before: current,
-        after: updated,
-      }),
     ],
+    event: {
+      action: input.action === 'adminExtend' ? 'assignment.extended' : 'assignment.updated',
+      target: targetOf(request),
+      details: { before: current, after: updated },
+      publishes: [],
+    },
     // The running workflow re-reads the end when it wakes; a new one keeps a newly set start or end.
     effects: async () => [
       ...(superseded?.effects ?? []),
@@ -466,7 +474,12 @@ async function adminRemove(ctx: CallContext, input: Decided, current: Assignment
     input.policyScope,
   );
   request.ticket = input.ticket ?? null;
-  return { request, writes: [...step.writes, ops.createRequest(request)], effects: async () => step.effects };
+  return {
+    request,
+    writes: [...step.writes, ops.createRequest(request)],
+    event: step.event,
+    effects: async () => step.effects,
+  };
 }
 
 // ---- self actions -------------------------------------------------------------------------------
@@ -536,8 +549,13 @@ async function selfActivate(ctx: CallContext, input: Decided, known: Known): Pro
         ...ops.createAssignment(assignment),
         ...holds,
         ops.createRequest(granted),
-        ctx.audit('assignment.activated', targetOf(granted), { assignment }, activatedEvent(granted, assignment)),
       ],
+      event: {
+        action: 'assignment.activated',
+        target: targetOf(granted),
+        details: { assignment },
+        publishes: [activatedEvent(granted, assignment)],
+      },
       effects: async () => [
         granted.status === 'Provisioning'
           ? { kind: 'startWorkflow', name: granted.id, input: provisionInput(granted, assignment, ctx.now) }
@@ -578,8 +596,13 @@ async function selfDeactivate(ctx: CallContext, input: Decided, current: Assignm
     'Revoked',
   );
   request.assignmentId = current.id;
-  const end = await endWrites(ctx.deps, current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
-  return { request, writes: [...end.writes, ops.createRequest(request)], effects: async () => end.effects };
+  const end = await endChange(ctx.deps, current, ctx.now, 'Revoked', ctx.actor, 'assignment.deactivated', request);
+  return {
+    request,
+    writes: [...end.writes, ops.createRequest(request)],
+    event: end.event,
+    effects: async () => end.effects,
+  };
 }
 
 /**
@@ -650,8 +673,13 @@ async function extendActivation(
       ...ops.replaceAssignment(updated, current.version),
       ...(eligibility ? [ops.eligibilityStands(eligibility)] : []),
       ops.createRequest(request),
-      ctx.audit('assignment.extended', targetOf(request), { before: current, after: updated }),
     ],
+    event: {
+      action: 'assignment.extended',
+      target: targetOf(request),
+      details: { before: current, after: updated },
+      publishes: [],
+    },
     effects: async () => [],
   };
 }

@@ -45,11 +45,16 @@ describe('admin assignments', () => {
     });
     const mine = await call('GET', '/v1/me/assignments', { as: 'alice' });
     expect(mine.body.items.map((a: { roleId: string }) => a.roleId)).toEqual(['db-admin']);
+    // One audit event for the change (cut 3): the assignment's, recording the request it was made by.
     const events = await call('GET', `/v1/audit-events?principalId=alice`, { as: 'admin' });
-    expect(events.body.items.map((e: { action: string }) => e.action).sort()).toEqual([
-      'assignment.assigned',
-      'request.created',
-    ]);
+    expect(events.body.items.map((e: { action: string }) => e.action)).toEqual(['assignment.assigned']);
+    expect(events.body.items[0]).toMatchObject({
+      target: { assignmentId: res.body.assignmentId, requestId: res.body.id },
+      details: {
+        assignment: { id: res.body.assignmentId, assignmentType: 'eligible', requestId: res.body.id },
+        request: res.body,
+      },
+    });
   });
 
   it('refuses a duplicate live assignment of the same slot with 409, leaving one', async () => {

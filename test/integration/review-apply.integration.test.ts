@@ -116,7 +116,12 @@ describe('a review applied in batches', () => {
     const revoked = state.of('assignment.revoked');
     expect(revoked).toHaveLength(24);
     expect(new Set(revoked.map((e) => e.target.assignmentId))).toEqual(new Set(denied.map((a) => a.id)));
-    expect(state.of('request.created')).toHaveLength(24);
+    // One audit event per removal (cut 3): its request recorded in its assignment.revoked, no request.created.
+    expect(state.of('request.created')).toEqual([]);
+    for (const e of revoked) {
+      expect(e.details.request).toMatchObject({ id: e.target.requestId, action: 'adminRemove', status: 'Revoked' });
+    }
+    expect(new Set(revoked.map((e) => e.target.requestId)).size).toBe(24);
     expect(state.of('review.applied')).toHaveLength(24);
     const decisions = (await decisionsOf(inst.id)).filter((d) => d.decision === 'Deny');
     expect(decisions.map((d) => d.applyResult)).toEqual(Array(24).fill('Applied'));
@@ -165,9 +170,10 @@ describe('a review applied in batches', () => {
     const { review } = await endedCampaign('crashed');
     const dies = new InterposedStore(base.store, async (_w, n, send) => {
       await send();
-      if (n === 2) throw new Error('the function was stopped');
+      if (n === 1) throw new Error('the function was stopped');
     });
-    // Act: the first run dies after its 2nd transaction committed; the next run goes on
+    // Act: the first run dies after its 1st transaction committed (of 2: 7 items per removal, ≤ 100 per
+    // transaction); the next run goes on
     await expect(runReviewJob({ ...base, store: dies }, noLimit)).rejects.toThrow('the function was stopped');
     const halfway = await instanceOf(base, review.id);
     const rerun = await runReviewJob(base, noLimit);

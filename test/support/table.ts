@@ -39,13 +39,17 @@ export function testDynamoClient(endpoint = dynamoEndpoint()): DynamoDBClient {
  * Create a uniquely named table from `tableCreateInput(synthTemplate({ bundling: false }), name)` (the template
  * is synthesized once per worker) plus its TTL, and set TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and
  * dummy credentials in process.env for this file.
+ *
+ * Without the template's stream unless `stream: true` (a file that reads it with a stream poller): in the run's
+ * one DynamoDB Local, every write to a table with a stream slows down with the stream records of all tables written
+ * so far (`ensureTable`), so the files that never read theirs would slow down every later file's writes.
  */
-export async function createTestTable(): Promise<TestTable> {
+export async function createTestTable(opts: { stream?: boolean } = {}): Promise<TestTable> {
   const endpoint = dynamoEndpoint();
   const tableName = uniqueTableName();
   const client = testDynamoClient(endpoint);
   try {
-    await ensureTable(client, tableName);
+    await ensureTable(client, tableName, { stream: opts.stream ?? false });
   } finally {
     client.destroy();
   }

@@ -69,7 +69,21 @@ describe('lifecycle events of audit events (issue 18)', () => {
     action: 'request.created',
     details: { request },
   };
-  const markedItem = (ops.audit(marked, { type: 'elevate.request.created', detail: { request } }) as AuditPut).Put.Item;
+  const markedItem = (ops.audit(marked, [{ type: 'elevate.request.created', detail: { request } }]) as AuditPut).Put
+    .Item;
+  // One change, one audit event (cut 3): an activation at once is its request's creation and its activation.
+  const assignment = { id: 'asg-1', status: 'Active' };
+  const activation = {
+    ...marked,
+    action: 'assignment.activated',
+    target: { ...marked.target, requestId: request.id, assignmentId: assignment.id },
+    details: { assignment, request },
+  };
+  const bothEvents: LifecycleEvent[] = [
+    { type: 'elevate.request.created', detail: { request } },
+    { type: 'elevate.assignment.activated', detail: { assignment, requestId: request.id } },
+  ];
+  const bothItem = (ops.audit(activation, [...bothEvents].reverse()) as AuditPut).Put.Item;
   const unmarkedItem = (ops.audit(marked) as AuditPut).Put.Item;
 
   it('publishes a marked audit event as its lifecycle event, and an unmarked one not at all', async () => {
@@ -93,6 +107,50 @@ describe('lifecycle events of audit events (issue 18)', () => {
     ]);
   });
 
+  it('publishes every lifecycle event of one marked audit event, in order, once each', async () => {
+    // Prepare
+    const calls: LifecycleEvent[][] = [];
+
+    // Act
+    const out = await publishOutbox({ publish: async (e) => void calls.push(e) }, [
+      insert(outboxItem(1), '1'),
+      insert(bothItem, '2'),
+      insert(outboxItem(2), '3'),
+    ]);
+
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(calls).toEqual([
+      [
+        { type: 'elevate.request.created', detail: { n: 1 } },
+        ...bothEvents,
+        { type: 'elevate.request.created', detail: { n: 2 } },
+      ],
+    ]);
+  });
+
+  it('names the record whose second event the bus refused, so both are put again (at least once)', async () => {
+    // Prepare: nine outbox items, then the two events of one audit event: the tenth and the eleventh.
+    const records = [
+      ...Array.from({ length: 9 }, (_, n) => insert(outboxItem(n), String(10 + n))),
+      insert(bothItem, '19'),
+    ];
+    let call = 0;
+
+    // Act
+    const out = await publishOutbox(
+      {
+        publish: async () => {
+          if (++call === 2) throw new Error('eventbridge is down');
+        },
+      },
+      records,
+    );
+
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: '19' }] });
+  });
+
   it('lets the stream filters through: outbox items and marked audit events, nothing else', () => {
     // Prepare
     const passes = (item: Record<string, unknown>) =>
@@ -100,6 +158,9 @@ describe('lifecycle events of audit events (issue 18)', () => {
 
     // Act, Assess
     expect(passes(markedItem)).toBe(true);
+    expect(passes(bothItem)).toBe(true);
+    expect(passes({ ...markedItem, [PUBLISH_ATTR]: 'elevate.request.created' })).toBe(true);
+    expect(passes({ ...markedItem, [PUBLISH_ATTR]: new Set(['elevate.request.approved']) })).toBe(false);
     expect(passes(outboxItem(1))).toBe(true);
     expect(passes(unmarkedItem)).toBe(false);
     expect(passes({ ...markedItem, entity: 'request' })).toBe(false);
