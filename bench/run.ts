@@ -556,23 +556,22 @@ async function main(): Promise<void> {
     const newest = (await invoke(audit)).body as { items?: { time?: string }[] } | undefined;
     const newestTime = newest?.items?.[0]?.time;
     if (!newestTime) throw new Error('the audit list returned no events');
-    // The page's own plan (its minimal one, issue 18 item 2): the days with events (one Query of the index), then
-    // the newest day's shard partitions at once, as many items each as the listing asks of each (audit.ts).
+    // The page's minimal plan (issue 18 item 2): the newest day's shard partitions, as many items each as the listing
+    // asks of each (audit.ts), and the gate's authority Query, all at once: one round trip. The days with events are
+    // read only when the newest day does not fill the page (not here: the seeded day holds ~400 events).
     const day = newestTime.slice(0, 10);
-    const daysQuery = rawQueryInput(queries.auditDays(day, day), false);
     const perShard = Math.max(4, Math.ceil((2 * 50) / AUDIT_SHARDS) + 1);
     const shardQueries = queries
       .auditDay(day, '0', `${newestTime}\uffff`, false)
       .map((q) => rawQueryInput(q, false, perShard));
     await measure(
       'GET /v1/audit-events?limit=50',
-      `the page's reads: days Query, then ${AUDIT_SHARDS} shard Queries at once (${perShard} items each); the gate's authority Query beside them`,
+      `the page's reads at once: ${AUDIT_SHARDS} shard Queries (${perShard} items each) and the gate's authority Query`,
       handlerStep(() => audit, 200),
       () => async () => {
-        await query(daysQuery);
-        await Promise.all(shardQueries.map(query));
+        await Promise.all([query(authorityQuery), ...shardQueries.map(query)]);
       },
-      2,
+      1,
     );
 
     // 6. An approval that grants (issue 18 item 5): the approve call's own DynamoDB plan, traced once (its latency
