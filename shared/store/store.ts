@@ -120,7 +120,8 @@ export class Store {
     return out.Item;
   }
 
-  async getMany(keyList: Item[]): Promise<Item[]> {
+  /** The items of `keyList` that exist, 100 keys per BatchGetItem (strongly consistent unless `consistent` is false). */
+  async getMany(keyList: Item[], consistent = true): Promise<Item[]> {
     const found: Item[] = [];
     for (let i = 0; i < keyList.length; i += 100) {
       let keys = keyList.slice(i, i + 100);
@@ -128,7 +129,7 @@ export class Store {
         async () => {
           const out: BatchGetCommandOutput = await this.doc.send(
             new BatchGetCommand({
-              RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+              RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: consistent } },
               ReturnConsumedCapacity: 'TOTAL',
             }),
           );

@@ -574,11 +574,20 @@ async function planPage(deps: Deps, i: InstanceRecord, page: DecisionRecord[], a
   const found = await deps.store.getMany(page.map((d) => keys.assignment(d.assignmentId)));
   const byId = new Map(found.map((item) => toAssignment(item)).map((a) => [a.id, a]));
   const live = [...byId.values()].filter((a) => isLive({ status: effectiveStatus(a, now) }));
-  // Read before any of the eligibilities' activations are (the guards: the slot's last use, noNewActivations).
+  // Read before any of the eligibilities' activations are (the guards: the slot's last use, noNewActivations), and
+  // eventually consistent (half the read units): a guard is a condition on the value read, so a stale one only fails
+  // its batch, whose removals are then planned again one at a time from strongly consistent reads (applyOne). The
+  // assignments above and the activations (activationsFitted) stay strongly consistent: what they say is acted on.
   const eligibilities = live.filter((a) => a.assignmentType === 'eligible');
   const [uses, slots] = await Promise.all([
-    deps.store.getMany(eligibilities.map((a) => keys.lastUse(a.id))),
-    deps.store.getMany(eligibilities.map((a) => keys.live(a))),
+    deps.store.getMany(
+      eligibilities.map((a) => keys.lastUse(a.id)),
+      false,
+    ),
+    deps.store.getMany(
+      eligibilities.map((a) => keys.live(a)),
+      false,
+    ),
   ]);
   const slotUse = new Map<string, SlotLastUse | null>(eligibilities.map((a) => [a.id, null]));
   for (const slot of slots) slotUse.set(stored.live.fromItem(slot).id, guardsOf(slot).lastUse);

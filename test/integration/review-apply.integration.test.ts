@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, useClock } from '#shared/clock.ts';
 import { type Deps, depsFromEnv } from '#shared/deps.ts';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { SLOT_GUARDS } from '#shared/store/entities.ts';
 import {
   type DecisionRecord,
   type Item,
@@ -227,6 +228,64 @@ describe('a review applied in batches', () => {
     const revoked = tally(state.of('assignment.revoked').map((e) => e.target.assignmentId));
     expect([...revoked.values()]).toEqual(Array(200).fill(1));
     expect(state.of('review.applied')).toHaveLength(200);
+  });
+
+  it('reads the guards eventually consistent and what it acts on strongly; a stale guard only sends its removal to the one-at-a-time path', {
+    timeout: 240_000,
+  }, async () => {
+    // Prepare: a store that records each bulk read's consistency by what it reads, and answers one eligibility's slot
+    // as an eventually consistent read may: older than the table (a last use the slot no longer holds)
+    const { review, denied } = await endedCampaign('stale');
+    const staleOne = denied[3] as (typeof denied)[0];
+    const staleSlot = keys.live(staleOne);
+    const reads: { kind: string; consistent: boolean }[] = [];
+    class StaleStore extends InterposedStore {
+      override async getMany(keyList: Item[], consistent = true): Promise<Item[]> {
+        for (const k of keyList) reads.push({ kind: String(k.sk).split('#')[0] as string, consistent });
+        const found = await super.getMany(keyList, consistent);
+        if (consistent) return found;
+        return found.map((item) =>
+          item.pk === staleSlot.pk && item.sk === staleSlot.sk
+            ? { ...item, [SLOT_GUARDS.lastUse]: { assignmentId: 'asg_before', at: '2026-05-01T00:00:00.000Z' } }
+            : item,
+        );
+      }
+    }
+    const attempts: { removals: string[]; committed: boolean }[] = [];
+    const store = new StaleStore(base.store, async (writes, _n, send) => {
+      const removals = writes.flatMap((w) =>
+        w.audit?.action === 'assignment.revoked' ? [w.audit.target.assignmentId as string] : [],
+      );
+      try {
+        await send();
+        attempts.push({ removals, committed: true });
+      } catch (error) {
+        attempts.push({ removals, committed: false });
+        throw error;
+      }
+    });
+    // Act
+    const report = await runReviewJob({ ...base, store }, noLimit);
+    // Assess: the assignments read strongly, the slots and last uses not; every removal once, the stale one too
+    const byKind = (kind: string) => [...new Set(reads.filter((r) => r.kind === kind).map((r) => r.consistent))];
+    expect(byKind(String(keys.assignment(staleOne.id).sk).split('#')[0] as string)).toEqual([true]);
+    expect(byKind(String(staleSlot.sk).split('#')[0] as string)).toEqual([false]);
+    expect(byKind(String(keys.lastUse(staleOne.id).sk).split('#')[0] as string)).toEqual([false]);
+    expect(report).toMatchObject({ removed: 24, failed: 0, unfinished: false });
+    const withStale = attempts.filter((a) => a.removals.includes(staleOne.id));
+    expect(withStale.map((a) => [a.removals.length > 1, a.committed])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
+    const decisions = new Map(
+      (await decisionsOf((await instanceOf(base, review.id)).id)).map((d) => [d.assignmentId, d]),
+    );
+    expect(decisions.get(staleOne.id)?.applyDetail).toMatch(/^removed by request /);
+    const state = await tableState('stale');
+    expect(state.problems).toEqual([]);
+    expect(state.live).toBe(6);
+    const revoked = tally(state.of('assignment.revoked').map((e) => e.target.assignmentId));
+    expect([...revoked.values()]).toEqual(Array(24).fill(1));
   });
 
   it('applies a removal whose planning failed with the page on its own, the others in batches', {
