@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { z } from 'zod';
+import { HOUSE_BUILD_OPTIONS } from '#infra/constructs/app-function.ts';
 import { summarize } from './measure.ts';
 
 export interface ColdInput {
@@ -145,18 +146,9 @@ async function buildBaseline(root: string): Promise<string> {
   await build({
     entryPoints: [join(root, 'bench', 'baseline-handler.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
+    ...HOUSE_BUILD_OPTIONS,
+    mainFields: [...HOUSE_BUILD_OPTIONS.mainFields],
     external: ['@aws-sdk/*'],
-    banner: {
-      js: "import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url);",
-    },
     logLevel: 'silent',
   });
   return outfile;

@@ -14,7 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
+import { type BuildOptions, buildSync } from 'esbuild';
 import { FUNCTION_METADATA } from '#infra/template.ts';
 
 /** The repository root: the esbuild project root and the home of package-lock.json. */
@@ -30,6 +30,19 @@ export const HOUSE_RUNTIME = Runtime.NODEJS_22_X;
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url);";
 
+/** The house esbuild options every function is built with (and the cold-start bench's floor, bench/cold.ts). */
+export const HOUSE_BUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  banner: { js: ESM_REQUIRE_BANNER },
+} as const satisfies BuildOptions;
+
 /**
  * Writes one function's bundle into `outputDir` with the local esbuild (offline, no Docker): minified ESM for Node 22
  * with source maps, split into `index.mjs` (the handler and what it imports statically) and chunk files for the code
@@ -43,17 +56,10 @@ export function bundleFunction(entry: string, outputDir: string, opts: { bundleA
     absWorkingDir: REPO_ROOT,
     outdir: outputDir,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
+    ...HOUSE_BUILD_OPTIONS,
+    mainFields: [...HOUSE_BUILD_OPTIONS.mainFields],
     splitting: true,
     chunkNames: '[name]-[hash]',
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    banner: { js: ESM_REQUIRE_BANNER },
     external: [
       ...(opts.bundleAwsSdk ? SDK_CLIENTS_LEFT_TO_THE_RUNTIME : ['@aws-sdk/*']),
       // Slack's Web API client (~310 KB minified) is in no bundle: the functions that talk to Slack get it from the

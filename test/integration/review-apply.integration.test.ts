@@ -80,6 +80,14 @@ async function decisionsOf(instanceId: string): Promise<DecisionRecord[]> {
   );
 }
 
+/** A review's decisions by the assignment each is about. */
+async function decisionsByAssignment(reviewId: string): Promise<Map<string, DecisionRecord>> {
+  return new Map((await decisionsOf((await instanceOf(base, reviewId)).id)).map((d) => [d.assignmentId, d]));
+}
+
+/** What a key is of: the first segment of its sort key (`ASG`, `LASTUSE`, `LIVE`). */
+const kindOf = (key: Item): string => String(key.sk).split('#')[0] as string;
+
 /** The table's broken invariants (the seeded assignments, written without requests, aside), and its audit events. */
 async function tableState(roleId: string) {
   const items = await scanTable(table);
@@ -149,9 +157,7 @@ describe('a review applied in batches', () => {
     const report = await runReviewJob({ ...base, store }, noLimit);
     // Assess: the one removed meanwhile is recorded as already ended; the extended one is removed at its new version
     expect(report).toMatchObject({ removed: 24, failed: 0, unfinished: false });
-    const decisions = new Map(
-      (await decisionsOf((await instanceOf(base, review.id)).id)).map((d) => [d.assignmentId, d]),
-    );
+    const decisions = await decisionsByAssignment(review.id);
     expect(decisions.get(gone.id)).toMatchObject({ applyResult: 'Applied', applyDetail: 'already ended (Revoked)' });
     expect(decisions.get(extended.id)?.applyDetail).toMatch(/^removed by request /);
     const state = await tableState('raced');
@@ -241,7 +247,7 @@ describe('a review applied in batches', () => {
     const reads: { kind: string; consistent: boolean }[] = [];
     class StaleStore extends InterposedStore {
       override async getMany(keyList: Item[], consistent = true): Promise<Item[]> {
-        for (const k of keyList) reads.push({ kind: String(k.sk).split('#')[0] as string, consistent });
+        for (const k of keyList) reads.push({ kind: kindOf(k), consistent });
         const found = await super.getMany(keyList, consistent);
         if (consistent) return found;
         return found.map((item) =>
@@ -268,18 +274,16 @@ describe('a review applied in batches', () => {
     const report = await runReviewJob({ ...base, store }, noLimit);
     // Assess: the assignments read strongly, the slots and last uses not; every removal once, the stale one too
     const byKind = (kind: string) => [...new Set(reads.filter((r) => r.kind === kind).map((r) => r.consistent))];
-    expect(byKind(String(keys.assignment(staleOne.id).sk).split('#')[0] as string)).toEqual([true]);
-    expect(byKind(String(staleSlot.sk).split('#')[0] as string)).toEqual([false]);
-    expect(byKind(String(keys.lastUse(staleOne.id).sk).split('#')[0] as string)).toEqual([false]);
+    expect(byKind(kindOf(keys.assignment(staleOne.id)))).toEqual([true]);
+    expect(byKind(kindOf(staleSlot))).toEqual([false]);
+    expect(byKind(kindOf(keys.lastUse(staleOne.id)))).toEqual([false]);
     expect(report).toMatchObject({ removed: 24, failed: 0, unfinished: false });
     const withStale = attempts.filter((a) => a.removals.includes(staleOne.id));
     expect(withStale.map((a) => [a.removals.length > 1, a.committed])).toEqual([
       [true, false],
       [false, true],
     ]);
-    const decisions = new Map(
-      (await decisionsOf((await instanceOf(base, review.id)).id)).map((d) => [d.assignmentId, d]),
-    );
+    const decisions = await decisionsByAssignment(review.id);
     expect(decisions.get(staleOne.id)?.applyDetail).toMatch(/^removed by request /);
     const state = await tableState('stale');
     expect(state.problems).toEqual([]);
@@ -307,9 +311,7 @@ describe('a review applied in batches', () => {
     // Assess
     expect(failures).toBe(2);
     expect(report).toMatchObject({ removed: 24, failed: 0, unfinished: false });
-    const decisions = new Map(
-      (await decisionsOf((await instanceOf(base, review.id)).id)).map((d) => [d.assignmentId, d]),
-    );
+    const decisions = await decisionsByAssignment(review.id);
     expect(decisions.get(unlucky.id)?.applyDetail).toMatch(/^removed by request /);
     const state = await tableState('unplanned');
     expect(state.problems).toEqual([]);
