@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { z } from 'zod';
 import { HOUSE_BUILD_OPTIONS } from '#infra/constructs/app-function.ts';
+import { requireExternalsInDir } from '#infra/constructs/require-externals.ts';
 import { summarize } from './measure.ts';
 
 export interface ColdInput {
@@ -21,6 +22,11 @@ export interface ColdInput {
   events: Record<string, unknown>;
   /** Event for the floor bundle's one call (a GetItem key), used for functions that talk to DynamoDB. */
   baselineKey: Record<string, string>;
+  /**
+   * Per function, a second floor: the floor bundle replaying that function's minimal plan for its call (`queries`, all
+   * at once), so that the ratio counts only what the function adds to the SDK work its call needs.
+   */
+  planFloors?: Record<string, { plan: string; event: unknown }>;
   env: Record<string, string>;
   runs: number;
 }
@@ -54,11 +60,15 @@ export interface ColdRow {
   ratio?: number;
   /** `cold.cpuMs` / the floor's. */
   cpuRatio?: number;
+  /** Against the floor bundle replaying the function's minimal plan (ColdInput.planFloors). */
+  planFloor?: { plan: string; cold: ColdTimes; ratio: number; cpuRatio: number };
   error?: string;
 }
 
 export interface ColdResult {
   source: string;
+  /** The Node version the cold children ran on (BENCH_NODE, else the bench's own). */
+  node?: string;
   synthMs?: number;
   baseline?: { sizeKB: number; importOnly: ColdTimes; withGetItem: ColdTimes };
   rows: ColdRow[];
@@ -139,7 +149,10 @@ function bundles(dir: string): { fn: string; asset: string; file: string }[] {
   return found.sort((a, b) => a.fn.localeCompare(b.fn));
 }
 
-/** The floor bundle: bench/baseline-handler.ts with the house esbuild options (infra/constructs/app-function.ts). */
+/**
+ * The floor bundle: bench/baseline-handler.ts with the house esbuild options, and its SDK loaded through require, as
+ * the functions' (infra/constructs/app-function.ts).
+ */
 async function buildBaseline(root: string): Promise<string> {
   const outfile = join(root, 'node_modules', '.cache', 'elevate-bench', 'baseline', 'index.mjs');
   mkdirSync(resolve(outfile, '..'), { recursive: true });
@@ -151,6 +164,8 @@ async function buildBaseline(root: string): Promise<string> {
     external: ['@aws-sdk/*'],
     logLevel: 'silent',
   });
+  // As every function's bundle: the SDK loaded through require (bundleFunction).
+  requireExternalsInDir(resolve(outfile, '..'));
   return outfile;
 }
 
@@ -180,6 +195,20 @@ const DriverOut = z.object({
 /** `BENCH_COLD_CPU_PROF=<dir>`: each cold child also writes a V8 CPU profile, into `<dir>/<label>/` (see README). */
 const CPU_PROF = process.env.BENCH_COLD_CPU_PROF;
 
+/**
+ * `BENCH_NODE=<path to a node binary>`: the cold children run on that Node instead of the bench's own (to measure on
+ * the Lambda runtime's major, Node 22, from a machine that has another; see README).
+ */
+const COLD_NODE = process.env.BENCH_NODE || process.execPath;
+
+/** The version of the Node the cold children run on (`v22.23.5`). */
+function coldNodeVersion(): string {
+  if (COLD_NODE === process.execPath) return process.version;
+  const out = spawnSync(COLD_NODE, ['--version'], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`BENCH_NODE=${COLD_NODE} does not run: ${out.error?.message ?? out.stderr}`);
+  return out.stdout.trim();
+}
+
 function coldOnce(
   bundle: string,
   event: unknown,
@@ -187,7 +216,7 @@ function coldOnce(
   label: string,
 ): z.infer<typeof DriverOut> {
   const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${resolve(CPU_PROF, label)}`] : [];
-  const out = spawnSync(process.execPath, [...prof, '--input-type=module', '-e', DRIVER], {
+  const out = spawnSync(COLD_NODE, [...prof, '--input-type=module', '-e', DRIVER], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
@@ -275,6 +304,7 @@ export async function measureCold(input: ColdInput): Promise<ColdResult> {
   } catch (error) {
     return { source: 'none', rows: [], error: error instanceof Error ? error.message : String(error) };
   }
+  const node = coldNodeVersion();
   const baselineFile = await buildBaseline(input.root);
   const importOnly: Target = { label: 'floor-no-call', bundle: baselineFile, event: {}, runs: [] };
   const withGetItem: Target = { label: 'floor', bundle: baselineFile, event: { key: input.baselineKey }, runs: [] };
@@ -282,11 +312,18 @@ export async function measureCold(input: ColdInput): Promise<ColdResult> {
     const event = input.events[b.fn];
     const target: Target | undefined =
       event === undefined ? undefined : { label: b.fn, bundle: b.file, event, runs: [] };
-    return { ...b, target };
+    const plan = input.planFloors?.[b.fn];
+    const planTarget: Target | undefined =
+      plan && target ? { label: `floor-${b.fn}-plan`, bundle: baselineFile, event: plan.event, runs: [] } : undefined;
+    return { ...b, target, plan, planTarget };
   });
-  coldRounds([importOnly, withGetItem, ...targets.flatMap((b) => (b.target ? [b.target] : []))], input.env, input.runs);
+  coldRounds(
+    [importOnly, withGetItem, ...targets.flatMap((b) => [b.target, b.planTarget].filter((t) => t !== undefined))],
+    input.env,
+    input.runs,
+  );
   if (importOnly.error || withGetItem.error) {
-    return { source: found.source, rows: [], error: importOnly.error ?? withGetItem.error };
+    return { source: found.source, node, rows: [], error: importOnly.error ?? withGetItem.error };
   }
   const baseline = {
     sizeKB: kb(baselineFile),
@@ -304,8 +341,26 @@ export async function measureCold(input: ColdInput): Promise<ColdResult> {
       row.floor = b.fn === 'meta' ? 'sdk import only' : 'sdk import + 1 GetItem';
       row.ratio = row.cold.initMs / floor.initMs;
       row.cpuRatio = row.cold.cpuMs / floor.cpuMs;
+      if (b.plan && b.planTarget) {
+        if (b.planTarget.error) row.error = `its plan's floor: ${b.planTarget.error}`;
+        else {
+          const cold = medians(b.planTarget.runs);
+          row.planFloor = {
+            plan: b.plan.plan,
+            cold,
+            ratio: row.cold.initMs / cold.initMs,
+            cpuRatio: row.cold.cpuMs / cold.cpuMs,
+          };
+        }
+      }
     }
     return row;
   });
-  return { source: found.source, ...(found.synthMs !== undefined && { synthMs: found.synthMs }), baseline, rows };
+  return {
+    source: found.source,
+    node,
+    ...(found.synthMs !== undefined && { synthMs: found.synthMs }),
+    baseline,
+    rows,
+  };
 }

@@ -712,6 +712,14 @@ async function main(): Promise<void> {
       root: ROOT,
       events,
       baselineKey: keys.install() as Record<string, string>,
+      planFloors: {
+        audit: {
+          plan: `the page's minimal plan: the gate's authority Query and ${AUDIT_SHARDS} shard Queries at once`,
+          event: {
+            queries: [authorityQuery, ...shardQueries].map(({ ReturnConsumedCapacity: _, ...q }) => q),
+          },
+        },
+      },
       env: {
         TABLE_NAME: tableName,
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -728,7 +736,7 @@ async function main(): Promise<void> {
     } else {
       const b = coldResult.baseline;
       console.log(
-        `bundles from ${coldResult.source}${coldResult.synthMs ? ` (${fmt(coldResult.synthMs / 1000, 1)} s)` : ''}`,
+        `bundles from ${coldResult.source}${coldResult.synthMs ? ` (${fmt(coldResult.synthMs / 1000, 1)} s)` : ''}, run on Node ${coldResult.node}`,
       );
       if (b) {
         console.log(
@@ -768,6 +776,13 @@ async function main(): Promise<void> {
         ),
       );
       for (const r of coldResult.rows) if (r.error) console.log(`  ${r.fn}: ${r.error}`);
+      for (const r of coldResult.rows) {
+        if (!r.planFloor) continue;
+        const p = r.planFloor;
+        console.log(
+          `${r.fn} against the floor bundle replaying ${p.plan}: floor init ${fmt(p.cold.initMs, 1)} ms (1st call ${fmt(p.cold.firstCallMs, 1)} ms, CPU ${fmt(p.cold.cpuMs, 1)} ms); x init ${fmt(p.ratio)}, x cpu ${fmt(p.cpuRatio)}`,
+        );
+      }
     }
 
     const results = {

@@ -15,6 +15,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type BuildOptions, buildSync } from 'esbuild';
+import { DYNAMIC_REQUIRE, requireExternalsInDir, STATIC_REQUIRE } from '#infra/constructs/require-externals.ts';
 import { FUNCTION_METADATA } from '#infra/template.ts';
 
 /** The repository root: the esbuild project root and the home of package-lock.json. */
@@ -24,11 +25,11 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const HOUSE_RUNTIME = Runtime.NODEJS_22_X;
 
 /**
- * Gives bundled ESM a CommonJS `require`, for the few dependencies that still call it.
+ * Gives bundled ESM a CommonJS `require`, for the few dependencies that still call it, and the two helpers the
+ * external packages are loaded through once built (require-externals.ts: at load, and on first use as a promise).
  * The alias keeps it clear of any `createRequire` the bundle itself may declare.
  */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url);";
+const ESM_REQUIRE_BANNER = `import { createRequire as __elevateCreateRequire } from 'node:module'; const require = __elevateCreateRequire(import.meta.url), ${STATIC_REQUIRE} = require, ${DYNAMIC_REQUIRE} = (s) => Promise.resolve().then(() => require(s));`;
 
 /** The house esbuild options every function is built with (and the cold-start bench's floor, bench/cold.ts). */
 export const HOUSE_BUILD_OPTIONS = {
@@ -48,7 +49,8 @@ export const HOUSE_BUILD_OPTIONS = {
  * with source maps, split into `index.mjs` (the handler and what it imports statically) and chunk files for the code
  * it reaches only through a dynamic `import()`, so that code is read, compiled and evaluated on first use, not at
  * cold start. The chunks are the function's own (every function has its own asset): nothing is shared between
- * functions. `@aws-sdk/*` (unless `bundleAwsSdk`) and `@slack/web-api` stay external.
+ * functions. `@aws-sdk/*` (unless `bundleAwsSdk`) and `@slack/web-api` stay external, and are then loaded through
+ * `require` (require-externals.ts).
  */
 export function bundleFunction(entry: string, outputDir: string, opts: { bundleAwsSdk?: boolean } = {}): void {
   buildSync({
@@ -68,6 +70,7 @@ export function bundleFunction(entry: string, outputDir: string, opts: { bundleA
     ],
     logLevel: 'error',
   });
+  requireExternalsInDir(outputDir);
 }
 
 /** Stands in for the bundle when the stack is synthesized without bundling (never deployable). */

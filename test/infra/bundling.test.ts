@@ -94,12 +94,17 @@ describe('bundled synth', () => {
       const atStart = [...initial].map((f) => code.get(f) ?? '').join('\n');
       // Slack's client is in no bundle: the functions that talk to Slack get it from the SlackClient layer
       expect(all.includes('https://slack.com/api/'), entry).toBe(false);
-      const importsSdk = /from\s*"@aws-sdk\//.test(all);
+      // The packages left to the runtime are loaded through require (infra/constructs/require-externals.ts): no ESM
+      // import of one is left, static or dynamic
+      expect(all, entry).not.toMatch(/from\s*"@(aws-sdk|slack)\/|import\(\s*"@(aws-sdk|slack)\//);
+      const loadedAtStart = (text: string) =>
+        [...text.matchAll(/__elevateRequire\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1]);
+      const importsSdk = loadedAtStart(all).length > 0;
       if (entry === 'functions/scheduled/audit-export.ts') {
         // its S3 writes run on the S3 SDK they were tested with; DynamoDB and Lambda are the runtime's, as everywhere
         expect(importsSdk, entry).toBe(true);
         expect(all).toContain('x-amz-checksum-');
-        const fromRuntime = [...all.matchAll(/from\s*"(@aws-sdk\/[^"]+)"/g)].map((m) => m[1]);
+        const fromRuntime = [...all.matchAll(/__elevate(?:Require|Import)\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1]);
         expect(
           fromRuntime.filter((name) => /s3|storage|presigner/.test(name ?? '')),
           entry,
@@ -109,7 +114,7 @@ describe('bundled synth', () => {
         expect(all.includes('x-amz-checksum-'), entry).toBe(false);
         // and load at cold start only DynamoDB's: every other client is imported on first use (shared/ports/lazy.ts),
         // so a job that may start an export (reconcile) does not load S3 or Lambda every 5 minutes
-        const atColdStart = [...atStart.matchAll(/from\s*"(@aws-sdk\/[^"]+)"/g)].map((m) => m[1]);
+        const atColdStart = loadedAtStart(atStart);
         expect(
           atColdStart.filter((name) => !/^@aws-sdk\/(client|lib|util)-dynamodb$/.test(name ?? '')),
           entry,
