@@ -13,7 +13,9 @@
  * - `import("@aws-sdk/x")` → `__elevateImport("@aws-sdk/x")` (on first use, as before; a promise of the module).
  *
  * Both helpers are declared by the house banner (app-function.ts), on the first line of every file. CommonJS
- * resolution also searches NODE_PATH, where Lambda puts the runtime's SDK (/var/runtime/node_modules).
+ * resolution also searches NODE_PATH, which the Lambda runtime's bootstrap sets, when the function does not, to
+ * `/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`: the
+ * runtime's SDK is in /var/runtime/node_modules (test/infra/bundling.test.ts checks that no function sets NODE_PATH).
  *
  * The rewrite keeps each file's source map exact: every import statement sits on one line of esbuild's minified
  * output, and the columns after it on that line are shifted by the length it gained or lost.

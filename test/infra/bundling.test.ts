@@ -54,11 +54,19 @@ describe('bundled synth', () => {
     const template = assembly.getStackArtifact(stack.artifactId).template as {
       Resources: Record<
         string,
-        { Type: string; Metadata?: Record<string, unknown>; Properties?: { Code?: { S3Key?: unknown } } }
+        {
+          Type: string;
+          Metadata?: Record<string, unknown>;
+          Properties?: { Code?: { S3Key?: unknown }; Environment?: { Variables?: Record<string, unknown> } };
+        }
       >;
     };
     const entryOf = new Map<string, string>();
     for (const r of Object.values(template.Resources)) {
+      // The bundles find the runtime's SDK (and the Slack layer's client) through the NODE_PATH the Lambda runtime
+      // sets when the function does not: no function may set its own
+      if (r.Type === 'AWS::Lambda::Function')
+        expect(r.Properties?.Environment?.Variables ?? {}).not.toHaveProperty('NODE_PATH');
       const key = r.Properties?.Code?.S3Key;
       if (r.Type !== 'AWS::Lambda::Function' || typeof key !== 'string') continue;
       entryOf.set(`asset.${key.replace(/\.zip$/, '')}`, String(r.Metadata?.[FUNCTION_METADATA.entry]));
