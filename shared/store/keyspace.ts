@@ -86,7 +86,18 @@ export interface Parsed {
   readonly fields: readonly string[];
 }
 
+/** Templates already parsed: they are the key recipes' constants, a few dozen, and keyFields reads one per item. */
+const PARSED = new Map<string, Parsed>();
+
 export function parseTemplate(template: string): Parsed {
+  const known = PARSED.get(template);
+  if (known) return known;
+  const parsed = parseAnew(template);
+  PARSED.set(template, parsed);
+  return parsed;
+}
+
+function parseAnew(template: string): Parsed {
   const text: string[] = [];
   const fields: string[] = [];
   let rest = template;
