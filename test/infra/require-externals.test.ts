@@ -1,5 +1,7 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
@@ -50,8 +52,8 @@ describe('requireExternals', () => {
     const dir = join(REPO_ROOT, 'node_modules', '.cache', 'elevate-test', `require-externals-${process.pid}`);
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('loads the SDK through require, statically and on first use, and its source map still points at the source', async () => {
-      // Prepare: a static and a dynamic import of the SDK, and a marker after them on the same generated line
+    /** The probe module (a static and a dynamic import of the SDK, a marker after them), built into `dir/<out>`. */
+    const buildProbe = (out: string): string => {
       mkdirSync(dir, { recursive: true });
       const entry = join(dir, 'entry.ts');
       writeFileSync(
@@ -70,12 +72,17 @@ describe('requireExternals', () => {
         ...HOUSE_BUILD_OPTIONS,
         mainFields: [...HOUSE_BUILD_OPTIONS.mainFields],
         entryPoints: { index: entry },
-        outdir: join(dir, 'out'),
+        outdir: join(dir, out),
         outExtension: { '.js': '.mjs' },
         external: ['@aws-sdk/*'],
         logLevel: 'error',
       });
-      const file = join(dir, 'out', 'index.mjs');
+      return join(dir, out, 'index.mjs');
+    };
+
+    it('loads the SDK through require, statically and on first use, and its source map still points at the source', async () => {
+      // Prepare: a static and a dynamic import of the SDK, and a marker after them on the same generated line
+      const file = buildProbe('out');
       const original = (path: string) => {
         const code = readFileSync(path, 'utf8');
         const map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')));
@@ -108,6 +115,39 @@ describe('requireExternals', () => {
         item: { id: { S: 'a' }, n: { N: '1' } },
         back: { id: 'a', n: 1 },
       });
+    });
+
+    it('finds the SDK on NODE_PATH from a folder outside any node_modules tree, as a function in Lambda does', () => {
+      // Prepare: the rewritten probe copied out of the repository (Lambda: /var/task, its SDK in /var/runtime)
+      const built = buildProbe('out-lambda');
+      requireExternalsInDir(join(built, '..'));
+      const task = mkdtempSync(join(tmpdir(), 'elevate-task-'));
+      cpSync(join(built, '..'), task, { recursive: true });
+      const run = (env: Record<string, string>) =>
+        spawnSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)}); console.log(JSON.stringify(await m.handler()));`,
+          ],
+          { cwd: task, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } },
+        );
+
+      try {
+        // Act
+        const withPath = run({ NODE_PATH: join(REPO_ROOT, 'node_modules') });
+        const without = run({});
+
+        // Assess
+        expect(withPath.stderr).toBe('');
+        expect(withPath.status).toBe(0);
+        expect(JSON.parse(withPath.stdout)).toMatchObject({ marker: 'MARKER_7f3', back: { id: 'a', n: 1 } });
+        expect(without.status).not.toBe(0);
+        expect(without.stderr).toContain("Cannot find module '@aws-sdk/util-dynamodb'");
+      } finally {
+        rmSync(task, { recursive: true, force: true });
+      }
     });
   });
 });
