@@ -18,7 +18,8 @@
  * runtime's SDK is in /var/runtime/node_modules (test/infra/bundling.test.ts checks that no function sets NODE_PATH).
  *
  * The rewrite keeps each file's source map exact: every import statement sits on one line of esbuild's minified
- * output, and the columns after it on that line are shifted by the length it gained or lost.
+ * output, the columns after it on that line are shifted by the length it gained or lost, and its own segments stay
+ * within its new text.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
@@ -142,23 +143,42 @@ function encodeSegment(values: readonly number[]): string {
   return out;
 }
 
+/** One line's segments, each as its decoded fields with the generated column made absolute. */
+function lineSegments(line: string): number[][] {
+  let column = 0;
+  return line
+    .split(',')
+    .filter((segment) => segment !== '')
+    .map((segment) => {
+      const fields = decodeSegment(segment);
+      column += fields[0] as number;
+      fields[0] = column;
+      return fields;
+    });
+}
+
+/** The generated columns of every line of a source map's mappings (for checking that they stay in order). */
+export function generatedColumns(mappings: string): number[][] {
+  return mappings.split(';').map((line) => lineSegments(line).map((fields) => fields[0] as number));
+}
+
 /**
- * Shifts the generated columns of one line's segments at or after `column` by `delta`. Columns are relative within a
- * line, so only the first such segment changes.
+ * One line's mappings after `[start, end)` became `length` characters long: the segments after it move by the
+ * difference, and those inside it stay inside it (clamped to its new end), so the columns stay in order. Only the
+ * generated column changes; the other fields are relative to the previous segment and no segment is removed.
  */
-function shiftLine(line: string, column: number, delta: number): string {
-  const segments = line.split(',');
-  let at = 0;
-  for (let k = 0; k < segments.length; k++) {
-    const fields = decodeSegment(segments[k] as string);
-    at += fields[0] as number;
-    if (at >= column) {
-      fields[0] = (fields[0] as number) + delta;
-      segments[k] = encodeSegment(fields);
-      break;
-    }
-  }
-  return segments.join(',');
+function shiftLine(line: string, start: number, end: number, length: number): string {
+  const delta = length - (end - start);
+  let previous = 0;
+  return lineSegments(line)
+    .map((fields) => {
+      const column = fields[0] as number;
+      const moved = column >= end ? column + delta : column >= start ? Math.min(column, start + length - 1) : column;
+      fields[0] = moved - previous;
+      previous = moved;
+      return encodeSegment(fields);
+    })
+    .join(',');
 }
 
 /** Applies edits (none spanning lines) to code and to its source map's mappings. */
@@ -178,9 +198,9 @@ function applyEdits(code: string, mappings: string | undefined, edits: readonly 
     if (lineOf(edit.end) !== line)
       throw new Error(`cannot rewrite an import that spans lines: ${code.slice(edit.start, edit.end)}`);
     out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
-    const delta = edit.text.length - (edit.end - edit.start);
-    if (lines && delta !== 0 && lines[line]) {
-      lines[line] = shiftLine(lines[line] as string, edit.end - (lineStarts[line] as number), delta);
+    const lineStart = lineStarts[line] as number;
+    if (lines?.[line]) {
+      lines[line] = shiftLine(lines[line] as string, edit.start - lineStart, edit.end - lineStart, edit.text.length);
     }
   }
   return { code: out, mappings: lines?.join(';') };
