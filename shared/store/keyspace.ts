@@ -219,11 +219,6 @@ export class Entity<R, P extends Record<string, Pattern<R>> & { primary: Pattern
   readonly name: string;
   readonly doc: string;
   readonly patterns: P;
-  /**
-   * Each pattern's templates, parsed on first use: a function declares some forty entities at cold start and uses a
-   * few (bench/README.md, cold init). The templates are checked by the declaration tests (key-declarations.test.ts).
-   */
-  private readonly parsed = new Map<keyof P, { pk: Parsed; sk: Parsed }>();
 
   constructor(private readonly decl: EntityDecl<R, P>) {
     this.name = decl.name;
@@ -232,14 +227,15 @@ export class Entity<R, P extends Record<string, Pattern<R>> & { primary: Pattern
     if (decl.patterns.primary.index) throw new Error(`${decl.name}: the primary pattern is the table's own key`);
   }
 
+  /**
+   * A pattern's templates, parsed on first use (once per template: parseTemplate): a function declares some forty
+   * entities at cold start and uses a few (bench/README.md, cold init). The templates are checked by the declaration
+   * tests (key-declarations.test.ts).
+   */
   private templates(name: keyof P): { pk: Parsed; sk: Parsed } {
-    const known = this.parsed.get(name);
-    if (known) return known;
     const p = Object.hasOwn(this.patterns, name) ? (this.patterns[name] as Pattern<R>) : undefined;
     if (!p) throw new Error(`${this.name} has no access pattern '${String(name)}'`);
-    const t = { pk: parseTemplate(p.pk), sk: parseTemplate(p.sk) };
-    this.parsed.set(name, t);
-    return t;
+    return { pk: parseTemplate(p.pk), sk: parseTemplate(p.sk) };
   }
 
   /** The table key of one item, from its primary fields (a get, a delete, an update, a condition check). */
